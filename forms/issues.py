@@ -1,0 +1,58 @@
+"""The Issue record: how every stage reports a problem in a form or in the data."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    """How bad a problem is. ``error`` fails a check; ``warning`` and ``info`` inform."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem: in a form (sheet, row) or in a submission (instance ID, enumerator).
+
+    ``code`` is stable and documented (``L101``...); ``message`` is for people.
+    """
+
+    code: str
+    severity: Severity
+    message: str
+    variable: str | None = None
+    sheet: str | None = None
+    row: int | None = None
+    file: str | None = None
+    instance_id: str | None = None
+    enumerator: str | None = None
+
+    @property
+    def place(self) -> str:
+        """Where the problem is, as ``file: sheet 'survey' row 7`` or ``instance uuid:...``."""
+        parts = []
+        if self.file:
+            parts.append(self.file)
+        if self.sheet:
+            parts.append(f"sheet '{self.sheet}'" + (f" row {self.row}" if self.row else ""))
+        if self.instance_id:
+            parts.append(f"instance {self.instance_id}")
+        if self.enumerator:
+            parts.append(f"enumerator {self.enumerator}")
+        return ", ".join(parts)
+
+    def one_line(self) -> str:
+        """``severity code place: message`` on one line."""
+        place = self.place
+        return f"{self.severity.value} {self.code} {place + ': ' if place else ''}{self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        data = asdict(self)
+        data["severity"] = self.severity.value
+        return data

@@ -1,0 +1,606 @@
+"""Read an XLSForm (.xlsx, .xls, .csv or markdown tables) into a :class:`FormModel`.
+
+pyxform reads the workbook (so every format it accepts is accepted here); popsurvey then
+builds its own model from the raw sheet rows, which keeps the sheet row numbers that lint
+messages need. Anything that is not a readable XLSForm raises :class:`XLSFormError` with
+one line naming the file, sheet, row and column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from io import BytesIO
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+from forms.errors import XLSFormError
+from forms.model import (
+    DEFAULT_LANGUAGE,
+    Choice,
+    ChoiceList,
+    FormModel,
+    FrozenDict,
+    Question,
+    freeze,
+)
+
+SURVEY, CHOICES, SETTINGS = "survey", "choices", "settings"
+EXTERNAL_CHOICES, ENTITIES = "external_choices", "entities"
+
+TRANSLATABLE = ("label", "hint", "guidance_hint", "constraint_message", "required_message")
+MEDIA = ("image", "big-image", "audio", "video")
+
+_COLUMN_ALIASES = {
+    "caption": "label",
+    "relevance": "relevant",
+    "calculate": "calculation",
+    "readonly": "read_only",
+    "constraining_message": "constraint_message",
+    "jr:constraintmsg": "constraint_message",
+    "requiredmsg": "required_message",
+    "jr:requiredmsg": "required_message",
+    "count": "repeat_count",
+    "jr:count": "repeat_count",
+    "guidance": "guidance_hint",
+    "list name": "list_name",
+    "value": "name",
+    "tag": "name",
+    "command": "type",
+    "big_image": "big-image",
+}
+
+_TYPE_ALIASES = {
+    "string": "text",
+    "int": "integer",
+    "gps": "geopoint",
+    "location": "geopoint",
+    "photo": "image",
+    "picture": "image",
+    "datetime": "dateTime",
+    "date time": "dateTime",
+    "date_time": "dateTime",
+    "imei": "deviceid",
+    "device id": "deviceid",
+    "uri:deviceid": "deviceid",
+    "phone number": "phonenumber",
+    "uri:phonenumber": "phonenumber",
+    "uri:username": "username",
+    "uri:email": "email",
+    "uri:subscriberid": "subscriberid",
+    "subscriber id": "subscriberid",
+    "uri:simserial": "simserial",
+    "sim id": "simserial",
+    "start time": "start",
+    "end time": "end",
+    "get start time": "start",
+    "get end time": "end",
+    "get today": "today",
+    "get device id": "deviceid",
+    "get phone number": "phonenumber",
+    "get subscriber id": "subscriberid",
+    "get sim id": "simserial",
+}
+
+_PLAIN_TYPES = frozenset(
+    {
+        "text",
+        "integer",
+        "decimal",
+        "range",
+        "note",
+        "acknowledge",
+        "trigger",
+        "calculate",
+        "hidden",
+        "geopoint",
+        "geotrace",
+        "geoshape",
+        "date",
+        "dateTime",
+        "time",
+        "image",
+        "audio",
+        "background-audio",
+        "video",
+        "file",
+        "barcode",
+        "start",
+        "end",
+        "today",
+        "deviceid",
+        "username",
+        "phonenumber",
+        "subscriberid",
+        "simserial",
+        "email",
+        "audit",
+        "start-geopoint",
+        "background-geopoint",
+        "xml-external",
+        "csv-external",
+        "osm",
+    }
+)
+
+_SELECT_WORDS = {
+    "select_one": "select_one",
+    "select one": "select_one",
+    "select1": "select_one",
+    "select_multiple": "select_multiple",
+    "select multiple": "select_multiple",
+    "select all that apply": "select_multiple",
+    "select_one_external": "select_one_external",
+    "select one external": "select_one_external",
+    "rank": "rank",
+}
+_FROM_FILE_WORDS = {
+    "select_one_from_file": "select_one_from_file",
+    "select one from file": "select_one_from_file",
+    "select_multiple_from_file": "select_multiple_from_file",
+    "select multiple from file": "select_multiple_from_file",
+}
+_BEGIN_END = re.compile(r"^(begin|end)[ _](group|repeat|loop)\b(?:\s+over\s+(\S+))?\s*$", re.I)
+_YES = {"yes", "true", "true()", "1", "y"}
+
+
+@dataclass(frozen=True)
+class ParsedType:
+    """An XLSForm ``type`` cell split into its parts."""
+
+    type: str
+    list_name: str | None = None
+    or_other: bool = False
+    file_name: str | None = None
+    end: bool = False
+
+
+def parse_type(raw: str) -> ParsedType | None:
+    """Split a survey ``type`` cell; None when it is not a type popsurvey knows.
+
+    ``select_one yes_no or_other`` -> ``ParsedType("select_one", "yes_no", True)``;
+    ``begin group`` -> ``ParsedType("begin_group")``; ``end repeat`` -> ``end=True``.
+    """
+    text = " ".join(raw.split())
+    match = _BEGIN_END.match(text)
+    if match:
+        word, kind, over = match.group(1).lower(), match.group(2).lower(), match.group(3)
+        kind = "group" if kind == "loop" and over is None else kind
+        if word == "end":
+            return ParsedType(f"end_{'repeat' if kind == 'loop' else kind}", end=True)
+        if kind == "loop":
+            return ParsedType("begin_repeat", list_name=over)
+        return ParsedType(f"begin_{kind}")
+    lowered = text.lower()
+    for words, canonical in sorted(_FROM_FILE_WORDS.items(), key=lambda kv: -len(kv[0])):
+        if lowered.startswith(words + " "):
+            rest = text[len(words) :].split()
+            if len(rest) != 1:
+                return None
+            return ParsedType(canonical, list_name=rest[0], file_name=rest[0])
+    for words, canonical in sorted(_SELECT_WORDS.items(), key=lambda kv: -len(kv[0])):
+        if lowered.startswith(words + " "):
+            rest = text[len(words) :].split()
+            or_other = len(rest) == 2 and rest[1].lower() == "or_other"
+            if len(rest) != 1 and not or_other:
+                return None
+            return ParsedType(canonical, list_name=rest[0], or_other=or_other)
+    if lowered in _PLAIN_TYPES:
+        return ParsedType(lowered)
+    if text in _PLAIN_TYPES:
+        return ParsedType(text)
+    if lowered in _TYPE_ALIASES:
+        return ParsedType(_TYPE_ALIASES[lowered])
+    return None
+
+
+def read_form(source: str | PathLike[str] | bytes, *, name: str | None = None) -> FormModel:
+    """Read an XLSForm file (or its bytes / markdown text) into a :class:`FormModel`.
+
+    ``name`` is the file name used in messages and as the fallback form id when
+    ``source`` is not a path.
+    """
+    file_label, stem, data = _load(source, name)
+    try:
+        return _FormBuilder(data, file_label, stem).build()
+    except XLSFormError:
+        raise
+    except Exception as err:  # a malformed workbook must never surface as a traceback
+        raise XLSFormError(f"cannot read as an XLSForm ({err})", file=file_label) from err
+
+
+def read_markdown(markdown: str, *, name: str = "form.md") -> FormModel:
+    """Read an XLSForm written as markdown tables (pyxform's test idiom)."""
+    return read_form(markdown.encode("utf-8"), name=name)
+
+
+def load_workbook_rows(
+    source: str | PathLike[str] | bytes, *, name: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The raw sheets of an XLSForm as pyxform reads them: ``(file label, sheets)``.
+
+    ``sheets`` maps a lower-case sheet name to a list of row dicts (empty rows kept, so
+    sheet row = index + 2), plus ``sheet_names`` as written.
+    """
+    file_label, _, data = _load(source, name)
+    return file_label, data
+
+
+def _load(source: str | PathLike[str] | bytes, name: str | None) -> tuple[str, str, dict[str, Any]]:
+    from pyxform.errors import PyXFormError
+    from pyxform.xls2json_backends import get_xlsform
+
+    if isinstance(source, bytes):
+        file_label = name or "form"
+        payload: Any = BytesIO(source)
+        suffix = Path(file_label).suffix.lower() or None
+    else:
+        path = Path(source)
+        file_label = name or path.name
+        if not path.is_file():
+            raise XLSFormError("no such file", file=str(source))
+        payload = path
+        suffix = path.suffix.lower()
+    file_type = suffix if suffix in (".xlsx", ".xlsm", ".xls", ".csv", ".md") else None
+    try:
+        workbook = get_xlsform(payload, file_type=file_type)
+    except PyXFormError as err:
+        raise XLSFormError(_pyxform_message(err), file=file_label) from err
+    except Exception as err:
+        raise XLSFormError(
+            f"not a readable XLSForm ({type(err).__name__}: {err})", file=file_label
+        ) from err
+    data = {
+        key: getattr(workbook, key)
+        for key in (SURVEY, CHOICES, SETTINGS, EXTERNAL_CHOICES, ENTITIES, "sheet_names")
+    }
+    stem = Path(file_label).stem
+    return file_label, stem, data
+
+
+def _pyxform_message(err: Exception) -> str:
+    text = str(err)
+    if "not recognized as a supported type" in text or "does not appear" in text:
+        return "not a readable XLSForm (.xlsx, .xls, .csv or markdown tables)"
+    return text
+
+
+def split_header(header: str) -> tuple[str, str | None]:
+    """``"label::English (en)"`` -> ``("label", "English (en)")``, with aliases resolved.
+
+    Namespaced columns (``bind::``, ``body::``, ``instance::``) are returned whole.
+    """
+    base, _, language = header.partition("::")
+    key = base.strip().lower()
+    if key in ("bind", "body", "instance", "control"):
+        return header.strip(), None
+    key = _COLUMN_ALIASES.get(key, key).replace(" ", "_")
+    return _COLUMN_ALIASES.get(key, key), (language.strip() or None)
+
+
+def parse_parameters(text: str | None) -> FrozenDict:
+    """``"start=0 end=10 step=1"`` -> ``{"start": "0", "end": "10", "step": "1"}``."""
+    if not text:
+        return FrozenDict()
+    pairs = re.findall(r"([\w.:-]+)\s*=\s*('[^']*'|\"[^\"]*\"|[^\s,;]+)", text)
+    return freeze({k: v.strip("'\"") for k, v in pairs})
+
+
+def _is_yes(value: str | None) -> bool:
+    return value is not None and value.strip().lower() in _YES
+
+
+class _FormBuilder:
+    """Builds one FormModel from raw sheets; raises XLSFormError at the first fatal problem."""
+
+    def __init__(self, sheets: Mapping[str, Any], file_label: str, stem: str) -> None:
+        self.sheets = sheets
+        self.file = file_label
+        self.stem = stem
+        self.languages: dict[str, None] = {}
+        self.settings = self._settings()
+
+    def error(
+        self,
+        message: str,
+        *,
+        sheet: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> XLSFormError:
+        return XLSFormError(message, file=self.file, sheet=sheet, row=row, column=column)
+
+    def build(self) -> FormModel:
+        survey_rows = self.sheets.get(SURVEY)
+        if not survey_rows or not any(survey_rows):
+            raise self.error("no 'survey' sheet (or it is empty)", sheet=SURVEY)
+        settings = self.settings
+        choice_lists = self._choice_lists(CHOICES)
+        external_lists = self._choice_lists(EXTERNAL_CHOICES)
+        root = settings.get("name") or "data"
+        elements = self._elements(survey_rows, root, choice_lists, external_lists)
+        languages = tuple(self.languages)
+        default_language = settings.get("default_language")
+        if default_language is None and languages:
+            default_language = languages[0]
+        form_id = settings.get("form_id") or settings.get("id_string") or self.stem
+        return FormModel(
+            form_id=form_id,
+            title=settings.get("form_title") or settings.get("title") or form_id,
+            version=settings.get("version"),
+            root=root,
+            languages=languages,
+            default_language=default_language,
+            instance_name=settings.get("instance_name"),
+            settings=freeze(settings),
+            elements=tuple(elements),
+            choice_lists=choice_lists,
+            external_choice_lists=external_lists,
+            entities=tuple(freeze(_clean(r)) for r in self.sheets.get(ENTITIES) or () if r),
+            source=self.file,
+        )
+
+    def _settings(self) -> dict[str, str]:
+        rows = [r for r in self.sheets.get(SETTINGS) or () if r]
+        if not rows:
+            return {}
+        return {split_header(k)[0]: str(v).strip() for k, v in rows[0].items() if str(v).strip()}
+
+    def _note_language(self, language: str | None) -> str:
+        language = language or DEFAULT_LANGUAGE
+        self.languages.setdefault(language, None)
+        return language
+
+    def _choice_lists(self, sheet: str) -> FrozenDict:
+        lists: dict[str, list[Choice]] = {}
+        seen: dict[tuple[str, str], int] = {}
+        for index, raw in enumerate(self.sheets.get(sheet) or ()):
+            row_number = index + 2
+            if not raw:
+                continue
+            row = _clean(raw)
+            label: dict[str, str] = {}
+            media: dict[str, str] = {}
+            extras: dict[str, str] = {}
+            list_name = name = None
+            for header, value in row.items():
+                key, language = split_header(header)
+                if key == "list_name":
+                    list_name = value
+                elif key == "name":
+                    name = value
+                elif key == "label":
+                    label[self._note_language(language)] = value
+                elif key in MEDIA:
+                    media[header] = value
+                else:
+                    extras[header] = value
+            if list_name is None and name is None:
+                continue
+            if list_name is None:
+                raise self.error("choice has no list_name", sheet=sheet, row=row_number)
+            if name is None:
+                raise self.error(
+                    f"choice in list '{list_name}' has no name",
+                    sheet=sheet,
+                    row=row_number,
+                    column="name",
+                )
+            first = seen.get((list_name, name))
+            allow_dupes = _is_yes(self.settings.get("allow_choice_duplicates"))
+            if first is not None and not allow_dupes:
+                raise self.error(
+                    f"choice name '{name}' appears twice in list '{list_name}' "
+                    f"(first at row {first})",
+                    sheet=sheet,
+                    row=row_number,
+                    column="name",
+                )
+            seen[(list_name, name)] = row_number
+            lists.setdefault(list_name, []).append(
+                Choice(
+                    name=name,
+                    row=row_number,
+                    label=freeze(label),
+                    media=freeze(media),
+                    extras=freeze(extras),
+                )
+            )
+        return freeze(
+            {n: ChoiceList(name=n, choices=tuple(c), sheet=sheet) for n, c in lists.items()}
+        )
+
+    def _elements(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        root: str,
+        choice_lists: Mapping[str, ChoiceList],
+        external_lists: Mapping[str, ChoiceList],
+    ) -> list[Question]:
+        elements: list[Question] = []
+        # the stack holds (kind, xpath, row) of open groups/repeats; root first
+        stack: list[tuple[str, str, int]] = [("root", f"/{root}", 1)]
+        siblings: dict[str, dict[str, int]] = {f"/{root}": {}}
+        for index, raw in enumerate(rows):
+            row_number = index + 2
+            row = _clean(raw)
+            if not row:
+                continue
+            raw_type = row.get("type")
+            if raw_type is None:
+                if any(split_header(h)[0] in ("name", "label") for h in row):
+                    raise self.error(
+                        "question has no type", sheet=SURVEY, row=row_number, column="type"
+                    )
+                continue
+            parsed = parse_type(raw_type)
+            if parsed is None:
+                raise self.error(
+                    f"unknown question type '{raw_type}'",
+                    sheet=SURVEY,
+                    row=row_number,
+                    column="type",
+                )
+            if parsed.end:
+                kind = parsed.type.removeprefix("end_")
+                if stack[-1][0] != kind:
+                    opened = stack[-1][0] if len(stack) > 1 else "nothing"
+                    raise self.error(
+                        f"'{raw_type}' closes {opened}, not a {kind}",
+                        sheet=SURVEY,
+                        row=row_number,
+                        column="type",
+                    )
+                stack.pop()
+                continue
+            element = self._element(row, row_number, raw_type, parsed, stack, siblings)
+            self._check_list(element, choice_lists, external_lists)
+            elements.append(element)
+            if element.is_structure:
+                kind = "repeat" if element.is_repeat else "group"
+                stack.append((kind, element.xpath, row_number))
+                siblings[element.xpath] = {}
+        if len(stack) > 1:
+            kind, xpath, opened_at = stack[-1]
+            raise self.error(
+                f"begin {kind} '{xpath.rsplit('/', 1)[1]}' is never closed",
+                sheet=SURVEY,
+                row=opened_at,
+            )
+        return elements
+
+    def _element(
+        self,
+        row: Mapping[str, str],
+        row_number: int,
+        raw_type: str,
+        parsed: ParsedType,
+        stack: list[tuple[str, str, int]],
+        siblings: dict[str, dict[str, int]],
+    ) -> Question:
+        texts: dict[str, dict[str, str]] = {k: {} for k in TRANSLATABLE}
+        media: dict[str, str] = {}
+        plain: dict[str, str] = {}
+        extras: dict[str, str] = {}
+        for header, value in row.items():
+            key, language = split_header(header)
+            if key in TRANSLATABLE:
+                texts[key][self._note_language(language)] = value
+            elif key in MEDIA:
+                media[header] = value
+            elif key in _PLAIN_COLUMNS and language is None:
+                plain[key] = value
+            elif key != "type":
+                extras[header] = value
+        name = plain.get("name")
+        if name is None:
+            if parsed.type == "note" and texts["label"]:
+                name = f"generated_note_name_{row_number}"
+            else:
+                raise self.error(
+                    f"'{raw_type}' row has no name", sheet=SURVEY, row=row_number, column="name"
+                )
+        if not _XML_NAME.match(name):
+            raise self.error(
+                f"'{name}' is not a valid name (letters, digits, _ - . only, "
+                "not starting with a digit)",
+                sheet=SURVEY,
+                row=row_number,
+                column="name",
+            )
+        parent = stack[-1][1]
+        first = siblings[parent].get(name.lower())
+        if first is not None:
+            raise self.error(
+                f"duplicate name '{name}' (first at row {first})",
+                sheet=SURVEY,
+                row=row_number,
+                column="name",
+            )
+        siblings[parent][name.lower()] = row_number
+        enclosing = tuple(xpath for _, xpath, _ in stack[1:])
+        repeats = tuple(xpath for kind, xpath, _ in stack[1:] if kind == "repeat")
+        return Question(
+            name=name,
+            xpath=f"{parent}/{name}",
+            type=parsed.type,
+            raw_type=raw_type,
+            row=row_number,
+            enclosing=enclosing,
+            repeats=repeats,
+            list_name=parsed.list_name,
+            or_other=parsed.or_other,
+            file_name=parsed.file_name,
+            label=freeze(texts["label"]),
+            hint=freeze(texts["hint"]),
+            guidance_hint=freeze(texts["guidance_hint"]),
+            constraint_message=freeze(texts["constraint_message"]),
+            required_message=freeze(texts["required_message"]),
+            media=freeze(media),
+            required=plain.get("required"),
+            constraint=plain.get("constraint"),
+            relevant=plain.get("relevant"),
+            calculation=plain.get("calculation"),
+            trigger=plain.get("trigger"),
+            choice_filter=plain.get("choice_filter"),
+            appearance=plain.get("appearance"),
+            parameters=parse_parameters(plain.get("parameters")),
+            default=plain.get("default"),
+            read_only=plain.get("read_only"),
+            repeat_count=plain.get("repeat_count"),
+            pii=_is_yes(plain.get("pii")),
+            extras=freeze(extras),
+        )
+
+    def _check_list(
+        self,
+        element: Question,
+        choice_lists: Mapping[str, ChoiceList],
+        external_lists: Mapping[str, ChoiceList],
+    ) -> None:
+        if element.list_name is None or element.file_name is not None or element.is_repeat:
+            return
+        lists = external_lists if element.type == "select_one_external" else choice_lists
+        if element.list_name not in lists:
+            sheet = EXTERNAL_CHOICES if element.type == "select_one_external" else CHOICES
+            raise self.error(
+                f"'{element.name}' selects from list '{element.list_name}', which is not "
+                f"defined in the {sheet} sheet",
+                sheet=SURVEY,
+                row=element.row,
+                column="type",
+            )
+
+
+_PLAIN_COLUMNS = frozenset(
+    {
+        "name",
+        "required",
+        "constraint",
+        "relevant",
+        "calculation",
+        "trigger",
+        "choice_filter",
+        "appearance",
+        "parameters",
+        "default",
+        "read_only",
+        "repeat_count",
+        "pii",
+    }
+)
+_XML_NAME = re.compile(r"^[A-Za-z_\u00C0-\uFFFF][A-Za-z0-9_.\-\u00B7\u00C0-\uFFFF]*$")
+
+
+def _clean(row: Mapping[str, Any] | None) -> dict[str, str]:
+    """Strip cell values, drop empty cells and headerless columns."""
+    out: dict[str, str] = {}
+    for key, value in (row or {}).items():
+        if key is None or value is None:
+            continue
+        text = str(value).strip()
+        if text:
+            out[str(key).strip()] = text
+    return out

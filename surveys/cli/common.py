@@ -1,0 +1,30 @@
+"""Helpers shared by the CLI modules: error translation and output."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from forms.errors import FormsError
+from surveys.errors import SurveysError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+LIBRARY_ERRORS: tuple[type[Exception], ...] = (FormsError, SurveysError)
+"""Exception bases that the CLI reports as one line with exit code 1."""
+
+
+def handle_errors(func: F) -> F:
+    """Turn popsurvey's library exceptions into ``click.ClickException`` (one line, exit 1)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except LIBRARY_ERRORS as err:
+            raise click.ClickException(" ".join(str(err).split())) from err
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,1 @@
+"""popsurvey.validation: schema validation and per-enumerator quality checks of submissions."""

@@ -1,0 +1,1 @@
+"""popsurvey.weighting: survey designs, weights, variance and indicators."""

@@ -47,3 +47,7 @@ class XLSFormError(FormsError):
 
 class ExpressionError(FormsError):
     """An XLSForm expression (relevance, constraint, ...) that cannot be parsed."""
+
+
+class UnknownLanguageError(FormsError):
+    """A language asked for (``--lang zh``) that the form does not declare."""

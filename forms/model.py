@@ -289,7 +289,8 @@ class FormModel:
         if code is None:
             return self.default_language or (self.languages[0] if self.languages else None)
         for name in self.languages:
-            if name == code or name.lower() == code.lower() or language_code(name) == code:
+            short = language_code(name)
+            if name.lower() == code.lower() or (short and short.lower() == code.lower()):
                 return name
         return None
 

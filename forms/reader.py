@@ -52,6 +52,21 @@ _COLUMN_ALIASES = {
     "big_image": "big-image",
 }
 
+_NAMESPACED_COLUMNS = {
+    ("bind", "relevant"): "relevant",
+    ("bind", "required"): "required",
+    ("bind", "constraint"): "constraint",
+    ("bind", "calculate"): "calculation",
+    ("bind", "readonly"): "read_only",
+    ("bind", "jr:constraintmsg"): "constraint_message",
+    ("bind", "jr:requiredmsg"): "required_message",
+    ("control", "appearance"): "appearance",
+    ("control", "jr:count"): "repeat_count",
+    ("body", "appearance"): "appearance",
+    ("body", "jr:count"): "repeat_count",
+}
+"""pyxform's namespaced spellings (``bind::relevant``) of columns with a plain name."""
+
 _TYPE_ALIASES = {
     "string": "text",
     "int": "integer",
@@ -135,7 +150,13 @@ _SELECT_WORDS = {
     "select_one_external": "select_one_external",
     "select one external": "select_one_external",
     "rank": "rank",
+    # older spellings pyxform still accepts
+    "select one from": "select_one",
+    "select all that apply from": "select_multiple",
+    "add select one prompt using": "select_one",
+    "add select multiple prompt using": "select_multiple",
 }
+_OR_OTHER_WORDS = ("or_other", "or other", "or specify other")
 _FROM_FILE_WORDS = {
     "select_one_from_file": "select_one_from_file",
     "select one from file": "select_one_from_file",
@@ -144,6 +165,7 @@ _FROM_FILE_WORDS = {
 }
 _BEGIN_END = re.compile(r"^(begin|end)[ _](group|repeat|loop)\b(?:\s+over\s+(\S+))?\s*$", re.I)
 _YES = {"yes", "true", "true()", "1", "y"}
+_REFERENCE = re.compile(r"\$\{([^}\s]+)\}")
 
 
 @dataclass(frozen=True)
@@ -183,8 +205,9 @@ def parse_type(raw: str) -> ParsedType | None:
     for words, canonical in sorted(_SELECT_WORDS.items(), key=lambda kv: -len(kv[0])):
         if lowered.startswith(words + " "):
             rest = text[len(words) :].split()
-            or_other = len(rest) == 2 and rest[1].lower() == "or_other"
-            if len(rest) != 1 and not or_other:
+            suffix = " ".join(rest[1:]).lower()
+            or_other = suffix in _OR_OTHER_WORDS
+            if not rest or (suffix and not or_other):
                 return None
             return ParsedType(canonical, list_name=rest[0], or_other=or_other)
     if lowered in _PLAIN_TYPES:
@@ -249,8 +272,10 @@ def _load(source: str | PathLike[str] | bytes, name: str | None) -> tuple[str, s
     except PyXFormError as err:
         raise XLSFormError(_pyxform_message(err), file=file_label) from err
     except Exception as err:
+        detail = " ".join(str(err).split())
+        detail = detail if len(detail) <= 120 else detail[:117] + "..."
         raise XLSFormError(
-            f"not a readable XLSForm ({type(err).__name__}: {err})", file=file_label
+            f"not a readable XLSForm ({type(err).__name__}: {detail})", file=file_label
         ) from err
     data = {
         key: getattr(workbook, key)
@@ -270,14 +295,27 @@ def _pyxform_message(err: Exception) -> str:
 def split_header(header: str) -> tuple[str, str | None]:
     """``"label::English (en)"`` -> ``("label", "English (en)")``, with aliases resolved.
 
-    Namespaced columns (``bind::``, ``body::``, ``instance::``) are returned whole.
+    Namespaced columns that pyxform maps to a plain one (``bind::relevant``,
+    ``control::appearance``, ``bind::jr:constraintMsg::French``, ...) get the plain name;
+    other namespaced columns (``bind::``, ``body::``, ``instance::``) are returned whole.
     """
     base, _, language = header.partition("::")
     key = base.strip().lower()
+    if key == "media" and language:  # "media::image::English (en)" is "image::English (en)"
+        return split_header(language)
     if key in ("bind", "body", "instance", "control"):
+        attribute, _, translated = language.partition("::")
+        plain = _NAMESPACED_COLUMNS.get((key, attribute.strip().lower()))
+        if plain is not None:
+            return plain, (translated.strip() or None)
         return header.strip(), None
     key = _COLUMN_ALIASES.get(key, key).replace(" ", "_")
     return _COLUMN_ALIASES.get(key, key), (language.strip() or None)
+
+
+def media_key(kind: str, language: str | None) -> str:
+    """The key of a media column in :attr:`Question.media`: ``image::English (en)``."""
+    return f"{kind}::{language}" if language else kind
 
 
 def parse_parameters(text: str | None) -> FrozenDict:
@@ -286,6 +324,12 @@ def parse_parameters(text: str | None) -> FrozenDict:
         return FrozenDict()
     pairs = re.findall(r"([\w.:-]+)\s*=\s*('[^']*'|\"[^\"]*\"|[^\s,;]+)", text)
     return freeze({k: v.strip("'\"") for k, v in pairs})
+
+
+def repeat_select_source(question: Question) -> str | None:
+    """The question name of ``select_one ${name}`` (choices from a repeat), else None."""
+    match = _REFERENCE.fullmatch(question.list_name or "")
+    return match.group(1) if match and question.is_select else None
 
 
 def _is_yes(value: str | None) -> bool:
@@ -374,7 +418,7 @@ class _FormBuilder:
                 elif key == "label":
                     label[self._note_language(language)] = value
                 elif key in MEDIA:
-                    media[header] = value
+                    media[media_key(key, language)] = value
                 else:
                     extras[header] = value
             if list_name is None and name is None:
@@ -469,7 +513,22 @@ class _FormBuilder:
                 sheet=SURVEY,
                 row=opened_at,
             )
+        self._check_repeat_selects(elements)
         return elements
+
+    def _check_repeat_selects(self, elements: Sequence[Question]) -> None:
+        """``select_one ${name}`` takes its choices from the answers to ``name`` in a repeat."""
+        in_repeats = {e.name for e in elements if e.repeats and not e.is_structure}
+        for element in elements:
+            referenced = repeat_select_source(element)
+            if referenced is not None and referenced not in in_repeats:
+                raise self.error(
+                    f"'{element.name}' selects from ${{{referenced}}}, which is not a "
+                    "question inside a repeat",
+                    sheet=SURVEY,
+                    row=element.row,
+                    column="type",
+                )
 
     def _element(
         self,
@@ -489,7 +548,7 @@ class _FormBuilder:
             if key in TRANSLATABLE:
                 texts[key][self._note_language(language)] = value
             elif key in MEDIA:
-                media[header] = value
+                media[media_key(key, language)] = value
             elif key in _PLAIN_COLUMNS and language is None:
                 plain[key] = value
             elif key != "type":
@@ -562,6 +621,8 @@ class _FormBuilder:
     ) -> None:
         if element.list_name is None or element.file_name is not None or element.is_repeat:
             return
+        if repeat_select_source(element) is not None:
+            return  # checked once every element is known
         lists = external_lists if element.type == "select_one_external" else choice_lists
         if element.list_name not in lists:
             sheet = EXTERNAL_CHOICES if element.type == "select_one_external" else CHOICES

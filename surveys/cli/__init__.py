@@ -10,6 +10,11 @@ from __future__ import annotations
 import click
 
 from surveys.cli.form import form
+from surveys.cli.import_ import import_
+from surveys.cli.init import init
+from surveys.cli.pull import pull
+from surveys.cli.sample import sample
+from surveys.cli.weighting import estimate, weight
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -24,3 +29,9 @@ def main() -> None:
 
 
 main.add_command(form)
+main.add_command(pull)
+main.add_command(import_)
+main.add_command(init)
+main.add_command(sample)
+main.add_command(weight)
+main.add_command(estimate)

@@ -10,10 +10,11 @@ import click
 
 from forms.errors import FormsError
 from surveys.errors import SurveysError
+from weighting.errors import WeightingError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-LIBRARY_ERRORS: tuple[type[Exception], ...] = (FormsError, SurveysError)
+LIBRARY_ERRORS: tuple[type[Exception], ...] = (FormsError, SurveysError, WeightingError)
 """Exception bases that the CLI reports as one line with exit code 1."""
 
 

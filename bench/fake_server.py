@@ -1,0 +1,39 @@
+"""Serve the fake Central, seeded with generated submissions, in its own process (for the
+benchmark: the server's CPU must not share the client's interpreter lock).
+
+    python bench/fake_server.py --port-file P household=200000 household_wide=20000:40
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.fake_central import FakeCentral, FakeCentralServer  # noqa: E402
+from tests.fake_central.fixture import household_form, seed  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port-file", required=True)
+    parser.add_argument("forms", nargs="+", help="form_id=N[:extra questions]")
+    args = parser.parse_args()
+    central = FakeCentral()
+    for spec in args.forms:
+        form_id, _, rest = spec.partition("=")
+        n, _, extra = rest.partition(":")
+        model = household_form(extra=int(extra or 0), form_id=form_id)
+        central.add_form(1, model)
+        seed(central, 1, model, int(n), seed_value=hash(form_id) & 0xFFFF, extra=int(extra or 0))
+    server = FakeCentralServer(central).start()
+    Path(args.port_file).write_text(server.url)
+    while True:
+        time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()

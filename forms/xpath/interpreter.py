@@ -1,0 +1,410 @@
+"""The reference evaluator: walks an expression tree for one record (JavaRosa's semantics).
+
+:class:`Environment` holds what an evaluation needs besides the tree: the submission's
+instance, today's date, the secondary instances of choice lists and how ``${name}`` maps
+to a path. :func:`evaluate` returns an XPath value (see :mod:`forms.xpath.values`).
+
+Absolute paths (``${name}`` included) are *contextualised* as JavaRosa does: a step that
+names a repeat the context node is inside of selects that same repeat instance, so
+``${age}`` in a repeat means the age of the current member, and from outside the repeat
+it means every member's age (a nodeset for ``count()``/``sum()``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from forms.xpath.ast import Binary, Call, Expr, Filter, Literal, Negate, Path, Ref, Step
+from forms.xpath.functions import FUNCTIONS, string_length_of
+from forms.xpath.instance import Instance, Node
+from forms.xpath.values import (
+    EvaluationError,
+    Nodeset,
+    NotImplementedFunction,
+    is_null,
+    to_boolean,
+    to_int,
+    to_number,
+    to_string,
+    unpack,
+)
+
+
+@dataclass
+class Environment:
+    """Everything an evaluation reads besides the expression and its context node."""
+
+    instance: Instance
+    ref_paths: Mapping[str, tuple[str, ...]]
+    """``${name}`` -> element names from the root (``("data", "hh", "age")``)."""
+    today: date = field(default_factory=date.today)
+    now: datetime | None = None
+    secondary: Callable[[str], Instance | None] = lambda name: None
+    choice_label: Callable[[str, str], str] = lambda path, value: ""
+    """(question path or ``${name}`` text, choice code) -> label, for jr:choice-name."""
+
+
+@dataclass(frozen=True)
+class Context:
+    """The context of an evaluation: node, ``current()``, and predicate position/size."""
+
+    node: Node
+    current: Node
+    position: int = -1
+    size: int = -1
+
+
+def evaluate(expr: Expr, ctx: Context, env: Environment) -> Any:
+    """The value of ``expr`` in ``ctx``. Raises EvaluationError (JavaRosa would too)."""
+    kind = type(expr)
+    if kind is Literal:
+        return expr.value  # type: ignore[attr-defined]
+    if kind is Ref:
+        return Nodeset(_ref_nodes(expr.name, ctx, env))  # type: ignore[attr-defined]
+    if kind is Binary:
+        return _binary(expr, ctx, env)  # type: ignore[arg-type]
+    if kind is Path:
+        return Nodeset(_path_nodes(expr, ctx, env))  # type: ignore[arg-type]
+    if kind is Call:
+        return _call(expr, ctx, env)  # type: ignore[arg-type]
+    if kind is Negate:
+        return -to_number(evaluate(expr.operand, ctx, env))  # type: ignore[attr-defined]
+    if kind is Filter:
+        base = evaluate(expr.primary, ctx, env)  # type: ignore[attr-defined]
+        if not isinstance(base, Nodeset):
+            raise EvaluationError("predicates can only filter fields and paths")
+        return Nodeset(_apply_predicates(list(base.nodes), expr.predicates, ctx, env))  # type: ignore[attr-defined]
+    raise EvaluationError(f"cannot evaluate {expr!r}")
+
+
+def evaluate_boolean(expr: Expr, ctx: Context, env: Environment) -> bool:
+    """``boolean(expr)``: how relevance, constraints and required are read."""
+    return to_boolean(evaluate(expr, ctx, env))
+
+
+# -- operators ------------------------------------------------------------------------
+def _binary(expr: Binary, ctx: Context, env: Environment) -> Any:
+    op = expr.op
+    if op == "and":
+        return evaluate_boolean(expr.left, ctx, env) and evaluate_boolean(expr.right, ctx, env)
+    if op == "or":
+        return evaluate_boolean(expr.left, ctx, env) or evaluate_boolean(expr.right, ctx, env)
+    left = evaluate(expr.left, ctx, env)
+    right = evaluate(expr.right, ctx, env)
+    if op == "|":
+        if not isinstance(left, Nodeset) or not isinstance(right, Nodeset):
+            raise EvaluationError("'|' joins fields and paths only")
+        seen = {id(n) for n in left.nodes}
+        return Nodeset([*left.nodes, *(n for n in right.nodes if id(n) not in seen)])
+    if op in ("=", "!="):
+        return equals(unpack(left), unpack(right)) == (op == "=")
+    if op in ("<", "<=", ">", ">="):
+        return compare(op, to_number(left), to_number(right))
+    return arithmetic(op, to_number(left), to_number(right))
+
+
+def equals(a: Any, b: Any) -> bool:
+    """JavaRosa's ``=``: booleans if either is boolean, numbers if either is a number,
+    else strings (so dates compare as ``yyyy-mm-dd`` and two empty answers are equal)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return to_boolean(a) == to_boolean(b)
+    if isinstance(a, float) or isinstance(b, float):
+        return abs(to_number(a) - to_number(b)) < 1e-12
+    return to_string(a) == to_string(b)
+
+
+def compare(op: str, a: float, b: float) -> bool:
+    """``< <= > >=`` on numbers (NaN compares false)."""
+    if op == "<":
+        return a < b
+    if op == "<=":
+        return a <= b
+    if op == ">":
+        return a > b
+    return a >= b
+
+
+def arithmetic(op: str, a: float, b: float) -> float:
+    """``+ - * div mod`` on doubles as Java computes them (x div 0 is infinite, x mod 0 NaN)."""
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if op == "div":
+        if b == 0:
+            if a == 0 or a != a:
+                return float("nan")
+            negative = (a < 0) != (str(b).startswith("-"))
+            return float("-inf") if negative else float("inf")
+        return a / b
+    if op == "mod":
+        if b == 0 or a != a or b != b or a in (float("inf"), float("-inf")):
+            return float("nan")
+        import math
+
+        return math.fmod(a, b)
+    raise EvaluationError(f"unknown operator {op}")
+
+
+# -- paths ----------------------------------------------------------------------------
+def _ref_nodes(name: str, ctx: Context, env: Environment) -> list[Node]:
+    names = env.ref_paths.get(name)
+    if names is None:
+        raise EvaluationError(f"${{{name}}} refers to no question of the form")
+    steps = tuple(Step("child", n) for n in names)
+    return _absolute(steps, ctx, env, env.instance.document)
+
+
+def _absolute(
+    steps: tuple[Step, ...], ctx: Context, env: Environment, document: Node
+) -> list[Node]:
+    """Walk absolute ``steps`` from ``document``, pinning repeat instances on the way
+    down to those of the context node (JavaRosa's contextualisation)."""
+    chain = ctx.current.ancestors_or_self() if ctx.current.instance is document.instance else []
+    nodes = [document]
+    aligned = bool(chain)
+    for depth, step in enumerate(steps, start=1):
+        nodes = _step(nodes, step, ctx, env)
+        if aligned:
+            anchor = chain[depth] if depth < len(chain) else None
+            if (
+                anchor is not None
+                and step.axis == "child"
+                and not step.predicates
+                and anchor.name == step.name
+                and any(n is anchor for n in nodes)
+            ):
+                nodes = [anchor]
+            else:
+                aligned = False
+    return nodes
+
+
+def _path_nodes(path: Path, ctx: Context, env: Environment) -> list[Node]:
+    if path.start is not None:
+        base = evaluate(path.start, ctx, env)
+        if not isinstance(base, Nodeset):
+            raise EvaluationError("a path can only continue from a field or a path")
+        nodes = list(base.nodes)
+        for step in path.steps:
+            nodes = _step(nodes, step, ctx, env)
+        return nodes
+    if path.absolute:
+        return _absolute(path.steps, ctx, env, env.instance.document)
+    nodes = [ctx.node]
+    for step in path.steps:
+        nodes = _step(nodes, step, ctx, env)
+    return nodes
+
+
+def _step(nodes: list[Node], step: Step, ctx: Context, env: Environment) -> list[Node]:
+    out: list[Node] = []
+    seen: set[int] = set()
+    for node in nodes:
+        candidates = _axis(node, step)
+        if step.predicates:
+            candidates = _apply_predicates(candidates, step.predicates, ctx, env)
+        for candidate in candidates:
+            if id(candidate) not in seen:
+                seen.add(id(candidate))
+                out.append(candidate)
+    return out
+
+
+def _axis(node: Node, step: Step) -> list[Node]:
+    axis, name = step.axis, step.name
+    if axis == "child":
+        pool = node.children
+    elif axis == "self":
+        pool = [node]
+    elif axis == "parent":
+        pool = [node.parent] if node.parent is not None else []
+    elif axis == "descendant-or-self":
+        pool = [node, *node.descendants()]
+    elif axis == "descendant":
+        pool = list(node.descendants())
+    elif axis in ("ancestor", "ancestor-or-self"):
+        chain = node.ancestors_or_self()
+        pool = list(reversed(chain if axis == "ancestor-or-self" else chain[:-1]))
+    elif axis == "attribute":
+        return []
+    else:
+        raise EvaluationError(f"axis {axis} is not supported")
+    if name in ("node()", "*"):
+        return [n for n in pool if n.name != "#document" or name == "node()"]
+    return [n for n in pool if n.name == name]
+
+
+def _apply_predicates(
+    nodes: list[Node], predicates: tuple[Expr, ...], ctx: Context, env: Environment
+) -> list[Node]:
+    for predicate in predicates:
+        size = len(nodes)
+        kept = []
+        for position, node in enumerate(nodes, start=1):
+            inner = Context(node, ctx.current, position, size)
+            value = unpack(evaluate(predicate, inner, env))
+            if isinstance(value, float) and not isinstance(value, bool):
+                if value == position:
+                    kept.append(node)
+            elif to_boolean(value):
+                kept.append(node)
+        nodes = kept
+    return nodes
+
+
+# -- functions ------------------------------------------------------------------------
+def _call(call: Call, ctx: Context, env: Environment) -> Any:
+    name = call.name
+    spec = FUNCTIONS.get(name)
+    if spec is None:
+        raise NotImplementedFunction(f"function '{name}' is not implemented")
+    if spec.impl is not None:
+        return spec.impl(*(evaluate(arg, ctx, env) for arg in call.args))
+    handler = _SPECIAL[name]
+    return handler(call, ctx, env)
+
+
+def _if(call: Call, ctx: Context, env: Environment) -> Any:
+    test = evaluate_boolean(call.args[0], ctx, env)
+    return evaluate(call.args[1] if test else call.args[2], ctx, env)
+
+
+def _coalesce(call: Call, ctx: Context, env: Environment) -> Any:
+    first = evaluate(call.args[0], ctx, env)
+    return first if not is_null(first) else evaluate(call.args[1], ctx, env)
+
+
+def _once(call: Call, ctx: Context, env: Environment) -> Any:
+    current = ctx.current.read()
+    if current is None or to_string(current) == "":
+        return evaluate(call.args[0], ctx, env)
+    return current
+
+
+def _position(call: Call, ctx: Context, env: Environment) -> Any:
+    if call.args:
+        nodes = evaluate(call.args[0], ctx, env)
+        if not isinstance(nodes, Nodeset):
+            raise EvaluationError("position() needs a path such as '..'")
+        return float(nodes.nodes[0].index) if nodes.nodes else 0.0
+    if ctx.position != -1:
+        return float(ctx.position)
+    return float(ctx.node.index)
+
+
+def _indexed_repeat(call: Call, ctx: Context, env: Environment) -> Any:
+    target = _static_names(call.args[0], ctx, env, "indexed-repeat(): parameter 1")
+    pinned: dict[int, int] = {}
+    for k in range(1, len(call.args), 2):
+        group = _static_names(call.args[k], ctx, env, f"indexed-repeat(): parameter {k + 1}")
+        if target[: len(group)] != group:
+            raise EvaluationError(
+                f"indexed-repeat(): parameter {k + 1} must be a parent of the field in parameter 1"
+            )
+        index = to_int(evaluate(call.args[k + 1], ctx, env))
+        position = int(index) if index == index and abs(index) < 2**31 else 1
+        pinned[len(group)] = max(position, 1)
+    nodes = [env.instance.document]
+    chain = ctx.current.ancestors_or_self()
+    aligned = True
+    for depth, name in enumerate(target, start=1):
+        nodes = [c for n in nodes for c in n.children if c.name == name]
+        if depth in pinned:
+            nodes = [n for n in nodes if n.index == pinned[depth]]
+            aligned = False
+        elif aligned:
+            anchor = chain[depth] if depth < len(chain) else None
+            if anchor is not None and anchor.name == name and any(n is anchor for n in nodes):
+                nodes = [anchor]
+            else:
+                aligned = False
+    return Nodeset(nodes)
+
+
+def _static_names(expr: Expr, ctx: Context, env: Environment, what: str) -> tuple[str, ...]:
+    """The element names (from the root) of a ``${name}`` or a plain path argument."""
+    if isinstance(expr, Ref):
+        names = env.ref_paths.get(expr.name)
+        if names is None:
+            raise EvaluationError(f"${{{expr.name}}} refers to no question of the form")
+        return names
+    if isinstance(expr, Path) and expr.start is None and all(not s.predicates for s in expr.steps):
+        if expr.absolute:
+            return tuple(s.name for s in expr.steps)
+        names = [n.name for n in ctx.node.ancestors_or_self()[1:]]
+        for step in expr.steps:
+            if step.axis == "parent":
+                names.pop()
+            elif step.axis == "child":
+                names.append(step.name)
+        return tuple(names)
+    raise EvaluationError(f"{what} must be a field reference")
+
+
+def _current(call: Call, ctx: Context, env: Environment) -> Any:
+    return Nodeset([ctx.current])
+
+
+def _instance(call: Call, ctx: Context, env: Environment) -> Any:
+    name = to_string(evaluate(call.args[0], ctx, env))
+    secondary = env.secondary(name)
+    if secondary is None:
+        raise NotImplementedFunction(
+            f"instance('{name}') is not available (an attached file or entity list: pass "
+            "its rows to FormLogic(attachments=...))"
+        )
+    return Nodeset([secondary.document])
+
+
+def _choice_name(call: Call, ctx: Context, env: Environment) -> Any:
+    value = to_string(evaluate(call.args[0], ctx, env))
+    target = call.args[1]
+    if isinstance(target, Literal) and isinstance(target.value, str):
+        where = target.value
+    elif isinstance(target, Ref):
+        where = "${" + target.name + "}"
+    else:
+        where = to_string(evaluate(target, ctx, env))
+    return env.choice_label(where, value) if value else ""
+
+
+def _today(call: Call, ctx: Context, env: Environment) -> Any:
+    return env.today
+
+
+def _now(call: Call, ctx: Context, env: Environment) -> Any:
+    return env.now or datetime.now(UTC)
+
+
+def _string_length(call: Call, ctx: Context, env: Environment) -> Any:
+    arg = evaluate(call.args[0], ctx, env) if call.args else ctx.node.read()
+    return string_length_of(arg)
+
+
+def _normalize_space(call: Call, ctx: Context, env: Environment) -> Any:
+    from forms.xpath.functions import fn_normalize_space
+
+    arg = evaluate(call.args[0], ctx, env) if call.args else ctx.node.read()
+    return fn_normalize_space(arg)
+
+
+_SPECIAL: dict[str, Callable[[Call, Context, Environment], Any]] = {
+    "if": _if,
+    "coalesce": _coalesce,
+    "once": _once,
+    "position": _position,
+    "indexed-repeat": _indexed_repeat,
+    "current": _current,
+    "instance": _instance,
+    "jr:choice-name": _choice_name,
+    "today": _today,
+    "now": _now,
+    "string-length": _string_length,
+    "normalize-space": _normalize_space,
+}

@@ -1,0 +1,981 @@
+"""The form's logic compiled over whole frames (numpy/pandas), one expression at a time.
+
+:class:`VectorLogic` evaluates every relevance, constraint and required expression of a
+form over the flattened frames of :mod:`forms.frames` -- over the main frame for
+questions outside repeats and over each repeat frame for questions inside -- with the SAME
+results as the per-record interpreter (:mod:`forms.xpath.interpreter`, the reference).
+
+An expression tree is walked once per frame, not once per record: each node becomes a
+numpy operation over a column. JavaRosa's per-value typing is kept exactly: a numeric or
+date column with empty answers is "a number, or the empty string on those rows", so an
+operation like ``=`` computes each type combination and picks per row (two empty integers
+are equal; an empty integer does not equal 0).
+
+What is vectorised: literals, ``${name}``/relative/absolute references (with JavaRosa's
+repeat contextualisation), arithmetic, comparisons, and/or, ``if`` and ``coalesce`` with
+like-typed branches, not/true/false/boolean/number/string/int/round, selected,
+count-selected, string-length, regex/contains/starts-with/ends-with with literal
+patterns, concat, today(), date('literal'), position(..), count/sum/count-non-empty of
+repeats (also ``repeat[predicate]``) and indexed-repeat with a literal index. Anything
+else -- or a column whose type would make JavaRosa raise (text in an integer column,
+dateTime columns) -- falls back to the interpreter, record by record; :attr:`VectorResults
+.fallbacks` lists those expressions and :attr:`VectorResults.fallback_records` counts the
+records they were interpreted for.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forms.frames import PARENT_ROW, POSITION, SubmissionFrames, column_names, frames_to_submissions
+from forms.model import FormModel, Question
+from forms.xpath.ast import Binary, Call, Expr, Filter, Literal, Negate, Path, Ref, Step
+from forms.xpath.functions import compile_java_regex, fn_round
+from forms.xpath.values import EPOCH, EvaluationError, number_to_string, string_to_number
+
+STRING_TYPES = frozenset(
+    {
+        "text",
+        "select_one",
+        "select_multiple",
+        "select_one_from_file",
+        "select_multiple_from_file",
+        "select_one_external",
+        "rank",
+        "calculate",
+        "hidden",
+        "barcode",
+        "geopoint",
+        "geotrace",
+        "geoshape",
+        "start-geopoint",
+        "deviceid",
+        "username",
+        "phonenumber",
+        "subscriberid",
+        "simserial",
+        "email",
+        "image",
+        "audio",
+        "video",
+        "file",
+        "acknowledge",
+        "osm",
+        "background-audio",
+        "audit",
+        "trigger",
+        "xml-external",
+        "csv-external",
+        "background-geopoint",
+    }
+)
+
+
+class CannotVectorize(Exception):
+    """Raised while compiling an expression that must be interpreted record by record."""
+
+
+@dataclass
+class V:
+    """A column of XPath values of one kind: ``num`` (float64), ``date`` (days, float64),
+    ``str`` (object), ``bool``. ``empty`` marks rows that are really the empty string."""
+
+    kind: str
+    data: np.ndarray
+    empty: np.ndarray | None = None
+
+
+@dataclass
+class NodesV:
+    """A nodeset per context row: the nodes of ``element`` at rows ``rows`` of its node
+    frame; ``owner`` is each node's row in frame ``pinned``, the frame whose row picks
+    the set (the context's own frame or one of its ancestors)."""
+
+    element: Question
+    rows: np.ndarray
+    owner: np.ndarray
+    pinned: str | None
+
+
+@dataclass
+class VectorResults:
+    """Per question (by name): arrays over the rows of the question's frame."""
+
+    relevant: dict[str, np.ndarray] = field(default_factory=dict)
+    constraint_ok: dict[str, np.ndarray] = field(default_factory=dict)
+    """Object arrays of True / False / None (None: empty, not relevant or no constraint)."""
+    required_missing: dict[str, np.ndarray] = field(default_factory=dict)
+    fallbacks: list[tuple[str, str]] = field(default_factory=list)
+    """(question, column) expressions that were interpreted record by record."""
+    fallback_records: int = 0
+    vectorised: list[tuple[str, str]] = field(default_factory=list)
+
+
+class VectorLogic:
+    """A form's relevance/constraint/required logic evaluated over frames."""
+
+    def __init__(self, form: FormModel, logic: Any = None) -> None:
+        from forms.logic import FormLogic
+
+        self.form = form
+        self.logic = logic if logic is not None else FormLogic(form)
+        self.names = column_names(form)
+        self.elements = {e.xpath: e for e in form.elements}
+
+    def evaluate(
+        self,
+        frames: SubmissionFrames,
+        *,
+        today: date | None = None,
+        columns: tuple[str, ...] = ("relevant", "constraint", "required"),
+    ) -> VectorResults:
+        """Evaluate ``columns`` for every question over ``frames``."""
+        run = _FrameRun(self, frames, today or date.today())
+        results = VectorResults()
+        for element in self.form.elements:
+            if "relevant" in columns:
+                results.relevant[element.name] = run.relevance(element)
+            if not element.holds_data:
+                continue
+            if "constraint" in columns:
+                results.constraint_ok[element.name] = run.constraint(element)
+            if "required" in columns:
+                results.required_missing[element.name] = run.required(element)
+        results.fallbacks = run.fallbacks
+        results.fallback_records = run.fallback_records
+        results.vectorised = run.vectorised
+        return results
+
+
+def _kind_of_question(question: Question) -> str:
+    if question.type in ("integer", "decimal", "range"):
+        return "num"
+    if question.type == "date":
+        return "date"
+    if question.type in STRING_TYPES or question.type == "note":
+        return "str"
+    return "other"
+
+
+class _FrameRun:
+    def __init__(self, vl: VectorLogic, frames: SubmissionFrames, today: date) -> None:
+        self.vl = vl
+        self.form = vl.form
+        self.frames = frames
+        self.today = today
+        self._relevance: dict[str, np.ndarray] = {}
+        self._in_progress: set[str] = set()
+        self.fallbacks: list[tuple[str, str]] = []
+        self.fallback_records = 0
+        self.vectorised: list[tuple[str, str]] = []
+        self._runs: list[Any] | None = None
+        self._row_maps: dict[tuple[str | None, str | None], np.ndarray] = {}
+
+    # -- frames ----------------------------------------------------------------------
+    def node_frame(self, element: Question) -> str | None:
+        """The frame whose rows are the nodes of ``element``."""
+        if element.is_repeat:
+            return element.name
+        if element.repeat is None:
+            return None
+        return self.vl.elements[element.repeat].name
+
+    def frame(self, name: str | None) -> pd.DataFrame:
+        return self.frames.main if name is None else self.frames.repeats[name]
+
+    def size(self, name: str | None) -> int:
+        return len(self.frame(name))
+
+    def parent_frame(self, name: str | None) -> str | None:
+        repeat = self.form[name] if name is not None else None
+        assert repeat is not None
+        parent = self.vl.elements.get(repeat.parent)
+        return self.node_frame(parent) if parent is not None else None
+
+    def chain(self, name: str | None) -> list[str | None]:
+        """``name`` and its ancestor frames, innermost first, the main frame (None) last."""
+        out = [name]
+        while name is not None:
+            name = self.parent_frame(name)
+            out.append(name)
+        return out
+
+    def row_map(self, source: str | None, target: str | None) -> np.ndarray:
+        """For each row of frame ``source``, its row in ancestor-or-self frame ``target``."""
+        key = (source, target)
+        if key in self._row_maps:
+            return self._row_maps[key]
+        if source == target:
+            rows = np.arange(self.size(source))
+        else:
+            parent = self.parent_frame(source)
+            up = self.frame(source)[PARENT_ROW].to_numpy()
+            rows = self.row_map(parent, target)[up]
+        self._row_maps[key] = rows
+        return rows
+
+    # -- relevance ---------------------------------------------------------------------
+    def relevance(self, element: Question) -> np.ndarray:
+        """Inherited relevance of every node of ``element`` (rows of its node frame)."""
+        known = self._relevance.get(element.name)
+        if known is not None:
+            return known
+        frame = self.node_frame(element)
+        n = self.size(frame)
+        if element.name in self._in_progress:
+            return np.ones(n, dtype=bool)
+        self._in_progress.add(element.name)
+        try:
+            parent = self.vl.elements.get(element.parent)
+            if parent is not None:
+                inherited = self.relevance(parent)
+                inherited = inherited[self.row_map(frame, self.node_frame(parent))]
+            else:
+                inherited = np.ones(n, dtype=bool)
+            compiled = self.vl.logic.expressions.get((element.name, "relevant"))
+            if compiled is None:
+                result = inherited
+            else:
+                own = self._vector_or_none(compiled, element, "relevant", boolean=True)
+                result = self._fallback_relevance(element) if own is None else inherited & own
+        finally:
+            self._in_progress.discard(element.name)
+        self._relevance[element.name] = result
+        return result
+
+    def constraint(self, element: Question) -> np.ndarray:
+        frame = self.node_frame(element)
+        n = self.size(frame)
+        out = np.full(n, None, dtype=object)
+        compiled = self.vl.logic.expressions.get((element.name, "constraint"))
+        if compiled is None:
+            return out
+        own = self._vector_or_none(compiled, element, "constraint", boolean=True)
+        if own is None:
+            return self._fallback_result(element, "constraint_ok")
+        active = self.relevance(element) & ~self.own_empty(element)
+        out[active] = own[active]
+        return out
+
+    def required(self, element: Question) -> np.ndarray:
+        from forms.logic import _NOT_INPUT
+
+        frame = self.node_frame(element)
+        n = self.size(frame)
+        compiled = self.vl.logic.expressions.get((element.name, "required"))
+        if compiled is None or element.type in _NOT_INPUT:
+            return np.zeros(n, dtype=bool)
+        own = self._vector_or_none(compiled, element, "required", boolean=True)
+        if own is None:
+            return self._fallback_result(element, "required_missing").astype(bool)
+        return self.relevance(element) & self.own_empty(element) & own
+
+    def own_empty(self, element: Question) -> np.ndarray:
+        column = self.frame(self.node_frame(element))[self.vl.names[element.name]]
+        return _empty_mask(column)
+
+    def _vector_or_none(
+        self, compiled: Any, element: Question, column: str, boolean: bool
+    ) -> np.ndarray | None:
+        if not compiled.ok:
+            raise_later = compiled.problem
+            self.fallbacks.append((element.name, f"{column} ({raise_later})"))
+            return None
+        try:
+            value = _Compiler(self, element).eval(compiled.tree)
+            result = self._to_bool(value)
+        except CannotVectorize:
+            self.fallbacks.append((element.name, column))
+            return None
+        self.vectorised.append((element.name, column))
+        return result
+
+    def _to_bool(self, value: V | NodesV) -> np.ndarray:
+        return to_bool(scalar(value, self))
+
+    # -- fallback ------------------------------------------------------------------------
+    def runs(self) -> list[Any]:
+        if self._runs is None:
+            submissions = frames_to_submissions(self.frames)
+            self._runs = [self.vl.logic.run(s, today=self.today) for s in submissions]
+        return self._runs
+
+    def _nodes(self, element: Question) -> list[tuple[Any, Any]]:
+        pairs = []
+        for run in self.runs():
+            for node in run.instance.nodes(element.xpath):
+                pairs.append((run, node))
+        self.fallback_records += len(self.runs())
+        return pairs
+
+    def _fallback_relevance(self, element: Question) -> np.ndarray:
+        return np.array([run.relevant(node) for run, node in self._nodes(element)], dtype=bool)
+
+    def _fallback_result(self, element: Question, attribute: str) -> np.ndarray:
+        values = []
+        for run, node in self._nodes(element):
+            result: dict[str, Any] = {}
+            reasons: list[str] = []
+            if run.relevant(node):
+                if attribute == "constraint_ok":
+                    run._constraint(element, node, result, reasons)
+                else:
+                    run._required(element, node, result, reasons)
+            default = None if attribute == "constraint_ok" else False
+            values.append(result.get(attribute, default))
+        return np.array(values, dtype=object)
+
+
+# -- values ---------------------------------------------------------------------------
+def _empty_mask(column: pd.Series) -> np.ndarray:
+    if column.dtype == object:
+        values = column.to_numpy()
+        return np.fromiter((v is None or v == "" for v in values), bool, len(values))
+    return column.isna().to_numpy()
+
+
+def map_unique(fn: Callable[[Any], Any], data: np.ndarray, dtype: Any) -> np.ndarray:
+    """Apply a scalar function once per distinct value."""
+    if len(data) == 0:
+        return np.empty(0, dtype=dtype)
+    codes, uniques = pd.factorize(data, use_na_sentinel=False)
+    mapped = np.array([fn(u) for u in uniques], dtype=dtype)
+    return mapped[codes]
+
+
+def full(kind: str, value: Any, n: int) -> V:
+    if kind == "str":
+        arr = np.empty(n, dtype=object)
+        arr[:] = value
+        return V("str", arr)
+    if kind == "bool":
+        return V("bool", np.full(n, bool(value)))
+    return V(kind, np.full(n, float(value)))
+
+
+def to_num(v: V) -> np.ndarray:
+    if v.kind in ("num", "date"):
+        return v.data if v.empty is None else np.where(v.empty, np.nan, v.data)
+    if v.kind == "bool":
+        return v.data.astype(np.float64)
+    return map_unique(string_to_number, v.data, np.float64)
+
+
+def to_bool(v: V) -> np.ndarray:
+    if v.kind == "bool":
+        return v.data
+    if v.kind == "num":
+        data = to_num(v)
+        with np.errstate(invalid="ignore"):
+            return (np.abs(data) > 1e-12) & ~np.isnan(data)
+    if v.kind == "date":
+        return np.ones(len(v.data), dtype=bool) if v.empty is None else ~v.empty
+    return v.data != ""
+
+
+def _date_text(days: float) -> str:
+    return date.fromordinal(EPOCH.toordinal() + int(days)).isoformat()
+
+
+def to_str(v: V) -> np.ndarray:
+    if v.kind == "str":
+        return v.data
+    if v.kind == "bool":
+        return np.where(v.data, "true", "false").astype(object)
+    fn = number_to_string if v.kind == "num" else _date_text
+    text = map_unique(fn, np.nan_to_num(v.data, nan=0.0) if v.kind == "date" else v.data, object)
+    if v.empty is not None:
+        text = np.where(v.empty, "", text).astype(object)
+    return text
+
+
+def variants(v: V) -> list[tuple[np.ndarray | None, V]]:
+    """(row mask, pure value) pairs: a column with empties is a number or ""."""
+    if v.empty is None or v.kind in ("str", "bool") or not v.empty.any():
+        return [(None, V(v.kind, v.data))]
+    blank = np.empty(len(v.data), dtype=object)
+    blank[:] = ""
+    return [(~v.empty, V(v.kind, v.data)), (v.empty, V("str", blank))]
+
+
+def _equal_pure(a: V, b: V) -> np.ndarray:
+    if a.kind == "bool" or b.kind == "bool":
+        return to_bool(a) == to_bool(b)
+    if a.kind == "num" or b.kind == "num":
+        with np.errstate(invalid="ignore"):
+            return np.abs(to_num(a) - to_num(b)) < 1e-12
+    return to_str(a) == to_str(b)
+
+
+def equal(a: V, b: V) -> np.ndarray:
+    """JavaRosa's ``=`` per row, empties included."""
+    n = len(a.data)
+    out = np.zeros(n, dtype=bool)
+    for mask_a, pa in variants(a):
+        for mask_b, pb in variants(b):
+            mask = _and_masks(mask_a, mask_b, n)
+            if mask is not None and not mask.any():
+                continue
+            result = _equal_pure(pa, pb)
+            if mask is None:
+                out = result
+            else:
+                out[mask] = result[mask]
+    return np.asarray(out, dtype=bool)
+
+
+def _and_masks(a: np.ndarray | None, b: np.ndarray | None, n: int) -> np.ndarray | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a & b
+
+
+def scalar(value: V | NodesV, run: _FrameRun) -> V:
+    """A V for a value used as one value: a nodeset must hold one node per row."""
+    if isinstance(value, V):
+        return value
+    raise CannotVectorize("a nodeset used as a value")
+
+
+# -- the compiler ---------------------------------------------------------------------
+class _Compiler:
+    """Evaluates one expression tree over the rows of one context frame."""
+
+    def __init__(self, run: _FrameRun, context: Question) -> None:
+        self.run = run
+        self.context = context
+        self.frame = run.node_frame(context)
+        self.n = run.size(self.frame)
+
+    def eval(self, expr: Expr) -> V | NodesV:
+        if isinstance(expr, Literal):
+            if isinstance(expr.value, str):
+                return full("str", expr.value, self.n)
+            return full("num", expr.value, self.n)
+        if isinstance(expr, Ref):
+            target = self.run.form.get(expr.name)
+            if target is None:
+                raise CannotVectorize("unknown reference")
+            return self.reference(target, self._absolute_pin(target))
+        if isinstance(expr, Path):
+            return self.path(expr)
+        if isinstance(expr, Binary):
+            return self.binary(expr)
+        if isinstance(expr, Negate):
+            return V("num", -to_num(self.value(expr.operand)))
+        if isinstance(expr, Call):
+            return self.call(expr)
+        if isinstance(expr, Filter):
+            return self.filtered(expr)
+        raise CannotVectorize(type(expr).__name__)
+
+    def value(self, expr: Expr) -> V:
+        return scalar(self.eval(expr), self.run)
+
+    # -- references ------------------------------------------------------------------
+    def _context_repeats(self) -> list[Question]:
+        ctx = self.context
+        repeats = [self.run.vl.elements[x] for x in ctx.repeats]
+        if ctx.is_repeat:
+            repeats.append(ctx)
+        return repeats
+
+    def _absolute_pin(self, target: Question) -> str | None:
+        """The deepest repeat shared by the context and ``target`` paths (JavaRosa's
+        contextualisation pins it); None for the main frame."""
+        pinned = None
+        target_path = target.xpath + "/"
+        for repeat in self._context_repeats():
+            if target_path.startswith(repeat.xpath + "/"):
+                pinned = repeat.name
+            else:
+                break
+        return pinned
+
+    def reference(self, target: Question, pinned: str | None) -> V | NodesV:
+        node_frame = self.run.node_frame(target)
+        if node_frame in self.run.chain(pinned):
+            return self.read(target, node_frame)
+        return self.nodes(target, pinned)
+
+    def read(self, target: Question, node_frame: str | None) -> V:
+        """The value of ``target`` for each context row (one node per row)."""
+        rows = self.run.row_map(self.frame, node_frame)
+        relevant = self.run.relevance(target)[rows]
+        if not target.holds_data:
+            return full("str", "", self.n)
+        column = self.run.frame(node_frame)[self.run.vl.names[target.name]]
+        kind = _kind_of_question(target)
+        if kind == "num":
+            if column.dtype != np.float64:
+                raise CannotVectorize("non-numeric values in a numeric column")
+            data = column.to_numpy()[rows]
+            empty = np.isnan(data) | ~relevant
+            return V("num", np.where(empty, np.nan, data), empty)
+        if kind == "date":
+            if not pd.api.types.is_datetime64_any_dtype(column):
+                raise CannotVectorize("unparsed dates")
+            stamps = column.to_numpy()[rows]
+            empty = np.isnat(stamps) | ~relevant
+            days = stamps.astype("datetime64[D]").astype(np.int64).astype(np.float64)
+            return V("date", np.where(empty, np.nan, days), empty)
+        if kind == "str":
+            values = column.to_numpy()[rows]
+            data = np.where(relevant, values, "")
+            data = np.where(pd.isna(data), "", data).astype(object)
+            return V("str", data)
+        raise CannotVectorize(f"{target.type} values")
+
+    def nodes(self, target: Question, pinned: str | None) -> NodesV:
+        """Every node of ``target`` under each row of ``pinned`` (a nodeset per row)."""
+        node_frame = self.run.node_frame(target)
+        if pinned not in self.run.chain(node_frame):
+            raise CannotVectorize("nodeset outside the context's frames")
+        owner = self.run.row_map(node_frame, pinned)
+        return NodesV(target, np.arange(len(owner)), owner, pinned)
+
+    def path(self, path: Path) -> V | NodesV:
+        last = path.steps[-1] if path.steps else None
+        if last is not None and last.predicates and not any(s.predicates for s in path.steps[:-1]):
+            bare = Path(path.absolute, (*path.steps[:-1], Step(last.axis, last.name)), path.start)
+            base = self.path(bare)
+            if not isinstance(base, NodesV) or len(last.predicates) != 1:
+                raise CannotVectorize("predicate on a single node")
+            return self._filter_nodes(base, last.predicates[0])
+        if any(step.predicates for step in path.steps):
+            raise CannotVectorize("predicates in a path")
+        if path.start is not None and not (
+            isinstance(path.start, Call) and path.start.name == "current" and not path.start.args
+        ):
+            raise CannotVectorize("path from an expression")
+        root = f"/{self.run.form.root}"
+        if path.absolute and path.start is None:
+            xpath = "/" + "/".join(step.name for step in path.steps)
+            target = self.run.form.by_xpath(xpath)
+            if target is None or any(s.axis != "child" for s in path.steps):
+                raise CannotVectorize("absolute path to no element")
+            return self.reference(target, self._absolute_pin(target))
+        parts = self.context.xpath.split("/")[1:]
+        lowest = len(parts)
+        for step in path.steps:
+            if step.axis == "self" and step.name == "node()":
+                continue
+            if step.axis == "parent" and step.name == "node()":
+                parts.pop()
+                lowest = min(lowest, len(parts))
+            elif step.axis == "child" and step.name not in ("*", "node()"):
+                parts.append(step.name)
+            else:
+                raise CannotVectorize(f"axis {step.axis}")
+        xpath = "/" + "/".join(parts)
+        if xpath == root or len(parts) < 1:
+            raise CannotVectorize("path to the root")
+        target = self.run.form.by_xpath(xpath)
+        if target is None:
+            raise CannotVectorize("relative path to no element")
+        pinned = None
+        for repeat in self._context_repeats():
+            if len(repeat.xpath.split("/")) - 1 <= lowest:
+                pinned = repeat.name
+        return self.reference(target, pinned)
+
+    def filtered(self, expr: Filter) -> NodesV:
+        base = self.eval(expr.primary)
+        if not isinstance(base, NodesV) or len(expr.predicates) != 1:
+            raise CannotVectorize("filter on a value")
+        return self._filter_nodes(base, expr.predicates[0])
+
+    def _filter_nodes(self, base: NodesV, predicate: Expr) -> NodesV:
+        element = base.element
+        if not element.is_repeat:
+            raise CannotVectorize("predicate on a non-repeat")
+        for node in _walk(predicate):
+            if isinstance(node, Call) and node.name in ("current", "position", "last"):
+                raise CannotVectorize("current()/position() in a predicate")
+        inner = _Compiler(self.run, element)
+        value = inner.value(predicate)
+        if value.kind == "num":
+            positions = self.run.frame(element.name)[POSITION].to_numpy().astype(np.float64)
+            keep = to_num(value) == positions
+        else:
+            keep = to_bool(value)
+        keep = keep[base.rows]
+        return NodesV(element, base.rows[keep], base.owner[keep], base.pinned)
+
+    def aggregate(self, nodes: NodesV, weights: np.ndarray | None) -> np.ndarray:
+        """Per context row: the count (or weighted sum) of its nodes."""
+        totals = np.bincount(nodes.owner, weights=weights, minlength=self.run.size(nodes.pinned))
+        return totals.astype(np.float64)[self.run.row_map(self.frame, nodes.pinned)]
+
+    def node_values(self, nodes: NodesV) -> V:
+        """The value of each node of ``nodes`` (rows of its node frame)."""
+        element = nodes.element
+        node_frame = self.run.node_frame(element)
+        inner = _Compiler(self.run, element)
+        value = inner.read(element, node_frame) if element.holds_data else full("str", "", inner.n)
+        take = nodes.rows
+        return V(
+            value.kind, value.data[take], value.empty[take] if value.empty is not None else None
+        )
+
+    # -- operators -------------------------------------------------------------------
+    def binary(self, expr: Binary) -> V:
+        op = expr.op
+        if op in ("and", "or"):
+            a, b = to_bool(self.value(expr.left)), to_bool(self.value(expr.right))
+            return V("bool", (a & b) if op == "and" else (a | b))
+        if op == "|":
+            raise CannotVectorize("union")
+        a, b = self.value(expr.left), self.value(expr.right)
+        if op in ("=", "!="):
+            result = equal(a, b)
+            return V("bool", result if op == "=" else ~result)
+        x, y = to_num(a), to_num(b)
+        with np.errstate(all="ignore"):
+            if op == "<":
+                return V("bool", x < y)
+            if op == "<=":
+                return V("bool", x <= y)
+            if op == ">":
+                return V("bool", x > y)
+            if op == ">=":
+                return V("bool", x >= y)
+            if op == "+":
+                return V("num", x + y)
+            if op == "-":
+                return V("num", x - y)
+            if op == "*":
+                return V("num", x * y)
+            if op == "div":
+                return V("num", x / y)
+            if op == "mod":
+                return V("num", np.fmod(x, y))
+        raise CannotVectorize(op)
+
+    # -- functions ---------------------------------------------------------------------
+    def call(self, call: Call) -> V | NodesV:
+        handler = getattr(self, "fn_" + call.name.replace("-", "_").replace(":", "_"), None)
+        if handler is None:
+            raise CannotVectorize(f"function {call.name}")
+        return handler(*call.args)
+
+    def fn_true(self) -> V:
+        return full("bool", True, self.n)
+
+    def fn_false(self) -> V:
+        return full("bool", False, self.n)
+
+    def fn_not(self, arg: Expr) -> V:
+        return V("bool", ~to_bool(self.value(arg)))
+
+    def fn_boolean(self, arg: Expr) -> V:
+        return V("bool", to_bool(self.value(arg)))
+
+    def fn_number(self, arg: Expr) -> V:
+        return V("num", to_num(self.value(arg)))
+
+    def fn_string(self, arg: Expr) -> V:
+        return V("str", to_str(self.value(arg)))
+
+    def fn_int(self, arg: Expr) -> V:
+        data = to_num(self.value(arg))
+        with np.errstate(invalid="ignore"):
+            big = np.abs(data) >= 2**63
+        return V("num", np.where(big | ~np.isfinite(data), data, np.trunc(data)))
+
+    def fn_round(self, arg: Expr, places: Expr | None = None) -> V:
+        data = to_num(self.value(arg))
+        if places is None:
+            return V("num", map_unique(fn_round, data, np.float64))
+        if not isinstance(places, Literal):
+            raise CannotVectorize("round() with computed places")
+        digits = places.value
+        return V("num", map_unique(lambda x: fn_round(x, digits), data, np.float64))
+
+    def fn_today(self) -> V:
+        return full("date", (self.run.today - EPOCH).days, self.n)
+
+    def fn_date(self, arg: Expr) -> V:
+        if not isinstance(arg, Literal) or not isinstance(arg.value, str):
+            raise CannotVectorize("date() of a non-literal")
+        from forms.xpath.values import to_date
+
+        try:
+            value = to_date(arg.value, False)
+        except EvaluationError as err:
+            raise CannotVectorize(str(err)) from None
+        if not isinstance(value, date):
+            raise CannotVectorize("date() of an empty literal")
+        return full("date", (value - EPOCH).days, self.n)
+
+    def _select_text(self, arg: Expr) -> np.ndarray:
+        value = self.value(arg)
+        if value.kind != "str":
+            raise CannotVectorize("selected() on a non-text value")
+        return value.data
+
+    def fn_selected(self, answer: Expr, choice: Expr) -> V:
+        if not isinstance(choice, Literal) or not isinstance(choice.value, str):
+            raise CannotVectorize("selected() with a computed choice")
+        needle = f" {choice.value.strip()} "
+        return V("bool", map_unique(lambda s: needle in f" {s} ", self._select_text(answer), bool))
+
+    fn_is_selected = fn_selected
+
+    def fn_count_selected(self, answer: Expr) -> V:
+        return V(
+            "num",
+            map_unique(
+                lambda s: float(len([t for t in s.split(" ") if t])),
+                self._select_text(answer),
+                np.float64,
+            ),
+        )
+
+    def fn_string_length(self, arg: Expr | None = None) -> V:
+        if arg is None:
+            raise CannotVectorize("string-length() of the context")
+        return V(
+            "num",
+            map_unique(
+                lambda s: float(len(s.encode("utf-16-le")) // 2),
+                to_str(self.value(arg)),
+                np.float64,
+            ),
+        )
+
+    def _literal_text(self, expr: Expr) -> str:
+        if not isinstance(expr, Literal) or not isinstance(expr.value, str):
+            raise CannotVectorize("a computed pattern")
+        return expr.value
+
+    def fn_regex(self, value: Expr, pattern: Expr) -> V:
+        try:
+            compiled = compile_java_regex(self._literal_text(pattern))
+        except EvaluationError as err:
+            raise CannotVectorize(str(err)) from None
+        return V(
+            "bool",
+            map_unique(
+                lambda s: compiled.fullmatch(s) is not None, to_str(self.value(value)), bool
+            ),
+        )
+
+    def fn_contains(self, value: Expr, part: Expr) -> V:
+        needle = self._literal_text(part)
+        return V("bool", map_unique(lambda s: needle in s, to_str(self.value(value)), bool))
+
+    def fn_starts_with(self, value: Expr, part: Expr) -> V:
+        needle = self._literal_text(part)
+        return V(
+            "bool", map_unique(lambda s: s.startswith(needle), to_str(self.value(value)), bool)
+        )
+
+    def fn_ends_with(self, value: Expr, part: Expr) -> V:
+        needle = self._literal_text(part)
+        return V("bool", map_unique(lambda s: s.endswith(needle), to_str(self.value(value)), bool))
+
+    def fn_concat(self, *args: Expr) -> V:
+        out = np.empty(self.n, dtype=object)
+        out[:] = ""
+        for arg in args:
+            out = out + to_str(self.value(arg))
+        return V("str", out.astype(object))
+
+    def fn_if(self, test: Expr, yes: Expr, no: Expr) -> V:
+        condition = to_bool(self.value(test))
+        return self._choose(condition, self.value(yes), self.value(no))
+
+    def fn_coalesce(self, first: Expr, second: Expr) -> V:
+        a = self.value(first)
+        if a.kind == "num":
+            null = np.isnan(to_num(a))
+        elif a.kind == "str":
+            null = a.data == ""
+        elif a.kind == "date":
+            null = a.empty if a.empty is not None else np.zeros(self.n, dtype=bool)
+        else:
+            null = np.zeros(self.n, dtype=bool)
+        return self._choose(~null, a, self.value(second))
+
+    def _choose(self, condition: np.ndarray, a: V, b: V) -> V:
+        if a.kind != b.kind:
+            raise CannotVectorize("branches of different types")
+        data = np.where(condition, a.data, b.data)
+        if a.kind == "str":
+            data = data.astype(object)
+        if a.empty is None and b.empty is None:
+            return V(a.kind, data)
+        ea = a.empty if a.empty is not None else np.zeros(self.n, dtype=bool)
+        eb = b.empty if b.empty is not None else np.zeros(self.n, dtype=bool)
+        return V(a.kind, data, np.where(condition, ea, eb))
+
+    def fn_position(self, arg: Expr | None = None) -> V:
+        if arg is None:
+            if self.context.is_repeat:
+                return V("num", self.run.frame(self.frame)[POSITION].to_numpy().astype(float))
+            return full("num", 1.0, self.n)
+        if isinstance(arg, Path) and arg.start is None and not arg.absolute:
+            target = self.path(arg)
+            element = self.run.form.by_xpath(self._relative_xpath(arg))
+            if isinstance(target, V) and element is not None and element.is_repeat:
+                rows = self.run.row_map(self.frame, element.name)
+                positions = self.run.frame(element.name)[POSITION].to_numpy()
+                return V("num", positions[rows].astype(np.float64))
+        raise CannotVectorize("position() of this path")
+
+    def _relative_xpath(self, path: Path) -> str:
+        parts = self.context.xpath.split("/")[1:]
+        for step in path.steps:
+            if step.axis == "parent":
+                parts.pop()
+            elif step.axis == "child":
+                parts.append(step.name)
+        return "/" + "/".join(parts)
+
+    def _nodeset(self, arg: Expr) -> NodesV:
+        value = self.eval(arg)
+        if not isinstance(value, NodesV):
+            raise CannotVectorize("aggregate of a single node")
+        return value
+
+    def fn_count(self, arg: Expr) -> V:
+        return V("num", self.aggregate(self._nodeset(arg), None))
+
+    def fn_sum(self, arg: Expr) -> V:
+        nodes = self._nodeset(arg)
+        numbers = to_num(self.node_values(nodes))
+        return V("num", self.aggregate(nodes, np.where(np.isnan(numbers), 0.0, numbers)))
+
+    def fn_count_non_empty(self, arg: Expr) -> V:
+        nodes = self._nodeset(arg)
+        text = to_str(self.node_values(nodes))
+        return V("num", self.aggregate(nodes, (text != "").astype(np.float64)))
+
+    def fn_indexed_repeat(self, *args: Expr) -> V:
+        if (
+            len(args) != 3
+            or not isinstance(args[2], Literal)
+            or not isinstance(args[2].value, float)
+        ):
+            raise CannotVectorize("indexed-repeat() beyond one literal index")
+        target = self._static_element(args[0])
+        repeat = self._static_element(args[1])
+        if not (target.xpath + "/").startswith(repeat.xpath + "/") or not repeat.is_repeat:
+            raise CannotVectorize("indexed-repeat() target outside the repeat")
+        if self.run.node_frame(target) != repeat.name:
+            raise CannotVectorize("indexed-repeat() into nested repeats")
+        index = max(int(args[2].value) if math.isfinite(args[2].value) else 1, 1)
+        parent = self.run.parent_frame(repeat.name)
+        if parent not in self.run.chain(self.frame):
+            raise CannotVectorize("indexed-repeat() from an unrelated repeat")
+        rep_frame = self.run.frame(repeat.name)
+        positions = rep_frame[POSITION].to_numpy()
+        chosen = np.flatnonzero(positions == index)
+        owners = self.run.row_map(repeat.name, parent)[chosen]
+        lookup = np.full(self.run.size(parent), -1, dtype=np.int64)
+        lookup[owners] = chosen
+        ctx_rows = lookup[self.run.row_map(self.frame, parent)]
+        inner = _Compiler(self.run, target)
+        value = inner.read(target, repeat.name)
+        missing = ctx_rows < 0
+        take = np.where(missing, 0, ctx_rows)
+        if value.kind == "str":
+            data = value.data[take] if len(value.data) else np.full(self.n, "", object)
+            data = np.where(missing, "", data).astype(object)
+            return V("str", data)
+        if len(value.data) == 0:
+            data = np.full(self.n, np.nan)
+            empty = np.ones(self.n, dtype=bool)
+        else:
+            data = value.data[take]
+            empty = (
+                value.empty[take] if value.empty is not None else np.zeros(self.n, dtype=bool)
+            ) | missing
+        return V(value.kind, np.where(empty, np.nan, data), empty)
+
+    def _static_element(self, expr: Expr) -> Question:
+        if isinstance(expr, Ref):
+            element = self.run.form.get(expr.name)
+            if element is not None:
+                return element
+        raise CannotVectorize("indexed-repeat() needs ${name} arguments")
+
+
+def _walk(expr: Expr) -> list[Expr]:
+    from forms.xpath.ast import walk
+
+    return list(walk(expr))
+
+
+def per_record_results(
+    logic: Any,
+    submissions: list[Any],
+    *,
+    today: date,
+    columns: tuple[str, ...] = ("relevant", "constraint", "required"),
+) -> VectorResults:
+    """The same arrays as :meth:`VectorLogic.evaluate`, computed by straightforward
+    per-record interpretation of the parsed trees (the reference, and the benchmark's
+    baseline)."""
+    form = logic.form
+    relevant: dict[str, list[bool]] = {e.name: [] for e in form.elements}
+    constraint: dict[str, list[Any]] = {e.name: [] for e in form.elements if e.holds_data}
+    required: dict[str, list[bool]] = {e.name: [] for e in form.elements if e.holds_data}
+    for submission in submissions:
+        run = logic.run(submission, today=today)
+        for element in form.elements:
+            for node in run.instance.nodes(element.xpath):
+                is_relevant = run.relevant(node)
+                if "relevant" in columns:
+                    relevant[element.name].append(is_relevant)
+                if not element.holds_data:
+                    continue
+                result: dict[str, Any] = {}
+                reasons: list[str] = []
+                if is_relevant and "constraint" in columns:
+                    run._constraint(element, node, result, reasons)
+                if is_relevant and "required" in columns:
+                    run._required(element, node, result, reasons)
+                constraint[element.name].append(result.get("constraint_ok"))
+                required[element.name].append(result.get("required_missing", False))
+    out = VectorResults()
+    if "relevant" in columns:
+        out.relevant = {k: np.array(v, dtype=bool) for k, v in relevant.items()}
+    if "constraint" in columns:
+        out.constraint_ok = {k: np.array(v, dtype=object) for k, v in constraint.items()}
+    if "required" in columns:
+        out.required_missing = {k: np.array(v, dtype=bool) for k, v in required.items()}
+    return out
+
+
+def differences(a: VectorResults, b: VectorResults) -> list[str]:
+    """Where two result sets differ ("question column: rows ..."), empty when identical."""
+    problems = []
+    for attribute in ("relevant", "constraint_ok", "required_missing"):
+        left, right = getattr(a, attribute), getattr(b, attribute)
+        for name in sorted(set(left) | set(right)):
+            x, y = left.get(name), right.get(name)
+            if x is None or y is None:
+                if (x is None) != (y is None) and len(x if x is not None else y):
+                    problems.append(f"{name} {attribute}: missing on one side")
+                continue
+            if len(x) != len(y):
+                problems.append(f"{name} {attribute}: {len(x)} vs {len(y)} rows")
+                continue
+            bad = [i for i in range(len(x)) if x[i] is not y[i] and x[i] != y[i]]
+            if bad:
+                problems.append(
+                    f"{name} {attribute}: rows {bad[:5]} "
+                    f"({[x[i] for i in bad[:3]]} vs {[y[i] for i in bad[:3]]})"
+                )
+    return problems

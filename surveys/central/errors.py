@@ -1,0 +1,17 @@
+"""Exceptions of the Central client. Messages never contain credentials or tokens."""
+
+from __future__ import annotations
+
+from surveys.errors import SurveysError
+
+
+class CentralError(SurveysError):
+    """ODK Central could not be reached or answered with an error."""
+
+
+class CentralAuthError(CentralError):
+    """Central refused the credentials (or the user may not read this project/form)."""
+
+
+class CentralResponseError(CentralError):
+    """Central answered with something that is not what its API documents (garbage)."""

@@ -1,0 +1,120 @@
+"""``popsurvey form logic FORM SUBMISSION.json``: check one submission against its form's
+own logic (relevance, constraints, required, calculations, choice filters, repeat counts)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from forms.errors import FormsError
+from forms.logic import FormLogic, QuestionResult, SubmissionCheck
+from forms.reader import read_form
+from surveys.cli.common import handle_errors
+
+
+class SubmissionFileError(FormsError):
+    """A submission file that cannot be read as OData JSON."""
+
+
+def load_submissions(path: Path) -> list[dict[str, Any]]:
+    """One submission (a JSON object), a list of them, or an OData ``{"value": [...]}``."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise SubmissionFileError(f"{path}: cannot read ({err})") from None
+    except json.JSONDecodeError as err:
+        raise SubmissionFileError(
+            f"{path}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})"
+        ) from None
+    if isinstance(data, dict) and isinstance(data.get("value"), list):
+        data = data["value"]
+    items = data if isinstance(data, list) else [data]
+    for index, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            raise SubmissionFileError(f"{path}: submission {index} is not a JSON object")
+    return items
+
+
+@click.command("logic")
+@click.argument("form_file", metavar="FORM", type=click.Path(path_type=Path))
+@click.argument("submission_file", metavar="SUBMISSION.json", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Date today() returns (default: the real today).",
+)
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="Text output: list every question, not only the problems.",
+)
+@handle_errors
+def logic(form_file: Path, submission_file: Path, fmt: str, today: Any, show_all: bool) -> None:
+    """Check SUBMISSION.json (Central OData JSON) against FORM's own logic.
+
+    Prints per question: relevant or not, required but empty, constraint violated,
+    calculation that differs, answer not among the choices offered, and anything that
+    could not be evaluated. Exit code 1 when a submission violates its form's logic.
+    """
+    form_model = read_form(form_file)
+    submissions = load_submissions(submission_file)
+    day: date | None = today.date() if today is not None else None
+    evaluator = FormLogic(form_model)
+    checks = [evaluator.check(s, today=day) for s in submissions]
+    if fmt == "json":
+        payload: Any = [c.to_dict() for c in checks]
+        click.echo(
+            json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False, indent=2)
+        )
+    else:
+        for check in checks:
+            _print_text(check, show_all)
+    if any(i.severity.value == "error" for c in checks for i in c.violations()):
+        raise SystemExit(1)
+
+
+def _print_text(check: SubmissionCheck, show_all: bool) -> None:
+    issues = check.violations()
+    click.echo(
+        f"submission {check.instance_id or '(no instance ID)'} "
+        f"(form {check.form_id}): {len(check.results)} checks, "
+        f"{len(issues)} finding(s)"
+    )
+    for result in check.results:
+        line = _result_line(result)
+        if show_all or line[0] not in ("ok", "skipped"):
+            click.echo(f"  {line[0]:<14} {result.instance_path}{line[1]}")
+    for issue in issues:
+        click.echo(f"  {issue.severity.value} {issue.code} {issue.message}")
+
+
+def _result_line(r: QuestionResult) -> tuple[str, str]:
+    value = f" = {r.value!r}" if r.value else ""
+    if r.not_evaluated:
+        return "not evaluated", f"{value}: {'; '.join(r.not_evaluated)}"
+    if r.constraint_ok is False:
+        return "CONSTRAINT", value
+    if r.required_missing:
+        return "REQUIRED", " (empty)"
+    if r.answer_not_offered:
+        return "NOT OFFERED", value
+    if r.calculation_mismatch:
+        stored, recomputed = r.calculation_mismatch
+        return "CALCULATION", f": stored {stored!r}, recomputed {recomputed!r}"
+    if not r.relevant:
+        return ("NOT RELEVANT" if r.value else "skipped"), value
+    return "ok", value

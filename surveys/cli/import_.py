@@ -1,0 +1,68 @@
+"""``popsurvey import``: load Central exports, XML submissions or simulator JSON offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from surveys.cli.common import handle_errors
+
+
+@click.command("import")
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option("--db", help="Store: SQLite file or SQLAlchemy URL (default $POPSURVEY_DB or "
+              "popsurvey.db).")
+@click.option("--form-id", help="Form id (default: from --form, the zip, or every form of the "
+              "JSON pages).")
+@click.option("--form", "form_file", type=click.Path(exists=True, dir_okay=False),
+              help="XLSForm: types the XML/CSV values and is stored as the version's model.")
+@click.option("--format", "fmt", type=click.Choice(["auto", "csv-zip", "xml", "json-pages"]),
+              default="auto", show_default=True)
+@handle_errors
+def import_(source: Path, db: str | None, form_id: str | None, form_file: str | None,
+            fmt: str) -> None:
+    """Import SOURCE into the store: a Central CSV export zip, a folder of submission XML
+    files (audit.csv beside each), or a folder of OData JSON pages
+    (pages/<formId>/page-0001.json, audits/<instanceID>/audit.csv).
+
+    The whole import is one transaction: a bad file changes nothing.
+    """
+    from forms import read_form
+    from surveys.importers import (
+        ImportFormatError,
+        forms_in,
+        import_csv_zip,
+        import_json_pages,
+        import_xml_dir,
+    )
+    from surveys.store import open_store
+
+    model = read_form(form_file) if form_file else None
+    form_id = form_id or (model.form_id if model else None)
+    kind = fmt if fmt != "auto" else _detect(source)
+    with open_store(db) as store:
+        if kind == "csv-zip":
+            results = [import_csv_zip(store, source, form_id, model)]
+        elif kind == "json-pages":
+            ids = [form_id] if form_id else forms_in(source)
+            if not ids:
+                raise ImportFormatError(f"{source}: no pages/<formId>/ folders")
+            results = [import_json_pages(store, source, f, model if model and
+                                         model.form_id == f else None) for f in ids]
+        else:
+            if not form_id:
+                raise ImportFormatError(f"{source}: give --form-id or --form for XML files")
+            results = [import_xml_dir(store, source, form_id, model)]
+    for result in results:
+        click.echo(result.summary())
+        for issue in result.issues[:20]:
+            click.echo(issue.one_line(), err=True)
+
+
+def _detect(source: Path) -> str:
+    if source.is_file():
+        return "csv-zip"
+    if (source / "pages").is_dir():
+        return "json-pages"
+    return "xml"

@@ -1,0 +1,169 @@
+"""``popsurvey pull``: incremental pull of submissions from ODK Central into the store."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+
+import click
+
+from surveys.cli.common import handle_errors
+
+PASSWORD_HELP = "Read from POPSURVEY_CENTRAL_PASSWORD, or prompted for (never a CLI argument)."
+
+
+@click.command("pull")
+@click.argument("form_ids", nargs=-1, required=True)
+@click.option(
+    "--db", help="Store: SQLite file or SQLAlchemy URL (default $POPSURVEY_DB or popsurvey.db)."
+)
+@click.option(
+    "--url", envvar="POPSURVEY_CENTRAL_URL", help="Central base URL [$POPSURVEY_CENTRAL_URL]."
+)
+@click.option(
+    "--user",
+    envvar="POPSURVEY_CENTRAL_USER",
+    help="Central web user e-mail [$POPSURVEY_CENTRAL_USER].",
+)
+@click.option(
+    "--project",
+    type=int,
+    envvar="POPSURVEY_CENTRAL_PROJECT",
+    help="Central project id [$POPSURVEY_CENTRAL_PROJECT].",
+)
+@click.option(
+    "--form",
+    "form_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="XLSForm of the deployed version: its FormModel is stored with it.",
+)
+@click.option("--page-size", default=10_000, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--overlap",
+    "overlap_minutes",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Minutes re-read before the watermark.",
+)
+@click.option(
+    "--attachments",
+    type=click.Choice(["audit", "all", "none"]),
+    default="audit",
+    show_default=True,
+    help="Which submission attachments to download.",
+)
+@click.option("--full", is_flag=True, help="Re-read every submission, not only the window.")
+@click.option(
+    "--reconcile", is_flag=True, help="Also drop stored submissions Central no longer has (purged)."
+)
+@click.option("--timeout", default=120.0, show_default=True, help="Read timeout, seconds.")
+@click.option("--retries", default=5, show_default=True, type=click.IntRange(0))
+@click.option(
+    "--wait",
+    default=600.0,
+    show_default=True,
+    help="Seconds to wait for another pull on the same store.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@handle_errors
+def pull(
+    form_ids: tuple[str, ...],
+    db: str | None,
+    url: str | None,
+    user: str | None,
+    project: int | None,
+    form_file: str | None,
+    page_size: int,
+    overlap_minutes: float,
+    attachments: str,
+    full: bool,
+    reconcile: bool,
+    timeout: float,
+    retries: int,
+    wait: float,
+    quiet: bool,
+) -> None:
+    """Pull FORM_IDS from ODK Central into the store (first all, then incrementally).
+
+    The password is read from POPSURVEY_CENTRAL_PASSWORD or prompted for; it is never
+    printed or logged. A pull killed at any point can simply be run again.
+    """
+    import os
+
+    from forms import read_form
+    from surveys.central import CentralClient, HttpPolicy
+    from surveys.pull import PullOptions, pull_form
+    from surveys.store import display_url, open_store
+
+    password = os.environ.get("POPSURVEY_CENTRAL_PASSWORD") or click.prompt(
+        "Central password", hide_input=True, err=True
+    )
+    policy = HttpPolicy(read_timeout=timeout, retries=retries)
+    client = CentralClient.from_env(
+        policy, base_url=url, username=user, password=password, project_id=project
+    )
+    model = read_form(form_file) if form_file else None
+    options = PullOptions(
+        page_size=page_size,
+        overlap=timedelta(minutes=overlap_minutes),
+        attachments=attachments,
+        full=full,
+        reconcile=reconcile,
+        lock_timeout=wait,
+    )
+    with open_store(db) as store:
+        if not quiet:
+            click.echo(f"store: {display_url(str(store.engine.url))}", err=True)
+        for form_id in form_ids:
+            bar = _ProgressBar(form_id) if not quiet and sys.stderr.isatty() else None
+            reporter = bar.update if bar else (None if quiet else _line_progress)
+            try:
+                result = pull_form(
+                    store,
+                    client,
+                    form_id,
+                    options,
+                    model=model if model and model.form_id == form_id else None,
+                    progress=reporter,
+                )
+            finally:
+                if bar:
+                    bar.close()
+            click.echo(result.summary())
+            for issue in result.issues[:20]:
+                click.echo(issue.one_line(), err=True)
+
+
+class _ProgressBar:
+    """A click progress bar on stderr, sized when the first page tells the total."""
+
+    def __init__(self, form_id: str) -> None:
+        self.form_id = form_id
+        self.bar = None
+        self.done = 0
+
+    def update(self, progress) -> None:  # type: ignore[no-untyped-def]
+        if self.bar is None:
+            self.bar = click.progressbar(
+                length=progress.total or progress.received,
+                label=f"pull {self.form_id}",
+                file=sys.stderr,
+                show_pos=True,
+                item_show_func=lambda _: f"{self.rate:,.0f}/s",
+            )
+            self.bar.__enter__()
+        self.rate = progress.rate
+        self.bar.update(progress.received - self.done, current_item=progress)
+        self.done = progress.received
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def _line_progress(progress) -> None:  # type: ignore[no-untyped-def]
+    total = f"/{progress.total}" if progress.total is not None else ""
+    click.echo(
+        f"pull {progress.form_id}: {progress.received}{total} ({progress.rate:,.0f}/s)", err=True
+    )

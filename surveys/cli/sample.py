@@ -1,0 +1,243 @@
+"""``popsurvey sample ...``: draw the sample, report on it, assign it to enumerators."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from surveys.cli.common import handle_errors
+from surveys.config import CONFIG_FILE, SurveyConfig, load_config
+from surveys.errors import ConfigError
+from surveys.sampling import (
+    Sample,
+    SampleDesign,
+    assign,
+    draw_sample,
+    entity_list,
+    household_table,
+    load_frame,
+    read_listing,
+    read_sample,
+    stratum_report,
+    workloads,
+    write_sample,
+)
+from surveys.sampling.errors import FrameError
+from surveys.sampling.frame import Frame, read_table, require_columns
+
+config_option = click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=CONFIG_FILE,
+    show_default=True,
+    help="The survey definition.",
+)
+sample_option = click.option(
+    "-s",
+    "--sample",
+    "sample_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Sample directory [default: sample/ next to survey.toml].",
+)
+
+
+def _design_of(config: SurveyConfig) -> SampleDesign:
+    """The survey's sample design; an error if survey.toml has no [sample] section."""
+    if config.sample is None:
+        raise ConfigError(f"{config.path.name}: sample: required key is missing")
+    return config.sample
+
+
+def _config_with_sample(path: Path) -> SurveyConfig:
+    """Load survey.toml and insist on a [sample] section."""
+    config = load_config(path)
+    _design_of(config)
+    return config
+
+
+def _sample_dir(config: SurveyConfig, given: Path | None) -> Path:
+    """The sample directory: the option, or ``sample/`` next to survey.toml."""
+    return given if given is not None else config.directory / "sample"
+
+
+@click.group()
+def sample() -> None:
+    """Draw the sample, report on it and assign it to enumerators."""
+
+
+@sample.command("draw")
+@config_option
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the sample [default: sample/ next to survey.toml].",
+)
+@click.option(
+    "--listing",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Household listing (overrides sample.households.listing).",
+)
+@click.option(
+    "--synthetic-listing",
+    is_flag=True,
+    help="Make up a listing from the frame's household counts (demo and dry runs only).",
+)
+@click.option("--seed", type=int, default=None, help="Override sample.seed.")
+@handle_errors
+def draw(
+    config_path: Path,
+    out: Path | None,
+    listing: Path | None,
+    synthetic_listing: bool,
+    seed: int | None,
+) -> None:
+    """Draw the sample described by survey.toml: PSUs, units, households and reserves."""
+    config = load_config(config_path)
+    design = _design_of(config)
+    if seed is not None:
+        design = dataclasses.replace(design, seed=seed)
+    frame = load_frame(design)
+    listing_table = None
+    if listing is not None:
+        listing_table = read_listing(design, listing)
+    elif synthetic_listing:
+        listing_table = _synthetic_listing(design, frame)
+    result = draw_sample(design, frame, listing_table)
+    target = write_sample(result, design, _sample_dir(config, out))
+    if synthetic_listing and listing_table is not None:
+        listing_table.drop(columns=["_row"], errors="ignore").to_csv(
+            target / "listing_synthetic.csv", index=False
+        )
+    _print_draw_summary(result, design.seed, target)
+
+
+def _synthetic_listing(design: SampleDesign, frame: Frame) -> pd.DataFrame:
+    """A made-up listing for every frame unit that could be selected (needs households, urban)."""
+    from surveys.data.listing import synthetic_listing
+
+    for column in ("households", "urban"):
+        if column not in frame.data.columns:
+            raise FrameError(
+                f"{frame.source}: --synthetic-listing needs a '{column}' column in the frame"
+            )
+    units = frame.data.rename(columns={design.unit: "cluster"})
+    result = draw_sample(design, frame)  # same seed: the same units as the real draw
+    wanted = units[units["cluster"].isin(set(result.clusters["cluster"]))]
+    listing = synthetic_listing(wanted, seed=design.seed)
+    unit_col = design.households.listing_unit or design.unit
+    listing = listing.rename(columns={"village_id": unit_col})
+    return listing.rename(columns={"hhid": design.households.listing_id})
+
+
+def _print_draw_summary(result: Sample, seed: int, target: Path) -> None:
+    """What was drawn, where it went, and any issues."""
+    psus = result.psu_probabilities
+    hh = result.households
+    click.echo(
+        f"Drew {int(psus['selected'].sum())} PSUs "
+        f"({int((psus['selected'] & psus['certainty']).sum())} with certainty) in "
+        f"{len(result.allocation)} strata, {len(result.clusters)} final-stage units, "
+        f"{int((hh['role'] == 'main').sum())} households and "
+        f"{int((hh['role'] == 'reserve').sum())} reserves (seed {seed})."
+    )
+    if hh.empty:
+        click.echo("No households yet: give a listing (--listing or sample.households.listing).")
+    click.echo(f"Wrote {target}/")
+    for issue in result.issues:
+        click.echo(issue.one_line(), err=True)
+
+
+@sample.command("report")
+@config_option
+@sample_option
+@click.option(
+    "--completed",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="CSV with a 'hhid' column of completed households.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True
+)
+@handle_errors
+def report(config_path: Path, sample_dir: Path | None, completed: Path | None, fmt: str) -> None:
+    """Per stratum: frame size, n, sum of probabilities, expected and achieved units."""
+    config = _config_with_sample(config_path)
+    drawn, meta = read_sample(_sample_dir(config, sample_dir))
+    done = _completed_ids(completed) if completed else None
+    table = stratum_report(drawn, meta, done)
+    if fmt == "csv":
+        click.echo(table.to_csv(index=False), nl=False)
+    elif fmt == "json":
+        click.echo(json.dumps(table.to_dict("records"), ensure_ascii=False, indent=2))
+    else:
+        click.echo(table.to_string(index=False))
+
+
+def _completed_ids(path: Path) -> set[str]:
+    """The hhid column of a CSV of completed households."""
+    data = read_table(path)
+    require_columns(data, ["hhid"], path.name)
+    return set(data["hhid"])
+
+
+@sample.command("assign")
+@config_option
+@sample_option
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Entity list CSV [default: <sample>/entities/<central.entity_list>.csv].",
+)
+@click.option("--mode", type=click.Choice(["psu", "household"]), default=None)
+@handle_errors
+def assign_command(
+    config_path: Path, sample_dir: Path | None, out: Path | None, mode: str | None
+) -> None:
+    """Assign sampled households to enumerators; write the entity list for ODK Central.
+
+    The CSV (name, label, then properties hhid, psu, stratum, enumerator, ...) is named after
+    central.entity_list, so it also serves as the `households.csv` attachment the bundled
+    questionnaires select from (filtered on enumerator = the device's user name).
+    """
+    config = _config_with_sample(config_path)
+    if not config.enumerators:
+        raise ConfigError(f"{config.path.name}: enumerators: the roster is empty")
+    directory = _sample_dir(config, sample_dir)
+    drawn, _ = read_sample(directory)
+    if drawn.households.empty:
+        raise ConfigError(f"{directory}: the sample has no households yet (draw with a listing)")
+    settings = config.assignment
+    assigned, issues = assign(
+        household_table(drawn),
+        config.enumerators,
+        area=settings.area or "stratum",
+        mode=mode or settings.mode,
+        include_reserve=settings.include_reserve,
+    )
+    entities = entity_list(
+        assigned, config.id, label=settings.label, properties=settings.properties
+    )
+    list_name = config.central.entity_list if config.central else "households"
+    target = out or directory / "entities" / f"{list_name}.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    entities.to_csv(partial, index=False)
+    partial.replace(target)
+    click.echo(workloads(assigned).to_string(index=False))
+    people = assigned["enumerator"].nunique()
+    click.echo(f"Wrote {target} ({len(entities)} households for {people} enumerators)")
+    for issue in issues:
+        click.echo(issue.one_line(), err=True)

@@ -1,0 +1,389 @@
+"""``popsurvey weight`` and ``popsurvey estimate``: a thin layer over :mod:`weighting`.
+
+Both read any data file a statistician brings (CSV, Parquet, .dta, .sav, .xlsx) with named
+columns, print tables on the terminal and write CSV or XLSX (by the output's extension).
+Outputs are written to a temporary file and moved into place, so a failure leaves nothing
+half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import click
+import numpy as np
+import pandas as pd
+
+from surveys.cli.common import handle_errors
+from weighting.design import SurveyDesign
+from weighting.diagnostics import margin_check, weight_summary
+from weighting.errors import DataFileError, WeightingError
+from weighting.estimate import (
+    estimates_table,
+    svy_mean,
+    svy_proportion,
+    svy_quantile,
+    svy_ratio,
+    svy_total,
+)
+from weighting.fertility import fertility_rates, women_from_ir
+from weighting.io import read_table
+from weighting.steps import adjust_nonresponse, calibrate, post_stratify, rake, trim_weights
+from weighting.targets import read_targets
+
+OUTPUT_TYPES = (".csv", ".xlsx")
+
+
+def design_options(func):
+    """The options that declare a design (as R's svydesign arguments)."""
+    options = [
+        click.option("--weights", "weights", help="Column of design weights."),
+        click.option("--probs", help="Column of overall inclusion probabilities (weights = 1/p)."),
+        click.option("--ids", multiple=True, help="Cluster column of a stage (repeat for stages)."),
+        click.option("--strata", help="Stratum column (first stage)."),
+        click.option("--fpc", multiple=True, help="Population size or fraction column per stage."),
+        click.option("--nest", is_flag=True, help="Cluster codes repeat across strata."),
+        click.option(
+            "--lonely-psu",
+            type=click.Choice(["fail", "remove", "adjust", "average", "certainty"]),
+            default="fail",
+            show_default=True,
+            help="What a stratum with one PSU contributes to the variance.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _design(data: Path, weights, probs, ids, strata, fpc, nest, lonely_psu) -> SurveyDesign:
+    return SurveyDesign.from_frame(
+        read_table(data),
+        weights=weights,
+        probs=probs,
+        ids=list(ids) or None,
+        strata=strata,
+        fpc=list(fpc) or None,
+        nest=nest,
+        lonely_psu=lonely_psu,
+    )
+
+
+def _check_output(path: Path | None) -> None:
+    if path is not None and path.suffix.lower() not in OUTPUT_TYPES:
+        raise DataFileError(f"{path}: output must be .csv or .xlsx")
+
+
+def write_tables(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
+    """Write the first table as CSV, or every table as a sheet of an XLSX, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
+    os.close(fd)
+    try:
+        if path.suffix.lower() == ".csv":
+            next(iter(sheets.values())).to_csv(tmp, index=False)
+        else:
+            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+                for name, table in sheets.items():
+                    table.to_excel(writer, sheet_name=name[:31], index=False)
+        os.replace(tmp, path)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise DataFileError(f"{path}: cannot write: {err}") from err
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _print(title: str, table: pd.DataFrame) -> None:
+    click.echo(click.style(title, bold=True))
+    with pd.option_context(
+        "display.max_rows", 200, "display.width", 140, "display.float_format", "{:.6g}".format
+    ):
+        click.echo(table.to_string(index=False))
+    click.echo()
+
+
+@click.command()
+@click.argument("data", type=click.Path(path_type=Path))
+@design_options
+@click.option(
+    "--nonresponse",
+    "outcome",
+    help="Outcome column: respondent, nonrespondent, ineligible, unknown.",
+)
+@click.option(
+    "--nr-codes", help='Outcome codes as JSON, e.g. \'{"respondent": 1, "nonrespondent": 2, ...}\'.'
+)
+@click.option(
+    "--classes", multiple=True, help="Weighting-class column for non-response (repeatable)."
+)
+@click.option(
+    "--post-stratify",
+    "poststrat",
+    type=click.Path(path_type=Path),
+    help="Targets CSV with one margin.",
+)
+@click.option(
+    "--rake",
+    "rake_targets",
+    type=click.Path(path_type=Path),
+    help="Targets CSV of margins to rake to.",
+)
+@click.option(
+    "--calibrate",
+    "cal_targets",
+    type=click.Path(path_type=Path),
+    help="Targets CSV to calibrate to.",
+)
+@click.option(
+    "--distance",
+    type=click.Choice(["linear", "raking", "logit"]),
+    default="linear",
+    show_default=True,
+)
+@click.option("--bounds", nargs=2, type=float, help="Lower and upper bound of the g-weights.")
+@click.option(
+    "--epsilon",
+    type=float,
+    help="Convergence tolerance (raking: cell change; calibration: relative misfit).",
+)
+@click.option("--maxit", type=int, help="Most sweeps (raking) or Newton iterations (calibration).")
+@click.option("--trim", nargs=2, type=float, help="Trim the final weights to LOWER UPPER.")
+@click.option(
+    "--replicates",
+    "replicate_type",
+    type=click.Choice(["JK1", "JKn", "BRR", "bootstrap", "subbootstrap"]),
+)
+@click.option(
+    "--n-replicates", type=int, default=50, show_default=True, help="Bootstrap replicates."
+)
+@click.option("--seed", type=int, default=12345, show_default=True)
+@click.option("--force", is_flag=True, help="Keep weights that did not converge.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Weighted data, .csv or .xlsx.",
+)
+@handle_errors
+def weight(
+    data,
+    weights,
+    probs,
+    ids,
+    strata,
+    fpc,
+    nest,
+    lonely_psu,
+    outcome,
+    nr_codes,
+    classes,
+    poststrat,
+    rake_targets,
+    cal_targets,
+    distance,
+    bounds,
+    epsilon,
+    maxit,
+    trim,
+    replicate_type,
+    n_replicates,
+    seed,
+    force,
+    output,
+):
+    """Weight DATA: non-response, post-stratification / raking / calibration, trimming.
+
+    Steps run in that order; each is recorded in the history printed at the end (and written
+    to the XLSX's "history" sheet). Targets CSVs have columns variable, level, total.
+    """
+    _check_output(output)
+    design = _design(data, weights, probs, ids, strata, fpc, nest, lonely_psu)
+    if replicate_type:
+        design = design.with_replicates(replicate_type, replicates=n_replicates, seed=seed)
+    if outcome:
+        try:
+            codes = json.loads(nr_codes) if nr_codes else None
+        except json.JSONDecodeError as err:
+            raise WeightingError(f"--nr-codes is not JSON: {err}") from err
+        design = adjust_nonresponse(design, outcome, classes=list(classes), codes=codes)
+    checks = []
+    if poststrat:
+        targets = read_targets(poststrat)
+        if len(targets.margins) != 1:
+            raise WeightingError(f"{poststrat}: post-stratification needs exactly one margin")
+        design = post_stratify(design, targets.margins[0])
+        checks.append(targets)
+    if rake_targets:
+        targets = read_targets(rake_targets)
+        # tighter than R's defaults (epsilon 1, 10 sweeps): the margins are met to 1e-9
+        design = rake(design, targets, force=force, epsilon=epsilon or 1e-9, maxit=maxit or 100)
+        checks.append(targets)
+    if cal_targets:
+        targets = read_targets(cal_targets)
+        opts = {k: v for k, v in (("epsilon", epsilon), ("maxit", maxit)) if v is not None}
+        design = calibrate(
+            design,
+            targets,
+            distance=distance,
+            bounds=tuple(bounds) if bounds else (-np.inf, np.inf),
+            force=force,
+            **opts,
+        )
+        checks.append(targets)
+    if trim:
+        design = trim_weights(design, lower=trim[0], upper=trim[1])
+    history = pd.DataFrame(
+        [
+            {
+                "method": s.method,
+                "iterations": s.iterations,
+                "converged": s.converged,
+                "details": json.dumps(s.details, default=str)[:200],
+            }
+            for s in design.history
+        ]
+    )
+    summary = pd.DataFrame([weight_summary(design)])
+    margins = pd.concat([margin_check(design, t) for t in checks]) if checks else pd.DataFrame()
+    _print("Weighting history", history[["method", "iterations", "converged"]])
+    _print("Weights", summary.T.reset_index().set_axis(["statistic", "value"], axis=1))
+    if not margins.empty:
+        _print("Margins: achieved against target", margins)
+    sheets = {"data": design.frame(), "summary": summary, "history": history}
+    if not margins.empty:
+        sheets["margins"] = margins
+    write_tables(output, sheets)
+    click.echo(f"wrote {output} ({design.n} rows, weight column {design.weight_column!r})")
+
+
+@click.command()
+@click.argument("data", type=click.Path(path_type=Path))
+@design_options
+@click.option("--replicate-weights", "rep_prefix", help="Prefix of given replicate weight columns.")
+@click.option(
+    "--replicate-type", default="bootstrap", show_default=True, help="Type of the given replicates."
+)
+@click.option("--scale", type=float, help="Variance scale of the given replicates.")
+@click.option(
+    "--replicates",
+    "replicate_type_new",
+    type=click.Choice(["JK1", "JKn", "BRR", "bootstrap", "subbootstrap"]),
+    help="Build replicate weights from the design.",
+)
+@click.option("--mean", "means", multiple=True, help="Variable to average (repeatable).")
+@click.option("--total", "totals", multiple=True, help="Variable to total (repeatable).")
+@click.option("--ratio", "ratios", multiple=True, help="NUMERATOR/DENOMINATOR (repeatable).")
+@click.option(
+    "--proportion",
+    "proportions",
+    multiple=True,
+    help="VARIABLE=VALUE, logit interval (repeatable).",
+)
+@click.option(
+    "--quantile",
+    "quantiles",
+    multiple=True,
+    help="Variable whose quartiles to estimate (repeatable).",
+)
+@click.option("--by", multiple=True, help="Domain variable(s); several are crossed.")
+@click.option("--level", type=float, default=0.95, show_default=True)
+@click.option(
+    "--fertility", is_flag=True, help="DATA is a DHS IR-layout women's file: ASFR, TFR, GFR."
+)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Results, .csv or .xlsx.")
+@handle_errors
+def estimate(
+    data,
+    weights,
+    probs,
+    ids,
+    strata,
+    fpc,
+    nest,
+    lonely_psu,
+    rep_prefix,
+    replicate_type,
+    scale,
+    replicate_type_new,
+    means,
+    totals,
+    ratios,
+    proportions,
+    quantiles,
+    by,
+    level,
+    fertility,
+    output,
+):
+    """Estimate means, totals, ratios, proportions, quantiles (or fertility rates) with SEs."""
+    _check_output(output)
+    if fertility:
+        table = fertility_rates(women_from_ir(read_table(data)))
+        _print(
+            "Fertility (DHS method, 36 months before interview; jackknife SE over clusters)", table
+        )
+        if output:
+            write_tables(output, {"fertility": table})
+            click.echo(f"wrote {output}")
+        return
+    if rep_prefix:
+        frame = read_table(data)
+        cols = [c for c in frame.columns if str(c).startswith(rep_prefix)]
+        if not cols or not weights or scale is None:
+            raise WeightingError(
+                "given replicate weights need --weights, --scale and columns with the prefix"
+            )
+        design = SurveyDesign.from_replicate_weights(
+            frame, weights=weights, replicate_weights=cols, kind=replicate_type, scale=scale
+        )
+    else:
+        design = _design(data, weights, probs, ids, strata, fpc, nest, lonely_psu)
+        if replicate_type_new:
+            design = design.with_replicates(replicate_type_new)
+    domain = list(by) or None
+    rows = []
+    for var in means:
+        rows += svy_mean(design, var, by=domain, level=level)
+    for var in totals:
+        rows += svy_total(design, var, by=domain, level=level)
+    for spec in ratios:
+        if "/" not in spec:
+            raise WeightingError(f"--ratio {spec!r}: write NUMERATOR/DENOMINATOR")
+        num, den = spec.split("/", 1)
+        rows += svy_ratio(design, num, den, by=domain, level=level)
+    for spec in proportions:
+        if "=" not in spec:
+            raise WeightingError(f"--proportion {spec!r}: write VARIABLE=VALUE")
+        var, value = spec.split("=", 1)
+        rows += svy_proportion(design, var, _value(design, var, value), by=domain, level=level)
+    for var in quantiles:
+        rows += svy_quantile(design, var, [0.25, 0.5, 0.75], by=domain, level=level)
+    if not rows:
+        raise WeightingError(
+            "nothing to estimate: give --mean, --total, --ratio, --proportion or --quantile"
+        )
+    table = estimates_table(rows)
+    _print("Estimates", table)
+    if output:
+        write_tables(output, {"estimates": table})
+        click.echo(f"wrote {output}")
+
+
+def _value(design: SurveyDesign, variable: str, text: str):
+    """The value ``text`` as the type of the column (so 1 matches an integer column)."""
+    if variable not in design.data.columns:
+        raise WeightingError(f"no variable {variable!r} in the data")
+    if pd.api.types.is_numeric_dtype(design.data[variable]):
+        try:
+            return float(text)
+        except ValueError as err:
+            raise WeightingError(
+                f"--proportion {variable}={text}: {variable!r} is numeric"
+            ) from err
+    return text

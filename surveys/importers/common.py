@@ -1,0 +1,85 @@
+"""What every importer shares: one transaction, the store lock, audits beside submissions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from forms.issues import Issue
+from forms.model import FormModel
+from surveys.store import Store, writer
+from surveys.store.audit import parse_audit_csv
+
+BATCH = 5_000
+
+
+@dataclass
+class ImportResult:
+    """What one import did."""
+
+    form_id: str
+    source: str
+    counts: writer.WriteCounts = field(default_factory=writer.WriteCounts)
+    audit_events: int = 0
+    issues: list[Issue] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for people."""
+        c = self.counts
+        return (f"{self.form_id} from {self.source}: {c.new} new, {c.edited} edited, "
+                f"{c.updated} updated, {c.unchanged} unchanged; {self.audit_events} audit events"
+                + (f"; {len(self.issues)} issue(s)" if self.issues else ""))
+
+
+def import_records(
+    store: Store,
+    form_id: str,
+    records: Iterable[Mapping[str, Any]],
+    source: str,
+    *,
+    model: FormModel | None = None,
+    audit_for: Callable[[str], bytes | None] = lambda instance_id: None,
+    title: str | None = None,
+) -> ImportResult:
+    """Store ``records`` (OData-shaped) in ONE transaction: a bad file leaves nothing behind.
+    ``audit_for(instanceID)`` gives the audit.csv bytes of a submission, if any."""
+    result = ImportResult(form_id, source)
+    with store.lock("pull"), store.transaction() as conn:
+        form_pk = writer.ensure_form(conn, form_id, title or (model.title if model else None))
+        if model is not None and model.version:
+            writer.save_form_version(conn, form_pk, model.version, model)
+        batch: list[Mapping[str, Any]] = []
+
+        def flush() -> None:
+            counts = writer.store_submissions(conn, form_pk, batch, source)
+            result.counts.add(counts)
+            for pk, _central_id, instance_id in counts.changed_ids:
+                content = audit_for(instance_id)
+                if content is None:
+                    continue
+                writer.store_attachment(conn, pk, "audit.csv", instance_id, content)
+                events, issues = parse_audit_csv(content, instance_id=instance_id)
+                result.audit_events += writer.store_audit(conn, pk, instance_id, events)
+                result.issues.extend(issues)
+            batch.clear()
+
+        in_batch: set[str] = set()
+        for record in records:
+            if str(record["__id"]) in in_batch:  # an edit of a record in this batch:
+                flush()  # store the earlier version first so that it enters the history
+                in_batch.clear()
+            batch.append(record)
+            in_batch.add(str(record["__id"]))
+            if len(batch) >= BATCH:
+                flush()
+                in_batch.clear()
+        if batch:
+            flush()
+    return result
+
+
+def read_bytes(path: Path) -> bytes | None:
+    """The file's bytes, or None when it does not exist."""
+    return path.read_bytes() if path.is_file() else None

@@ -1,0 +1,195 @@
+"""Import Central's CSV export zip: ``<formId>.csv`` and one CSV per repeat
+(``<formId>-<repeat>.csv``) linked by ``KEY`` / ``PARENT_KEY``, audits as ``<formId> - audit.csv``
+when Central included them. Columns are group paths joined by ``-``; geopoints come split into
+``-Latitude/-Longitude/-Altitude/-Accuracy``. Records are rebuilt in OData shape so every later
+stage reads them like pulled ones.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from forms.model import FormModel
+from surveys.importers.common import ImportResult, import_records
+from surveys.importers.errors import ImportFormatError
+from surveys.importers.values import geojson_point, typed
+from surveys.store import Store
+
+SYSTEM_COLUMNS = {
+    "SubmissionDate": "submissionDate",
+    "SubmitterID": "submitterId",
+    "SubmitterName": "submitterName",
+    "AttachmentsPresent": "attachmentsPresent",
+    "AttachmentsExpected": "attachmentsExpected",
+    "Status": "status",
+    "ReviewState": "reviewState",
+    "DeviceID": "deviceId",
+    "Edits": "edits",
+    "FormVersion": "formVersion",
+}
+GEO_PARTS = ("Latitude", "Longitude", "Altitude", "Accuracy")
+
+
+def import_csv_zip(store: Store, path: Path, form_id: str | None = None,
+                   model: FormModel | None = None) -> ImportResult:
+    """Import a Central CSV export zip into ``store``."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as err:
+        raise ImportFormatError(f"{path}: not a zip file ({err})") from None
+    with archive:
+        tables = {Path(n).name: n for n in archive.namelist() if n.lower().endswith(".csv")}
+        form_id = form_id or (model.form_id if model else None) or _guess_form(tables, path)
+        main = tables.get(f"{form_id}.csv")
+        if main is None:
+            raise ImportFormatError(f"{path}: no {form_id}.csv in the zip")
+        rows = {name: _read_csv(archive, member, path)
+                for name, member in tables.items() if name.endswith(".csv")}
+        audits = _audits(rows.pop(f"{form_id} - audit.csv", None))
+        builder = _Builder(form_id, model, rows)
+        records = list(builder.records(path))
+    return import_records(store, form_id, records, "import:csv", model=model,
+                          audit_for=lambda iid: audits.get(iid))
+
+
+def _guess_form(tables: dict[str, str], path: Path) -> str:
+    mains = [n[:-4] for n in tables if "-" not in n[:-4] and " " not in n[:-4]]
+    if len(mains) != 1:
+        raise ImportFormatError(f"{path}: cannot tell the main CSV; give the form id")
+    return mains[0]
+
+
+def _read_csv(archive: zipfile.ZipFile, member: str, path: Path) -> list[dict[str, str]]:
+    try:
+        text = archive.read(member).decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ImportFormatError(f"{path}:{member}: not UTF-8 ({err})") from None
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def _audits(rows: list[dict[str, str]] | None) -> dict[str, bytes]:
+    """Central's combined audit CSV (``instance ID`` column first) split per submission."""
+    if not rows:
+        return {}
+    by_instance: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for row in rows:
+        by_instance[row.get("instance ID") or row.get("instanceID") or ""].append(row)
+    out = {}
+    for instance, lines in by_instance.items():
+        columns = [c for c in lines[0] if c not in ("instance ID", "instanceID")]
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(lines)
+        out[instance] = buffer.getvalue().encode()
+    return out
+
+
+class _Builder:
+    """Rebuilds nested OData records from the flat main and repeat CSVs."""
+
+    def __init__(self, form_id: str, model: FormModel | None, rows: dict[str, list]) -> None:
+        self.form_id = form_id
+        self.model = model
+        self.rows = rows
+        self.types = {self._column(q): q for q in model.elements} if model else {}
+        self.children: dict[str, dict[str, list[dict[str, str]]]] = {}
+        for name, table in rows.items():
+            if name == f"{form_id}.csv":
+                continue
+            repeat = name[len(form_id) + 1 : -4]
+            grouped: dict[str, list] = defaultdict(list)
+            for row in table:
+                grouped[row.get("PARENT_KEY", "")].append(row)
+            self.children[repeat] = grouped
+
+    def _column(self, question: Any) -> str:
+        """The CSV column of a question: its path below its repeat (or the root), by ``-``."""
+        parent = question.repeats[-1] if question.repeats else f"/{self.model.root}"
+        return "-".join(question.xpath[len(parent) + 1 :].split("/"))
+
+    def records(self, path: Path) -> Iterator[dict[str, Any]]:
+        for line, row in enumerate(self.rows[f"{self.form_id}.csv"], start=2):
+            key = row.get("KEY") or row.get("meta-instanceID")
+            if not key:
+                raise ImportFormatError(f"{path}:{self.form_id}.csv row {line}: no KEY")
+            record = self._nest(row, prefix="")
+            record.setdefault("meta", {})["instanceID"] = row.get("meta-instanceID") or key
+            self._attach_repeats(record, key, repeat_prefix="")
+            record["__id"] = key
+            record["__system"] = {
+                attr: _system_value(attr, row.get(col)) for col, attr in SYSTEM_COLUMNS.items()
+                if col in row
+            }
+            yield record
+
+    def _nest(self, row: dict[str, str], prefix: str) -> dict[str, Any]:
+        """Columns ``a-b-c`` as nested dicts; geopoint parts folded into GeoJSON."""
+        out: dict[str, Any] = {}
+        geo: dict[str, dict[str, float | None]] = defaultdict(dict)
+        for column, text in row.items():
+            if column in SYSTEM_COLUMNS or column in ("KEY", "PARENT_KEY", "meta-instanceID"):
+                continue
+            if column is None or "/" in column:  # split select_multiple columns: derived
+                continue
+            base, _, part = column.rpartition("-")
+            if part in GEO_PARTS and base:
+                geo[base][part] = float(text) if text not in (None, "") else None
+                continue
+            question = self.types.get(prefix + column)
+            value = typed(text, question.type if question else None)
+            _put(out, column.split("-"), value)
+        for base, parts in geo.items():
+            if parts.get("Latitude") is None or parts.get("Longitude") is None:
+                _put(out, base.split("-"), None)
+            else:
+                _put(out, base.split("-"), geojson_point(
+                    parts["Latitude"], parts["Longitude"], parts.get("Altitude"),
+                    parts.get("Accuracy")))
+        return out
+
+    def _attach_repeats(self, node: dict[str, Any], key: str, repeat_prefix: str) -> None:
+        for repeat, grouped in self.children.items():
+            rows = grouped.get(key)
+            if not rows:
+                continue
+            items = []
+            for row in rows:
+                item = self._nest(row, prefix="")
+                item["__id"] = row.get("KEY")
+                self._attach_repeats(item, row.get("KEY", ""), repeat)
+                items.append(item)
+            path = self._repeat_path(repeat)
+            _put(node, path, items)
+
+    def _repeat_path(self, repeat: str) -> list[str]:
+        """Where a repeat sits relative to its parent (groups between them included)."""
+        if self.model is not None:
+            rep = self.model.get(repeat)
+            if rep is not None:
+                parent = rep.repeats[-1] if rep.repeats else f"/{self.model.root}"
+                return rep.xpath[len(parent) + 1 :].split("/")
+        return [repeat]
+
+
+def _put(node: dict[str, Any], path: list[str], value: Any) -> None:
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+    node[path[-1]] = value
+
+
+def _system_value(attr: str, text: str | None) -> Any:
+    if text in (None, ""):
+        return 0 if attr == "edits" else None
+    if attr in ("attachmentsPresent", "attachmentsExpected", "edits"):
+        try:
+            return int(text)
+        except ValueError:
+            return text
+    return text

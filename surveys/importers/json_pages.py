@@ -1,0 +1,62 @@
+"""Import OData-shaped JSON pages as the fieldwork simulator writes them.
+
+Layout: ``pages/<formId>/page-0001.json`` ... each ``{"value": [...], "@odata.nextLink"?}``
+(records exactly as ``.svc/Submissions?$expand=*`` returns them) and
+``audits/<instanceID>/audit.csv`` beside.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from forms.model import FormModel
+from surveys.importers.common import ImportResult, import_records, read_bytes
+from surveys.importers.errors import ImportFormatError
+from surveys.store import Store
+
+
+def page_files(root: Path, form_id: str) -> list[Path]:
+    """The page files of a form, in order."""
+    folder = root / "pages" / form_id
+    if not folder.is_dir():
+        raise ImportFormatError(f"{folder}: no such folder (expected pages/<formId>/)")
+    files = sorted(folder.glob("page-*.json"))
+    if not files:
+        raise ImportFormatError(f"{folder}: no page-*.json files")
+    return files
+
+
+def forms_in(root: Path) -> list[str]:
+    """Form ids that have a pages folder."""
+    return sorted(p.name for p in (root / "pages").iterdir() if p.is_dir()) \
+        if (root / "pages").is_dir() else []
+
+
+def read_pages(files: list[Path]) -> Iterator[dict[str, Any]]:
+    """Every record of the pages; ImportFormatError names a bad file."""
+    for path in files:
+        try:
+            page = json.loads(path.read_bytes())
+        except (ValueError, UnicodeDecodeError) as err:
+            raise ImportFormatError(f"{path}: not JSON ({err})") from None
+        if not isinstance(page, dict) or not isinstance(page.get("value"), list):
+            raise ImportFormatError(f"{path}: not an OData page (no 'value' list)")
+        for index, record in enumerate(page["value"]):
+            if not isinstance(record, dict) or "__id" not in record:
+                raise ImportFormatError(f"{path}: record {index} has no __id")
+            yield record
+
+
+def import_json_pages(store: Store, root: Path, form_id: str,
+                      model: FormModel | None = None) -> ImportResult:
+    """Import one form's JSON pages (and audits) from ``root`` into ``store``."""
+    files = page_files(root, form_id)
+    audits = root / "audits"
+    return import_records(
+        store, form_id, read_pages(files), "import:json", model=model,
+        audit_for=lambda iid: read_bytes(audits / iid / "audit.csv")
+        or read_bytes(audits / iid.replace(":", "-") / "audit.csv"),
+    )

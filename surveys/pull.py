@@ -1,0 +1,337 @@
+"""``pull``: bring a form's submissions from ODK Central into the store, exactly once.
+
+The first pull of a form reads everything; later pulls ask only for
+``__system/submissionDate gt T or __system/updatedAt gt T`` where T is the stored watermark
+less an overlap window (new submissions, edits and review changes all move one of the two),
+and rows are de-duplicated on ``__id``. Each OData page is stored in one transaction
+together with the run's progress, so a pull killed at any point and run again ends with
+exactly Central's rows. The watermark only moves when a run completes; an unfinished run is
+resumed from its own lower bound. Deletions are synced from the list of deleted ``__id``s
+(Central shows deleted rows only when the filter names ``__system/deletedAt``).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+
+from forms.issues import Issue
+from forms.model import FormModel
+from surveys.central.client import CentralClient, ODataPage
+from surveys.central.errors import CentralError
+from surveys.store import Store
+from surveys.store import writer
+from surveys.store.audit import parse_audit_csv
+from surveys.store.records import latest_time, odata_time, parse_time
+
+DEFAULT_PAGE_SIZE = 10_000
+DEFAULT_OVERLAP = timedelta(minutes=10)
+AUDIT_FILE = "audit.csv"
+
+T = TypeVar("T")
+
+
+@dataclass
+class PullProgress:
+    """Passed to the progress callback after every stored page."""
+
+    form_id: str
+    received: int
+    total: int | None
+    elapsed: float
+
+    @property
+    def rate(self) -> float:
+        """Submissions per second so far."""
+        return self.received / self.elapsed if self.elapsed > 0 else 0.0
+
+
+@dataclass
+class PullResult:
+    """What one pull did."""
+
+    form_id: str
+    since: datetime | None
+    watermark: datetime | None = None
+    pages: int = 0
+    received: int = 0
+    counts: writer.WriteCounts = field(default_factory=writer.WriteCounts)
+    deleted: int = 0
+    restored: int = 0
+    purged: int = 0
+    audit_events: int = 0
+    attachments: int = 0
+    issues: list[Issue] = field(default_factory=list)
+    resumed: bool = False
+
+    def summary(self) -> str:
+        """One line for people."""
+        c = self.counts
+        return (
+            f"{self.form_id}: {self.received} received in {self.pages} page(s); "
+            f"{c.new} new, {c.edited} edited, {c.updated} updated, {c.unchanged} unchanged; "
+            f"{self.deleted} deleted, {self.restored} restored"
+            + (f", {self.purged} purged" if self.purged else "")
+            + f"; {self.audit_events} audit events"
+            + (f"; {len(self.issues)} issue(s)" if self.issues else "")
+        )
+
+
+@dataclass(frozen=True)
+class PullOptions:
+    """How to pull: page size, overlap window, attachments, full re-read, reconciliation."""
+
+    page_size: int = DEFAULT_PAGE_SIZE
+    overlap: timedelta = DEFAULT_OVERLAP
+    attachments: str = "audit"
+    """``"audit"`` (audit.csv only), ``"all"`` (every attachment) or ``"none"``."""
+    full: bool = False
+    reconcile: bool = False
+    """Also list every live ``__id`` and drop stored submissions Central no longer has."""
+    lock_timeout: float | None = 600.0
+
+
+def pull_form(
+    store: Store,
+    client: CentralClient,
+    form_id: str,
+    options: PullOptions | None = None,
+    *,
+    model: FormModel | None = None,
+    progress: Callable[[PullProgress], None] | None = None,
+) -> PullResult:
+    """Pull one form into ``store`` (see the module doc). Serialised with other pulls and
+    imports on the same store by the store's ``pull`` lock."""
+    options = options or PullOptions()
+    form_meta = client.forms.get(form_id)
+    with store.lock("pull", timeout=options.lock_timeout):
+        with store.transaction() as conn:
+            form_pk = writer.ensure_form(conn, form_id, form_meta.get("name"))
+            state = writer.read_sync_state(conn, form_pk)
+        since = _lower_bound(state, options)
+        result = PullResult(form_id, since, resumed=state.unfinished)
+        _pull_pages(store, client, form_id, form_pk, form_meta, model, options, result, progress)
+        _sync_deletions(store, client, form_id, form_pk, options, result)
+    return result
+
+
+def _lower_bound(state: writer.SyncState, options: PullOptions) -> datetime | None:
+    if state.unfinished:
+        return state.run_since
+    if options.full or state.watermark is None:
+        return None
+    return state.watermark - options.overlap
+
+
+def incremental_filter(since: datetime | None) -> str | None:
+    """The OData filter of an incremental pull from ``since`` (None for everything)."""
+    if since is None:
+        return None
+    t = odata_time(since)
+    return f"__system/submissionDate gt {t} or __system/updatedAt gt {t}"
+
+
+def _pull_pages(
+    store: Store,
+    client: CentralClient,
+    form_id: str,
+    form_pk: int,
+    form_meta: dict[str, Any],
+    model: FormModel | None,
+    options: PullOptions,
+    result: PullResult,
+    progress: Callable[[PullProgress], None] | None,
+) -> None:
+    started = time.monotonic()
+    pager = client.clone()
+    try:
+        pages = pager.submissions.odata_pages(
+            form_id,
+            filter=incremental_filter(result.since),
+            page_size=options.page_size,
+            count=True,
+        )
+        total: int | None = None
+        for page in prefetched(pages):
+            if total is None:
+                total = page.count
+            files = _download_attachments(store, client, form_id, form_pk, page, options)
+            with store.transaction() as conn:
+                if result.pages == 0:
+                    writer.begin_run(conn, form_pk, result.since)
+                    _save_version(conn, form_pk, form_meta, model)
+                counts = writer.store_submissions(conn, form_pk, page.value, "central")
+                _store_files(conn, counts, files, result)
+                writer.advance_run(conn, form_pk, _page_high(page))
+            result.pages += 1
+            result.received += len(page.value)
+            result.counts.add(counts)
+            if progress:
+                progress(PullProgress(form_id, result.received, total, time.monotonic() - started))
+    finally:
+        pager.close()
+
+
+def _save_version(
+    conn: Any, form_pk: int, form_meta: dict[str, Any], model: FormModel | None
+) -> None:
+    version = form_meta.get("version")
+    if model is not None and model.version:
+        writer.save_form_version(conn, form_pk, model.version, model)
+    if version and (model is None or model.version != version):
+        writer.save_form_version(conn, form_pk, version)
+
+
+def _page_high(page: ODataPage) -> datetime | None:
+    times = [t for t in (latest_time(r) for r in page.value) if t is not None]
+    return max(times) if times else None
+
+
+def _download_attachments(
+    store: Store,
+    client: CentralClient,
+    form_id: str,
+    form_pk: int,
+    page: ODataPage,
+    options: PullOptions,
+) -> dict[str, dict[str, bytes]]:
+    """Attachments of the page's new or edited submissions, fetched before the page's
+    transaction so that no lock is held over the network."""
+    if options.attachments == "none":
+        return {}
+    candidates = {
+        str(r["__id"]): r
+        for r in page.value
+        if ((r.get("__system") or {}).get("attachmentsPresent") or 0) > 0
+    }
+    if not candidates:
+        return {}
+    stored = _stored_instances(store, form_pk, list(candidates))
+    files: dict[str, dict[str, bytes]] = {}
+    for central_id, record in candidates.items():
+        instance = (record.get("meta") or {}).get("instanceID") or central_id
+        if stored.get(central_id) == instance:
+            continue  # same version already stored with its files
+        listing = client.attachments.list(form_id, central_id)
+        wanted = [
+            a["name"]
+            for a in listing
+            if a.get("exists") and (options.attachments == "all" or a.get("name") == AUDIT_FILE)
+        ]
+        files[central_id] = {
+            name: client.attachments.get(form_id, central_id, name) for name in wanted
+        }
+    return files
+
+
+def _stored_instances(store: Store, form_pk: int, central_ids: list[str]) -> dict[str, str]:
+    table = writer.SUBMISSIONS
+    found: dict[str, str] = {}
+    with store.engine.connect() as conn:
+        for start in range(0, len(central_ids), 500):
+            chunk = central_ids[start : start + 500]
+            rows = conn.execute(
+                sa.select(table.c.central_id, table.c.instance_id).where(
+                    table.c.form_id == form_pk, table.c.central_id.in_(chunk)
+                )
+            )
+            found.update({r.central_id: r.instance_id for r in rows})
+    return found
+
+
+def _store_files(
+    conn: Any, counts: writer.WriteCounts, files: dict[str, dict[str, bytes]], result: PullResult
+) -> None:
+    for pk, central_id, instance_id in counts.changed_ids:
+        for name, content in files.get(central_id, {}).items():
+            writer.store_attachment(conn, pk, name, instance_id, content)
+            result.attachments += 1
+            if name == AUDIT_FILE:
+                events, issues = parse_audit_csv(content, instance_id=instance_id)
+                result.audit_events += writer.store_audit(conn, pk, instance_id, events)
+                result.issues.extend(issues)
+
+
+def _sync_deletions(
+    store: Store,
+    client: CentralClient,
+    form_id: str,
+    form_pk: int,
+    options: PullOptions,
+    result: PullResult,
+) -> None:
+    deleted: dict[str, datetime | None] = {}
+    for page in client.submissions.odata_pages(
+        form_id,
+        filter="__system/deletedAt ne null",
+        select="__id,__system/deletedAt",
+        page_size=50_000,
+    ):
+        for row in page.value:
+            deleted[str(row["__id"])] = parse_time((row.get("__system") or {}).get("deletedAt"))
+    live: set[str] | None = None
+    if options.reconcile:
+        live = set()
+        for page in client.submissions.odata_pages(form_id, select="__id", page_size=50_000):
+            live.update(str(r["__id"]) for r in page.value)
+    with store.transaction() as conn:
+        if result.pages == 0:  # nothing was paged (cannot happen with Central, kept safe)
+            writer.begin_run(conn, form_pk, result.since)
+        result.deleted, result.restored = writer.mark_deleted(conn, form_pk, deleted)
+        if live is not None:
+            result.purged = writer.remove_missing(conn, form_pk, live | set(deleted))
+        result.watermark = writer.finish_run(conn, form_pk)
+
+
+def prefetched(items: Iterator[T], depth: int = 1) -> Iterator[T]:
+    """Iterate ``items`` with up to ``depth`` items fetched ahead in a background thread,
+    so that fetching page n+1 overlaps storing page n. Errors surface in order."""
+    buffer: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        buffer.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            buffer.put((done, None))
+        except BaseException as err:  # handed to the consumer
+            buffer.put((done, err))
+
+    worker = threading.Thread(target=produce, daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, err = buffer.get()
+            if item is done:
+                if err is not None:
+                    raise err
+                return
+            yield item
+    finally:
+        stop.set()
+
+
+__all__ = [
+    "CentralError",
+    "PullOptions",
+    "PullProgress",
+    "PullResult",
+    "incremental_filter",
+    "prefetched",
+    "pull_form",
+]

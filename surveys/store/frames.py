@@ -1,0 +1,162 @@
+"""Analysis frames from the store: what a statistician loads into pandas, SPSS or Stata.
+
+Built on :func:`forms.frames.submission_frames` (which flattens OData submissions for form
+logic), with what analysis needs on top:
+
+- the main frame: one row per live submission, groups flattened (column = question name, or
+  ``group.name`` when a name repeats), led by ``__id``, ``instance_id``, ``form_version``,
+  ``submitter_id``, ``submitter_name``, ``device_id``, ``submission_date``, ``review_state``,
+  ``edits``;
+- one frame per repeat, each row keyed ``__key`` (``<parent key>/<repeat>[<n>]``) and linked
+  to its parent by ``__parent_key`` (the submission's ``__id`` for top-level repeats) and to
+  its submission by ``__id``;
+- select_multiple: the raw space-separated string plus ``<name>/<choice>`` 0/1 for EVERY
+  choice of the list (nullable: missing when the question has no answer);
+- geopoints: ``<name>_latitude``, ``_longitude``, ``_altitude``, ``_accuracy``.
+
+Each submission is flattened with the FormModel of ITS form version; frames of several
+versions are stacked (columns of all versions, newest version's order first).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pandas as pd
+import sqlalchemy as sa
+
+from forms.frames import PARENT_ROW, POSITION, column_names, submission_frames
+from forms.model import FormModel, Question
+from surveys.store import writer
+from surveys.store.engine import Store
+from surveys.store.errors import StoreError
+
+META_COLUMNS = ("instance_id", "form_version", "submitter_id", "submitter_name", "device_id",
+                "submission_date", "review_state", "edits")
+GEO_SUFFIXES = ("latitude", "longitude", "altitude", "accuracy")
+
+
+@dataclass
+class AnalysisFrames:
+    """The main frame and one frame per repeat (by repeat name)."""
+
+    main: pd.DataFrame
+    repeats: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def analysis_frames(store: Store, form_id: str, *, include_deleted: bool = False
+                    ) -> AnalysisFrames:
+    """The analysis frames of a form's stored submissions (see the module doc)."""
+    with store.engine.connect() as conn:
+        form_pk = conn.execute(sa.select(writer.FORMS.c.id).where(
+            writer.FORMS.c.xml_form_id == form_id)).scalar()
+        if form_pk is None:
+            raise StoreError(f"form {form_id} is not in the store")
+        models = writer.form_models(conn, form_pk)
+        table = writer.SUBMISSIONS
+        query = sa.select(table).where(table.c.form_id == form_pk).order_by(table.c.id)
+        if not include_deleted:
+            query = query.where(table.c.deleted.is_(False))
+        rows = conn.execute(query).all()
+    if not models:
+        raise StoreError(f"no FormModel stored for form {form_id}: pull or import with --form")
+    by_version: dict[str, list] = {}
+    for row in rows:
+        by_version.setdefault(row.form_version or "", []).append(row)
+    newest = max(models, key=_version_key)
+    parts = [_version_frames(models.get(v) or models[newest], group)
+             for v, group in sorted(by_version.items(), key=lambda kv: _version_key(kv[0]))]
+    if not parts:
+        parts = [_version_frames(models[newest], [])]
+    return _stack(parts, models[newest])
+
+
+def _version_key(version: str) -> tuple[int, str]:
+    return (int(version), version) if version.isdigit() else (0, version)
+
+
+def _version_frames(model: FormModel, rows: list) -> AnalysisFrames:
+    records = [json.loads(r.raw_json) for r in rows]
+    flat = submission_frames(model, records)
+    names = column_names(model)
+    main = _expand_columns(flat.main, model, names)
+    for column in reversed(META_COLUMNS):
+        main.insert(1, column, [getattr(r, column) for r in rows])
+    repeats = {}
+    keys: dict[str | None, list[str]] = {None: list(main["__id"])}
+    for repeat in model.repeats:  # sheet order: parents before children
+        frame = flat.repeats[repeat.name]
+        parent = model.by_xpath(repeat.repeats[-1]) if repeat.repeats else None
+        parent_keys = keys[parent.name if parent else None]
+        parent_key = [parent_keys[i] for i in frame[PARENT_ROW]]
+        key = [f"{p}/{repeat.name}[{n}]" for p, n in zip(parent_key, frame[POSITION],
+                                                         strict=True)]
+        keys[repeat.name] = key
+        frame = frame.drop(columns=[PARENT_ROW])
+        frame.insert(1, "__key", key)
+        frame.insert(2, "__parent_key", parent_key)
+        repeats[repeat.name] = _expand_columns(frame, model, names)
+    return AnalysisFrames(main, repeats)
+
+
+def _expand_columns(frame: pd.DataFrame, model: FormModel, names: dict[str, str]
+                    ) -> pd.DataFrame:
+    """Add select_multiple dummies and split geopoints, in place of/after their column."""
+    pieces: dict[str, pd.Series] = {}
+    for column in frame.columns:
+        question = _question_for(model, names, column)
+        series = frame[column]
+        if question is not None and question.type == "select_multiple":
+            pieces[column] = series
+            pieces.update(_dummies(column, series, model, question))
+        elif question is not None and question.type in ("geopoint", "start-geopoint"):
+            pieces.update(_geo_columns(column, series))
+        else:
+            pieces[column] = series
+    return pd.DataFrame(pieces, index=frame.index)
+
+
+def _question_for(model: FormModel, names: dict[str, str], column: str) -> Question | None:
+    for name, col in names.items():
+        if col == column:
+            return model.get(name)
+    return None
+
+
+def _dummies(column: str, series: pd.Series, model: FormModel, question: Question
+             ) -> dict[str, pd.Series]:
+    choices = model.choices_for(question)
+    codes = choices.codes if choices else ()
+    chosen = [None if v is None or (isinstance(v, float) and pd.isna(v)) else set(str(v).split())
+              for v in series]
+    return {
+        f"{column}/{code}": pd.array([None if c is None else int(code in c) for c in chosen],
+                                     dtype="Int8")
+        for code in codes
+    }
+
+
+def _geo_columns(column: str, series: pd.Series) -> dict[str, pd.Series]:
+    values: list[list[float | None]] = []
+    for text in series:
+        parts = str(text).split() if isinstance(text, str) else []
+        numbers = [float(p) for p in parts[:4]] + [None] * (4 - min(len(parts), 4))
+        values.append(numbers)
+    return {
+        f"{column}_{suffix}": pd.Series([v[i] for v in values], index=series.index,
+                                        dtype="float64")
+        for i, suffix in enumerate(GEO_SUFFIXES)
+    }
+
+
+def _stack(parts: list[AnalysisFrames], newest: FormModel) -> AnalysisFrames:
+    main = pd.concat([p.main for p in parts], ignore_index=True) if len(parts) > 1 \
+        else parts[0].main
+    names = {n for p in parts for n in p.repeats}
+    repeats = {
+        name: pd.concat([p.repeats[name] for p in parts if name in p.repeats],
+                        ignore_index=True)
+        for name in names
+    }
+    return AnalysisFrames(main, repeats)

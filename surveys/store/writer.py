@@ -1,0 +1,464 @@
+"""Writing to the store: forms, form versions, submissions (with history), repeats, audits.
+
+Every function takes a :class:`sqlalchemy.engine.Connection` already inside a transaction
+(see :meth:`surveys.store.engine.Store.transaction`): the caller decides what is atomic.
+Writes are set-based (one query per page, not per submission) so that storing keeps up with
+fetching.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from forms.model import FormModel
+from surveys.store import models
+from surveys.store.audit import AuditEvent
+from surveys.store.records import as_utc, instance_id_of, parse_time, repeat_rows
+
+SUBMISSIONS = models.Submission.__table__
+VERSIONS = models.SubmissionVersion.__table__
+REPEATS = models.RepeatRow.__table__
+AUDITS = models.AuditEvent.__table__
+ATTACHMENTS = models.Attachment.__table__
+FORMS = models.Form.__table__
+FORM_VERSIONS = models.FormVersion.__table__
+SYNC = models.SyncState.__table__
+
+_CHUNK = 500
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+@dataclass
+class WriteCounts:
+    """What one call to :func:`store_submissions` did."""
+
+    new: int = 0
+    edited: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    changed_ids: list[tuple[int, str, str]] = field(default_factory=list)
+    """``(submission pk, central id, instance id)`` of new and edited submissions."""
+
+    def add(self, other: WriteCounts) -> None:
+        """Accumulate ``other`` into this count."""
+        self.new += other.new
+        self.edited += other.edited
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+
+
+def ensure_form(conn: Connection, xml_form_id: str, title: str | None = None) -> int:
+    """The primary key of form ``xml_form_id``, created when new."""
+    pk = conn.execute(sa.select(FORMS.c.id).where(FORMS.c.xml_form_id == xml_form_id)).scalar()
+    if pk is None:
+        pk = conn.execute(
+            sa.insert(FORMS).values(xml_form_id=xml_form_id, title=title).returning(FORMS.c.id)
+        ).scalar_one()
+    elif title:
+        conn.execute(sa.update(FORMS).where(FORMS.c.id == pk).values(title=title))
+    return int(pk)
+
+
+def save_form_version(
+    conn: Connection,
+    form_pk: int,
+    version: str,
+    model: FormModel | None = None,
+    xform_xml: str | None = None,
+) -> None:
+    """Record a form version with its FormModel JSON (kept when already stored)."""
+    row = conn.execute(
+        sa.select(FORM_VERSIONS.c.id, FORM_VERSIONS.c.model_json).where(
+            FORM_VERSIONS.c.form_id == form_pk, FORM_VERSIONS.c.version == version
+        )
+    ).first()
+    model_json = model.to_json() if model is not None else None
+    if row is None:
+        conn.execute(
+            sa.insert(FORM_VERSIONS).values(
+                form_id=form_pk,
+                version=version,
+                model_json=model_json,
+                xform_xml=xform_xml,
+                created_at=_now(),
+            )
+        )
+    elif model_json and not row.model_json:
+        conn.execute(
+            sa.update(FORM_VERSIONS)
+            .where(FORM_VERSIONS.c.id == row.id)
+            .values(model_json=model_json, xform_xml=xform_xml)
+        )
+
+
+def form_models(conn: Connection, form_pk: int) -> dict[str, FormModel]:
+    """The FormModel of every stored version of a form, by version string."""
+    rows = conn.execute(
+        sa.select(FORM_VERSIONS.c.version, FORM_VERSIONS.c.model_json).where(
+            FORM_VERSIONS.c.form_id == form_pk, FORM_VERSIONS.c.model_json.is_not(None)
+        )
+    )
+    return {r.version: FormModel.from_json(r.model_json) for r in rows}
+
+
+def store_submissions(
+    conn: Connection, form_pk: int, records: Sequence[Mapping[str, Any]], source: str
+) -> WriteCounts:
+    """Insert or update submissions by Central ``__id`` (de-duplicated within the batch).
+
+    A record whose instanceID differs from the stored one is an edit: the stored version
+    goes to ``submission_versions`` and the new one replaces it (repeats rebuilt). A record
+    with the same instanceID updates review state, dates and flags. Identical records are
+    skipped.
+    """
+    latest: dict[str, Mapping[str, Any]] = {}
+    for record in records:
+        latest[str(record["__id"])] = record  # later duplicates win
+    existing = _existing(conn, form_pk, list(latest))
+    counts = WriteCounts()
+    inserts, edits, updates = [], [], []
+    for central_id, record in latest.items():
+        row = _submission_row(form_pk, record, source)
+        old = existing.get(central_id)
+        if old is None:
+            inserts.append((row, record))
+        elif old.instance_id != row["instance_id"]:
+            edits.append((old, row, record))
+        elif _differs(old, row):
+            updates.append((old, row))
+        else:
+            counts.unchanged += 1
+    if inserts:
+        _insert_new(conn, inserts, counts)
+    for old, row, record in edits:
+        _apply_edit(conn, old, row, record, counts)
+    for old, row in updates:
+        conn.execute(sa.update(SUBMISSIONS).where(SUBMISSIONS.c.id == old.id).values(**row))
+        counts.updated += 1
+    return counts
+
+
+def mark_deleted(
+    conn: Connection, form_pk: int, deleted: Mapping[str, datetime | None]
+) -> tuple[int, int]:
+    """Flag the given ``__id``s deleted and clear the flag on every other one of the form.
+
+    ``deleted`` maps each deleted ``__id`` to its ``deletedAt``. Returns (newly deleted,
+    restored).
+    """
+    flagged = {
+        r.central_id: r.id
+        for r in conn.execute(
+            sa.select(SUBMISSIONS.c.id, SUBMISSIONS.c.central_id).where(
+                SUBMISSIONS.c.form_id == form_pk, SUBMISSIONS.c.deleted.is_(True)
+            )
+        )
+    }
+    to_restore = [pk for cid, pk in flagged.items() if cid not in deleted]
+    newly = 0
+    for chunk in _chunks([cid for cid in deleted if cid not in flagged]):
+        for central_id in chunk:
+            result = conn.execute(
+                sa.update(SUBMISSIONS)
+                .where(SUBMISSIONS.c.form_id == form_pk, SUBMISSIONS.c.central_id == central_id)
+                .values(deleted=True, deleted_at=deleted[central_id])
+            )
+            newly += result.rowcount
+    for chunk in _chunks(to_restore):
+        conn.execute(
+            sa.update(SUBMISSIONS)
+            .where(SUBMISSIONS.c.id.in_(chunk))
+            .values(deleted=False, deleted_at=None)
+        )
+    return newly, len(to_restore)
+
+
+def remove_missing(conn: Connection, form_pk: int, live_or_deleted: set[str]) -> int:
+    """Delete stored submissions of a form that Central no longer has at all (purged)."""
+    stored = conn.execute(
+        sa.select(SUBMISSIONS.c.id, SUBMISSIONS.c.central_id).where(
+            SUBMISSIONS.c.form_id == form_pk
+        )
+    ).all()
+    gone = [r.id for r in stored if r.central_id not in live_or_deleted]
+    for chunk in _chunks(gone):
+        for table in (REPEATS, AUDITS, ATTACHMENTS, VERSIONS):
+            conn.execute(sa.delete(table).where(table.c.submission_id.in_(chunk)))
+        conn.execute(sa.delete(SUBMISSIONS).where(SUBMISSIONS.c.id.in_(chunk)))
+    return len(gone)
+
+
+def store_audit(
+    conn: Connection, submission_pk: int, instance_id: str, events: Iterable[AuditEvent]
+) -> int:
+    """Replace the audit events of a submission with ``events``; returns how many."""
+    conn.execute(sa.delete(AUDITS).where(AUDITS.c.submission_id == submission_pk))
+    rows = [
+        {
+            "submission_id": submission_pk,
+            "instance_id": instance_id,
+            "seq": e.seq,
+            "event": e.event,
+            "node": e.node,
+            "start_ms": e.start_ms,
+            "end_ms": e.end_ms,
+            "latitude": e.latitude,
+            "longitude": e.longitude,
+            "accuracy": e.accuracy,
+            "old_value": e.old_value,
+            "new_value": e.new_value,
+            "user": e.user,
+            "change_reason": e.change_reason,
+        }
+        for e in events
+    ]
+    if rows:
+        conn.execute(sa.insert(AUDITS), rows)
+    return len(rows)
+
+
+def store_attachment(
+    conn: Connection, submission_pk: int, name: str, instance_id: str, content: bytes
+) -> None:
+    """Keep (or replace) one attachment file of a submission."""
+    conn.execute(
+        sa.delete(ATTACHMENTS).where(
+            ATTACHMENTS.c.submission_id == submission_pk, ATTACHMENTS.c.name == name
+        )
+    )
+    conn.execute(
+        sa.insert(ATTACHMENTS).values(
+            submission_id=submission_pk,
+            name=name,
+            instance_id=instance_id,
+            size=len(content),
+            content=content,
+        )
+    )
+
+
+# -- sync state ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """Where the incremental pull of one form stands."""
+
+    watermark: datetime | None
+    unfinished: bool
+    run_since: datetime | None
+    run_high: datetime | None
+
+
+def read_sync_state(conn: Connection, form_pk: int) -> SyncState:
+    """The sync state of a form (empty for a form never pulled)."""
+    row = conn.execute(sa.select(SYNC).where(SYNC.c.form_id == form_pk)).first()
+    if row is None:
+        return SyncState(None, False, None, None)
+    return SyncState(
+        as_utc(row.watermark),
+        row.run_started_at is not None,
+        as_utc(row.run_since),
+        as_utc(row.run_high),
+    )
+
+
+def begin_run(conn: Connection, form_pk: int, since: datetime | None) -> None:
+    """Record that a pull from ``since`` started (kept until :func:`finish_run`)."""
+    values = {"run_started_at": _now(), "run_since": since}
+    if conn.execute(sa.select(SYNC.c.form_id).where(SYNC.c.form_id == form_pk)).first():
+        conn.execute(sa.update(SYNC).where(SYNC.c.form_id == form_pk).values(**values))
+    else:
+        conn.execute(sa.insert(SYNC).values(form_id=form_pk, **values))
+
+
+def advance_run(conn: Connection, form_pk: int, high: datetime | None) -> None:
+    """Raise the unfinished run's high-water mark to ``high`` (same transaction as a page)."""
+    if high is None:
+        return
+    current = as_utc(
+        conn.execute(sa.select(SYNC.c.run_high).where(SYNC.c.form_id == form_pk)).scalar()
+    )
+    if current is None or high > current:
+        conn.execute(sa.update(SYNC).where(SYNC.c.form_id == form_pk).values(run_high=high))
+
+
+def finish_run(conn: Connection, form_pk: int) -> datetime | None:
+    """Close the run: the watermark becomes the latest time stored. Returns it."""
+    state = read_sync_state(conn, form_pk)
+    marks = [t for t in (state.watermark, state.run_high) if t is not None]
+    watermark = max(marks) if marks else None
+    conn.execute(
+        sa.update(SYNC)
+        .where(SYNC.c.form_id == form_pk)
+        .values(
+            watermark=watermark,
+            run_started_at=None,
+            run_since=None,
+            run_high=None,
+            last_pull_at=_now(),
+        )
+    )
+    return watermark
+
+
+# -- internals ----------------------------------------------------------------------------
+
+
+def _existing(conn: Connection, form_pk: int, central_ids: list[str]) -> dict[str, Any]:
+    cols = (
+        SUBMISSIONS.c.id,
+        SUBMISSIONS.c.central_id,
+        SUBMISSIONS.c.instance_id,
+        SUBMISSIONS.c.form_version,
+        SUBMISSIONS.c.review_state,
+        SUBMISSIONS.c.updated_at,
+        SUBMISSIONS.c.edits,
+        SUBMISSIONS.c.deleted,
+        SUBMISSIONS.c.raw_json,
+    )
+    found: dict[str, Any] = {}
+    for chunk in _chunks(central_ids):
+        query = sa.select(*cols).where(
+            SUBMISSIONS.c.form_id == form_pk, SUBMISSIONS.c.central_id.in_(chunk)
+        )
+        for row in conn.execute(query):
+            found[row.central_id] = row
+    return found
+
+
+def _submission_row(form_pk: int, record: Mapping[str, Any], source: str) -> dict[str, Any]:
+    system = record.get("__system") or {}
+    deleted_at = parse_time(system.get("deletedAt"))
+    return {
+        "form_id": form_pk,
+        "central_id": str(record["__id"]),
+        "instance_id": instance_id_of(record),
+        "form_version": system.get("formVersion"),
+        "submitter_id": _str_or_none(system.get("submitterId")),
+        "submitter_name": system.get("submitterName"),
+        "device_id": system.get("deviceId"),
+        "submission_date": parse_time(system.get("submissionDate")),
+        "updated_at": parse_time(system.get("updatedAt")),
+        "review_state": system.get("reviewState"),
+        "edits": int(system.get("edits") or 0),
+        "deleted": deleted_at is not None,
+        "deleted_at": deleted_at,
+        "attachments_present": system.get("attachmentsPresent"),
+        "attachments_expected": system.get("attachmentsExpected"),
+        "source": source,
+        "raw_json": _dumps(record),
+        "stored_at": _now(),
+    }
+
+
+def _differs(old: Any, row: Mapping[str, Any]) -> bool:
+    return (
+        old.review_state != row["review_state"]
+        or as_utc(old.updated_at) != row["updated_at"]
+        or old.edits != row["edits"]
+        or bool(old.deleted) != row["deleted"]
+        or old.form_version != row["form_version"]
+        or old.raw_json != row["raw_json"]
+    )
+
+
+def _insert_new(conn: Connection, inserts: list, counts: WriteCounts) -> None:
+    rows = [row for row, _ in inserts]
+    form_pk = rows[0]["form_id"]
+    # Writers of submissions hold the store's "pull" lock, so rows inserted now are exactly
+    # those above the current maximum id: a range scan instead of RETURNING or IN lists.
+    floor = conn.execute(sa.select(sa.func.max(SUBMISSIONS.c.id))).scalar() or 0
+    conn.execute(sa.insert(SUBMISSIONS), rows)  # executemany
+    ids = {r.central_id: r.id for r in conn.execute(
+        sa.select(SUBMISSIONS.c.id, SUBMISSIONS.c.central_id).where(
+            SUBMISSIONS.c.id > floor, SUBMISSIONS.c.form_id == form_pk))}
+    if len(ids) != len(rows) or any(row["central_id"] not in ids for row in rows):
+        ids = _ids_of(conn, form_pk, [row["central_id"] for row in rows])
+    repeat_batch: list[tuple] = []
+    for row, record in inserts:
+        pk = ids[row["central_id"]]
+        repeat_batch.extend(_repeat_tuples(pk, record))
+        counts.changed_ids.append((pk, row["central_id"], row["instance_id"]))
+    _insert_repeats(conn, repeat_batch)
+    counts.new += len(rows)
+
+
+def _ids_of(conn: Connection, form_pk: int, central_ids: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in _chunks(central_ids):
+        query = sa.select(SUBMISSIONS.c.id, SUBMISSIONS.c.central_id).where(
+            SUBMISSIONS.c.form_id == form_pk, SUBMISSIONS.c.central_id.in_(chunk)
+        )
+        found.update({r.central_id: r.id for r in conn.execute(query)})
+    return found
+
+
+_REPEAT_COLUMNS = ("submission_id", "table_name", "row_id", "parent_row_id", "ordinal",
+                   "data_json")
+
+
+def _insert_repeats(conn: Connection, rows: list[tuple]) -> None:
+    """Bulk insert repeat rows straight through the driver's executemany: repeat rows are
+    the most numerous writes of a pull, and SQLAlchemy's per-row parameter processing
+    would cost more than the database does."""
+    if not rows:
+        return
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO repeat_rows ({', '.join(_REPEAT_COLUMNS)}) "
+           f"VALUES ({', '.join([marker] * len(_REPEAT_COLUMNS))})")
+    conn.exec_driver_sql(sql, rows)
+
+
+def _apply_edit(
+    conn: Connection, old: Any, row: dict[str, Any], record: Mapping[str, Any], counts: WriteCounts
+) -> None:
+    known = conn.execute(
+        sa.select(VERSIONS.c.id).where(
+            VERSIONS.c.submission_id == old.id, VERSIONS.c.instance_id == old.instance_id
+        )
+    ).first()
+    if known is None:
+        conn.execute(
+            sa.insert(VERSIONS).values(
+                submission_id=old.id,
+                instance_id=old.instance_id,
+                form_version=old.form_version,
+                review_state=old.review_state,
+                updated_at=old.updated_at,
+                raw_json=old.raw_json,
+                replaced_at=_now(),
+            )
+        )
+    conn.execute(sa.update(SUBMISSIONS).where(SUBMISSIONS.c.id == old.id).values(**row))
+    conn.execute(sa.delete(REPEATS).where(REPEATS.c.submission_id == old.id))
+    _insert_repeats(conn, _repeat_tuples(old.id, record))
+    counts.edited += 1
+    counts.changed_ids.append((old.id, row["central_id"], row["instance_id"]))
+
+
+def _repeat_tuples(submission_pk: int, record: Mapping[str, Any]) -> list[tuple]:
+    return [
+        (submission_pk, table, row_id, parent_id, ordinal, _dumps(fields))
+        for table, row_id, parent_id, ordinal, fields in repeat_rows(record)
+    ]
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

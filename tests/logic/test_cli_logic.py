@@ -1,0 +1,80 @@
+"""``popsurvey form logic`` and the expression lint rules of ``popsurvey form check``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from forms_fixtures import HOUSEHOLD_MD, household_submission
+
+import forms.lint.expressions  # noqa: F401  (registers L140/L141; see the report)
+from surveys.cli import main
+
+
+@pytest.fixture
+def files(tmp_path):
+    form = tmp_path / "household.md"
+    form.write_text(HOUSEHOLD_MD, encoding="utf-8")
+    return tmp_path, form
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(map(str, args)))
+
+
+def test_clean_submission_exits_0(files):
+    tmp, form = files
+    sub = tmp / "sub.json"
+    sub.write_text(json.dumps(household_submission()), encoding="utf-8")
+    result = run("form", "logic", form, sub, "--today", "2024-07-01")
+    assert result.exit_code == 0, result.output
+    assert "0 finding(s)" in result.output
+
+
+def test_violations_exit_1_with_one_line_each(files):
+    tmp, form = files
+    sub = tmp / "sub.json"
+    sub.write_text(json.dumps(household_submission(hhsize=25)), encoding="utf-8")
+    result = run("form", "logic", form, sub, "--today", "2024-07-01")
+    assert result.exit_code == 1
+    assert "error X101 /data/hhsize: value '25' violates constraint" in result.output
+
+
+def test_json_output_and_odata_value_list(files):
+    tmp, form = files
+    sub = tmp / "subs.json"
+    payload = {"value": [household_submission(), household_submission(__id="b", hhsize=0)]}
+    sub.write_text(json.dumps(payload), encoding="utf-8")
+    result = run("form", "logic", form, sub, "--format", "json", "--today", "2024-07-01")
+    data = json.loads(result.output)
+    assert [d["instance_id"] for d in data] == ["uuid:0001", "uuid:0001"]
+    hhsize = next(r for r in data[1]["results"] if r["name"] == "hhsize")
+    assert hhsize["constraint_ok"] is False
+
+
+def test_broken_json_is_one_line_not_a_traceback(files):
+    tmp, form = files
+    sub = tmp / "bad.json"
+    sub.write_text("{not json", encoding="utf-8")
+    result = run("form", "logic", form, sub)
+    assert result.exit_code == 1
+    assert "not valid JSON" in result.output and "Traceback" not in result.output
+
+
+def test_form_check_reports_bad_expressions(tmp_path):
+    form = tmp_path / "bad.md"
+    form.write_text(
+        """
+| survey |         |      |       |                 |
+|        | type    | name | label | relevant        |
+|        | integer | a    | A     |                 |
+|        | integer | b    | B     | ${a} > 3 and (  |
+|        | integer | c    | C     | foo(${a}) = 1   |
+""",
+        encoding="utf-8",
+    )
+    result = run("form", "check", "--no-validate", form)
+    assert result.exit_code == 1
+    assert "L140" in result.output and "b: relevant" in result.output
+    assert "L141" in result.output and "function 'foo()' is not implemented" in result.output

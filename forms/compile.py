@@ -184,6 +184,7 @@ class _Places:
         self.form = form
 
     def issue(self, code: str, error: Exception | str) -> Issue:
+        """An Issue for a pyxform exception or message, with the best place it gives."""
         context = getattr(error, "context", None) or {}
         text = " ".join(str(error).split())
         row = context.get("row")

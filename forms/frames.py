@@ -62,11 +62,11 @@ class SubmissionFrames:
 
 
 def column_names(form: FormModel) -> dict[str, str]:
-    """Question name -> column name (the name, or ``group.name`` when names repeat)."""
+    """Question xpath -> column name (the name, or ``group.name`` when names repeat)."""
     counts = Counter(e.name for e in form.elements)
     root = f"/{form.root}/"
     return {
-        e.name: e.name if counts[e.name] == 1 else e.xpath.removeprefix(root).replace("/", ".")
+        e.xpath: e.name if counts[e.name] == 1 else e.xpath.removeprefix(root).replace("/", ".")
         for e in form.elements
         if e.holds_data
     }
@@ -95,7 +95,7 @@ def submission_frames(
     for element in form.elements:
         children.setdefault(element.parent, []).append(element)
     raw: dict[str | None, dict[str, list[Any]]] = {
-        key: {ID: [], PARENT_ROW: [], POSITION: [], **{names[q.name]: [] for q in qs}}
+        key: {ID: [], PARENT_ROW: [], POSITION: [], **{names[q.xpath]: [] for q in qs}}
         for key, qs in layout.items()
     }
     root = f"/{form.root}"
@@ -158,7 +158,7 @@ def _collect(
                 names,
             )
         elif element.holds_data:
-            column = raw[frame][names[element.name]]
+            column = raw[frame][names[element.xpath]]
             while len(column) < row:
                 column.append(None)
             column.append(value)
@@ -181,7 +181,7 @@ def _typed_frame(
         data[PARENT_ROW] = np.asarray(columns[PARENT_ROW], dtype=np.int64)
         data[POSITION] = np.asarray(columns[POSITION], dtype=np.int64)
     for question in questions:
-        name = names[question.name]
+        name = names[question.xpath]
         data[name] = typed_column(question, columns[name])
     return pd.DataFrame(data)
 
@@ -304,7 +304,7 @@ def _rebuild(
             _rebuild(element.xpath, frame, row, group, children, names, columns, by_parent)
             target[element.name] = group
         elif element.holds_data:
-            value = columns[frame][names[element.name]][row]
+            value = columns[frame][names[element.xpath]][row]
             target[element.name] = None if (isinstance(value, float) and value != value) else value
 
 
@@ -343,7 +343,7 @@ def random_frames(
             data[PARENT_ROW] = parents[key]
             data[POSITION] = positions[key]
         for question in questions:
-            data[names[question.name]] = _random_column(form, question, size, rng, empty_rate)
+            data[names[question.xpath]] = _random_column(form, question, size, rng, empty_rate)
         frames[key] = pd.DataFrame(data)
     main = frames.pop(None)
     return SubmissionFrames(form=form, main=main, repeats=frames)  # type: ignore[arg-type]
@@ -399,14 +399,12 @@ def _random_column(
     elif q.type in ("today", "start", "end", "dateTime", "time"):
         days = rng.integers(19000, 20500, size)
         seconds = rng.integers(0, 86400, size)
-        stamps = [
-            (
-                np.datetime64("1970-01-01")
-                + np.timedelta64(int(d), "D")
-                + np.timedelta64(int(x), "s")
-            ).astype(str)
-            for d, x in zip(days, seconds, strict=True)
-        ]
+        moments = (
+            np.datetime64("1970-01-01T00:00:00")
+            + days.astype("timedelta64[D]")
+            + seconds.astype("timedelta64[s]")
+        )
+        stamps = np.datetime_as_string(moments, unit="s").tolist()
         if q.type == "today":
             values = np.array([t[:10] for t in stamps], dtype=object)
         elif q.type == "time":

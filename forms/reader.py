@@ -418,6 +418,8 @@ class _FormBuilder:
                 elif key == "label":
                     label[self._note_language(language)] = value
                 elif key in MEDIA:
+                    if language:  # a language with only media is a translation too
+                        self._note_language(language)
                     media[media_key(key, language)] = value
                 else:
                     extras[header] = value
@@ -548,6 +550,8 @@ class _FormBuilder:
             if key in TRANSLATABLE:
                 texts[key][self._note_language(language)] = value
             elif key in MEDIA:
+                if language:  # a language with only media is a translation too
+                    self._note_language(language)
                 media[media_key(key, language)] = value
             elif key in _PLAIN_COLUMNS and language is None:
                 plain[key] = value

@@ -261,14 +261,22 @@ def _describe(error: jsonschema.ValidationError) -> str:
         options = ", ".join(repr(o) for o in error.validator_value)
         return f"{what}: {error.instance!r} is not one of {options}"
     if error.validator == "type":
-        expected = error.validator_value
-        expected = " or ".join(expected) if isinstance(expected, list) else expected
+        wanted = (
+            error.validator_value
+            if isinstance(error.validator_value, list)
+            else [error.validator_value]
+        )
+        expected = " or ".join(TOML_TYPE_NAMES.get(t, t) for t in wanted)
         return f"{what}: expected {expected}, got {_toml_type(error.instance)} {error.instance!r}"
     if error.validator == "format":
         return f"{what}: {error.instance!r} is not a valid {error.validator_value} (YYYY-MM-DD)"
     if error.validator == "pattern":
         return f"{what}: {error.instance!r} does not match {error.validator_value}"
     return f"{what}: {' '.join(error.message.split())}"
+
+
+TOML_TYPE_NAMES = {"object": "table", "number": "number", "null": "nothing"}
+"""JSON Schema type names as a TOML user knows them."""
 
 
 def _toml_type(value: Any) -> str:
@@ -296,7 +304,7 @@ def read_document(path: str | Path) -> dict[str, Any]:
 
 def load_config(path: str | Path = CONFIG_FILE) -> SurveyConfig:
     """Read, validate and type ``survey.toml``; raise :class:`ConfigError` on any problem."""
-    path = Path(path).resolve() if Path(path).is_absolute() else Path.cwd() / path
+    path = Path(path).absolute()
     document = read_document(path)
     source = path.name
     validate_document(document, source)

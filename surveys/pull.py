@@ -167,7 +167,8 @@ def _pull_pages(
                 if result.pages == 0:
                     writer.begin_run(conn, form_pk, result.since)
                     _save_version(conn, form_pk, form_meta, model)
-                counts = writer.store_submissions(conn, form_pk, page.value, "central")
+                counts = writer.store_submissions(conn, form_pk, page.value, "central",
+                                                  page.raw)
                 _store_files(conn, counts, files, result)
                 writer.advance_run(conn, form_pk, _page_high(page))
             result.pages += 1

@@ -89,8 +89,10 @@ def domains(
         if len(names) > 1
         else frame.iloc[:, 0].to_numpy()
     )
-    keys = sorted({k for k in labels[present]}, key=_sort_key)
-    return [(str(k), (labels == k) & present) for k in keys]
+    codes, uniques = pd.factorize(labels)
+    seen = np.unique(codes[present & (codes >= 0)])
+    order = sorted(seen, key=lambda c: _sort_key(uniques[c]))
+    return [(str(uniques[c]), (codes == c) & present) for c in order]
 
 
 def _sort_key(value: object) -> tuple:
@@ -148,6 +150,26 @@ def _srs_variance(design: SurveyDesign, x: np.ndarray, mask: np.ndarray, kind: s
     return vsrs * psum**2 if kind == "total" else vsrs
 
 
+def _srs_variances(design: SurveyDesign, x: np.ndarray, masks: np.ndarray, kind: str) -> np.ndarray:
+    """:func:`_srs_variance` of one column in every domain (columns of ``masks``)."""
+    if masks.shape[1] > 1 and masks.sum(axis=1).max() <= 1:
+        inside = masks.any(axis=1)
+        dom = np.where(inside, masks.argmax(axis=1), 0)
+        w = design.weights * inside
+        ndom = masks.shape[1]
+        nobs = np.bincount(dom, weights=(w != 0).astype(float), minlength=ndom)
+        psum = np.bincount(dom, weights=w, minlength=ndom)
+        mean = np.bincount(dom, weights=x * w, minlength=ndom) / psum
+        ss = np.bincount(dom, weights=(x - mean[dom]) ** 2 * w, minlength=ndom)
+        var = ss / psum * nobs / (nobs - 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            vsrs = np.where(psum < nobs, np.nan, var * (psum - nobs) / (psum * nobs))
+        return vsrs * psum**2 if kind == "total" else vsrs
+    return np.array(
+        [_srs_variance(design, x[:, None], masks[:, d], kind)[0] for d in range(masks.shape[1])]
+    )
+
+
 def _critical(level: float, df: float | None) -> float:
     if df is None or np.isinf(df):
         return NormalDist().inv_cdf(0.5 + level / 2)
@@ -193,9 +215,10 @@ def _linear(design, variables, by, subset, level, kind) -> list[Estimate]:
         live = np.flatnonzero((design.weights[:, None] * masks).any(axis=0))
         for j, label in enumerate(labels):
             est, var = _domain_stats(design, x[:, j], masks[:, live], kind)
+            vsrs_all = _srs_variances(design, x[:, j], masks[:, live], kind)
             for col, d in enumerate(live):
                 mask = masks[:, d]
-                vsrs = _srs_variance(design, x[:, [j]], mask, kind)[0]
+                vsrs = vsrs_all[col]
                 se = float(np.sqrt(var[col]))
                 e = float(est[col])
                 out.append(
@@ -226,6 +249,14 @@ def _domain_stats(
     if design.replicates is None and design.lonely_psu == "average" and not design.adjustments:
         pairs = [_linear_stat(design, x[:, None], masks[:, d], kind) for d in range(masks.shape[1])]
         return np.array([p[0][0] for p in pairs]), np.array([p[1][0, 0] for p in pairs])
+    if (
+        design.replicates is None
+        and not design.adjustments
+        and len(design.clusters) == 1
+        and masks.shape[1] > 1
+        and masks.sum(axis=1).max() <= 1
+    ):
+        return _partition_stats(design, x, masks, kind)
     w = design.weights[:, None] * masks
     xw = x[:, None] * w
     if kind == "mean":
@@ -241,7 +272,47 @@ def _domain_stats(
         cov = replicate_variance(thetas, est, design.replicates)
         return est, np.diag(cov)
     influence = (x[:, None] - est) * w / psum if kind == "mean" else xw
-    return est, np.diag(taylor_variance(influence, design))
+    return est, taylor_variance(influence, design, diagonal=True)
+
+
+def _partition_stats(
+    design: SurveyDesign, x: np.ndarray, masks: np.ndarray, kind: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Domains that do not overlap, without calibration: PSU x domain totals in one pass.
+
+    The same numbers as the general path (each domain's influence values summed to PSU
+    totals), without forming an n x domains matrix.
+    """
+    ndom = masks.shape[1]
+    inside = masks.any(axis=1)
+    dom = np.where(inside, masks.argmax(axis=1), 0)
+    w = design.weights * inside
+    psum = np.bincount(dom, weights=w, minlength=ndom)
+    xsum = np.bincount(dom, weights=x * w, minlength=ndom)
+    est = xsum / psum if kind == "mean" else xsum
+    z = (x - est[dom]) * w / psum[dom] if kind == "mean" else x * w
+    clusters, strata = design.clusters[0], design.strata[0]
+    key = strata.astype(np.int64) * (int(clusters.max()) + 1) + clusters
+    _, first, psu = np.unique(key, return_index=True, return_inverse=True)
+    totals = np.bincount(psu * ndom + dom, weights=z, minlength=len(first) * ndom)
+    totals = totals.reshape(len(first), ndom)
+    return est, taylor_variance(totals, _psu_level(design, first), diagonal=True)
+
+
+def _psu_level(design: SurveyDesign, first: np.ndarray) -> SurveyDesign:
+    """The design reduced to one row per PSU (enough for single-stage Taylor variance)."""
+    from dataclasses import replace
+
+    return replace(
+        design,
+        data=design.data.iloc[:0],
+        weights=design.weights[first],
+        clusters=(design.clusters[0][first],),
+        strata=(design.strata[0][first],),
+        sampsize=(design.sampsize[0][first],),
+        popsize=None if design.popsize is None else (design.popsize[0][first],),
+        adjustments=(),
+    )
 
 
 def svy_ratio(

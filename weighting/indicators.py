@@ -73,7 +73,7 @@ def contraceptive_prevalence(
     users.
     """
     data = women.data
-    eligible = data[method].notna().to_numpy()
+    eligible = data[method].notna().to_numpy().copy()
     if married:
         eligible &= data[married].isin(list(married_values)).to_numpy()
     if age:

@@ -24,6 +24,7 @@ from weighting.calibration import DISTANCES, linear_g, solve_g
 from weighting.design import GregRecord, PostStratRecord, RakingRecord, SurveyDesign, WeightingStep
 from weighting.errors import ConvergenceError, TargetsError, WeightingError
 from weighting.targets import Margin, Targets, level_key, margin
+from weighting.variance import rowsum
 
 OUTCOMES = ("respondent", "nonrespondent", "ineligible", "unknown")
 """Eligibility and response outcomes, as recorded for every sampled unit."""
@@ -58,8 +59,7 @@ def _post_stratify_weights(w: np.ndarray, cells: np.ndarray, population: np.ndar
         with np.errstate(divide="ignore", invalid="ignore"):
             factor = np.where(sample > 0, population / sample, 1.0)
         return w * factor[cells]
-    sums = np.zeros((len(population), w.shape[1]))
-    np.add.at(sums, cells, w)
+    sums = rowsum(w, cells, len(population))
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(sums > 0, population[:, None] / sums, 1.0)
     return w * factor[cells]
@@ -299,7 +299,9 @@ def trim_weights(
 
     As R's ``trimWeights``: the total is kept; ``strict=True`` repeats until no weight is
     outside the bounds (the redistribution can push weights past ``upper`` again).
-    Replicate weights are trimmed the same way, each replicate on its own.
+    Replicate weights are trimmed the same way, each replicate on its own (R 4.1's
+    ``trimWeights`` for replicate designs leaves the full-sample weights untouched and
+    mis-scales the replicates, so there is no R reference for that case).
     """
     w, count = _trim(np.array(design.weights, dtype=float), lower, upper, strict)
     reps = _replicate_matrix(design)

@@ -17,12 +17,17 @@ from weighting.errors import LonelyPSUError
 
 
 def taylor_variance(
-    influence: np.ndarray, design: SurveyDesign, present: np.ndarray | None = None
+    influence: np.ndarray,
+    design: SurveyDesign,
+    present: np.ndarray | None = None,
+    *,
+    diagonal: bool = False,
 ) -> np.ndarray:
     """Covariance matrix of estimators whose weighted influence values are ``influence``.
 
     ``influence`` is n x k (or n). ``present`` marks the rows that count when the lonely-PSU
     rule ``average`` counts strata (rows outside a domain have zero influence anyway).
+    ``diagonal=True`` returns only the k variances (cheaper for many domains).
     """
     x = np.asarray(influence, dtype=float)
     x = x.reshape(len(x), -1)
@@ -37,6 +42,7 @@ def taylor_variance(
         design.lonely_psu,
         np.ones(len(x), dtype=bool) if present is None else present,
         stage=0,
+        diagonal=diagonal,
     )
 
 
@@ -58,7 +64,7 @@ def project_adjustments(x: np.ndarray, adjustments: tuple) -> np.ndarray:
             psw[(psw == 0) & (oldw == 0)] = 1.0
             cells = record.cells
             ncell = int(cells.max()) + 1
-            sums = _rowsum(x * (oldw / psw)[:, None], cells, ncell)
+            sums = rowsum(x * (oldw / psw)[:, None], cells, ncell)
             denom = np.bincount(cells, weights=oldw, minlength=ncell)
             x = x - (sums / denom[:, None])[cells] * psw[:, None]
     return x
@@ -74,7 +80,7 @@ def _regression_residuals(model: np.ndarray, y: np.ndarray) -> np.ndarray:
     return y - q @ (q.T @ y)
 
 
-def _rowsum(x: np.ndarray, groups: np.ndarray, ngroups: int) -> np.ndarray:
+def rowsum(x: np.ndarray, groups: np.ndarray, ngroups: int) -> np.ndarray:
     """Column sums of ``x`` within groups (R's ``rowsum``), as a sparse product."""
     if x.shape[1] <= 4:
         return np.column_stack(
@@ -89,7 +95,7 @@ def _rowsum(x: np.ndarray, groups: np.ndarray, ngroups: int) -> np.ndarray:
 def _group_means(x: np.ndarray, groups: np.ndarray) -> np.ndarray:
     ngroups = int(groups.max()) + 1
     counts = np.bincount(groups, minlength=ngroups)
-    return (_rowsum(x, groups, ngroups) / np.maximum(counts, 1)[:, None])[groups]
+    return (rowsum(x, groups, ngroups) / np.maximum(counts, 1)[:, None])[groups]
 
 
 def _multistage(
@@ -101,9 +107,12 @@ def _multistage(
     lonely_psu: str,
     present: np.ndarray,
     stage: int,
+    diagonal: bool = False,
 ) -> np.ndarray:
     fpc = None if popsize is None else popsize[0]
-    v = _one_stage(x, strata[0], clusters[0], sampsize[0], fpc, lonely_psu, present, stage)
+    v = _one_stage(
+        x, strata[0], clusters[0], sampsize[0], fpc, lonely_psu, present, stage, diagonal
+    )
     if popsize is not None and len(clusters) > 1:
         order = np.argsort(clusters[0], kind="stable")
         bounds = np.flatnonzero(np.diff(clusters[0][order])) + 1
@@ -117,6 +126,7 @@ def _multistage(
                 lonely_psu,
                 present[index],
                 stage + 1,
+                diagonal,
             )
             v = v + sub * sampsize[0][index[0]] / popsize[0][index[0]]
     return v
@@ -131,6 +141,7 @@ def _one_stage(
     lonely_psu: str,
     present: np.ndarray,
     stage: int,
+    diagonal: bool = False,
 ) -> np.ndarray:
     """One stage of R's ``onestage``/``onestrat``, vectorised over strata.
 
@@ -139,10 +150,10 @@ def _one_stage(
     """
     p = x.shape[1]
     if len(x) == 0:
-        return np.zeros((p, p))
+        return np.zeros(p) if diagonal else np.zeros((p, p))
     key = strata.astype(np.int64) * (int(clusters.max()) + 1) + clusters
     psu_keys, psu_first, psu_of_row = np.unique(key, return_index=True, return_inverse=True)
-    totals = _rowsum(x, psu_of_row, len(psu_keys))
+    totals = rowsum(x, psu_of_row, len(psu_keys))
     stratum_codes, psu_stratum = np.unique(strata[psu_first], return_inverse=True)
     nstrata = len(stratum_codes)
     npsu = n_psu[psu_first]
@@ -165,14 +176,14 @@ def _one_stage(
     if lonely_psu == "fail" and np.any(lonely & counted):
         h = int(np.argmax(lonely & counted))
         raise LonelyPSUError(f"stratum {stratum_codes[h]} has only one PSU at stage {stage + 1}")
-    stratum_sum = _rowsum(totals, psu_stratum, nstrata)
+    stratum_sum = rowsum(totals, psu_stratum, nstrata)
     mean = stratum_sum / stratum_npsu[:, None]
     if lonely_psu == "adjust":
         mean[lonely] = 0.0  # R: a lonely stratum is centred on zero, not on itself
     dev = totals - mean[psu_stratum]
     keep_psu = ~(certain | (lonely & (lonely_psu == "average")))[psu_stratum]
     dev = dev * np.sqrt(scale * keep_psu)[:, None]
-    v = dev.T @ dev
+    v = _crossprod(dev, diagonal)
     present_psus = np.bincount(psu_stratum, minlength=nstrata)
     padding = np.maximum(stratum_npsu - present_psus, 0)
     pad_scale = np.where(
@@ -181,13 +192,17 @@ def _one_stage(
     pad_weight = padding * pad_scale * ~(certain | lonely)
     if np.any(pad_weight > 0):
         m = mean * np.sqrt(pad_weight)[:, None]
-        v = v + m.T @ m
+        v = v + _crossprod(m, diagonal)
     if lonely_psu == "average":
         n_counted = int(counted.sum())
         n_ok = int((counted & ~lonely).sum())
         if n_ok:
             v = v * n_counted / n_ok
     return v
+
+
+def _crossprod(a: np.ndarray, diagonal: bool) -> np.ndarray:
+    return np.einsum("ij,ij->j", a, a) if diagonal else a.T @ a
 
 
 def replicate_variance(

@@ -131,6 +131,7 @@ def _missing_coding(
     finder: Callable[[ChoiceList], list[Choice]],
 ) -> Callable[[ChoiceList], _Coding | None]:
     def coding(choice_list: ChoiceList) -> _Coding | None:
+        """How ``choice_list`` codes the concept ``finder`` looks for, or None."""
         found = finder(choice_list)
         if not found:
             return None

@@ -79,3 +79,23 @@ def missing_instance_name(ctx: LintContext) -> Iterator[Issue]:
             "set instance_name, e.g. concat(${hhid}, '-', ${respondent_name})",
             sheet="settings",
         )
+
+
+@rule("L107", Severity.WARNING, "no form_id or version setting")
+def missing_form_id_or_version(ctx: LintContext) -> Iterator[Issue]:
+    """No ``form_id`` (the id then comes from the file name) or no ``version`` setting."""
+    settings = ctx.form.settings
+    if not (settings.get("form_id") or settings.get("id_string")):
+        yield ctx.issue(
+            "L107",
+            f"no form_id: the form id '{ctx.form.form_id}' comes from the file name, so "
+            "renaming the file would make a new form in ODK Central; set form_id",
+            sheet="settings",
+        )
+    if not ctx.form.version:
+        yield ctx.issue(
+            "L107",
+            "no version: ODK Central needs a new version for every form update and popsurvey "
+            "keeps one FormModel per version; set version, e.g. 2026110101 (yyyymmddnn)",
+            sheet="settings",
+        )

@@ -210,9 +210,11 @@ class FormSpec:
         """An ODK metadata row (start, end, today, deviceid, username, audit)."""
         self.row(type_, name or type_, parameters=parameters)
 
-    def calculate(self, name: str, expression: str, *, label: T | None = None) -> None:
+    def calculate(
+        self, name: str, expression: str, *, label: T | None = None, pii: bool = False
+    ) -> None:
         """A calculate row (labels only help the codebook)."""
-        self.row("calculate", name, label, calculation=expression)
+        self.row("calculate", name, label, calculation=expression, pii="yes" if pii else None)
 
     def note(self, name: str, label: T, *, relevant: str | None = None) -> None:
         """A note shown to the enumerator."""
@@ -301,8 +303,19 @@ class FormSpec:
         choice_filter: str | None = None,
     ) -> None:
         """A select_one from a defined list; ``check`` is a consistency constraint."""
-        self._select("select_one", name, list_name, label, hint, relevant, check, check_message,
-                     required, appearance, choice_filter)  # fmt: skip
+        self._select(
+            "select_one",
+            name,
+            list_name,
+            label,
+            hint,
+            relevant,
+            check,
+            check_message,
+            required,
+            appearance,
+            choice_filter,
+        )
 
     def select_multiple(
         self,
@@ -320,10 +333,14 @@ class FormSpec:
         """A select_multiple; 0 (none), 98 and 99 are made exclusive automatically."""
         exclusive = [c for c in EXCLUSIVE_CODES if c in self._lists.get(list_name, ())]
         if exclusive:
-            alone = " and ".join(f"not(selected(., '{c}') and count-selected(.) > 1)"
-                                 for c in exclusive)  # fmt: skip
-            words = {NONE: ("“没有”", '"none"'), DONT_KNOW: ("“不知道”", '"don\'t know"'),
-                     REFUSED: ("“拒绝回答”", '"refused"')}  # fmt: skip
+            alone = " and ".join(
+                f"not(selected(., '{c}') and count-selected(.) > 1)" for c in exclusive
+            )
+            words = {
+                NONE: ("“没有”", '"none"'),
+                DONT_KNOW: ("“不知道”", '"don\'t know"'),
+                REFUSED: ("“拒绝回答”", '"refused"'),
+            }
             zh = "、".join(words[c][0] for c in exclusive)
             en = ", ".join(words[c][1] for c in exclusive)
             base = T(f"{zh}不能与其他选项同时选择", f"{en} cannot be combined with other answers")
@@ -332,8 +349,19 @@ class FormSpec:
             else:
                 check = f"({alone}) and ({check})"
                 check_message = base + T("；", "; ") + (check_message or T("", ""))
-        self._select("select_multiple", name, list_name, label, hint, relevant, check,
-                     check_message, required, appearance, None)  # fmt: skip
+        self._select(
+            "select_multiple",
+            name,
+            list_name,
+            label,
+            hint,
+            relevant,
+            check,
+            check_message,
+            required,
+            appearance,
+            None,
+        )
 
     def _select(
         self,

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
 
 from forms.questionnaires import fertility, migrants
 from forms.questionnaires.authoring import CHOICES_COLUMNS, SURVEY_COLUMNS, FormSpec
@@ -55,7 +56,8 @@ def workbook_bytes(spec: FormSpec) -> bytes:
     return _normalise_zip(raw.getvalue())
 
 
-def _write_sheet(sheet, columns: tuple[str, ...], rows: list[dict[str, str]]) -> None:  # type: ignore[no-untyped-def]
+def _write_sheet(sheet: Worksheet, columns: tuple[str, ...], rows: list[dict[str, str]]) -> None:
+    """Write the header (only the columns some row uses) and the rows, readable widths."""
     used = [c for c in columns if any(c in row for row in rows)] or list(columns)
     sheet.append(used)
     for cell in sheet[1]:

@@ -63,7 +63,7 @@ RESULT_CODES = (
         f"{NO_ONE_HOME_VISITS}次及以上上门家中无人",
         f"No one at home after {NO_ONE_HOME_VISITS}+ visits",
     ),
-    (4, "拒绝访问", "Refused"),
+    (4, "拒绝访问（住户或被选中的人）", "Refused (the household or the selected person)"),
     (5, "空房或非住宅", "Dwelling vacant or not a dwelling"),
     (6, "找不到地址或住宅已拆除", "Dwelling not found or demolished"),
     (7, "无符合条件的调查对象", "No eligible person"),
@@ -157,6 +157,7 @@ def shared_lists(f: FormSpec) -> None:
         other=True,
     )
     f.choice_list("consent", [(1, "同意", "Agrees"), (2, "不同意", "Does not agree")])
+    f.choice_list("result", RESULT_CODES)
     f.choice_list(
         "interview_status",
         [(1, "完成", "Completed"), (2, "部分完成（访问中断）", "Partly completed (broke off)")],
@@ -194,13 +195,16 @@ def interview_date(f: FormSpec) -> None:
     f.calculate(
         "a_int_month", "int(format-date(${today}, '%n'))", label=T("调查月份", "Interview month")
     )
-    f.calculate("a_cmc_int", "(${a_int_year} - 1900) * 12 + ${a_int_month}",
-                label=T("调查时间的世纪月编码", "Interview date as century-month code"))  # fmt: skip
+    f.calculate(
+        "a_cmc_int",
+        "(${a_int_year} - 1900) * 12 + ${a_int_month}",
+        label=T("调查时间的世纪月编码", "Interview date as century-month code"),
+    )
 
 
 def identification(f: FormSpec) -> None:
     """The enumerator, the sampled household (from the sample list) and its design variables."""
-    with f.group("a_id", T("一、识别信息", "A. Identification")):
+    with f.group("a_id", T("一、识别信息", "A. Identification"), field_list=True):
         f.text(
             "a01_enum_code",
             T("请输入您的调查员编号", "Enter your enumerator code"),
@@ -213,7 +217,7 @@ def identification(f: FormSpec) -> None:
             check_message=T(
                 "编号由2至32个字母、数字或 _ . - 组成。",
                 "The code has 2 to 32 letters, digits or _ . -",
-            ),  # fmt: skip
+            ),
         )
         f.calculate(
             "a_enum",
@@ -243,7 +247,7 @@ def identification(f: FormSpec) -> None:
             T(
                 "住户编号：${hhid}　地址：${address}。请核对门牌。",
                 "Household ID: ${hhid}. Address: ${address}. Check the door number.",
-            ),  # fmt: skip
+            ),
         )
 
 
@@ -332,22 +336,29 @@ def closing(f: FormSpec, interviewed: str, result_pairs: list[tuple[str, str]]) 
             ),
             required="yes",
         )
-        f.text("z02_phone", T("被访者联系电话（用于复核回访）", "Respondent's phone number (for call-backs)"),
-               check="regex(., '^1[3-9][0-9]{9}$|^0[0-9]{9,11}$')",
-               check_message=T("请输入11位手机号或带区号的固定电话。",
-                               "Enter an 11-digit mobile number or a landline with area code."),
-               required=False, pii=True)  # fmt: skip
+        f.text(
+            "z02_phone",
+            T("被访者联系电话（用于复核回访）", "Respondent's phone number (for call-backs)"),
+            check="regex(., '^1[3-9][0-9]{9}$|^0[0-9]{9,11}$')",
+            check_message=T(
+                "请输入11位手机号或带区号的固定电话。",
+                "Enter an 11-digit mobile number or a landline with area code.",
+            ),
+            required=False,
+            pii=True,
+        )
         f.note(
             "z03_thanks",
             T("访问结束，感谢您的配合！", "The interview is over. Thank you for your time!"),
         )
     f.text("z04_remarks", T("调查员备注", "Enumerator's remarks"), required=False)
-    f.calculate(
+    f.row(
+        "select_one result",
         "result",
-        nested_if(result_pairs, "if(${z01_status} = 2, 2, 1)"),
-        label=T("最终访问结果代码", "Final result code"),
-    )
-    f.note(
-        "z05_result_note",
-        T("本户最终结果代码：${result}", "Final result code for this household: ${result}"),
+        T(
+            "本户本次访问的最终结果（自动生成）",
+            "Final result of this visit (filled in automatically)",
+        ),
+        calculation=nested_if(result_pairs, "if(${z01_status} = 2, 2, 1)"),
+        read_only="yes",
     )

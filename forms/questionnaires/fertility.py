@@ -6,6 +6,8 @@ one woman aged 15-60 is selected at random, and she answers the individual quest
 childbearing services, care for children under 3). ``build.py`` writes it to fertility.xlsx.
 """
 
+# ruff: noqa: E501  (question texts are kept whole on one line, to read and grep them)
+
 from __future__ import annotations
 
 from forms.questionnaires import common
@@ -249,9 +251,11 @@ def _lists(f: FormSpec) -> None:
 def _screening(f: FormSpec) -> None:
     """Household screening and random selection of one woman aged 15-60."""
     with f.group(
-        "b_screen", T("二、住户筛选", "B. Household screening"),
-        relevant="${a07_consent} = 1", field_list=True,
-    ):  # fmt: skip
+        "b_screen",
+        T("二、住户筛选", "B. Household screening"),
+        relevant="${a07_consent} = 1",
+        field_list=True,
+    ):
         f.integer(
             "b01_hh_size",
             T("您家现在一共住着几口人？", "How many people live in this household now?"),
@@ -294,7 +298,7 @@ def _screening(f: FormSpec) -> None:
         count="${b02_n_women}",
         relevant="${b02_n_women} > 0",
     ):
-        f.calculate("b_w_pos", "position(..)")
+        f.calculate("b_w_pos", "position(..)", label=T("妇女序号", "Line number of the woman"))
         f.text(
             "b04_w_name",
             T(
@@ -314,17 +318,30 @@ def _screening(f: FormSpec) -> None:
             "b06_w_rel", "rel_head", T("她与户主的关系", "Her relationship to the household head")
         )
     with f.group(
-        "b_select", T("抽选被访妇女", "Selecting the respondent"),
-        relevant="${b02_n_women} > 0", field_list=True,
-    ):  # fmt: skip
+        "b_select",
+        T("抽选被访妇女", "Selecting the respondent"),
+        relevant="${b02_n_women} > 0",
+        field_list=True,
+    ):
         f.calculate("b_rand", "once(random())", label=T("抽选随机数", "Selection random number"))
         f.calculate(
             "b_pick",
             "int(${b_rand} * ${b02_n_women}) + 1",
             label=T("被抽中妇女的序号", "Line number of the selected woman"),
         )
-        f.calculate("b_sel_name", "indexed-repeat(${b04_w_name}, ${b_women}, ${b_pick})")
-        f.calculate("b_sel_age", "indexed-repeat(${b05_w_age}, ${b_women}, ${b_pick})")
+        f.calculate(
+            "b_sel_name",
+            "indexed-repeat(${b04_w_name}, ${b_women}, ${b_pick})",
+            label=T("被抽中妇女的姓名", "Name of the selected woman"),
+            pii=True,
+        )
+        f.calculate(
+            "b_sel_age",
+            "indexed-repeat(${b05_w_age}, ${b_women}, ${b_pick})",
+            label=T(
+                "被抽中妇女的年龄（户内登记）", "Age of the selected woman (household listing)"
+            ),
+        )
         f.note(
             "b07_sel_note",
             T(
@@ -367,10 +384,16 @@ def _personal(f: FormSpec) -> None:
                 1,
                 12,
             )
-            f.calculate("c_cmc_birth", "(${c01_birth_year} - 1900) * 12 + ${c02_birth_month}",
-                        label=T("出生世纪月编码", "Birth date as century-month code"))  # fmt: skip
-            f.calculate("c_age_calc", "int((${a_cmc_int} - ${c_cmc_birth}) div 12)",
-                        label=T("按出生年月推算的周岁", "Age computed from the birth year and month"))  # fmt: skip
+            f.calculate(
+                "c_cmc_birth",
+                "(${c01_birth_year} - 1900) * 12 + ${c02_birth_month}",
+                label=T("出生世纪月编码", "Birth date as century-month code"),
+            )
+            f.calculate(
+                "c_age_calc",
+                "int((${a_cmc_int} - ${c_cmc_birth}) div 12)",
+                label=T("按出生年月推算的周岁", "Age computed from the birth year and month"),
+            )
             f.integer(
                 "c03_age",
                 T("您今年多大（周岁）？", "How old are you (completed years)?"),
@@ -448,9 +471,11 @@ def _birth_history(f: FormSpec) -> None:
     """Counts of pregnancy outcomes, then one row per outcome (each twin its own row)."""
     ever = "${d01_ever_preg} = 1"
     with f.group(
-        "d_counts", T("四、怀孕和生育史", "D. Pregnancy and birth history"),
-        relevant=INTERVIEWED, field_list=True,
-    ):  # fmt: skip
+        "d_counts",
+        T("四、怀孕和生育史", "D. Pregnancy and birth history"),
+        relevant=INTERVIEWED,
+        field_list=True,
+    ):
         f.select_one(
             "d01_ever_preg",
             "yes_no",
@@ -459,14 +484,37 @@ def _birth_history(f: FormSpec) -> None:
         f.select_one(
             "d02_preg_now", "yes_no", T("您现在是否怀孕？", "Are you pregnant now?"), relevant=ever
         )
-        f.integer("d03_n_live", T("您一共生育过几个活产子女？（双胞胎按2个计算）",
-                                  "How many children have you given birth to alive (count twins as 2)?"),
-                  0, 15, unit=T("个", "children"), relevant=ever)  # fmt: skip
-        f.integer("d04_n_sons", T("其中，儿子几个？", "Of them, how many sons?"), 0, 15, relevant=ever,
-                  check=". <= ${d03_n_live}", check_message=T("不能多于活产子女数", "It cannot exceed the live births"))  # fmt: skip
-        f.integer("d05_n_daus", T("女儿几个？", "How many daughters?"), 0, 15, relevant=ever,
-                  check="${d04_n_sons} + . = ${d03_n_live}",
-                  check_message=T("儿子数加女儿数须等于活产子女数", "Sons plus daughters must equal the live births"))  # fmt: skip
+        f.integer(
+            "d03_n_live",
+            T(
+                "您一共生育过几个活产子女？（双胞胎按2个计算）",
+                "How many children have you given birth to alive (count twins as 2)?",
+            ),
+            0,
+            15,
+            unit=T("个", "children"),
+            relevant=ever,
+        )
+        f.integer(
+            "d04_n_sons",
+            T("其中，儿子几个？", "Of them, how many sons?"),
+            0,
+            15,
+            relevant=ever,
+            check=". <= ${d03_n_live}",
+            check_message=T("不能多于活产子女数", "It cannot exceed the live births"),
+        )
+        f.integer(
+            "d05_n_daus",
+            T("女儿几个？", "How many daughters?"),
+            0,
+            15,
+            relevant=ever,
+            check="${d04_n_sons} + . = ${d03_n_live}",
+            check_message=T(
+                "儿子数加女儿数须等于活产子女数", "Sons plus daughters must equal the live births"
+            ),
+        )
         f.integer(
             "d06_n_still", T("死胎或死产几次？", "How many stillbirths?"), 0, 10, relevant=ever
         )
@@ -500,11 +548,11 @@ def _birth_history(f: FormSpec) -> None:
         count="${d_n_rows}",
         relevant=f"{INTERVIEWED} and ${{d_n_rows}} > 0",
     ):
-        f.calculate("d_row", "position(..)")
+        f.calculate("d_row", "position(..)", label=T("行号", "Row number"))
         f.select_one(
             "d10_outcome",
             "preg_outcome",
-            T("第${d_row}次妊娠结局", "Outcome no. ${d_row}"),
+            T("第${d_row}行：这次妊娠的结局", "Row ${d_row}: outcome of this pregnancy"),
             hint=T(
                 "双胞胎或多胞胎每个孩子各填一行。", "Give each twin or triplet a row of its own."
             ),
@@ -609,23 +657,36 @@ def _birth_history(f: FormSpec) -> None:
             check="${d_cmc} + . <= ${a_cmc_int}",
             check_message=T("去世时间不能晚于调查时间", "The death cannot be after the interview"),
         )
-        f.select_one("d18_place", "delivery_place", T("在哪里分娩？", "Where did the delivery take place?"),
-                     relevant="${d10_outcome} = 1 or ${d10_outcome} = 2")  # fmt: skip
+        f.select_one(
+            "d18_place",
+            "delivery_place",
+            T("在哪里分娩？", "Where did the delivery take place?"),
+            relevant="${d10_outcome} = 1 or ${d10_outcome} = 2",
+        )
         f.other_specify("d18_place_oth", "d18_place")
     _history_check(f)
 
 
 def _history_check(f: FormSpec) -> None:
     counts = {
-        "d_h_live": "d10_outcome = 1",
-        "d_h_sons": "d10_outcome = 1 and d14_sex = 1",
-        "d_h_daus": "d10_outcome = 1 and d14_sex = 2",
-        "d_h_still": "d10_outcome = 2",
-        "d_h_misc": "d10_outcome = 3",
-        "d_h_induced": "d10_outcome = 4",
+        "d_h_live": ("d10_outcome = 1", T("怀孕史中的活产数", "Live births in the history")),
+        "d_h_sons": (
+            "d10_outcome = 1 and d14_sex = 1",
+            T("怀孕史中的儿子数", "Sons in the history"),
+        ),
+        "d_h_daus": (
+            "d10_outcome = 1 and d14_sex = 2",
+            T("怀孕史中的女儿数", "Daughters in the history"),
+        ),
+        "d_h_still": ("d10_outcome = 2", T("怀孕史中的死胎死产数", "Stillbirths in the history")),
+        "d_h_misc": ("d10_outcome = 3", T("怀孕史中的自然流产数", "Miscarriages in the history")),
+        "d_h_induced": (
+            "d10_outcome = 4",
+            T("怀孕史中的人工流产数", "Induced abortions in the history"),
+        ),
     }
-    for name, test in counts.items():
-        f.calculate(name, f"count(${{d_hist}}[{test}])")
+    for name, (test, label) in counts.items():
+        f.calculate(name, f"count(${{d_hist}}[{test}])", label=label)
     f.calculate(
         "d_last_cmc",
         "if(${d_h_live} > 0, max(${d_hist}[d10_outcome = 1]/d_cmc), 0)",
@@ -664,9 +725,11 @@ def _history_check(f: FormSpec) -> None:
 def _contraception(f: FormSpec) -> None:
     union = "(${c09_marital} = 2 or ${c09_marital} = 3 or ${c09_marital} = 6)"
     with f.group(
-        "e_fp", T("五、避孕节育", "E. Contraception"),
-        relevant=f"{INTERVIEWED} and {union}", field_list=True,
-    ):  # fmt: skip
+        "e_fp",
+        T("五、避孕节育", "E. Contraception"),
+        relevant=f"{INTERVIEWED} and {union}",
+        field_list=True,
+    ):
         f.select_one(
             "e01_use",
             "yes_no",
@@ -680,8 +743,12 @@ def _contraception(f: FormSpec) -> None:
                 "The respondent is pregnant, so she cannot be using contraception",
             ),
         )
-        f.select_one("e02_method", "contraceptive", T("目前主要采用哪种避孕方法？", "Which method do you mainly use?"),
-                     relevant="${e01_use} = 1")  # fmt: skip
+        f.select_one(
+            "e02_method",
+            "contraceptive",
+            T("目前主要采用哪种避孕方法？", "Which method do you mainly use?"),
+            relevant="${e01_use} = 1",
+        )
         f.other_specify("e02_method_oth", "e02_method")
         f.select_one(
             "e03_source",
@@ -690,8 +757,12 @@ def _contraception(f: FormSpec) -> None:
             relevant="${e01_use} = 1 and ${e02_method} != 9 and ${e02_method} != 98 and ${e02_method} != 99",
         )
         f.other_specify("e03_source_oth", "e03_source")
-        f.select_one("e04_why_not", "reason_no_fp", T("目前没有避孕的主要原因是？", "What is the main reason for not using contraception?"),
-                     relevant="${e01_use} = 2")  # fmt: skip
+        f.select_one(
+            "e04_why_not",
+            "reason_no_fp",
+            T("目前没有避孕的主要原因是？", "What is the main reason for not using contraception?"),
+            relevant="${e01_use} = 2",
+        )
         f.other_specify("e04_why_not_oth", "e04_why_not")
 
 
@@ -699,8 +770,17 @@ def _intentions(f: FormSpec) -> None:
     with f.group(
         "f_int", T("六、生育意愿", "F. Fertility intentions"), relevant=INTERVIEWED, field_list=True
     ):
-        f.integer("f01_ideal", T("您认为一个家庭最理想的孩子数是几个？", "What do you think is the ideal number of children for a family?"),
-                  0, 10, unit=T("个", "children"), dont_know=True)  # fmt: skip
+        f.integer(
+            "f01_ideal",
+            T(
+                "您认为一个家庭最理想的孩子数是几个？",
+                "What do you think is the ideal number of children for a family?",
+            ),
+            0,
+            10,
+            unit=T("个", "children"),
+            dont_know=True,
+        )
         f.integer(
             "f02_intend",
             T(
@@ -730,11 +810,22 @@ def _intentions(f: FormSpec) -> None:
             T("打算什么时候生？", "When do you plan to have it?"),
             relevant="${f03_plan} = 1",
         )
-        f.select_multiple("f05_why_want", "reason_want", T("打算再生的原因（可多选）", "Reasons for wanting another child (all that apply)"),
-                          relevant="${f03_plan} = 1")  # fmt: skip
+        f.select_multiple(
+            "f05_why_want",
+            "reason_want",
+            T("打算再生的原因（可多选）", "Reasons for wanting another child (all that apply)"),
+            relevant="${f03_plan} = 1",
+        )
         f.other_specify("f05_why_want_oth", "f05_why_want", multiple=True)
-        f.select_multiple("f06_why_not", "reason_not_want", T("不打算再生的原因（可多选）", "Reasons for not wanting another child (all that apply)"),
-                          relevant="${f03_plan} = 2")  # fmt: skip
+        f.select_multiple(
+            "f06_why_not",
+            "reason_not_want",
+            T(
+                "不打算再生的原因（可多选）",
+                "Reasons for not wanting another child (all that apply)",
+            ),
+            relevant="${f03_plan} = 2",
+        )
         f.other_specify("f06_why_not_oth", "f06_why_not", multiple=True)
 
 
@@ -746,21 +837,59 @@ def _services(f: FormSpec) -> None:
         relevant=INTERVIEWED,
         field_list=True,
     ):
-        f.select_one("g01_premarital", "yes_no", T("您结婚前是否做过婚前医学检查？", "Did you have a premarital medical check before marrying?"),
-                     relevant="${c09_marital} >= 2 and ${c09_marital} <= 5")  # fmt: skip
-        f.note("g02_recent_note", T("以下问题询问最近一次生育（近5年内）的情况。", "The next questions are about the last birth (in the last 5 years)."),
-               relevant=recent)  # fmt: skip
-        f.select_one("g03_prepreg", "prepreg_check",
-                     T("怀这个孩子之前，您和丈夫是否做过免费孕前优生健康检查？",
-                       "Before that pregnancy, did you and your husband have the free pre-pregnancy eugenic health check?"),
-                     relevant=recent)  # fmt: skip
-        f.select_one("g04_folic", "yes_no", T("怀孕前3个月至怀孕后3个月，您是否服用过叶酸？",
-                                                 "From 3 months before to 3 months after conception, did you take folic acid?"),
-                     relevant=recent)  # fmt: skip
-        f.select_one("g05_folic_ok", "yes_no", T("是否按医生要求每天服用？", "Did you take it every day as advised?"),
-                     relevant="${g04_folic} = 1")  # fmt: skip
-        f.integer("g06_anc_n", T("这次怀孕一共做过几次产前检查？", "How many antenatal check-ups did you have in that pregnancy?"),
-                  0, 30, unit=T("次", "visits"), dont_know=True, relevant=recent)  # fmt: skip
+        f.select_one(
+            "g01_premarital",
+            "yes_no",
+            T(
+                "您结婚前是否做过婚前医学检查？",
+                "Did you have a premarital medical check before marrying?",
+            ),
+            relevant="${c09_marital} >= 2 and ${c09_marital} <= 5",
+        )
+        f.note(
+            "g02_recent_note",
+            T(
+                "以下问题询问最近一次生育（近5年内）的情况。",
+                "The next questions are about the last birth (in the last 5 years).",
+            ),
+            relevant=recent,
+        )
+        f.select_one(
+            "g03_prepreg",
+            "prepreg_check",
+            T(
+                "怀这个孩子之前，您和丈夫是否做过免费孕前优生健康检查？",
+                "Before that pregnancy, did you and your husband have the free pre-pregnancy eugenic health check?",
+            ),
+            relevant=recent,
+        )
+        f.select_one(
+            "g04_folic",
+            "yes_no",
+            T(
+                "怀孕前3个月至怀孕后3个月，您是否服用过叶酸？",
+                "From 3 months before to 3 months after conception, did you take folic acid?",
+            ),
+            relevant=recent,
+        )
+        f.select_one(
+            "g05_folic_ok",
+            "yes_no",
+            T("是否按医生要求每天服用？", "Did you take it every day as advised?"),
+            relevant="${g04_folic} = 1",
+        )
+        f.integer(
+            "g06_anc_n",
+            T(
+                "这次怀孕一共做过几次产前检查？",
+                "How many antenatal check-ups did you have in that pregnancy?",
+            ),
+            0,
+            30,
+            unit=T("次", "visits"),
+            dont_know=True,
+            relevant=recent,
+        )
         f.integer(
             "g07_anc_month",
             T(
@@ -774,16 +903,24 @@ def _services(f: FormSpec) -> None:
             width=2,
             relevant="${g06_anc_n} >= 1 and ${g06_anc_n} <= 30",
         )
-        f.select_one("g08_postnatal", "yes_no", T("产后28天内是否有医务人员进行产后访视？",
-                                                    "Did a health worker visit you within 28 days after the birth?"),
-                     relevant=recent)  # fmt: skip
+        f.select_one(
+            "g08_postnatal",
+            "yes_no",
+            T(
+                "产后28天内是否有医务人员进行产后访视？",
+                "Did a health worker visit you within 28 days after the birth?",
+            ),
+            relevant=recent,
+        )
 
 
 def _childcare(f: FormSpec) -> None:
     with f.group(
-        "h_care", T("八、3岁以下婴幼儿照护", "H. Care for children under 3"),
-        relevant=f"{INTERVIEWED} and ${{d_n_under3}} > 0", field_list=True,
-    ):  # fmt: skip
+        "h_care",
+        T("八、3岁以下婴幼儿照护", "H. Care for children under 3"),
+        relevant=f"{INTERVIEWED} and ${{d_n_under3}} > 0",
+        field_list=True,
+    ):
         f.select_one(
             "h01_carer",
             "carer",
@@ -793,13 +930,31 @@ def _childcare(f: FormSpec) -> None:
             ),
         )
         f.other_specify("h01_carer_oth", "h01_carer")
-        f.select_one("h02_nursery", "nursery", T("孩子目前是否在托育机构（托儿所、托育中心等）？",
-                                                 "Does the child attend a childcare centre (nursery, day-care centre)?"))  # fmt: skip
-        f.integer("h03_fee", T("每月托育费用大约多少元？", "About how much is the monthly childcare fee, in yuan?"),
-                  0, 20000, unit=T("元", "yuan"), dont_know=True, refused=True, width=5,
-                  relevant="${h02_nursery} = 1")  # fmt: skip
-        f.select_multiple("h04_why_not", "reason_no_nursery", T("没有送托的原因（可多选）", "Why is the child not in childcare (all that apply)?"),
-                          relevant="${h02_nursery} = 2")  # fmt: skip
+        f.select_one(
+            "h02_nursery",
+            "nursery",
+            T(
+                "孩子目前是否在托育机构（托儿所、托育中心等）？",
+                "Does the child attend a childcare centre (nursery, day-care centre)?",
+            ),
+        )
+        f.integer(
+            "h03_fee",
+            T("每月托育费用大约多少元？", "About how much is the monthly childcare fee, in yuan?"),
+            0,
+            20000,
+            unit=T("元", "yuan"),
+            dont_know=True,
+            refused=True,
+            width=5,
+            relevant="${h02_nursery} = 1",
+        )
+        f.select_multiple(
+            "h04_why_not",
+            "reason_no_nursery",
+            T("没有送托的原因（可多选）", "Why is the child not in childcare (all that apply)?"),
+            relevant="${h02_nursery} = 2",
+        )
         f.other_specify("h04_why_not_oth", "h04_why_not", multiple=True)
 
 

@@ -8,6 +8,8 @@ services, marriage, childbearing and family-planning services (women 15-49) and 
 integration modules. ``build.py`` writes it to migrants.xlsx.
 """
 
+# ruff: noqa: E501  (question texts are kept whole on one line, to read and grep them)
+
 from __future__ import annotations
 
 from forms.questionnaires import common
@@ -20,6 +22,7 @@ INTERVIEWED = "${b_elig} = 1"
 WOMAN = f"{INTERVIEWED} and ${{b01_sex}} = 2 and ${{b_age}} <= 49"
 
 SCREEN_REASONS = (
+    (0, "符合调查条件", "Eligible"),
     (1, "不满15周岁", "Under 15"),
     (2, "在本地居住不满一个月", "Lived here less than one month"),
     (3, "户口在本县（市、区）", "Hukou in this county (city, district)"),
@@ -27,7 +30,7 @@ SCREEN_REASONS = (
     (5, "户口在港澳台或国外", "Hukou in Hong Kong, Macao, Taiwan or abroad"),
     (6, "户籍地不清楚或拒答，无法确定", "Hukou place not known or refused: eligibility unknown"),
 )
-"""Why a screened person is not eligible (the calculate ``b_reason``; 0 = eligible)."""
+"""Screening result: 0 eligible, else why the person is screened out (``b_screen_result``)."""
 
 
 def spec() -> FormSpec:
@@ -68,7 +71,7 @@ def spec() -> FormSpec:
     common.closing(
         f,
         INTERVIEWED,
-        [*common.visit_result_prefix(), ("${b_reason} = 6", "10"), ("${b_elig} = 0", "7")],
+        [*common.visit_result_prefix(), ("${b_screen_result} = 6", "10"), ("${b_elig} = 0", "7")],
     )
     f.check_closed()
     return f
@@ -310,9 +313,11 @@ def _lists(f: FormSpec) -> None:
 def _screening(f: FormSpec) -> None:
     """Screen the person met: eligible, or the reason for screening out."""
     with f.group(
-        "b_screen", T("二、调查对象筛选", "B. Eligibility screening"),
-        relevant="${a07_consent} = 1", field_list=True,
-    ):  # fmt: skip
+        "b_screen",
+        T("二、调查对象筛选", "B. Eligibility screening"),
+        relevant="${a07_consent} = 1",
+        field_list=True,
+    ):
         f.select_one("b01_sex", "sex", T("被访者性别", "Respondent's sex"))
         f.integer(
             "b02_birth_year",
@@ -323,10 +328,19 @@ def _screening(f: FormSpec) -> None:
                 "调查年份前100年至调查年份", "100 years before the survey year to the survey year"
             ),
         )
-        f.integer("b03_birth_month", T("哪一月出生？", "In what month?"), 1, 12,
-                  check="(${b02_birth_year} - 1900) * 12 + . <= ${a_cmc_int}",
-                  check_message=T("出生时间不能晚于调查时间", "The birth cannot be after the interview"))  # fmt: skip
-        f.calculate("b_cmc_birth", "(${b02_birth_year} - 1900) * 12 + ${b03_birth_month}")
+        f.integer(
+            "b03_birth_month",
+            T("哪一月出生？", "In what month?"),
+            1,
+            12,
+            check="(${b02_birth_year} - 1900) * 12 + . <= ${a_cmc_int}",
+            check_message=T("出生时间不能晚于调查时间", "The birth cannot be after the interview"),
+        )
+        f.calculate(
+            "b_cmc_birth",
+            "(${b02_birth_year} - 1900) * 12 + ${b03_birth_month}",
+            label=T("出生世纪月编码", "Birth date as century-month code"),
+        )
         f.calculate(
             "b_age",
             "int((${a_cmc_int} - ${b_cmc_birth}) div 12)",
@@ -357,7 +371,11 @@ def _screening(f: FormSpec) -> None:
                 "Arrival must be after birth and not after the interview",
             ),
         )
-        f.calculate("b_cmc_arr", "(${b04_arr_year} - 1900) * 12 + ${b05_arr_month}")
+        f.calculate(
+            "b_cmc_arr",
+            "(${b04_arr_year} - 1900) * 12 + ${b05_arr_month}",
+            label=T("本次来本地时间的世纪月编码", "Arrival here as century-month code"),
+        )
         f.calculate(
             "b_months_here",
             "${a_cmc_int} - ${b_cmc_arr}",
@@ -378,9 +396,11 @@ def _screening(f: FormSpec) -> None:
                 "外省户口不能选择本省", "A hukou in another province cannot be this province"
             ),
         )
-        f.calculate(
-            "b_reason",
-            common.nested_if(
+        f.row(
+            "select_one screen_reason",
+            "b_screen_result",
+            T("筛查结果（自动生成）", "Screening result (filled in automatically)"),
+            calculation=common.nested_if(
                 [
                     (f"${{b_age}} < {MIN_AGE}", "1"),
                     ("${b_months_here} < 1", "2"),
@@ -391,18 +411,18 @@ def _screening(f: FormSpec) -> None:
                 ],
                 "0",
             ),
-            label=T("筛除原因（0=符合条件）", "Reason for screening out (0 = eligible)"),
+            read_only="yes",
         )
         f.calculate(
             "b_elig",
-            "if(${b_reason} = 0, 1, 0)",
+            "if(${b_screen_result} = 0, 1, 0)",
             label=T("是否符合调查条件（1=是）", "Eligible (1 = yes)"),
         )
         f.note(
             "b08_out_note",
             T(
-                "此人不符合调查条件（筛除原因代码：${b_reason}）。",
-                "This person is not eligible (screen-out reason code ${b_reason}).",
+                "此人不符合调查条件，不能作为被访者。",
+                "This person is not eligible and cannot be the respondent.",
             ),
             relevant="${b_elig} = 0",
         )
@@ -447,7 +467,7 @@ def _roster(f: FormSpec) -> None:
     with f.repeat(
         "c_roster", T("家庭成员", "Household member"), count="${c00_hh_n}", relevant=INTERVIEWED
     ):
-        f.calculate("c_pos", "position(..)")
+        f.calculate("c_pos", "position(..)", label=T("成员序号", "Line number of the member"))
         f.text(
             "c01_name",
             T(
@@ -479,7 +499,7 @@ def _roster(f: FormSpec) -> None:
             check_message=T(
                 "本人性别须与筛查时一致；配偶性别须与被访者不同",
                 "The respondent's sex must match the screening; a spouse is of the other sex",
-            ),  # fmt: skip
+            ),
         )
         f.integer(
             "c04_birth_year",
@@ -515,7 +535,11 @@ def _roster(f: FormSpec) -> None:
                 "grandparents 24; spouses and children-in-law are at least 15",
             ),
         )
-        f.calculate("c_cmc", "(${c04_birth_year} - 1900) * 12 + ${c05_birth_month}")
+        f.calculate(
+            "c_cmc",
+            "(${c04_birth_year} - 1900) * 12 + ${c05_birth_month}",
+            label=T("出生世纪月编码", "Birth date as century-month code"),
+        )
         f.calculate(
             "c_age",
             "int((${a_cmc_int} - ${c_cmc}) div 12)",
@@ -573,7 +597,7 @@ def _migration(f: FormSpec) -> None:
             label=T(
                 "流动范围（1=跨省，2=省内跨市，3=市内跨县）",
                 "Range of migration (1 cross-province, 2 cross-city, 3 cross-county)",
-            ),  # fmt: skip
+            ),
         )
         f.calculate(
             "d_years_here",
@@ -586,7 +610,7 @@ def _migration(f: FormSpec) -> None:
                 "流动范围代码：${d_range}（1=跨省，2=省内跨市，3=市内跨县）；本次来本地已${d_years_here}年。",
                 "Range of migration: ${d_range} (1 cross-province, 2 cross-city, 3 cross-county); "
                 "${d_years_here} years here this time.",
-            ),  # fmt: skip
+            ),
         )
         f.select_one(
             "d03_reason",
@@ -626,8 +650,14 @@ def _employment(f: FormSpec) -> None:
         relevant=INTERVIEWED,
         field_list=True,
     ):
-        f.select_one("e01_worked", "yes_no", T("调查前一周，您是否做过一小时以上有收入的工作？",
-                                               "In the week before the interview, did you do at least one hour of paid work?"))  # fmt: skip
+        f.select_one(
+            "e01_worked",
+            "yes_no",
+            T(
+                "调查前一周，您是否做过一小时以上有收入的工作？",
+                "In the week before the interview, did you do at least one hour of paid work?",
+            ),
+        )
         f.select_one(
             "e02_why_not",
             "reason_no_work",
@@ -649,12 +679,36 @@ def _employment(f: FormSpec) -> None:
             relevant=worked,
         )
         f.other_specify("e04_status_oth", "e04_status")
-        f.select_one("e05_contract", "contract", T("您与雇主签订了何种劳动合同？", "What labour contract do you have with your employer?"),
-                     relevant=f"{worked} and ${{e04_status}} = 1")  # fmt: skip
-        f.integer("e06_hours", T("上周您工作了多少小时？", "How many hours did you work last week?"), 1, 120,
-                  unit=T("小时", "hours"), relevant=worked)  # fmt: skip
-        f.integer("e07_income", T("上个月您个人的纯收入是多少元？", "What was your own net income last month, in yuan?"),
-                  0, 200000, unit=T("元", "yuan"), dont_know=True, refused=True, relevant=worked)  # fmt: skip
+        f.select_one(
+            "e05_contract",
+            "contract",
+            T(
+                "您与雇主签订了何种劳动合同？",
+                "What labour contract do you have with your employer?",
+            ),
+            relevant=f"{worked} and ${{e04_status}} = 1",
+        )
+        f.integer(
+            "e06_hours",
+            T("上周您工作了多少小时？", "How many hours did you work last week?"),
+            1,
+            120,
+            unit=T("小时", "hours"),
+            relevant=worked,
+        )
+        f.integer(
+            "e07_income",
+            T(
+                "上个月您个人的纯收入是多少元？",
+                "What was your own net income last month, in yuan?",
+            ),
+            0,
+            200000,
+            unit=T("元", "yuan"),
+            dont_know=True,
+            refused=True,
+            relevant=worked,
+        )
         f.integer(
             "e08_hh_income",
             T(
@@ -672,8 +726,18 @@ def _employment(f: FormSpec) -> None:
                 "The family income cannot be below the respondent's own income",
             ),
         )
-        f.integer("e09_hh_spend", T("过去一年，您家在本地平均每月总支出是多少元？", "In the past year, what were your family's average monthly expenses here, in yuan?"),
-                  0, 500000, unit=T("元", "yuan"), dont_know=True, refused=True)  # fmt: skip
+        f.integer(
+            "e09_hh_spend",
+            T(
+                "过去一年，您家在本地平均每月总支出是多少元？",
+                "In the past year, what were your family's average monthly expenses here, in yuan?",
+            ),
+            0,
+            500000,
+            unit=T("元", "yuan"),
+            dont_know=True,
+            refused=True,
+        )
         f.integer(
             "e10_housing_spend",
             T(
@@ -739,27 +803,27 @@ def _housing_insurance(f: FormSpec) -> None:
 
 def _public_health(f: FormSpec) -> None:
     with f.group(
-        "h_health",
+        "g_health",
         T("七、基本公共卫生服务", "G. Basic public health services"),
         relevant=INTERVIEWED,
         field_list=True,
     ):
         f.select_one(
-            "h01_record",
+            "g01_record",
             "health_record",
             T("您是否在本地建立了居民健康档案？", "Do you have a resident health record here?"),
         )
         f.select_multiple(
-            "h02_health_edu",
+            "g02_health_edu",
             "health_topics",
             T(
                 "过去一年，您在本地接受过哪些方面的健康教育？（可多选）",
                 "In the past year, which health education topics did you receive here (all that apply)?",
             ),
         )
-        f.other_specify("h02_health_edu_oth", "h02_health_edu", multiple=True)
+        f.other_specify("g02_health_edu_oth", "g02_health_edu", multiple=True)
         f.select_one(
-            "h03_family_doc",
+            "g03_family_doc",
             "family_doctor",
             T(
                 "您是否在本地签约了家庭医生？",
@@ -772,13 +836,18 @@ def _women(f: FormSpec) -> None:
     """Marriage, childbearing and family-planning services: women aged 15-49."""
     marital = "indexed-repeat(${c07_marital}, ${c_roster}, 1)"
     with f.group(
-        "i_women", T("八、婚育与计划生育服务（15-49岁女性）", "H. Marriage, childbearing and family planning (women 15-49)"),
-        relevant=WOMAN, field_list=True,
-    ):  # fmt: skip
-        f.calculate("i_marital", marital, label=T("被访者婚姻状况", "Respondent's marital status"))
-        ever = "${i_marital} >= 2 and ${i_marital} <= 5"
+        "h_women",
+        T(
+            "八、婚育与计划生育服务（15-49岁女性）",
+            "H. Marriage, childbearing and family planning (women 15-49)",
+        ),
+        relevant=WOMAN,
+        field_list=True,
+    ):
+        f.calculate("h_marital", marital, label=T("被访者婚姻状况", "Respondent's marital status"))
+        ever = "${h_marital} >= 2 and ${h_marital} <= 5"
         f.integer(
-            "i00_mar_year",
+            "h00_mar_year",
             T("您第一次结婚是哪一年？", "In what year did you first marry?"),
             "${b02_birth_year} + 13",
             "${a_int_year}",
@@ -786,22 +855,33 @@ def _women(f: FormSpec) -> None:
             relevant=ever,
         )
         f.integer(
-            "i00_mar_month",
+            "h00_mar_month",
             T("哪一月？", "In what month?"),
             1,
             12,
             dont_know=True,
             relevant=ever,
             check=(
-                f"(${{i00_mar_year}} - 1900) * 12 + . >= ${{b_cmc_birth}} + {13 * 12} and "
-                "(${i00_mar_year} - 1900) * 12 + . <= ${a_cmc_int}"
+                f"(${{h00_mar_year}} - 1900) * 12 + . >= ${{b_cmc_birth}} + {13 * 12} and "
+                "(${h00_mar_year} - 1900) * 12 + . <= ${a_cmc_int}"
             ),
-            check_message=T("初婚时间须在13周岁之后、调查时间之前", "First marriage must be after age 13 and not after the interview"),
+            check_message=T(
+                "初婚时间须在13周岁之后、调查时间之前",
+                "First marriage must be after age 13 and not after the interview",
+            ),
         )
-        f.integer("i01_n_live", T("您一共生育过几个孩子？（活产，双胞胎按2个计算）", "How many children have you given birth to alive (twins count as 2)?"),
-                  0, 15, unit=T("个", "children"))  # fmt: skip
         f.integer(
-            "i02_n_since",
+            "h01_n_live",
+            T(
+                "您一共生育过几个孩子？（活产，双胞胎按2个计算）",
+                "How many children have you given birth to alive (twins count as 2)?",
+            ),
+            0,
+            15,
+            unit=T("个", "children"),
+        )
+        f.integer(
+            "h02_n_since",
             T(
                 "其中，这次来本地以后生育了几个？",
                 "Of them, how many were born since you came here this time?",
@@ -809,12 +889,12 @@ def _women(f: FormSpec) -> None:
             0,
             10,
             unit=T("个", "children"),
-            check=". <= ${i01_n_live} and (. = 0 or ${b_months_here} >= 1)",
+            check=". <= ${h01_n_live} and (. = 0 or ${b_months_here} >= 1)",
             check_message=T("不能多于生育的孩子总数", "It cannot exceed the children born in all"),
         )
-        since = "${i02_n_since} >= 1"
+        since = "${h02_n_since} >= 1"
         f.integer(
-            "i03_last_year",
+            "h03_last_year",
             T(
                 "来本地以后最近一次生育是哪一年？",
                 "In what year was your last birth since coming here?",
@@ -825,15 +905,15 @@ def _women(f: FormSpec) -> None:
             relevant=since,
         )
         f.integer(
-            "i04_last_month",
+            "h04_last_month",
             T("哪一月？", "In what month?"),
             1,
             12,
             relevant=since,
             check=(
-                "(${i03_last_year} - 1900) * 12 + . >= ${b_cmc_arr} and "
-                "(${i03_last_year} - 1900) * 12 + . <= ${a_cmc_int} and "
-                "(${i03_last_year} - 1900) * 12 + . >= ${b_cmc_birth} + 144"
+                "(${h03_last_year} - 1900) * 12 + . >= ${b_cmc_arr} and "
+                "(${h03_last_year} - 1900) * 12 + . <= ${a_cmc_int} and "
+                "(${h03_last_year} - 1900) * 12 + . >= ${b_cmc_birth} + 144"
             ),
             check_message=T(
                 "须在来本地之后、调查时间之前，且在母亲12周岁生日之后",
@@ -841,27 +921,36 @@ def _women(f: FormSpec) -> None:
             ),
         )
         f.select_one(
-            "i05_birth_place",
+            "h05_birth_place",
             "birth_place",
             T("这个孩子在哪里出生？", "Where was this child born?"),
             relevant=since,
         )
         union = f"({marital} = 2 or {marital} = 3 or {marital} = 6)"
-        f.select_one("i06_fp_use", "yes_no", T("您和丈夫（伴侣）目前是否采取了避孕措施？", "Are you or your husband (partner) using contraception now?"),
-                     relevant=union)  # fmt: skip
         f.select_one(
-            "i07_method",
+            "h06_fp_use",
+            "yes_no",
+            T(
+                "您和丈夫（伴侣）目前是否采取了避孕措施？",
+                "Are you or your husband (partner) using contraception now?",
+            ),
+            relevant=union,
+        )
+        f.select_one(
+            "h07_method",
             "contraceptive",
             T("目前主要采用哪种避孕方法？", "Which method do you mainly use?"),
-            relevant="${i06_fp_use} = 1",
+            relevant="${h06_fp_use} = 1",
         )
-        f.other_specify("i07_method_oth", "i07_method")
+        f.other_specify("h07_method_oth", "h07_method")
         f.select_multiple(
-            "i08_services",
+            "h08_services",
             "fp_services",
-            T("过去一年，您在本地获得过以下哪些计划生育或妇幼健康服务？（可多选）",
-              "In the past year, which family-planning or maternal and child health services did you receive here (all that apply)?"),
-        )  # fmt: skip
+            T(
+                "过去一年，您在本地获得过以下哪些计划生育或妇幼健康服务？（可多选）",
+                "In the past year, which family-planning or maternal and child health services did you receive here (all that apply)?",
+            ),
+        )
 
 
 STATEMENTS = (
@@ -887,8 +976,13 @@ STATEMENTS = (
 
 def _integration(f: FormSpec) -> None:
     with f.group(
-        "j_integ", T("九、社会融合：您是否同意下列说法？", "I. Social integration: do you agree with these statements?"),
-        relevant=INTERVIEWED, appearance="table-list",
-    ):  # fmt: skip
+        "i_integ",
+        T(
+            "九、社会融合：您是否同意下列说法？",
+            "I. Social integration: do you agree with these statements?",
+        ),
+        relevant=INTERVIEWED,
+        appearance="table-list",
+    ):
         for number, (zh, en) in enumerate(STATEMENTS, start=1):
-            f.select_one(f"j{number:02d}_agree", "agree4", T(zh, en))
+            f.select_one(f"i{number:02d}_agree", "agree4", T(zh, en))

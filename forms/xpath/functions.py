@@ -282,6 +282,16 @@ def fn_regex(value: Any, pattern: Any) -> bool:
     return compile_java_regex(to_string(pattern)).fullmatch(to_string(value)) is not None
 
 
+_ASCII_ESCAPES = {
+    "d": "[0-9]",
+    "D": "[^0-9]",
+    "w": "[A-Za-z0-9_]",
+    "W": "[^A-Za-z0-9_]",
+    "s": "[ \\t\\n\\x0b\\f\\r]",
+    "S": "[^ \\t\\n\\x0b\\f\\r]",
+}
+"""Java's default (ASCII) meaning of the shorthand classes; Python's are Unicode."""
+
 _JAVA_CLASSES = {
     "L": r"^\W\d_",
     "IsAlphabetic": r"^\W\d_",
@@ -307,13 +317,13 @@ _JAVA_CLASSES = {
 def compile_java_regex(pattern: str) -> re.Pattern[str]:
     """Compile a Java regular expression with Python's ``re``, keeping Java's meaning.
 
-    ``\\d \\w \\s \\b`` are ASCII-only as in Java; ``\\p{L}``, ``\\p{IsHan}``, ``\\p{Lu}``
+    ``\\d \\w \\s`` are ASCII-only as in Java; ``\\p{L}``, ``\\p{IsHan}``, ``\\p{Lu}``
     and the POSIX classes are translated; ``\\Q...\\E`` quoting is expanded. Constructs
     with no Python equivalent (class intersection ``&&``) raise EvaluationError.
     """
     translated = _translate_java_regex(pattern)
     try:
-        return re.compile(translated, re.ASCII)
+        return re.compile(translated)
     except re.error as err:
         raise EvaluationError(f"invalid regular expression '{pattern}': {err}") from None
 
@@ -356,6 +366,13 @@ def _translate_java_regex(pattern: str) -> str:
                 else:
                     out.append(f"[{'^' if negate else ''}{body}]")
                 i = step
+                continue
+            if nxt in _ASCII_ESCAPES:
+                if in_class and nxt in "DWS":
+                    raise EvaluationError(f"\\{nxt} inside a character class is not supported")
+                body = _ASCII_ESCAPES[nxt]
+                out.append(body if not in_class else body[1:-1])
+                i += 2
                 continue
             if nxt == "h":
                 out.append(r"[ \t\xa0\u1680\u180e\u2000-\u200a\u202f\u205f\u3000]")

@@ -166,6 +166,7 @@ def java_long(value: float) -> int:
 
 def java_double_string(value: float) -> str:
     """Java's ``Double.toString``: ``2.5``, ``1.0E7``, ``1.234E-5``, ``NaN``, ``Infinity``."""
+    value = float(value)
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):

@@ -177,6 +177,8 @@ class _FrameRun:
         self.vectorised: list[tuple[str, str]] = []
         self._runs: list[Any] | None = None
         self._row_maps: dict[tuple[str | None, str | None], np.ndarray] = {}
+        self.columns: dict[str, V] = {}
+        self.reads: dict[tuple[str, str | None], V] = {}
 
     # -- frames ----------------------------------------------------------------------
     def node_frame(self, element: Question) -> str | None:
@@ -278,8 +280,36 @@ class _FrameRun:
         return self.relevance(element) & self.own_empty(element) & own
 
     def own_empty(self, element: Question) -> np.ndarray:
-        column = self.frame(self.node_frame(element))[self.vl.names[element.name]]
+        """Rows of ``element``'s node frame where it has no answer."""
+        column = self.frame(self.node_frame(element))[self.vl.names[element.xpath]]
         return _empty_mask(column)
+
+    def base_column(self, target: Question) -> V:
+        """``target``'s answers as XPath values over its node frame, before relevance."""
+        cached = self.columns.get(target.xpath)
+        if cached is not None:
+            return cached
+        column = self.frame(self.node_frame(target))[self.vl.names[target.xpath]]
+        kind = _kind_of_question(target)
+        if kind == "num":
+            if column.dtype != np.float64:
+                raise CannotVectorize("non-numeric values in a numeric column")
+            data = column.to_numpy()
+            value = V("num", data, np.isnan(data))
+        elif kind == "date":
+            if not pd.api.types.is_datetime64_any_dtype(column):
+                raise CannotVectorize("unparsed dates")
+            stamps = column.to_numpy()
+            empty = np.isnat(stamps)
+            days = stamps.astype("datetime64[D]").astype(np.int64).astype(np.float64)
+            value = V("date", np.where(empty, np.nan, days), empty)
+        elif kind == "str":
+            data = column.to_numpy(dtype=object)
+            value = V("str", np.where(pd.isna(data), "", data).astype(object))
+        else:
+            raise CannotVectorize(f"{target.type} values")
+        self.columns[target.xpath] = value
+        return value
 
     def _vector_or_none(
         self, compiled: Any, element: Question, column: str, boolean: bool
@@ -336,8 +366,8 @@ class _FrameRun:
 # -- values ---------------------------------------------------------------------------
 def _empty_mask(column: pd.Series) -> np.ndarray:
     if column.dtype == object:
-        values = column.to_numpy()
-        return np.fromiter((v is None or v == "" for v in values), bool, len(values))
+        values = column.to_numpy(dtype=object)
+        return pd.isna(values) | (values == "")
     return column.isna().to_numpy()
 
 
@@ -346,7 +376,8 @@ def map_unique(fn: Callable[[Any], Any], data: np.ndarray, dtype: Any) -> np.nda
     if len(data) == 0:
         return np.empty(0, dtype=dtype)
     codes, uniques = pd.factorize(data, use_na_sentinel=False)
-    mapped = np.array([fn(u) for u in uniques], dtype=dtype)
+    values = uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)
+    mapped = np.array([fn(u) for u in values], dtype=dtype)
     return mapped[codes]
 
 
@@ -508,32 +539,26 @@ class _Compiler:
         return self.nodes(target, pinned)
 
     def read(self, target: Question, node_frame: str | None) -> V:
-        """The value of ``target`` for each context row (one node per row)."""
-        rows = self.run.row_map(self.frame, node_frame)
-        relevant = self.run.relevance(target)[rows]
+        """The value of ``target`` for each context row (one node per row), empty where
+        the target is not relevant (cached per target and context frame)."""
+        key = (target.xpath, self.frame)
+        cached = self.run.reads.get(key)
+        if cached is not None:
+            return cached
         if not target.holds_data:
-            return full("str", "", self.n)
-        column = self.run.frame(node_frame)[self.run.vl.names[target.name]]
-        kind = _kind_of_question(target)
-        if kind == "num":
-            if column.dtype != np.float64:
-                raise CannotVectorize("non-numeric values in a numeric column")
-            data = column.to_numpy()[rows]
-            empty = np.isnan(data) | ~relevant
-            return V("num", np.where(empty, np.nan, data), empty)
-        if kind == "date":
-            if not pd.api.types.is_datetime64_any_dtype(column):
-                raise CannotVectorize("unparsed dates")
-            stamps = column.to_numpy()[rows]
-            empty = np.isnat(stamps) | ~relevant
-            days = stamps.astype("datetime64[D]").astype(np.int64).astype(np.float64)
-            return V("date", np.where(empty, np.nan, days), empty)
-        if kind == "str":
-            values = column.to_numpy()[rows]
-            data = np.where(relevant, values, "")
-            data = np.where(pd.isna(data), "", data).astype(object)
-            return V("str", data)
-        raise CannotVectorize(f"{target.type} values")
+            value = full("str", "", self.n)
+        else:
+            rows = self.run.row_map(self.frame, node_frame)
+            base = self.run.base_column(target)
+            relevant = self.run.relevance(target)[rows]
+            if base.kind == "str":
+                value = V("str", np.where(relevant, base.data[rows], "").astype(object))
+            else:
+                assert base.empty is not None
+                empty = base.empty[rows] | ~relevant
+                value = V(base.kind, np.where(empty, np.nan, base.data[rows]), empty)
+        self.run.reads[key] = value
+        return value
 
     def nodes(self, target: Question, pinned: str | None) -> NodesV:
         """Every node of ``target`` under each row of ``pinned`` (a nodeset per row)."""

@@ -24,6 +24,7 @@ from pyodk.errors import PyODKError
 
 from surveys.central.errors import CentralAuthError, CentralError, CentralResponseError
 from surveys.central.http import HttpPolicy, make_session
+from surveys.central.odata import PageFormatError, decode_page
 
 log = logging.getLogger(__name__)
 # pyodk logs failed requests (with tracebacks) at ERROR; we raise one-line errors instead.
@@ -45,6 +46,8 @@ class ODataPage:
     count: int | None
     size: int
     """Bytes received."""
+    raw: list[str] | None = None
+    """Each row's JSON text exactly as received (aligned with ``value``)."""
 
 
 class CentralClient:
@@ -213,8 +216,12 @@ class SubmissionService:
     def page(self, url: str, params: Mapping[str, str] | None = None) -> ODataPage:
         """Fetch and check one OData page."""
         response = self.client.request("GET", url, params=params)
-        data = decode_json(response)
         where = _safe(response.url)
+        try:
+            data, raw = decode_page(response.content.decode("utf-8"))
+        except (PageFormatError, UnicodeDecodeError):
+            decode_json(response)  # raises the one-line "not JSON" error
+            raise CentralResponseError(f"Central's OData page {where} is not JSON") from None
         if not isinstance(data, Mapping) or not isinstance(data.get("value"), list):
             raise CentralResponseError(f"Central's OData page {where} has no 'value' list")
         rows = data["value"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import click
 
+from surveys.cli.demo import demo
 from surveys.cli.form import form
 from surveys.cli.import_ import import_
 from surveys.cli.init import init
@@ -28,6 +29,7 @@ def main() -> None:
     """
 
 
+main.add_command(demo)
 main.add_command(form)
 main.add_command(pull)
 main.add_command(import_)

@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import click
 
+from forms.build import CODEBOOK_FORMATS, FormBuildError, build_form, write_all_or_nothing
 from forms.check import FormCheck, check_form
-from forms.compile import ValidateStatus, compile_form, xform_or_raise
+from forms.compile import ValidateStatus
 from forms.errors import XLSFormError
 from forms.issues import Issue, Severity
-from forms.lint import LintOptions, lint_form
+from forms.lint import LintOptions
 from forms.model import FormModel
 from forms.reader import read_form
 from surveys.cli.common import handle_errors
-
-CODEBOOK_FORMATS = ("md", "xlsx", "html")
 
 
 @click.group()
@@ -209,8 +206,8 @@ def _json_report(results: list[FormCheck]) -> dict[str, Any]:
 
 
 # -- build ----------------------------------------------------------------------------------
-@form.command("build", short_help="Build the XForm, FormModel JSON and codebook of a form.")
-@click.argument("file", type=click.Path(dir_okay=False))
+@form.command("build", short_help="Build the XForm, FormModel JSON and codebook of forms.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option(
     "-o",
     "--output",
@@ -233,7 +230,7 @@ def _json_report(results: list[FormCheck]) -> dict[str, Any]:
 @lint_options
 @handle_errors
 def build(
-    file: str,
+    files: tuple[str, ...],
     out_dir: Path,
     codebook_formats: tuple[str, ...],
     lang: str | None,
@@ -243,44 +240,62 @@ def build(
     refusal_codes: tuple[str, ...],
     ignore: tuple[str, ...],
 ) -> None:
-    """Build FILE into DIR: <form_id>.xml (XForm), <form_id>.formmodel.json and the codebook.
+    """Build each FILE into DIR: <form_id>.xml (XForm), <form_id>.formmodel.json and the
+    codebook (<form_id>.codebook.md; more formats with --codebook-format).
 
-    External choices go to <form_id>-media/itemsets.csv. Fails (exit 1, nothing written) on a
-    pyxform, ODK Validate or lint error; warnings are counted (see `popsurvey form check`).
+    External choices go to <form_id>-media/itemsets.csv. Fails (exit 1, nothing written for
+    any FILE) on a pyxform, ODK Validate or lint error; warnings are counted (list them with
+    `popsurvey form check`).
     """
-    form_model = read_form(file)
-    compiled = compile_form(file, form=form_model, validate=validate)
-    xform = xform_or_raise(compiled)
     options, ignored = _lint_settings(dont_know_codes, refusal_codes, ignore, config_path)
-    lint = lint_form(form_model, options=options, ignore=ignored)
-    lint_errors = [i for i in lint if i.severity is Severity.ERROR]
-    for issue in lint_errors:
-        click.echo(issue_line(issue), err=True)
-    if lint_errors:
-        raise click.ClickException(
-            f"{form_model.source}: {len(lint_errors)} lint error(s); nothing written"
+    outputs: dict[str, bytes] = {}
+    built_from: dict[str, str] = {}
+    for file in files:
+        form_model, form_outputs = _build_one(
+            file, lang, codebook_formats, validate, options, ignored
         )
-    language = _codebook_language(form_model, lang)
-    stem = form_model.form_id
-    outputs: dict[str, bytes] = {
-        f"{stem}.xml": xform.encode("utf-8"),
-        f"{stem}.formmodel.json": form_model.to_json(indent=2).encode("utf-8"),
-    }
-    if compiled.itemsets:
-        outputs[f"{stem}-media/itemsets.csv"] = compiled.itemsets.encode("utf-8")
-    for fmt in dict.fromkeys(codebook_formats):
-        outputs[f"{stem}.codebook.{fmt}"] = _render_codebook(form_model, language, fmt)
-    written = write_all_or_nothing(out_dir, outputs)
-    _echo_validate_status(compiled.validate, form_model.source)
-    warnings = sum(1 for i in [*compiled.issues, *lint] if i.severity is Severity.WARNING)
-    if warnings:
+        if form_model.form_id in built_from:
+            raise XLSFormError(
+                f"form_id '{form_model.form_id}' is also the id of {built_from[form_model.form_id]}"
+                "; nothing written",
+                file=form_model.source,
+            )
+        built_from[form_model.form_id] = form_model.source or file
+        outputs.update(form_outputs)
+    for path in write_all_or_nothing(out_dir, outputs):
+        click.echo(f"wrote {path}")
+
+
+def _build_one(
+    file: str,
+    lang: str | None,
+    codebook_formats: Iterable[str],
+    validate: bool,
+    options: LintOptions,
+    ignored: tuple[str, ...],
+) -> tuple[FormModel, Mapping[str, bytes]]:
+    """The files one form builds into (relative path -> bytes); raises on any error."""
+    try:
+        result = build_form(
+            file,
+            options=options,
+            ignore=ignored,
+            validate=validate,
+            codebook_formats=codebook_formats,
+            language=lang,
+        )
+    except FormBuildError as err:
+        for issue in err.issues:
+            click.echo(issue_line(issue), err=True)
+        raise
+    _echo_validate_status(result.validate, result.form.source)
+    if result.warnings:
         click.echo(
-            f"{form_model.source}: {warnings} warning(s); run `popsurvey form check {file}` "
-            "to list them",
+            f"{result.form.source}: {len(result.warnings)} warning(s); run "
+            f"`popsurvey form check {file}` to list them",
             err=True,
         )
-    for path in written:
-        click.echo(f"wrote {path}")
+    return result.form, result.outputs
 
 
 def _echo_validate_status(status: ValidateStatus, file: str | None) -> None:
@@ -292,31 +307,6 @@ def _echo_validate_status(status: ValidateStatus, file: str | None) -> None:
         )
     elif status is not ValidateStatus.PASSED:
         click.echo(f"{file}: ODK Validate {status.value}", err=True)
-
-
-def write_all_or_nothing(out_dir: Path, outputs: Mapping[str, bytes]) -> list[Path]:
-    """Write ``outputs`` (relative path -> bytes) under ``out_dir``: first into a temporary
-    directory next to it, then moved into place, so a failure leaves nothing half-written."""
-    anchor = out_dir.absolute()
-    while not anchor.exists():
-        anchor = anchor.parent
-    if not anchor.is_dir():
-        raise XLSFormError(f"{anchor} is not a directory", file=str(out_dir))
-    try:
-        with tempfile.TemporaryDirectory(prefix=".popsurvey-build-", dir=anchor) as tmp:
-            for relative, data in outputs.items():
-                staged = Path(tmp, relative)
-                staged.parent.mkdir(parents=True, exist_ok=True)
-                staged.write_bytes(data)
-            written = []
-            for relative in outputs:
-                target = out_dir / relative
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(Path(tmp, relative), target)
-                written.append(target)
-            return written
-    except OSError as err:
-        raise XLSFormError(f"cannot write: {err.strerror or err}", file=str(out_dir)) from err
 
 
 # -- codebook -------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from surveys.sampling import (
     workloads,
     write_sample,
 )
-from surveys.sampling.errors import FrameError
+from surveys.sampling.errors import AllocationError, FrameError
 from surveys.sampling.frame import Frame, read_table, require_columns
 
 config_option = click.option(
@@ -112,7 +112,12 @@ def draw(
         listing_table = read_listing(design, listing)
     elif synthetic_listing:
         listing_table = _synthetic_listing(design, frame)
-    result = draw_sample(design, frame, listing_table)
+    try:
+        result = draw_sample(design, frame, listing_table)
+    except AllocationError as err:
+        if err.key is None:
+            raise
+        raise ConfigError(f"{config.path.name}: sample.{err.key}: {err}") from err
     target = write_sample(result, design, _sample_dir(config, out))
     if synthetic_listing and listing_table is not None:
         listing_table.drop(columns=["_row"], errors="ignore").to_csv(

@@ -58,17 +58,19 @@ def allocate(
         return _fixed_allocation(strata, fixed or {})
     if method not in ALLOCATION_METHODS:
         raise AllocationError(
-            f"unknown allocation '{method}'; use one of {', '.join(ALLOCATION_METHODS)}"
+            f"unknown allocation '{method}'; use one of {', '.join(ALLOCATION_METHODS)}",
+            key="allocation",
         )
     if n > units.sum():
         raise AllocationError(
-            f"sample of {n} units is larger than the frame ({int(units.sum())} units)"
+            f"sample of {n} units is larger than the frame ({int(units.sum())} units)", key="n"
         )
     lower = np.minimum(float(minimum), units)
     if lower.sum() > n:
         raise AllocationError(
             f"sample of {n} units cannot give {minimum} to each of {len(strata)} strata "
-            f"(needs {int(lower.sum())})"
+            f"(needs {int(lower.sum())})",
+            key="min_per_stratum",
         )
     weights = _weights(strata, method, sd, exponent)
     real = _bounded_proportional(n, weights, lower, units)
@@ -101,19 +103,24 @@ def _stratum_values(
     known = {s.name for s in strata}
     unknown = sorted(set(values) - known, key=str)
     if unknown:
-        raise AllocationError(f"standard deviation given for unknown stratum '{unknown[0]}'")
+        raise AllocationError(
+            f"standard deviation given for unknown stratum '{unknown[0]}'", key="stratum_sd"
+        )
     out = []
     for s in strata:
         if s.name not in values:
             if required:
                 raise AllocationError(
-                    f"Neyman allocation needs a standard deviation for stratum '{s.name}'"
+                    f"Neyman allocation needs a standard deviation for stratum '{s.name}'",
+                    key="stratum_sd",
                 )
             out.append(1.0)
             continue
         value = float(values[s.name])
         if not np.isfinite(value) or value <= 0:
-            raise AllocationError(f"stratum '{s.name}': standard deviation must be positive")
+            raise AllocationError(
+                f"stratum '{s.name}': standard deviation must be positive", key="stratum_sd"
+            )
         out.append(value)
     return np.array(out)
 
@@ -123,18 +130,23 @@ def _fixed_allocation(strata: Sequence[StratumTotals], fixed: Mapping[str, int])
     known = {s.name: s for s in strata}
     for name in fixed:
         if name not in known:
-            raise AllocationError(f"allocation to unknown stratum '{name}'")
+            raise AllocationError(f"allocation to unknown stratum '{name}'", key="stratum_n")
     result = {}
     for s in strata:
         if s.name not in fixed:
-            raise AllocationError(f"fixed allocation gives no sample size for stratum '{s.name}'")
+            raise AllocationError(
+                f"fixed allocation gives no sample size for stratum '{s.name}'", key="stratum_n"
+            )
         size = int(fixed[s.name])
         if size < 0:
-            raise AllocationError(f"stratum '{s.name}': sample size {size} is negative")
+            raise AllocationError(
+                f"stratum '{s.name}': sample size {size} is negative", key="stratum_n"
+            )
         if size > s.units:
             raise AllocationError(
                 f"stratum '{s.name}': sample of {size} units is larger than its frame "
-                f"({s.units} units)"
+                f"({s.units} units)",
+                key="stratum_n",
             )
         result[s.name] = size
     return result

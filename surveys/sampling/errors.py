@@ -19,7 +19,15 @@ class FrameError(SamplingError):
 
 
 class AllocationError(SamplingError):
-    """An allocation that cannot be met: sample larger than the frame, unknown strata, ..."""
+    """An allocation that cannot be met: sample larger than the frame, unknown strata, ...
+
+    ``key`` names the design setting at fault (``n``, ``stratum_n``, ``stratum_sd``,
+    ``min_per_stratum``, ``allocation``) so the CLI can point at the survey.toml key.
+    """
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        self.key = key
+        super().__init__(message)
 
 
 class DesignError(SamplingError):

@@ -36,7 +36,13 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in {".csv", ".txt"}:
-            data = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            data = pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                encoding="utf-8-sig",
+                skip_blank_lines=False,  # keep blank lines so row numbers match the file
+            )
             first_row = 2
         elif suffix in {".xlsx", ".xlsm"}:
             data = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, keep_default_na=False)
@@ -55,7 +61,8 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
     data.columns = [str(c).strip() for c in data.columns]
     data = data.fillna("").astype(str).apply(lambda col: col.str.strip())
     data[ROW] = range(first_row, first_row + len(data))
-    return data.reset_index(drop=True)
+    blank = (data.drop(columns=[ROW]) == "").all(axis=1)
+    return data[~blank].reset_index(drop=True)
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

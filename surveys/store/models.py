@@ -155,7 +155,7 @@ class RepeatRow(Base):
 
     __tablename__ = "repeat_rows"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
     table_name: Mapped[str] = mapped_column(String(300))
     """OData table of the repeat, e.g. ``Submissions.member.birth``."""
     row_id: Mapped[str] = mapped_column(String(100))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,42 +55,48 @@ def latest_time(record: Mapping[str, Any]) -> datetime | None:
     return max(times) if times else None
 
 
-def repeat_rows(record: Mapping[str, Any]) -> Iterator[tuple[str, str, str, int, dict]]:
+def repeat_rows(record: Mapping[str, Any]) -> list[tuple[str, str, str, int, dict]]:
     """Every repeat row of an expanded record: ``(table, row id, parent id, ordinal, fields)``.
 
     ``table`` is Central's OData table name (``Submissions.member.birth``: groups included);
-    ``fields`` holds the row's own values (its groups nested, its sub-repeats left out).
+    ``fields`` holds the row's own values (its groups nested, its sub-repeats and navigation
+    links left out).
     """
-    yield from _walk(record, "Submissions", str(record["__id"]))
+    out: list[tuple[str, str, str, int, dict]] = []
+    _walk(record, "Submissions", str(record["__id"]), out)
+    return out
 
 
-def _walk(node: Mapping[str, Any], table: str, parent_id: str) -> Iterator[tuple]:
+def _walk(node: Mapping[str, Any], table: str, parent_id: str, out: list) -> None:
+    # The hot loop of storing a page: plain type checks, one pass over each row's keys.
     for key, value in node.items():
-        if type(value) is list:
-            if not value or type(value[0]) is not dict or key.startswith("__"):
-                continue
-            child_table = f"{table}.{key}"
-            for ordinal, row in enumerate(value, start=1):
-                row_id = str(row.get("__id") or f"{parent_id}/{key}[{ordinal}]")
-                fields, nested = _split(row)
-                yield child_table, row_id, parent_id, ordinal, fields
-                if nested:
-                    yield from _walk(row, child_table, row_id)
-        elif type(value) is dict and "coordinates" not in value and not key.startswith("__"):
-            yield from _walk(value, f"{table}.{key}", parent_id)
-
-
-def _split(row: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    """A repeat row's own fields, and whether it holds nested repeats or groups to walk."""
-    nested = False
-    for key, value in row.items():
         kind = type(value)
-        if kind is list or kind is dict or key.endswith(NAVIGATION_SUFFIX):
-            nested = True
-            break
-    if not nested:
-        return row, False
-    return own_fields(row), True
+        if kind is list:
+            if value and type(value[0]) is dict and key[0] != "_":
+                _rows(value, f"{table}.{key}", parent_id, key, out)
+        elif kind is dict and key[0] != "_" and "coordinates" not in value:
+            _walk(value, f"{table}.{key}", parent_id, out)
+
+
+def _rows(rows: list, table: str, parent_id: str, key: str, out: list) -> None:
+    for ordinal, row in enumerate(rows, start=1):
+        row_id = str(row.get("__id") or f"{parent_id}/{key}[{ordinal}]")
+        fields: dict[str, Any] = {}
+        nested = False
+        for name, value in row.items():
+            kind = type(value)
+            if kind is list:  # a sub-repeat (possibly empty): rows of its own table
+                nested = nested or bool(value)
+                continue
+            if kind is dict and "coordinates" not in value:
+                nested = True
+                value = own_fields(value)
+            elif "@" in name:
+                continue
+            fields[name] = value
+        out.append((table, row_id, parent_id, ordinal, fields))
+        if nested:
+            _walk(row, table, row_id, out)
 
 
 def own_fields(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -109,23 +109,27 @@ def form_models(conn: Connection, form_pk: int) -> dict[str, FormModel]:
 
 
 def store_submissions(
-    conn: Connection, form_pk: int, records: Sequence[Mapping[str, Any]], source: str
+    conn: Connection,
+    form_pk: int,
+    records: Sequence[Mapping[str, Any]],
+    source: str,
+    raw: Sequence[str] | None = None,
 ) -> WriteCounts:
     """Insert or update submissions by Central ``__id`` (de-duplicated within the batch).
 
     A record whose instanceID differs from the stored one is an edit: the stored version
     goes to ``submission_versions`` and the new one replaces it (repeats rebuilt). A record
     with the same instanceID updates review state, dates and flags. Identical records are
-    skipped.
+    skipped. ``raw`` gives each record's JSON text as received (encoded here otherwise).
     """
-    latest: dict[str, Mapping[str, Any]] = {}
-    for record in records:
-        latest[str(record["__id"])] = record  # later duplicates win
+    latest: dict[str, tuple[Mapping[str, Any], str | None]] = {}
+    for index, record in enumerate(records):
+        latest[str(record["__id"])] = (record, raw[index] if raw is not None else None)
     existing = _existing(conn, form_pk, list(latest))
     counts = WriteCounts()
     inserts, edits, updates = [], [], []
-    for central_id, record in latest.items():
-        row = _submission_row(form_pk, record, source)
+    for central_id, (record, text) in latest.items():
+        row = _submission_row(form_pk, record, source, text)
         old = existing.get(central_id)
         if old is None:
             inserts.append((row, record))
@@ -334,7 +338,9 @@ def _existing(conn: Connection, form_pk: int, central_ids: list[str]) -> dict[st
     return found
 
 
-def _submission_row(form_pk: int, record: Mapping[str, Any], source: str) -> dict[str, Any]:
+def _submission_row(
+    form_pk: int, record: Mapping[str, Any], source: str, text: str | None = None
+) -> dict[str, Any]:
     system = record.get("__system") or {}
     deleted_at = parse_time(system.get("deletedAt"))
     return {
@@ -354,7 +360,7 @@ def _submission_row(form_pk: int, record: Mapping[str, Any], source: str) -> dic
         "attachments_present": system.get("attachmentsPresent"),
         "attachments_expected": system.get("attachmentsExpected"),
         "source": source,
-        "raw_json": _dumps(record),
+        "raw_json": text if text is not None else _dumps(record),
         "stored_at": _now(),
     }
 

@@ -231,3 +231,11 @@ def test_a_later_stage_adds_a_section_by_dropping_in_a_schema(tmp_path):
         validate_document({**document, "exports": {"format": "sav"}}, "survey.toml", schema_dir)
     with pytest.raises(ConfigError, match="exports: unknown key"):
         validate_document(document, "survey.toml")  # the shipped schema does not know it
+
+
+def test_type_errors_use_toml_names(example):
+    text = example.read_text(encoding="utf-8")
+    write(example.parent, text.replace("seed = 20270701", "seed = 1\nstratum_sd = 3", 1))
+    assert error_of(example) == (
+        "survey.toml: sample.stratum_sd: expected string or table, got integer 3"
+    )

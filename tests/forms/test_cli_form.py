@@ -325,6 +325,24 @@ def test_build_refuses_lint_errors_and_writes_nothing(tmp_path):
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
 
 
+def test_build_several_forms_all_or_nothing(tmp_path):
+    good = write(tmp_path, "hh.md", CLEAN)
+    other = write(tmp_path, "hh2.md", CLEAN.replace("| | hh | 3 |", "| | hh2 | 3 |"))
+    out = tmp_path / "out"
+    bad = write(tmp_path, "bad.md", BAD_MARKDOWN["unknown type"][0])
+    failed = run("form", "build", "--no-validate", good, bad, "-o", out)
+    assert failed.exit_code == 1 and "bad.md" in failed.output and not out.exists()
+    same_id = run("form", "build", "--no-validate", good, good, "-o", out)
+    assert same_id.exit_code == 1 and "form_id 'hh'" in same_id.output and not out.exists()
+    result = run("form", "build", "--no-validate", good, other, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} == {
+        f"{stem}.{suffix}"
+        for stem in ("hh", "hh2")
+        for suffix in ("xml", "formmodel.json", "codebook.md")
+    }
+
+
 def test_build_counts_warnings(tmp_path):
     result = run(
         "form",

@@ -9,7 +9,7 @@ from string import Formatter
 
 import pytest
 from openpyxl import load_workbook
-from xlsform_files import REAL_WORLD_FORMS, fixture_path
+from xlsform_files import REAL_WORLD_FORMS, fixture_path, fixture_text
 
 from forms import read_form, read_markdown
 from forms.codebook import (
@@ -396,6 +396,17 @@ def test_every_fixture_renders_every_variable(stem):
     for name in names:
         assert f"`{name}`" in text and f"<code>{name}</code>" in page
     assert _workbook(form)["variables"].max_row == len(names) + 1
+
+
+@pytest.mark.parametrize("language", ["English (en)", "中文 (zh)"])
+def test_every_xlsform_type_renders_in_every_format(language):
+    form = read_markdown(fixture_text("all_types").replace("| label |", f"| label::{language} |"))
+    extra = read_form(fixture_path("field_instruments"))
+    for fmt in ("md", "html", "xlsx"):
+        assert render_codebook(form, language=language, fmt=fmt)
+        assert render_codebook(extra, fmt=fmt)
+    book = build_codebook(form, language)
+    assert all(entry.type_text for entry in book.entries())
 
 
 def test_unknown_format_is_refused():

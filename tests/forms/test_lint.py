@@ -190,6 +190,19 @@ def test_l106_missing_instance_name():
     assert rows(issues(markdown, "L106")) == [("settings", None)]
 
 
+def test_l107_missing_form_id_and_version():
+    markdown = small_form("| | text | a | A | | |\n")
+    found = issues(markdown, "L107")
+    assert len(found) == 1 and "no version" in found[0].message
+    with_both = markdown.replace(
+        "| | form_id | instance_name |\n| | small |",
+        "| | form_id | version | instance_name |\n| | small | 1 |",
+    )
+    assert issues(with_both, "L107") == []
+    no_id = with_both.replace("| | form_id | version |", "| | form_title | version |")
+    assert [i.message.split(":")[0] for i in issues(no_id, "L107")] == ["no form_id"]
+
+
 def test_metadata_rules_quiet_on_complete_metadata():
     found = issues(small_form("| | text | a | A | | |\n"))
     assert not [i for i in found if i.code in ("L103", "L104", "L105", "L106")]

@@ -17,50 +17,7 @@ from xlsform_files import (
 from forms import FormModel, XLSFormError, read_form, read_markdown
 from forms.reader import parse_type, repeat_select_source
 
-ALL_TYPES = """
-| survey |
-| | type | name | label | parameters | pii |
-| | start | start | | | |
-| | end | end | | | |
-| | today | today | | | |
-| | deviceid | deviceid | | | |
-| | username | username | | | |
-| | phonenumber | phonenumber | | | |
-| | audit | audit | | track-changes=true | |
-| | text | t | Text | | yes |
-| | integer | i | Integer | | no |
-| | decimal | d | Decimal | | |
-| | range | r | Range | start=1 end=5 step=1 | |
-| | select_one yn | s1 | One | | |
-| | select_one yn or_other | s1o | One or other | | |
-| | select_multiple yn | sm | Many | | |
-| | select_multiple yn or_other | smo | Many or other | | |
-| | select_one_from_file places.csv | sf | From file | | |
-| | select_multiple_from_file places.xml | smf | Many from file | | |
-| | rank yn | rk | Rank | | |
-| | calculate | c | | | |
-| | note | n | Note | | |
-| | geopoint | gp | Point | | |
-| | geotrace | gt | Line | | |
-| | geoshape | gs | Shape | | |
-| | date | da | Date | | |
-| | dateTime | dt | Date-time | | |
-| | time | ti | Time | | |
-| | image | im | Image | max-pixels=640 | |
-| | audio | au | Audio | | |
-| | video | vi | Video | | |
-| | file | fi | File | | |
-| | barcode | bc | Barcode | | |
-| | begin group | g | Group | | |
-| | begin repeat | rp | Repeat | | |
-| | text | inner | Inner | | |
-| | end repeat | | | | |
-| | end group | | | | |
-| choices |
-| | list_name | name | label |
-| | yn | 1 | Yes |
-| | yn | 2 | No |
-"""
+ALL_TYPES = fixture_text("all_types")
 
 EXPECTED_TYPES = {
     "start": ("start", None, False, None),
@@ -163,6 +120,18 @@ def test_media_columns_in_both_spellings_are_media_not_extras():
     places = form.choice_lists["delivery_place"]
     assert places.choices[0].media["image::Français (fr)"] == "hopital.png"
     assert places.filter_columns == ()
+
+
+def test_a_language_with_only_media_columns_is_a_language_of_the_form():
+    """Bug fixed: ``audio::Kiswahili (sw)`` without Kiswahili labels is a translation in
+    the XForm (pyxform warns that its labels are missing) but was not among the model's
+    languages, so the missing-translation lint could not see it."""
+    form = read_markdown(
+        "| survey |\n| | type | name | label::English (en) | audio::Kiswahili (sw) | image |\n"
+        "| | text | a | A | a.mp3 | a.png |\n"
+    )
+    assert form.languages == ("English (en)", "Kiswahili (sw)")
+    assert form["a"].media == {"audio::Kiswahili (sw)": "a.mp3", "image": "a.png"}
 
 
 def test_parameters_default_read_only_trigger_and_repeat_count():

@@ -94,7 +94,7 @@ NESTED_MD = """
 |        | date             | today_d  | Today  |                                                    | . >= date('2020-01-01')                                      | yes      |
 |        | integer          | nhh      | N      |                                                    | . >= 0 and . <= 6 and . = count(${hh})                       |          |
 |        | text             | note_t   | Note   | ${nhh} != '' and ${nhh} = 0                        | string-length(.) > 2 and not(contains(., 'x'))               |          |
-|        | begin_repeat     | hh       | HH     | position(..) <= ${nhh} or ${nhh} = ''              |                                                              |          |
+|        | begin_repeat     | hh       | HH     | position(.) <= ${nhh} or ${nhh} = ''               |                                                              |          |
 |        | select_one yn    | own      | Own    |                                                    |                                                              | yes      |
 |        | integer          | rooms    | Rooms  | ${own} = '1'                                       | . > 0 and . < sum(${age}) + 5                                |          |
 |        | begin_repeat     | person   | Person |                                                    |                                                              |          |

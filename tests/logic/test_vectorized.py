@@ -95,3 +95,14 @@ def test_nested_repeats_vectorised_equals_interpreter(nested, seed, n, empty, mo
     assert problems == []
     # only the substr() constraint is interpreted record by record
     assert vector.fallbacks == [("fallback", "constraint")]
+
+
+def test_bad_column_types_fall_back_and_stay_identical(household):
+    form, vector_logic = household
+    submissions = [household_submission(hhsize="many"), household_submission(__id="b")]
+    frames = submission_frames(form, submissions)
+    result = vector_logic.evaluate(frames, today=TODAY)
+    assert ("hhsize", "constraint") in result.fallbacks  # "many" in an integer column
+    reference = per_record_results(vector_logic.logic, submissions, today=TODAY)
+    assert differences(result, reference) == []
+    assert list(result.constraint_ok["hhsize"]) == [False, True]

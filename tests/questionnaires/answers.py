@@ -15,9 +15,9 @@ from datetime import date
 from typing import Any
 
 from forms.logic import FormLogic
+from forms.model import FormModel
 from forms.xpath.instance import convert_answer
 from forms.xpath.values import to_string, unpack
-from forms.model import FormModel
 
 INTERVIEW_DAY = date(2026, 7, 15)
 SAMPLE_ROW = {
@@ -41,7 +41,11 @@ def _base() -> dict[str, Any]:
         "a_enum": "enum01",
         **SAMPLE_ROW,
         "a04_visit_no": 1,
-        "a05_gps": {"type": "Point", "coordinates": [121.437, 31.188, 12.0], "properties": {"accuracy": 6.0}},
+        "a05_gps": {
+            "type": "Point",
+            "coordinates": [121.437, 31.188, 12.0],
+            "properties": {"accuracy": 6.0},
+        },
         "a06_visit_result": "1",
         "a07_consent": "1",
         "z01_status": "1",
@@ -168,34 +172,64 @@ def migrants_answers() -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]
         "f03_ins_place": "1",
         "f04_pension": "1",
         "f05_ss_card": "1",
-        "h01_record": "3",
-        "h02_health_edu": "3 8",
-        "h03_family_doc": "2",
-        "i00_mar_year": 2013,
-        "i00_mar_month": 10,
-        "i01_n_live": 2,
-        "i02_n_since": 1,
-        "i03_last_year": 2020,
-        "i04_last_month": 9,
-        "i05_birth_place": "1",
-        "i06_fp_use": "1",
-        "i07_method": "7",
-        "i08_services": "1 3 6",
-        **{f"j{n:02d}_agree": "3" for n in range(1, 9)},
+        "g01_record": "3",
+        "g02_health_edu": "3 8",
+        "g03_family_doc": "2",
+        "h00_mar_year": 2013,
+        "h00_mar_month": 10,
+        "h01_n_live": 2,
+        "h02_n_since": 1,
+        "h03_last_year": 2020,
+        "h04_last_month": 9,
+        "h05_birth_place": "1",
+        "h06_fp_use": "1",
+        "h07_method": "7",
+        "h08_services": "1 3 6",
+        **{f"i{n:02d}_agree": "3" for n in range(1, 9)},
     }
     person = {"c08_hukou_type": "1", "c09_hukou_prov": "34", "c10_live_now": "1"}
     rows = {
         "c_roster": [
-            {"c01_name": "张丽", "c02_rel": "0", "c03_sex": "2", "c04_birth_year": 1993,
-             "c05_birth_month": 5, "c06_edu": "3", "c07_marital": "2", **person},
-            {"c01_name": "刘强", "c02_rel": "1", "c03_sex": "1", "c04_birth_year": 1990,
-             "c05_birth_month": 11, "c06_edu": "3", "c07_marital": "2", **person},
-            {"c01_name": "刘小宝", "c02_rel": "2", "c03_sex": "1", "c04_birth_year": 2014,
-             "c05_birth_month": 2, "c06_edu": "2", **person, "c10_live_now": "2"},
-            {"c01_name": "刘小妹", "c02_rel": "2", "c03_sex": "2", "c04_birth_year": 2020,
-             "c05_birth_month": 9, **person},
+            {
+                "c01_name": "张丽",
+                "c02_rel": "0",
+                "c03_sex": "2",
+                "c04_birth_year": 1993,
+                "c05_birth_month": 5,
+                "c06_edu": "3",
+                "c07_marital": "2",
+                **person,
+            },
+            {
+                "c01_name": "刘强",
+                "c02_rel": "1",
+                "c03_sex": "1",
+                "c04_birth_year": 1990,
+                "c05_birth_month": 11,
+                "c06_edu": "3",
+                "c07_marital": "2",
+                **person,
+            },
+            {
+                "c01_name": "刘小宝",
+                "c02_rel": "2",
+                "c03_sex": "1",
+                "c04_birth_year": 2014,
+                "c05_birth_month": 2,
+                "c06_edu": "2",
+                **person,
+                "c10_live_now": "2",
+            },
+            {
+                "c01_name": "刘小妹",
+                "c02_rel": "2",
+                "c03_sex": "2",
+                "c04_birth_year": 2020,
+                "c05_birth_month": 9,
+                **person,
+            },
         ],
-    }  # fmt: skip
+    }
     return flat, rows
 
 
@@ -239,10 +273,13 @@ def _place(form: FormModel, data: dict[str, Any], name: str, value: Any) -> None
 
 
 def _fill_calculates(
-    form: FormModel, data: dict[str, Any], flat: dict[str, Any], rows: dict[str, list[dict[str, Any]]]
+    form: FormModel,
+    data: dict[str, Any],
+    flat: dict[str, Any],
+    rows: dict[str, list[dict[str, Any]]],
 ) -> None:
     logic = FormLogic(form)
-    calculates = [q for q in form.questions if q.type == "calculate" and q.name not in GIVEN]
+    calculates = [q for q in form.questions if q.calculation and q.name not in GIVEN]
     for _ in range(3):  # calculates may read later ones (and other repeat rows): settle
         run = logic.run(data, today=INTERVIEW_DAY, strict=True)
         for question in calculates:

@@ -15,7 +15,7 @@ from forms.questionnaires import bundled_questionnaire
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from answers import INTERVIEW_DAY, SAMPLE_ROW, submission  # noqa: E402
+from answers import INTERVIEW_DAY, SAMPLE_ROW, submission
 
 SAMPLE_CALCULATES = frozenset(SAMPLE_ROW) - {"a02_hh"}
 """Calculates Collect reads from the sample list attachment, which popsurvey's logic engine
@@ -52,7 +52,9 @@ def codes(found: set[tuple[str, str, tuple[int, ...]]]) -> set[tuple[str, str]]:
     return {(code, variable) for code, variable, _ in found}
 
 
-def value(form: FormModel, flat: dict[str, Any], rows: dict[str, list[dict[str, Any]]], name: str) -> Any:
+def value(
+    form: FormModel, flat: dict[str, Any], rows: dict[str, list[dict[str, Any]]], name: str
+) -> Any:
     """The value of ``name`` (a calculate, say) in the filled-in submission."""
     data = submission(form, flat, rows)
     element = form[name]

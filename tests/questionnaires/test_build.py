@@ -15,7 +15,7 @@ from forms.compile import ValidateStatus, java_available
 from forms.lint import LintOptions
 from forms.questionnaires import NAMES, bundled_questionnaire, sample_list
 from forms.questionnaires.authoring import EN, ZH, sentinels
-from forms.questionnaires.build import SOURCES, stale_files, workbook_bytes, xlsx_path
+from forms.questionnaires.build import SOURCES, main, stale_files, workbook_bytes, xlsx_path
 from forms.questionnaires.common import SAMPLE_COLUMNS
 
 requires_java = pytest.mark.skipif(
@@ -52,6 +52,20 @@ def test_workbooks_are_deterministic_and_current() -> None:
 def test_codebooks_are_current() -> None:
     stale = [p for p in stale_files(codebooks=True) if p.suffix == ".md"]
     assert stale == [], "run python -m forms.questionnaires.build --codebooks"
+
+
+def test_build_check_command_reports_stale_files(tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["--check"]) == 0
+    import forms.questionnaires.build as build
+
+    committed = xlsx_path("migrants").read_bytes()
+    monkeypatch.setattr(build, "HERE", tmp_path)
+    monkeypatch.setattr(build, "REPO", tmp_path)
+    assert main(["--check"]) == 1
+    assert "stale: fertility.xlsx" in capsys.readouterr().err
+    assert main([]) == 0
+    assert main(["--check"]) == 0
+    assert (tmp_path / "migrants.xlsx").read_bytes() == committed
 
 
 def test_bundled_questionnaire_paths() -> None:
@@ -129,8 +143,18 @@ def test_sentinels_follow_the_width_rule(form) -> None:  # type: ignore[no-untyp
 def test_names_are_short_unique_and_prefixed(form) -> None:  # type: ignore[no-untyped-def]
     names = [e.name for e in form.elements]
     assert len(names) == len(set(names))
-    design = {"start", "end", "today", "deviceid", "username", "audit", *SAMPLE_COLUMNS,
-              "result", "n_elig", "hukou_prov"}  # fmt: skip
+    design = {
+        "start",
+        "end",
+        "today",
+        "deviceid",
+        "username",
+        "audit",
+        *SAMPLE_COLUMNS,
+        "result",
+        "n_elig",
+        "hukou_prov",
+    }
     for element in form.elements:
         assert len(element.name) <= 32, element.name
         if element.name not in design:

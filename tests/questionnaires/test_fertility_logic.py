@@ -93,7 +93,10 @@ def test_marriage_month_accepts_dont_know(fertility: FormModel) -> None:
 def test_sons_and_daughters_must_add_up_to_live_births(fertility: FormModel) -> None:
     flat, rows = answers()
     flat["d05_n_daus"] = 1
-    assert codes(problems(fertility, flat, rows)) == {("X101", "d05_n_daus"), ("X101", "d19_hist_ok")}
+    assert codes(problems(fertility, flat, rows)) == {
+        ("X101", "d05_n_daus"),
+        ("X101", "d19_hist_ok"),
+    }
 
 
 def test_birth_before_the_mothers_12th_birthday_is_rejected(fertility: FormModel) -> None:
@@ -241,7 +244,7 @@ INDIVIDUAL = ("c0", "c1", "d0", "d1", "e0", "f0", "g0", "h0", "z01")
 
 
 def test_no_eligible_woman_ends_the_visit_with_result_7(fertility: FormModel) -> None:
-    flat, rows = answers()
+    flat, _rows = answers()
     drop(flat, *INDIVIDUAL, "b_rand", "b07")
     flat["b02_n_women"] = 0
     assert problems(fertility, flat, {}) == set()
@@ -271,7 +274,10 @@ def test_visit_outcomes_give_the_result_code(
     assert value(fertility, flat, {}, "result") == result
 
 
-@pytest.mark.parametrize(("selected", "visit_no", "result"), [("2", 1, "11"), ("2", 3, "8"), ("3", 1, "4"), ("4", 1, "8")])
+@pytest.mark.parametrize(
+    ("selected", "visit_no", "result"),
+    [("2", 1, "11"), ("2", 3, "8"), ("3", 1, "4"), ("4", 1, "8")],
+)
 def test_the_selected_womans_availability_gives_the_result_code(
     fertility: FormModel, selected: str, visit_no: int, result: str
 ) -> None:
@@ -284,7 +290,7 @@ def test_the_selected_womans_availability_gives_the_result_code(
 
 
 def test_household_refusal_skips_the_screening(fertility: FormModel) -> None:
-    flat, rows = answers()
+    flat, _rows = answers()
     drop(flat, *INDIVIDUAL, "b")
     flat["a07_consent"] = "2"
     assert problems(fertility, flat, {}) == set()

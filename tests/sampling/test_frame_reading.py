@@ -83,3 +83,18 @@ def test_unsupported_and_missing_files(tmp_path):
         read(write(tmp_path, "x", name="frame.sav"))
     with pytest.raises(FrameError, match="file not found"):
         read(tmp_path / "nope.csv")
+
+
+def test_row_numbers_count_blank_lines(tmp_path):
+    text = GOOD.replace("v2,t1,c1,800\n", "\nv2,t1,c1,-800\n")
+    with pytest.raises(FrameError, match=r"frame\.csv: row 4: village_id 'v2'"):
+        read(write(tmp_path, text))
+
+
+def test_xlsx_row_numbers(tmp_path):
+    table = pd.read_csv(write(tmp_path, GOOD.replace("3000", "-3")), dtype=str)
+    table.to_excel(tmp_path / "frame.xlsx", index=False)
+    with pytest.raises(
+        FrameError, match=r"frame\.xlsx: row 4: village_id 'v3': population is negative"
+    ):
+        read(tmp_path / "frame.xlsx")

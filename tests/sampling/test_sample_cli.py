@@ -119,16 +119,21 @@ def test_bad_frame_rows(survey, old, new, message):
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("n = 64 ", "n = 5000 ", "sample of 5000 units is larger than the frame (1543 units)"),
+        (
+            "n = 64 ",
+            "n = 5000 ",
+            "survey.toml: sample.n: sample of 5000 units is larger than the frame (1543 units)",
+        ),
         (
             'allocation = "proportional"',
             'allocation = "fixed"\nstratum_n = { "379902" = 2, "999999" = 3 }',
-            "allocation to unknown stratum '999999'",
+            "survey.toml: sample.stratum_n: allocation to unknown stratum '999999'",
         ),
         (
             'allocation = "proportional"',
             'allocation = "neyman"\nstratum_sd = { "379902" = 1.0 }',
-            "Neyman allocation needs a standard deviation for stratum '379903'",
+            "survey.toml: sample.stratum_sd: Neyman allocation needs a standard deviation for "
+            "stratum '379903'",
         ),
         ('size = "population"', 'sise = "population"', "survey.toml: sample.sise: unknown key"),
         (
@@ -177,4 +182,22 @@ def test_report_and_assign_without_a_sample(survey):
     assert run(survey, "sample", "draw").exit_code == 0
     assert_one_line_error(
         run(survey, "sample", "assign"), f"{survey / 'sample'}: the sample has no households"
+    )
+
+
+def test_draw_from_a_listing_file(survey):
+    assert run(survey, "sample", "draw", "--synthetic-listing").exit_code == 0
+    listing = survey / "listing.csv"
+    (survey / "sample" / "listing_synthetic.csv").rename(listing)
+    edit(survey / "survey.toml", '# listing = "listing/households.csv"', 'listing = "listing.csv"')
+    result = run(survey, "sample", "draw", "-o", str(survey / "again"))
+    assert result.exit_code == 0, result.output
+    first = (survey / "again" / "households.csv").read_bytes()
+    assert first.count(b"\n") == 64 * 25 + 1
+    text = listing.read_text(encoding="utf-8").splitlines()
+    duplicate = text[2].split(",")[1]
+    text[5] = ",".join([text[5].split(",")[0], duplicate, "x"])
+    listing.write_text("\n".join(text) + "\n", encoding="utf-8")
+    assert_one_line_error(
+        run(survey, "sample", "draw"), f"listing.csv: row 6: duplicate hhid '{duplicate}'"
     )

@@ -90,6 +90,13 @@ def test_household_probabilities_and_reserves(drawn):
     assert set(hh["kish_table"]) <= set(KISH_TABLES)
 
 
+def test_random_person_selection_numbers(frame, drawn):
+    design = dataclasses.replace(DESIGN, persons=PersonDesign("random"))
+    hh = draw_sample(design, frame, synthetic_listing(drawn.clusters, seed=1)).households
+    assert hh["random_number"].between(0, 1).all() and (hh["kish_table"] == "").all()
+    assert hh["random_number"].nunique() > len(hh) * 0.9
+
+
 def test_same_seed_same_sample_other_seed_other_sample(frame, drawn):
     again = draw_sample(DESIGN, frame, synthetic_listing(drawn.clusters, seed=1))
     pd.testing.assert_frame_equal(again.households, drawn.households)

@@ -231,6 +231,15 @@ def test_lonely_psu_rules_equal_r(lonely, expected):
     check(svy_ratio(d, "y", "x"), expected[f"synth_{lonely}_ratio"])
 
 
+@pytest.mark.parametrize("lonely", ["adjust", "average", "remove"])
+def test_jkn_lonely_psu_rules_equal_r(lonely, expected):
+    d = SurveyDesign.from_frame(
+        load("synth"), ids="psu", strata="stratum", weights="wt", lonely_psu=lonely
+    ).with_replicates("JKn")
+    check(svy_mean(d, "y"), expected[f"synth_jkn_{lonely}_mean"])
+    check(svy_mean(d, "y", by="agegrp"), expected[f"synth_jkn_{lonely}_by"])
+
+
 def synth_fpc() -> SurveyDesign:
     return SurveyDesign.from_frame(
         load("synth"), ids="psu", strata="stratum", weights="wt", fpc="N_psu", lonely_psu="adjust"

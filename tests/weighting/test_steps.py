@@ -20,8 +20,15 @@ def small_frame() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "cls": ["a"] * 5 + ["b"] * 2,
-            "outcome": ["respondent", "respondent", "nonrespondent", "ineligible", "unknown",
-                        "respondent", "unknown"],
+            "outcome": [
+                "respondent",
+                "respondent",
+                "nonrespondent",
+                "ineligible",
+                "unknown",
+                "respondent",
+                "unknown",
+            ],
             "w": [10.0, 20, 30, 40, 50, 5, 5],
             "psu": [1, 2, 3, 4, 5, 6, 7],
         }
@@ -52,14 +59,18 @@ def test_nonresponse_without_respondents_is_an_error():
 
 def test_nonresponse_codes_and_unknown_outcome():
     frame = small_frame()
-    frame["code"] = frame["outcome"].map({"respondent": 1, "nonrespondent": 2, "ineligible": 3, "unknown": 4})
+    frame["code"] = frame["outcome"].map(
+        {"respondent": 1, "nonrespondent": 2, "ineligible": 3, "unknown": 4}
+    )
     d = SurveyDesign.from_frame(frame, weights="w", ids="psu")
     codes = {"respondent": 1, "nonrespondent": 2, "ineligible": 3, "unknown": 4}
     by_code = adjust_nonresponse(d, "code", classes="cls", codes=codes)
     np.testing.assert_allclose(by_code.weights, [30, 60, 10])
     frame.loc[0, "code"] = 9
     with pytest.raises(TargetsError, match="row 1"):
-        adjust_nonresponse(SurveyDesign.from_frame(frame, weights="w", ids="psu"), "code", codes=codes)
+        adjust_nonresponse(
+            SurveyDesign.from_frame(frame, weights="w", ids="psu"), "code", codes=codes
+        )
 
 
 def test_nonresponse_carries_replicates():
@@ -88,7 +99,10 @@ def test_steps_return_new_designs_and_record_history():
 
 def test_non_convergence_raises_unless_forced():
     d = SurveyDesign.from_frame(load("apiclus1"), ids="dnum", weights="pw")
-    margins = [margin("stype", {"E": 4421, "H": 755, "M": 1018}), margin("sch.wide", {"No": 1072, "Yes": 5122})]
+    margins = [
+        margin("stype", {"E": 4421, "H": 755, "M": 1018}),
+        margin("sch.wide", {"No": 1072, "Yes": 5122}),
+    ]
     with pytest.raises(ConvergenceError, match="did not converge"):
         rake(d, margins, maxit=1, epsilon=1e-12)
     forced = rake(d, margins, maxit=1, epsilon=1e-12, force=True)
@@ -96,7 +110,12 @@ def test_non_convergence_raises_unless_forced():
     targets = Targets((margins[0],), {"api99": 3914069})
     with pytest.raises(ConvergenceError):
         calibrate(d, targets, distance="logit", bounds=(0.99, 1.01))
-    assert calibrate(d, targets, distance="logit", bounds=(0.99, 1.01), force=True).history[-1].converged is False
+    assert (
+        calibrate(d, targets, distance="logit", bounds=(0.99, 1.01), force=True)
+        .history[-1]
+        .converged
+        is False
+    )
 
 
 def test_targets_that_do_not_match_the_sample():
@@ -108,7 +127,12 @@ def test_targets_that_do_not_match_the_sample():
     partial = post_stratify(d, margin("stype", {"E": 1, "H": 2, "M": 3, "X": 4}), partial=True)
     assert partial.weights.sum() == pytest.approx(6)
     with pytest.raises(TargetsError, match="sums to"):
-        calibrate(d, Targets((margin("stype", {"E": 1, "H": 2, "M": 3}), margin("sch.wide", {"No": 1, "Yes": 1}))))
+        calibrate(
+            d,
+            Targets(
+                (margin("stype", {"E": 1, "H": 2, "M": 3}), margin("sch.wide", {"No": 1, "Yes": 1}))
+            ),
+        )
 
 
 def test_targets_from_csv_and_dict(tmp_path):
@@ -120,7 +144,9 @@ def test_targets_from_csv_and_dict(tmp_path):
     assert [m.name for m in t.margins] == ["sex", "sex*agegrp"]
     assert t.margins[1].totals == {("F", "15-29"): 100.0}
     assert t.totals == {"income": 12345.0} and t.population == 1000.0
-    same = targets_from_dict({"sex": {"F": 510, "M": 490}, ("sex", "agegrp"): {("F", "15-29"): 100}})
+    same = targets_from_dict(
+        {"sex": {"F": 510, "M": 490}, ("sex", "agegrp"): {("F", "15-29"): 100}}
+    )
     assert same.margins[1].totals == t.margins[1].totals
     bad = tmp_path / "bad.csv"
     bad.write_text("variable,level,total\nsex,F,lots\n")
@@ -149,7 +175,9 @@ def test_diagnostics():
 
 
 def test_trimming_keeps_total_and_bounds():
-    d = SurveyDesign.from_frame(load("synth"), ids="psu", strata="stratum", weights="wt", lonely_psu="adjust")
+    d = SurveyDesign.from_frame(
+        load("synth"), ids="psu", strata="stratum", weights="wt", lonely_psu="adjust"
+    )
     t = trim_weights(d, lower=60, upper=140, strict=True)
     assert t.weights.sum() == pytest.approx(d.weights.sum())
     assert t.weights.min() >= 60 - 1e-9 and t.weights.max() <= 140 + 1e-9
@@ -158,7 +186,12 @@ def test_trimming_keeps_total_and_bounds():
 def test_design_errors_are_one_line():
     frame = load("synth")
     with pytest.raises(DesignError, match="not nested"):
-        SurveyDesign.from_frame(frame.assign(psu="same" + frame["psu"].str[-1]), ids="psu", strata="stratum", weights="wt")
+        SurveyDesign.from_frame(
+            frame.assign(psu="same" + frame["psu"].str[-1]),
+            ids="psu",
+            strata="stratum",
+            weights="wt",
+        )
     with pytest.raises(DesignError, match="only one primary"):
         SurveyDesign.from_frame(frame.assign(psu=1), ids="psu", weights="wt")
     with pytest.raises(DesignError, match="row 3"):

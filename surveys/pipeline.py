@@ -1,0 +1,96 @@
+"""The demo pipeline: every stage that exists, run on the bundled questionnaires.
+
+Each stage is a small function registered in :data:`DEMO_STAGES` that reads what earlier
+stages left in the :class:`DemoRun` and returns a :class:`StageReport` (one summary line and
+the paths it wrote). Later stages add themselves to the list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from forms.build import build_form, write_all_or_nothing
+from forms.questionnaires import NAMES, bundled_questionnaire
+
+
+@dataclass
+class DemoRun:
+    """Where the demo writes and what its stages have produced so far."""
+
+    out_dir: Path
+    seed: int = 20261122
+    validate: bool = True
+    products: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StageReport:
+    """What one stage did: a title, a one-line summary and the files it wrote."""
+
+    title: str
+    summary: str
+    paths: tuple[Path, ...] = ()
+
+
+Stage = Callable[[DemoRun], StageReport]
+
+
+def questionnaires_stage(run: DemoRun) -> StageReport:
+    """Check and build the bundled questionnaires: XForm, FormModel JSON, zh/en codebooks."""
+    forms_dir = run.out_dir / "forms"
+    written: list[Path] = []
+    notes = []
+    for name in NAMES:
+        result = build_form(
+            bundled_questionnaire(name),
+            validate=run.validate,
+            codebook_formats=("md", "html", "xlsx"),
+            language="zh",
+        )
+        outputs = dict(result.outputs)
+        english = build_english_codebooks(result.form)
+        outputs.update(english)
+        written += write_all_or_nothing(forms_dir, outputs)
+        run.products.setdefault("forms", {})[name] = result.form
+        notes.append(
+            f"{result.form.form_id} v{result.form.version}: "
+            f"{sum(q.holds_data for q in result.form.questions)} variables, "
+            f"{len(result.warnings)} warnings, ODK Validate {result.validate.value}"
+        )
+    return StageReport("questionnaires", "; ".join(notes), tuple(written))
+
+
+def build_english_codebooks(form: Any) -> dict[str, bytes]:
+    """English codebooks (md, html) to go beside the default-language ones."""
+    from forms.codebook import render_codebook, resolve_language
+
+    language = resolve_language(form, "en")
+    return {
+        f"{form.form_id}.codebook.en.{fmt}": render_codebook(form, language=language, fmt=fmt)
+        for fmt in ("md", "html")
+    }
+
+
+DEMO_STAGES: list[Stage] = [questionnaires_stage]
+"""The stages `popsurvey demo` runs, in order."""
+
+
+def run_demo(
+    out_dir: Path,
+    *,
+    seed: int = 20261122,
+    validate: bool = True,
+    on_stage: Callable[[StageReport], None] | None = None,
+) -> list[StageReport]:
+    """Run every demo stage into ``out_dir``; ``on_stage`` is called after each one."""
+    run = DemoRun(out_dir=out_dir, seed=seed, validate=validate)
+    reports = []
+    for stage in DEMO_STAGES:
+        report = stage(run)
+        reports.append(report)
+        if on_stage is not None:
+            on_stage(report)
+    return reports

@@ -74,8 +74,8 @@ class FieldworkConfig:
 class CodesConfig:
     """Answer codes meaning don't know, refused and not applicable (numbers or choice names)."""
 
-    dont_know: tuple[int | str, ...] = (-98,)
-    refused: tuple[int | str, ...] = (-99,)
+    dont_know: tuple[int | str, ...] = (98,)
+    refused: tuple[int | str, ...] = (99,)
     not_applicable: tuple[int | str, ...] = ()
 
 

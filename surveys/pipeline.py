@@ -74,7 +74,32 @@ def build_english_codebooks(form: Any) -> dict[str, bytes]:
     }
 
 
-DEMO_STAGES: list[Stage] = [questionnaires_stage]
+def sample_stage(run: DemoRun) -> StageReport:
+    """Write the example survey.toml for Qingshan, draw its sample from a synthetic listing,
+    and assign households to enumerators (the entity list for ODK Central)."""
+    from surveys.config import CONFIG_FILE, load_config
+    from surveys.example import write_example
+    from surveys.sampling.workflow import assign_configured_sample, draw_configured_sample
+
+    survey_dir = run.out_dir / "survey"
+    write_example(survey_dir, force=True)
+    config = load_config(survey_dir / CONFIG_FILE)
+    drawn = draw_configured_sample(config, synthetic_listing=True, seed=run.seed)
+    assigned = assign_configured_sample(config)
+    run.products.update(config=config, sample=drawn.sample, assignment=assigned.assigned)
+    psus = drawn.sample.psu_probabilities
+    households = drawn.sample.households
+    summary = (
+        f"{int(psus['selected'].sum())} PSUs in {len(drawn.sample.allocation)} strata, "
+        f"{int((households['role'] == 'main').sum())} households (+ reserves) assigned to "
+        f"{assigned.assigned['enumerator'].nunique()} enumerators"
+    )
+    return StageReport(
+        "sample", summary, (survey_dir / CONFIG_FILE, drawn.directory, assigned.entity_list)
+    )
+
+
+DEMO_STAGES: list[Stage] = [questionnaires_stage, sample_stage]
 """The stages `popsurvey demo` runs, in order."""
 
 

@@ -26,10 +26,9 @@ from forms.issues import Issue
 from forms.model import FormModel
 from surveys.central.client import CentralClient, ODataPage
 from surveys.central.errors import CentralError
-from surveys.store import Store
-from surveys.store import writer
+from surveys.store import Store, writer
 from surveys.store.audit import parse_audit_csv
-from surveys.store.records import latest_time, odata_time, parse_time
+from surveys.store.records import instance_id_of, latest_time, odata_time, parse_time
 
 DEFAULT_PAGE_SIZE = 10_000
 DEFAULT_OVERLAP = timedelta(minutes=10)
@@ -68,6 +67,7 @@ class PullResult:
     purged: int = 0
     audit_events: int = 0
     attachments: int = 0
+    versions_fetched: int = 0
     issues: list[Issue] = field(default_factory=list)
     resumed: bool = False
 
@@ -163,6 +163,7 @@ def _pull_pages(
             if total is None:
                 total = page.count
             files = _download_attachments(store, client, form_id, form_pk, page, options)
+            history = _missing_versions(store, client, form_id, form_pk, page)
             with store.transaction() as conn:
                 if result.pages == 0:
                     writer.begin_run(conn, form_pk, result.since)
@@ -170,6 +171,7 @@ def _pull_pages(
                 counts = writer.store_submissions(conn, form_pk, page.value, "central",
                                                   page.raw)
                 _store_files(conn, counts, files, result)
+                _store_history(conn, counts, history, result)
                 writer.advance_run(conn, form_pk, _page_high(page))
             result.pages += 1
             result.received += len(page.value)
@@ -230,6 +232,47 @@ def _download_attachments(
             name: client.attachments.get(form_id, central_id, name) for name in wanted
         }
     return files
+
+
+def _missing_versions(store: Store, client: CentralClient, form_id: str, form_pk: int,
+                      page: ODataPage) -> dict[str, list[tuple[str, str, datetime | None]]]:
+    """Earlier versions of edited submissions that the store never saw (edited more than
+    once between two pulls, or before the first): fetched as XML from Central."""
+    edited = {str(r["__id"]): r for r in page.value
+              if int((r.get("__system") or {}).get("edits") or 0) > 0}
+    if not edited:
+        return {}
+    with store.engine.connect() as conn:
+        known = writer.known_versions(conn, form_pk, list(edited))
+    missing: dict[str, list[tuple[str, str, datetime | None]]] = {}
+    for central_id, record in edited.items():
+        seen = known.get(central_id, set())
+        after = seen | {instance_id_of(record)}  # what the store holds once the page is in
+        if len(after) >= int(record["__system"]["edits"]) + 1:
+            continue  # Central has edits + 1 versions and the store will hold them all
+        for version in client.submissions.versions(form_id, central_id):
+            vid = version.get("instanceId")
+            if version.get("current") or not vid or vid in seen:
+                continue
+            xml = client.submissions.version_xml(form_id, central_id, vid)
+            missing.setdefault(central_id, []).append(
+                (vid, xml, parse_time(version.get("createdAt"))))
+    return missing
+
+
+def _store_history(conn: Any, counts: writer.WriteCounts,
+                   history: dict[str, list[tuple[str, str, datetime | None]]],
+                   result: PullResult) -> None:
+    if not history:
+        return
+    pks = {central_id: pk for pk, central_id, _ in counts.changed_ids}
+    for central_id, versions in history.items():
+        pk = pks.get(central_id)
+        if pk is None:
+            continue
+        for vid, xml, created in versions:
+            writer.store_earlier_version(conn, pk, vid, xml, created)
+            result.versions_fetched += 1
 
 
 def _stored_instances(store: Store, form_pk: int, central_ids: list[str]) -> dict[str, str]:

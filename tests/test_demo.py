@@ -13,6 +13,7 @@ def test_demo_runs_every_stage(tmp_path):
     result = CliRunner().invoke(main, ["demo", str(out), "--no-validate"])
     assert result.exit_code == 0, result.output
     assert "demo finished" in result.output
+    assert (out / "survey" / "sample" / "entities" / "households.csv").is_file()
     for name in ("fertility", "migrants"):
         model = FormModel.from_json((out / "forms" / f"{name}.formmodel.json").read_text("utf-8"))
         assert model.form_id == name

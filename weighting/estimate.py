@@ -72,12 +72,12 @@ def _variable_matrix(
     return matrix, [f"{variable}={lv}" for lv in levels], ~missing
 
 
-def domains(
+def domain_index(
     design: SurveyDesign, by: str | Sequence[str] | None
-) -> list[tuple[str | None, np.ndarray]]:
-    """The domains of ``by`` (one variable or several crossed) as (label, row mask), sorted."""
+) -> tuple[list[str | None], np.ndarray]:
+    """Domain labels (sorted) and each row's domain number (-1: no domain, zero weight)."""
     if by is None:
-        return [(None, np.ones(design.n, dtype=bool))]
+        return [None], np.zeros(design.n, dtype=np.int64)
     names = [by] if isinstance(by, str) else list(by)
     for name in names:
         if name not in design.data.columns:
@@ -92,7 +92,19 @@ def domains(
     codes, uniques = pd.factorize(labels)
     seen = np.unique(codes[present & (codes >= 0)])
     order = sorted(seen, key=lambda c: _sort_key(uniques[c]))
-    return [(str(uniques[c]), (codes == c) & present) for c in order]
+    renumber = np.full(len(uniques) + 1, -1, dtype=np.int64)
+    renumber[np.asarray(order, dtype=np.int64)] = np.arange(len(order))
+    return [str(uniques[c]) for c in order], np.where(present, renumber[codes], -1)
+
+
+def domains(
+    design: SurveyDesign, by: str | Sequence[str] | None
+) -> list[tuple[str | None, np.ndarray]]:
+    """The domains of ``by`` (one variable or several crossed) as (label, row mask), sorted."""
+    if by is None:
+        return [(None, np.ones(design.n, dtype=bool))]
+    labels, codes = domain_index(design, by)
+    return [(label, codes == k) for k, label in enumerate(labels)]
 
 
 def _sort_key(value: object) -> tuple:
@@ -150,26 +162,6 @@ def _srs_variance(design: SurveyDesign, x: np.ndarray, mask: np.ndarray, kind: s
     return vsrs * psum**2 if kind == "total" else vsrs
 
 
-def _srs_variances(design: SurveyDesign, x: np.ndarray, masks: np.ndarray, kind: str) -> np.ndarray:
-    """:func:`_srs_variance` of one column in every domain (columns of ``masks``)."""
-    if masks.shape[1] > 1 and masks.sum(axis=1).max() <= 1:
-        inside = masks.any(axis=1)
-        dom = np.where(inside, masks.argmax(axis=1), 0)
-        w = design.weights * inside
-        ndom = masks.shape[1]
-        nobs = np.bincount(dom, weights=(w != 0).astype(float), minlength=ndom)
-        psum = np.bincount(dom, weights=w, minlength=ndom)
-        mean = np.bincount(dom, weights=x * w, minlength=ndom) / psum
-        ss = np.bincount(dom, weights=(x - mean[dom]) ** 2 * w, minlength=ndom)
-        var = ss / psum * nobs / (nobs - 1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            vsrs = np.where(psum < nobs, np.nan, var * (psum - nobs) / (psum * nobs))
-        return vsrs * psum**2 if kind == "total" else vsrs
-    return np.array(
-        [_srs_variance(design, x[:, None], masks[:, d], kind)[0] for d in range(masks.shape[1])]
-    )
-
-
 def _critical(level: float, df: float | None) -> float:
     if df is None or np.isinf(df):
         return NormalDist().inv_cdf(0.5 + level / 2)
@@ -207,20 +199,21 @@ def _linear(design, variables, by, subset, level, kind) -> list[Estimate]:
     names = [variables] if isinstance(variables, str) else list(variables)
     base = _subset_mask(design, subset)
     z = _critical(level, None)
-    doms = domains(design, by)
+    labels_by_domain, domain_codes = domain_index(design, by)
     out = []
     for name in names:
         x, labels, ok = _variable_matrix(design, name)
-        masks = np.column_stack([base & dmask & ok for _, dmask in doms])
-        live = np.flatnonzero((design.weights[:, None] * masks).any(axis=0))
+        codes = np.where(base & ok & (design.weights != 0), domain_codes, -1)
+        live = np.unique(codes[codes >= 0])
+        renumber = np.full(len(labels_by_domain) + 1, -1, dtype=np.int64)
+        renumber[live] = np.arange(len(live))
+        codes = np.where(codes >= 0, renumber[codes], -1)
+        counts = np.bincount(codes[codes >= 0], minlength=len(live))
         for j, label in enumerate(labels):
-            est, var = _domain_stats(design, x[:, j], masks[:, live], kind)
-            vsrs_all = _srs_variances(design, x[:, j], masks[:, live], kind)
-            for col, d in enumerate(live):
-                mask = masks[:, d]
-                vsrs = vsrs_all[col]
-                se = float(np.sqrt(var[col]))
-                e = float(est[col])
+            est, var, vsrs = _domain_column(design, x[:, j], codes, len(live), kind)
+            for k, d in enumerate(live):
+                se = float(np.sqrt(var[k]))
+                e = float(est[k])
                 out.append(
                     Estimate(
                         kind,
@@ -229,12 +222,31 @@ def _linear(design, variables, by, subset, level, kind) -> list[Estimate]:
                         se,
                         e - z * se,
                         e + z * se,
-                        float(var[col] / vsrs),
-                        doms[d][0],
-                        int(mask.sum()),
+                        float(var[k] / vsrs[k]),
+                        labels_by_domain[d],
+                        int(counts[k]),
                     )
                 )
     return out
+
+
+def _domain_column(
+    design: SurveyDesign, x: np.ndarray, codes: np.ndarray, ndom: int, kind: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Estimate, variance and SRS variance of one column in each of ``ndom`` domains."""
+    if (
+        ndom > 1
+        and design.replicates is None
+        and not design.adjustments
+        and len(design.clusters) == 1
+        and design.lonely_psu != "average"
+    ):
+        est, var = _partition_stats(design, x, codes, ndom, kind)
+        return est, var, _srs_partition(design, x, codes, ndom, kind)
+    masks = codes[:, None] == np.arange(ndom)[None, :]
+    est, var = _domain_stats(design, x, masks, kind)
+    vsrs = np.array([_srs_variance(design, x[:, None], masks[:, d], kind)[0] for d in range(ndom)])
+    return est, var, vsrs
 
 
 def _domain_stats(
@@ -249,14 +261,6 @@ def _domain_stats(
     if design.replicates is None and design.lonely_psu == "average" and not design.adjustments:
         pairs = [_linear_stat(design, x[:, None], masks[:, d], kind) for d in range(masks.shape[1])]
         return np.array([p[0][0] for p in pairs]), np.array([p[1][0, 0] for p in pairs])
-    if (
-        design.replicates is None
-        and not design.adjustments
-        and len(design.clusters) == 1
-        and masks.shape[1] > 1
-        and masks.sum(axis=1).max() <= 1
-    ):
-        return _partition_stats(design, x, masks, kind)
     w = design.weights[:, None] * masks
     xw = x[:, None] * w
     if kind == "mean":
@@ -276,16 +280,15 @@ def _domain_stats(
 
 
 def _partition_stats(
-    design: SurveyDesign, x: np.ndarray, masks: np.ndarray, kind: str
+    design: SurveyDesign, x: np.ndarray, codes: np.ndarray, ndom: int, kind: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Domains that do not overlap, without calibration: PSU x domain totals in one pass.
 
     The same numbers as the general path (each domain's influence values summed to PSU
     totals), without forming an n x domains matrix.
     """
-    ndom = masks.shape[1]
-    inside = masks.any(axis=1)
-    dom = np.where(inside, masks.argmax(axis=1), 0)
+    inside = codes >= 0
+    dom = np.where(inside, codes, 0)
     w = design.weights * inside
     psum = np.bincount(dom, weights=w, minlength=ndom)
     xsum = np.bincount(dom, weights=x * w, minlength=ndom)
@@ -293,10 +296,29 @@ def _partition_stats(
     z = (x - est[dom]) * w / psum[dom] if kind == "mean" else x * w
     clusters, strata = design.clusters[0], design.strata[0]
     key = strata.astype(np.int64) * (int(clusters.max()) + 1) + clusters
-    _, first, psu = np.unique(key, return_index=True, return_inverse=True)
+    psu, first_key = pd.factorize(key)
+    first = np.full(len(first_key), -1)
+    first[psu] = np.arange(len(psu))
     totals = np.bincount(psu * ndom + dom, weights=z, minlength=len(first) * ndom)
     totals = totals.reshape(len(first), ndom)
     return est, taylor_variance(totals, _psu_level(design, first), diagonal=True)
+
+
+def _srs_partition(
+    design: SurveyDesign, x: np.ndarray, codes: np.ndarray, ndom: int, kind: str
+) -> np.ndarray:
+    """:func:`_srs_variance` in every domain of a partition, by bincounts."""
+    inside = codes >= 0
+    dom = np.where(inside, codes, 0)
+    w = design.weights * inside
+    nobs = np.bincount(dom, weights=(w != 0).astype(float), minlength=ndom)
+    psum = np.bincount(dom, weights=w, minlength=ndom)
+    mean = np.bincount(dom, weights=x * w, minlength=ndom) / psum
+    ss = np.bincount(dom, weights=(x - mean[dom]) ** 2 * w, minlength=ndom)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = ss / psum * nobs / (nobs - 1)
+        vsrs = np.where(psum < nobs, np.nan, var * (psum - nobs) / (psum * nobs))
+    return vsrs * psum**2 if kind == "total" else vsrs
 
 
 def _psu_level(design: SurveyDesign, first: np.ndarray) -> SurveyDesign:

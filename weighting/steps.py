@@ -31,9 +31,11 @@ OUTCOMES = ("respondent", "nonrespondent", "ineligible", "unknown")
 
 
 # ---------------------------------------------------------------------- post-stratification
-def _margin_cells(design: SurveyDesign, m: Margin, partial: bool) -> tuple[np.ndarray, np.ndarray]:
+def _margin_cells(
+    design: SurveyDesign, m: Margin, partial: bool, factorized: dict | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Cell codes of the rows and the population count of each cell, checking both agree."""
-    cells = m.cells(design.data)
+    cells = m.cells(design.data, factorized)
     if np.any(cells < 0):
         row = int(np.argmax(cells < 0))
         raise TargetsError(f"margin {m.name!r}: row {row + 1} has a missing value")
@@ -102,26 +104,42 @@ def rake(
     cross-classification of all margin variables changes by ``epsilon`` or more in a sweep
     (``epsilon < 1`` is taken relative to the weight total). Not converging after ``maxit``
     sweeps raises :class:`ConvergenceError` unless ``force``.
+
+    Every margin is a function of the cross-classification, so raking multiplies the weights
+    of each of its cells by one factor: the sweeps run on the cells' weight totals (and on
+    each replicate's) and the rows get their cell's factor at the end, the same arithmetic
+    as post-stratifying row by row.
     """
     margins = list(targets.margins if isinstance(targets, Targets) else targets)
     if not margins:
         raise TargetsError("raking needs at least one margin")
-    cells = [_margin_cells(design, m, partial=False) for m in margins]
-    w = np.array(design.weights, dtype=float)
-    reps = _replicate_matrix(design)
-    eps = epsilon * w.sum() if epsilon < 1 else epsilon
-    joint = _joint_codes(design, margins)
-    old = np.bincount(joint, weights=w)
+    factorized = _factorize(design, margins)
+    cells = [_margin_cells(design, m, partial=False, factorized=factorized) for m in margins]
+    joint = _joint_codes(factorized, design.n)
+    ncell = int(joint.max()) + 1
+    representative = np.zeros(ncell, dtype=np.int64)
+    representative[joint] = np.arange(design.n)
+    margin_of_cell = [codes[representative] for codes, _ in cells]
+    w0 = np.asarray(design.weights, dtype=float)
+    base = np.bincount(joint, weights=w0, minlength=ncell)
+    reps0 = _replicate_matrix(design)
+    rep_base = None if reps0 is None else rowsum(reps0, joint, ncell)
+    eps = epsilon * w0.sum() if epsilon < 1 else epsilon
+    factor = np.ones(ncell)
+    rep_factor = None if rep_base is None else np.ones_like(rep_base)
+    old = base.copy()
     sweeps, converged, delta = 0, False, float("inf")
-    last: list[tuple[np.ndarray, np.ndarray]] = []
+    last: list[np.ndarray] = []
     while sweeps < maxit:
         last = []
-        for codes, population in cells:
-            w = _post_stratify_weights(w, codes, population)
-            if reps is not None:
-                reps = _post_stratify_weights(reps, codes, population)
-            last.append((codes, w))
-        new = np.bincount(joint, weights=w, minlength=len(old))
+        for (_, population), of_cell in zip(cells, margin_of_cell, strict=True):
+            factor = factor * _margin_factor(base * factor, of_cell, population)[of_cell]
+            if rep_base is not None:
+                rep_factor = (
+                    rep_factor * _margin_factor(rep_base * rep_factor, of_cell, population)[of_cell]
+                )
+            last.append(factor)
+        new = base * factor
         delta = float(np.max(np.abs(old - new)))
         if delta < eps:
             converged = True
@@ -145,17 +163,44 @@ def rake(
             "forced": force and not converged,
         },
     )
-    record = RakingRecord(tuple(last))
-    return design.evolve(weights=w, step=step, adjustment=record, replicate_weights=reps)
+    record = RakingRecord(
+        tuple((codes, w0 * f[joint]) for (codes, _), f in zip(cells, last, strict=True))
+    )
+    reps = None if rep_factor is None else reps0 * rep_factor[joint]
+    return design.evolve(
+        weights=w0 * factor[joint], step=step, adjustment=record, replicate_weights=reps
+    )
 
 
-def _joint_codes(design: SurveyDesign, margins: Sequence[Margin]) -> np.ndarray:
+def _margin_factor(
+    cell_totals: np.ndarray, of_cell: np.ndarray, population: np.ndarray
+) -> np.ndarray:
+    """Post-stratification factor of each margin level from cell totals (one column or many)."""
+    if cell_totals.ndim == 1:
+        sample = np.bincount(of_cell, weights=cell_totals, minlength=len(population))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(sample > 0, population / sample, 1.0)
+    sample = rowsum(cell_totals, of_cell, len(population))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(sample > 0, population[:, None] / sample, 1.0)
+
+
+def _factorize(
+    design: SurveyDesign, margins: Sequence[Margin]
+) -> dict[str, tuple[np.ndarray, Any]]:
     names = list(dict.fromkeys(v for m in margins for v in m.variables))
-    combined = np.zeros(design.n, dtype=np.int64)
     for name in names:
-        codes, uniques = pd.factorize(design.data[name])
+        if name not in design.data.columns:
+            raise TargetsError(f"margin variable {name!r} is not in the data")
+    return {name: pd.factorize(design.data[name]) for name in names}
+
+
+def _joint_codes(factorized: dict[str, tuple[np.ndarray, Any]], n: int) -> np.ndarray:
+    """Codes of the cross-classification of all margin variables."""
+    combined = np.zeros(n, dtype=np.int64)
+    for codes, uniques in factorized.values():
         combined = combined * (len(uniques) + 1) + (codes + 1)
-    return np.unique(combined, return_inverse=True)[1]
+    return pd.factorize(combined)[0]
 
 
 # ---------------------------------------------------------------------- calibration

@@ -56,23 +56,36 @@ class Margin:
         """``{"F*15-19": 1200.0, ...}``: JSON-ready, for the weighting history."""
         return {"*".join(k): v for k, v in self.totals.items()}
 
-    def cells(self, data: pd.DataFrame) -> np.ndarray:
-        """Each row's index into :attr:`levels` (-1 when a value is missing)."""
+    def cells(
+        self, data: pd.DataFrame, factorized: dict[str, tuple[np.ndarray, Any]] | None = None
+    ) -> np.ndarray:
+        """Each row's index into :attr:`levels` (-1 when a value is missing).
+
+        ``factorized`` may hold ``pd.factorize`` results of the variables, to reuse them.
+        """
         for var in self.variables:
             if var not in data.columns:
                 raise TargetsError(f"margin {self.name!r}: no variable {var!r} in the data")
         # match the distinct combinations of values only, then spread to the rows
-        codes = [pd.factorize(data[v]) for v in self.variables]
+        factorized = factorized if factorized is not None else {}
+        codes = [factorized.get(v) or pd.factorize(data[v]) for v in self.variables]
         missing = np.zeros(len(data), dtype=bool)
         combined = np.zeros(len(data), dtype=np.int64)
         for row_codes, uniques in codes:
             missing |= row_codes < 0
             combined = combined * (len(uniques) + 1) + (row_codes + 1)
-        distinct, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+        if len(codes) == 1:
+            inverse, ndistinct = codes[0][0] + 1, len(codes[0][1]) + 1  # code 0: missing
+        else:
+            inverse, distinct = pd.factorize(combined)
+            ndistinct = len(distinct)
+        # one row standing for each distinct combination (numpy keeps one of the repeats)
+        first = np.full(ndistinct, -1)
+        first[inverse[::-1]] = np.arange(len(inverse))[::-1]
         lookup = {level: i for i, level in enumerate(self.levels)}
-        cell_of_distinct = np.empty(len(distinct), dtype=np.int64)
+        cell_of_distinct = np.empty(ndistinct, dtype=np.int64)
         for k, row in enumerate(first):
-            if missing[row]:
+            if row < 0 or missing[row]:
                 cell_of_distinct[k] = -1
                 continue
             key = tuple(level_key(uniques[rc[row]]) for rc, uniques in codes)

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from forms.frames import PARENT_ROW, POSITION, SubmissionFrames, column_names, frames_to_submissions
+from forms.issues import Issue, Severity
 from forms.model import FormModel, Question
 from forms.xpath.ast import Binary, Call, Expr, Filter, Literal, Negate, Path, Ref, Step
 from forms.xpath.functions import compile_java_regex, fn_round
@@ -112,10 +113,89 @@ class VectorResults:
     constraint_ok: dict[str, np.ndarray] = field(default_factory=dict)
     """Object arrays of True / False / None (None: empty, not relevant or no constraint)."""
     required_missing: dict[str, np.ndarray] = field(default_factory=dict)
+    answered_not_relevant: dict[str, np.ndarray] = field(default_factory=dict)
+    """An answer where the question is not relevant (X103)."""
     fallbacks: list[tuple[str, str]] = field(default_factory=list)
     """(question, column) expressions that were interpreted record by record."""
     fallback_records: int = 0
     vectorised: list[tuple[str, str]] = field(default_factory=list)
+
+    def issues(self, frames: SubmissionFrames) -> list[Issue]:
+        """X101 (constraint violated), X102 (required but empty) and X103 (answered but
+        not relevant) as Issue records, like :meth:`forms.logic.SubmissionCheck.violations`
+        (messages name the instance path; ``enumerator`` is not in the frames)."""
+        form = frames.form
+        out: list[Issue] = []
+        for element in form.elements:
+            frame = frames.frame_of(element) if element.holds_data else None
+            if frame is None:
+                continue
+            checks = (
+                (
+                    "X101",
+                    Severity.ERROR,
+                    self.constraint_ok.get(element.name),
+                    False,
+                    f"violates constraint {element.constraint}",
+                ),
+                (
+                    "X102",
+                    Severity.ERROR,
+                    self.required_missing.get(element.name),
+                    True,
+                    "required but empty",
+                ),
+                (
+                    "X103",
+                    Severity.WARNING,
+                    self.answered_not_relevant.get(element.name),
+                    True,
+                    f"answered but not relevant ({element.relevant or 'enclosing group'})",
+                ),
+            )
+            for code, severity, values, flag, text in checks:
+                if values is None:
+                    continue
+                rows = (
+                    np.flatnonzero(values == flag)
+                    if flag is False
+                    else np.flatnonzero(values.astype(bool))
+                )
+                if flag is False:
+                    rows = [r for r in rows if values[r] is False]
+                for row in rows:
+                    out.append(
+                        Issue(
+                            code=code,
+                            severity=severity,
+                            message=f"{instance_path(frames, element, int(row))}: {text}",
+                            variable=element.name,
+                            instance_id=str(frame["__id"].iat[row]),
+                        )
+                    )
+        return out
+
+
+def instance_path(frames: SubmissionFrames, element: Question, row: int) -> str:
+    """``/data/hh[2]/person[1]/age`` for ``element`` at ``row`` of its frame."""
+    form = frames.form
+    indices: list[int] = []
+    owner = form.by_xpath(element.repeat) if element.repeat else None
+    while owner is not None:
+        frame = frames.repeats[owner.name]
+        indices.append(int(frame[POSITION].iat[row]))
+        row = int(frame[PARENT_ROW].iat[row])
+        owner = form.by_xpath(owner.repeats[-2]) if len(owner.repeats) > 1 else None
+    indices.reverse()
+    parts, k = [], 0
+    for depth, name in enumerate(element.xpath.split("/")[1:], start=1):
+        prefix = "/" + "/".join(element.xpath.split("/")[1 : depth + 1])
+        if prefix in element.repeats:
+            parts.append(f"{name}[{indices[k]}]")
+            k += 1
+        else:
+            parts.append(name)
+    return "/" + "/".join(parts)
 
 
 class VectorLogic:
@@ -144,6 +224,10 @@ class VectorLogic:
                 results.relevant[element.name] = run.relevance(element)
             if not element.holds_data:
                 continue
+            if "relevant" in columns:
+                results.answered_not_relevant[element.name] = ~results.relevant[
+                    element.name
+                ] & ~run.own_empty(element)
             if "constraint" in columns:
                 results.constraint_ok[element.name] = run.constraint(element)
             if "required" in columns:
@@ -956,6 +1040,7 @@ def per_record_results(
     relevant: dict[str, list[bool]] = {e.name: [] for e in form.elements}
     constraint: dict[str, list[Any]] = {e.name: [] for e in form.elements if e.holds_data}
     required: dict[str, list[bool]] = {e.name: [] for e in form.elements if e.holds_data}
+    answered: dict[str, list[bool]] = {e.name: [] for e in form.elements if e.holds_data}
     for submission in submissions:
         run = logic.run(submission, today=today)
         for element in form.elements:
@@ -965,6 +1050,7 @@ def per_record_results(
                     relevant[element.name].append(is_relevant)
                 if not element.holds_data:
                     continue
+                answered[element.name].append(not is_relevant and not node.is_empty)
                 result: dict[str, Any] = {}
                 reasons: list[str] = []
                 if is_relevant and "constraint" in columns:
@@ -976,6 +1062,7 @@ def per_record_results(
     out = VectorResults()
     if "relevant" in columns:
         out.relevant = {k: np.array(v, dtype=bool) for k, v in relevant.items()}
+        out.answered_not_relevant = {k: np.array(v, dtype=bool) for k, v in answered.items()}
     if "constraint" in columns:
         out.constraint_ok = {k: np.array(v, dtype=object) for k, v in constraint.items()}
     if "required" in columns:
@@ -986,7 +1073,7 @@ def per_record_results(
 def differences(a: VectorResults, b: VectorResults) -> list[str]:
     """Where two result sets differ ("question column: rows ..."), empty when identical."""
     problems = []
-    for attribute in ("relevant", "constraint_ok", "required_missing"):
+    for attribute in ("relevant", "constraint_ok", "required_missing", "answered_not_relevant"):
         left, right = getattr(a, attribute), getattr(b, attribute)
         for name in sorted(set(left) | set(right)):
             x, y = left.get(name), right.get(name)

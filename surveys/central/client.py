@@ -243,6 +243,12 @@ class SubmissionService:
             raise CentralResponseError(f"Central's version list of {instance_id} is not a list")
         return data
 
+    def version_xml(self, form_id: str, instance_id: str, version_id: str) -> str:
+        """The submission XML of one version (``versions/{instanceID}.xml``)."""
+        path = self.client.project_path(
+            "forms", form_id, "submissions", instance_id, "versions", version_id) + ".xml"
+        return self.client.request("GET", path).text
+
     def set_review_state(self, form_id: str, instance_id: str, state: str) -> dict[str, Any]:
         """PATCH the review state (``hasIssues``, ``edited``, ``approved``, ``rejected``)."""
         path = self.client.project_path("forms", form_id, "submissions", instance_id)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from surveys.cli.common import handle_errors
 from surveys.config import CONFIG_FILE, SurveyConfig, load_config
@@ -15,19 +13,16 @@ from surveys.errors import ConfigError
 from surveys.sampling import (
     Sample,
     SampleDesign,
-    assign,
-    draw_sample,
-    entity_list,
-    household_table,
-    load_frame,
-    read_listing,
     read_sample,
     stratum_report,
     workloads,
-    write_sample,
 )
-from surveys.sampling.errors import AllocationError, FrameError
-from surveys.sampling.frame import Frame, read_table, require_columns
+from surveys.sampling.frame import read_table, require_columns
+from surveys.sampling.workflow import (
+    assign_configured_sample,
+    design_of,
+    draw_configured_sample,
+)
 
 config_option = click.option(
     "-c",
@@ -103,45 +98,11 @@ def draw(
 ) -> None:
     """Draw the sample described by survey.toml: PSUs, units, households and reserves."""
     config = load_config(config_path)
-    design = _design_of(config)
-    if seed is not None:
-        design = dataclasses.replace(design, seed=seed)
-    frame = load_frame(design)
-    listing_table = None
-    if listing is not None:
-        listing_table = read_listing(design, listing)
-    elif synthetic_listing:
-        listing_table = _synthetic_listing(design, frame)
-    try:
-        result = draw_sample(design, frame, listing_table)
-    except AllocationError as err:
-        if err.key is None:
-            raise
-        raise ConfigError(f"{config.path.name}: sample.{err.key}: {err}") from err
-    target = write_sample(result, design, _sample_dir(config, out))
-    if synthetic_listing and listing_table is not None:
-        listing_table.drop(columns=["_row"], errors="ignore").to_csv(
-            target / "listing_synthetic.csv", index=False
-        )
-    _print_draw_summary(result, design.seed, target)
-
-
-def _synthetic_listing(design: SampleDesign, frame: Frame) -> pd.DataFrame:
-    """A made-up listing for every frame unit that could be selected (needs households, urban)."""
-    from surveys.data.listing import synthetic_listing
-
-    for column in ("households", "urban"):
-        if column not in frame.data.columns:
-            raise FrameError(
-                f"{frame.source}: --synthetic-listing needs a '{column}' column in the frame"
-            )
-    units = frame.data.rename(columns={design.unit: "cluster"})
-    result = draw_sample(design, frame)  # same seed: the same units as the real draw
-    wanted = units[units["cluster"].isin(set(result.clusters["cluster"]))]
-    listing = synthetic_listing(wanted, seed=design.seed)
-    unit_col = design.households.listing_unit or design.unit
-    listing = listing.rename(columns={"village_id": unit_col})
-    return listing.rename(columns={"hhid": design.households.listing_id})
+    drawn = draw_configured_sample(
+        config, out=out, listing=listing, synthetic_listing=synthetic_listing, seed=seed
+    )
+    used_seed = seed if seed is not None else design_of(config).seed
+    _print_draw_summary(drawn.sample, used_seed, drawn.directory)
 
 
 def _print_draw_summary(result: Sample, seed: int, target: Path) -> None:
@@ -218,31 +179,10 @@ def assign_command(
     questionnaires select from (filtered on enumerator = the device's user name).
     """
     config = _config_with_sample(config_path)
-    if not config.enumerators:
-        raise ConfigError(f"{config.path.name}: enumerators: the roster is empty")
-    directory = _sample_dir(config, sample_dir)
-    drawn, _ = read_sample(directory)
-    if drawn.households.empty:
-        raise ConfigError(f"{directory}: the sample has no households yet (draw with a listing)")
-    settings = config.assignment
-    assigned, issues = assign(
-        household_table(drawn),
-        config.enumerators,
-        area=settings.area or "stratum",
-        mode=mode or settings.mode,
-        include_reserve=settings.include_reserve,
-    )
-    entities = entity_list(
-        assigned, config.id, label=settings.label, properties=settings.properties
-    )
-    list_name = config.central.entity_list if config.central else "households"
-    target = out or directory / "entities" / f"{list_name}.csv"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    entities.to_csv(partial, index=False)
-    partial.replace(target)
+    result = assign_configured_sample(config, sample_dir=sample_dir, out=out, mode=mode)
+    assigned, target, issues = result.assigned, result.entity_list, result.issues
     click.echo(workloads(assigned).to_string(index=False))
     people = assigned["enumerator"].nunique()
-    click.echo(f"Wrote {target} ({len(entities)} households for {people} enumerators)")
+    click.echo(f"Wrote {target} ({result.entities} households for {people} enumerators)")
     for issue in issues:
         click.echo(issue.one_line(), err=True)

@@ -258,8 +258,18 @@ def weight(
     sheets = {"data": design.frame(), "summary": summary, "history": history}
     if not margins.empty:
         sheets["margins"] = margins
+    reps = design.replicates
+    if reps is not None:
+        sheets["replicates"] = pd.DataFrame(
+            {"replicate": [f"repw_{i + 1}" for i in range(reps.count)], "rscale": reps.rscales}
+        ).assign(type=reps.kind, scale=reps.scale)
     write_tables(output, sheets)
     click.echo(f"wrote {output} ({design.n} rows, weight column {design.weight_column!r})")
+    if reps is not None:
+        click.echo(
+            f"replicate weights repw_1..repw_{reps.count}: {reps.kind}, scale {reps.scale:.10g}"
+            + ("" if np.allclose(reps.rscales, 1) else " (per-replicate rscales in the sheet)")
+        )
 
 
 @click.command()

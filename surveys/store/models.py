@@ -136,7 +136,11 @@ class Submission(Base):
 
 
 class SubmissionVersion(Base):
-    """An earlier version of an edited submission (replaced by a later instanceID)."""
+    """An earlier version of an edited submission (replaced by a later instanceID).
+
+    ``raw_json`` is the OData JSON when the store held that version itself; versions that
+    came and went between two pulls are fetched from Central as submission XML (``raw_xml``).
+    """
 
     __tablename__ = "submission_versions"
     __table_args__ = (UniqueConstraint("submission_id", "instance_id"),)
@@ -146,7 +150,9 @@ class SubmissionVersion(Base):
     form_version: Mapped[str | None] = mapped_column(String(200))
     review_state: Mapped[str | None] = mapped_column(String(20))
     updated_at: Mapped[datetime | None] = mapped_column(Timestamp)
-    raw_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    raw_json: Mapped[str | None] = mapped_column(Text)
+    raw_xml: Mapped[str | None] = mapped_column(Text)
     replaced_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
 

@@ -149,6 +149,35 @@ def store_submissions(
     return counts
 
 
+def known_versions(conn: Connection, form_pk: int, central_ids: Sequence[str]
+                   ) -> dict[str, set[str]]:
+    """Every instanceID the store holds per ``__id`` (current and earlier versions)."""
+    known: dict[str, set[str]] = {}
+    for chunk in _chunks(list(central_ids)):
+        current = conn.execute(sa.select(SUBMISSIONS.c.id, SUBMISSIONS.c.central_id,
+                                         SUBMISSIONS.c.instance_id).where(
+            SUBMISSIONS.c.form_id == form_pk, SUBMISSIONS.c.central_id.in_(chunk))).all()
+        by_pk = {r.id: r.central_id for r in current}
+        for r in current:
+            known.setdefault(r.central_id, set()).add(r.instance_id)
+        if by_pk:
+            for v in conn.execute(sa.select(VERSIONS.c.submission_id, VERSIONS.c.instance_id)
+                                  .where(VERSIONS.c.submission_id.in_(list(by_pk)))):
+                known[by_pk[v.submission_id]].add(v.instance_id)
+    return known
+
+
+def store_earlier_version(conn: Connection, submission_pk: int, instance_id: str,
+                          xml: str, created_at: datetime | None) -> None:
+    """Keep an earlier version fetched as XML (one the store never saw as JSON)."""
+    exists = conn.execute(sa.select(VERSIONS.c.id).where(
+        VERSIONS.c.submission_id == submission_pk, VERSIONS.c.instance_id == instance_id)).first()
+    if exists is None:
+        conn.execute(sa.insert(VERSIONS).values(
+            submission_id=submission_pk, instance_id=instance_id, raw_xml=xml,
+            created_at=created_at, replaced_at=_now()))
+
+
 def mark_deleted(
     conn: Connection, form_pk: int, deleted: Mapping[str, datetime | None]
 ) -> tuple[int, int]:

@@ -77,6 +77,30 @@ def test_edits_keep_history_and_latest_wins(central, store):
     assert json.loads(sub.raw_json)["resp"]["age"] == new["resp"]["age"]
 
 
+def test_versions_edited_between_pulls_are_fetched(central, store):
+    rng = random.Random(12)
+    ids, datas = seed(central, 3, rng)
+    client = central.make_client()
+    pull_form(store, client, central.model.form_id)
+    first = datas[ids[0]]
+    middle = edited(first, rng)
+    central.submit(middle)
+    last = edited(middle, rng)
+    central.submit(last)  # two edits between pulls: the middle version is never in OData
+    result = pull_form(store, client, central.model.form_id)
+    assert result.versions_fetched == 1
+    with store.engine.connect() as conn:
+        sub = conn.execute(sa.select(models.Submission).where(
+            models.Submission.central_id == ids[0])).one()
+        history = {h.instance_id: h for h in conn.execute(sa.select(
+            models.SubmissionVersion).where(models.SubmissionVersion.submission_id == sub.id))}
+    assert sub.instance_id == last["meta"]["instanceID"] and sub.edits == 2
+    assert set(history) == {first["meta"]["instanceID"], middle["meta"]["instanceID"]}
+    assert history[first["meta"]["instanceID"]].raw_json  # seen by the first pull
+    kept = history[middle["meta"]["instanceID"]].raw_xml
+    assert middle["meta"]["instanceID"] in kept and f"<age>{middle['resp']['age']}</age>" in kept
+
+
 def test_review_states_and_deletions_sync(central, store):
     rng = random.Random(3)
     ids, _ = seed(central, 6, rng)

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from surveys.cli.init import EXAMPLE, write_example
+from surveys.example import EXAMPLE, write_example
 from surveys.config import (
     SCHEMA_DIR,
     QualityConfig,
@@ -47,7 +47,7 @@ def test_the_example_written_by_init_is_valid(example):
     assert config.id == "qingshan-fertility-2027"
     assert config.fieldwork.start == dt.date(2027, 7, 1)
     assert config.fieldwork.timezone == "Asia/Shanghai"
-    assert config.codes.dont_know == (-98,) and config.codes.refused == (-99,)
+    assert config.codes.dont_know == (98,) and config.codes.refused == (99,)
     assert config.sample.frame == example.parent / "frame" / "qingshan_frame.csv"
     assert config.sample.frame.is_file()
     assert config.sample.stages[0].unit == "village_id"

@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from tests.fake_central.odata_filter import FilterError, compile_filter
 from tests.fake_central.state import FakeCentral, FakeForm, FakeSubmission, repeat_row_id
-from tests.fake_central.xml import xml_to_data
+from tests.fake_central.xml import data_to_xml, xml_to_data
 
 NAV = "@odata.navigationLink"
 
@@ -348,6 +348,15 @@ class _Handler(BaseHTTPRequestHandler):
             for i, v in reversed(list(enumerate(sub.versions)))
         ], "application/json"
 
+    def _version_xml(self, project: str, form_id: str, cid: str, vid: str, query: dict,
+                     body: bytes) -> tuple:
+        form = self._form(project, form_id)
+        sub = self._submission(project, form_id, cid)
+        version = next((v for v in sub.versions if v.instance_id == vid), None)
+        if version is None or form.model is None:
+            raise HttpError(*NOT_FOUND)
+        return 200, data_to_xml(version.data, form.model), "application/xml"
+
     def _attachments(self, project: str, form_id: str, cid: str, query: dict, body: bytes) -> tuple:
         sub = self._submission(project, form_id, cid)
         return 200, [{"name": n, "exists": c is not None} for n, c in sorted(sub.attachments.items())], "application/json"
@@ -380,6 +389,7 @@ _ROUTES: list[tuple[str, str, Callable]] = [
     ("GET", _P + r"/versions", _Handler._form_versions),
     ("POST", _P + r"/submissions", _Handler._submit),
     ("GET", _S + r"/versions", _Handler._versions),
+    ("GET", _S + r"/versions/([^/]+)\.xml", _Handler._version_xml),
     ("GET", _S + r"/attachments", _Handler._attachments),
     ("GET", _S + r"/attachments/([^/]+)", _Handler._attachment_get),
     ("POST", _S + r"/attachments/([^/]+)", _Handler._attachment_post),

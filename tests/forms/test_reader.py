@@ -36,7 +36,7 @@ EXPECTED_TYPES = {
     "sm": ("select_multiple", "yn", False, None),
     "smo": ("select_multiple", "yn", True, None),
     "sf": ("select_one_from_file", "places.csv", False, "places.csv"),
-    "smf": ("select_multiple_from_file", "places.xml", False, "places.xml"),
+    "smf": ("select_multiple_from_file", "regions.xml", False, "regions.xml"),
     "rk": ("rank", "yn", False, None),
     "c": ("calculate", None, False, None),
     "n": ("note", None, False, None),
@@ -66,6 +66,9 @@ def test_every_xlsform_type_is_parsed_with_list_name_or_other_and_file_name():
     assert form["s1"].is_select and form["rk"].is_select and form["sf"].is_select
     assert form["g"].is_group and form["rp"].is_repeat
     assert not form["n"].holds_data and form["c"].holds_data
+    from pyxform.xls2xform import convert
+
+    convert(xlsform=str(fixture_path("all_types")))  # the fixture is a real XLSForm
 
 
 def test_the_type_cell_is_read_as_pyxform_reads_it():

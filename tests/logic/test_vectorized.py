@@ -106,3 +106,23 @@ def test_bad_column_types_fall_back_and_stay_identical(household):
     reference = per_record_results(vector_logic.logic, submissions, today=TODAY)
     assert differences(result, reference) == []
     assert list(result.constraint_ok["hhsize"]) == [False, True]
+
+
+def test_frame_issues_match_per_submission_violations(nested):
+    from forms.logic import FormLogic
+
+    form, vector_logic = nested
+    frames = random_frames(form, 30, seed=5, empty_rate=0.3, max_repeat=3)
+    submissions = frames_to_submissions(frames)
+    vector = vector_logic.evaluate(frames, today=TODAY)
+    from_frames = {
+        (i.code, i.variable, i.instance_id, i.message.split(":")[0]) for i in vector.issues(frames)
+    }
+    logic = FormLogic(form)
+    from_checks = {
+        (i.code, i.variable, i.instance_id, i.message.split(":")[0])
+        for s in submissions
+        for i in logic.check(s, today=TODAY).violations()
+        if i.code in ("X101", "X102", "X103")
+    }
+    assert from_frames and from_frames == from_checks

@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from answers import fertility_answers
-from conftest import codes, problems, value
+from questionnaire_answers import codes, fertility_answers, problems, submission, value
 
 from forms.model import FormModel
 
@@ -39,8 +38,6 @@ def test_birth_order_and_history_totals_are_calculated(fertility: FormModel) -> 
 
 
 def value_at(form: FormModel, flat: dict[str, Any], rows: Rows, name: str, index: int) -> Any:
-    from answers import submission
-
     return submission(form, flat, rows)["d_hist"][index].get(name)
 
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from answers import migrants_answers
-from conftest import codes, problems, value
+from questionnaire_answers import codes, migrants_answers, problems, value
 
 from forms.model import FormModel
 

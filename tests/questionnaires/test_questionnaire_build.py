@@ -88,6 +88,15 @@ def test_form_check_passes_with_no_errors_or_warnings(name: str) -> None:
         assert issue.code == "L112" and "'multiplicity'" in issue.message, issue.one_line()
 
 
+@requires_java
+def test_pyxform_converts_and_odk_validate_passes(name: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pyxform.xls2xform import convert
+
+    result = convert(xlsform=str(bundled_questionnaire(name)), validate=True)
+    assert result.warnings == []
+    assert 'instance id="households" src="jr://file-csv/households.csv"' in result.xform
+
+
 def test_settings(form) -> None:  # type: ignore[no-untyped-def]
     assert form.default_language == ZH
     assert set(form.languages) == {ZH, EN}

@@ -58,8 +58,9 @@ def pull_once(url: str, form_id: str, page_size: int, db: str) -> tuple[float, i
     """Seconds and rows to pull everything into a fresh store at ``db``."""
     store = open_store(db)
     started = time.perf_counter()
-    result = pull_form(store, client(url), form_id,
-                       PullOptions(page_size=page_size, attachments="none"))
+    result = pull_form(
+        store, client(url), form_id, PullOptions(page_size=page_size, attachments="none")
+    )
     elapsed = time.perf_counter() - started
     store.close()
     return elapsed, result.counts.new
@@ -75,8 +76,15 @@ def child_pull(url: str, form_id: str, page_size: int) -> None:
 
 def start_server(specs: list[str]) -> tuple[subprocess.Popen, str]:
     port_file = Path(tempfile.mkdtemp()) / "url"
-    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "fake_server.py"),
-                             "--port-file", str(port_file), *specs])
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "fake_server.py"),
+            "--port-file",
+            str(port_file),
+            *specs,
+        ]
+    )
     while not port_file.exists():
         if proc.poll() is not None:
             raise SystemExit("fake server failed to start")
@@ -91,8 +99,7 @@ def main() -> None:
     parser.add_argument("--page-size", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=2, help="fetch/pull rounds (min kept)")
     parser.add_argument("--no-memory", action="store_true", help="skip the RSS child runs")
-    parser.add_argument("--child", nargs=3, metavar=("URL", "FORM", "PAGE"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=3, metavar=("URL", "FORM", "PAGE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child_pull(args.child[0], args.child[1], int(args.child[2]))
@@ -126,26 +133,43 @@ def run(url: str, args: argparse.Namespace, small: int) -> None:
     fetches.append(elapsed)
     fetch, pull_time = min(fetches), min(pulls)
     overhead = (pull_time - fetch) / fetch
-    print(f"submissions: {rows} in pages of {page} ({size / 2**20:.0f} MiB of JSON); "
-          f"stored {stored}; SQLite file {db_size / 2**20:.0f} MiB")
-    print(f"fetch only : {fetch:7.2f} s  (rounds: {', '.join(f'{f:.2f}' for f in fetches)})"
-          f"  {rows / fetch:,.0f} submissions/s")
-    print(f"pull+store : {pull_time:7.2f} s  (rounds: {', '.join(f'{p:.2f}' for p in pulls)})"
-          f"  {rows / pull_time:,.0f} submissions/s")
-    print(f"store overhead: {overhead:+.1%} of fetch time (target <= 30%): "
-          f"{'PASS' if overhead <= 0.30 else 'FAIL'}")
+    print(
+        f"submissions: {rows} in pages of {page} ({size / 2**20:.0f} MiB of JSON); "
+        f"stored {stored}; SQLite file {db_size / 2**20:.0f} MiB"
+    )
+    print(
+        f"fetch only : {fetch:7.2f} s  (rounds: {', '.join(f'{f:.2f}' for f in fetches)})"
+        f"  {rows / fetch:,.0f} submissions/s"
+    )
+    print(
+        f"pull+store : {pull_time:7.2f} s  (rounds: {', '.join(f'{p:.2f}' for p in pulls)})"
+        f"  {rows / pull_time:,.0f} submissions/s"
+    )
+    print(
+        f"store overhead: {overhead:+.1%} of fetch time (target <= 30%): "
+        f"{'PASS' if overhead <= 0.30 else 'FAIL'}"
+    )
     if args.no_memory:
         return
     print("peak RSS of a pull (child process each):")
-    runs = [("small", page // 2, small, "narrow"), ("household", page // 2, args.n, "narrow"),
-            ("wide", page // 2, small, "narrow + 40 text questions"),
-            ("household", page * 2, args.n, "narrow")]
+    runs = [
+        ("small", page // 2, small, "narrow"),
+        ("household", page // 2, args.n, "narrow"),
+        ("wide", page // 2, small, "narrow + 40 text questions"),
+        ("household", page * 2, args.n, "narrow"),
+    ]
     for form, size_, n, shape in runs:
-        out = subprocess.run([sys.executable, __file__, "--child", url, form, str(size_)],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", url, form, str(size_)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         data = json.loads(out.strip().splitlines()[-1])
-        print(f"  {form:9s} {n:>7} submissions ({shape:27s}) page {size_:>6}: "
-              f"{data['peak_rss_mib']:6.0f} MiB  ({data['seconds']:.1f} s)")
+        print(
+            f"  {form:9s} {n:>7} submissions ({shape:27s}) page {size_:>6}: "
+            f"{data['peak_rss_mib']:6.0f} MiB  ({data['seconds']:.1f} s)"
+        )
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.fake_central import FakeCentral, FakeCentralServer  # noqa: E402
-from tests.fake_central.fixture import household_form, seed  # noqa: E402
+from tests.fake_central import FakeCentral, FakeCentralServer
+from tests.fake_central.fixture import household_form, seed
 
 
 def main() -> None:

@@ -324,7 +324,7 @@ def random_frames(
     parents: dict[str | None, np.ndarray] = {None: np.full(n, -1, dtype=np.int64)}
     positions: dict[str | None, np.ndarray] = {None: np.ones(n, dtype=np.int64)}
     for repeat in form.repeats:  # sheet order: enclosing repeats come first
-        owner = form.by_xpath(repeat.repeats[-2]) if len(repeat.repeats) > 1 else None
+        owner = form.by_xpath(repeat.repeats[-1]) if repeat.repeats else None
         parent_key = owner.name if owner is not None else None
         counts = rng.integers(0, max_repeat + 1, size=sizes[parent_key])
         parents[repeat.name] = np.repeat(np.arange(sizes[parent_key]), counts)
@@ -356,7 +356,7 @@ def _main_rows(
     while key is not None:
         rows = parents[key][rows]
         repeat = form[key]
-        owner = form.by_xpath(repeat.repeats[-2]) if len(repeat.repeats) > 1 else None
+        owner = form.by_xpath(repeat.repeats[-1]) if repeat.repeats else None
         key = owner.name if owner is not None else None
     return rows
 

@@ -34,22 +34,22 @@ class Issue:
 
     @property
     def place(self) -> str:
-        """Where the problem is, as ``file: sheet 'survey' row 7`` or ``instance uuid:...``."""
-        parts = []
-        if self.file:
-            parts.append(self.file)
+        """Where the problem is: ``file: sheet 'survey' row 7``, ``instance uuid:...,
+        enumerator e01``, or the parts of those that are known."""
+        where = []
         if self.sheet:
-            parts.append(f"sheet '{self.sheet}'" + (f" row {self.row}" if self.row else ""))
+            where.append(f"sheet '{self.sheet}'" + (f" row {self.row}" if self.row else ""))
         if self.instance_id:
-            parts.append(f"instance {self.instance_id}")
+            where.append(f"instance {self.instance_id}")
         if self.enumerator:
-            parts.append(f"enumerator {self.enumerator}")
-        return ", ".join(parts)
+            where.append(f"enumerator {self.enumerator}")
+        return ": ".join(part for part in (self.file, ", ".join(where)) if part)
 
     def one_line(self) -> str:
         """``severity code place: message`` on one line."""
         place = self.place
-        return f"{self.severity.value} {self.code} {place + ': ' if place else ''}{self.message}"
+        message = " ".join(self.message.split())
+        return f"{self.severity.value} {self.code} {place + ': ' if place else ''}{message}"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""

@@ -33,6 +33,25 @@ missing repeat instances are treated as present and empty)::
     logic.choices(question, submission, (2,))            # codes offered, or None
     logic.repeat_count(repeat, submission, ())           # int, or None without repeat_count
 
+For many submissions at once, flatten them with :func:`forms.frames.submission_frames`
+and use :class:`forms.xpath.vectorized.VectorLogic`: the same relevance, constraint and
+required results (and X101-X103 issues) computed column-wise over the frames.
+
+Semantics follow JavaRosa's source: an empty answer is "" (NaN as a number); ``=`` compares
+as booleans if either side is one, else as numbers if either side is one, else as text;
+``< <= > >=`` and arithmetic convert to numbers; dates and dateTimes convert to whole days
+since 1970-01-01 (in the value's own time zone), so ``${d2} - ${d1}`` counts days and
+``decimal-date-time()`` gives fractional days; non-relevant answers read as empty;
+expressions in a repeat see their own repeat instance (``${x}`` is contextualised).
+
+To fill a whole submission question by question, keep one :class:`FormSession` (no
+instance is rebuilt between calls)::
+
+    session = logic.session(today=date(2025, 7, 1))
+    session.set("hhsize", 3)
+    session.is_relevant("member_age", (2,)); session.set("member_age", 41, (2,))
+    session.choices_of("city"); session.calculate("nadults"); session.to_odata()
+
 ``question`` is a :class:`forms.model.Question` or its name. Those methods raise
 :class:`forms.xpath.values.EvaluationError` (a FormsError) when JavaRosa would refuse the
 expression; :func:`check_submission` records such cases as "not evaluated" instead.
@@ -43,7 +62,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from forms.errors import ExpressionError
@@ -391,6 +410,13 @@ class FormLogic:
         """The compiled ``column`` expression of ``question``, or None."""
         return self.expressions.get((self._question(question).name, column))
 
+    def session(
+        self, submission: Mapping[str, Any] | None = None, *, today: date | None = None
+    ) -> FormSession:
+        """A :class:`FormSession` over ``submission`` (empty by default): evaluate and
+        :meth:`FormSession.set` answers one by one without rebuilding the instance."""
+        return FormSession(self, submission or {}, today or date.today(), strict=True)
+
     def is_relevant(
         self,
         question: Question | str,
@@ -400,8 +426,7 @@ class FormLogic:
         today: date | None = None,
     ) -> bool:
         """Is ``question`` relevant (its own relevance and its groups' and repeats')?"""
-        run = self.run(submission, today=today, strict=True)
-        return run.relevant(run.locate(self._question(question), repeat_indices))
+        return self.session(submission, today=today).is_relevant(question, repeat_indices)
 
     def is_required(
         self,
@@ -412,12 +437,7 @@ class FormLogic:
         today: date | None = None,
     ) -> bool:
         """Is an answer required (evaluating a dynamic ``required`` expression)?"""
-        q = self._question(question)
-        compiled = self.expressions.get((q.name, "required"))
-        if compiled is None:
-            return False
-        run = self.run(submission, today=today, strict=True)
-        return run.boolean(compiled, run.locate(q, repeat_indices))
+        return self.session(submission, today=today).is_required(question, repeat_indices)
 
     def calculate(
         self,
@@ -428,12 +448,7 @@ class FormLogic:
         today: date | None = None,
     ) -> str | None:
         """The recomputed calculation as text (as Central stores it); None if none."""
-        q = self._question(question)
-        compiled = self.expressions.get((q.name, "calculation"))
-        if compiled is None:
-            return None
-        run = self.run(submission, today=today, strict=True)
-        return to_string(unpack(run.value(compiled, run.locate(q, repeat_indices))))
+        return self.session(submission, today=today).calculate(question, repeat_indices)
 
     def constraint_ok(
         self,
@@ -446,15 +461,8 @@ class FormLogic:
     ) -> bool | None:
         """Would ``value`` (OData form) satisfy the constraint? None when empty or no
         constraint."""
-        q = self._question(question)
-        compiled = self.expressions.get((q.name, "constraint"))
-        candidate = convert_answer(q, value)
-        if compiled is None or candidate is None:
-            return None
-        run = self.run(submission, today=today, strict=True)
-        node = run.locate(q, repeat_indices)
-        node.value = candidate
-        return run.boolean(compiled, node)
+        session = self.session(submission, today=today)
+        return session.constraint_ok(question, value, repeat_indices)
 
     def choices(
         self,
@@ -465,10 +473,8 @@ class FormLogic:
         today: date | None = None,
     ) -> tuple[str, ...] | None:
         """The choice codes offered after choice_filter; None for lists popsurvey cannot
-        see (select_one_from_file, external)."""
-        q = self._question(question)
-        run = self.run(submission, today=today, strict=True)
-        return run.choices(q, run.locate(q, repeat_indices))
+        see (select_one_from_file without its attachment)."""
+        return self.session(submission, today=today).choices_of(question, repeat_indices)
 
     def repeat_count(
         self,
@@ -480,13 +486,7 @@ class FormLogic:
     ) -> int | None:
         """The number of instances ``repeat_count`` asks for (``repeat_indices`` are those
         of the repeat's enclosing repeats); None without repeat_count."""
-        q = self._question(question)
-        compiled = self.expressions.get((q.name, "repeat_count"))
-        if compiled is None:
-            return None
-        run = self.run(submission, today=today, strict=True)
-        parent = run.locate_parent(q, repeat_indices)
-        return _count_value(run.value(compiled, parent))
+        return self.session(submission, today=today).repeat_count(question, repeat_indices)
 
     # -- whole-submission check ---------------------------------------------------------
     def check(self, submission: Mapping[str, Any], *, today: date | None = None) -> SubmissionCheck:
@@ -517,9 +517,10 @@ class FormLogic:
 
     def run(
         self, submission: Mapping[str, Any], *, today: date | None = None, strict: bool = False
-    ) -> _Run:
-        """An evaluation session over one submission (advanced use)."""
-        return _Run(self, submission, today or date.today(), strict)
+    ) -> FormSession:
+        """A session over one submission; ``strict=False`` records evaluation errors as
+        "not evaluated" instead of raising them (what :meth:`check` does)."""
+        return FormSession(self, submission, today or date.today(), strict)
 
     # -- helpers --------------------------------------------------------------------
     def _question(self, question: Question | str) -> Question:
@@ -597,8 +598,15 @@ def _same_text(stored: str, recomputed: str) -> bool:
     return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
 
 
-class _Run:
-    """One submission's evaluation: the instance tree plus relevance memo."""
+class FormSession:
+    """One submission's evaluation state: its instance tree and a relevance memo.
+
+    The simulator's incremental API: :meth:`set` an answer, then ask
+    :meth:`is_relevant`, :meth:`is_required`, :meth:`calculate`, :meth:`constraint_ok`,
+    :meth:`choices_of` or :meth:`repeat_count` for the next question, without rebuilding
+    anything; :meth:`to_odata` gives the submission back in Central's OData shape.
+    Repeat instances are created (empty) when first addressed.
+    """
 
     def __init__(
         self, logic: FormLogic, submission: Mapping[str, Any], today: date, strict: bool
@@ -616,6 +624,82 @@ class _Run:
         self._relevance: dict[int, bool] = {}
         self._in_progress: set[int] = set()
         self.relevance_errors: dict[int, str] = {}
+
+    # -- the incremental API -----------------------------------------------------------
+    def set(
+        self, question: Question | str, value: Any, repeat_indices: tuple[int, ...] = ()
+    ) -> None:
+        """Store ``value`` (OData form: number, text, GeoJSON, None) as the answer."""
+        q = self.logic._question(question)
+        self.locate(q, repeat_indices).value = convert_answer(q, value)
+        self.forget()
+
+    def forget(self) -> None:
+        """Drop memoised relevance (after answers changed)."""
+        self._relevance.clear()
+        self.relevance_errors.clear()
+
+    def is_relevant(self, question: Question | str, repeat_indices: tuple[int, ...] = ()) -> bool:
+        """Is ``question`` relevant, enclosing groups and repeats included?"""
+        return self.relevant(self.locate(self.logic._question(question), repeat_indices))
+
+    def is_required(self, question: Question | str, repeat_indices: tuple[int, ...] = ()) -> bool:
+        """Is an answer required (a dynamic ``required`` expression evaluated)?"""
+        q = self.logic._question(question)
+        compiled = self.logic.expressions.get((q.name, "required"))
+        if compiled is None:
+            return False
+        return self.boolean(compiled, self.locate(q, repeat_indices))
+
+    def calculate(
+        self, question: Question | str, repeat_indices: tuple[int, ...] = ()
+    ) -> str | None:
+        """The calculation's result as text; None when the question has none."""
+        q = self.logic._question(question)
+        compiled = self.logic.expressions.get((q.name, "calculation"))
+        if compiled is None:
+            return None
+        return to_string(unpack(self.value(compiled, self.locate(q, repeat_indices))))
+
+    def constraint_ok(
+        self, question: Question | str, value: Any, repeat_indices: tuple[int, ...] = ()
+    ) -> bool | None:
+        """Would ``value`` satisfy the constraint? None when empty or no constraint.
+        The stored answer is left as it was."""
+        q = self.logic._question(question)
+        compiled = self.logic.expressions.get((q.name, "constraint"))
+        candidate = convert_answer(q, value)
+        if compiled is None or candidate is None:
+            return None
+        node = self.locate(q, repeat_indices)
+        previous, node.value = node.value, candidate
+        self.forget()
+        try:
+            return self.boolean(compiled, node)
+        finally:
+            node.value = previous
+            self.forget()
+
+    def choices_of(
+        self, question: Question | str, repeat_indices: tuple[int, ...] = ()
+    ) -> tuple[str, ...] | None:
+        """The choice codes offered after choice_filter (None: list not available)."""
+        q = self.logic._question(question)
+        return self.choices(q, self.locate(q, repeat_indices))
+
+    def repeat_count(
+        self, question: Question | str, repeat_indices: tuple[int, ...] = ()
+    ) -> int | None:
+        """The instance count ``repeat_count`` asks for; None without repeat_count."""
+        q = self.logic._question(question)
+        compiled = self.logic.expressions.get((q.name, "repeat_count"))
+        if compiled is None:
+            return None
+        return _count_value(self.value(compiled, self.locate_parent(q, repeat_indices)))
+
+    def to_odata(self) -> dict[str, Any]:
+        """The answers as a Central OData submission (groups nested, repeats as lists)."""
+        return _odata_of(self.instance.root)
 
     # -- evaluation primitives --------------------------------------------------------
     def value(self, compiled: CompiledExpression, node: Node) -> Any:
@@ -914,6 +998,55 @@ class _Run:
         return self.instance.nodes(element.parent)
 
 
+_Run = FormSession  # the name used before FormSession was public
+
+
+def _odata_of(node: Node) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for child in node.children:
+        q = child.question
+        if q is None:
+            if child.children:
+                out[child.name] = _odata_of(child)
+            else:
+                out[child.name] = None if child.is_empty else to_string(child.value)
+        elif q.is_repeat:
+            out.setdefault(child.name, []).append(_odata_of(child))
+        elif q.is_group:
+            out[child.name] = _odata_of(child)
+        else:
+            out[child.name] = odata_value(q, child.value)
+    return out
+
+
+def odata_value(question: Question, value: Any) -> Any:
+    """An XPath value back in OData form (numbers, ISO dates, GeoJSON points)."""
+    if value is None or value == "":
+        return None
+    if question.type == "integer" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, float):
+        return value
+    if isinstance(value, datetime):
+        if question.type == "time":
+            return value.timetz().isoformat(timespec="milliseconds")
+        return value.isoformat(timespec="milliseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if question.type in ("geopoint", "start-geopoint") and isinstance(value, str):
+        parts = value.split()
+        try:
+            lat, lon, *rest = (float(p) for p in parts)
+        except ValueError:
+            return value
+        coordinates = [lon, lat, *rest[:1]]
+        point: dict[str, Any] = {"type": "Point", "coordinates": coordinates}
+        if len(rest) > 1:
+            point["properties"] = {"accuracy": rest[1]}
+        return point
+    return value
+
+
 def _item_code(item: Node) -> str:
     code = item.child("name")
     return "" if code is None or code.value is None else str(code.value)
@@ -952,6 +1085,7 @@ def _logic_for(form: FormModel) -> FormLogic:
 __all__ = [
     "CompiledExpression",
     "FormLogic",
+    "FormSession",
     "QuestionResult",
     "SubmissionCheck",
     "check_submission",

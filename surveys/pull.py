@@ -168,10 +168,10 @@ def _pull_pages(
                 if result.pages == 0:
                     writer.begin_run(conn, form_pk, result.since)
                     _save_version(conn, form_pk, form_meta, model)
-                counts = writer.store_submissions(conn, form_pk, page.value, "central",
-                                                  page.raw)
+                counts = writer.store_submissions(conn, form_pk, page.value, "central", page.raw)
                 _store_files(conn, counts, files, result)
                 _store_history(conn, counts, history, result)
+                writer.sync_enumerators(conn, page.value)
                 writer.advance_run(conn, form_pk, _page_high(page))
             result.pages += 1
             result.received += len(page.value)
@@ -234,12 +234,16 @@ def _download_attachments(
     return files
 
 
-def _missing_versions(store: Store, client: CentralClient, form_id: str, form_pk: int,
-                      page: ODataPage) -> dict[str, list[tuple[str, str, datetime | None]]]:
+def _missing_versions(
+    store: Store, client: CentralClient, form_id: str, form_pk: int, page: ODataPage
+) -> dict[str, list[tuple[str, str, datetime | None]]]:
     """Earlier versions of edited submissions that the store never saw (edited more than
     once between two pulls, or before the first): fetched as XML from Central."""
-    edited = {str(r["__id"]): r for r in page.value
-              if int((r.get("__system") or {}).get("edits") or 0) > 0}
+    edited = {
+        str(r["__id"]): r
+        for r in page.value
+        if int((r.get("__system") or {}).get("edits") or 0) > 0
+    }
     if not edited:
         return {}
     with store.engine.connect() as conn:
@@ -256,13 +260,17 @@ def _missing_versions(store: Store, client: CentralClient, form_id: str, form_pk
                 continue
             xml = client.submissions.version_xml(form_id, central_id, vid)
             missing.setdefault(central_id, []).append(
-                (vid, xml, parse_time(version.get("createdAt"))))
+                (vid, xml, parse_time(version.get("createdAt")))
+            )
     return missing
 
 
-def _store_history(conn: Any, counts: writer.WriteCounts,
-                   history: dict[str, list[tuple[str, str, datetime | None]]],
-                   result: PullResult) -> None:
+def _store_history(
+    conn: Any,
+    counts: writer.WriteCounts,
+    history: dict[str, list[tuple[str, str, datetime | None]]],
+    result: PullResult,
+) -> None:
     if not history:
         return
     pks = {central_id: pk for pk, central_id, _ in counts.changed_ids}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,7 @@ class WeightingStep:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PostStratRecord:
     """A post-stratification, for the variance: cell codes, weights before and after."""
 
@@ -61,14 +62,14 @@ class PostStratRecord:
     new_weights: np.ndarray
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RakingRecord:
     """A raking: per margin, the cell codes and the weights after that margin's last pass."""
 
     margins: tuple[tuple[np.ndarray, np.ndarray], ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class GregRecord:
     """A calibration: model matrix scaled by sqrt(old weights) and ``g * sqrt(old weights)``."""
 
@@ -76,7 +77,7 @@ class GregRecord:
     w: np.ndarray
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Replicates:
     """Replicate analysis weights (n x R, already multiplied by the full-sample weights).
 
@@ -97,12 +98,17 @@ class Replicates:
         """Number of replicates."""
         return int(self.weights.shape[1])
 
+    @cached_property
+    def rank(self) -> int:
+        """Numerical rank of the replicate weight matrix (computed once)."""
+        return int(np.linalg.matrix_rank(self.weights))
+
     def degrees_of_freedom(self) -> int:
         """Rank of the replicate weights minus one, as R's ``degf`` for replicate designs."""
-        return int(np.linalg.matrix_rank(self.weights)) - 1
+        return self.rank - 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SurveyDesign:
     """An immutable survey design; build it with :meth:`from_frame` or :meth:`from_file`."""
 

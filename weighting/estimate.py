@@ -464,8 +464,11 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, p: float) -> float:
     x, w = x[keep], w[keep]
     order = np.argsort(x, kind="stable")
     xs = x[order]
-    cumw = np.cumsum(w[order])
-    total = cumw[-1]
+    # R sums in extended precision and rounds each partial sum to double; whether a cumulative
+    # weight equals p * total exactly decides between two values, so do the same
+    long_cumw = np.cumsum(w[order].astype(np.longdouble))
+    cumw = long_cumw.astype(float)
+    total = float(long_cumw[-1])
     below = np.flatnonzero(cumw <= p * total)
     pos = below[-1] if len(below) else -1
     if pos < 0:  # R's last() of an all-FALSE vector is NA; the first value is the answer

@@ -178,7 +178,12 @@ def fertility_rates(women: Women, *, period: int = 36) -> pd.DataFrame:
     gfr_full = total_b[young].sum() / total_e[young].sum()
     gfr_parts = deleted_b[:, young].sum(axis=1) / deleted_e[:, young].sum(axis=1)
     rows.append(_rate("GFR", gfr_full, gfr_parts, k, total_b[young].sum(), total_e[young].sum()))
-    return pd.DataFrame([r.__dict__ for r in rows])
+    table = pd.DataFrame([r.__dict__ for r in rows])
+    # DHS tables give ASFR and GFR per 1,000 women and the relative standard error
+    table["per_1000"] = np.where(table["indicator"] == "TFR", np.nan, 1000 * table["estimate"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["rse"] = table["se"] / table["estimate"]
+    return table
 
 
 def _cluster_sums(values: np.ndarray, cluster: np.ndarray, k: int) -> np.ndarray:

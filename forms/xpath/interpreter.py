@@ -12,13 +12,14 @@ it means every member's age (a nodeset for ``count()``/``sum()``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 from forms.xpath.ast import Binary, Call, Expr, Filter, Literal, Negate, Path, Ref, Step
-from forms.xpath.functions import FUNCTIONS, string_length_of
+from forms.xpath.functions import FUNCTIONS, fn_normalize_space, string_length_of
 from forms.xpath.instance import Instance, Node
 from forms.xpath.values import (
     EvaluationError,
@@ -145,8 +146,6 @@ def arithmetic(op: str, a: float, b: float) -> float:
     if op == "mod":
         if b == 0 or a != a or b != b or a in (float("inf"), float("-inf")):
             return float("nan")
-        import math
-
         return math.fmod(a, b)
     raise EvaluationError(f"unknown operator {op}")
 
@@ -388,8 +387,6 @@ def _string_length(call: Call, ctx: Context, env: Environment) -> Any:
 
 
 def _normalize_space(call: Call, ctx: Context, env: Environment) -> Any:
-    from forms.xpath.functions import fn_normalize_space
-
     arg = evaluate(call.args[0], ctx, env) if call.args else ctx.node.read()
     return fn_normalize_space(arg)
 

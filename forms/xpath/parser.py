@@ -127,9 +127,7 @@ class _Parser:
         primary = self.filter_expr()
         if self.at("/", "//"):
             steps = self.continue_steps()
-            if isinstance(primary, Path) and not isinstance(primary, Filter):
-                if primary.start is None or not steps:
-                    return Path(primary.absolute, primary.steps + steps, primary.start)
+            if isinstance(primary, Path):  # "(a/b)/c": continue the same path
                 return Path(primary.absolute, primary.steps + steps, primary.start)
             return Path(False, steps, primary)
         return primary

@@ -185,7 +185,7 @@ def instance_path(frames: SubmissionFrames, element: Question, row: int) -> str:
         frame = frames.repeats[owner.name]
         indices.append(int(frame[POSITION].iat[row]))
         row = int(frame[PARENT_ROW].iat[row])
-        owner = form.by_xpath(owner.repeats[-2]) if len(owner.repeats) > 1 else None
+        owner = form.by_xpath(owner.repeats[-1]) if owner.repeats else None
     indices.reverse()
     parts, k = [], 0
     for depth, name in enumerate(element.xpath.split("/")[1:], start=1):

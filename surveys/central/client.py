@@ -232,7 +232,7 @@ class SubmissionService:
             raise CentralResponseError(f"Central's OData page {where} has a bad nextLink")
         count = data.get("@odata.count")
         return ODataPage(
-            rows, next_link, count if isinstance(count, int) else None, len(response.content)
+            rows, next_link, count if isinstance(count, int) else None, len(response.content), raw
         )
 
     def versions(self, form_id: str, instance_id: str) -> list[dict[str, Any]]:
@@ -245,8 +245,12 @@ class SubmissionService:
 
     def version_xml(self, form_id: str, instance_id: str, version_id: str) -> str:
         """The submission XML of one version (``versions/{instanceID}.xml``)."""
-        path = self.client.project_path(
-            "forms", form_id, "submissions", instance_id, "versions", version_id) + ".xml"
+        path = (
+            self.client.project_path(
+                "forms", form_id, "submissions", instance_id, "versions", version_id
+            )
+            + ".xml"
+        )
         return self.client.request("GET", path).text
 
     def set_review_state(self, form_id: str, instance_id: str, state: str) -> dict[str, Any]:

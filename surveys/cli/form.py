@@ -98,12 +98,7 @@ def _lint_settings(
 
 def issue_line(issue: Issue) -> str:
     """``severity code file: sheet 'survey' row 7: message``."""
-    place = [issue.file] if issue.file else []
-    if issue.sheet:
-        place.append(f"sheet '{issue.sheet}'" + (f" row {issue.row}" if issue.row else ""))
-    prefix = ": ".join(place)
-    message = " ".join(issue.message.split())
-    return f"{issue.severity.value} {issue.code} {prefix + ': ' if prefix else ''}{message}"
+    return issue.one_line()
 
 
 # -- check ----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+import forms.lint.expressions  # noqa: F401  (registers lint rules L140/L141 for `form check`)
 from forms.errors import FormsError
 from forms.logic import FormLogic, QuestionResult, SubmissionCheck
 from forms.reader import read_form

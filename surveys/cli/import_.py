@@ -11,17 +11,29 @@ from surveys.cli.common import handle_errors
 
 @click.command("import")
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
-@click.option("--db", help="Store: SQLite file or SQLAlchemy URL (default $POPSURVEY_DB or "
-              "popsurvey.db).")
-@click.option("--form-id", help="Form id (default: from --form, the zip, or every form of the "
-              "JSON pages).")
-@click.option("--form", "form_file", type=click.Path(exists=True, dir_okay=False),
-              help="XLSForm: types the XML/CSV values and is stored as the version's model.")
-@click.option("--format", "fmt", type=click.Choice(["auto", "csv-zip", "xml", "json-pages"]),
-              default="auto", show_default=True)
+@click.option(
+    "--db", help="Store: SQLite file or SQLAlchemy URL (default $POPSURVEY_DB or popsurvey.db)."
+)
+@click.option(
+    "--form-id", help="Form id (default: from --form, the zip, or every form of the JSON pages)."
+)
+@click.option(
+    "--form",
+    "form_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="XLSForm: types the XML/CSV values and is stored as the version's model.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "csv-zip", "xml", "json-pages"]),
+    default="auto",
+    show_default=True,
+)
 @handle_errors
-def import_(source: Path, db: str | None, form_id: str | None, form_file: str | None,
-            fmt: str) -> None:
+def import_(
+    source: Path, db: str | None, form_id: str | None, form_file: str | None, fmt: str
+) -> None:
     """Import SOURCE into the store: a Central CSV export zip, a folder of submission XML
     files (audit.csv beside each), or a folder of OData JSON pages
     (pages/<formId>/page-0001.json, audits/<instanceID>/audit.csv).
@@ -48,8 +60,10 @@ def import_(source: Path, db: str | None, form_id: str | None, form_file: str | 
             ids = [form_id] if form_id else forms_in(source)
             if not ids:
                 raise ImportFormatError(f"{source}: no pages/<formId>/ folders")
-            results = [import_json_pages(store, source, f, model if model and
-                                         model.form_id == f else None) for f in ids]
+            results = [
+                import_json_pages(store, source, f, model if model and model.form_id == f else None)
+                for f in ids
+            ]
         else:
             if not form_id:
                 raise ImportFormatError(f"{source}: give --form-id or --form for XML files")

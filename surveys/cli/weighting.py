@@ -251,7 +251,10 @@ def weight(
     )
     summary = pd.DataFrame([weight_summary(design)])
     margins = pd.concat([margin_check(design, t) for t in checks]) if checks else pd.DataFrame()
-    _print("Weighting history", history[["method", "iterations", "converged"]])
+    _print(
+        "Weighting history",
+        history[["method", "iterations", "converged"]].astype(object).where(history.notna(), ""),
+    )
     _print("Weights", summary.T.reset_index().set_axis(["statistic", "value"], axis=1))
     if not margins.empty:
         _print("Margins: achieved against target", margins)

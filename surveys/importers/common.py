@@ -28,9 +28,11 @@ class ImportResult:
     def summary(self) -> str:
         """One line for people."""
         c = self.counts
-        return (f"{self.form_id} from {self.source}: {c.new} new, {c.edited} edited, "
-                f"{c.updated} updated, {c.unchanged} unchanged; {self.audit_events} audit events"
-                + (f"; {len(self.issues)} issue(s)" if self.issues else ""))
+        return (
+            f"{self.form_id} from {self.source}: {c.new} new, {c.edited} edited, "
+            f"{c.updated} updated, {c.unchanged} unchanged; {self.audit_events} audit events"
+            + (f"; {len(self.issues)} issue(s)" if self.issues else "")
+        )
 
 
 def import_records(
@@ -54,6 +56,7 @@ def import_records(
 
         def flush() -> None:
             counts = writer.store_submissions(conn, form_pk, batch, source)
+            writer.sync_enumerators(conn, batch)
             result.counts.add(counts)
             for pk, _central_id, instance_id in counts.changed_ids:
                 content = audit_for(instance_id)

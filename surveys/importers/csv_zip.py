@@ -36,8 +36,9 @@ SYSTEM_COLUMNS = {
 GEO_PARTS = ("Latitude", "Longitude", "Altitude", "Accuracy")
 
 
-def import_csv_zip(store: Store, path: Path, form_id: str | None = None,
-                   model: FormModel | None = None) -> ImportResult:
+def import_csv_zip(
+    store: Store, path: Path, form_id: str | None = None, model: FormModel | None = None
+) -> ImportResult:
     """Import a Central CSV export zip into ``store``."""
     try:
         archive = zipfile.ZipFile(path)
@@ -49,13 +50,17 @@ def import_csv_zip(store: Store, path: Path, form_id: str | None = None,
         main = tables.get(f"{form_id}.csv")
         if main is None:
             raise ImportFormatError(f"{path}: no {form_id}.csv in the zip")
-        rows = {name: _read_csv(archive, member, path)
-                for name, member in tables.items() if name.endswith(".csv")}
+        rows = {
+            name: _read_csv(archive, member, path)
+            for name, member in tables.items()
+            if name.endswith(".csv")
+        }
         audits = _audits(rows.pop(f"{form_id} - audit.csv", None))
         builder = _Builder(form_id, model, rows)
         records = list(builder.records(path))
-    return import_records(store, form_id, records, "import:csv", model=model,
-                          audit_for=lambda iid: audits.get(iid))
+    return import_records(
+        store, form_id, records, "import:csv", model=model, audit_for=lambda iid: audits.get(iid)
+    )
 
 
 def _guess_form(tables: dict[str, str], path: Path) -> str:
@@ -124,7 +129,8 @@ class _Builder:
             self._attach_repeats(record, key, repeat_prefix="")
             record["__id"] = key
             record["__system"] = {
-                attr: _system_value(attr, row.get(col)) for col, attr in SYSTEM_COLUMNS.items()
+                attr: _system_value(attr, row.get(col))
+                for col, attr in SYSTEM_COLUMNS.items()
                 if col in row
             }
             yield record
@@ -149,9 +155,16 @@ class _Builder:
             if parts.get("Latitude") is None or parts.get("Longitude") is None:
                 _put(out, base.split("-"), None)
             else:
-                _put(out, base.split("-"), geojson_point(
-                    parts["Latitude"], parts["Longitude"], parts.get("Altitude"),
-                    parts.get("Accuracy")))
+                _put(
+                    out,
+                    base.split("-"),
+                    geojson_point(
+                        parts["Latitude"],
+                        parts["Longitude"],
+                        parts.get("Altitude"),
+                        parts.get("Accuracy"),
+                    ),
+                )
         return out
 
     def _attach_repeats(self, node: dict[str, Any], key: str, repeat_prefix: str) -> None:

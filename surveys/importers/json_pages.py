@@ -31,8 +31,11 @@ def page_files(root: Path, form_id: str) -> list[Path]:
 
 def forms_in(root: Path) -> list[str]:
     """Form ids that have a pages folder."""
-    return sorted(p.name for p in (root / "pages").iterdir() if p.is_dir()) \
-        if (root / "pages").is_dir() else []
+    return (
+        sorted(p.name for p in (root / "pages").iterdir() if p.is_dir())
+        if (root / "pages").is_dir()
+        else []
+    )
 
 
 def read_pages(files: list[Path]) -> Iterator[dict[str, Any]]:
@@ -50,13 +53,20 @@ def read_pages(files: list[Path]) -> Iterator[dict[str, Any]]:
             yield record
 
 
-def import_json_pages(store: Store, root: Path, form_id: str,
-                      model: FormModel | None = None) -> ImportResult:
+def import_json_pages(
+    store: Store, root: Path, form_id: str, model: FormModel | None = None
+) -> ImportResult:
     """Import one form's JSON pages (and audits) from ``root`` into ``store``."""
     files = page_files(root, form_id)
     audits = root / "audits"
     return import_records(
-        store, form_id, read_pages(files), "import:json", model=model,
-        audit_for=lambda iid: read_bytes(audits / iid / "audit.csv")
-        or read_bytes(audits / iid.replace(":", "-") / "audit.csv"),
+        store,
+        form_id,
+        read_pages(files),
+        "import:json",
+        model=model,
+        audit_for=lambda iid: (
+            read_bytes(audits / iid / "audit.csv")
+            or read_bytes(audits / iid.replace(":", "-") / "audit.csv")
+        ),
     )

@@ -32,8 +32,9 @@ def typed(text: str | None, qtype: str | None) -> Any:
     return text
 
 
-def geojson_point(lat: float, lon: float, altitude: float | None = None,
-                  accuracy: float | None = None) -> dict[str, Any]:
+def geojson_point(
+    lat: float, lon: float, altitude: float | None = None, accuracy: float | None = None
+) -> dict[str, Any]:
     """A GeoJSON point as Central writes it: (lon, lat[, alt]), accuracy in properties."""
     point: dict[str, Any] = {"type": "Point", "coordinates": [lon, lat]}
     if altitude is not None:

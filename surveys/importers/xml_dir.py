@@ -17,8 +17,9 @@ from surveys.importers.values import field_types, typed
 from surveys.store import Store
 
 
-def parse_submission_xml(data: bytes, model: FormModel | None, *, name: str = "?"
-                         ) -> dict[str, Any]:
+def parse_submission_xml(
+    data: bytes, model: FormModel | None, *, name: str = "?"
+) -> dict[str, Any]:
     """One submission XML as an OData-shaped record (``__id`` = its instanceID)."""
     try:
         root = ET.fromstring(data)
@@ -33,8 +34,13 @@ def parse_submission_xml(data: bytes, model: FormModel | None, *, name: str = "?
     if not instance_id:
         raise ImportFormatError(f"{name}: no meta/instanceID")
     record["__id"] = instance_id
-    record["__system"] = {"formVersion": root.get("version"), "submissionDate": None,
-                          "updatedAt": None, "reviewState": None, "edits": 0}
+    record["__system"] = {
+        "formVersion": root.get("version"),
+        "submissionDate": None,
+        "updatedAt": None,
+        "reviewState": None,
+        "edits": 0,
+    }
     return record
 
 
@@ -42,8 +48,9 @@ def _local(tag: str) -> str:
     return tag.split("}")[-1]
 
 
-def _element(node: ET.Element, xpath: str, types: dict[str, str], repeats: set[str]
-             ) -> dict[str, Any]:
+def _element(
+    node: ET.Element, xpath: str, types: dict[str, str], repeats: set[str]
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for child in node:
         tag = _local(child.tag)
@@ -67,8 +74,9 @@ def xml_files(root: Path) -> list[Path]:
     return files
 
 
-def import_xml_dir(store: Store, root: Path, form_id: str, model: FormModel | None = None
-                   ) -> ImportResult:
+def import_xml_dir(
+    store: Store, root: Path, form_id: str, model: FormModel | None = None
+) -> ImportResult:
     """Import the XML submissions under ``root`` into ``store``."""
     files = xml_files(root)
     audits: dict[str, Path] = {}
@@ -89,6 +97,10 @@ def import_xml_dir(store: Store, root: Path, form_id: str, model: FormModel | No
             yield record
 
     return import_records(
-        store, form_id, records(), "import:xml", model=model,
+        store,
+        form_id,
+        records(),
+        "import:xml",
+        model=model,
         audit_for=lambda iid: read_bytes(audits[iid]) if iid in audits else None,
     )

@@ -32,8 +32,16 @@ from surveys.store import writer
 from surveys.store.engine import Store
 from surveys.store.errors import StoreError
 
-META_COLUMNS = ("instance_id", "form_version", "submitter_id", "submitter_name", "device_id",
-                "submission_date", "review_state", "edits")
+META_COLUMNS = (
+    "instance_id",
+    "form_version",
+    "submitter_id",
+    "submitter_name",
+    "device_id",
+    "submission_date",
+    "review_state",
+    "edits",
+)
 GEO_SUFFIXES = ("latitude", "longitude", "altitude", "accuracy")
 
 
@@ -45,12 +53,12 @@ class AnalysisFrames:
     repeats: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
-def analysis_frames(store: Store, form_id: str, *, include_deleted: bool = False
-                    ) -> AnalysisFrames:
+def analysis_frames(store: Store, form_id: str, *, include_deleted: bool = False) -> AnalysisFrames:
     """The analysis frames of a form's stored submissions (see the module doc)."""
     with store.engine.connect() as conn:
-        form_pk = conn.execute(sa.select(writer.FORMS.c.id).where(
-            writer.FORMS.c.xml_form_id == form_id)).scalar()
+        form_pk = conn.execute(
+            sa.select(writer.FORMS.c.id).where(writer.FORMS.c.xml_form_id == form_id)
+        ).scalar()
         if form_pk is None:
             raise StoreError(f"form {form_id} is not in the store")
         models = writer.form_models(conn, form_pk)
@@ -65,8 +73,10 @@ def analysis_frames(store: Store, form_id: str, *, include_deleted: bool = False
     for row in rows:
         by_version.setdefault(row.form_version or "", []).append(row)
     newest = max(models, key=_version_key)
-    parts = [_version_frames(models.get(v) or models[newest], group)
-             for v, group in sorted(by_version.items(), key=lambda kv: _version_key(kv[0]))]
+    parts = [
+        _version_frames(models.get(v) or models[newest], group)
+        for v, group in sorted(by_version.items(), key=lambda kv: _version_key(kv[0]))
+    ]
     if not parts:
         parts = [_version_frames(models[newest], [])]
     return _stack(parts, models[newest])
@@ -90,8 +100,7 @@ def _version_frames(model: FormModel, rows: list) -> AnalysisFrames:
         parent = model.by_xpath(repeat.repeats[-1]) if repeat.repeats else None
         parent_keys = keys[parent.name if parent else None]
         parent_key = [parent_keys[i] for i in frame[PARENT_ROW]]
-        key = [f"{p}/{repeat.name}[{n}]" for p, n in zip(parent_key, frame[POSITION],
-                                                         strict=True)]
+        key = [f"{p}/{repeat.name}[{n}]" for p, n in zip(parent_key, frame[POSITION], strict=True)]
         keys[repeat.name] = key
         frame = frame.drop(columns=[PARENT_ROW])
         frame.insert(1, "__key", key)
@@ -100,12 +109,12 @@ def _version_frames(model: FormModel, rows: list) -> AnalysisFrames:
     return AnalysisFrames(main, repeats)
 
 
-def _expand_columns(frame: pd.DataFrame, model: FormModel, names: dict[str, str]
-                    ) -> pd.DataFrame:
+def _expand_columns(frame: pd.DataFrame, model: FormModel, names: dict[str, str]) -> pd.DataFrame:
     """Add select_multiple dummies and split geopoints, in place of/after their column."""
+    by_column = _questions_by_column(model, names)
     pieces: dict[str, pd.Series] = {}
     for column in frame.columns:
-        question = _question_for(model, names, column)
+        question = by_column.get(column)
         series = frame[column]
         if question is not None and question.type == "select_multiple":
             pieces[column] = series
@@ -117,22 +126,29 @@ def _expand_columns(frame: pd.DataFrame, model: FormModel, names: dict[str, str]
     return pd.DataFrame(pieces, index=frame.index)
 
 
-def _question_for(model: FormModel, names: dict[str, str], column: str) -> Question | None:
-    for name, col in names.items():
-        if col == column:
-            return model.get(name)
-    return None
+def _questions_by_column(model: FormModel, names: dict[str, str]) -> dict[str, Question]:
+    """Column name -> question, whether ``column_names`` is keyed by xpath or by name."""
+    out: dict[str, Question] = {}
+    for element in model.elements:
+        column = names.get(element.xpath) or names.get(element.name)
+        if column is not None and element.holds_data:
+            out[column] = element
+    return out
 
 
-def _dummies(column: str, series: pd.Series, model: FormModel, question: Question
-             ) -> dict[str, pd.Series]:
+def _dummies(
+    column: str, series: pd.Series, model: FormModel, question: Question
+) -> dict[str, pd.Series]:
     choices = model.choices_for(question)
     codes = choices.codes if choices else ()
-    chosen = [None if v is None or (isinstance(v, float) and pd.isna(v)) else set(str(v).split())
-              for v in series]
+    chosen = [
+        None if v is None or (isinstance(v, float) and pd.isna(v)) else set(str(v).split())
+        for v in series
+    ]
     return {
-        f"{column}/{code}": pd.array([None if c is None else int(code in c) for c in chosen],
-                                     dtype="Int8")
+        f"{column}/{code}": pd.array(
+            [None if c is None else int(code in c) for c in chosen], dtype="Int8"
+        )
         for code in codes
     }
 
@@ -144,19 +160,18 @@ def _geo_columns(column: str, series: pd.Series) -> dict[str, pd.Series]:
         numbers = [float(p) for p in parts[:4]] + [None] * (4 - min(len(parts), 4))
         values.append(numbers)
     return {
-        f"{column}_{suffix}": pd.Series([v[i] for v in values], index=series.index,
-                                        dtype="float64")
+        f"{column}_{suffix}": pd.Series([v[i] for v in values], index=series.index, dtype="float64")
         for i, suffix in enumerate(GEO_SUFFIXES)
     }
 
 
 def _stack(parts: list[AnalysisFrames], newest: FormModel) -> AnalysisFrames:
-    main = pd.concat([p.main for p in parts], ignore_index=True) if len(parts) > 1 \
-        else parts[0].main
+    main = (
+        pd.concat([p.main for p in parts], ignore_index=True) if len(parts) > 1 else parts[0].main
+    )
     names = {n for p in parts for n in p.repeats}
     repeats = {
-        name: pd.concat([p.repeats[name] for p in parts if name in p.repeats],
-                        ignore_index=True)
+        name: pd.concat([p.repeats[name] for p in parts if name in p.repeats], ignore_index=True)
         for name in names
     }
     return AnalysisFrames(main, repeats)

@@ -30,6 +30,7 @@ ATTACHMENTS = models.Attachment.__table__
 FORMS = models.Form.__table__
 FORM_VERSIONS = models.FormVersion.__table__
 SYNC = models.SyncState.__table__
+ENUMERATORS = models.Enumerator.__table__
 
 _CHUNK = 500
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -149,33 +150,83 @@ def store_submissions(
     return counts
 
 
-def known_versions(conn: Connection, form_pk: int, central_ids: Sequence[str]
-                   ) -> dict[str, set[str]]:
+def sync_enumerators(conn: Connection, records: Iterable[Mapping[str, Any]]) -> int:
+    """Record every submitter (Central actor id and display name) as an enumerator; returns
+    how many were new. Existing enumerators keep their team and code."""
+    seen: dict[str, str | None] = {}
+    for record in records:
+        system = record.get("__system") or {}
+        actor = system.get("submitterId")
+        if actor is not None:
+            seen[str(actor)] = system.get("submitterName")
+    if not seen:
+        return 0
+    table = ENUMERATORS
+    known = {
+        r.central_actor_id: r
+        for r in conn.execute(
+            sa.select(table.c.id, table.c.central_actor_id, table.c.display_name).where(
+                table.c.central_actor_id.in_(list(seen))
+            )
+        )
+    }
+    new = [
+        {"code": name or actor, "central_actor_id": actor, "display_name": name}
+        for actor, name in seen.items()
+        if actor not in known
+    ]
+    if new:
+        conn.execute(sa.insert(table), new)
+    for actor, name in seen.items():
+        row = known.get(actor)
+        if row is not None and name and row.display_name != name:
+            conn.execute(sa.update(table).where(table.c.id == row.id).values(display_name=name))
+    return len(new)
+
+
+def known_versions(
+    conn: Connection, form_pk: int, central_ids: Sequence[str]
+) -> dict[str, set[str]]:
     """Every instanceID the store holds per ``__id`` (current and earlier versions)."""
     known: dict[str, set[str]] = {}
     for chunk in _chunks(list(central_ids)):
-        current = conn.execute(sa.select(SUBMISSIONS.c.id, SUBMISSIONS.c.central_id,
-                                         SUBMISSIONS.c.instance_id).where(
-            SUBMISSIONS.c.form_id == form_pk, SUBMISSIONS.c.central_id.in_(chunk))).all()
+        current = conn.execute(
+            sa.select(SUBMISSIONS.c.id, SUBMISSIONS.c.central_id, SUBMISSIONS.c.instance_id).where(
+                SUBMISSIONS.c.form_id == form_pk, SUBMISSIONS.c.central_id.in_(chunk)
+            )
+        ).all()
         by_pk = {r.id: r.central_id for r in current}
         for r in current:
             known.setdefault(r.central_id, set()).add(r.instance_id)
         if by_pk:
-            for v in conn.execute(sa.select(VERSIONS.c.submission_id, VERSIONS.c.instance_id)
-                                  .where(VERSIONS.c.submission_id.in_(list(by_pk)))):
+            for v in conn.execute(
+                sa.select(VERSIONS.c.submission_id, VERSIONS.c.instance_id).where(
+                    VERSIONS.c.submission_id.in_(list(by_pk))
+                )
+            ):
                 known[by_pk[v.submission_id]].add(v.instance_id)
     return known
 
 
-def store_earlier_version(conn: Connection, submission_pk: int, instance_id: str,
-                          xml: str, created_at: datetime | None) -> None:
+def store_earlier_version(
+    conn: Connection, submission_pk: int, instance_id: str, xml: str, created_at: datetime | None
+) -> None:
     """Keep an earlier version fetched as XML (one the store never saw as JSON)."""
-    exists = conn.execute(sa.select(VERSIONS.c.id).where(
-        VERSIONS.c.submission_id == submission_pk, VERSIONS.c.instance_id == instance_id)).first()
+    exists = conn.execute(
+        sa.select(VERSIONS.c.id).where(
+            VERSIONS.c.submission_id == submission_pk, VERSIONS.c.instance_id == instance_id
+        )
+    ).first()
     if exists is None:
-        conn.execute(sa.insert(VERSIONS).values(
-            submission_id=submission_pk, instance_id=instance_id, raw_xml=xml,
-            created_at=created_at, replaced_at=_now()))
+        conn.execute(
+            sa.insert(VERSIONS).values(
+                submission_id=submission_pk,
+                instance_id=instance_id,
+                raw_xml=xml,
+                created_at=created_at,
+                replaced_at=_now(),
+            )
+        )
 
 
 def mark_deleted(
@@ -412,9 +463,14 @@ def _insert_new(conn: Connection, inserts: list, counts: WriteCounts) -> None:
     # those above the current maximum id: a range scan instead of RETURNING or IN lists.
     floor = conn.execute(sa.select(sa.func.max(SUBMISSIONS.c.id))).scalar() or 0
     conn.execute(sa.insert(SUBMISSIONS), rows)  # executemany
-    ids = {r.central_id: r.id for r in conn.execute(
-        sa.select(SUBMISSIONS.c.id, SUBMISSIONS.c.central_id).where(
-            SUBMISSIONS.c.id > floor, SUBMISSIONS.c.form_id == form_pk))}
+    ids = {
+        r.central_id: r.id
+        for r in conn.execute(
+            sa.select(SUBMISSIONS.c.id, SUBMISSIONS.c.central_id).where(
+                SUBMISSIONS.c.id > floor, SUBMISSIONS.c.form_id == form_pk
+            )
+        )
+    }
     if len(ids) != len(rows) or any(row["central_id"] not in ids for row in rows):
         ids = _ids_of(conn, form_pk, [row["central_id"] for row in rows])
     repeat_batch: list[tuple] = []
@@ -436,8 +492,7 @@ def _ids_of(conn: Connection, form_pk: int, central_ids: list[str]) -> dict[str,
     return found
 
 
-_REPEAT_COLUMNS = ("submission_id", "table_name", "row_id", "parent_row_id", "ordinal",
-                   "data_json")
+_REPEAT_COLUMNS = ("submission_id", "table_name", "row_id", "parent_row_id", "ordinal", "data_json")
 
 
 def _insert_repeats(conn: Connection, rows: list[tuple]) -> None:
@@ -447,8 +502,10 @@ def _insert_repeats(conn: Connection, rows: list[tuple]) -> None:
     if not rows:
         return
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO repeat_rows ({', '.join(_REPEAT_COLUMNS)}) "
-           f"VALUES ({', '.join([marker] * len(_REPEAT_COLUMNS))})")
+    sql = (
+        f"INSERT INTO repeat_rows ({', '.join(_REPEAT_COLUMNS)}) "
+        f"VALUES ({', '.join([marker] * len(_REPEAT_COLUMNS))})"
+    )
     conn.exec_driver_sql(sql, rows)
 
 

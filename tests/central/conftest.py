@@ -12,13 +12,17 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # import tests.fake_central
 
-from tests.central.handles import CentralHandle  # noqa: E402
-from tests.fake_central import FakeCentral, FakeCentralServer  # noqa: E402
-from tests.fake_central.fixture import household_form  # noqa: E402
-from tests.store.backends import any_store, store_url  # noqa: E402, F401
+from tests.central.handles import CentralHandle
+from tests.fake_central import FakeCentral, FakeCentralServer
+from tests.fake_central.fixture import household_form
+from tests.store.backends import any_store, store_url  # noqa: F401
 
-REAL_VARS = ("POPSURVEY_CENTRAL_URL", "POPSURVEY_CENTRAL_USER", "POPSURVEY_CENTRAL_PASSWORD",
-             "POPSURVEY_CENTRAL_PROJECT")
+REAL_VARS = (
+    "POPSURVEY_CENTRAL_URL",
+    "POPSURVEY_CENTRAL_USER",
+    "POPSURVEY_CENTRAL_PASSWORD",
+    "POPSURVEY_CENTRAL_PROJECT",
+)
 
 
 @pytest.fixture
@@ -43,14 +47,13 @@ def central(request, fake):
     missing = [v for v in REAL_VARS if not os.environ.get(v)]
     if missing:
         pytest.skip("real ODK Central not configured: set " + ", ".join(missing))
-    handle = CentralHandle(*(os.environ[v] for v in REAL_VARS[:3]),
-                           int(os.environ[REAL_VARS[3]]))
+    handle = CentralHandle(*(os.environ[v] for v in REAL_VARS[:3]), int(os.environ[REAL_VARS[3]]))
     handle.fake = None
     handle.publish(household_form(form_id=f"popsurvey_test_{int(time.time() * 1000)}"))
     yield handle
 
 
 @pytest.fixture
-def store(any_store):
+def store(any_store):  # noqa: F811 - the backend fixture, re-exported under the pull tests' name
     """A fresh store, on SQLite and on PostgreSQL."""
     return any_store

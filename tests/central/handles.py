@@ -35,8 +35,11 @@ class CentralHandle:
 
         xform = convert(xlsform=_markdown_of(model), file_type="md").xform
         self.client.request(
-            "POST", self.client.project_path("forms"), params={"publish": "true"},
-            data=xform.encode(), headers={"Content-Type": "application/xml"},
+            "POST",
+            self.client.project_path("forms"),
+            params={"publish": "true"},
+            data=xform.encode(),
+            headers={"Content-Type": "application/xml"},
         )
         self.model = model
         return model.form_id
@@ -46,16 +49,25 @@ class CentralHandle:
         assert self.model is not None
         body = data_to_xml(data, self.model)
         answer = self.client.request(
-            "POST", self.client.project_path("forms", self.model.form_id, "submissions"),
-            data=body, headers={"Content-Type": "application/xml"},
+            "POST",
+            self.client.project_path("forms", self.model.form_id, "submissions"),
+            data=body,
+            headers={"Content-Type": "application/xml"},
         ).json()
         central_id = answer["instanceId"]
         if audit is not None:
             self.client.request(
                 "POST",
-                self.client.project_path("forms", self.model.form_id, "submissions",
-                                         central_id, "attachments", "audit.csv"),
-                data=audit, headers={"Content-Type": "text/csv"},
+                self.client.project_path(
+                    "forms",
+                    self.model.form_id,
+                    "submissions",
+                    central_id,
+                    "attachments",
+                    "audit.csv",
+                ),
+                data=audit,
+                headers={"Content-Type": "text/csv"},
             )
         return central_id
 
@@ -67,8 +79,10 @@ class CentralHandle:
     def delete(self, central_id: str) -> None:
         """DELETE a submission (soft delete)."""
         assert self.model is not None
-        self.client.request("DELETE", self.client.project_path(
-            "forms", self.model.form_id, "submissions", central_id))
+        self.client.request(
+            "DELETE",
+            self.client.project_path("forms", self.model.form_id, "submissions", central_id),
+        )
 
     def truth(self) -> dict[str, tuple[str, str | None]]:
         """Central's live submissions: ``__id -> (instanceID, reviewState)``."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-
 import pytest
 import sqlalchemy as sa
 
@@ -23,6 +21,11 @@ def seeded(fake):
     fake.central.add_form(1, model)
     ids = seed(fake.central, 1, model, 12, seed_value=7, audit=True)
     return fake, ids
+
+
+def first_page(client, form_id, **kwargs):
+    """The rows of the first OData page."""
+    return next(iter(client.submissions.odata_pages(form_id, **kwargs))).value
 
 
 def client_for(fake, policy=FAST, password=PASSWORD):
@@ -62,20 +65,23 @@ def test_filters_on_system_dates(seeded):
     rows = [r for p in client.submissions.odata_pages("household") for r in p.value]
     by_id = {r["__id"]: r for r in rows}
     pivot = by_id[ids[5]]["__system"]["submissionDate"]
-    later = list(client.submissions.odata_pages(
-        "household", filter=f"__system/submissionDate gt {pivot}"))[0].value
+    later = first_page(client, "household", filter=f"__system/submissionDate gt {pivot}")
     assert {r["__id"] for r in later} == set(ids[6:])
-    ge = list(client.submissions.odata_pages(
-        "household", filter=f"__system/submissionDate ge {pivot}"))[0].value
+    ge = first_page(client, "household", filter=f"__system/submissionDate ge {pivot}")
     assert len(ge) == len(later) + 1
     fake.central.review(1, "household", ids[0], "approved")
-    both = list(client.submissions.odata_pages(
+    both = first_page(
+        client,
         "household",
-        filter=f"__system/submissionDate gt {pivot} or __system/updatedAt gt {pivot}"))[0].value
+        filter=f"__system/submissionDate gt {pivot} or __system/updatedAt gt {pivot}",
+    )
     assert {r["__id"] for r in both} == set(ids[6:]) | {ids[0]}
-    window = list(client.submissions.odata_pages(
-        "household", filter=f"__system/submissionDate gt {pivot} and "
-        f"__system/submissionDate lt {by_id[ids[8]]['__system']['submissionDate']}"))[0].value
+    window = first_page(
+        client,
+        "household",
+        filter=f"__system/submissionDate gt {pivot} and "
+        f"__system/submissionDate lt {by_id[ids[8]]['__system']['submissionDate']}",
+    )
     assert {r["__id"] for r in window} == {ids[6], ids[7]}
     with pytest.raises(CentralError, match="HTTP 501"):
         list(client.submissions.odata_pages("household", filter="age gt 3"))
@@ -84,20 +90,29 @@ def test_filters_on_system_dates(seeded):
 def test_expand_repeat_tables_and_wkt(seeded):
     fake, _ = seeded
     client = client_for(fake)
-    flat = list(client.submissions.odata_pages("household", expand=False))[0].value
+    flat = first_page(client, "household", expand=False)
     assert "member" not in flat[0] and "member@odata.navigationLink" in flat[0]
-    expanded = list(client.submissions.odata_pages("household"))[0].value
+    expanded = first_page(client, "household")
     members = sum(len(r["member"]) for r in expanded)
-    table = [r for p in client.submissions.odata_pages(
-        "household", table="Submissions.member", page_size=4) for r in p.value]
+    table = [
+        r
+        for p in client.submissions.odata_pages(
+            "household", table="Submissions.member", page_size=4
+        )
+        for r in p.value
+    ]
     assert len(table) == members
     assert all(r["__Submissions-id"] for r in table)
-    births = [r for p in client.submissions.odata_pages(
-        "household", table="Submissions.member.birth") for r in p.value]
+    births = [
+        r
+        for p in client.submissions.odata_pages("household", table="Submissions.member.birth")
+        for r in p.value
+    ]
     member_ids = {m["__id"] for r in expanded for m in r["member"]}
     assert all(b["__Submissions-member-id"] in member_ids for b in births)
-    wkt = client.get_json(client.project_path("forms", "household") + ".svc/Submissions",
-                          params={"$wkt": "true"})
+    wkt = client.get_json(
+        client.project_path("forms", "household") + ".svc/Submissions", params={"$wkt": "true"}
+    )
     assert wkt["value"][0]["gps"].startswith("POINT (")
 
 
@@ -107,8 +122,11 @@ def test_deleted_rows_leave_odata_but_filter_on_deletedat_shows_them(seeded):
     client.request("DELETE", client.project_path("forms", "household", "submissions", ids[3]))
     live = [r["__id"] for p in client.submissions.odata_pages("household") for r in p.value]
     assert ids[3] not in live and len(live) == 11
-    gone = list(client.submissions.odata_pages(
-        "household", filter="__system/deletedAt ne null", select="__id,__system/deletedAt"))
+    gone = list(
+        client.submissions.odata_pages(
+            "household", filter="__system/deletedAt ne null", select="__id,__system/deletedAt"
+        )
+    )
     assert [r["__id"] for r in gone[0].value] == [ids[3]]
     with pytest.raises(CentralError, match="HTTP 404"):
         client.attachments.list("household", ids[3])
@@ -199,9 +217,13 @@ def test_review_state_patch(seeded):
 
 
 def test_unreachable_central_is_one_line():
-    client = CentralClient("http://127.0.0.1:9", "a@b.c", "pw", 1,
-                           FAST.__class__(connect_timeout=0.2, read_timeout=0.2, retries=1,
-                                          backoff=0.01))
+    client = CentralClient(
+        "http://127.0.0.1:9",
+        "a@b.c",
+        "pw",
+        1,
+        FAST.__class__(connect_timeout=0.2, read_timeout=0.2, retries=1, backoff=0.01),
+    )
     with pytest.raises(CentralError) as err:
         client.forms.get("x")
     assert "\n" not in str(err.value)

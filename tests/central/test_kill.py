@@ -22,15 +22,35 @@ KILLS = 12
 
 
 def run_pull(url, db, *, kill_after=None):
-    env = {**os.environ, "POPSURVEY_CENTRAL_URL": url, "POPSURVEY_CENTRAL_USER": "admin@example.org",
-           "POPSURVEY_CENTRAL_PASSWORD": "correct horse", "POPSURVEY_CENTRAL_PROJECT": "1",
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "POPSURVEY_CENTRAL_URL": url,
+        "POPSURVEY_CENTRAL_USER": "admin@example.org",
+        "POPSURVEY_CENTRAL_PASSWORD": "correct horse",
+        "POPSURVEY_CENTRAL_PROJECT": "1",
+        "PYTHONPATH": str(ROOT),
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from surveys.cli import main; main()", "pull", "household",
-         "--db", str(db), "--page-size", "150", "-q", "--overlap", "0"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-c",
+            "from surveys.cli import main; main()",
+            "pull",
+            "household",
+            "--db",
+            str(db),
+            "--page-size",
+            "150",
+            "-q",
+            "--overlap",
+            "0",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     if kill_after is None:
-        out, err = proc.communicate(timeout=120)
+        _out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err.decode()
         return True
     time.sleep(kill_after)
@@ -76,13 +96,20 @@ def test_pull_killed_many_times_ends_equal_to_central(fake, tmp_path):
 
     form = central.projects[1]["household"]
     with open_store(str(db)) as store, store.engine.connect() as conn:
-        rows = conn.execute(sa.text(
-            "select central_id, instance_id, review_state, deleted, raw_json, id "
-            "from submissions")).all()
-        repeat_counts = dict(conn.execute(sa.text(
-            "select submission_id, count(*) from repeat_rows group by submission_id")).all())
-        audits = conn.execute(sa.text("select count(distinct submission_id) from audit_events"))\
-            .scalar()
+        rows = conn.execute(
+            sa.text(
+                "select central_id, instance_id, review_state, deleted, raw_json, id "
+                "from submissions"
+            )
+        ).all()
+        repeat_counts = dict(
+            conn.execute(
+                sa.text("select submission_id, count(*) from repeat_rows group by submission_id")
+            ).all()
+        )
+        audits = conn.execute(
+            sa.text("select count(distinct submission_id) from audit_events")
+        ).scalar()
         state = conn.execute(sa.text("select run_started_at, watermark from sync_state")).one()
     assert len(rows) == len({r.central_id for r in rows})  # none twice
     stored_live = {r.central_id: r for r in rows if not r.deleted}
@@ -96,8 +123,7 @@ def test_pull_killed_many_times_ends_equal_to_central(fake, tmp_path):
         assert raw["resp"] == sub.current.data["resp"]
         expected_repeats = sum(1 + len(m["birth"]) for m in sub.current.data["member"])
         assert repeat_counts.get(row.id, 0) == expected_repeats
-    with_audit = sum(1 for s in form.submissions.values()
-                     if s.deleted_at is None and s.attachments)
+    with_audit = sum(1 for s in form.submissions.values() if s.deleted_at is None and s.attachments)
     assert audits >= with_audit
     assert state.run_started_at is None and state.watermark is not None
     assert completed_early < KILLS  # the kills really interrupted pulls

@@ -6,7 +6,6 @@ import json
 import random
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from surveys.pull import PullOptions, pull_form
@@ -18,8 +17,9 @@ def stored(store, form_id):
     """``__id -> (instanceID, reviewState)`` of the live submissions in the store."""
     with store.engine.connect() as conn:
         rows = conn.execute(
-            sa.select(models.Submission).join(models.Form).where(
-                models.Form.xml_form_id == form_id, models.Submission.deleted.is_(False))
+            sa.select(models.Submission)
+            .join(models.Form)
+            .where(models.Form.xml_form_id == form_id, models.Submission.deleted.is_(False))
         ).all()
     return {r.central_id: (r.instance_id, r.review_state) for r in rows}
 
@@ -42,6 +42,10 @@ def test_full_then_incremental_pull_follows_nextlink(central, store):
     assert result.pages == 4  # 7 + 7 + 7 + 4: every nextLink followed
     assert result.counts.new == 25
     assert stored(store, central.model.form_id) == central.truth()
+    with store.engine.connect() as conn:
+        enumerators = conn.execute(sa.select(models.Enumerator)).all()
+        submitters = conn.execute(sa.select(models.Submission.submitter_id).distinct()).all()
+    assert {e.central_actor_id for e in enumerators} == {s[0] for s in submitters}
     with store.engine.connect() as conn:
         members = conn.execute(sa.select(sa.func.count()).select_from(models.RepeatRow)).scalar()
     assert members > 25  # repeats came inline with $expand=*
@@ -68,10 +72,14 @@ def test_edits_keep_history_and_latest_wins(central, store):
     assert truth[target] == (new["meta"]["instanceID"], "edited")
     assert stored(store, central.model.form_id) == truth
     with store.engine.connect() as conn:
-        sub = conn.execute(sa.select(models.Submission).where(
-            models.Submission.central_id == target)).one()
-        history = conn.execute(sa.select(models.SubmissionVersion).where(
-            models.SubmissionVersion.submission_id == sub.id)).all()
+        sub = conn.execute(
+            sa.select(models.Submission).where(models.Submission.central_id == target)
+        ).one()
+        history = conn.execute(
+            sa.select(models.SubmissionVersion).where(
+                models.SubmissionVersion.submission_id == sub.id
+            )
+        ).all()
     assert sub.edits == 1
     assert [h.instance_id for h in history] == [datas[target]["meta"]["instanceID"]]
     assert json.loads(sub.raw_json)["resp"]["age"] == new["resp"]["age"]
@@ -90,10 +98,17 @@ def test_versions_edited_between_pulls_are_fetched(central, store):
     result = pull_form(store, client, central.model.form_id)
     assert result.versions_fetched == 1
     with store.engine.connect() as conn:
-        sub = conn.execute(sa.select(models.Submission).where(
-            models.Submission.central_id == ids[0])).one()
-        history = {h.instance_id: h for h in conn.execute(sa.select(
-            models.SubmissionVersion).where(models.SubmissionVersion.submission_id == sub.id))}
+        sub = conn.execute(
+            sa.select(models.Submission).where(models.Submission.central_id == ids[0])
+        ).one()
+        history = {
+            h.instance_id: h
+            for h in conn.execute(
+                sa.select(models.SubmissionVersion).where(
+                    models.SubmissionVersion.submission_id == sub.id
+                )
+            )
+        }
     assert sub.instance_id == last["meta"]["instanceID"] and sub.edits == 2
     assert set(history) == {first["meta"]["instanceID"], middle["meta"]["instanceID"]}
     assert history[first["meta"]["instanceID"]].raw_json  # seen by the first pull
@@ -114,20 +129,24 @@ def test_review_states_and_deletions_sync(central, store):
     assert result.deleted == 1
     assert stored(store, central.model.form_id) == central.truth()
     with store.engine.connect() as conn:
-        flagged = conn.execute(sa.select(models.Submission.deleted).where(
-            models.Submission.central_id == ids[2])).scalar()
+        flagged = conn.execute(
+            sa.select(models.Submission.deleted).where(models.Submission.central_id == ids[2])
+        ).scalar()
     assert flagged is True  # kept, flagged: raw data is never lost
 
 
 def test_audit_attachments_downloaded_and_parsed(central, store):
     rng = random.Random(4)
-    ids, _ = seed(central, 3, rng, audit=True)
+    _ids, _ = seed(central, 3, rng, audit=True)
     result = pull_form(store, central.make_client(), central.model.form_id)
     assert result.attachments == 3
     assert result.audit_events == 3 * 6
     with store.engine.connect() as conn:
-        events = conn.execute(sa.select(models.AuditEvent).order_by(
-            models.AuditEvent.submission_id, models.AuditEvent.seq)).all()
+        events = conn.execute(
+            sa.select(models.AuditEvent).order_by(
+                models.AuditEvent.submission_id, models.AuditEvent.seq
+            )
+        ).all()
     assert events[0].event == "form start"
     question = events[1]
     assert question.node == "/data/hh_id" and question.end_ms > question.start_ms
@@ -140,8 +159,9 @@ def test_overlap_window_dedupes(central, store):
     client = central.make_client()
     pull_form(store, client, central.model.form_id)
     # an overlap wider than the whole history re-reads every row: nothing doubles
-    again = pull_form(store, client, central.model.form_id,
-                      PullOptions(overlap=timedelta(days=3650)))
+    again = pull_form(
+        store, client, central.model.form_id, PullOptions(overlap=timedelta(days=3650))
+    )
     assert again.received == 4 and again.counts.unchanged == 4
     with store.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(models.Submission)).scalar() == 4

@@ -5,6 +5,6 @@ for the data it keeps. Only the endpoints popsurvey uses are implemented.
 """
 
 from tests.fake_central.server import FakeCentralServer
-from tests.fake_central.state import Fault, FakeCentral
+from tests.fake_central.state import FakeCentral, Fault
 
 __all__ = ["FakeCentral", "FakeCentralServer", "Fault"]

@@ -50,16 +50,18 @@ BASE_FORM = """
 """
 
 
-def household_form(extra: int = 0, form_id: str = "household", version: str = "2026030101"
-                   ) -> FormModel:
+def household_form(
+    extra: int = 0, form_id: str = "household", version: str = "2026030101"
+) -> FormModel:
     """The fixture form, with ``extra`` additional text questions in group ``more``."""
     rows = ""
     if extra:
         rows = "| | begin_group | more | More |\n"
         rows += "".join(f"| | text | x{i} | Extra {i} |\n" for i in range(extra))
         rows += "| | end_group | | |\n"
-    return read_markdown(BASE_FORM.format(extra=rows, form_id=form_id, version=version),
-                         name=f"{form_id}.md")
+    return read_markdown(
+        BASE_FORM.format(extra=rows, form_id=form_id, version=version), name=f"{form_id}.md"
+    )
 
 
 def make_submission(rng: random.Random, extra: int = 0, *, audit: bool = False) -> dict[str, Any]:
@@ -69,8 +71,11 @@ def make_submission(rng: random.Random, extra: int = 0, *, audit: bool = False) 
     members = []
     for m in range(rng.randrange(1, 5)):
         births = [
-            {"bdate": f"{rng.randrange(1990, 2025)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 28):02d}",
-             "bsex": str(rng.choice((1, 2)))}
+            {
+                "bdate": f"{rng.randrange(1990, 2025)}-{rng.randrange(1, 13):02d}-"
+                f"{rng.randrange(1, 28):02d}",
+                "bsex": str(rng.choice((1, 2))),
+            }
             for _ in range(rng.choice((0, 0, 1, 2)))
         ]
         members.append({"mname": f"member {m + 1}", "mage": rng.randrange(0, 90), "birth": births})
@@ -79,13 +84,21 @@ def make_submission(rng: random.Random, extra: int = 0, *, audit: bool = False) 
         "end": end.astimezone(_CST).isoformat(timespec="milliseconds"),
         "audit": "audit.csv" if audit else None,
         "hh_id": f"HH{rng.randrange(10**6):06d}",
-        "resp": {"age": rng.randrange(15, 61), "sex": str(rng.choice((1, 2))),
-                 "income": round(rng.uniform(500, 20000), 2)},
+        "resp": {
+            "age": rng.randrange(15, 61),
+            "sex": str(rng.choice((1, 2))),
+            "income": round(rng.uniform(500, 20000), 2),
+        },
         "services": " ".join(sorted(rng.sample(SERVICES, rng.randrange(0, 4)))) or None,
-        "gps": {"type": "Point",
-                "coordinates": [round(rng.uniform(100, 120), 6), round(rng.uniform(20, 40), 6),
-                                round(rng.uniform(0, 500), 1)],
-                "properties": {"accuracy": round(rng.uniform(3, 30), 1)}},
+        "gps": {
+            "type": "Point",
+            "coordinates": [
+                round(rng.uniform(100, 120), 6),
+                round(rng.uniform(20, 40), 6),
+                round(rng.uniform(0, 500), 1),
+            ],
+            "properties": {"accuracy": round(rng.uniform(3, 30), 1)},
+        },
         "member": members,
     }
     if extra:
@@ -114,20 +127,36 @@ _CST = __import__("datetime").timezone(timedelta(hours=8))
 def edited(data: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     """An edit of ``data``: a changed answer, a new instanceID, ``deprecatedID`` set."""
     new = {**data, "resp": {**data["resp"], "age": rng.randrange(15, 61)}}
-    new["meta"] = {"instanceID": f"uuid:{uuid.UUID(int=rng.getrandbits(128), version=4)}",
-                   "deprecatedID": data["meta"]["instanceID"]}
+    new["meta"] = {
+        "instanceID": f"uuid:{uuid.UUID(int=rng.getrandbits(128), version=4)}",
+        "deprecatedID": data["meta"]["instanceID"],
+    }
     return new
 
 
-def seed(central: Any, project: int, model: FormModel, n: int, *, seed_value: int = 1,
-         extra: int = 0, audit: bool = False) -> list[str]:
+def seed(
+    central: Any,
+    project: int,
+    model: FormModel,
+    n: int,
+    *,
+    seed_value: int = 1,
+    extra: int = 0,
+    audit: bool = False,
+) -> list[str]:
     """Submit ``n`` generated submissions straight into a :class:`FakeCentral`; their ids."""
     rng = random.Random(seed_value)
     ids = []
     for i in range(n):
         data = make_submission(rng, extra, audit=audit)
         attachments = {"audit.csv": make_audit_csv(rng, data)} if audit else None
-        sub = central.submit(project, model.form_id, data, submitter=f"enum{i % 7}",
-                             device_id=f"collect:{i % 11}", attachments=attachments)
+        sub = central.submit(
+            project,
+            model.form_id,
+            data,
+            submitter=f"enum{i % 7}",
+            device_id=f"collect:{i % 11}",
+            attachments=attachments,
+        )
         ids.append(sub.central_id)
     return ids

@@ -60,7 +60,7 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
             break
         match = _TOKEN.match(text, pos)
         if not match or match.end() == pos:
-            raise FilterError(f"cannot parse filter at {text[pos:pos + 10]!r}")
+            raise FilterError(f"cannot parse filter at {text[pos : pos + 10]!r}")
         kind = match.lastgroup or ""
         tokens.append((kind, match.group(kind)))
         pos = match.end()

@@ -84,7 +84,7 @@ class _Handler(BaseHTTPRequestHandler):
     central: FakeCentral
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def do_GET(self) -> None:
@@ -132,8 +132,12 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         if fault.kind in ("429", "500", "503"):
             headers = {"Retry-After": str(fault.retry_after)} if fault.kind == "429" else {}
-            self._send(int(fault.kind), {"code": int(fault.kind), "message": "injected"},
-                       "application/json", headers)
+            self._send(
+                int(fault.kind),
+                {"code": int(fault.kind), "message": "injected"},
+                "application/json",
+                headers,
+            )
             return True
         return False
 
@@ -158,7 +162,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _authenticate(self) -> None:
         header = self.headers.get("Authorization") or ""
         if not header.startswith("Bearer "):
-            raise HttpError(403, 403.1, "The authenticated actor does not have rights to perform that action.")
+            raise HttpError(
+                403, 403.1, "The authenticated actor does not have rights to perform that action."
+            )
         if header[7:] not in self.central.tokens:
             raise HttpError(401, 401.2, "Could not authenticate with the provided credentials.")
 
@@ -196,8 +202,15 @@ class _Handler(BaseHTTPRequestHandler):
         token = self.central.login(str(creds.get("email")), str(creds.get("password")))
         if token is None:
             raise HttpError(401, 401.2, "Could not authenticate with the provided credentials.")
-        return 200, {"token": token, "createdAt": _iso(self.central.tick()),
-                     "expiresAt": "2099-01-01T00:00:00.000Z"}, "application/json"
+        return (
+            200,
+            {
+                "token": token,
+                "createdAt": _iso(self.central.tick()),
+                "expiresAt": "2099-01-01T00:00:00.000Z",
+            },
+            "application/json",
+        )
 
     def _current_user(self, query: dict, body: bytes) -> tuple:
         return 200, {"id": 1, "type": "user", "displayName": "Admin"}, "application/json"
@@ -229,8 +242,10 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError as err:
             raise HttpError(400, 400.2, f"Could not parse the given data: {err}") from None
         expected = {
-            str(data[q.name]): None for q in form.model.elements
-            if q.type in ("audit", "image", "audio", "video", "file") and not q.enclosing
+            str(data[q.name]): None
+            for q in form.model.elements
+            if q.type in ("audit", "image", "audio", "video", "file")
+            and not q.enclosing
             and data.get(q.name)
         }
         try:
@@ -244,17 +259,28 @@ class _Handler(BaseHTTPRequestHandler):
     def _service(self, project: str, form_id: str, query: dict, body: bytes) -> tuple:
         form = self._form(project, form_id)
         tables = ["Submissions", *(_repeat_tables(form))]
-        return 200, {"@odata.context": f"{self._base()}/v1/projects/{project}/forms/{form_id}.svc/$metadata",
-                     "value": [{"name": t, "kind": "EntitySet", "url": t} for t in tables]}, "application/json"
+        metadata = f"{self._base()}/v1/projects/{project}/forms/{form_id}.svc/$metadata"
+        return (
+            200,
+            {
+                "@odata.context": metadata,
+                "value": [{"name": t, "kind": "EntitySet", "url": t} for t in tables],
+            },
+            "application/json",
+        )
 
     def _odata(self, project: str, form_id: str, table: str, query: dict, body: bytes) -> tuple:
         form = self._form(project, form_id)
         predicate, wants_deleted = compile_filter(query.get("$filter"))
         with self.central.lock:
-            subs = sorted(form.submissions.values(), key=lambda s: (s.created_at, s.seq),
-                          reverse=True)
-            subs = [s for s in subs if (wants_deleted or s.deleted_at is None)
-                    and predicate(_filter_row(s))]
+            subs = sorted(
+                form.submissions.values(), key=lambda s: (s.created_at, s.seq), reverse=True
+            )
+            subs = [
+                s
+                for s in subs
+                if (wants_deleted or s.deleted_at is None) and predicate(_filter_row(s))
+            ]
             wkt = query.get("$wkt") == "true"
             top = int(query["$top"]) if "$top" in query else None
             token = _parse_skiptoken(query["$skiptoken"]) if "$skiptoken" in query else None
@@ -264,23 +290,29 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 payload = self._repeat_page(form, subs, table, query, top, skip, token, wkt)
         payload["@odata.context"] = (
-            f"{self._base()}/v1/projects/{project}/forms/{form_id}.svc/$metadata#{table}")
+            f"{self._base()}/v1/projects/{project}/forms/{form_id}.svc/$metadata#{table}"
+        )
         return 200, payload, "application/json"
 
-    def _submissions_page(self, subs: list, query: dict, top: int | None, skip: int,
-                          token: dict | None, wkt: bool) -> dict:
+    def _submissions_page(
+        self, subs: list, query: dict, top: int | None, skip: int, token: dict | None, wkt: bool
+    ) -> dict:
         total = len(subs)
         if token is not None:
-            cursor = next((i for i, s in enumerate(subs) if s.central_id == token.get("instanceId")), None)
+            cursor = next(
+                (i for i, s in enumerate(subs) if s.central_id == token.get("instanceId")), None
+            )
             if cursor is None:
                 raise HttpError(400, 400.34, "Invalid $skiptoken")
-            subs = subs[cursor + 1:]
+            subs = subs[cursor + 1 :]
         else:
             subs = subs[skip:]
         page = subs if top is None else subs[:top]
         remaining = len(subs) - len(page)
         select = _select(query.get("$select"))
-        rows = [_record(s, expand=query.get("$expand") == "*", wkt=wkt, select=select) for s in page]
+        rows = [
+            _record(s, expand=query.get("$expand") == "*", wkt=wkt, select=select) for s in page
+        ]
         result: dict[str, Any] = {"value": rows}
         if remaining > 0 and page:
             result["@odata.nextLink"] = self._next_link({"instanceId": page[-1].central_id})
@@ -288,18 +320,29 @@ class _Handler(BaseHTTPRequestHandler):
             result["@odata.count"] = total
         return result
 
-    def _repeat_page(self, form: FakeForm, subs: list, table: str, query: dict, top: int | None,
-                     skip: int, token: dict | None, wkt: bool) -> dict:
+    def _repeat_page(
+        self,
+        form: FakeForm,
+        subs: list,
+        table: str,
+        query: dict,
+        top: int | None,
+        skip: int,
+        token: dict | None,
+        wkt: bool,
+    ) -> dict:
         path = table.split(".")[1:]
         if table not in _repeat_tables(form):
             raise HttpError(*NOT_FOUND)
         rows = [row for s in subs for row in _table_rows(s, path, wkt)]
         total = len(rows)
         if token is not None:
-            cursor = next((i for i, r in enumerate(rows) if r["__id"] == token.get("repeatId")), None)
+            cursor = next(
+                (i for i, r in enumerate(rows) if r["__id"] == token.get("repeatId")), None
+            )
             if cursor is None:
                 raise HttpError(400, 400.34, "Invalid $skiptoken")
-            rows = rows[cursor + 1:]
+            rows = rows[cursor + 1 :]
         else:
             rows = rows[skip:]
         page = rows if top is None else rows[:top]
@@ -316,10 +359,14 @@ class _Handler(BaseHTTPRequestHandler):
         params.append(("$skiptoken", "01" + base64.b64encode(json.dumps(token).encode()).decode()))
         return f"{self._base()}{parts.path}?{urlencode(params)}"
 
-    def _submission_get(self, project: str, form_id: str, cid: str, query: dict, body: bytes) -> tuple:
+    def _submission_get(
+        self, project: str, form_id: str, cid: str, query: dict, body: bytes
+    ) -> tuple:
         return 200, _submission_json(self._submission(project, form_id, cid)), "application/json"
 
-    def _submission_patch(self, project: str, form_id: str, cid: str, query: dict, body: bytes) -> tuple:
+    def _submission_patch(
+        self, project: str, form_id: str, cid: str, query: dict, body: bytes
+    ) -> tuple:
         self._submission(project, form_id, cid)
         state = json.loads(body or b"{}").get("reviewState")
         if state not in ("hasIssues", "edited", "approved", "rejected", None):
@@ -327,12 +374,16 @@ class _Handler(BaseHTTPRequestHandler):
         sub = self.central.review(int(project), form_id, cid, state)
         return 200, _submission_json(sub), "application/json"
 
-    def _submission_delete(self, project: str, form_id: str, cid: str, query: dict, body: bytes) -> tuple:
+    def _submission_delete(
+        self, project: str, form_id: str, cid: str, query: dict, body: bytes
+    ) -> tuple:
         self._submission(project, form_id, cid)
         self.central.delete(int(project), form_id, cid)
         return 200, {"success": True}, "application/json"
 
-    def _submission_restore(self, project: str, form_id: str, cid: str, query: dict, body: bytes) -> tuple:
+    def _submission_restore(
+        self, project: str, form_id: str, cid: str, query: dict, body: bytes
+    ) -> tuple:
         sub = self._form(project, form_id).submissions.get(cid)
         if sub is None or sub.deleted_at is None:
             raise HttpError(*NOT_FOUND)
@@ -341,15 +392,24 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _versions(self, project: str, form_id: str, cid: str, query: dict, body: bytes) -> tuple:
         sub = self._submission(project, form_id, cid)
-        return 200, [
-            {"instanceId": v.instance_id, "current": i == len(sub.versions) - 1,
-             "createdAt": _iso(v.created_at), "submitterId": sub.submitter_id,
-             "deviceId": v.device_id}
-            for i, v in reversed(list(enumerate(sub.versions)))
-        ], "application/json"
+        return (
+            200,
+            [
+                {
+                    "instanceId": v.instance_id,
+                    "current": i == len(sub.versions) - 1,
+                    "createdAt": _iso(v.created_at),
+                    "submitterId": sub.submitter_id,
+                    "deviceId": v.device_id,
+                }
+                for i, v in reversed(list(enumerate(sub.versions)))
+            ],
+            "application/json",
+        )
 
-    def _version_xml(self, project: str, form_id: str, cid: str, vid: str, query: dict,
-                     body: bytes) -> tuple:
+    def _version_xml(
+        self, project: str, form_id: str, cid: str, vid: str, query: dict, body: bytes
+    ) -> tuple:
         form = self._form(project, form_id)
         sub = self._submission(project, form_id, cid)
         version = next((v for v in sub.versions if v.instance_id == vid), None)
@@ -359,16 +419,24 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _attachments(self, project: str, form_id: str, cid: str, query: dict, body: bytes) -> tuple:
         sub = self._submission(project, form_id, cid)
-        return 200, [{"name": n, "exists": c is not None} for n, c in sorted(sub.attachments.items())], "application/json"
+        return (
+            200,
+            [{"name": n, "exists": c is not None} for n, c in sorted(sub.attachments.items())],
+            "application/json",
+        )
 
-    def _attachment_get(self, project: str, form_id: str, cid: str, name: str, query: dict, body: bytes) -> tuple:
+    def _attachment_get(
+        self, project: str, form_id: str, cid: str, name: str, query: dict, body: bytes
+    ) -> tuple:
         content = self._submission(project, form_id, cid).attachments.get(name)
         if content is None:
             raise HttpError(*NOT_FOUND)
         ctype = "text/csv" if name.endswith(".csv") else "application/octet-stream"
         return 200, content, ctype
 
-    def _attachment_post(self, project: str, form_id: str, cid: str, name: str, query: dict, body: bytes) -> tuple:
+    def _attachment_post(
+        self, project: str, form_id: str, cid: str, name: str, query: dict, body: bytes
+    ) -> tuple:
         sub = self._submission(project, form_id, cid)
         if name not in sub.attachments:
             raise HttpError(*NOT_FOUND)
@@ -430,33 +498,55 @@ def _select(text: str | None) -> set[str] | None:
 
 
 def _form_json(form: FakeForm, project: str) -> dict:
-    return {"projectId": int(project), "xmlFormId": form.xml_form_id, "name": form.name,
-            "version": form.version, "state": "open", "enketoId": None,
-            "submissions": sum(1 for s in form.submissions.values() if s.deleted_at is None)}
+    return {
+        "projectId": int(project),
+        "xmlFormId": form.xml_form_id,
+        "name": form.name,
+        "version": form.version,
+        "state": "open",
+        "enketoId": None,
+        "submissions": sum(1 for s in form.submissions.values() if s.deleted_at is None),
+    }
 
 
 def _submission_json(sub: FakeSubmission) -> dict:
-    return {"instanceId": sub.central_id, "submitterId": sub.submitter_id,
-            "deviceId": sub.current.device_id, "createdAt": _iso(sub.created_at),
-            "updatedAt": _iso(sub.updated_at), "reviewState": sub.review_state,
-            "deletedAt": _iso(sub.deleted_at),
-            "currentVersion": {"instanceId": sub.current.instance_id}}
+    return {
+        "instanceId": sub.central_id,
+        "submitterId": sub.submitter_id,
+        "deviceId": sub.current.device_id,
+        "createdAt": _iso(sub.created_at),
+        "updatedAt": _iso(sub.updated_at),
+        "reviewState": sub.review_state,
+        "deletedAt": _iso(sub.deleted_at),
+        "currentVersion": {"instanceId": sub.current.instance_id},
+    }
 
 
 def _filter_row(sub: FakeSubmission) -> dict:
-    return {"__id": sub.central_id, "__system/submissionDate": sub.created_at,
-            "__system/updatedAt": sub.updated_at, "__system/submitterId": str(sub.submitter_id),
-            "__system/reviewState": sub.review_state, "__system/deletedAt": sub.deleted_at}
+    return {
+        "__id": sub.central_id,
+        "__system/submissionDate": sub.created_at,
+        "__system/updatedAt": sub.updated_at,
+        "__system/submitterId": str(sub.submitter_id),
+        "__system/reviewState": sub.review_state,
+        "__system/deletedAt": sub.deleted_at,
+    }
 
 
 def _system(sub: FakeSubmission) -> dict:
     present = sum(1 for c in sub.attachments.values() if c is not None)
     return {
-        "submissionDate": _iso(sub.created_at), "updatedAt": _iso(sub.updated_at),
-        "submitterId": str(sub.submitter_id), "submitterName": sub.submitter_name,
-        "attachmentsPresent": present, "attachmentsExpected": len(sub.attachments),
-        "status": None, "reviewState": sub.review_state, "deviceId": sub.current.device_id,
-        "edits": len(sub.versions) - 1, "formVersion": sub.current.form_version,
+        "submissionDate": _iso(sub.created_at),
+        "updatedAt": _iso(sub.updated_at),
+        "submitterId": str(sub.submitter_id),
+        "submitterName": sub.submitter_name,
+        "attachmentsPresent": present,
+        "attachmentsExpected": len(sub.attachments),
+        "status": None,
+        "reviewState": sub.review_state,
+        "deviceId": sub.current.device_id,
+        "edits": len(sub.versions) - 1,
+        "formVersion": sub.current.form_version,
         "deletedAt": _iso(sub.deleted_at),
     }
 
@@ -473,7 +563,9 @@ def _record(sub: FakeSubmission, *, expand: bool, wkt: bool, select: set[str] | 
             row["__system"] = {k: v for k, v in system.items() if f"__system/{k}" in select}
         for name in select:
             if not name.startswith("__") and name in sub.current.data:
-                row[name] = _decorate(sub.current.data[name], sub.central_id, [(name, 0)], False, wkt)
+                row[name] = _decorate(
+                    sub.current.data[name], sub.central_id, [(name, 0)], False, wkt
+                )
         return row
     data = _decorate(sub.current.data, sub.central_id, [], expand, wkt)
     return {"__id": sub.central_id, **data, "__system": _system(sub)}
@@ -492,8 +584,10 @@ def _decorate(value: Any, cid: str, path: list, expand: bool, wkt: bool) -> Any:
                 out[f"{key}{NAV}"] = f"Submissions('{cid}')/{key}"
                 if expand:
                     out[key] = [
-                        {**_decorate(row, cid, [*path, (key, n)], expand, wkt),
-                         "__id": repeat_row_id(cid, [*path, (key, n)])}
+                        {
+                            **_decorate(row, cid, [*path, (key, n)], expand, wkt),
+                            "__id": repeat_row_id(cid, [*path, (key, n)]),
+                        }
                         for n, row in enumerate(item, start=1)
                     ]
             else:
@@ -531,7 +625,13 @@ def _table_rows(sub: FakeSubmission, path: list[str], wkt: bool) -> list[dict]:
         elif isinstance(child, list):
             for n, row in enumerate(child, start=1):
                 here = [*trail, (name, n)]
-                walk(row, depth + 1, here, f"{parent_key}-{name}", repeat_row_id(sub.central_id, here))
+                walk(
+                    row,
+                    depth + 1,
+                    here,
+                    f"{parent_key}-{name}",
+                    repeat_row_id(sub.central_id, here),
+                )
         elif isinstance(child, dict):
             walk(child, depth + 1, trail, parent_key, parent_id)
 

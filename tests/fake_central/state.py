@@ -114,8 +114,13 @@ class FakeCentral:
 
     # -- forms -----------------------------------------------------------------------------
     def add_form(
-        self, project: int, model: FormModel | None, *, form_id: str | None = None,
-        version: str | None = None, xml: str | None = None,
+        self,
+        project: int,
+        model: FormModel | None,
+        *,
+        form_id: str | None = None,
+        version: str | None = None,
+        xml: str | None = None,
     ) -> FakeForm:
         """Publish a form (a new version of it when it exists)."""
         with self.lock:
@@ -135,9 +140,15 @@ class FakeCentral:
 
     # -- submissions -----------------------------------------------------------------------
     def submit(
-        self, project: int, form_id: str, data: dict[str, Any], *,
-        submitter: str = "enum", device_id: str | None = None,
-        attachments: dict[str, bytes | None] | None = None, at: datetime | None = None,
+        self,
+        project: int,
+        form_id: str,
+        data: dict[str, Any],
+        *,
+        submitter: str = "enum",
+        device_id: str | None = None,
+        attachments: dict[str, bytes | None] | None = None,
+        at: datetime | None = None,
     ) -> FakeSubmission:
         """Accept a new submission (data carries ``meta/instanceID``) or, when ``meta``
         has ``deprecatedID``, an edit of the submission whose current instanceID it names."""
@@ -165,19 +176,29 @@ class FakeCentral:
             form.submissions[instance_id] = sub
             return sub
 
-    def _edit(self, form: FakeForm, deprecated: str, data: dict[str, Any], now: datetime,
-              device_id: str | None, attachments: dict[str, bytes | None] | None
-              ) -> FakeSubmission:
+    def _edit(
+        self,
+        form: FakeForm,
+        deprecated: str,
+        data: dict[str, Any],
+        now: datetime,
+        device_id: str | None,
+        attachments: dict[str, bytes | None] | None,
+    ) -> FakeSubmission:
         sub = next(
-            (s for s in form.submissions.values()
-             if s.current.instance_id == deprecated and s.deleted_at is None), None
+            (
+                s
+                for s in form.submissions.values()
+                if s.current.instance_id == deprecated and s.deleted_at is None
+            ),
+            None,
         )
         if sub is None:
             raise LookupError(f"no current submission with instanceID {deprecated}")
         clean = {**data, "meta": {k: v for k, v in data["meta"].items() if k != "deprecatedID"}}
-        sub.versions.append(SubmissionVersion(
-            clean["meta"]["instanceID"], clean, now, form.version, device_id
-        ))
+        sub.versions.append(
+            SubmissionVersion(clean["meta"]["instanceID"], clean, now, form.version, device_id)
+        )
         sub.review_state = "edited"
         sub.updated_at = now
         sub.attachments = dict(attachments or {})

@@ -60,7 +60,10 @@ def _value(text: str | None, qtype: str | None) -> Any:
         return text
     if qtype in ("geopoint", "start-geopoint"):
         numbers = [float(p) for p in text.split()]
-        point: dict[str, Any] = {"type": "Point", "coordinates": [numbers[1], numbers[0], *numbers[2:3]]}
+        point: dict[str, Any] = {
+            "type": "Point",
+            "coordinates": [numbers[1], numbers[0], *numbers[2:3]],
+        }
         if len(numbers) > 3:
             point["properties"] = {"accuracy": numbers[3]}
         return point

@@ -8,7 +8,6 @@ import pytest
 from click.testing import CliRunner
 from forms_fixtures import HOUSEHOLD_MD, household_submission
 
-import forms.lint.expressions  # noqa: F401  (registers L140/L141; see the report)
 from surveys.cli import main
 
 

@@ -370,6 +370,4 @@ def test_nondeterministic_functions():
     assert len(evaluate(parse("uuid()"), ctx, run.env)) == 36
     assert len(evaluate(parse("uuid(8)"), ctx, run.env)) == 8
     assert isinstance(evaluate(parse("now()"), ctx, run.env), datetime)
-    assert evaluate(parse("now()"), ctx, run.env) - datetime.now(UTC) < timedelta(
-        seconds=5
-    )
+    assert evaluate(parse("now()"), ctx, run.env) - datetime.now(UTC) < timedelta(seconds=5)

@@ -45,6 +45,8 @@ def test_nested_repeats_round_trip():
     person = frames.repeats["person"]
     hh = frames.repeats["hh"]
     assert person["__parent_row"].max() < len(hh)
+    # a person belongs to a household of the same submission
+    assert list(person["__id"]) == list(hh["__id"].to_numpy()[person["__parent_row"]])
     submissions = frames_to_submissions(frames)
     again = submission_frames(form, submissions)
     for name, frame in frames.repeats.items():

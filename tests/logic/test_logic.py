@@ -130,3 +130,41 @@ def test_form_logic_for_the_simulator(form):
     assert logic.repeat_count("member", partial) is None
     with pytest.raises(EvaluationError):
         logic.is_relevant("mage", partial)  # which member?
+
+
+def test_session_fills_a_submission_incrementally(form):
+    logic = FormLogic(form)
+    session = logic.session(today=TODAY)
+    session.set("province", "44")
+    assert session.choices_of("city") == ("4401", "4403")
+    session.set("city", "4403")
+    session.set("hhsize", 2)
+    assert session.constraint_ok("hhsize", 30) is False
+    assert session.to_odata()["hhsize"] == 2  # a candidate value is not kept
+    session.set("mage", 8, (1,))
+    assert session.is_relevant("mschool", (1,)) is True
+    session.set("mage", 30, (1,))
+    assert session.is_relevant("mschool", (1,)) is False  # memo dropped on set()
+    session.set("mage", 20, (2,))
+    assert session.calculate("totage") == "50"
+    assert session.calculate("mpos", (2,)) == "2"
+    session.set("reasons", "work other")
+    assert session.is_relevant("reason_other") is True
+    session.set(
+        "gps",
+        {"type": "Point", "coordinates": [116.4, 39.9, 50.0], "properties": {"accuracy": 5.0}},
+    )
+    data = session.to_odata()
+    assert data["member"] == [
+        {"mname": None, "msex": None, "mage": 30, "mrel": None, "mschool": None, "mpos": None},
+        {"mname": None, "msex": None, "mage": 20, "mrel": None, "mschool": None, "mpos": None},
+    ]
+    assert data["mig"]["reasons"] == "work other"
+    assert data["gps"] == {
+        "type": "Point",
+        "coordinates": [116.4, 39.9, 50.0],
+        "properties": {"accuracy": 5.0},
+    }
+    # what the session built checks like any submission
+    check = logic.check(data, today=TODAY)
+    assert check.result("mage", 1).value == "30"

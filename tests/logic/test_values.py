@@ -7,17 +7,25 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from forms import read_markdown
+from forms.errors import ExpressionError
 from forms.xpath.functions import compile_java_regex
 from forms.xpath.instance import convert_answer
 from forms.xpath.parser import parse, parse_for
 from forms.xpath.values import EvaluationError, java_double_string, number_to_string
-from forms.errors import ExpressionError
 
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(2.5, "2.5"), (1e7, "1.0E7"), (1.234e-5, "1.234E-5"), (123456.789, "123456.789"),
-     (0.001, "0.001"), (-2.5e10, "-2.5E10"), (100.0, "100.0"), (0.1 + 0.2, "0.30000000000000004")],
+    [
+        (2.5, "2.5"),
+        (1e7, "1.0E7"),
+        (1.234e-5, "1.234E-5"),
+        (123456.789, "123456.789"),
+        (0.001, "0.001"),
+        (-2.5e10, "-2.5E10"),
+        (100.0, "100.0"),
+        (0.1 + 0.2, "0.30000000000000004"),
+    ],
 )
 def test_java_double_to_string(value, text):
     assert java_double_string(value) == text
@@ -25,7 +33,14 @@ def test_java_double_to_string(value, text):
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(5.0, "5"), (-0.0, "0"), (1e-13, "0"), (2.5, "2.5"), (3e9, "3.0E9"), (1e10 + 0.5, "1.00000000005E10")],
+    [
+        (5.0, "5"),
+        (-0.0, "0"),
+        (1e-13, "0"),
+        (2.5, "2.5"),
+        (3e9, "3.0E9"),
+        (1e10 + 0.5, "1.00000000005E10"),
+    ],
 )
 def test_javarosa_number_to_string(value, text):
     assert number_to_string(value) == text  # (int) casts saturate at 2^31-1

@@ -85,9 +85,15 @@ def nested():
     return form, VectorLogic(form)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(0, 10_000), n=st.integers(1, 25), empty=st.floats(0.0, 0.7),
-       most=st.integers(0, 4))
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(1, 25),
+    empty=st.floats(0.0, 0.7),
+    most=st.integers(0, 4),
+)
 def test_nested_repeats_vectorised_equals_interpreter(nested, seed, n, empty, most):
     form, vector_logic = nested
     frames = random_frames(form, n, seed=seed, empty_rate=empty, max_repeat=most)

@@ -15,8 +15,7 @@ import sqlalchemy as sa
 
 from surveys.store import open_store
 
-PG_URL = os.environ.get("POPSURVEY_TEST_PG",
-                        "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get("POPSURVEY_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def _pg_engine():

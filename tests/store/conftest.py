@@ -7,4 +7,4 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # import tests.*
 
-from tests.store.backends import any_store, store_url  # noqa: E402, F401
+from tests.store.backends import any_store, store_url  # noqa: F401

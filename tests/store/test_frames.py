@@ -14,10 +14,19 @@ from tests.fake_central.fixture import household_form, make_submission
 
 
 def record(data, version):
-    return {**data, "__id": data["meta"]["instanceID"],
-            "__system": {"formVersion": version, "submissionDate": "2026-03-02T00:00:00.000Z",
-                         "updatedAt": None, "reviewState": None, "edits": 0,
-                         "submitterId": "5", "submitterName": "enum"}}
+    return {
+        **data,
+        "__id": data["meta"]["instanceID"],
+        "__system": {
+            "formVersion": version,
+            "submissionDate": "2026-03-02T00:00:00.000Z",
+            "updatedAt": None,
+            "reviewState": None,
+            "edits": 0,
+            "submitterId": "5",
+            "submitterName": "enum",
+        },
+    }
 
 
 def test_frames_from_two_form_versions(tmp_path):
@@ -39,12 +48,16 @@ def test_frames_from_two_form_versions(tmp_path):
     assert main.loc[0, "services"] == "health_edu folic_acid"
     for code in ("health_record", "health_edu", "family_doctor", "folic_acid"):
         assert f"services/{code}" in main  # every choice, not only those seen
-    assert list(main.loc[0, [f"services/{c}" for c in ("health_edu", "folic_acid",
-                                                        "health_record")]]) == [1, 1, 0]
+    assert list(
+        main.loc[0, [f"services/{c}" for c in ("health_edu", "folic_acid", "health_record")]]
+    ) == [1, 1, 0]
     assert pd.isna(main.loc[1, "services/health_edu"])
     lon, lat, alt = old[2]["gps"]["coordinates"]
-    assert (main.loc[2, "gps_latitude"], main.loc[2, "gps_longitude"],
-            main.loc[2, "gps_altitude"]) == (lat, lon, alt)
+    assert (
+        main.loc[2, "gps_latitude"],
+        main.loc[2, "gps_longitude"],
+        main.loc[2, "gps_altitude"],
+    ) == (lat, lon, alt)
     assert main.loc[2, "gps_accuracy"] == old[2]["gps"]["properties"]["accuracy"]
     members = frames.repeats["member"]
     assert len(members) == sum(len(d["member"]) for d in old + new)

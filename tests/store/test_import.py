@@ -40,8 +40,10 @@ def write_pages(root, n=9, per_page=4):
         folder = root / "audits" / sub.central_id
         folder.mkdir(parents=True)
         (folder / "audit.csv").write_bytes(make_audit_csv(rng, data))
-    records = [_record(s, expand=True, wkt=False, select=None)
-               for s in central.projects[1]["household"].submissions.values()]
+    records = [
+        _record(s, expand=True, wkt=False, select=None)
+        for s in central.projects[1]["household"].submissions.values()
+    ]
     pages = root / "pages" / "household"
     pages.mkdir(parents=True)
     for i in range(0, n, per_page):
@@ -66,7 +68,7 @@ def test_json_pages_with_audits(store, tmp_path):
 def test_bad_json_page_leaves_store_unchanged(store, tmp_path):
     write_pages(tmp_path)
     (tmp_path / "pages" / "household" / "page-0003.json").write_text("{not json")
-    with pytest.raises(ImportFormatError, match="page-0003.json: not JSON"):
+    with pytest.raises(ImportFormatError, match=r"page-0003\.json: not JSON"):
         import_json_pages(store, tmp_path, "household", MODEL)
     assert submissions(store) == {}
 
@@ -115,9 +117,13 @@ def csv_zip(path):
         "2026-03-02T02:02:03.456Z,,,HH2,51,1,,,,,,,uuid:b,uuid:b,7,enum1,0,0,,,collect:1,0,"
         "2026030101\n"
     )
-    member_csv = ("mname,mage,PARENT_KEY,KEY\n"
-                  "Li,40,uuid:a,uuid:a/member[1]\nWang,12,uuid:a,uuid:a/member[2]\n")
-    birth_csv = "bdate,bsex,PARENT_KEY,KEY\n2014-05-01,1,uuid:a/member[1],uuid:a/member[1]/birth[1]\n"
+    member_csv = (
+        "mname,mage,PARENT_KEY,KEY\n"
+        "Li,40,uuid:a,uuid:a/member[1]\nWang,12,uuid:a,uuid:a/member[2]\n"
+    )
+    birth_csv = (
+        "bdate,bsex,PARENT_KEY,KEY\n2014-05-01,1,uuid:a/member[1],uuid:a/member[1]/birth[1]\n"
+    )
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("household.csv", main_csv)
         z.writestr("household-member.csv", member_csv)
@@ -131,8 +137,11 @@ def test_central_csv_zip(store, tmp_path):
     stored = submissions(store)
     a = json.loads(stored["uuid:a"].raw_json)
     assert a["resp"] == {"age": 34, "sex": "2", "income": 1500.5}
-    assert a["gps"] == {"type": "Point", "coordinates": [110.25, 30.5, 12.0],
-                        "properties": {"accuracy": 4.5}}
+    assert a["gps"] == {
+        "type": "Point",
+        "coordinates": [110.25, 30.5, 12.0],
+        "properties": {"accuracy": 4.5},
+    }
     assert [m["mname"] for m in a["member"]] == ["Li", "Wang"]
     assert a["member"][0]["birth"][0]["bdate"] == "2014-05-01"
     assert stored["uuid:a"].review_state == "approved"

@@ -12,25 +12,49 @@ import pytest
 import sqlalchemy as sa
 
 from forms import FormModel
-from surveys.store import StoreBusyError, StoreError, open_store
-from surveys.store import writer
+from surveys.store import StoreBusyError, StoreError, open_store, writer
 from surveys.store.audit import parse_audit_csv
 from tests.fake_central.fixture import edited, household_form, make_submission
 
 EXPECTED_TABLES = {
-    "surveys", "forms", "form_versions", "enumerators", "sampled_units", "assignments",
-    "submissions", "submission_versions", "repeat_rows", "audit_events", "attachments",
-    "sync_state", "store_locks", "validation_issues", "qc_flags", "weighting_runs", "weights",
-    "export_runs", "alembic_version",
+    "surveys",
+    "forms",
+    "form_versions",
+    "enumerators",
+    "sampled_units",
+    "assignments",
+    "submissions",
+    "submission_versions",
+    "repeat_rows",
+    "audit_events",
+    "attachments",
+    "sync_state",
+    "store_locks",
+    "validation_issues",
+    "qc_flags",
+    "weighting_runs",
+    "weights",
+    "export_runs",
+    "alembic_version",
 }
 
 
 def record(data, updated=None, review=None, version="2026030101"):
-    return {**data, "__id": data["meta"].get("deprecatedID_root", data["meta"]["instanceID"]),
-            "__system": {"submissionDate": "2026-03-02T01:02:03.456Z", "updatedAt": updated,
-                         "reviewState": review, "formVersion": version, "edits": 0,
-                         "submitterId": "5", "submitterName": "enum", "deviceId": "collect:1",
-                         "deletedAt": None}}
+    return {
+        **data,
+        "__id": data["meta"].get("deprecatedID_root", data["meta"]["instanceID"]),
+        "__system": {
+            "submissionDate": "2026-03-02T01:02:03.456Z",
+            "updatedAt": updated,
+            "reviewState": review,
+            "formVersion": version,
+            "edits": 0,
+            "submitterId": "5",
+            "submitterName": "enum",
+            "deviceId": "collect:1",
+            "deletedAt": None,
+        },
+    }
 
 
 def count(store, table):
@@ -39,7 +63,7 @@ def count(store, table):
 
 
 def test_migrations_create_every_table_and_reopen_is_noop(any_store, store_url):
-    assert EXPECTED_TABLES <= set(sa.inspect(any_store.engine).get_table_names())
+    assert set(sa.inspect(any_store.engine).get_table_names()) >= EXPECTED_TABLES
     again = open_store(store_url)  # already at head: nothing to do, no error
     again.close()
 
@@ -69,16 +93,30 @@ def test_upsert_edit_history_and_repeats(any_store):
     rec["__id"] = datas[0]["meta"]["instanceID"]
     with any_store.transaction() as conn:
         counts = writer.store_submissions(
-            conn, pk, [rec, record(datas[1], updated="2026-03-03T00:00:00.001Z",
-                                   review="approved"), record(datas[2])], "test")
+            conn,
+            pk,
+            [
+                rec,
+                record(datas[1], updated="2026-03-03T00:00:00.001Z", review="approved"),
+                record(datas[2]),
+            ],
+            "test",
+        )
     assert (counts.edited, counts.updated, counts.unchanged) == (1, 1, 1)
     with any_store.engine.connect() as conn:
-        sub = conn.execute(sa.text(
-            "select id, instance_id, review_state, updated_at from submissions "
-            "where central_id = :c"), {"c": datas[0]["meta"]["instanceID"]}).one()
-        old = conn.execute(sa.text(
-            "select instance_id, raw_json from submission_versions where submission_id = :s"),
-            {"s": sub.id}).one()
+        sub = conn.execute(
+            sa.text(
+                "select id, instance_id, review_state, updated_at from submissions "
+                "where central_id = :c"
+            ),
+            {"c": datas[0]["meta"]["instanceID"]},
+        ).one()
+        old = conn.execute(
+            sa.text(
+                "select instance_id, raw_json from submission_versions where submission_id = :s"
+            ),
+            {"s": sub.id},
+        ).one()
     assert sub.instance_id == new["meta"]["instanceID"] and sub.review_state == "edited"
     assert old.instance_id == datas[0]["meta"]["instanceID"]
     assert json.loads(old.raw_json)["resp"] == datas[0]["resp"]
@@ -130,16 +168,24 @@ def test_sync_state_run_and_watermark(any_store):
 
 
 def test_audit_csv_parsing():
-    text = ("event,node,start,end,latitude,longitude,accuracy,old-value,new-value\n"
-            "form start,,1700000000000,,,,,,\n"
-            "question,/data/age,1700000001000,1700000009000,30.5,110.1,4.0,12,21\n"
-            "question,/data/sex,notatime,,,,,,\n"
-            "form exit,,1700000010000,,,,,,\n")
+    text = (
+        "event,node,start,end,latitude,longitude,accuracy,old-value,new-value\n"
+        "form start,,1700000000000,,,,,,\n"
+        "question,/data/age,1700000001000,1700000009000,30.5,110.1,4.0,12,21\n"
+        "question,/data/sex,notatime,,,,,,\n"
+        "form exit,,1700000010000,,,,,,\n"
+    )
     events, issues = parse_audit_csv(text.encode(), instance_id="uuid:x")
     assert [e.event for e in events] == ["form start", "question", "form exit"]
     q = events[1]
     assert (q.node, q.start_ms, q.end_ms, q.latitude, q.old_value, q.new_value) == (
-        "/data/age", 1700000001000, 1700000009000, 30.5, "12", "21")
+        "/data/age",
+        1700000001000,
+        1700000009000,
+        30.5,
+        "12",
+        "21",
+    )
     assert len(issues) == 1 and "line 4" in issues[0].message
     assert issues[0].instance_id == "uuid:x"
     minimal, _ = parse_audit_csv(b"event,node,start,end\nend screen,,1,2\n")

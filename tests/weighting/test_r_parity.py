@@ -292,3 +292,15 @@ def test_synthetic_calibration_equals_r(distance, expected):
     assert_close(cal.weights, expected[f"synth_cal_{distance}_weights"])
     check(svy_mean(cal, "y"), expected[f"synth_cal_{distance}_mean"])
     check(svy_ratio(cal, "y", "x"), expected[f"synth_cal_{distance}_ratio"])
+
+
+def test_category_totals_and_domain_quantiles_equal_r(expected):
+    check(
+        svy_total(clus1(), "stype"),
+        expected["dclus1_total_stype"],
+        fields=("estimate", "se", "deff"),
+    )
+    for name in ("dclus1", "dclus2"):
+        by = svy_quantile(DESIGNS[name], "api00", [0.5], by="stype")
+        assert [e.domain for e in by] == expected[f"{name}_by_quantile"]["level"]
+        check(by, expected[f"{name}_by_quantile"])

@@ -120,7 +120,7 @@ def test_non_convergence_raises_unless_forced():
 
 def test_targets_that_do_not_match_the_sample():
     d = SurveyDesign.from_frame(load("apiclus1"), ids="dnum", weights="pw")
-    with pytest.raises(TargetsError, match="'M'.*not in the targets"):
+    with pytest.raises(TargetsError, match=r"'M'.*not in the targets"):
         post_stratify(d, margin("stype", {"E": 1, "H": 2}))
     with pytest.raises(TargetsError, match="'X' has a target but no sample"):
         post_stratify(d, margin("stype", {"E": 1, "H": 2, "M": 3, "X": 4}))

@@ -16,7 +16,7 @@ from forms.lint import LintOptions, lint_form
 from forms.model import FormModel
 from forms.reader import read_form
 
-READ_ERROR = "X000"
+READ_ERROR = "P000"
 """Code of the issue reported when a file cannot be read as an XLSForm at all."""
 
 _MISSING_TRANSLATION_COLUMN = re.compile(r"^Language '.*' is missing the \w+ .+ column\.$")
@@ -73,7 +73,7 @@ def check_form(
 ) -> FormCheck:
     """Read, convert (pyxform), validate (ODK Validate, when Java is present) and lint a form.
 
-    An unreadable file gives one ``X000`` error issue and nothing else. Lint runs even when
+    An unreadable file gives one ``P000`` error issue and nothing else. Lint runs even when
     pyxform fails, so one pass shows every problem; a pyxform message that repeats a lint
     finding is dropped (the lint one names the row and suggests a fix).
     """

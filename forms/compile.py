@@ -1,7 +1,7 @@
 """XLSForm -> XForm with pyxform, then ODK Validate (Java) when a Java runtime is present.
 
 pyxform's errors and warnings and ODK Validate's verdict become :class:`Issue` records
-(codes ``X100``/``X101`` for pyxform, ``V100``/``V101`` for ODK Validate) so that
+(codes ``P100``/``P101`` for pyxform, ``V100``/``V101`` for ODK Validate) so that
 ``form check`` can list them with the lint findings. :func:`xform_or_raise` turns a failed
 compilation into one :class:`XLSFormError` line for ``form build``.
 """
@@ -20,8 +20,8 @@ from forms.errors import XLSFormError
 from forms.issues import Issue, Severity
 from forms.model import FormModel
 
-PYXFORM_ERROR = "X100"
-PYXFORM_WARNING = "X101"
+PYXFORM_ERROR = "P100"
+PYXFORM_WARNING = "P101"
 VALIDATE_ERROR = "V100"
 VALIDATE_WARNING = "V101"
 

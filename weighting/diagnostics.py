@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 
@@ -78,10 +80,17 @@ def _row(name: str, level: str, target: float, achieved: float) -> dict:
 
 
 def history_table(design: SurveyDesign) -> pd.DataFrame:
-    """The weighting steps, one row each: method, iterations, convergence, Kish deff after."""
+    """The weighting steps, one row each: method, iterations, convergence, targets, details."""
     return pd.DataFrame(
         [
-            {"step": i, "method": s.method, "iterations": s.iterations, "converged": s.converged}
+            {
+                "step": i,
+                "method": s.method,
+                "iterations": s.iterations,
+                "converged": s.converged,
+                "targets": json.dumps(s.targets, default=str),
+                "details": json.dumps(s.details, default=str),
+            }
             for i, s in enumerate(design.history)
         ]
     )

@@ -470,9 +470,7 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, p: float) -> float:
     cumw = long_cumw.astype(float)
     total = float(long_cumw[-1])
     below = np.flatnonzero(cumw <= p * total)
-    pos = below[-1] if len(below) else -1
-    if pos < 0:  # R's last() of an all-FALSE vector is NA; the first value is the answer
-        return float(xs[0])
+    pos = below[-1] if len(below) else 0  # as R's survey:::last, which falls back to 1
     posnext = pos if pos == len(xs) - 1 else pos + 1
     wlow = p - cumw[pos] / total
     return float(xs[pos] if wlow == 0 else xs[posnext])

@@ -43,7 +43,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
     except DataFileError:
         raise
     except ImportError as err:
-        raise DataFileError(f"{path}: reading {kind} files needs {err.name}") from err
+        needs = err.name or "an optional package"
+        raise DataFileError(f"{path}: reading {kind} files needs {needs} ({err})") from err
     except Exception as err:  # every reader has its own error types; report one line
         raise DataFileError(f"{path}: cannot read as {kind}: {err}") from err
 

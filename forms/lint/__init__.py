@@ -10,7 +10,15 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from forms.issues import Issue
-from forms.lint import codes, metadata, names, ranges, references, translations  # noqa: F401
+from forms.lint import (  # noqa: F401  (importing a module registers its rules)
+    codes,
+    expressions,
+    metadata,
+    names,
+    ranges,
+    references,
+    translations,
+)
 from forms.lint.registry import RULES, LintContext, LintOptions, Rule, rule, run_rules
 from forms.model import FormModel
 

@@ -2,8 +2,9 @@
 functions popsurvey (and ODK Collect) can evaluate.
 
 - L140 malformed expression (syntax, wrong number of function arguments);
-- L141 function that is not implemented (``popsurvey form logic`` and the data checks
-  could not evaluate it: results would be "not evaluated").
+- L141 function unknown to ODK and popsurvey (error);
+- L142 function ODK knows but popsurvey does not evaluate, e.g. ``pulldata`` (warning: data
+  checks report those expressions as "not evaluated").
 
 References to missing questions are L130's business (:mod:`forms.lint.references`).
 """
@@ -16,6 +17,8 @@ from forms.errors import ExpressionError
 from forms.issues import Issue, Severity
 from forms.lint.registry import LintContext, rule
 from forms.logic import EXPRESSION_COLUMNS, _column_text, compile_expression
+from forms.xpath.ast import Call, walk
+from forms.xpath.functions import FUNCTIONS
 
 _LABEL = {"calculation": "calculation", "choice_filter": "choice_filter"}
 
@@ -42,12 +45,58 @@ def malformed_expressions(ctx: LintContext) -> Iterator[Issue]:
             yield ctx.issue("L140", f"malformed expression: {compiled}", row=row, variable=name)
 
 
-@rule("L141", Severity.ERROR, "unknown or unsupported function")
+# Functions ODK Collect knows but popsurvey's engine does not evaluate: a form using them is
+# valid (a warning, not an error), but the data checks report those expressions as
+# "not evaluated".
+ODK_FUNCTIONS_NOT_EVALUATED = frozenset(
+    {
+        "pulldata",
+        "jr:itext",
+        "extract-signed",
+        "encrypt-string",
+        "decrypt-string",
+        "floor",
+        "ceiling",
+        "last",
+        "local-name",
+        "name",
+        "lang",
+        "id",
+    }
+)
+
+
+def _missing_functions(compiled: object) -> list[str]:
+    tree = getattr(compiled, "tree", None)
+    if tree is None or getattr(compiled, "problem", None) is None:
+        return []
+    return [n.name for n in walk(tree) if isinstance(n, Call) and n.name not in FUNCTIONS]
+
+
+@rule("L141", Severity.ERROR, "unknown function")
 def unknown_functions(ctx: LintContext) -> Iterator[Issue]:
-    """Expressions calling a function that is not in ODK's (and popsurvey's) library."""
+    """Expressions calling a function that is in neither ODK's nor popsurvey's library."""
     for name, row, column, text, compiled in _expressions(ctx):
-        problem = getattr(compiled, "problem", None)
-        if problem:
-            yield ctx.issue(
-                "L141", f"{name}: {column}: {problem} in '{text}'", row=row, variable=name
-            )
+        for function in dict.fromkeys(_missing_functions(compiled)):
+            if function not in ODK_FUNCTIONS_NOT_EVALUATED:
+                yield ctx.issue(
+                    "L141",
+                    f"{name}: {column}: unknown function '{function}()' in '{text}'",
+                    row=row,
+                    variable=name,
+                )
+
+
+@rule("L142", Severity.WARNING, "ODK function popsurvey cannot evaluate")
+def unevaluated_functions(ctx: LintContext) -> Iterator[Issue]:
+    """Expressions using an ODK function popsurvey does not evaluate (e.g. pulldata)."""
+    for name, row, column, text, compiled in _expressions(ctx):
+        for function in dict.fromkeys(_missing_functions(compiled)):
+            if function in ODK_FUNCTIONS_NOT_EVALUATED:
+                yield ctx.issue(
+                    "L142",
+                    f"{name}: {column}: '{function}()' is valid in ODK but popsurvey cannot "
+                    f"evaluate it; data checks will report '{text}' as not evaluated",
+                    row=row,
+                    variable=name,
+                )

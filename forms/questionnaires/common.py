@@ -213,10 +213,14 @@ def identification(f: FormSpec) -> None:
                 "Asked only when the device has no user name set.",
             ),
             relevant="${username} = ''",
-            check="regex(., '^[A-Za-z0-9_.-]{2,32}$')",
+            check=(
+                "regex(., '^[A-Za-z0-9_.-]{2,32}$') and "
+                f"count(instance('{SAMPLE_INSTANCE}')/root/item[enumerator = current()]) > 0"
+            ),
             check_message=T(
-                "编号由2至32个字母、数字或 _ . - 组成。",
-                "The code has 2 to 32 letters, digits or _ . -",
+                "编号由2至32个字母、数字或 _ . - 组成，且须是样本名单中分配了住户的调查员编号。",
+                "The code has 2 to 32 letters, digits or _ . - and must be an enumerator code "
+                "that has households assigned in the sample list.",
             ),
         )
         f.calculate(

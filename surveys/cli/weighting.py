@@ -19,7 +19,7 @@ import pandas as pd
 
 from surveys.cli.common import handle_errors
 from weighting.design import SurveyDesign
-from weighting.diagnostics import margin_check, weight_summary
+from weighting.diagnostics import history_table, margin_check, weight_summary
 from weighting.errors import DataFileError, WeightingError
 from weighting.estimate import (
     estimates_table,
@@ -238,17 +238,7 @@ def weight(
         checks.append(targets)
     if trim:
         design = trim_weights(design, lower=trim[0], upper=trim[1])
-    history = pd.DataFrame(
-        [
-            {
-                "method": s.method,
-                "iterations": s.iterations,
-                "converged": s.converged,
-                "details": json.dumps(s.details, default=str)[:200],
-            }
-            for s in design.history
-        ]
-    )
+    history = history_table(design)
     summary = pd.DataFrame([weight_summary(design)])
     margins = pd.concat([margin_check(design, t) for t in checks]) if checks else pd.DataFrame()
     _print(
@@ -305,6 +295,7 @@ def weight(
     help="Variable whose quartiles to estimate (repeatable).",
 )
 @click.option("--by", multiple=True, help="Domain variable(s); several are crossed.")
+@click.option("--where", multiple=True, help="Subpopulation VARIABLE=VALUE (repeatable: all hold).")
 @click.option("--level", type=float, default=0.95, show_default=True)
 @click.option(
     "--fertility", is_flag=True, help="DATA is a DHS IR-layout women's file: ASFR, TFR, GFR."
@@ -330,6 +321,7 @@ def estimate(
     proportions,
     quantiles,
     by,
+    where,
     level,
     fertility,
     output,
@@ -360,23 +352,31 @@ def estimate(
         if replicate_type_new:
             design = design.with_replicates(replicate_type_new)
     domain = list(by) or None
+    subset = np.ones(design.n, dtype=bool)
+    for spec in where:
+        if "=" not in spec:
+            raise WeightingError(f"--where {spec!r}: write VARIABLE=VALUE")
+        var, value = spec.split("=", 1)
+        subset &= (design.data[var] == _value(design, var, value)).to_numpy()
     rows = []
     for var in means:
-        rows += svy_mean(design, var, by=domain, level=level)
+        rows += svy_mean(design, var, by=domain, level=level, subset=subset)
     for var in totals:
-        rows += svy_total(design, var, by=domain, level=level)
+        rows += svy_total(design, var, by=domain, level=level, subset=subset)
     for spec in ratios:
         if "/" not in spec:
             raise WeightingError(f"--ratio {spec!r}: write NUMERATOR/DENOMINATOR")
         num, den = spec.split("/", 1)
-        rows += svy_ratio(design, num, den, by=domain, level=level)
+        rows += svy_ratio(design, num, den, by=domain, level=level, subset=subset)
     for spec in proportions:
         if "=" not in spec:
             raise WeightingError(f"--proportion {spec!r}: write VARIABLE=VALUE")
         var, value = spec.split("=", 1)
-        rows += svy_proportion(design, var, _value(design, var, value), by=domain, level=level)
+        rows += svy_proportion(
+            design, var, _value(design, var, value), by=domain, level=level, subset=subset
+        )
     for var in quantiles:
-        rows += svy_quantile(design, var, [0.25, 0.5, 0.75], by=domain, level=level)
+        rows += svy_quantile(design, var, [0.25, 0.5, 0.75], by=domain, level=level, subset=subset)
     if not rows:
         raise WeightingError(
             "nothing to estimate: give --mean, --total, --ratio, --proportion or --quantile"

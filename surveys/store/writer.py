@@ -462,7 +462,7 @@ def _insert_new(conn: Connection, inserts: list, counts: WriteCounts) -> None:
     # Writers of submissions hold the store's "pull" lock, so rows inserted now are exactly
     # those above the current maximum id: a range scan instead of RETURNING or IN lists.
     floor = conn.execute(sa.select(sa.func.max(SUBMISSIONS.c.id))).scalar() or 0
-    conn.execute(sa.insert(SUBMISSIONS), rows)  # executemany
+    _insert_rows(conn, SUBMISSIONS, rows)
     ids = {
         r.central_id: r.id
         for r in conn.execute(
@@ -490,6 +490,25 @@ def _ids_of(conn: Connection, form_pk: int, central_ids: list[str]) -> dict[str,
         )
         found.update({r.central_id: r.id for r in conn.execute(query)})
     return found
+
+
+def _insert_rows(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """executemany straight through the driver, values converted by each column type's own
+    bind processor (what SQLAlchemy would do, without its per-row parameter assembly)."""
+    columns = list(rows[0])
+    processors = [table.c[c].type._cached_bind_processor(conn.dialect) for c in columns]
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join([marker] * len(columns))})"
+    )
+    conn.exec_driver_sql(
+        sql,
+        [
+            tuple(v if p is None else p(v) for v, p in zip(row.values(), processors, strict=True))
+            for row in rows
+        ],
+    )
 
 
 _REPEAT_COLUMNS = ("submission_id", "table_name", "row_id", "parent_row_id", "ordinal", "data_json")

@@ -141,7 +141,7 @@ def test_check_several_files_one_bad(tmp_path):
     result = run("form", "check", "--no-validate", good, bad)
     assert result.exit_code == 1
     assert (
-        "error X000 bad.md: sheet 'survey' row 3: column 'type': unknown question type 'intger'"
+        "error P000 bad.md: sheet 'survey' row 3: column 'type': unknown question type 'intger'"
         in result.output
     )
     assert "checked 2 file(s): 1 error(s), 0 warning(s); 1 file(s) with errors" in result.output

@@ -76,4 +76,20 @@ def test_form_check_reports_bad_expressions(tmp_path):
     result = run("form", "check", "--no-validate", form)
     assert result.exit_code == 1
     assert "L140" in result.output and "b: relevant" in result.output
-    assert "L141" in result.output and "function 'foo()' is not implemented" in result.output
+    assert "L141" in result.output and "unknown function 'foo()'" in result.output
+
+
+def test_form_check_warns_on_odk_functions_popsurvey_cannot_evaluate(tmp_path):
+    form = tmp_path / "pull.md"
+    form.write_text(
+        """
+| survey |           |      |       |                                      |
+|        | type      | name | label | calculation                          |
+|        | integer   | a    | A     |                                      |
+|        | calculate | p    |       | pulldata('hh', 'psu', 'hhid', ${a})  |
+""",
+        encoding="utf-8",
+    )
+    result = run("form", "check", "--no-validate", "--format", "json", form)
+    codes = {i["code"]: i["severity"] for i in json.loads(result.output)["files"][0]["issues"]}
+    assert codes.get("L142") == "warning" and "L141" not in codes

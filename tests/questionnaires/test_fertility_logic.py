@@ -325,6 +325,18 @@ def test_childcare_module_only_with_a_living_child_under_3(fertility: FormModel)
     assert problems(fertility, flat, rows) == set()
 
 
+def test_the_enumerator_code_is_asked_only_without_a_user_name(fertility: FormModel) -> None:
+    flat, rows = answers()
+    flat["username"] = ""
+    del flat["a_enum"]
+    assert codes(problems(fertility, flat, rows)) == {("X102", "a01_enum_code")}
+    flat.update(a01_enum_code="enum01", a_enum="enum01")
+    # its check looks the code up in the sample list attachment, which the engine lacks
+    assert codes(problems(fertility, flat, rows)) == {("X199", "a01_enum_code")}
+    flat["username"] = "enum01"
+    assert ("X103", "a01_enum_code") in codes(problems(fertility, flat, rows))
+
+
 def test_required_answers_are_enforced(fertility: FormModel) -> None:
     flat, rows = answers()
     del flat["c04_edu"]

@@ -227,3 +227,31 @@ def test_estimate_fertility_from_an_ir_file(tmp_path):
     assert result.exit_code == 0, result.output
     assert "TFR" in result.output
     assert "TFR" in set(pd.read_excel(out)["indicator"])
+
+
+def test_estimate_where_is_a_domain(tmp_path):
+    out = tmp_path / "est.csv"
+    result = CliRunner().invoke(
+        main,
+        [
+            "estimate",
+            str(FIXTURES / "apiclus1.csv"),
+            "--weights",
+            "pw",
+            "--ids",
+            "dnum",
+            "--fpc",
+            "fpc",
+            "--mean",
+            "api00",
+            "--where",
+            "stype=E",
+            "-o",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    ref = read_expected()["dclus1_by_mean"]
+    assert_close(
+        pd.read_csv(out)[["estimate", "se"]].to_numpy()[0], [ref["estimate"][0], ref["se"][0]]
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from wsupport import assert_close, load
+from wsupport import assert_close, load, read_expected
 
 from weighting.design import SurveyDesign
 from weighting.estimate import svy_mean, svy_proportion, svy_quantile, svy_ratio, svy_total
@@ -138,7 +138,7 @@ def test_trim_weights_equals_r(expected):
 # ---------------------------------------------------------------------- replicate designs
 def replicate_designs() -> dict[str, SurveyDesign]:
     strat_boot, clus1_sub = load("apistrat_boot"), load("apiclus1_subboot")
-    expected = __import__("wsupport").read_expected()
+    expected = read_expected()
 
     def given(frame, kind, scale):
         cols = [c for c in frame.columns if c.startswith("repw_")]

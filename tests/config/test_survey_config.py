@@ -9,7 +9,6 @@ import shutil
 
 import pytest
 
-from surveys.example import EXAMPLE, write_example
 from surveys.config import (
     SCHEMA_DIR,
     QualityConfig,
@@ -18,6 +17,7 @@ from surveys.config import (
     validate_document,
 )
 from surveys.errors import ConfigError
+from surveys.example import EXAMPLE, write_example
 
 MINIMAL = 'id = "s1"\ntitle = "A survey"\n'
 

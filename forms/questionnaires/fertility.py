@@ -303,7 +303,7 @@ def _screening(f: FormSpec) -> None:
             "b04_w_name",
             T(
                 "第${b_w_pos}位妇女的姓名（或称呼）",
-                "Name (or how to address) woman no. ${b_w_pos}",
+                "Name (or the name she goes by) of woman no. ${b_w_pos}",
             ),
             pii=True,
         )

@@ -97,6 +97,20 @@ def test_pyxform_converts_and_odk_validate_passes(name: str, tmp_path) -> None: 
     assert 'instance id="households" src="jr://file-csv/households.csv"' in result.xform
 
 
+@requires_java
+def test_popsurvey_form_check_passes_both() -> None:
+    from click.testing import CliRunner
+
+    from surveys.cli import main as cli
+
+    paths = [str(bundled_questionnaire(name)) for name in NAMES]
+    args = ["form", "check", *paths, "--dont-know-code", "98", "--refusal-code", "99"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "ODK Validate passed" in result.output
+    assert "0 error(s), 0 warning(s)" in result.output.splitlines()[-1]
+
+
 def test_settings(form) -> None:  # type: ignore[no-untyped-def]
     assert form.default_language == ZH
     assert set(form.languages) == {ZH, EN}

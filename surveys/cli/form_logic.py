@@ -3,6 +3,7 @@ own logic (relevance, constraints, required, calculations, choice filters, repea
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import date
 from pathlib import Path
@@ -58,13 +59,28 @@ def load_submissions(path: Path) -> list[dict[str, Any]]:
     help="Date today() returns (default: the real today).",
 )
 @click.option(
+    "--attachment",
+    "attachments",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A CSV form attachment (e.g. households.csv) that instance('households') and "
+    "select_one_from_file read (repeatable).",
+)
+@click.option(
     "--all",
     "show_all",
     is_flag=True,
     help="Text output: list every question, not only the problems.",
 )
 @handle_errors
-def logic(form_file: Path, submission_file: Path, fmt: str, today: Any, show_all: bool) -> None:
+def logic(
+    form_file: Path,
+    submission_file: Path,
+    fmt: str,
+    today: Any,
+    attachments: tuple[Path, ...],
+    show_all: bool,
+) -> None:
     """Check SUBMISSION.json (Central OData JSON) against FORM's own logic.
 
     Prints per question: relevant or not, required but empty, constraint violated,
@@ -74,7 +90,7 @@ def logic(form_file: Path, submission_file: Path, fmt: str, today: Any, show_all
     form_model = read_form(form_file)
     submissions = load_submissions(submission_file)
     day: date | None = today.date() if today is not None else None
-    evaluator = FormLogic(form_model)
+    evaluator = FormLogic(form_model, attachments=read_attachments(attachments))
     checks = [evaluator.check(s, today=day) for s in submissions]
     if fmt == "json":
         payload: Any = [c.to_dict() for c in checks]
@@ -86,6 +102,18 @@ def logic(form_file: Path, submission_file: Path, fmt: str, today: Any, show_all
             _print_text(check, show_all)
     if any(i.severity.value == "error" for c in checks for i in c.violations()):
         raise SystemExit(1)
+
+
+def read_attachments(paths: tuple[Path, ...]) -> dict[str, list[dict[str, str]]]:
+    """The rows of each CSV attachment, by file name."""
+    tables = {}
+    for path in paths:
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as handle:
+                tables[path.name] = list(csv.DictReader(handle))
+        except (OSError, UnicodeDecodeError, csv.Error) as err:
+            raise FormsError(f"{path}: cannot read attachment: {err}") from err
+    return tables
 
 
 def _print_text(check: SubmissionCheck, show_all: bool) -> None:

@@ -93,3 +93,30 @@ def test_form_check_warns_on_odk_functions_popsurvey_cannot_evaluate(tmp_path):
     result = run("form", "check", "--no-validate", "--format", "json", form)
     codes = {i["code"]: i["severity"] for i in json.loads(result.output)["files"][0]["issues"]}
     assert codes.get("L142") == "warning" and "L141" not in codes
+
+
+SAMPLE_LIST_MD = """
+| survey |                                  |      |       |                                                   |
+|        | type                             | name | label | calculation                                       |
+|        | select_one_from_file households.csv | hh | HH    |                                                   |
+|        | calculate                        | psu  |       | instance('households')/root/item[name=${hh}]/psu  |
+|        | integer                          | n    | N     |                                                   |
+"""
+
+
+def test_attachments_feed_instance_lookups(tmp_path):
+    form = tmp_path / "sample.md"
+    form.write_text(SAMPLE_LIST_MD, encoding="utf-8")
+    households = tmp_path / "households.csv"
+    households.write_text("name,label,psu\nh1,House 1,P01\nh2,House 2,P02\n", encoding="utf-8")
+    sub = tmp_path / "sub.json"
+    sub.write_text(
+        json.dumps({"__id": "uuid:1", "hh": "h2", "psu": "P02", "n": 3}), encoding="utf-8"
+    )
+    without = run("form", "logic", "--format", "json", form, sub)
+    with_list = run("form", "logic", "--format", "json", "--attachment", households, form, sub)
+    assert with_list.exit_code == 0, with_list.output
+    psu = next(r for r in json.loads(with_list.output)["results"] if r["name"] == "psu")
+    assert not psu["not_evaluated"] and not psu["calculation_mismatch"]
+    psu_without = next(r for r in json.loads(without.output)["results"] if r["name"] == "psu")
+    assert psu_without["not_evaluated"]

@@ -24,6 +24,7 @@ class CentralHandle:
         self.url, self.user, self.password, self.project = url, user, password, project
         self.client = CentralClient(url, user, password, project, FAST)
         self.model: FormModel | None = None
+        self._root: dict[str, str] = {}  # instanceID -> __id, to address edits
 
     def make_client(self, policy: HttpPolicy = FAST) -> CentralClient:
         """A fresh client (what ``popsurvey pull`` would build)."""
@@ -45,16 +46,22 @@ class CentralHandle:
         return model.form_id
 
     def submit(self, data: dict[str, Any], audit: bytes | None = None) -> str:
-        """Submit (or edit, when meta has deprecatedID) one submission; its ``__id``."""
+        """Submit one submission (POST), or edit one when meta has deprecatedID (PUT to the
+        submission, as Central's API requires); returns its ``__id``."""
         assert self.model is not None
         body = data_to_xml(data, self.model)
+        deprecated = data["meta"].get("deprecatedID")
+        path = self.client.project_path("forms", self.model.form_id, "submissions")
+        if deprecated:
+            path += "/" + self.client.session.urlquote(self._root[deprecated])
         answer = self.client.request(
-            "POST",
-            self.client.project_path("forms", self.model.form_id, "submissions"),
+            "PUT" if deprecated else "POST",
+            path,
             data=body,
             headers={"Content-Type": "application/xml"},
         ).json()
         central_id = answer["instanceId"]
+        self._root[data["meta"]["instanceID"]] = central_id
         if audit is not None:
             self.client.request(
                 "POST",

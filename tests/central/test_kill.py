@@ -64,7 +64,7 @@ def mutate(central, model, rng, live):
     """New submissions, an edit, a review and a deletion, as fieldwork goes on."""
     for _ in range(rng.randrange(20, 80)):
         data = make_submission(rng, audit=rng.random() < 0.2)
-        files = {"audit.csv": make_audit_csv(rng, data)} if data["audit"] else None
+        files = {"audit.csv": make_audit_csv(rng, data)} if "audit" in data["meta"] else None
         sub = central.submit(1, "household", data, attachments=files)
         live[sub.central_id] = data
     ids = sorted(live)

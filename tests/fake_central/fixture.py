@@ -82,7 +82,6 @@ def make_submission(rng: random.Random, extra: int = 0, *, audit: bool = False) 
     data: dict[str, Any] = {
         "start": start.astimezone(_CST).isoformat(timespec="milliseconds"),
         "end": end.astimezone(_CST).isoformat(timespec="milliseconds"),
-        "audit": "audit.csv" if audit else None,
         "hh_id": f"HH{rng.randrange(10**6):06d}",
         "resp": {
             "age": rng.randrange(15, 61),
@@ -104,6 +103,8 @@ def make_submission(rng: random.Random, extra: int = 0, *, audit: bool = False) 
     if extra:
         data["more"] = {f"x{i}": f"answer {rng.randrange(10**6)}" for i in range(extra)}
     data["meta"] = {"instanceID": f"uuid:{uuid.UUID(int=rng.getrandbits(128), version=4)}"}
+    if audit:  # pyxform puts the audit log under meta, and so does Central's OData
+        data["meta"]["audit"] = "audit.csv"
     return data
 
 

@@ -99,6 +99,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch("DELETE")
 
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
     # -- plumbing --------------------------------------------------------------------------
     def _dispatch(self, method: str) -> None:
         parts = urlsplit(self.path)
@@ -241,19 +244,27 @@ class _Handler(BaseHTTPRequestHandler):
             data = xml_to_data(body, form.model)
         except ValueError as err:
             raise HttpError(400, 400.2, f"Could not parse the given data: {err}") from None
-        expected = {
-            str(data[q.name]): None
-            for q in form.model.elements
-            if q.type in ("audit", "image", "audio", "video", "file")
-            and not q.enclosing
-            and data.get(q.name)
-        }
+        if (data.get("meta") or {}).get("deprecatedID"):
+            raise HttpError(409, 409.3, "Use PUT .../submissions/{instanceId} to edit.")
         try:
-            sub = self.central.submit(int(project), form_id, data, attachments=expected)
+            sub = self.central.submit(int(project), form_id, data, attachments=_expected(form, data))
         except KeyError:
             raise HttpError(409, 409.3, "A resource already exists with that instanceID.") from None
-        except LookupError:
-            raise HttpError(*NOT_FOUND) from None
+        return 200, _submission_json(sub), "application/json"
+
+    def _submission_put(
+        self, project: str, form_id: str, cid: str, query: dict, body: bytes
+    ) -> tuple:
+        """An edit: the XML's ``meta/deprecatedID`` must be the current instanceID."""
+        form = self._form(project, form_id)
+        sub = self._submission(project, form_id, cid)
+        try:
+            data = xml_to_data(body, form.model) if form.model else None
+        except ValueError as err:
+            raise HttpError(400, 400.2, f"Could not parse the given data: {err}") from None
+        if data is None or (data.get("meta") or {}).get("deprecatedID") != sub.current.instance_id:
+            raise HttpError(409, 409.1, "The deprecatedID is not the current version.")
+        sub = self.central.submit(int(project), form_id, data, attachments=_expected(form, data))
         return 200, _submission_json(sub), "application/json"
 
     def _service(self, project: str, form_id: str, query: dict, body: bytes) -> tuple:
@@ -464,6 +475,7 @@ _ROUTES: list[tuple[str, str, Callable]] = [
     ("POST", _S + r"/restore", _Handler._submission_restore),
     ("GET", _S, _Handler._submission_get),
     ("PATCH", _S, _Handler._submission_patch),
+    ("PUT", _S, _Handler._submission_put),
     ("DELETE", _S, _Handler._submission_delete),
     ("GET", _P, _Handler._form_get),
 ]
@@ -495,6 +507,14 @@ def _select(text: str | None) -> set[str] | None:
     if not text or text == "*":
         return None
     return {p.strip() for p in text.split(",")}
+
+
+def _expected(form: FakeForm, data: dict) -> dict[str, None]:
+    """Attachments a submission expects: files named by its media and audit fields."""
+    names = [data.get(q.name) for q in form.model.elements
+             if q.type in ("image", "audio", "video", "file") and not q.enclosing]
+    names.append((data.get("meta") or {}).get("audit"))
+    return {str(n): None for n in names if n}
 
 
 def _form_json(form: FakeForm, project: str) -> dict:

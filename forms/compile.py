@@ -173,6 +173,8 @@ def _clean_validate_output(text: str) -> str:
 
 _ROW = re.compile(r"^\[row\s*:\s*(\d+)\]\s*")
 _SHEET = re.compile(r"On the '(\w+)' sheet", re.I)
+_PYXFORM_CRASHES = (LookupError, TypeError, AttributeError)
+"""Exceptions that are pyxform failing on an input it did not foresee, not its messages."""
 _NAMED = re.compile(r"(?:named|name|element|field|node) '([^']+)'|\$\{([^}\[]+)\}")
 
 
@@ -187,6 +189,8 @@ class _Places:
         """An Issue for a pyxform exception or message, with the best place it gives."""
         context = getattr(error, "context", None) or {}
         text = " ".join(str(error).split())
+        if isinstance(error, _PYXFORM_CRASHES):  # str(KeyError('ext')) is just "'ext'"
+            text = f"pyxform could not convert the form ({type(error).__name__}: {text})"
         row = context.get("row")
         match = _ROW.match(text)
         if match:

@@ -83,6 +83,7 @@ from forms.xpath.parser import parse
 from forms.xpath.values import (
     EvaluationError,
     NotImplementedFunction,
+    java_double_string,
     string_to_number,
     to_int,
     to_string,
@@ -589,8 +590,34 @@ def _count_value(value: Any) -> int:
     return int(number)
 
 
+def stored_calculation_text(value: Any) -> str:
+    """The text ODK Collect stores for a calculation's result (JavaRosa's
+    ``IAnswerData.wrapData`` then ``XFormAnswerDataSerializer``): NaN and "" are stored
+    empty, a boolean as ``1``/``0``, a number within 1e-9 of a whole one as that whole
+    number (``5000000000``, not ``5.0E9``), any other number as Java's ``Double.toString``.
+    """
+    value = unpack(value)
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        if not math.isinf(value) and abs(value) < 2.0**63:
+            whole = int(value)  # Java's (long) cast truncates towards zero
+            if abs(value - whole) < 1e-9:
+                return str(whole)
+        return java_double_string(value)
+    return to_string(value)
+
+
+_BOOLEAN_TEXTS = ({"1", "true"}, {"0", "false"})
+"""Collect stores a boolean result as 1/0, Enketo (web forms) as true/false."""
+
+
 def _same_text(stored: str, recomputed: str) -> bool:
     if stored == recomputed:
+        return True
+    if any({stored, recomputed} <= pair for pair in _BOOLEAN_TEXTS):
         return True
     a, b = string_to_number(stored), string_to_number(recomputed)
     if math.isnan(a) or math.isnan(b):
@@ -659,7 +686,7 @@ class FormSession:
         compiled = self.logic.expressions.get((q.name, "calculation"))
         if compiled is None:
             return None
-        return to_string(unpack(self.value(compiled, self.locate(q, repeat_indices))))
+        return stored_calculation_text(self.value(compiled, self.locate(q, repeat_indices)))
 
     def constraint_ok(
         self, question: Question | str, value: Any, repeat_indices: tuple[int, ...] = ()
@@ -898,7 +925,7 @@ class FormSession:
         if value is None:
             return
         try:
-            recomputed = to_string(unpack(value))
+            recomputed = stored_calculation_text(value)
         except EvaluationError as err:
             reasons.append(f"calculation: {err}")
             return

@@ -114,12 +114,14 @@ def pull_form(
     options = options or PullOptions()
     form_meta = client.forms.get(form_id)
     with store.lock("pull", timeout=options.lock_timeout), _coarse_thread_switching():
-        with store.transaction() as conn:
-            form_pk = writer.ensure_form(conn, form_id, form_meta.get("name"))
-            state = writer.read_sync_state(conn, form_pk)
+        with store.engine.connect() as conn:  # read only: nothing is written before page 1
+            known_pk = writer.find_form(conn, form_id)
+            state = writer.read_sync_state(conn, known_pk) if known_pk else writer.NO_SYNC
         since = _lower_bound(state, options)
         result = PullResult(form_id, since, resumed=state.unfinished)
-        _pull_pages(store, client, form_id, form_pk, form_meta, model, options, result, progress)
+        form_pk = _pull_pages(
+            store, client, form_id, known_pk, form_meta, model, options, result, progress
+        )
         _sync_deletions(store, client, form_id, form_pk, options, result)
     return result
 
@@ -157,13 +159,16 @@ def _pull_pages(
     store: Store,
     client: CentralClient,
     form_id: str,
-    form_pk: int,
+    form_pk: int | None,
     form_meta: dict[str, Any],
     model: FormModel | None,
     options: PullOptions,
     result: PullResult,
     progress: Callable[[PullProgress], None] | None,
-) -> None:
+) -> int:
+    """Store every page, each in one transaction; the form row and the run start go in with
+    the first page, so a Central answering garbage at once leaves the store untouched.
+    Returns the form's primary key."""
     started = time.monotonic()
     pager = client.clone()
     try:
@@ -181,6 +186,7 @@ def _pull_pages(
             history = _missing_versions(store, client, form_id, form_pk, page)
             with store.transaction() as conn:
                 if result.pages == 0:
+                    form_pk = writer.ensure_form(conn, form_id, form_meta.get("name"))
                     writer.begin_run(conn, form_pk, result.since)
                     _save_version(conn, form_pk, form_meta, model)
                 counts = writer.store_submissions(conn, form_pk, page.value, "central", page.raw)
@@ -195,6 +201,11 @@ def _pull_pages(
                 progress(PullProgress(form_id, result.received, total, time.monotonic() - started))
     finally:
         pager.close()
+    if form_pk is None:  # Central always sends a first page; kept safe all the same
+        with store.transaction() as conn:
+            form_pk = writer.ensure_form(conn, form_id, form_meta.get("name"))
+            writer.begin_run(conn, form_pk, result.since)
+    return form_pk
 
 
 def _save_version(
@@ -349,8 +360,6 @@ def _sync_deletions(
         for page in client.submissions.odata_pages(form_id, select="__id", page_size=50_000):
             live.update(str(r["__id"]) for r in page.value)
     with store.transaction() as conn:
-        if result.pages == 0:  # nothing was paged (cannot happen with Central, kept safe)
-            writer.begin_run(conn, form_pk, result.since)
         result.deleted, result.restored = writer.mark_deleted(conn, form_pk, deleted)
         if live is not None:
             result.purged = writer.remove_missing(conn, form_pk, live | set(deleted))

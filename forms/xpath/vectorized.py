@@ -466,6 +466,7 @@ def map_unique(fn: Callable[[Any], Any], data: np.ndarray, dtype: Any) -> np.nda
 
 
 def full(kind: str, value: Any, n: int) -> V:
+    """A column of ``n`` copies of a literal ``value`` of ``kind`` (str, bool or num)."""
     if kind == "str":
         arr = np.empty(n, dtype=object)
         arr[:] = value
@@ -476,6 +477,7 @@ def full(kind: str, value: Any, n: int) -> V:
 
 
 def to_num(v: V) -> np.ndarray:
+    """The column as numbers (JavaRosa's toNumeric): empty answers are NaN."""
     if v.kind in ("num", "date"):
         return v.data if v.empty is None else np.where(v.empty, np.nan, v.data)
     if v.kind == "bool":
@@ -484,6 +486,7 @@ def to_num(v: V) -> np.ndarray:
 
 
 def to_bool(v: V) -> np.ndarray:
+    """The column as booleans (JavaRosa's toBoolean): non-zero numbers, non-empty text."""
     if v.kind == "bool":
         return v.data
     if v.kind == "num":
@@ -500,6 +503,7 @@ def _date_text(days: float) -> str:
 
 
 def to_str(v: V) -> np.ndarray:
+    """The column as text (JavaRosa's toString): numbers as ``5``, dates as ISO dates."""
     if v.kind == "str":
         return v.data
     if v.kind == "bool":

@@ -15,6 +15,7 @@ from surveys.cli.import_ import import_
 from surveys.cli.init import init
 from surveys.cli.pull import pull
 from surveys.cli.sample import sample
+from surveys.cli.simulate import simulate
 from surveys.cli.weighting import estimate, weight
 
 
@@ -35,5 +36,6 @@ main.add_command(pull)
 main.add_command(import_)
 main.add_command(init)
 main.add_command(sample)
+main.add_command(simulate)
 main.add_command(weight)
 main.add_command(estimate)

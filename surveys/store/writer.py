@@ -55,6 +55,12 @@ class WriteCounts:
         self.unchanged += other.unchanged
 
 
+def find_form(conn: Connection, xml_form_id: str) -> int | None:
+    """The primary key of form ``xml_form_id``, or None when the store has never seen it."""
+    pk = conn.execute(sa.select(FORMS.c.id).where(FORMS.c.xml_form_id == xml_form_id)).scalar()
+    return None if pk is None else int(pk)
+
+
 def ensure_form(conn: Connection, xml_form_id: str, title: str | None = None) -> int:
     """The primary key of form ``xml_form_id``, created when new."""
     pk = conn.execute(sa.select(FORMS.c.id).where(FORMS.c.xml_form_id == xml_form_id)).scalar()
@@ -339,6 +345,10 @@ class SyncState:
     unfinished: bool
     run_since: datetime | None
     run_high: datetime | None
+
+
+NO_SYNC = SyncState(None, False, None, None)
+"""The sync state of a form never pulled."""
 
 
 def read_sync_state(conn: Connection, form_pk: int) -> SyncState:

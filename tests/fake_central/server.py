@@ -247,7 +247,9 @@ class _Handler(BaseHTTPRequestHandler):
         if (data.get("meta") or {}).get("deprecatedID"):
             raise HttpError(409, 409.3, "Use PUT .../submissions/{instanceId} to edit.")
         try:
-            sub = self.central.submit(int(project), form_id, data, attachments=_expected(form, data))
+            sub = self.central.submit(
+                int(project), form_id, data, attachments=_expected(form, data)
+            )
         except KeyError:
             raise HttpError(409, 409.3, "A resource already exists with that instanceID.") from None
         return 200, _submission_json(sub), "application/json"
@@ -511,8 +513,11 @@ def _select(text: str | None) -> set[str] | None:
 
 def _expected(form: FakeForm, data: dict) -> dict[str, None]:
     """Attachments a submission expects: files named by its media and audit fields."""
-    names = [data.get(q.name) for q in form.model.elements
-             if q.type in ("image", "audio", "video", "file") and not q.enclosing]
+    names = [
+        data.get(q.name)
+        for q in form.model.elements
+        if q.type in ("image", "audio", "video", "file") and not q.enclosing
+    ]
     names.append((data.get("meta") or {}).get("audit"))
     return {str(n): None for n in names if n}
 

@@ -112,6 +112,22 @@ def test_external_choices_give_itemsets():
     assert result.ok and "Aba" in result.itemsets
 
 
+def test_pyxform_crash_is_a_readable_error_not_a_bare_key():
+    # pyxform raises KeyError('lga') for an external select without a choice_filter
+    markdown = """
+| survey |
+| | type | name | label |
+| | select_one_external lga | lga | LGA |
+| external_choices |
+| | list_name | name | label |
+| | lga | 11 | Aba |
+"""
+    result = compile_markdown(markdown, validate=False)
+    assert not result.ok
+    message = result.errors[0].message
+    assert message.startswith("pyxform could not convert the form (KeyError: ")
+
+
 def test_unreadable_bytes_are_a_pyxform_error_issue():
     result = compile_form(b"\x00\x01 not a workbook", name="x.xlsx", validate=False)
     assert not result.ok and result.issues[0].file == "x.xlsx"

@@ -96,11 +96,11 @@ def test_form_check_warns_on_odk_functions_popsurvey_cannot_evaluate(tmp_path):
 
 
 SAMPLE_LIST_MD = """
-| survey |                                  |      |       |                                                   |
-|        | type                             | name | label | calculation                                       |
-|        | select_one_from_file households.csv | hh | HH    |                                                   |
-|        | calculate                        | psu  |       | instance('households')/root/item[name=${hh}]/psu  |
-|        | integer                          | n    | N     |                                                   |
+| survey |
+| | type | name | label | calculation |
+| | select_one_from_file households.csv | hh | HH | |
+| | calculate | psu | | instance('households')/root/item[name=${hh}]/psu |
+| | integer | n | N | |
 """
 
 
@@ -120,3 +120,22 @@ def test_attachments_feed_instance_lookups(tmp_path):
     assert not psu["not_evaluated"] and not psu["calculation_mismatch"]
     psu_without = next(r for r in json.loads(without.output)["results"] if r["name"] == "psu")
     assert psu_without["not_evaluated"]
+
+
+@pytest.mark.parametrize("function", ["floor(${a})", "ceiling(${a})", "last()", "name()"])
+def test_form_check_xpath1_functions_javarosa_lacks_are_errors(tmp_path, function):
+    # JavaRosa has no floor/ceiling/last/name...: ODK Validate says "cannot handle function"
+    form = tmp_path / "xpath1.md"
+    form.write_text(
+        f"""
+| survey |           |      |       |                   |
+|        | type      | name | label | calculation       |
+|        | integer   | a    | A     |                   |
+|        | calculate | c    |       | {function} + 1    |
+""",
+        encoding="utf-8",
+    )
+    result = run("form", "check", "--no-validate", "--format", "json", form)
+    codes = {i["code"]: i["severity"] for i in json.loads(result.output)["files"][0]["issues"]}
+    assert codes.get("L141") == "error" and "L142" not in codes
+    assert result.exit_code == 1

@@ -111,6 +111,16 @@ TABLE = [
     ("${int_empty} != 0", "top", True),
     ("${int_empty} > 0", "top", False),
     ("${int_empty} < 0", "top", False),
+    ("${int_empty} <= 0", "top", False),  # NaN compares false with every operator
+    ("${int_empty} >= 0", "top", False),
+    ("'' >= ''", "top", False),  # < <= > >= convert both sides to numbers: NaN
+    ("5 <= 5", "top", True),
+    ("${int5} >= 5", "top", True),
+    ("${dec} >= 3", "top", False),
+    ("true() >= 1", "top", True),  # true() is 1 as a number
+    ("${d} <= ${d2}", "top", True),
+    ("'a' != 'b'", "top", True),
+    ("${txt_empty} != ''", "top", False),
     ("${int_empty} = ${txt_empty}", "top", True),  # both "" -> string equality
     ("${int5} = ${int_empty}", "top", False),
     ("${txt_empty} = ''", "top", True),

@@ -1,0 +1,569 @@
+"""Simulated fieldwork: who visits which household when, what happens, and the answers.
+
+:func:`simulate_fieldwork` is the library entry point (``popsurvey simulate`` and the demo
+call it). For every main household of the assignment it plans one visit by its
+enumerator on a fieldwork day (local time +08:00), draws the visit outcome at the
+stratum's non-response rates, fills the questionnaire through the form logic
+(:mod:`surveys.simulate.engine`) with the answer models, applies the enumerators'
+behaviour profiles, and returns Central-shaped OData records, audit logs and the ground
+truth of the planted problems.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, timedelta, timezone
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forms.issues import Issue
+from forms.logic import compile_expression
+from forms.model import FormModel
+from forms.xpath.vectorized import _Compiler, scalar, to_str
+from surveys.simulate.audit import audit_logs
+from surveys.simulate.demography import (
+    DemographyParams,
+    fertility_models,
+    fertility_personas,
+    migrant_models,
+    migrant_personas,
+)
+from surveys.simulate.engine import BatchFiller
+from surveys.simulate.models import AnswerModels, Codes
+from surveys.simulate.odata import RecordBuilder, system_block
+from surveys.simulate.profiles import Behaviour, Planted, assign_profiles, ground_truth_rows
+
+CHINA = timezone(timedelta(hours=8))
+DEFAULT_OUTCOMES = {"1": 0.88, "2": 0.05, "3": 0.04, "4": 0.02, "5": 0.005, "6": 0.005}
+"""Visit outcome shares (``a06_visit_result`` codes) when survey.toml gives none."""
+PINNED = frozenset(
+    {
+        "a01_enum_code",
+        "a02_hh",
+        "a04_visit_no",
+        "a05_gps",
+        "a06_visit_result",
+        "a07_consent",
+        "z01_status",
+        "b06_hukou_place",
+        "b02_n_women",
+        "b07_sel_result",
+        "b01_sex",
+        "b02_birth_year",
+        "b03_birth_month",
+        "b04_arr_year",
+        "b05_arr_month",
+        "c00_hh_n",
+        "c02_rel",
+        "c03_sex",
+        "c04_birth_year",
+        "c05_birth_month",
+        "c01_birth_year",
+        "c02_birth_month",
+        "c03_age",
+        "d01_ever_preg",
+        "d03_n_live",
+        "d04_n_sons",
+        "d05_n_daus",
+        "d06_n_still",
+        "d07_n_misc",
+        "d08_n_induced",
+        "d10_outcome",
+        "d11_year",
+        "d12_month",
+        "d13_mult",
+        "d14_sex",
+        "d19_hist_ok",
+        "b05_w_age",
+        "c09_hukou_prov",
+        "c10_live_now",
+        "c07_marital",
+        "c09_marital",
+    }
+)
+"""Variables behaviour profiles leave alone (identification, visit, screening, histories)."""
+
+
+@dataclass(frozen=True)
+class Enumerator:
+    """Who submits: the app user's id (Collect user name) and display name."""
+
+    id: str
+    name: str
+    actor_id: str
+    device_id: str
+
+
+@dataclass
+class SimulationResult:
+    """What one simulation produced (see :func:`simulate_fieldwork`)."""
+
+    form: FormModel
+    submissions: list[dict[str, Any]]
+    audits: dict[str, str]
+    """instanceID -> audit.csv text."""
+    profiles: dict[str, str]
+    """enumerator id -> behaviour profile."""
+    planted: list[Planted]
+    issues: list[Issue] = field(default_factory=list)
+    """Answers that still broke a constraint after the retries (should be none)."""
+    interpreted: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds per phase (plan, fill, records, audits)."""
+
+    def ground_truth(self) -> list[dict[str, Any]]:
+        """Per enumerator: profile, affected instance IDs and what was planted."""
+        return ground_truth_rows(self.profiles, self.planted)
+
+    @property
+    def honest_ids(self) -> set[str]:
+        """Instance IDs of submissions by honest enumerators."""
+        honest = {e for e, p in self.profiles.items() if p == "honest"}
+        return {
+            s["__id"]
+            for s in self.submissions
+            if s["__system"]["submitterName"] in honest
+            or s["__system"].get("_enumerator") in honest
+        }
+
+
+def _household_rows(assignment: pd.DataFrame, survey_id: str) -> pd.DataFrame:
+    """The entity rows (name, hhid, psu, stratum, province, urban, address, enumerator...)."""
+    table = assignment
+    if "role" in table.columns:
+        table = table[table["role"].astype(str) == "main"]
+    if "name" not in table.columns:
+        from surveys.sampling.assignment import entity_list
+
+        extra = [c for c in ("province", "urban", "lat", "lon") if c in table.columns]
+        table = entity_list(table, survey_id, properties=extra)
+    table = table.reset_index(drop=True)
+    for column in ("province", "urban", "address", "psu", "stratum", "hhid"):
+        if column not in table.columns:
+            table[column] = ""
+    return table
+
+
+def simulate_fieldwork(
+    form: FormModel,
+    assignment: pd.DataFrame,
+    enumerators: Sequence[Any],
+    *,
+    seed: int,
+    start: date,
+    end: date,
+    survey_id: str = "survey",
+    profiles: Mapping[str, float] | None = None,
+    profile_of: Mapping[str, str] | None = None,
+    outcomes: Mapping[str, Mapping[str, float]] | None = None,
+    demography: DemographyParams | None = None,
+    codes: Codes | None = None,
+    audits: bool = True,
+) -> SimulationResult:
+    """Simulate one questionnaire's fieldwork over the assigned households.
+
+    ``assignment`` is :func:`surveys.sampling.workflow.assign_configured_sample`'s
+    ``assigned`` table (or the entity list itself); ``enumerators`` the roster (objects with
+    ``id`` and ``name``); ``profiles`` the share of enumerators per behaviour profile
+    (:data:`surveys.simulate.profiles.DEFAULT_SHARES` when None) or ``profile_of`` an
+    explicit enumerator -> profile map; ``outcomes`` visit-outcome shares per stratum
+    (``{"379902": {"1": 0.9, "3": 0.05, ...}}``, key ``"*"`` for every stratum).
+    Everything is reproducible from ``seed``.
+    """
+    clock = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = now - clock
+        clock = now
+
+    rng = np.random.default_rng(seed)
+    params = demography or DemographyParams()
+    households = _household_rows(assignment, survey_id)
+    n = len(households)
+    roster = _roster(enumerators, households, seed)
+    profile_map = (
+        dict(profile_of)
+        if profile_of is not None
+        else assign_profiles(sorted(roster), profiles, rng)
+    )
+    for e in roster:
+        profile_map.setdefault(e, "honest")
+    enum_ids = households["enumerator"].astype(str).to_numpy()
+    prof = np.array([profile_map.get(e, "honest") for e in enum_ids], dtype=object)
+    plan = _plan_visits(households, enum_ids, prof, start, end, rng, outcomes or {})
+    instance_ids = [f"uuid:{uuid.UUID(int=int(x), version=4)}" for x in _uuid_ints(rng, n)]
+    planted: list[Planted] = []
+
+    behaviour = Behaviour(n, pinned=PINNED)
+    behaviour.heavy_dont_know[:] = prof == "dont_know"
+    behaviour.curbstone[:] = prof == "curbstoner"
+    models = AnswerModels(codes=codes or Codes())
+    cmc_int = ((plan["day"].dt.year - 1900) * 12 + plan["day"].dt.month).to_numpy()
+    heaping = prof == "age_heaping"
+    screen_out = (prof == "screen_out") & (plan["outcome"].to_numpy() == "1")
+    if form.form_id.startswith("migrant") and "b06_hukou_place" in form:
+        personas = migrant_personas(n, cmc_int, rng, heaping=heaping, screen_out=screen_out)
+        models.update(migrant_models(personas, params))
+    elif "d_hist" in form and "c01_birth_year" in form:
+        srb = np.where(prof == "srb_skew", 150.0, params.srb)
+        personas = fertility_personas(n, cmc_int, rng, params, heaping=heaping, srb=srb)
+        models.update(fertility_models(personas, params))
+        if screen_out.any():
+            base = models.by_name["b02_n_women"]
+            models.register(
+                "b02_n_women",
+                lambda d: np.where(screen_out[d.records], 0.0, base(d)),
+            )
+    models.update(_visit_models(plan))
+    metadata = _metadata(households, plan, enum_ids, roster, prof, rng)
+
+    filler = BatchFiller(
+        form,
+        n,
+        answer=models.answer,
+        generic=models.generic,
+        metadata=metadata,
+        today=start,
+        rng=rng,
+        attachments={"households.csv": households.to_dict("records")},
+        instance_ids=instance_ids,
+    )
+    filler.behaviour = behaviour  # type: ignore[attr-defined]
+    _per_record_today(filler, plan)
+    lap("plan")
+    filler.fill()
+    lap("fill")
+
+    builder = RecordBuilder(form, filler.frames, filler.names)
+    records = builder.build_all(instance_ids)
+    names = _instance_names(filler, form)
+    submissions = []
+    for row, record in enumerate(records):
+        e = roster[enum_ids[row]]
+        record["__id"] = instance_ids[row]
+        record["meta"] = {"instanceID": instance_ids[row]}
+        if names is not None and names[row]:
+            record["meta"]["instanceName"] = names[row]
+        record["__system"] = system_block(
+            submission_date=plan["submitted"][row],
+            submitter_id=e.actor_id,
+            submitter_name=e.id,
+            device_id=e.device_id,
+            form_version=form.version,
+            audit="audit" in form,
+        )
+        submissions.append(_ordered(record))
+    _plant_records(submissions, prof, enum_ids, plan, rng, planted, form, filler)
+    lap("records")
+    logs = audit_logs(filler, plan, rng, instance_ids) if audits and "audit" in form else {}
+    lap("audits")
+    return SimulationResult(
+        form=form,
+        submissions=submissions,
+        audits=logs,
+        profiles=profile_map,
+        planted=planted,
+        issues=filler.report.issues,
+        interpreted=filler.report.interpreted,
+        timings=timings,
+    )
+
+
+def _uuid_ints(rng: np.random.Generator, n: int) -> list[int]:
+    high = rng.integers(0, 2**63, n, dtype=np.int64).astype(object)
+    low = rng.integers(0, 2**63, n, dtype=np.int64).astype(object)
+    return [(int(h) << 64) | int(lo) for h, lo in zip(high, low, strict=True)]
+
+
+def _roster(enumerators: Sequence[Any], households: pd.DataFrame, seed: int) -> dict:
+    roster: dict[str, Enumerator] = {}
+    for index, e in enumerate(enumerators):
+        roster[str(e.id)] = Enumerator(
+            id=str(e.id),
+            name=str(getattr(e, "name", e.id)),
+            actor_id=str(100 + index),
+            device_id=f"collect:{uuid.uuid5(uuid.NAMESPACE_DNS, f'{seed}/{e.id}').hex[:16]}",
+        )
+    for e in households["enumerator"].astype(str).unique():
+        if e not in roster:
+            roster[e] = Enumerator(e, e, str(100 + len(roster)), f"collect:{e}")
+    return roster
+
+
+def _plan_visits(households, enum_ids, prof, start, end, rng, outcomes) -> pd.DataFrame:
+    """Day, start time, duration, outcome and upload time of each household's visit."""
+    n = len(households)
+    days = max((end - start).days + 1, 1)
+    order = np.argsort(enum_ids, kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    counts = pd.Series(enum_ids).value_counts()
+    position = pd.Series(enum_ids[order]).groupby(enum_ids[order]).cumcount().to_numpy()
+    rank[order] = position
+    per_enum = counts.reindex(enum_ids).to_numpy()
+    day_index = np.minimum((rank * days) // np.maximum(per_enum, 1), days - 1)
+    day = pd.to_datetime(start) + pd.to_timedelta(day_index, unit="D")
+    strata = households["stratum"].astype(str).to_numpy()
+    outcome = np.empty(n, dtype=object)
+    for stratum in np.unique(strata):
+        mask = strata == stratum
+        shares = outcomes.get(stratum) or outcomes.get("*") or DEFAULT_OUTCOMES
+        codes = list(shares)
+        probs = np.array([shares[c] for c in codes], dtype=float)
+        outcome[mask] = rng.choice(codes, size=int(mask.sum()), p=probs / probs.sum())
+    consent = np.where(rng.random(n) < 0.97, "1", "2").astype(object)
+    visit_no = np.where(np.isin(outcome, ["2", "6"]), 3, rng.choice([1, 1, 1, 2], n))
+    hour = rng.uniform(9, 19.5, n)
+    night = prof == "night"
+    hour[night] = (rng.uniform(22, 29, night.sum())) % 24
+    talk = (outcome == "1") & (consent == "1")
+    minutes = np.where(talk, rng.lognormal(math.log(35), 0.3, n), rng.uniform(1.5, 4, n))
+    speed = prof == "speeder"
+    minutes[speed] = minutes[speed] / rng.uniform(3, 5, speed.sum())
+    starts = day + pd.to_timedelta(hour * 3600, unit="s").round("ms")
+    ends = starts + pd.to_timedelta(minutes * 60, unit="s").round("ms")
+    uploaded = ends + pd.to_timedelta(rng.uniform(5, 600, n) * 60, unit="s").round("ms")
+    return pd.DataFrame(
+        {
+            "day": day,
+            "start": starts,
+            "end": ends,
+            "minutes": minutes,
+            "outcome": outcome,
+            "consent": consent,
+            "visit_no": visit_no,
+            "uploaded": uploaded,
+            "submitted": [_utc(t) for t in uploaded],
+        }
+    )
+
+
+def _local(moment: pd.Timestamp) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+08:00"
+
+
+def _utc(moment: pd.Timestamp) -> str:
+    utc = moment.to_pydatetime().replace(tzinfo=CHINA).astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def _visit_models(plan: pd.DataFrame) -> dict:
+    outcome = plan["outcome"].to_numpy()
+    consent = plan["consent"].to_numpy()
+    visit_no = plan["visit_no"].to_numpy().astype(float)
+    return {
+        "a02_hh": lambda d: (
+            d.filler.attachments["households"]
+            and np.array(
+                [d.filler.attachments["households"][r]["name"] for r in d.records], dtype=object
+            )
+        ),
+        "a04_visit_no": lambda d: visit_no[d.records],
+        "a06_visit_result": lambda d: outcome[d.records],
+        "a07_consent": lambda d: consent[d.records],
+        "z01_status": lambda d: np.full(len(d), "1", dtype=object),
+    }
+
+
+def _metadata(households, plan, enum_ids, roster, prof, rng) -> dict[str, Any]:
+    lat = pd.to_numeric(households.get("lat"), errors="coerce") if "lat" in households else None
+    lon = pd.to_numeric(households.get("lon"), errors="coerce") if "lon" in households else None
+    n = len(households)
+    lat = (lat.fillna(36.0).to_numpy() if lat is not None else np.full(n, 36.0)) + rng.normal(
+        0, 0.004, n
+    )
+    lon = (lon.fillna(117.0).to_numpy() if lon is not None else np.full(n, 117.0)) + rng.normal(
+        0, 0.005, n
+    )
+    for e in np.unique(enum_ids[prof == "gps_one_place"]):
+        mask = enum_ids == e
+        lat[mask] = lat[mask][0]
+        lon[mask] = lon[mask][0]
+    return {
+        "start": np.array([_local(t) for t in plan["start"]], dtype=object),
+        "end": np.array([_local(t) for t in plan["end"]], dtype=object),
+        "today": np.array([t.strftime("%Y-%m-%d") for t in plan["day"]], dtype=object),
+        "deviceid": np.array([roster[e].device_id for e in enum_ids], dtype=object),
+        "username": enum_ids.astype(object),
+        "audit": np.full(n, "audit.csv", dtype=object),
+        "gps_centre": (lat, lon),
+    }
+
+
+def _per_record_today(filler: BatchFiller, plan: pd.DataFrame) -> None:
+    """``today()`` is the interview day; the engine's reference date is the first day."""
+    filler.today = plan["day"].min().date() if len(plan) else filler.today
+
+
+def _instance_names(filler: BatchFiller, form: FormModel) -> np.ndarray | None:
+    text = form.instance_name
+    if not text:
+        return None
+    compiled = compile_expression(text, "meta", "instance_name", filler.logic.ref_paths)
+    context = next(q for q in form.elements if q.holds_data and q.repeat is None)
+    try:
+        value = _Compiler(filler.run(), context).eval(compiled.tree)
+        return to_str(scalar(value, None))  # type: ignore[arg-type]
+    except Exception:
+        return None
+
+
+def _ordered(record: dict[str, Any]) -> dict[str, Any]:
+    """``__id`` first, then the answers, ``meta``, ``__system`` (Central's order)."""
+    out = {"__id": record.pop("__id")}
+    system = record.pop("__system")
+    meta = record.pop("meta")
+    out.update(record)
+    out["meta"] = meta
+    out["__system"] = system
+    return out
+
+
+def _plant_records(submissions, prof, enum_ids, plan, rng, planted, form, filler) -> None:
+    """Fabricated copies, and the ground truth of every planted problem."""
+    outcome = plan["outcome"].to_numpy()
+    consent = plan["consent"].to_numpy()
+    interviewed = (outcome == "1") & (consent == "1")
+    leaves = _leaf_selects(form)
+    seen: dict[str, list[int]] = {}
+    for row, sub in enumerate(submissions):
+        profile = prof[row]
+        e = enum_ids[row]
+        iid = sub["__id"]
+        if profile == "fabricator" and interviewed[row]:
+            earlier = [r for r in seen.get(e, []) if interviewed[r]]
+            if len(earlier) >= 2:
+                source = earlier[int(rng.integers(0, len(earlier)))]
+                changed = _copy_answers(submissions[source], sub, leaves, rng, form, filler)
+                planted.append(
+                    Planted(
+                        e,
+                        profile,
+                        iid,
+                        f"copy of {submissions[source]['__id']}"
+                        f"{' with ' + ', '.join(changed) + ' changed' if changed else ''}",
+                    )
+                )
+            seen.setdefault(e, []).append(row)
+            continue
+        seen.setdefault(e, []).append(row)
+        what = None
+        if profile == "speeder":
+            what = f"duration {plan['minutes'][row]:.1f} min"
+        elif profile == "night":
+            what = f"started {plan['start'][row]:%H:%M}"
+        elif profile == "gps_one_place":
+            what = "GPS at the enumerator's single spot"
+        elif profile in ("curbstoner", "dont_know", "age_heaping", "srb_skew") and interviewed[row]:
+            what = PROFILE_WHAT[profile]
+        elif profile == "screen_out" and interviewed[row]:
+            what = "eligible household screened out"
+        if what is not None:
+            planted.append(Planted(e, profile, iid, what))
+
+
+PROFILE_WHAT = {
+    "curbstoner": "low-variance made-up answers",
+    "dont_know": "don't know on ~45% of answers that allow it",
+    "age_heaping": "respondent's age rounded to a multiple of 5",
+    "srb_skew": "births drawn with sex ratio 150",
+}
+
+KEEP_GROUPS = frozenset({"a_id", "a_visit", "meta", "__system", "__id"})
+KEEP_FIELDS = frozenset(
+    {
+        "start",
+        "end",
+        "today",
+        "deviceid",
+        "username",
+        "audit",
+        "a_int_year",
+        "a_int_month",
+        "a_cmc_int",
+        "result",
+    }
+)
+
+
+def _leaf_selects(form: FormModel) -> list[str]:
+    """select_one questions outside repeats no expression reads and without constraint."""
+    from forms.logic import FormLogic
+    from forms.xpath.ast import Ref, walk
+
+    logic = FormLogic(form)
+    read = {
+        node.name
+        for compiled in logic.expressions.values()
+        if compiled.tree is not None
+        for node in walk(compiled.tree)
+        if isinstance(node, Ref)
+    }
+    return [
+        q.name
+        for q in form.questions
+        if q.type == "select_one"
+        and q.repeat is None
+        and not q.constraint
+        and q.name not in read
+        and not q.calculation
+    ]
+
+
+def _copy_answers(source, target, leaves, rng, form, filler) -> list[str]:
+    """Overwrite ``target``'s answers with ``source``'s, then change 0-3 leaf answers."""
+    for key, value in source.items():
+        if key in KEEP_GROUPS or key in KEEP_FIELDS:
+            continue
+        target[key] = copy.deepcopy(value)
+    changed = []
+    for name in rng.permutation(leaves)[: int(rng.integers(0, 4))]:
+        q = form[name]
+        holder = _holder(target, q)
+        if holder is None or holder.get(name) is None:
+            continue
+        choices = form.choices_for(q)
+        codes = [
+            c
+            for c in (choices.codes if choices else ())
+            if c != holder[name] and c not in ("96", "98", "99")
+        ]
+        if codes:
+            holder[name] = codes[int(rng.integers(0, len(codes)))]
+            changed.append(name)
+    _renew_repeat_ids(target)
+    return changed
+
+
+def _holder(record: dict, q) -> dict | None:
+    target = record
+    for part in q.xpath.split("/")[2:-1]:
+        target = target.get(part)
+        if not isinstance(target, dict):
+            return None
+    return target
+
+
+def _renew_repeat_ids(record: dict[str, Any]) -> None:
+    from surveys.simulate.odata import _row_id
+
+    def walk(node: dict, path: str) -> None:
+        for key, value in node.items():
+            if isinstance(value, list):
+                for position, item in enumerate(value, start=1):
+                    if isinstance(item, dict):
+                        item["__id"] = _row_id(record["__id"], f"{path}/{key}/{position}")
+                        walk(item, f"{path}/{key}/{position}")
+            elif isinstance(value, dict) and key not in ("__system", "meta"):
+                walk(value, path)
+
+    walk(record, "")

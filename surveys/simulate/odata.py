@@ -1,0 +1,222 @@
+"""Simulated answers in the shape ODK Central's OData returns (``.svc/Submissions?$expand=*``).
+
+Groups are nested objects, repeats lists of objects (each row with its ``__id``),
+select_multiple one space-separated string, geopoints GeoJSON, integers and decimals JSON
+numbers, calculates strings, dates ``YYYY-MM-DD``; every record has ``__id``, ``__system``
+and ``meta``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from forms.model import FormModel, Question
+from forms.xpath.values import number_to_string
+
+NUMERIC = frozenset({"integer", "decimal", "range"})
+
+
+def _convert(q: Question, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if value != value:
+            return None
+        if q.type == "integer":
+            return int(value)
+        if q.type in NUMERIC:
+            return value
+        return number_to_string(value)
+    if q.type in ("geopoint", "start-geopoint") and isinstance(value, str):
+        parts = value.split()
+        lat, lon = float(parts[0]), float(parts[1])
+        alt = float(parts[2]) if len(parts) > 2 else 0.0
+        point: dict[str, Any] = {"type": "Point", "coordinates": [lon, lat, alt]}
+        if len(parts) > 3:
+            point["properties"] = {"accuracy": float(parts[3])}
+        return point
+    return value
+
+
+def _column_values(q: Question, column: np.ndarray) -> list[Any]:
+    """A whole column converted to OData values at once."""
+    if q.type == "integer":
+        return [None if v != v else int(v) for v in column.tolist()]
+    if q.type in NUMERIC:
+        return [None if v != v else v for v in column.tolist()]
+    if q.type in ("geopoint", "start-geopoint"):
+        return [_convert(q, v) for v in column.tolist()]
+    values = column.tolist()
+    if column.dtype == np.float64:
+        return [_convert(q, v) for v in values]
+    return values
+
+
+class RecordBuilder:
+    """Builds OData records from the filler's frames (see the module docstring)."""
+
+    def __init__(self, form: FormModel, frames: Any, names: Mapping[str, str]) -> None:
+        self.form = form
+        self.frames = frames
+        self.names = names
+        self.children: dict[str, list[Question]] = {}
+        for element in form.elements:
+            self.children.setdefault(element.parent, []).append(element)
+        self._columns: dict[str, list[Any]] = {}
+        self._rows_by_parent: dict[str, list[list[int]]] = {}
+
+    def _key(self, element: Question) -> str | None:
+        if element.repeat is None:
+            return None
+        owner = self.form.by_xpath(element.repeat)
+        return owner.name if owner is not None else None
+
+    def _frame(self, key: str | None) -> Any:
+        return self.frames.main if key is None else self.frames.repeats.get(key)
+
+    def _prepare(self) -> None:
+        for element in self.form.elements:
+            if element.holds_data:
+                frame = self._frame(self._key(element))
+                if frame is None:
+                    continue
+                name = self.names[element.xpath]
+                self._columns[element.xpath] = _column_values(element, frame.columns[name])
+        for repeat in self.form.repeats:
+            frame = self.frames.repeats.get(repeat.name)
+            parent = self._frame(self._parent_key(repeat))
+            groups: list[list[int]] = [[] for _ in range(parent.n if parent is not None else 0)]
+            if frame is not None:
+                for row, owner in enumerate(frame.parent.tolist()):
+                    groups[owner].append(row)
+            self._rows_by_parent[repeat.name] = groups
+
+    def _parent_key(self, repeat: Question) -> str | None:
+        if len(repeat.repeats) < 2:
+            return None
+        owner = self.form.by_xpath(repeat.repeats[-2])
+        return owner.name if owner is not None else None
+
+    def build_all(self, instance_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Every record's answers (no ``__system`` yet), with repeat rows' ``__id``.
+
+        Built column-wise: each group's dicts come from zipping its columns, each repeat's
+        rows are grouped under their parent row."""
+        self._ids = list(instance_ids)
+        self._paths: dict[str | None, list[str]] = {None: [""] * self.frames.main.n}
+        return self._container(f"/{self.form.root}", None)
+
+    def _container(self, xpath: str, key: str | None) -> list[dict[str, Any]]:
+        frame = self._frame(key)
+        names: list[str] = []
+        columns: list[list[Any]] = []
+        for element in self.children.get(xpath, ()):
+            if element.is_repeat:
+                columns.append(self._repeat_items(element, key))
+            elif element.is_group:
+                columns.append(self._container(element.xpath, key))
+            elif element.holds_data:
+                columns.append(_column_values(element, frame.columns[self.names[element.xpath]]))
+            else:
+                continue
+            names.append(element.name)
+        if not columns:
+            return [{} for _ in range(frame.n)]
+        return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+    def _repeat_items(self, repeat: Question, parent_key: str | None) -> list[list[dict]]:
+        parent = self._frame(parent_key)
+        out: list[list[dict[str, Any]]] = [[] for _ in range(parent.n)]
+        frame = self.frames.repeats.get(repeat.name)
+        if frame is None:
+            return out
+        parent_paths = self._paths[parent_key]
+        owners = frame.parent.tolist()
+        paths = [
+            f"{parent_paths[o]}/{repeat.name}/{p}"
+            for o, p in zip(owners, frame.position.tolist(), strict=True)
+        ]
+        self._paths[repeat.name] = paths
+        items = self._container(repeat.xpath, repeat.name)
+        records = frame.record.tolist()
+        for row, (owner, item) in enumerate(zip(owners, items, strict=True)):
+            out[owner].append({"__id": _row_id(self._ids[records[row]], paths[row]), **item})
+        return out
+
+    def build_one(self, record: int) -> dict[str, Any]:
+        """One record's answers so far (for the interpreter fallback)."""
+        self._one = True
+        return self._fill(f"/{self.form.root}", record, None, "")
+
+    _one = False
+
+    def _value(self, element: Question, row: int) -> Any:
+        if not self._one:
+            column = self._columns.get(element.xpath)
+            return column[row] if column is not None else None
+        frame = self._frame(self._key(element))
+        if frame is None:
+            return None
+        return _convert(element, frame.columns[self.names[element.xpath]][row])
+
+    def _child_rows(self, repeat: Question, row: int) -> list[int]:
+        if not self._one:
+            rows = self._rows_by_parent.get(repeat.name)
+            return rows[row] if rows else []
+        frame = self.frames.repeats.get(repeat.name)
+        return [] if frame is None else np.flatnonzero(frame.parent == row).tolist()
+
+    def _fill(self, xpath: str, row: int, sub_id: str | None, path: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for element in self.children.get(xpath, ()):
+            if element.is_repeat:
+                items = []
+                for position, child in enumerate(self._child_rows(element, row), start=1):
+                    item = self._fill(
+                        element.xpath, child, sub_id, f"{path}/{element.name}/{position}"
+                    )
+                    if sub_id is not None:
+                        item["__id"] = _row_id(sub_id, f"{path}/{element.name}/{position}")
+                    items.append(item)
+                out[element.name] = items
+            elif element.is_group:
+                out[element.name] = self._fill(element.xpath, row, sub_id, path)
+            elif element.holds_data:
+                out[element.name] = self._value(element, row)
+        return out
+
+
+def _row_id(sub_id: str, path: str) -> str:
+    """Central's repeat row id: a SHA-1 of the instance ID and the row's path."""
+    return hashlib.sha1(f"{sub_id}{path}".encode()).hexdigest()
+
+
+def system_block(
+    *,
+    submission_date: str,
+    submitter_id: str,
+    submitter_name: str,
+    device_id: str,
+    form_version: str | None,
+    audit: bool,
+) -> dict[str, Any]:
+    """Central's ``__system`` object for a fresh submission."""
+    expected = 1 if audit else 0
+    return {
+        "submissionDate": submission_date,
+        "updatedAt": None,
+        "submitterId": submitter_id,
+        "submitterName": submitter_name,
+        "attachmentsPresent": expected,
+        "attachmentsExpected": expected,
+        "status": None,
+        "reviewState": None,
+        "deviceId": device_id,
+        "edits": 0,
+        "formVersion": form_version or "",
+        "deletedAt": None,
+    }

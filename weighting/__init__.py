@@ -11,21 +11,58 @@ In the spirit of R's ``survey`` package::
 Every step returns a new immutable design and appends a record to ``design.history``.
 """
 
-from weighting.design import SurveyDesign, WeightingStep
-from weighting.diagnostics import effective_n, kish_deff, margin_check, weight_summary
-from weighting.estimate import (
-    Estimate,
-    estimates_table,
-    svy_mean,
-    svy_proportion,
-    svy_quantile,
-    svy_ratio,
-    svy_total,
-)
-from weighting.fertility import cmc, fertility_rates, women_from_ir, women_from_tables
-from weighting.indicators import contraceptive_prevalence, service_coverage, sex_ratio_at_birth
-from weighting.steps import adjust_nonresponse, calibrate, post_stratify, rake, trim_weights
-from weighting.targets import Margin, Targets, margin, read_targets, targets_from_dict
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Names are loaded on first use (PEP 562) so that importing one submodule, e.g.
+# ``weighting.errors`` for the CLI's error handling, does not load scipy and pandas.
+_EXPORTS = {
+    "Estimate": "weighting.estimate",
+    "Margin": "weighting.targets",
+    "SurveyDesign": "weighting.design",
+    "Targets": "weighting.targets",
+    "WeightingStep": "weighting.design",
+    "adjust_nonresponse": "weighting.steps",
+    "calibrate": "weighting.steps",
+    "cmc": "weighting.fertility",
+    "contraceptive_prevalence": "weighting.indicators",
+    "effective_n": "weighting.diagnostics",
+    "estimates_table": "weighting.estimate",
+    "fertility_rates": "weighting.fertility",
+    "kish_deff": "weighting.diagnostics",
+    "margin": "weighting.targets",
+    "margin_check": "weighting.diagnostics",
+    "post_stratify": "weighting.steps",
+    "rake": "weighting.steps",
+    "read_targets": "weighting.targets",
+    "service_coverage": "weighting.indicators",
+    "sex_ratio_at_birth": "weighting.indicators",
+    "svy_mean": "weighting.estimate",
+    "svy_proportion": "weighting.estimate",
+    "svy_quantile": "weighting.estimate",
+    "svy_ratio": "weighting.estimate",
+    "svy_total": "weighting.estimate",
+    "targets_from_dict": "weighting.targets",
+    "trim_weights": "weighting.steps",
+    "weight_summary": "weighting.diagnostics",
+    "women_from_ir": "weighting.fertility",
+    "women_from_tables": "weighting.fertility",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'weighting' has no attribute '{name}'")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "Estimate",

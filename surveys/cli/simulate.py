@@ -79,6 +79,7 @@ def simulate(
     central: str | None,
     project: int | None,
     tokens: Path | None,
+    workers: int,
 ) -> None:
     """Simulate fieldwork for the survey's drawn and assigned sample: OData JSON pages and
     audit logs in --out (read them with `popsurvey import`), with a ground truth of the
@@ -90,7 +91,7 @@ def simulate(
     from surveys.errors import ConfigError
     from surveys.simulate import DemographyParams, simulate_fieldwork
     from surveys.simulate.models import Codes
-    from surveys.simulate.output import write_simulation
+    from surveys.simulate.output import simulate_to_directory
 
     config = load_config(survey)
     list_name = config.central.entity_list if config.central else "households"
@@ -118,30 +119,41 @@ def simulate(
         token_of = dict(
             pd.read_csv(tokens, dtype=str)[["enumerator", "token"]].itertuples(index=False)
         )
+    settings = {
+        "start": start,
+        "end": end,
+        "survey_id": config.id,
+        "demography": DemographyParams(tfr=tfr, srb=srb),
+        "codes": codes,
+    }
     for number, path in enumerate(paths):
         form = read_form(path)
-        result = simulate_fieldwork(
-            form,
-            table,
-            config.enumerators,
-            seed=seed + number,
-            start=start,
-            end=end,
-            survey_id=config.id,
-            profiles=_shares(profiles),
-            demography=DemographyParams(tfr=tfr, srb=srb),
-            codes=codes,
-        )
-        planted = sum(len(r["instance_ids"]) for r in result.ground_truth())
         if central:
+            result = simulate_fieldwork(
+                form,
+                table,
+                config.enumerators,
+                seed=seed + number,
+                profiles=_shares(profiles),
+                **settings,
+            )
             sent = _submit(result, central, project, token_of)
             click.echo(f"{form.form_id}: {sent} submissions sent to {central} (project {project})")
             continue
-        written = write_simulation(result, out_dir)
+        summary = simulate_to_directory(
+            form,
+            table,
+            config.enumerators,
+            out_dir,
+            seed=seed + number,
+            workers=workers,
+            profiles=_shares(profiles),
+            **settings,
+        )
         click.echo(
-            f"{form.form_id}: {len(result.submissions)} submissions, {len(result.audits)} audit "
-            f"logs, {planted} planted problems; {len(result.issues)} unsatisfied constraints "
-            f"-> {out_dir}/pages/{form.form_id}/ ({len(written)} files)"
+            f"{form.form_id}: {summary.submissions} submissions, {summary.audits} audit logs, "
+            f"{summary.planted} planted problems; {len(summary.issues)} unsatisfied "
+            f"constraints -> {out_dir}/pages/{form.form_id}/ ({summary.pages} pages)"
         )
 
 

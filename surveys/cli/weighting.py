@@ -12,27 +12,16 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import numpy as np
-import pandas as pd
 
 from surveys.cli.common import handle_errors
-from weighting.design import SurveyDesign
-from weighting.diagnostics import history_table, margin_check, weight_summary
-from weighting.errors import DataFileError, WeightingError
-from weighting.estimate import (
-    estimates_table,
-    svy_mean,
-    svy_proportion,
-    svy_quantile,
-    svy_ratio,
-    svy_total,
-)
-from weighting.fertility import fertility_rates, women_from_ir
-from weighting.io import read_table
-from weighting.steps import adjust_nonresponse, calibrate, post_stratify, rake, trim_weights
-from weighting.targets import read_targets
+
+if TYPE_CHECKING:  # the weighting stack (scipy, pandas) loads only when a command runs
+    import pandas as pd
+
+    from weighting.design import SurveyDesign
 
 OUTPUT_TYPES = (".csv", ".xlsx")
 
@@ -60,6 +49,9 @@ def design_options(func):
 
 
 def _design(data: Path, weights, probs, ids, strata, fpc, nest, lonely_psu) -> SurveyDesign:
+    from weighting.design import SurveyDesign
+    from weighting.io import read_table
+
     return SurveyDesign.from_frame(
         read_table(data),
         weights=weights,
@@ -73,12 +65,18 @@ def _design(data: Path, weights, probs, ids, strata, fpc, nest, lonely_psu) -> S
 
 
 def _check_output(path: Path | None) -> None:
+    from weighting.errors import DataFileError
+
     if path is not None and path.suffix.lower() not in OUTPUT_TYPES:
         raise DataFileError(f"{path}: output must be .csv or .xlsx")
 
 
 def write_tables(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
     """Write the first table as CSV, or every table as a sheet of an XLSX, atomically."""
+    import pandas as pd
+
+    from weighting.errors import DataFileError
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
     os.close(fd)
@@ -99,6 +97,8 @@ def write_tables(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
 
 
 def _print(title: str, table: pd.DataFrame) -> None:
+    import pandas as pd
+
     click.echo(click.style(title, bold=True))
     with pd.option_context(
         "display.max_rows", 200, "display.width", 140, "display.float_format", "{:.6g}".format
@@ -202,6 +202,14 @@ def weight(
     Steps run in that order; each is recorded in the history printed at the end (and written
     to the XLSX's "history" sheet). Targets CSVs have columns variable, level, total.
     """
+    import numpy as np
+    import pandas as pd
+
+    from weighting.diagnostics import history_table, margin_check, weight_summary
+    from weighting.errors import WeightingError
+    from weighting.steps import adjust_nonresponse, calibrate, post_stratify, rake, trim_weights
+    from weighting.targets import read_targets
+
     _check_output(output)
     design = _design(data, weights, probs, ids, strata, fpc, nest, lonely_psu)
     if replicate_type:
@@ -327,6 +335,21 @@ def estimate(
     output,
 ):
     """Estimate means, totals, ratios, proportions, quantiles (or fertility rates) with SEs."""
+    import numpy as np
+
+    from weighting.design import SurveyDesign
+    from weighting.errors import WeightingError
+    from weighting.estimate import (
+        estimates_table,
+        svy_mean,
+        svy_proportion,
+        svy_quantile,
+        svy_ratio,
+        svy_total,
+    )
+    from weighting.fertility import fertility_rates, women_from_ir
+    from weighting.io import read_table
+
     _check_output(output)
     if fertility:
         table = fertility_rates(women_from_ir(read_table(data)))
@@ -390,6 +413,10 @@ def estimate(
 
 def _value(design: SurveyDesign, variable: str, text: str):
     """The value ``text`` as the type of the column (so 1 matches an integer column)."""
+    import pandas as pd
+
+    from weighting.errors import WeightingError
+
     if variable not in design.data.columns:
         raise WeightingError(f"no variable {variable!r} in the data")
     if pd.api.types.is_numeric_dtype(design.data[variable]):

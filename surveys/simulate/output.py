@@ -218,3 +218,43 @@ def _collect(summary, pages, planted, encoded, chunk_planted, issues, timings) -
     summary.issues.extend(issues)
     for key, value in timings.items():
         summary.timings[key] = summary.timings.get(key, 0.0) + value
+
+
+def simulate_survey(
+    config,
+    assigned,
+    form,
+    out_dir: Path | None = None,
+    *,
+    seed: int,
+    profiles=None,
+    demography=None,
+) -> SimulationResult:
+    """Simulate ``form``'s fieldwork for a configured survey (dates, don't-know codes and
+    roster from survey.toml; ``assigned`` from ``assign_configured_sample``) and, with
+    ``out_dir``, write pages, audits and the ground truth there."""
+    from surveys.errors import ConfigError
+    from surveys.simulate.fieldwork import simulate_fieldwork
+    from surveys.simulate.models import Codes
+
+    if config.fieldwork is None:
+        raise ConfigError(f"{config.path.name}: fieldwork: start and end are needed to simulate")
+    codes = Codes(
+        dont_know=tuple(str(c) for c in config.codes.dont_know),
+        refused=tuple(str(c) for c in config.codes.refused),
+    )
+    result = simulate_fieldwork(
+        form,
+        assigned,
+        config.enumerators,
+        seed=seed,
+        start=config.fieldwork.start,
+        end=config.fieldwork.end,
+        survey_id=config.id,
+        profiles=profiles,
+        demography=demography,
+        codes=codes,
+    )
+    if out_dir is not None:
+        write_simulation(result, out_dir)
+    return result

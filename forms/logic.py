@@ -84,6 +84,7 @@ from forms.xpath.values import (
     EvaluationError,
     NotImplementedFunction,
     java_double_string,
+    parse_date_time,
     string_to_number,
     to_int,
     to_string,
@@ -614,6 +615,20 @@ _BOOLEAN_TEXTS = ({"1", "true"}, {"0", "false"})
 """Collect stores a boolean result as 1/0, Enketo (web forms) as true/false."""
 
 
+def _same_moment(stored: str, value: Any) -> bool:
+    """A date or dateTime result, which Collect stores as a full dateTime (JavaRosa wraps a
+    Date as DateTimeData: ``2024-02-01T00:00:00.000+08:00``) where XPath's string() gives
+    only the date."""
+    if not isinstance(value, date):
+        return False
+    parsed = parse_date_time(stored)
+    if isinstance(value, datetime):
+        return isinstance(parsed, datetime) and parsed == value
+    if isinstance(parsed, datetime):
+        return parsed.date() == value and parsed.time() == datetime.min.time()
+    return parsed == value
+
+
 def _same_text(stored: str, recomputed: str) -> bool:
     if stored == recomputed:
         return True
@@ -929,7 +944,7 @@ class FormSession:
         except EvaluationError as err:
             reasons.append(f"calculation: {err}")
             return
-        if not _same_text(stored, recomputed):
+        if not _same_text(stored, recomputed) and not _same_moment(stored, unpack(value)):
             result["calculation_mismatch"] = (stored, recomputed)
 
     def _choices(self, q: Question, node: Node, result: dict[str, Any], reasons: list[str]) -> None:

@@ -57,6 +57,7 @@ def _shares(values: tuple[str, ...]) -> dict[str, float] | None:
 @click.option(
     "--srb", default=110.0, show_default=True, help="Sex ratio at birth (boys per 100 girls)."
 )
+@click.option("--workers", default=1, show_default=True, help="Processes simulating chunks.")
 @click.option(
     "--central", help="Submit to this ODK Central (URL) over OpenRosa instead of writing files."
 )

@@ -86,8 +86,9 @@ def audit_logs(
     counts = np.bincount(record, minlength=n)
     cumulative = np.cumsum(weights)
     first = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    before = np.where(counts > 0, cumulative[np.minimum(first, max(len(weights) - 1, 0))]
-                      - weights[np.minimum(first, max(len(weights) - 1, 0))], 0) if len(weights) else np.zeros(n)  # fmt: skip
+    before = np.zeros(n)
+    has = counts > 0
+    before[has] = cumulative[first[has]] - weights[first[has]]  # weight sum before the record
     span = np.maximum(ends - starts - 4000, 1)
     share = (cumulative - before[record]) / np.maximum(totals[record], 1e-9)
     stop = starts[record] + 2000 + np.floor(share * span[record]).astype(np.int64)
@@ -134,3 +135,52 @@ def _gps(filler: Any) -> list[str]:
                 out.append(f"{parts[0]},{parts[1]},{parts[3]}" if len(parts) >= 4 else "")
             return out
     return [""] * filler.frames.main.n
+
+
+def audit_of_record(
+    form: Any, record: dict[str, Any], start: int, end: int, rng: np.random.Generator
+) -> str:
+    """The audit log of one OData record (for records changed after filling, such as a
+    fabricator's copies: the log shows the answers the enumerator typed)."""
+    children: dict[str, list] = {}
+    for element in form.elements:
+        children.setdefault(element.parent, []).append(element)
+    events: list[tuple[str, str]] = []
+
+    def walk(xpath: str, data: Any, path: str) -> None:
+        for element in children.get(xpath, ()):
+            value = data.get(element.name) if isinstance(data, dict) else None
+            if element.is_repeat:
+                for index, item in enumerate(value or (), start=1):
+                    walk(element.xpath, item, f"{path}/{element.name}[{index}]")
+            elif element.is_group:
+                walk(element.xpath, value or {}, f"{path}/{element.name}")
+            elif _typed(element) and value is not None:
+                events.append((f"{path}/{element.name}", _record_text(value)))
+
+    walk(f"/{form.root}", record, f"/{form.root}")
+    lines = [HEADER, f"form start,,{start},,,,,,\n"]
+    if events:
+        weights = rng.gamma(2.0, 1.0, len(events))
+        span = max(end - start - 4000, len(events))
+        cuts = start + 2000 + np.floor(np.cumsum(weights) / weights.sum() * span).astype(np.int64)
+        begin = start + 2000
+        for (node, text), stop in zip(events, cuts.tolist(), strict=True):
+            lines.append(f"question,{node},{begin},{stop},,,,,{text}\n")
+            begin = stop
+    lines.append(f"form save,,{end - 1000},,,,,,\nform exit,,{end},,,,,,\n")
+    lines.append(f"form finalize,,{end},,,,,,\n")
+    return "".join(lines)
+
+
+def _record_text(value: Any) -> str:
+    if isinstance(value, dict):
+        lon, lat, *rest = value.get("coordinates", [0, 0])
+        accuracy = (value.get("properties") or {}).get("accuracy", "")
+        return f"{lat} {lon} {rest[0] if rest else 0} {accuracy}"
+    return _quote(str(value))
+
+
+def _typed(element: Any) -> bool:
+    """Questions the enumerator answers (not metadata, not calculated)."""
+    return element.holds_data and element.type not in SKIP and not element.calculation

@@ -599,31 +599,28 @@ class BatchFiller:
         if not q.choice_filter or q.file_name is not None:
             return codes
         compiled = self.logic.expressions[(q.name, "choice_filter")]
-        refs = _references(compiled.tree) or ()
-        columns = [self.values_for(r, q, rows) for r in refs]
-        keys = list(zip(*[c.tolist() for c in columns], strict=True)) if refs else [()] * len(rows)
+        refs = _references(compiled.tree, item_paths=True)
+        key = self.frame_key(q)
+        if refs is None or q.repeat is not None or any(self.form[r].repeat for r in refs):
+            # the filter reads current()/... or repeats: interpret on the partial submission
+            out = []
+            for row in rows.tolist():
+                record = int(self.frames.frame(key).record[row])
+                session = self.logic.run(record_answers(self, record, odata=True), today=self.today)
+                out.append(session.choices_of(q, self.repeat_indices(key, row)) or ())
+            return out
+        columns = [self.values_for(r, q, rows).tolist() for r in refs]
+        keys = list(zip(*columns, strict=True)) if refs else [()] * len(rows)
         cache: dict[tuple, tuple[str, ...]] = {}
-        out = []
-        for row, key in zip(rows, keys, strict=True):
-            if key not in cache:
-                if q.repeat is None and all(self.form[r].repeat is None for r in refs):
-                    values = {
-                        self.form[r].xpath: _odata(self.form[r], v)
-                        for r, v in zip(refs, key, strict=True)
-                    }
-                    session = self.logic.run(nest(self.form, values), today=self.today)
-                    cache[key] = session.choices_of(q) or ()
-                else:
-                    submission = record_answers(
-                        self, int(self.frames.frame(self.frame_key(q)).record[row]), odata=True
-                    )
-                    session = self.logic.run(submission, today=self.today)
-                    indices = self.repeat_indices(self.frame_key(q), int(row))
-                    return_codes = session.choices_of(q, indices) or ()
-                    out.append(return_codes)
-                    continue
-            out.append(cache[key])
-        return out
+        for values in set(keys):
+            answers = {
+                self.form[r].xpath: _odata(self.form[r], v)
+                for r, v in zip(refs, values, strict=True)
+            }
+            session = self.logic.run(nest(self.form, answers), today=self.today)
+            session.instance.relevance = None  # the batch holds only relevant answers
+            cache[values] = session.choices_of(q) or ()
+        return [cache[k] for k in keys]
 
     def bounds(self, q: Question, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """Lower/upper bounds of ``.`` read from ``. >= A`` / ``. <= B`` in the constraint."""
@@ -697,16 +694,21 @@ def _is_random(tree: Any) -> bool:
     return isinstance(tree, Call) and tree.name == "random" and not tree.args
 
 
-def _references(tree: Any) -> tuple[str, ...] | None:
-    """The ``${name}`` references of an expression; None when it also reads paths."""
+def _references(tree: Any, *, item_paths: bool = False) -> tuple[str, ...] | None:
+    """The ``${name}`` references of an expression; None when it also reads paths
+    (relative paths are allowed with ``item_paths``: in a choice filter they read the
+    choice's columns)."""
     refs: dict[str, None] = {}
     for node in walk(tree):
         if isinstance(node, Ref):
             refs.setdefault(node.name, None)
         elif isinstance(node, Path):
             start = node.start
-            if not (isinstance(start, Call) and start.name == "instance"):
-                return None
+            if isinstance(start, Call) and start.name == "instance":
+                continue
+            if item_paths and start is None and not node.absolute:
+                continue
+            return None
     return tuple(refs)
 
 

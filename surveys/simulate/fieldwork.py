@@ -266,6 +266,8 @@ def simulate_fieldwork(
     _plant_records(submissions, prof, enum_ids, plan, rng, planted, form, filler)
     lap("records")
     logs = audit_logs(filler, plan, rng, instance_ids) if audits and "audit" in form else {}
+    if logs:
+        _reaudit_copies(form, submissions, planted, plan, logs, rng)
     lap("audits")
     return SimulationResult(
         form=form,
@@ -277,6 +279,23 @@ def simulate_fieldwork(
         interpreted=filler.report.interpreted,
         timings=timings,
     )
+
+
+def _reaudit_copies(form, submissions, planted, plan, logs, rng) -> None:
+    """A fabricator's copies get the audit log of the answers they typed."""
+    from surveys.simulate.audit import audit_of_record
+
+    copies = {p.instance_id for p in planted if p.profile == "fabricator"}
+    if not copies:
+        return
+    offset = 8 * 3600 * 1000
+    starts = plan["start"].astype("int64").to_numpy() // 1_000_000 - offset
+    ends = plan["end"].astype("int64").to_numpy() // 1_000_000 - offset
+    for row, record in enumerate(submissions):
+        if record["__id"] in copies:
+            logs[record["__id"]] = audit_of_record(
+                form, record, int(starts[row]), int(ends[row]), rng
+            )
 
 
 def _uuid_ints(rng: np.random.Generator, n: int) -> list[int]:

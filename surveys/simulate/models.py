@@ -205,7 +205,9 @@ class AnswerModels:
             if (alone and roll < 0.2) or not pool:
                 out[i] = (alone or list(codes))[0]
                 continue
-            k = int(draw.rng.integers(1, min(3, len(pool)) + 1))
+            # after a failed draw, one code only (exclusive codes we cannot know by name)
+            most = 1 if draw.attempt >= 2 else min(3, len(pool))
+            k = int(draw.rng.integers(1, most + 1))
             picks = draw.rng.choice(len(pool), size=k, replace=False)
             out[i] = " ".join(pool[j] for j in sorted(picks))
         return out

@@ -204,11 +204,13 @@ def system_block(
     form_version: str | None,
     audit: bool,
 ) -> dict[str, Any]:
-    """Central's ``__system`` object for a fresh submission."""
+    """Central's ``__system`` object for a fresh submission (its key order; ``updatedAt``
+    stays null until the submission is edited or reviewed, as in Central)."""
     expected = 1 if audit else 0
     return {
         "submissionDate": submission_date,
         "updatedAt": None,
+        "deletedAt": None,
         "submitterId": submitter_id,
         "submitterName": submitter_name,
         "attachmentsPresent": expected,
@@ -218,5 +220,4 @@ def system_block(
         "deviceId": device_id,
         "edits": 0,
         "formVersion": form_version or "",
-        "deletedAt": None,
     }

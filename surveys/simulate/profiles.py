@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from surveys.errors import SurveysError
+
 PROFILES: dict[str, str] = {
     "honest": "no planted problem",
     "speeder": "interview durations 3-5 times shorter (start/end and audit log)",
@@ -46,7 +48,7 @@ DEFAULT_SHARES: dict[str, float] = {name: 0.03 for name in PROFILES if name != "
 """Default share of enumerators per planted profile (the rest are honest)."""
 
 
-class ProfileError(ValueError):
+class ProfileError(SurveysError):
     """An unknown profile name or an impossible share."""
 
 

@@ -24,6 +24,9 @@ from surveys.store.errors import StoreBusyError, StoreError
 DEFAULT_DB = "popsurvey.db"
 DB_ENV = "POPSURVEY_DB"
 MIGRATIONS = Path(__file__).with_name("migrations")
+SQLITE_JOURNAL_MODE = "TRUNCATE"
+"""A rollback journal: a pull mostly appends, and appended pages need no journal copy,
+whereas WAL writes every page twice (log, then checkpoint) and stalls on checkpoints."""
 
 
 def resolve_url(db: str | None = None) -> str:
@@ -134,9 +137,8 @@ def _sqlite_real_transactions(engine: Engine) -> None:
     def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA journal_mode={SQLITE_JOURNAL_MODE}")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA wal_autocheckpoint=16384")  # 64 MiB: fewer checkpoint syncs
         # 64 MiB page cache (default 2 MiB): the unique index on (form, __id) takes random
         # inserts, and a store of 200,000 submissions would otherwise read it from disk.
         cursor.execute("PRAGMA cache_size=-65536")

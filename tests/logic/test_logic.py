@@ -209,3 +209,27 @@ def test_stored_calculation_that_differs_is_still_reported():
         ("X104", "third"),
         ("X104", "total"),
     ]
+
+
+DATE_CALCULATIONS_MD = """
+| survey |           |       |       |                                         |
+|        | type      | name  | label | calculation                             |
+|        | date      | d     | D     |                                         |
+|        | calculate | next  |       | date(${d} + 1)                          |
+|        | calculate | noon  |       | date-time(decimal-date-time(${d}) + 0.5) |
+"""
+
+
+@pytest.mark.parametrize(
+    ("next_day", "noon", "expected"),
+    [
+        # Collect stores a Date result of a string calculation as a full dateTime
+        ("2024-02-01T00:00:00.000+08:00", "2024-01-31T12:00:00.000Z", []),
+        ("2024-02-01", "2024-01-31T20:00:00.000+08:00", []),
+        ("2024-02-02T00:00:00.000+08:00", "2024-01-31T13:00:00.000Z", ["next", "noon"]),
+    ],
+)
+def test_stored_date_calculations(next_day, noon, expected):
+    form = read_markdown(DATE_CALCULATIONS_MD)
+    sub = {"__id": "uuid:d", "d": "2024-01-31", "next": next_day, "noon": noon}
+    assert [name for _, name in codes(check_submission(form, sub))] == expected

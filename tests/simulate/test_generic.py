@@ -1,0 +1,102 @@
+"""Any ODK form: generic answers per type obey relevance, constraints, choice filters,
+calculations and repeats; bad options give one clear line."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from click.testing import CliRunner
+
+from forms import read_markdown
+from forms.logic import FormLogic
+from surveys.cli import main
+from surveys.simulate import simulate_fieldwork
+
+FORM = """
+| survey |
+| | type | name | label | relevant | constraint | calculation | choice_filter | repeat_count |
+| | start | start | | | | | | |
+| | end | end | | | | | | |
+| | today | today | | | | | | |
+| | audit | audit | | | | | | |
+| | integer | n_kids | Children | | . >= 0 and . <= 4 | | | |
+| | select_one region | region | Region | | | | | |
+| | select_one city | city | City | | | | region = ${region} | |
+| | decimal | income | Income | | . > 100.5 and . < 900 | | | |
+| | calculate | double | | | | ${income} * 2 | | |
+| | date | visit | Visit date | | . <= today() | | | |
+| | begin_group | more | More | ${n_kids} > 0 | | | | |
+| | select_multiple svc | services | Services | | not(selected(., 'none') and count-selected(.) > 1) | | | |
+| | end_group | | | | | | | |
+| | begin_repeat | kid | Kid | | | | | ${n_kids} |
+| | text | kname | Name | | | | | |
+| | integer | kage | Age | | . < 18 | | | |
+| | end_repeat | | | | | | | |
+| | begin_repeat | pet | Pet | | | | | |
+| | text | pname | Pet name | | | | | |
+| | end_repeat | | | | | | | |
+| choices |
+| | list_name | name | label | region |
+| | region | n | North | |
+| | region | s | South | |
+| | city | a | A | n |
+| | city | b | B | n |
+| | city | c | C | s |
+| | svc | x | X | |
+| | svc | y | Y | |
+| | svc | none | None | |
+| settings |
+| | form_id | version |
+| | generic | 3 |
+"""
+
+
+class Person:
+    def __init__(self, code: str) -> None:
+        self.id = self.name = code
+
+
+def test_a_generic_form_is_simulated_without_violations():
+    form = read_markdown(FORM)
+    table = pd.DataFrame(
+        {"name": [f"h{i}" for i in range(150)], "enumerator": ["e1", "e2", "e3"] * 50,
+         "stratum": "1", "hhid": [str(i) for i in range(150)]}
+    )  # fmt: skip
+    result = simulate_fieldwork(
+        form, table, [Person("e1"), Person("e2"), Person("e3")], seed=1,
+        start=date(2026, 3, 1), end=date(2026, 3, 20), profile_of={"e1": "honest", "e2": "honest", "e3": "honest"},
+    )  # fmt: skip
+    assert len(result.submissions) == 150 and result.issues == []
+    logic = FormLogic(form)
+    for submission in result.submissions:
+        violations = logic.check(submission, today=date(2026, 3, 20)).violations()
+        assert [v.one_line() for v in violations if v.code != "X199"] == []
+    cities = {(s["region"], s["city"]) for s in result.submissions}
+    assert cities <= {("n", "a"), ("n", "b"), ("s", "c")} and len(cities) == 3
+    assert all(len(s["kid"]) == s["n_kids"] for s in result.submissions)
+    assert all(s["double"] == format(s["income"] * 2, "g") or float(s["double"]) == s["income"] * 2
+               for s in result.submissions)  # fmt: skip
+
+
+def test_unknown_profile_is_one_clear_line(tmp_path):
+    from surveys.example import write_example
+
+    write_example(tmp_path, force=True)
+    entities = tmp_path / "entities.csv"
+    entities.write_text("name,enumerator,hhid,stratum\nh1,enum001,1,379902\n")
+    result = CliRunner().invoke(
+        main, ["simulate", str(tmp_path / "survey.toml"), "--entities", str(entities),
+               "--profile", "sleepy=0.1", "--out", str(tmp_path / "out")],
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert "unknown profile(s) sleepy" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out" / "pages").exists()
+
+
+def test_missing_sample_list_is_one_clear_line(tmp_path):
+    from surveys.example import write_example
+
+    write_example(tmp_path, force=True)
+    result = CliRunner().invoke(main, ["simulate", str(tmp_path / "survey.toml")])
+    assert result.exit_code == 1 and "no sample list" in result.output

@@ -133,7 +133,12 @@ def _print_draw_summary(result: Sample, seed: int, target: Path) -> None:
     help="CSV with a 'hhid' column of completed households.",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "csv", "json"]),
+    default="text",
+    show_default=True,
+    help="Table on the terminal, or CSV / JSON for other tools.",
 )
 @handle_errors
 def report(config_path: Path, sample_dir: Path | None, completed: Path | None, fmt: str) -> None:
@@ -167,7 +172,13 @@ def _completed_ids(path: Path) -> set[str]:
     default=None,
     help="Entity list CSV [default: <sample>/entities/<central.entity_list>.csv].",
 )
-@click.option("--mode", type=click.Choice(["psu", "household"]), default=None)
+@click.option(
+    "--mode",
+    type=click.Choice(["psu", "household"]),
+    default=None,
+    help="psu: keep each PSU with one enumerator; household: spread households evenly "
+    "(default: assignment.mode in survey.toml).",
+)
 @handle_errors
 def assign_command(
     config_path: Path, sample_dir: Path | None, out: Path | None, mode: str | None

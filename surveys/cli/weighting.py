@@ -144,6 +144,7 @@ def _print(title: str, table: pd.DataFrame) -> None:
     type=click.Choice(["linear", "raking", "logit"]),
     default="linear",
     show_default=True,
+    help="Calibration distance function (as R's calibrate(calfun=...)).",
 )
 @click.option("--bounds", nargs=2, type=float, help="Lower and upper bound of the g-weights.")
 @click.option(
@@ -157,11 +158,14 @@ def _print(title: str, table: pd.DataFrame) -> None:
     "--replicates",
     "replicate_type",
     type=click.Choice(["JK1", "JKn", "BRR", "bootstrap", "subbootstrap"]),
+    help="Also build replicate weights of this type, carried through every step.",
 )
 @click.option(
     "--n-replicates", type=int, default=50, show_default=True, help="Bootstrap replicates."
 )
-@click.option("--seed", type=int, default=12345, show_default=True)
+@click.option(
+    "--seed", type=int, default=12345, show_default=True, help="Seed of bootstrap replicates."
+)
 @click.option("--force", is_flag=True, help="Keep weights that did not converge.")
 @click.option(
     "-o",
@@ -304,7 +308,9 @@ def weight(
 )
 @click.option("--by", multiple=True, help="Domain variable(s); several are crossed.")
 @click.option("--where", multiple=True, help="Subpopulation VARIABLE=VALUE (repeatable: all hold).")
-@click.option("--level", type=float, default=0.95, show_default=True)
+@click.option(
+    "--level", type=float, default=0.95, show_default=True, help="Confidence level of the CIs."
+)
 @click.option(
     "--fertility", is_flag=True, help="DATA is a DHS IR-layout women's file: ASFR, TFR, GFR."
 )

@@ -8,6 +8,7 @@ OData records, audit logs), time and peak memory; baseline: the per-record inter
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import tempfile
@@ -65,6 +66,7 @@ def main() -> int:
     roster = [Enum(i) for i in range(max(args.n // 400, 10))]
     with tempfile.TemporaryDirectory() as folder:
         t0 = time.perf_counter()
+        cpu0 = os.times()
         summary = simulate_to_directory(
             form,
             table,
@@ -77,6 +79,10 @@ def main() -> int:
             chunk_size=args.chunk,
         )
         elapsed = time.perf_counter() - t0
+        cpu1 = os.times()
+        cpu = (cpu1.user + cpu1.system + cpu1.children_user + cpu1.children_system) - (
+            cpu0.user + cpu0.system + cpu0.children_user + cpu0.children_system
+        )
         files = sum(1 for _ in Path(folder).rglob("*.*"))
     peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -88,15 +94,16 @@ def main() -> int:
         f"worker(s); peak RSS {peak:,.0f} MB (main {peak_self:,.0f} MB, largest worker "
         f"{peak_children:,.0f} MB); {len(summary.issues)} unsatisfied constraints"
     )
+    print(f"CPU time (main + workers): {cpu:.1f} s")
     print("summed over chunks: " + ", ".join(f"{k} {v:.1f} s" for k, v in summary.timings.items()))
     per = _baseline(form, table.head(args.baseline))
     print(
         f"baseline, per-record FormSession fill: {per * 1000:.0f} ms/submission -> "
         f"{per * args.n:,.0f} s for {args.n:,}; speed-up {per * args.n / elapsed:.0f}x"
     )
-    print(
-        f"target: < 120 s and < 4096 MB -> {'met' if elapsed < 120 and peak < 4096 else 'NOT met'}"
-    )
+    total = peak_self + args.workers * peak_children
+    verdict = "met" if elapsed < 120 and total < 4096 else "NOT met"
+    print(f"target: < 120 s and < 4096 MB (main + workers x largest: {total:,.0f} MB) -> {verdict}")
     return 0
 
 

@@ -20,7 +20,7 @@ These frames are what :mod:`forms.xpath.vectorized` evaluates a form's logic ove
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -309,13 +309,23 @@ def _rebuild(
 
 
 def random_frames(
-    form: FormModel, n: int, *, seed: int = 0, max_repeat: int = 5, empty_rate: float = 0.1
+    form: FormModel,
+    n: int,
+    *,
+    seed: int = 0,
+    max_repeat: int = 5,
+    empty_rate: float = 0.1,
+    text_pools: Mapping[str, Sequence[str]] | None = None,
+    pool_rate: float = 0.9,
 ) -> SubmissionFrames:
     """Seeded random submissions of ``form`` as frames, column by column (for tests and
     benchmarks: plausible types and codes, no attempt at consistent answers).
 
     Numbers are drawn around the literal numbers of the question's constraint so that
     constraints both pass and fail; each repeat has 0..``max_repeat`` instances.
+    ``text_pools`` gives plausible answers of text-like questions by name (enumerator
+    codes, household keys of an attachment): a share ``pool_rate`` of the non-empty
+    answers is drawn from the pool, the rest from a generic pool (mostly invalid codes).
     """
     rng = np.random.default_rng(seed)
     names = column_names(form)
@@ -343,10 +353,24 @@ def random_frames(
             data[PARENT_ROW] = parents[key]
             data[POSITION] = positions[key]
         for question in questions:
-            data[names[question.xpath]] = _random_column(form, question, size, rng, empty_rate)
+            column = _random_column(form, question, size, rng, empty_rate)
+            pool = (text_pools or {}).get(question.name)
+            if pool:
+                column = _from_pool(column, pool, rng, pool_rate)
+            data[names[question.xpath]] = column
         frames[key] = pd.DataFrame(data)
     main = frames.pop(None)
     return SubmissionFrames(form=form, main=main, repeats=frames)  # type: ignore[arg-type]
+
+
+def _from_pool(
+    column: pd.Series, pool: Sequence[str], rng: np.random.Generator, rate: float
+) -> pd.Series:
+    values = column.to_numpy(dtype=object).copy()
+    candidates = np.array(list(pool), dtype=object)
+    take = (rng.random(len(values)) < rate) & pd.notna(values)
+    values[take] = candidates[rng.integers(0, len(candidates), int(take.sum()))]
+    return pd.Series(values, dtype=object)
 
 
 def _main_rows(

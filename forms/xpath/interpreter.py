@@ -354,11 +354,17 @@ def _instance(call: Call, ctx: Context, env: Environment) -> Any:
     name = to_string(evaluate(call.args[0], ctx, env))
     secondary = env.secondary(name)
     if secondary is None:
-        raise NotImplementedFunction(
-            f"instance('{name}') is not available (an attached file or entity list: pass "
-            "its rows to FormLogic(attachments=...))"
-        )
+        raise NotImplementedFunction(missing_instance_message(name))
     return Nodeset([secondary.document])
+
+
+def missing_instance_message(name: str) -> str:
+    """Why ``instance(name)`` cannot be read: its attachment or entity list was not given.
+    (The CLI recognises this text and tells users about ``--attachment``.)"""
+    return (
+        f"instance('{name}') is not available (an attached file or entity list: pass "
+        "its rows to FormLogic(attachments=...))"
+    )
 
 
 def _choice_name(call: Call, ctx: Context, env: Environment) -> Any:

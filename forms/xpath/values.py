@@ -56,10 +56,14 @@ class Nodeset:
             return ""
         if len(self.nodes) > 1:
             raise EvaluationError(
-                f"{self.nodes[0].path_text()}: a repeated field was used where one value is "
-                f"expected ({len(self.nodes)} nodes)"
+                repeated_field_message(self.nodes[0].path_text(), len(self.nodes))
             )
         return self.nodes[0].read()
+
+
+def repeated_field_message(path: str, count: int) -> str:
+    """The error for a nodeset of ``count`` > 1 nodes read as one value."""
+    return f"{path}: a repeated field was used where one value is expected ({count} nodes)"
 
 
 def unpack(value: Any) -> Any:

@@ -26,7 +26,7 @@ records they were interpreted for.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -39,7 +39,14 @@ from forms.issues import Issue, Severity
 from forms.model import FormModel, Question
 from forms.xpath.ast import Binary, Call, Expr, Filter, Literal, Negate, Path, Ref, Step
 from forms.xpath.functions import compile_java_regex, fn_round
-from forms.xpath.values import EPOCH, EvaluationError, number_to_string, string_to_number
+from forms.xpath.values import (
+    EPOCH,
+    EvaluationError,
+    number_to_string,
+    repeated_field_message,
+    string_to_number,
+    to_string,
+)
 
 STRING_TYPES = frozenset(
     {
@@ -91,6 +98,22 @@ class V:
     kind: str
     data: np.ndarray
     empty: np.ndarray | None = None
+    error: np.ndarray | None = None
+    """Object array: per row, why the interpreter would raise there ("not evaluated",
+    e.g. an attachment that was not given), None on rows that evaluate; None when no row
+    raises. The values of ``data`` on error rows are meaningless."""
+
+
+@dataclass
+class SecNodes:
+    """A nodeset per context row from a secondary instance
+    (``instance('x')/root/item[pred]/col``): how many nodes match, the first one's text
+    ("" when none) and the interpreter's error per row (see :attr:`V.error`)."""
+
+    counts: np.ndarray
+    first: np.ndarray
+    path: str
+    error: np.ndarray | None = None
 
 
 @dataclass
@@ -119,6 +142,11 @@ class VectorResults:
     """(question, column) expressions that were interpreted record by record."""
     fallback_records: int = 0
     vectorised: list[tuple[str, str]] = field(default_factory=list)
+    not_evaluated: dict[str, np.ndarray] = field(default_factory=dict)
+    """Object arrays: per node, the "not evaluated" reasons of its own relevance,
+    constraint and required expressions joined with "; " (as the interpreter words them,
+    e.g. "constraint: instance('households') is not available ..."), None when all
+    evaluated."""
 
     def issues(self, frames: SubmissionFrames) -> list[Issue]:
         """X101 (constraint violated), X102 (required but empty) and X103 (answered but
@@ -201,11 +229,19 @@ def instance_path(frames: SubmissionFrames, element: Question, row: int) -> str:
 class VectorLogic:
     """A form's relevance/constraint/required logic evaluated over frames."""
 
-    def __init__(self, form: FormModel, logic: Any = None) -> None:
+    def __init__(
+        self,
+        form: FormModel,
+        logic: Any = None,
+        *,
+        attachments: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+    ) -> None:
+        """``attachments``: file name -> rows, as for :class:`forms.logic.FormLogic`
+        (ignored when ``logic`` is given: that FormLogic's attachments are used)."""
         from forms.logic import FormLogic
 
         self.form = form
-        self.logic = logic if logic is not None else FormLogic(form)
+        self.logic = logic if logic is not None else FormLogic(form, attachments=attachments)
         self.names = column_names(form)
         self.elements = {e.xpath: e for e in form.elements}
 
@@ -232,6 +268,7 @@ class VectorLogic:
                 results.constraint_ok[element.name] = run.constraint(element)
             if "required" in columns:
                 results.required_missing[element.name] = run.required(element)
+        results.not_evaluated = run.not_evaluated_arrays()
         results.fallbacks = run.fallbacks
         results.fallback_records = run.fallback_records
         results.vectorised = run.vectorised
@@ -263,6 +300,56 @@ class _FrameRun:
         self._row_maps: dict[tuple[str | None, str | None], np.ndarray] = {}
         self.columns: dict[str, V] = {}
         self.reads: dict[tuple[str, str | None], V] = {}
+        self.tables: dict[str, dict[str, np.ndarray] | None] = {}
+        self.reasons: dict[str, list[tuple[int, np.ndarray]]] = {}
+        """Per question: (column order, object array of reasons) to join."""
+
+    # -- not evaluated -----------------------------------------------------------------
+    def note(self, element: Question, order: int, reasons: np.ndarray | None) -> None:
+        """Record "not evaluated" reasons (None where evaluated) of one column."""
+        if reasons is not None and pd.notna(reasons).any():
+            self.reasons.setdefault(element.name, []).append((order, reasons))
+
+    def not_evaluated_arrays(self) -> dict[str, np.ndarray]:
+        """Per element: the joined reasons per node (see VectorResults.not_evaluated)."""
+        out: dict[str, np.ndarray] = {}
+        for element in self.form.elements:
+            n = self.size(self.node_frame(element))
+            joined = np.full(n, None, dtype=object)
+            for _, reasons in sorted(self.reasons.get(element.name, []), key=lambda r: r[0]):
+                mask = pd.notna(reasons)
+                for row in np.flatnonzero(mask):
+                    joined[row] = (
+                        reasons[row] if joined[row] is None else f"{joined[row]}; {reasons[row]}"
+                    )
+            out[element.name] = joined
+        return out
+
+    def table(self, name: str) -> dict[str, np.ndarray] | None:
+        """Secondary instance ``name`` as text columns over its items (None when the
+        form's FormLogic has no such instance)."""
+        if name not in self.tables:
+            instance = self.vl.logic.secondary(name)
+            if instance is None:
+                self.tables[name] = None
+            else:
+                root = instance.document.children[0] if instance.document.children else None
+                items = root.children if root is not None else []
+                names: dict[str, None] = {}
+                for item in items:
+                    for child in item.children:
+                        names.setdefault(child.name, None)
+                columns = {c: np.full(len(items), "", dtype=object) for c in names}
+                for row, item in enumerate(items):
+                    for child in item.children:
+                        if child.value is not None and child.value != "":
+                            columns[child.name][row] = to_string(child.value)
+                self.tables[name] = {
+                    "__root__": np.array([root.name if root is not None else ""], dtype=object),
+                    "__item__": np.array([i.name for i in items], dtype=object),
+                    **columns,
+                }
+        return self.tables[name]
 
     # -- frames ----------------------------------------------------------------------
     def node_frame(self, element: Question) -> str | None:
@@ -330,7 +417,17 @@ class _FrameRun:
                 result = inherited
             else:
                 own = self._vector_or_none(compiled, element, "relevant", boolean=True)
-                result = self._fallback_relevance(element) if own is None else inherited & own
+                if own is None:
+                    result = self._fallback_relevance(element)
+                else:
+                    value, errors = own
+                    if errors is None:
+                        result = inherited & value
+                    else:
+                        failed = pd.notna(errors)
+                        # the interpreter treats a relevance it cannot evaluate as relevant
+                        result = inherited & (value | failed)
+                        self.note(element, 0, _reasons("relevant", errors, inherited & failed))
         finally:
             self._in_progress.discard(element.name)
         self._relevance[element.name] = result
@@ -346,8 +443,13 @@ class _FrameRun:
         own = self._vector_or_none(compiled, element, "constraint", boolean=True)
         if own is None:
             return self._fallback_result(element, "constraint_ok")
+        value, errors = own
         active = self.relevance(element) & ~self.own_empty(element)
-        out[active] = own[active]
+        out[active] = value[active]
+        if errors is not None:
+            failed = active & pd.notna(errors)
+            out[failed] = None
+            self.note(element, 1, _reasons("constraint", errors, failed))
         return out
 
     def required(self, element: Question) -> np.ndarray:
@@ -361,7 +463,13 @@ class _FrameRun:
         own = self._vector_or_none(compiled, element, "required", boolean=True)
         if own is None:
             return self._fallback_result(element, "required_missing").astype(bool)
-        return self.relevance(element) & self.own_empty(element) & own
+        value, errors = own
+        asked = self.relevance(element) & self.own_empty(element)
+        if errors is None:
+            return asked & value
+        failed = pd.notna(errors)
+        self.note(element, 2, _reasons("required", errors, asked & failed))
+        return asked & value & ~failed
 
     def own_empty(self, element: Question) -> np.ndarray:
         """Rows of ``element``'s node frame where it has no answer."""
@@ -397,19 +505,21 @@ class _FrameRun:
 
     def _vector_or_none(
         self, compiled: Any, element: Question, column: str, boolean: bool
-    ) -> np.ndarray | None:
+    ) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """(boolean value, per-row errors or None) of ``compiled`` over ``element``'s
+        frame; None when it must be interpreted record by record."""
         if not compiled.ok:
             raise_later = compiled.problem
             self.fallbacks.append((element.name, f"{column} ({raise_later})"))
             return None
         try:
-            value = _Compiler(self, element).eval(compiled.tree)
-            result = self._to_bool(value)
+            value = scalar(_Compiler(self, element).eval(compiled.tree), self)
+            result = to_bool(value)
         except CannotVectorize:
             self.fallbacks.append((element.name, column))
             return None
         self.vectorised.append((element.name, column))
-        return result
+        return result, value.error
 
     def _to_bool(self, value: V | NodesV) -> np.ndarray:
         return to_bool(scalar(value, self))
@@ -430,10 +540,15 @@ class _FrameRun:
         return pairs
 
     def _fallback_relevance(self, element: Question) -> np.ndarray:
-        return np.array([run.relevant(node) for run, node in self._nodes(element)], dtype=bool)
+        pairs = self._nodes(element)
+        relevant = np.array([run.relevant(node) for run, node in pairs], dtype=bool)
+        reasons = np.array([run.relevance_errors.get(id(node)) for run, node in pairs], object)
+        self.note(element, 0, reasons)
+        return relevant
 
     def _fallback_result(self, element: Question, attribute: str) -> np.ndarray:
         values = []
+        notes = []
         for run, node in self._nodes(element):
             result: dict[str, Any] = {}
             reasons: list[str] = []
@@ -444,6 +559,8 @@ class _FrameRun:
                     run._required(element, node, result, reasons)
             default = None if attribute == "constraint_ok" else False
             values.append(result.get(attribute, default))
+            notes.append("; ".join(reasons) or None)
+        self.note(element, 1 if attribute == "constraint_ok" else 2, np.array(notes, object))
         return np.array(values, dtype=object)
 
 
@@ -558,11 +675,60 @@ def _and_masks(a: np.ndarray | None, b: np.ndarray | None, n: int) -> np.ndarray
     return a & b
 
 
-def scalar(value: V | NodesV, run: _FrameRun) -> V:
-    """A V for a value used as one value: a nodeset must hold one node per row."""
+def scalar(value: V | NodesV | SecNodes, run: _FrameRun) -> V:
+    """A V for a value used as one value: a nodeset must hold one node per row (a
+    secondary-instance nodeset: at most one, else the interpreter's error)."""
     if isinstance(value, V):
         return value
+    if isinstance(value, SecNodes):
+        several = value.counts > 1
+        error = value.error
+        if several.any():
+            extra = np.full(len(several), None, dtype=object)
+            extra[several] = [
+                repeated_field_message(value.path, int(c)) for c in value.counts[several]
+            ]
+            error = first_error([error, extra])
+        return V("str", value.first, error=error)
     raise CannotVectorize("a nodeset used as a value")
+
+
+def first_error(errors: Sequence[np.ndarray | None]) -> np.ndarray | None:
+    """Per row, the first error of ``errors`` (evaluation order), None when none."""
+    out: np.ndarray | None = None
+    for error in errors:
+        if error is None:
+            continue
+        if out is None:
+            out = error.copy()
+        else:
+            gap = pd.isna(out)
+            out[gap] = error[gap]
+    if out is not None and not pd.notna(out).any():
+        return None
+    return out
+
+
+def gated(error: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
+    """``error`` only on ``rows`` (where the expression is actually evaluated)."""
+    if error is None:
+        return None
+    out = np.where(rows, error, None).astype(object)
+    return out if pd.notna(out).any() else None
+
+
+def _reasons(column: str, errors: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    out = np.full(len(errors), None, dtype=object)
+    for row in np.flatnonzero(rows):
+        out[row] = f"{column}: {errors[row]}"
+    return out
+
+
+def _error_of(value: Any) -> np.ndarray | None:
+    return value.error if isinstance(value, V | SecNodes) else None
+
+
+_LAZY_CALLS = frozenset({"if", "coalesce"})
 
 
 # -- the compiler ---------------------------------------------------------------------
@@ -574,8 +740,31 @@ class _Compiler:
         self.context = context
         self.frame = run.node_frame(context)
         self.n = run.size(self.frame)
+        self._errors: list[list[np.ndarray | None]] = []
 
-    def eval(self, expr: Expr) -> V | NodesV:
+    def eval(self, expr: Expr) -> V | NodesV | SecNodes:
+        """The value of ``expr`` per context row. Errors of sub-expressions (rows where
+        the interpreter would raise) flow to the result in evaluation order; ``and``,
+        ``or``, ``if`` and ``coalesce`` gate them as the interpreter short-circuits."""
+        self._errors.append([])
+        try:
+            result = self._eval(expr)
+        finally:
+            children = self._errors.pop()
+        lazy = (isinstance(expr, Binary) and expr.op in ("and", "or")) or (
+            isinstance(expr, Call) and expr.name in _LAZY_CALLS
+        )
+        if not lazy and isinstance(result, V) and result.error is None:
+            error = first_error(children)
+            if error is not None:
+                result = V(result.kind, result.data, result.empty, error)
+        elif isinstance(result, NodesV) and first_error(children) is not None:
+            raise CannotVectorize("a nodeset whose predicate cannot be evaluated everywhere")
+        if self._errors:
+            self._errors[-1].append(_error_of(result))
+        return result
+
+    def _eval(self, expr: Expr) -> V | NodesV | SecNodes:
         if isinstance(expr, Literal):
             if isinstance(expr.value, str):
                 return full("str", expr.value, self.n)
@@ -598,7 +787,11 @@ class _Compiler:
         raise CannotVectorize(type(expr).__name__)
 
     def value(self, expr: Expr) -> V:
-        return scalar(self.eval(expr), self.run)
+        result = self.eval(expr)
+        value = scalar(result, self.run)
+        if isinstance(result, SecNodes) and value.error is not None and self._errors:
+            self._errors[-1].append(value.error)  # several matches read as one value
+        return value
 
     # -- references ------------------------------------------------------------------
     def _context_repeats(self) -> list[Question]:
@@ -657,6 +850,8 @@ class _Compiler:
         return NodesV(target, np.arange(len(owner)), owner, pinned)
 
     def path(self, path: Path) -> V | NodesV:
+        if isinstance(path.start, Call) and path.start.name == "instance":
+            return self.secondary(path)
         last = path.steps[-1] if path.steps else None
         if last is not None and last.predicates and not any(s.predicates for s in path.steps[:-1]):
             bare = Path(path.absolute, (*path.steps[:-1], Step(last.axis, last.name)), path.start)
@@ -666,6 +861,8 @@ class _Compiler:
             return self._filter_nodes(base, last.predicates[0])
         if any(step.predicates for step in path.steps):
             raise CannotVectorize("predicates in a path")
+        if isinstance(path.start, Call) and path.start.name == "instance":
+            return self.secondary(path)
         if path.start is not None and not (
             isinstance(path.start, Call) and path.start.name == "current" and not path.start.args
         ):
@@ -701,6 +898,124 @@ class _Compiler:
                 pinned = repeat.name
         return self.reference(target, pinned)
 
+    # -- secondary instances ----------------------------------------------------------
+    def secondary(self, path: Path) -> SecNodes:
+        """``instance('x')/root/item[col = value and ...]/col`` as a join of each context
+        row's values with the instance's items (JavaRosa's ``=`` per row: numbers when
+        the value is a number, booleans when boolean, else text)."""
+        start = path.start
+        assert isinstance(start, Call)
+        if (
+            len(start.args) != 1
+            or not isinstance(start.args[0], Literal)
+            or not isinstance(start.args[0].value, str)
+        ):
+            raise CannotVectorize("instance() of a computed name")
+        name = start.args[0].value
+        steps = path.steps
+        if (
+            len(steps) not in (2, 3)
+            or any(s.axis != "child" for s in steps)
+            or steps[0].predicates
+            or (len(steps) == 3 and steps[2].predicates)
+            or any(s.name in ("*", "node()") for s in steps)
+        ):
+            raise CannotVectorize("a path into a secondary instance beyond root/item[...]/col")
+        column = steps[2].name if len(steps) == 3 else None
+        text = "/" + "/".join(s.name for s in steps)
+        conjuncts = [c for p in steps[1].predicates for c in _conjuncts(p)]
+        pairs = [self._join_pair(c) for c in conjuncts]  # checked before the lookup
+        table = self.run.table(name)
+        if table is None:
+            from forms.xpath.interpreter import missing_instance_message
+
+            error = np.full(self.n, missing_instance_message(name), dtype=object)
+            return SecNodes(np.zeros(self.n, np.int64), full("str", "", self.n).data, text, error)
+        values = [(item_column, self.value(expr)) for item_column, expr in pairs]
+        if any(v.error is not None for _, v in values):
+            raise CannotVectorize("a lookup value that cannot be evaluated everywhere")
+        items = table["__item__"]
+        shape_ok = table["__root__"][0] == steps[0].name and (
+            len(items) == 0 or bool((items == steps[1].name).all())
+        )
+        if not shape_ok:
+            raise CannotVectorize("a secondary instance that is not root/item")
+        counts, first = self._match(table, len(items), values)
+        if column is None:
+            data = full("str", "", self.n).data  # an item's own value is empty
+        elif column not in table:
+            counts = np.zeros(self.n, np.int64)
+            data = full("str", "", self.n).data
+        else:
+            source = table[column]
+            data = np.where(first >= 0, source[np.maximum(first, 0)] if len(source) else "", "")
+            data = data.astype(object)
+        return SecNodes(counts, data, text)
+
+    def _join_pair(self, conjunct: Expr) -> tuple[str, Expr]:
+        """(item column, context-side expression) of ``col = expr`` / ``expr = col``."""
+        if not isinstance(conjunct, Binary) or conjunct.op != "=":
+            raise CannotVectorize("a lookup predicate other than col = value [and ...]")
+        for item_side, other in ((conjunct.left, conjunct.right), (conjunct.right, conjunct.left)):
+            column = _item_column(item_side)
+            if column is not None and _context_only(other):
+                return column, other
+        raise CannotVectorize("a lookup predicate other than col = value [and ...]")
+
+    def _match(
+        self, table: dict[str, np.ndarray], size: int, values: list[tuple[str, V]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per context row: how many items match every ``column = value`` and the first
+        one's index (-1 when none)."""
+        counts = np.zeros(self.n, np.int64)
+        first = np.full(self.n, -1, np.int64)
+        if size == 0 or self.n == 0:
+            return counts, first
+        if not values:
+            return counts + size, first * 0
+        blank = np.full(size, "", dtype=object)
+        modes = []  # per conjunct: the comparison mode of each context row
+        for _, value in values:
+            if value.kind == "bool":
+                mode = np.full(self.n, "b", dtype=object)
+            elif value.kind == "num":
+                mode = np.full(self.n, "n", dtype=object)
+                if value.empty is not None:
+                    mode[value.empty] = "s"  # an empty number is the empty string
+            else:
+                mode = np.full(self.n, "s", dtype=object)
+            modes.append(mode)
+        pattern = pd.Series(["".join(m) for m in zip(*modes, strict=True)]) if modes else None
+        assert pattern is not None
+        for key in pattern.unique():
+            rows = np.flatnonzero((pattern == key).to_numpy())
+            left: dict[str, Any] = {}
+            right: dict[str, Any] = {"__index__": np.arange(size)}
+            keep = np.ones(size, dtype=bool)
+            for k, ((column, value), mode) in enumerate(zip(values, key, strict=True)):
+                source = table.get(column, blank)
+                if mode == "n":
+                    numbers = map_unique(string_to_number, source, np.float64)
+                    keep &= ~np.isnan(numbers)  # NaN equals nothing
+                    right[f"k{k}"] = numbers
+                    left[f"k{k}"] = to_num(value)[rows]
+                elif mode == "b":
+                    right[f"k{k}"] = source != ""
+                    left[f"k{k}"] = to_bool(value)[rows]
+                else:
+                    right[f"k{k}"] = source
+                    left[f"k{k}"] = to_str(value)[rows]
+            keys = [f"k{k}" for k in range(len(values))]
+            grouped = (
+                pd.DataFrame(right)[keep]
+                .groupby(keys, sort=False, dropna=True)["__index__"]
+                .agg(["size", "min"])
+            )
+            joined = pd.DataFrame(left).merge(grouped, how="left", left_on=keys, right_index=True)
+            counts[rows] = joined["size"].fillna(0).to_numpy(np.int64)
+            first[rows] = joined["min"].fillna(-1).to_numpy(np.int64)
+        return counts, first
+
     def filtered(self, expr: Filter) -> NodesV:
         base = self.eval(expr.primary)
         if not isinstance(base, NodesV) or len(expr.predicates) != 1:
@@ -716,6 +1031,8 @@ class _Compiler:
                 raise CannotVectorize("current()/position() in a predicate")
         inner = _Compiler(self.run, element)
         value = inner.value(predicate)
+        if value.error is not None:
+            raise CannotVectorize("a predicate that cannot be evaluated everywhere")
         if value.kind == "num":
             positions = self.run.frame(element.name)[POSITION].to_numpy().astype(np.float64)
             keep = to_num(value) == positions
@@ -744,8 +1061,14 @@ class _Compiler:
     def binary(self, expr: Binary) -> V:
         op = expr.op
         if op in ("and", "or"):
-            a, b = to_bool(self.value(expr.left)), to_bool(self.value(expr.right))
-            return V("bool", (a & b) if op == "and" else (a | b))
+            left, right = self.value(expr.left), self.value(expr.right)
+            a, b = to_bool(left), to_bool(right)
+            # the right side is evaluated only where the left does not decide
+            decided = ~a if op == "and" else a
+            if left.error is not None:
+                decided = decided | pd.notna(left.error)
+            error = first_error([left.error, gated(right.error, ~decided)])
+            return V("bool", (a & b) if op == "and" else (a | b), error=error)
         if op == "|":
             raise CannotVectorize("union")
         a, b = self.value(expr.left), self.value(expr.right)
@@ -905,8 +1228,12 @@ class _Compiler:
         return V("str", out.astype(object))
 
     def fn_if(self, test: Expr, yes: Expr, no: Expr) -> V:
-        condition = to_bool(self.value(test))
-        return self._choose(condition, self.value(yes), self.value(no))
+        tested = self.value(test)
+        condition = to_bool(tested)
+        a, b = self.value(yes), self.value(no)
+        chosen = self._choose(condition, a, b)
+        error = first_error([tested.error, gated(a.error, condition), gated(b.error, ~condition)])
+        return V(chosen.kind, chosen.data, chosen.empty, error)
 
     def fn_coalesce(self, first: Expr, second: Expr) -> V:
         a = self.value(first)
@@ -918,7 +1245,11 @@ class _Compiler:
             null = a.empty if a.empty is not None else np.zeros(self.n, dtype=bool)
         else:
             null = np.zeros(self.n, dtype=bool)
-        return self._choose(~null, a, self.value(second))
+        b = self.value(second)
+        chosen = self._choose(~null, a, b)
+        return V(
+            chosen.kind, chosen.data, chosen.empty, first_error([a.error, gated(b.error, null)])
+        )
 
     def _choose(self, condition: np.ndarray, a: V, b: V) -> V:
         if a.kind != b.kind:
@@ -962,7 +1293,15 @@ class _Compiler:
         return value
 
     def fn_count(self, arg: Expr) -> V:
-        return V("num", self.aggregate(self._nodeset(arg), None))
+        value = self.eval(arg)
+        if isinstance(value, SecNodes):
+            return V("num", value.counts.astype(np.float64))
+        if not isinstance(value, NodesV):
+            raise CannotVectorize("aggregate of a single node")
+        return V("num", self.aggregate(value, None))
+
+    def fn_current(self) -> V | NodesV:
+        return self.path(Path(False, (Step("self", "node()"),)))
 
     def fn_sum(self, arg: Expr) -> V:
         nodes = self._nodeset(arg)
@@ -1024,6 +1363,45 @@ class _Compiler:
         raise CannotVectorize("indexed-repeat() needs ${name} arguments")
 
 
+def _conjuncts(expr: Expr) -> list[Expr]:
+    """``a and b and c`` -> [a, b, c]."""
+    if isinstance(expr, Binary) and expr.op == "and":
+        return [*_conjuncts(expr.left), *_conjuncts(expr.right)]
+    return [expr]
+
+
+def _item_column(expr: Expr) -> str | None:
+    """The item's column named by ``col`` or ``./col`` in a predicate, else None."""
+    if not isinstance(expr, Path) or expr.absolute or expr.start is not None:
+        return None
+    steps = [s for s in expr.steps if not (s.axis == "self" and s.name == "node()")]
+    if (
+        len(steps) == 1
+        and steps[0].axis == "child"
+        and not steps[0].predicates
+        and steps[0].name not in ("*", "node()")
+    ):
+        return steps[0].name
+    return None
+
+
+def _context_only(expr: Expr) -> bool:
+    """True when ``expr`` does not read the predicate's own node (only current(),
+    ${name}, absolute paths and literals), so it has one value per context row."""
+    for node in _walk(expr):
+        if isinstance(node, Path) and node.start is None and not node.absolute:
+            return False
+        if isinstance(node, Call) and node.name in ("position", "last", "once"):
+            return False
+        if (
+            isinstance(node, Call)
+            and node.name in ("string-length", "normalize-space")
+            and not node.args
+        ):
+            return False
+    return True
+
+
 def _walk(expr: Expr) -> list[Expr]:
     from forms.xpath.ast import walk
 
@@ -1045,25 +1423,30 @@ def per_record_results(
     constraint: dict[str, list[Any]] = {e.name: [] for e in form.elements if e.holds_data}
     required: dict[str, list[bool]] = {e.name: [] for e in form.elements if e.holds_data}
     answered: dict[str, list[bool]] = {e.name: [] for e in form.elements if e.holds_data}
+    not_evaluated: dict[str, list[str | None]] = {e.name: [] for e in form.elements}
     for submission in submissions:
         run = logic.run(submission, today=today)
         for element in form.elements:
             for node in run.instance.nodes(element.xpath):
                 is_relevant = run.relevant(node)
+                own = run.relevance_errors.get(id(node)) if "relevant" in columns else None
+                reasons: list[str] = [own] if own else []
                 if "relevant" in columns:
                     relevant[element.name].append(is_relevant)
                 if not element.holds_data:
+                    not_evaluated[element.name].append("; ".join(reasons) or None)
                     continue
                 answered[element.name].append(not is_relevant and not node.is_empty)
                 result: dict[str, Any] = {}
-                reasons: list[str] = []
                 if is_relevant and "constraint" in columns:
                     run._constraint(element, node, result, reasons)
                 if is_relevant and "required" in columns:
                     run._required(element, node, result, reasons)
                 constraint[element.name].append(result.get("constraint_ok"))
                 required[element.name].append(result.get("required_missing", False))
+                not_evaluated[element.name].append("; ".join(reasons) or None)
     out = VectorResults()
+    out.not_evaluated = {k: np.array(v, dtype=object) for k, v in not_evaluated.items()}
     if "relevant" in columns:
         out.relevant = {k: np.array(v, dtype=bool) for k, v in relevant.items()}
         out.answered_not_relevant = {k: np.array(v, dtype=bool) for k, v in answered.items()}
@@ -1077,7 +1460,13 @@ def per_record_results(
 def differences(a: VectorResults, b: VectorResults) -> list[str]:
     """Where two result sets differ ("question column: rows ..."), empty when identical."""
     problems = []
-    for attribute in ("relevant", "constraint_ok", "required_missing", "answered_not_relevant"):
+    for attribute in (
+        "relevant",
+        "constraint_ok",
+        "required_missing",
+        "answered_not_relevant",
+        "not_evaluated",
+    ):
         left, right = getattr(a, attribute), getattr(b, attribute)
         for name in sorted(set(left) | set(right)):
             x, y = left.get(name), right.get(name)

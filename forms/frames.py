@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from forms.model import FormModel, Question
-from forms.xpath.instance import geojson_to_text
+from forms.xpath.instance import geojson_to_text, repeat_rows
 from forms.xpath.values import number_to_string, string_to_number
 
 ID, PARENT_ROW, POSITION = "__id", "__parent_row", "__position"
@@ -128,7 +128,7 @@ def _collect(
         value = data.get(element.name) if isinstance(data, Mapping) else None
         if element.is_repeat:
             columns = raw[element.name]
-            for position, item in enumerate(value if isinstance(value, list) else [], 1):
+            for position, item in enumerate(repeat_rows(value), 1):
                 child_row = len(columns[ID])
                 columns[ID].append(sub_id)
                 columns[PARENT_ROW].append(row)

@@ -43,6 +43,24 @@ as booleans if either side is one, else as numbers if either side is one, else a
 since 1970-01-01 (in the value's own time zone), so ``${d2} - ${d1}`` counts days and
 ``decimal-date-time()`` gives fractional days; non-relevant answers read as empty;
 expressions in a repeat see their own repeat instance (``${x}`` is contextualised).
+``date('2024-01-31T10:00:00+08:00')`` keeps its time as JavaRosa's ``toDate`` does for
+text (only a date/dateTime *value* is rounded to its day).
+
+Time zone: Collect evaluates on the device, in the device's zone; popsurvey takes the
+device's UTC offset from the submission's ``start`` (else ``end``) answer and falls back
+to UTC (:func:`device_offset`). It matters where a value has no offset of its own: a date
+is midnight on the device, so ``decimal-date-time(date('2024-01-31'))`` of a submission
+started at +08:00 is 19752.6667 (19753 at UTC); a text time without an offset is device
+time. Answers with an offset (dateTime, start, end) keep it: their day and time of day
+are read in their own offset, which is the device's when the device recorded them.
+The same convention holds compiled (VectorLogic falls back to this interpreter for
+``decimal-date-time``).
+
+Lookups into attachments (``instance('households')/root/item[name = ${hh}]/psu``) need
+the file's rows: ``FormLogic(form, attachments={"households.csv": rows})``; without them
+the expressions that read the instance are "not evaluated" (short-circuits of ``and``,
+``or``, ``if`` and ``coalesce`` respected). Several matching items read as one value are
+an error, as in JavaRosa ("a repeated field was used where one value is expected").
 
 To fill a whole submission question by question, keep one :class:`FormSession` (no
 instance is rebuilt between calls)::
@@ -62,7 +80,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from forms.errors import ExpressionError
@@ -576,6 +594,23 @@ class FormLogic:
         return cache
 
 
+def device_offset(form: FormModel, instance: Instance) -> timedelta:
+    """The UTC offset of the device that filled the submission: that of its ``start``
+    (else ``end``) answer, which Collect records with the device's offset; UTC when the
+    form has neither or they carry no offset. popsurvey evaluates dates in this zone:
+    a date is midnight on the device (``decimal-date-time(date('2024-01-31'))`` on a
+    +08:00 device is 19752.6667, not 19753); answers with their own offset keep it."""
+    for kind in ("start", "end"):
+        for question in form.elements:
+            if question.type != kind:
+                continue
+            for node in instance.nodes(question.xpath):
+                value = node.value
+                if isinstance(value, datetime) and value.utcoffset() is not None:
+                    return value.utcoffset()  # type: ignore[return-value]
+    return timedelta(0)
+
+
 def _instance_id(submission: Mapping[str, Any]) -> str | None:
     meta = submission.get("meta") if isinstance(submission, Mapping) else None
     if isinstance(meta, Mapping) and meta.get("instanceID"):
@@ -662,6 +697,7 @@ class FormSession:
             today=today,
             secondary=logic.secondary,
             choice_label=logic.choice_label,
+            device_offset=device_offset(logic.form, self.instance),
         )
         self._relevance: dict[int, bool] = {}
         self._in_progress: set[int] = set()
@@ -870,12 +906,13 @@ class FormSession:
         """All checks of one question node."""
         reasons: list[str] = []
         relevant = self._safe_relevant(node, reasons)
-        value_text = "" if node.is_empty else to_string(node.value)
+        stored = "" if node.is_empty else to_string(node.value)
+        value_text = answer_text(question, node.value) if stored else ""
         result: dict[str, Any] = {}
         if relevant:
             self._required(question, node, result, reasons)
             self._constraint(question, node, result, reasons)
-            self._calculation(question, node, value_text, result, reasons)
+            self._calculation(question, node, stored, result, reasons)
             self._choices(question, node, result, reasons)
         return QuestionResult(
             name=question.name,
@@ -971,6 +1008,20 @@ class FormSession:
     def repeat_results(self, repeat: Question) -> list[QuestionResult]:
         """Per instance: relevance; per enclosing node: the repeat_count check."""
         results: list[QuestionResult] = []
+        if repeat.xpath in self.instance.malformed_repeats:
+            sent = self.instance.malformed_repeats[repeat.xpath]
+            return [
+                QuestionResult(
+                    name=repeat.name,
+                    xpath=repeat.xpath,
+                    instance_path=repeat.xpath,
+                    relevant=True,
+                    not_evaluated=(
+                        f"the submission sends a {sent} for this repeat instead of a list of "
+                        "instances",
+                    ),
+                )
+            ]
         if repeat.xpath in self.instance.missing_repeats:
             parent = self.instance.root
             return (
@@ -1087,6 +1138,14 @@ def odata_value(question: Question, value: Any) -> Any:
             point["properties"] = {"accuracy": rest[1]}
         return point
     return value
+
+
+def answer_text(question: Question, value: Any) -> str:
+    """An answer as the user sent it, for messages: times and dateTimes in full
+    (``10:30:00.000+08:00``, not the XPath string ``1970-01-01``)."""
+    if isinstance(value, datetime):
+        return str(odata_value(question, value))
+    return to_string(value)
 
 
 def _item_code(item: Node) -> str:

@@ -267,10 +267,23 @@ def _load(source: str | PathLike[str] | bytes, name: str | None) -> tuple[str, s
         payload = path
         suffix = path.suffix.lower()
     file_type = suffix if suffix in (".xlsx", ".xlsm", ".xls", ".csv", ".md") else None
+    if file_type == ".csv":
+        _check_csv_sheets(payload, file_label)
     try:
         workbook = get_xlsform(payload, file_type=file_type)
     except PyXFormError as err:
         raise XLSFormError(_pyxform_message(err), file=file_label) from err
+    except TypeError as err:
+        unknown = re.search(r"unexpected keyword argument '([^']*)'", str(err))
+        if unknown is None:
+            raise XLSFormError(
+                f"not a readable XLSForm (TypeError: {err})", file=file_label
+            ) from err
+        raise XLSFormError(
+            f"not an XLSForm: unknown sheet '{unknown.group(1)}' (an XLSForm has the sheets "
+            "survey, choices, settings, external_choices and entities)",
+            file=file_label,
+        ) from err
     except Exception as err:
         detail = " ".join(str(err).split())
         detail = detail if len(detail) <= 120 else detail[:117] + "..."
@@ -283,6 +296,26 @@ def _load(source: str | PathLike[str] | bytes, name: str | None) -> tuple[str, s
     }
     stem = Path(file_label).stem
     return file_label, stem, data
+
+
+def _check_csv_sheets(payload: Any, file_label: str) -> None:
+    """A CSV XLSForm names its sheets in the first column (``survey`` on a row of its
+    own, the sheet's rows below with that cell empty): say so when there is no survey."""
+    import csv
+
+    try:
+        raw = payload.getvalue() if isinstance(payload, BytesIO) else Path(payload).read_bytes()
+        text = raw.decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return  # pyxform reports unreadable files
+    sheets = [row[0].strip() for row in csv.reader(text.splitlines()) if row and row[0].strip()]
+    if not any(name.lower() == SURVEY for name in sheets):
+        found = f"; its first column starts with {sheets[0]!r}" if sheets else ""
+        raise XLSFormError(
+            "not an XLSForm: no 'survey' sheet found (a CSV XLSForm has sheet names in its "
+            f"first column{found})",
+            file=file_label,
+        )
 
 
 def _pyxform_message(err: Exception) -> str:

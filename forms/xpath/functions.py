@@ -735,7 +735,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         _spec("boolean-from-string", 1, 1, fn_boolean_from_string),
         _spec("date", 1, 1, fn_date),
         _spec("date-time", 1, 1, fn_date_time),
-        _spec("decimal-date-time", 1, 1, lambda v: to_decimal_date_time(v, True)),
+        _spec("decimal-date-time", 1, 1),  # needs the device offset: interpreter
         _spec("decimal-time", 1, 1, lambda v: to_decimal_date_time(v, False)),
         _spec("format-date", 2, 2, fn_format_date),
         _spec("format-date-time", 2, 2, fn_format_date),

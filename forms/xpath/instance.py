@@ -112,6 +112,8 @@ class Instance:
         """Every node of a form element by the element's xpath, in document order."""
         self.missing_repeats: set[str] = set()
         """Repeats whose rows the submission did not include (OData without $expand)."""
+        self.malformed_repeats: dict[str, str] = {}
+        """Repeat xpath -> the JSON type sent instead of a list (neither list nor object)."""
 
     @property
     def root(self) -> Node:
@@ -158,7 +160,9 @@ def _fill(
         if element.is_repeat:
             if raw is None and f"{element.name}@odata.navigationLink" in (data or {}):
                 instance.missing_repeats.add(element.xpath)
-            rows = raw if isinstance(raw, list) else []
+            rows = repeat_rows(raw)
+            if raw is not None and not isinstance(raw, list | Mapping):
+                instance.malformed_repeats[element.xpath] = type(raw).__name__
             for index, row in enumerate(rows, start=1):
                 node = Node(element.name, parent, instance, question=element, index=index)
                 nodes.append(node)
@@ -172,6 +176,16 @@ def _fill(
         else:
             value = convert_answer(element, raw)
             nodes.append(Node(element.name, parent, instance, question=element, value=value))
+
+
+def repeat_rows(raw: Any) -> list[Any]:
+    """The instances of a repeat as sent: a list, or a single object read as one instance
+    (Central always sends a list; a hand-written file may not). Anything else: none."""
+    if isinstance(raw, list):
+        return raw
+    if isinstance(raw, Mapping):
+        return [raw]
+    return []
 
 
 def convert_answer(question: Question, raw: Any) -> Any:

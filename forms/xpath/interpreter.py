@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from forms.xpath.ast import Binary, Call, Expr, Filter, Literal, Negate, Path, Ref, Step
@@ -27,6 +27,7 @@ from forms.xpath.values import (
     NotImplementedFunction,
     is_null,
     to_boolean,
+    to_decimal_date_time,
     to_int,
     to_number,
     to_string,
@@ -46,6 +47,9 @@ class Environment:
     secondary: Callable[[str], Instance | None] = lambda name: None
     choice_label: Callable[[str, str], str] = lambda path, value: ""
     """(question path or ``${name}`` text, choice code) -> label, for jr:choice-name."""
+    device_offset: timedelta = timedelta(0)
+    """The device's UTC offset: where a date or an offset-less time is on the time line
+    (decimal-date-time); see :func:`forms.logic.device_offset`."""
 
 
 @dataclass(frozen=True)
@@ -387,6 +391,13 @@ def _now(call: Call, ctx: Context, env: Environment) -> Any:
     return env.now or datetime.now(UTC)
 
 
+def _decimal_date_time(call: Call, ctx: Context, env: Environment) -> Any:
+    if len(call.args) != 1:
+        raise EvaluationError("decimal-date-time() takes 1 argument")
+    value = evaluate(call.args[0], ctx, env)
+    return to_decimal_date_time(value, True, env.device_offset)
+
+
 def _string_length(call: Call, ctx: Context, env: Environment) -> Any:
     arg = evaluate(call.args[0], ctx, env) if call.args else ctx.node.read()
     return string_length_of(arg)
@@ -409,5 +420,6 @@ _SPECIAL: dict[str, Callable[[Call, Context, Environment], Any]] = {
     "today": _today,
     "now": _now,
     "string-length": _string_length,
+    "decimal-date-time": _decimal_date_time,
     "normalize-space": _normalize_space,
 }

@@ -320,8 +320,8 @@ def to_date(value: Any, keep_time: bool) -> Any:
         parsed = parse_date_time(value)
         if parsed is None:
             raise EvaluationError(f"the value '{value}' can't be converted to a date")
-        if not keep_time and isinstance(parsed, datetime):
-            return parsed.date()
+        # JavaRosa's toDate parses text with DateUtils.parseDateTime and keeps any time
+        # even for date(): only a Date value (not text) is rounded to its day
         return parsed
     if isinstance(value, datetime):
         return value if keep_time else value.date()
@@ -330,8 +330,14 @@ def to_date(value: Any, keep_time: bool) -> Any:
     raise EvaluationError(f"the value '{value!r}' can't be converted to a date")
 
 
-def to_decimal_date_time(value: Any, keep_date: bool) -> Any:
-    """``decimal-date-time()`` (``keep_date``) and ``decimal-time()``."""
+def to_decimal_date_time(
+    value: Any, keep_date: bool, device_offset: timedelta = timedelta(0)
+) -> Any:
+    """``decimal-date-time()`` (``keep_date``) and ``decimal-time()``.
+
+    JavaRosa counts milliseconds since 1970-01-01T00:00Z of the instant; a date (or a text
+    without an offset) is midnight (or that wall-clock time) on the device, whose UTC offset
+    is ``device_offset`` (see :func:`forms.logic.device_offset`)."""
     value = unpack(value)
     if isinstance(value, float):
         if math.isnan(value):
@@ -348,7 +354,10 @@ def to_decimal_date_time(value: Any, keep_date: bool) -> Any:
         value = parsed
     if isinstance(value, date) and not isinstance(value, bool):
         if keep_date:
-            return utc_fractional_days(value)
+            shift = 0.0
+            if not isinstance(value, datetime) or value.tzinfo is None:
+                shift = device_offset.total_seconds() / DAY_SECONDS
+            return utc_fractional_days(value) - shift
         if isinstance(value, datetime):
             local = local_fractional_days(value)
             return local - math.floor(local)

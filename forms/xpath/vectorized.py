@@ -16,7 +16,20 @@ repeat contextualisation), arithmetic, comparisons, and/or, ``if`` and ``coalesc
 like-typed branches, not/true/false/boolean/number/string/int/round, selected,
 count-selected, string-length, regex/contains/starts-with/ends-with with literal
 patterns, concat, today(), date('literal'), position(..), count/sum/count-non-empty of
-repeats (also ``repeat[predicate]``) and indexed-repeat with a literal index. Anything
+repeats (also ``repeat[predicate]``), indexed-repeat with a literal index, and lookups
+into secondary instances -- attachments given as ``VectorLogic(form, attachments=...)``
+and choice lists: ``instance('x')/root/item[col = value and ...]/col`` and
+``count(instance('x')/root/item[...])``, where each ``value`` has one value per context
+row (current(), ``${name}``, literals...). Those are joins of the frame with the items,
+comparing as JavaRosa's ``=`` does per row (numbers when the value is a number, with an
+empty number read as ""; booleans; else text); no match reads "", several matches read
+as one value are an error as in the interpreter.
+
+Rows where the interpreter would raise (an instance whose file was not given, several
+matches) carry the interpreter's message in :attr:`V.error`; ``and``/``or``/``if``/
+``coalesce`` pass it on only where the interpreter evaluates that operand. Results then
+say "not evaluated" on exactly the interpreter's rows (:attr:`VectorResults
+.not_evaluated`; constraint None, required False, relevance True). Anything
 else -- or a column whose type would make JavaRosa raise (text in an integer column,
 dateTime columns) -- falls back to the interpreter, record by record; :attr:`VectorResults
 .fallbacks` lists those expressions and :attr:`VectorResults.fallback_records` counts the
@@ -28,7 +41,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -149,8 +162,9 @@ class VectorResults:
     evaluated."""
 
     def issues(self, frames: SubmissionFrames) -> list[Issue]:
-        """X101 (constraint violated), X102 (required but empty) and X103 (answered but
-        not relevant) as Issue records, like :meth:`forms.logic.SubmissionCheck.violations`
+        """X101 (constraint violated), X102 (required but empty), X103 (answered but
+        not relevant) and X199 (not evaluated, the reasons of one node joined by "; ") as
+        Issue records, like :meth:`forms.logic.SubmissionCheck.violations`
         (messages name the instance path; ``enumerator`` is not in the frames)."""
         form = frames.form
         out: list[Issue] = []
@@ -201,6 +215,20 @@ class VectorResults:
                             instance_id=str(frame["__id"].iat[row]),
                         )
                     )
+            reasons = self.not_evaluated.get(element.name)
+            if reasons is None:
+                continue
+            for row in np.flatnonzero(pd.notna(reasons)):
+                out.append(
+                    Issue(
+                        code="X199",
+                        severity=Severity.INFO,
+                        message=f"{instance_path(frames, element, int(row))}: not evaluated: "
+                        f"{reasons[row]}",
+                        variable=element.name,
+                        instance_id=str(frame["__id"].iat[row]),
+                    )
+                )
         return out
 
 
@@ -1151,6 +1179,9 @@ class _Compiler:
             raise CannotVectorize(str(err)) from None
         if not isinstance(value, date):
             raise CannotVectorize("date() of an empty literal")
+        if isinstance(value, datetime):
+            # text keeps its time (JavaRosa); as a number or text it is its own-zone day
+            value = value.date()
         return full("date", (value - EPOCH).days, self.n)
 
     def _select_text(self, arg: Expr) -> np.ndarray:

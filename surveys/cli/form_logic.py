@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,9 @@ def logic(
     Prints per question: relevant or not, required but empty, constraint violated,
     calculation that differs, answer not among the choices offered, and anything that
     could not be evaluated. Exit code 1 when a submission violates its form's logic.
+
+    ``--format json`` prints always one object, ``{"submissions": [...]}``, with one
+    entry per submission in the file (also when the file holds a single one).
     """
     form_model = read_form(form_file)
     submissions = load_submissions(submission_file)
@@ -93,10 +97,8 @@ def logic(
     evaluator = FormLogic(form_model, attachments=read_attachments(attachments))
     checks = [evaluator.check(s, today=day) for s in submissions]
     if fmt == "json":
-        payload: Any = [c.to_dict() for c in checks]
-        click.echo(
-            json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False, indent=2)
-        )
+        payload = {"submissions": [cli_wording(c.to_dict()) for c in checks]}
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
         for check in checks:
             _print_text(check, show_all)
@@ -116,6 +118,28 @@ def read_attachments(paths: tuple[Path, ...]) -> dict[str, list[dict[str, str]]]
     return tables
 
 
+_LIBRARY_ATTACHMENT_HINT = re.compile(
+    r"instance\('([^']*)'\) is not available \(an attached file or entity list: pass its "
+    r"rows to FormLogic\(attachments=\.\.\.\)\)"
+)
+
+
+def cli_wording(value: Any) -> Any:
+    """Library messages reworded for command-line users (strings inside dicts/lists too):
+    a missing attachment asks for ``--attachment NAME.csv``."""
+    if isinstance(value, str):
+        return _LIBRARY_ATTACHMENT_HINT.sub(
+            r"instance('\1') is not available (an attached file or entity list: pass "
+            r"--attachment \1.csv)",
+            value,
+        )
+    if isinstance(value, dict):
+        return {k: cli_wording(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [cli_wording(v) for v in value]
+    return value
+
+
 def _print_text(check: SubmissionCheck, show_all: bool) -> None:
     issues = check.violations()
     click.echo(
@@ -124,17 +148,21 @@ def _print_text(check: SubmissionCheck, show_all: bool) -> None:
         f"{len(issues)} finding(s)"
     )
     for result in check.results:
-        line = _result_line(result)
+        is_repeat = check.messages.get(result.name, {}).get("kind") == "repeat"
+        line = _result_line(result, is_repeat)
         if show_all or line[0] not in ("ok", "skipped"):
-            click.echo(f"  {line[0]:<14} {result.instance_path}{line[1]}")
+            click.echo(cli_wording(f"  {line[0]:<14} {result.instance_path}{line[1]}"))
     for issue in issues:
-        click.echo(f"  {issue.severity.value} {issue.code} {issue.message}")
+        click.echo(cli_wording(f"  {issue.severity.value} {issue.code} {issue.message}"))
 
 
-def _result_line(r: QuestionResult) -> tuple[str, str]:
+def _result_line(r: QuestionResult, is_repeat: bool = False) -> tuple[str, str]:
     value = f" = {r.value!r}" if r.value else ""
     if r.not_evaluated:
         return "not evaluated", f"{value}: {'; '.join(r.not_evaluated)}"
+    if is_repeat and r.calculation_mismatch:
+        instances, expected = r.calculation_mismatch
+        return "REPEAT COUNT", f": {instances} instance(s), repeat_count gives {expected}"
     if r.constraint_ok is False:
         return "CONSTRAINT", value
     if r.required_missing:

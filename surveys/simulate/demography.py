@@ -259,13 +259,17 @@ def migrant_models(p: Personas, params: DemographyParams) -> dict:
         cum = np.array([asfr_per_year(params.tfr)[: max(0, a - 15)].sum() for a in age])
         return np.minimum(rng.poisson(cum), 6).astype(float)
 
+    def fertile_since(records: np.ndarray) -> np.ndarray:
+        """The later of arrival here and the mother's 16th birthday."""
+        return np.maximum(t["arrival_cmc"][records], t["birth_cmc"][records] + 16 * 12)
+
     def n_since(d: Draw):
         live = d.number("h01_n_live")
-        share = np.clip(p.cmc_int[d.records] - t["arrival_cmc"][d.records], 0, 240) / 240.0
+        share = np.clip(p.cmc_int[d.records] - fertile_since(d.records), 0, 240) / 240.0
         return rng.binomial(live.astype(np.int64), share).astype(float)
 
     def last_year(d: Draw):
-        arr = t["arrival_cmc"][d.records]
+        arr = fertile_since(d.records)
         cmc = arr + np.floor(rng.uniform(0, 1, len(d)) * (p.cmc_int[d.records] - arr))
         d.remember("last_cmc", cmc)
         return years(cmc.astype(np.int64))

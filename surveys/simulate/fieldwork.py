@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, timedelta, timezone
+from datetime import date, timedelta, timezone
 from typing import Any
 
 import numpy as np
@@ -361,18 +361,21 @@ def _plan_visits(households, enum_ids, prof, start, end, rng, outcomes) -> pd.Da
             "consent": consent,
             "visit_no": visit_no,
             "uploaded": uploaded,
-            "submitted": [_utc(t) for t in uploaded],
+            "submitted": _utc_texts(uploaded),
         }
     )
 
 
-def _local(moment: pd.Timestamp) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+08:00"
+def _local_texts(moments: pd.Series) -> np.ndarray:
+    """``2027-07-08T10:57:12.421+08:00`` for local (China time) moments, column-wise."""
+    text = np.datetime_as_string(moments.to_numpy().astype("datetime64[ms]"), unit="ms")
+    return np.char.add(text.astype(str), "+08:00").astype(object)
 
 
-def _utc(moment: pd.Timestamp) -> str:
-    utc = moment.to_pydatetime().replace(tzinfo=CHINA).astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+def _utc_texts(moments: pd.Series) -> list[str]:
+    """``2027-07-08T02:57:12.421Z`` (UTC) for local (China time) moments, column-wise."""
+    utc = moments.to_numpy().astype("datetime64[ms]") - np.timedelta64(8, "h")
+    return np.char.add(np.datetime_as_string(utc, unit="ms").astype(str), "Z").tolist()
 
 
 def _visit_models(plan: pd.DataFrame) -> dict:
@@ -408,9 +411,11 @@ def _metadata(households, plan, enum_ids, roster, prof, rng) -> dict[str, Any]:
         lat[mask] = lat[mask][0]
         lon[mask] = lon[mask][0]
     return {
-        "start": np.array([_local(t) for t in plan["start"]], dtype=object),
-        "end": np.array([_local(t) for t in plan["end"]], dtype=object),
-        "today": np.array([t.strftime("%Y-%m-%d") for t in plan["day"]], dtype=object),
+        "start": _local_texts(plan["start"]),
+        "end": _local_texts(plan["end"]),
+        "today": np.datetime_as_string(
+            plan["day"].to_numpy().astype("datetime64[D]"), unit="D"
+        ).astype(object),
         "deviceid": np.array([roster[e].device_id for e in enum_ids], dtype=object),
         "username": enum_ids.astype(object),
         "audit": np.full(n, "audit.csv", dtype=object),

@@ -46,7 +46,7 @@ def test_json_output_and_odata_value_list(files):
     payload = {"value": [household_submission(), household_submission(__id="b", hhsize=0)]}
     sub.write_text(json.dumps(payload), encoding="utf-8")
     result = run("form", "logic", form, sub, "--format", "json", "--today", "2024-07-01")
-    data = json.loads(result.output)
+    data = json.loads(result.output)["submissions"]
     assert [d["instance_id"] for d in data] == ["uuid:0001", "uuid:0001"]
     hhsize = next(r for r in data[1]["results"] if r["name"] == "hhsize")
     assert hhsize["constraint_ok"] is False
@@ -116,10 +116,72 @@ def test_attachments_feed_instance_lookups(tmp_path):
     without = run("form", "logic", "--format", "json", form, sub)
     with_list = run("form", "logic", "--format", "json", "--attachment", households, form, sub)
     assert with_list.exit_code == 0, with_list.output
-    psu = next(r for r in json.loads(with_list.output)["results"] if r["name"] == "psu")
+    (checked,) = json.loads(with_list.output)["submissions"]
+    psu = next(r for r in checked["results"] if r["name"] == "psu")
     assert not psu["not_evaluated"] and not psu["calculation_mismatch"]
-    psu_without = next(r for r in json.loads(without.output)["results"] if r["name"] == "psu")
-    assert psu_without["not_evaluated"]
+    (unchecked,) = json.loads(without.output)["submissions"]
+    psu_without = next(r for r in unchecked["results"] if r["name"] == "psu")
+    assert psu_without["not_evaluated"] == [
+        "calculation: instance('households') is not available (an attached file or entity "
+        "list: pass --attachment households.csv)"
+    ]
+    text = run("form", "logic", "--all", form, sub).output
+    assert "pass --attachment households.csv" in text and "FormLogic(" not in text
+
+
+def test_json_shape_is_the_same_for_one_submission(files):
+    tmp, form = files
+    sub = tmp / "one.json"
+    sub.write_text(json.dumps(household_submission()), encoding="utf-8")
+    data = json.loads(run("form", "logic", form, sub, "--format", "json").output)
+    assert list(data) == ["submissions"] and len(data["submissions"]) == 1
+
+
+REPEAT_MD = """
+| survey |              |       |       |              |            |
+|        | type         | name  | label | repeat_count | constraint |
+|        | integer      | n     | N     |              |            |
+|        | begin_repeat | kid   | Kid   | ${n}         |            |
+|        | integer      | age   | Age   |              | . < 18     |
+|        | end_repeat   |       |       |              |            |
+|        | time         | t     | T     |              | . > '12:00:00' |
+|        | dateTime     | dt    | DT    |              | 1 = 2      |
+"""
+
+
+def test_repeat_count_label_object_repeat_and_full_times(tmp_path):
+    form = tmp_path / "rep.md"
+    form.write_text(REPEAT_MD, encoding="utf-8")
+    sub = tmp_path / "sub.json"
+    sub.write_text(
+        json.dumps(
+            {
+                "__id": "uuid:r",
+                "n": 2,
+                "kid": {"age": 30},  # one object, not a list: one instance
+                "t": "10:30:00.000+08:00",
+                "dt": "2024-05-01T22:30:00.000+08:00",
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = run("form", "logic", form, sub)
+    assert result.exit_code == 1
+    assert "REPEAT COUNT" in result.output
+    assert "1 instance(s), repeat_count gives 2" in result.output
+    assert "/data/kid[1]/age: value '30' violates constraint" in result.output
+    assert "value '2024-05-01T22:30:00.000+08:00' violates" in result.output
+    assert "value '10:30:00.000+08:00' violates" in result.output
+    assert "1970-01-01" not in result.output
+
+
+def test_repeat_sent_as_a_number_is_reported(tmp_path):
+    form = tmp_path / "rep.md"
+    form.write_text(REPEAT_MD, encoding="utf-8")
+    sub = tmp_path / "sub.json"
+    sub.write_text(json.dumps({"__id": "uuid:r", "n": 0, "kid": 3}), encoding="utf-8")
+    result = run("form", "logic", form, sub)
+    assert "sends a int for this repeat instead of a list" in result.output
 
 
 @pytest.mark.parametrize("function", ["floor(${a})", "ceiling(${a})", "last()", "name()"])

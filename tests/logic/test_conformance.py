@@ -9,7 +9,7 @@ Contexts: ``top`` evaluates at /data/txt; ``kid2`` at /data/kids[2]/kage.
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -17,6 +17,8 @@ from forms import read_markdown
 from forms.logic import FormLogic
 from forms.xpath import Context, EvaluationError, evaluate, parse
 from forms.xpath.values import unpack
+
+CST = timezone(timedelta(hours=8))
 
 FORM = """
 | survey |                        |          |        |
@@ -277,6 +279,19 @@ TABLE = [
     ("decimal-time('2024-05-01T06:00:00.000+08:00')", "top", 0.25),
     ("decimal-date-time('')", "top", ""),
     ("date-time(1.5)", "top", datetime(1970, 1, 2, 12, tzinfo=UTC)),
+    # date() of TEXT keeps the time (XPathFuncExpr.toDate: DateUtils.parseDateTime, no
+    # roundDate); only a Date value is rounded to its day
+    ("date('2024-01-31T10:00:00+08:00')", "top", datetime(2024, 1, 31, 10, tzinfo=CST)),
+    ("format-date-time(date('2024-01-31T10:00:00+08:00'), '%H:%M')", "top", "10:00"),
+    ("string(date('2024-01-31T10:00:00+08:00'))", "top", "2024-01-31"),
+    ("date('2024-01-31T10:00:00+08:00') = ${d}", "top", True),  # = compares yyyy-mm-dd
+    ("date('2024-01-31T10:00:00+08:00') - ${d}", "top", 0.0),  # whole days
+    ("decimal-date-time(date('2024-01-31T10:00:00+08:00'))", "top", 19753 + 2 / 24),
+    ("format-date-time(date(${dt}), '%H:%M')", "top", "00:00"),  # a Date: rounded
+    ("date(${dt})", "top", date(2024, 5, 1)),
+    # no start/end in this form: the device is taken to be at UTC
+    ("decimal-date-time('2024-01-31T10:00:00')", "top", 19753 + 10 / 24),
+    ("decimal-date-time('2024-01-31')", "top", 19753.0),
     # -- geo
     # one degree of latitude on JavaRosa's 6,378,100 m sphere: 6378100 * pi / 180
     ("round(distance(${gp1}, ${gp2}), 1)", "top", 111318.8),
@@ -381,3 +396,69 @@ def test_nondeterministic_functions():
     assert len(evaluate(parse("uuid(8)"), ctx, run.env)) == 8
     assert isinstance(evaluate(parse("now()"), ctx, run.env), datetime)
     assert evaluate(parse("now()"), ctx, run.env) - datetime.now(UTC) < timedelta(seconds=5)
+
+
+DEVICE_MD = """
+| survey |       |       |       |
+|        | type  | name  | label |
+|        | start | start |       |
+|        | date  | d     | D     |
+"""
+
+
+@pytest.mark.parametrize(
+    ("start", "expression", "expected"),
+    [
+        # the device's offset is that of the submission's start (else end, else UTC):
+        # a date is midnight ON THE DEVICE, i.e. 16:00Z the day before at +08:00
+        ("2024-02-01T08:00:00.000+08:00", "decimal-date-time(${d})", 19753 - 8 / 24),
+        (None, "decimal-date-time(${d})", 19753.0),
+        ("2024-02-01T08:00:00.000+08:00", "decimal-date-time('2024-01-31')", 19753 - 8 / 24),
+        (
+            "2024-02-01T08:00:00.000+08:00",
+            "decimal-date-time('2024-01-31T10:00:00')",
+            19753 + 2 / 24,
+        ),
+        # a time with its own offset is an instant: the device does not matter
+        (
+            "2024-02-01T08:00:00.000-05:00",
+            "decimal-date-time('2024-01-31T10:00:00+08:00')",
+            19753 + 2 / 24,
+        ),
+        ("2024-02-01T08:00:00.000-05:00", "decimal-date-time(${d})", 19753 + 5 / 24),
+        ("2024-02-01T08:00:00.000+08:00", "decimal-time(${d})", 0.0),
+        ("2024-02-01T08:00:00.000+08:00", "${d} - date('2024-01-01')", 30.0),
+    ],
+)
+def test_dates_in_the_devices_time_zone(start, expression, expected):
+    logic = FormLogic(read_markdown(DEVICE_MD))
+    run = logic.run({"__id": "uuid:tz", "start": start, "d": "2024-01-31"}, today=TODAY)
+    node = run.instance.nodes("/data/d")[0]
+    value = unpack(evaluate(parse(expression), Context(node, node), run.env))
+    assert value == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+def test_device_time_zone_is_the_same_compiled_and_interpreted():
+    from forms.frames import submission_frames
+    from forms.xpath.vectorized import VectorLogic, differences, per_record_results
+
+    form = read_markdown(
+        """
+| survey |         |       |       |                                              |
+|        | type    | name  | label | constraint                                   |
+|        | start   | start |       |                                              |
+|        | date    | d     | D     | decimal-date-time(.) = 19753                 |
+|        | integer | n     | N     | . = 1 or date('2024-01-31T23:00:00+08:00') = ${d} |
+"""
+    )
+    submissions = [
+        {"__id": "a", "start": "2024-02-01T08:00:00.000+08:00", "d": "2024-01-31", "n": 2},
+        {"__id": "b", "start": None, "d": "2024-01-31", "n": 2},
+        {"__id": "c", "start": "2024-02-01T08:00:00.000-05:00", "d": "2024-01-30", "n": 1},
+    ]
+    vector_logic = VectorLogic(form)
+    vector = vector_logic.evaluate(submission_frames(form, submissions), today=TODAY)
+    reference = per_record_results(vector_logic.logic, submissions, today=TODAY)
+    assert differences(vector, reference) == []
+    assert list(vector.constraint_ok["d"]) == [False, True, False]
+    assert list(vector.constraint_ok["n"]) == [True, True, True]

@@ -148,3 +148,13 @@ def test_missing_column_reads_empty(form):
     vector = _one(form, {"hh.csv": HH_ROWS}, hh="h1")
     assert vector.relevant["nocol"][0]
     assert np.all(vector.relevant["kids"] == np.array([], dtype=bool))
+
+
+def test_frame_issues_say_not_evaluated(form):
+    submission = {"__id": "uuid:9", "enum": "e1", "code": None, "hh": None, "size": None}
+    frames = submission_frames(form, [submission])
+    issues = VectorLogic(form).evaluate(frames, today=TODAY).issues(frames)
+    x199 = [i for i in issues if i.code == "X199" and i.variable == "enum"]
+    assert len(x199) == 1 and x199[0].message.startswith(
+        "/data/enum: not evaluated: constraint: instance('hh') is not available"
+    )

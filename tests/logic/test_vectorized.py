@@ -132,3 +132,29 @@ def test_frame_issues_match_per_submission_violations(nested):
         if i.code in ("X101", "X102", "X103")
     }
     assert from_frames and from_frames == from_checks
+
+
+MIGRANT_HOUSEHOLDS = [
+    {"name": f"hh-{k}-{j}", "enumerator": f"e{k:03d}", "hhid": f"{k}{j:04d}", "psu": str(k)}
+    for k in range(1, 6)
+    for j in range(1, 4)
+] + [{"name": "hh-1-1", "enumerator": "e009", "hhid": "dup", "psu": "9"}]
+
+
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 30), empty=st.floats(0.0, 0.5))
+def test_migrants_with_households_attachment_vectorised_equals_interpreter(
+    migrants, seed, n, empty
+):
+    form, _ = migrants
+    vector_logic = VectorLogic(form, attachments={"households.csv": MIGRANT_HOUSEHOLDS})
+    pools = {
+        "a01_enum_code": [f"e{k:03d}" for k in range(1, 10)],
+        "a02_hh": [r["name"] for r in MIGRANT_HOUSEHOLDS],
+    }
+    frames = random_frames(form, n, seed=seed, empty_rate=empty, text_pools=pools)
+    problems, vector = _same(vector_logic, frames)
+    assert problems == []
+    assert vector.fallbacks == []

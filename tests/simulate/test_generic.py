@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the inline XLSForm keeps each row on one line)
 """Any ODK form: generic answers per type obey relevance, constraints, choice filters,
 calculations and repeats; bad options give one clear line."""
 
@@ -60,13 +61,22 @@ class Person:
 def test_a_generic_form_is_simulated_without_violations():
     form = read_markdown(FORM)
     table = pd.DataFrame(
-        {"name": [f"h{i}" for i in range(150)], "enumerator": ["e1", "e2", "e3"] * 50,
-         "stratum": "1", "hhid": [str(i) for i in range(150)]}
-    )  # fmt: skip
+        {
+            "name": [f"h{i}" for i in range(150)],
+            "enumerator": ["e1", "e2", "e3"] * 50,
+            "stratum": "1",
+            "hhid": [str(i) for i in range(150)],
+        }
+    )
     result = simulate_fieldwork(
-        form, table, [Person("e1"), Person("e2"), Person("e3")], seed=1,
-        start=date(2026, 3, 1), end=date(2026, 3, 20), profile_of={"e1": "honest", "e2": "honest", "e3": "honest"},
-    )  # fmt: skip
+        form,
+        table,
+        [Person("e1"), Person("e2"), Person("e3")],
+        seed=1,
+        start=date(2026, 3, 1),
+        end=date(2026, 3, 20),
+        profile_of=dict.fromkeys(("e1", "e2", "e3"), "honest"),
+    )
     assert len(result.submissions) == 150 and result.issues == []
     logic = FormLogic(form)
     for submission in result.submissions:
@@ -75,8 +85,10 @@ def test_a_generic_form_is_simulated_without_violations():
     cities = {(s["region"], s["city"]) for s in result.submissions}
     assert cities <= {("n", "a"), ("n", "b"), ("s", "c")} and len(cities) == 3
     assert all(len(s["kid"]) == s["n_kids"] for s in result.submissions)
-    assert all(s["double"] == format(s["income"] * 2, "g") or float(s["double"]) == s["income"] * 2
-               for s in result.submissions)  # fmt: skip
+    assert all(
+        s["double"] == format(s["income"] * 2, "g") or float(s["double"]) == s["income"] * 2
+        for s in result.submissions
+    )
 
 
 def test_unknown_profile_is_one_clear_line(tmp_path):
@@ -86,9 +98,18 @@ def test_unknown_profile_is_one_clear_line(tmp_path):
     entities = tmp_path / "entities.csv"
     entities.write_text("name,enumerator,hhid,stratum\nh1,enum001,1,379902\n")
     result = CliRunner().invoke(
-        main, ["simulate", str(tmp_path / "survey.toml"), "--entities", str(entities),
-               "--profile", "sleepy=0.1", "--out", str(tmp_path / "out")],
-    )  # fmt: skip
+        main,
+        [
+            "simulate",
+            str(tmp_path / "survey.toml"),
+            "--entities",
+            str(entities),
+            "--profile",
+            "sleepy=0.1",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
     assert result.exit_code != 0
     assert "unknown profile(s) sleepy" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "out" / "pages").exists()

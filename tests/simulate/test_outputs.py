@@ -3,8 +3,9 @@ reads; the OpenRosa XML round trip and multipart POST."""
 
 from __future__ import annotations
 
-import cgi
 import threading
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pandas as pd
@@ -161,18 +162,16 @@ def test_openrosa_post_is_multipart_with_the_audit(survey, small_entities):
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
-            form = cgi.FieldStorage(
-                fp=self.rfile,
-                headers=self.headers,
-                environ={"REQUEST_METHOD": "POST", "CONTENT_TYPE": self.headers["Content-Type"]},
+            length = int(self.headers["Content-Length"])
+            body = self.rfile.read(length)
+            message = BytesParser(policy=HTTP).parsebytes(
+                f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode() + body
             )
-            received.append(
-                (
-                    self.path,
-                    self.headers["X-OpenRosa-Version"],
-                    {k: form[k].value for k in form},
-                )
-            )
+            parts = {
+                part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
+                for part in message.iter_parts()
+            }
+            received.append((self.path, self.headers["X-OpenRosa-Version"], parts))
             self.send_response(201)
             self.end_headers()
 

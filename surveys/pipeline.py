@@ -99,7 +99,45 @@ def sample_stage(run: DemoRun) -> StageReport:
     )
 
 
-DEMO_STAGES: list[Stage] = [questionnaires_stage, sample_stage]
+def fieldwork_stage(run: DemoRun) -> StageReport:
+    """Simulate the fieldwork of the fertility survey: Central-shaped OData pages, audit
+    logs and the ground truth of the problems planted by dishonest enumerator profiles."""
+    from surveys.simulate import simulate_survey
+
+    form = run.products["forms"]["fertility"]
+    sim_dir = run.out_dir / "fieldwork"
+    result = simulate_survey(
+        run.products["config"], run.products["assignment"], form, sim_dir, seed=run.seed
+    )
+    run.products.update(simulation=result, fieldwork_dir=sim_dir)
+    dishonest = sorted({p for p in result.profiles.values() if p != "honest"})
+    summary = (
+        f"{len(result.submissions)} submissions by {len(result.profiles)} enumerators "
+        f"({len(dishonest)} planted problem profiles: {', '.join(dishonest) or 'none'})"
+    )
+    return StageReport("fieldwork", summary, (sim_dir,))
+
+
+def store_stage(run: DemoRun) -> StageReport:
+    """Import the simulated fieldwork into the embedded SQLite store (the offline import
+    path, exactly as a Central export would go) and build the analysis frames."""
+    from surveys.importers import import_json_pages
+    from surveys.store import open_store
+    from surveys.store.frames import analysis_frames
+
+    db_path = run.out_dir / "popsurvey.db"
+    db_path.unlink(missing_ok=True)
+    form = run.products["forms"]["fertility"]
+    with open_store(f"sqlite:///{db_path}") as store:
+        imported = import_json_pages(store, run.products["fieldwork_dir"], form.form_id, form)
+        frames = analysis_frames(store, form.form_id)
+    run.products.update(db=f"sqlite:///{db_path}", frames=frames)
+    repeats = ", ".join(f"{name}: {len(table)} rows" for name, table in frames.repeats.items())
+    summary = f"{imported.summary()}; frames: {len(frames.main)} submissions, {repeats}"
+    return StageReport("store", summary, (db_path,))
+
+
+DEMO_STAGES: list[Stage] = [questionnaires_stage, sample_stage, fieldwork_stage, store_stage]
 """The stages `popsurvey demo` runs, in order."""
 
 

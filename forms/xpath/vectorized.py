@@ -1026,7 +1026,7 @@ class _Compiler:
                     numbers = map_unique(string_to_number, source, np.float64)
                     keep &= ~np.isnan(numbers)  # NaN equals nothing
                     right[f"k{k}"] = numbers
-                    left[f"k{k}"] = to_num(value)[rows]
+                    left[f"k{k}"] = _snap(to_num(value)[rows], numbers[~np.isnan(numbers)])
                 elif mode == "b":
                     right[f"k{k}"] = source != ""
                     left[f"k{k}"] = to_bool(value)[rows]
@@ -1392,6 +1392,21 @@ class _Compiler:
             if element is not None:
                 return element
         raise CannotVectorize("indexed-repeat() needs ${name} arguments")
+
+
+def _snap(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """``values`` moved onto a key within 1e-12 (JavaRosa's numeric ``=`` tolerance), so
+    that an exact join matches what ``abs(a - b) < 1e-12`` matches."""
+    uniq = np.unique(keys)
+    if len(uniq) == 0 or len(values) == 0:
+        return values
+    out = values.copy()
+    at = np.clip(np.searchsorted(uniq, values), 0, len(uniq) - 1)
+    for candidate in (uniq[at], uniq[np.maximum(at - 1, 0)]):
+        with np.errstate(invalid="ignore"):
+            close = np.abs(values - candidate) < 1e-12
+        out = np.where(close, candidate, out)
+    return out
 
 
 def _conjuncts(expr: Expr) -> list[Expr]:

@@ -51,7 +51,7 @@ def load_submissions(path: Path) -> list[dict[str, Any]]:
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
-    help="Output format.",
+    help='Output format; json is always {"submissions": [one object per submission]}.',
 )
 @click.option(
     "--today",

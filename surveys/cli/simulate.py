@@ -127,8 +127,8 @@ def simulate(
         "demography": DemographyParams(tfr=tfr, srb=srb),
         "codes": codes,
     }
-    for number, path in enumerate(paths):
-        form = read_form(path)
+    forms = [read_form(path) for path in paths]  # every form read before anything is written
+    for number, form in enumerate(forms):
         if central:
             result = simulate_fieldwork(
                 form,

@@ -126,12 +126,7 @@ class SimulationResult:
     def honest_ids(self) -> set[str]:
         """Instance IDs of submissions by honest enumerators."""
         honest = {e for e, p in self.profiles.items() if p == "honest"}
-        return {
-            s["__id"]
-            for s in self.submissions
-            if s["__system"]["submitterName"] in honest
-            or s["__system"].get("_enumerator") in honest
-        }
+        return {s["__id"] for s in self.submissions if s["__system"]["submitterName"] in honest}
 
 
 def _household_rows(assignment: pd.DataFrame, survey_id: str) -> pd.DataFrame:

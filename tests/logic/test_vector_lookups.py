@@ -158,3 +158,20 @@ def test_frame_issues_say_not_evaluated(form):
     assert len(x199) == 1 and x199[0].message.startswith(
         "/data/enum: not evaluated: constraint: instance('hh') is not available"
     )
+
+
+def test_numbers_match_within_javarosas_tolerance():
+    form = read_markdown(
+        """
+| survey |         |      |       |                                                       |
+|        | type    | name | label | constraint                                            |
+|        | decimal | x    | X     | count(instance('t')/root/item[v = current() + 0.2]) = 1 |
+"""
+    )
+    rows = {"t.csv": [{"v": "0.3"}, {"v": "7"}]}
+    submission = {"__id": "uuid:f", "x": 0.1}  # 0.1 + 0.2 is 0.30000000000000004
+    frames = submission_frames(form, [submission])
+    vector = VectorLogic(form, attachments=rows).evaluate(frames, today=TODAY)
+    reference = per_record_results(FormLogic(form, attachments=rows), [submission], today=TODAY)
+    assert differences(vector, reference) == [] and vector.fallbacks == []
+    assert vector.constraint_ok["x"][0] is True

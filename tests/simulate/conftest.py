@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import pytest
-
-from forms import read_form
-from forms.logic import FormLogic
-
-START, END = date(2027, 7, 1), date(2027, 8, 31)
 
 
 @pytest.fixture(scope="session")
@@ -34,11 +27,3 @@ def small_entities(survey):
     _, entities = survey
     keep = sorted(entities["enumerator"].unique())[:12]
     return entities[entities["enumerator"].isin(keep)].reset_index(drop=True)
-
-
-def bundled(name: str):
-    return read_form(f"forms/questionnaires/{name}.xlsx")
-
-
-def checker(form, entities) -> FormLogic:
-    return FormLogic(form, attachments={"households.csv": entities.to_dict("records")})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import END, START, bundled, checker
+from simulate_support import END, START, bundled, checker
 
 from surveys.simulate import DemographyParams, simulate_fieldwork
 

@@ -3,6 +3,7 @@ reads; the OpenRosa XML round trip and multipart POST."""
 
 from __future__ import annotations
 
+import json
 import threading
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -10,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pandas as pd
 import requests
-from conftest import END, START, bundled
+from simulate_support import END, START, bundled
 
 from surveys.simulate import simulate_fieldwork
 from surveys.simulate.openrosa import app_user_url, post_submission, submission_xml
@@ -199,3 +200,34 @@ def test_openrosa_post_is_multipart_with_the_audit(survey, small_entities):
     assert path == "/v1/key/TOKEN1/projects/7/submission" and version == "1.0"
     assert record["__id"].encode() in parts["xml_submission_file"]
     assert parts["audit.csv"].startswith(b"event,node,start,end")
+
+
+def test_chunked_output_does_not_depend_on_workers(survey, small_entities, tmp_path):
+    from surveys.simulate import simulate_to_directory
+
+    config, _ = survey
+    form = bundled("migrants")
+    outputs = []
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}"
+        summary = simulate_to_directory(
+            form,
+            small_entities,
+            config.enumerators,
+            out,
+            seed=3,
+            chunk_size=100,
+            workers=workers,
+            page_size=70,
+            start=START,
+            end=END,
+            survey_id=config.id,
+        )
+        assert summary.submissions == (small_entities["role"] == "main").sum()
+        pages = sorted((out / "pages" / "migrants").glob("page-*.json"))
+        outputs.append([p.read_bytes() for p in pages])
+        outputs[-1].append((out / "ground_truth" / "migrants.csv").read_bytes())
+    assert outputs[0] == outputs[1]
+    first = json.loads(outputs[0][0])
+    assert len(first["value"]) == 70 and "@odata.nextLink" in first
+    assert "@odata.nextLink" not in json.loads(outputs[0][-2])

@@ -1,0 +1,20 @@
+"""Helpers shared by the simulator tests (fixtures are in conftest.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from forms import read_form
+from forms.logic import FormLogic
+
+START, END = date(2027, 7, 1), date(2027, 8, 31)
+
+
+def bundled(name: str):
+    """A bundled questionnaire's FormModel."""
+    return read_form(f"forms/questionnaires/{name}.xlsx")
+
+
+def checker(form, entities) -> FormLogic:
+    """The form's logic with the sample list as its households.csv attachment."""
+    return FormLogic(form, attachments={"households.csv": entities.to_dict("records")})

@@ -137,7 +137,69 @@ def store_stage(run: DemoRun) -> StageReport:
     return StageReport("store", summary, (db_path,))
 
 
-DEMO_STAGES: list[Stage] = [questionnaires_stage, sample_stage, fieldwork_stage, store_stage]
+def weighting_stage(run: DemoRun) -> StageReport:
+    """Weight the simulated fertility survey (base weights 1 / pi_household from the sample,
+    non-response adjustment within strata, times the number of eligible women, raking to the
+    survey.toml margins) and estimate TFR, ASFRs, SRB, CPR and pre-pregnancy check coverage
+    with their standard errors and 95% intervals."""
+    from surveys.analysis import (
+        fertility_estimates,
+        household_design,
+        rake_to_config,
+        respondent_design,
+        sampled_households,
+    )
+
+    config = run.products["config"]
+    frames = run.products["frames"]
+    households, issues = household_design(
+        sampled_households(run.out_dir / "survey" / "sample"), frames.main
+    )
+    women = respondent_design(households, classes="stratum", selection="n_elig")
+    if config.weighting.targets:
+        women = rake_to_config(women, config.weighting)
+        raking = f"raked to {', '.join(t.variable for t in config.weighting.targets)}"
+    else:
+        raking = "no [weighting] targets in survey.toml: not raked"
+    table, fertility_issues = fertility_estimates(women, frames.repeats["d_hist"])
+    columns = ["hhid", "stratum", "psu", "__id", "base_weight", "n_elig", women.weight_column]
+    estimates_path, weights_path = write_all_or_nothing(
+        run.out_dir,
+        {
+            "estimates.csv": table.to_csv(index=False).encode("utf-8"),
+            "weights.csv": women.frame()[columns].to_csv(index=False).encode("utf-8"),
+        },
+    )
+    run.products.update(weights=women, estimates=table)
+    row = table.set_index("indicator")
+    tfr, srb, cpr = row.loc["TFR"], row.loc["SRB"], row.loc["CPR"]
+    outcomes = households.data["outcome"].value_counts()
+    lines = [
+        f"{women.n} women weighted from {households.n} sampled households "
+        f"({int(outcomes.get('respondent', 0))} responding, "
+        f"{int(outcomes.get('nonrespondent', 0))} non-responding, "
+        f"{int(outcomes.get('ineligible', 0))} ineligible, "
+        f"{int(outcomes.get('unknown', 0))} of unknown eligibility); {raking}; "
+        f"TFR {tfr.estimate:.2f} ± {tfr.se:.2f}, SRB {srb.estimate:.1f} ± {srb.se:.1f}, "
+        f"CPR {100 * cpr.estimate:.1f}% ± {100 * cpr.se:.1f}",
+        f"    {'indicator':<22}{'estimate':>10}{'SE':>10}{'95% CI':>22}{'n':>6}",
+    ]
+    for r in table.itertuples():
+        lines.append(
+            f"    {r.indicator:<22}{r.estimate:>10.4f}{r.se:>10.4f}"
+            f"{f'[{r.ci_low:.4f}, {r.ci_high:.4f}]':>22}{r.n:>6}"
+        )
+    lines += [f"    {issue.one_line()}" for issue in issues + fertility_issues]
+    return StageReport("weighting", "\n".join(lines), (estimates_path, weights_path))
+
+
+DEMO_STAGES: list[Stage] = [
+    questionnaires_stage,
+    sample_stage,
+    fieldwork_stage,
+    store_stage,
+    weighting_stage,
+]
 """The stages `popsurvey demo` runs, in order."""
 
 

@@ -28,6 +28,7 @@ from forms.issues import Issue
 from forms.model import FormModel
 from surveys.central.client import CentralClient, ODataPage
 from surveys.central.errors import CentralError
+from surveys.form_sources import FROM_FILE, VersionModel, fetch_version_model, versions_in
 from surveys.store import Store, writer
 from surveys.store.audit import parse_audit_csv
 from surveys.store.records import instance_id_of, latest_time, odata_time, parse_time
@@ -170,6 +171,7 @@ def _pull_pages(
     the first page, so a Central answering garbage at once leaves the store untouched.
     Returns the form's primary key."""
     started = time.monotonic()
+    looked_up = _versions_looked_up(store, form_pk, model)
     pager = client.clone()
     try:
         pages = pager.submissions.odata_pages(
@@ -184,11 +186,13 @@ def _pull_pages(
                 total = page.count
             files = _download_attachments(store, client, form_id, form_pk, page, options)
             history = _missing_versions(store, client, form_id, form_pk, page)
+            fetched = _fetch_form_models(client, form_id, page, looked_up)
             with store.transaction() as conn:
                 if result.pages == 0:
                     form_pk = writer.ensure_form(conn, form_id, form_meta.get("name"))
                     writer.begin_run(conn, form_pk, result.since)
                     _save_version(conn, form_pk, form_meta, model)
+                _store_form_models(conn, form_pk, fetched, result)
                 counts = writer.store_submissions(conn, form_pk, page.value, "central", page.raw)
                 _store_files(conn, counts, files, result)
                 _store_history(conn, counts, history, result)
@@ -212,10 +216,43 @@ def _save_version(
     conn: Any, form_pk: int, form_meta: dict[str, Any], model: FormModel | None
 ) -> None:
     version = form_meta.get("version")
-    if model is not None and model.version:
-        writer.save_form_version(conn, form_pk, model.version, model)
+    if model is not None and model.version:  # --form overrides what Central gave
+        writer.save_form_version(
+            conn, form_pk, model.version, model, source=FROM_FILE, replace=True
+        )
     if version and (model is None or model.version != version):
         writer.save_form_version(conn, form_pk, version)
+
+
+def _versions_looked_up(store: Store, form_pk: int | None, model: FormModel | None) -> set[str]:
+    """Form versions whose XLSForm need not be fetched: stored with a FormModel, already
+    asked of Central, or given with --form."""
+    known: set[str] = {model.version} if model is not None and model.version else set()
+    if form_pk is not None:
+        with store.engine.connect() as conn:
+            known |= writer.looked_up_versions(conn, form_pk)
+    return known
+
+
+def _fetch_form_models(
+    client: CentralClient, form_id: str, page: ODataPage, looked_up: set[str]
+) -> list[VersionModel]:
+    """The FormModels of the page's new form versions, from the XLSForms Central keeps;
+    fetched before the page's transaction so that no lock is held over the network."""
+    fetched = []
+    for version in sorted(versions_in(page.value) - looked_up):
+        fetched.append(fetch_version_model(client, form_id, version))
+        looked_up.add(version)
+    return fetched
+
+
+def _store_form_models(
+    conn: Any, form_pk: int, fetched: list[VersionModel], result: PullResult
+) -> None:
+    for found in fetched:
+        writer.save_form_version(conn, form_pk, found.version, found.model, source=found.source)
+        if found.issue is not None:
+            result.issues.append(found.issue)
 
 
 def _page_high(page: ODataPage) -> datetime | None:

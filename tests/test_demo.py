@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 from click.testing import CliRunner
 
 from forms.model import FormModel
@@ -20,3 +22,10 @@ def test_demo_runs_every_stage(tmp_path):
         assert (out / "forms" / f"{name}.xml").read_text("utf-8").startswith("<?xml")
         assert "变量" in (out / "forms" / f"{name}.codebook.md").read_text("utf-8")
         assert (out / "forms" / f"{name}.codebook.en.html").stat().st_size > 1000
+    estimates = pd.read_csv(out / "estimates.csv").set_index("indicator")
+    for name in ("TFR", "SRB", "CPR"):
+        assert np.isfinite(estimates.loc[name, "estimate"]), name
+        assert np.isfinite(estimates.loc[name, "se"]) and estimates.loc[name, "se"] > 0, name
+    assert "TFR" in result.output and "SRB" in result.output and "CPR" in result.output
+    weights = pd.read_csv(out / "weights.csv")
+    assert (weights["final_weight"] > 0).all()

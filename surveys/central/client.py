@@ -22,7 +22,12 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from pyodk.errors import PyODKError
 
-from surveys.central.errors import CentralAuthError, CentralError, CentralResponseError
+from surveys.central.errors import (
+    CentralAuthError,
+    CentralError,
+    CentralNotFoundError,
+    CentralResponseError,
+)
 from surveys.central.http import HttpPolicy, make_session
 from surveys.central.odata import PageFormatError, decode_page
 
@@ -35,6 +40,8 @@ URL_ENV = "POPSURVEY_CENTRAL_URL"
 USER_ENV = "POPSURVEY_CENTRAL_USER"
 PASSWORD_ENV = "POPSURVEY_CENTRAL_PASSWORD"
 PROJECT_ENV = "POPSURVEY_CENTRAL_PROJECT"
+BLANK_VERSION = "___"
+"""How Central's API names the blank form version in a path."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +176,24 @@ class FormService:
         parts = ["forms", form_id] + (["versions", version] if version else [])
         path = self.client.project_path(*parts) + ".xml"
         return self.client.request("GET", path).text
+
+    def xlsform(self, form_id: str, version: str | None = None) -> tuple[bytes, str] | None:
+        """The XLSForm the published form (or ``version``) was uploaded from, as
+        ``(content, extension)``: ``.xlsx`` is asked first, then ``.xls`` (Central answers
+        only the extension it was uploaded with). None when Central keeps no XLSForm, as for
+        a form uploaded as XForm XML (404 to both)."""
+        if version is None:
+            parts = ["forms", form_id]
+        else:  # Central names a blank version "___"
+            parts = ["forms", form_id, "versions", version or BLANK_VERSION]
+        base = self.client.project_path(*parts)
+        for extension in ("xlsx", "xls"):
+            try:
+                response = self.client.request("GET", f"{base}.{extension}")
+            except CentralNotFoundError:
+                continue
+            return response.content, extension
+        return None
 
 
 class SubmissionService:
@@ -313,6 +338,8 @@ def _status_error(method: str, url: str, response: requests.Response) -> Central
         text += f": {' '.join(message.split())[:200]}"
     if response.status_code in (401, 403):
         return CentralAuthError(text)
+    if response.status_code == 404:
+        return CentralNotFoundError(text)
     return CentralError(text)
 
 

@@ -15,3 +15,8 @@ class CentralAuthError(CentralError):
 
 class CentralResponseError(CentralError):
     """Central answered with something that is not what its API documents (garbage)."""
+
+
+class CentralNotFoundError(CentralError):
+    """Central answered 404: the resource does not exist (or is not kept, such as the
+    XLSForm of a form uploaded as XForm XML)."""

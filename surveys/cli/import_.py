@@ -29,6 +29,7 @@ from surveys.cli.common import handle_errors
     type=click.Choice(["auto", "csv-zip", "xml", "json-pages"]),
     default="auto",
     show_default=True,
+    help="What SOURCE is; auto tells a .zip, XML files and JSON pages apart.",
 )
 @handle_errors
 def import_(

@@ -35,9 +35,16 @@ PASSWORD_HELP = "Read from POPSURVEY_CENTRAL_PASSWORD, or prompted for (never a 
     "--form",
     "form_file",
     type=click.Path(exists=True, dir_okay=False),
-    help="XLSForm of the deployed version: its FormModel is stored with it.",
+    help="XLSForm of a deployed version: its FormModel is stored for that version, replacing"
+    " the one downloaded from Central.",
 )
-@click.option("--page-size", default=10_000, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--page-size",
+    default=10_000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Submissions per OData page ($top); memory grows with it.",
+)
 @click.option(
     "--overlap",
     "overlap_minutes",
@@ -58,7 +65,13 @@ PASSWORD_HELP = "Read from POPSURVEY_CENTRAL_PASSWORD, or prompted for (never a 
     "--reconcile", is_flag=True, help="Also drop stored submissions Central no longer has (purged)."
 )
 @click.option("--timeout", default=120.0, show_default=True, help="Read timeout, seconds.")
-@click.option("--retries", default=5, show_default=True, type=click.IntRange(0))
+@click.option(
+    "--retries",
+    default=5,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Retries (with backoff) on 429, 5xx and connection errors.",
+)
 @click.option(
     "--wait",
     default=600.0,
@@ -131,8 +144,19 @@ def pull(
                 if bar:
                     bar.close()
             click.echo(result.summary())
-            for issue in result.issues[:20]:
-                click.echo(issue.one_line(), err=True)
+            _echo_issues(result.issues)
+
+
+def _echo_issues(issues: list, limit: int = 20) -> None:
+    """Every form-version warning (one per version at most), then up to ``limit`` others."""
+    from surveys.form_sources import ISSUE_CODES
+
+    versions = [i for i in issues if i.code in ISSUE_CODES]
+    others = [i for i in issues if i.code not in ISSUE_CODES]
+    for issue in versions + others[:limit]:
+        click.echo(issue.one_line(), err=True)
+    if len(others) > limit:
+        click.echo(f"... and {len(others) - limit} more issue(s)", err=True)
 
 
 class _ProgressBar:

@@ -57,6 +57,13 @@ def _shares(values: tuple[str, ...]) -> dict[str, float] | None:
 @click.option(
     "--srb", default=110.0, show_default=True, help="Sex ratio at birth (boys per 100 girls)."
 )
+@click.option(
+    "--outcomes",
+    "outcomes_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='JSON visit-outcome shares by stratum, e.g. {"*": {"1": 0.9, "3": 0.1}} '
+    "(a06_visit_result codes; default 88% met, 5% no one home, 4% refused, ...).",
+)
 @click.option("--workers", default=1, show_default=True, help="Processes simulating chunks.")
 @click.option(
     "--central", help="Submit to this ODK Central (URL) over OpenRosa instead of writing files."
@@ -81,6 +88,7 @@ def simulate(
     project: int | None,
     tokens: Path | None,
     workers: int,
+    outcomes_file: Path | None,
 ) -> None:
     """Simulate fieldwork for the survey's drawn and assigned sample: OData JSON pages and
     audit logs in --out (read them with `popsurvey import`), with a ground truth of the
@@ -126,6 +134,7 @@ def simulate(
         "survey_id": config.id,
         "demography": DemographyParams(tfr=tfr, srb=srb),
         "codes": codes,
+        "outcomes": _outcomes(outcomes_file),
     }
     forms = [read_form(path) for path in paths]  # every form read before anything is written
     for number, form in enumerate(forms):
@@ -156,6 +165,22 @@ def simulate(
             f"{summary.planted} planted problems; {len(summary.issues)} unsatisfied "
             f"constraints -> {out_dir}/pages/{form.form_id}/ ({summary.pages} pages)"
         )
+
+
+def _outcomes(path: Path | None) -> dict | None:
+    import json
+
+    from surveys.errors import ConfigError
+
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: not JSON ({err})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected {{stratum: {{code: share}}}}")
+    return data
 
 
 def _submit(result, central: str, project: int, token_of: dict[str, str]) -> int:

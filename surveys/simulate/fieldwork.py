@@ -182,6 +182,7 @@ def simulate_fieldwork(
         clock = now
 
     rng = np.random.default_rng(seed)
+    check_outcomes(outcomes or {}, form)
     params = demography or DemographyParams()
     households = _household_rows(assignment, survey_id)
     n = len(households)
@@ -314,6 +315,29 @@ def _roster(enumerators: Sequence[Any], households: pd.DataFrame, seed: int) -> 
     return roster
 
 
+def check_outcomes(outcomes: Mapping[str, Mapping[str, float]], form: FormModel) -> None:
+    """Visit-outcome shares must be >= 0 with a positive sum, and name codes of the form's
+    ``a06_visit_result`` list when it has one (a ProfileError names the stratum)."""
+    from surveys.simulate.profiles import ProfileError
+
+    question = form.get("a06_visit_result")
+    choices = form.choices_for(question) if question is not None else None
+    known = set(choices.codes) if choices is not None else None
+    for stratum, shares in outcomes.items():
+        if not isinstance(shares, Mapping) or not shares:
+            raise ProfileError(f"outcomes: stratum {stratum}: give code -> share")
+        for code, share in shares.items():
+            if not isinstance(share, int | float) or share < 0:
+                raise ProfileError(f"outcomes: stratum {stratum}: share of {code} must be >= 0")
+            if known is not None and str(code) not in known:
+                raise ProfileError(
+                    f"outcomes: stratum {stratum}: '{code}' is not a visit result code "
+                    f"({', '.join(sorted(known))})"
+                )
+        if sum(shares.values()) <= 0:
+            raise ProfileError(f"outcomes: stratum {stratum}: the shares sum to 0")
+
+
 def _plan_visits(households, enum_ids, prof, start, end, rng, outcomes) -> pd.DataFrame:
     """Day, start time, duration, outcome and upload time of each household's visit."""
     n = len(households)
@@ -331,8 +355,8 @@ def _plan_visits(households, enum_ids, prof, start, end, rng, outcomes) -> pd.Da
     for stratum in np.unique(strata):
         mask = strata == stratum
         shares = outcomes.get(stratum) or outcomes.get("*") or DEFAULT_OUTCOMES
-        codes = list(shares)
-        probs = np.array([shares[c] for c in codes], dtype=float)
+        codes = [str(c) for c in shares]
+        probs = np.array(list(shares.values()), dtype=float)
         outcome[mask] = rng.choice(codes, size=int(mask.sum()), p=probs / probs.sum())
     consent = np.where(rng.random(n) < 0.97, "1", "2").astype(object)
     visit_no = np.where(np.isin(outcome, ["2", "6"]), 3, rng.choice([1, 1, 1, 2], n))

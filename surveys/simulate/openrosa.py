@@ -101,7 +101,6 @@ def post_submission(
             files=files,
             headers={
                 "X-OpenRosa-Version": "1.0",
-                "Date": "",
                 "X-Request-Id": str(uuid.uuid4()),
             },
             timeout=timeout,

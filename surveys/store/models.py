@@ -64,6 +64,10 @@ class FormVersion(Base):
     model_json: Mapped[str | None] = mapped_column(Text)
     xform_xml: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    model_source: Mapped[str | None] = mapped_column(String(40))
+    """Where ``model_json`` came from: ``file`` (--form), ``central-xlsx``/``central-xls``
+    (the XLSForm Central keeps), ``no-xlsform`` (Central has none: uploaded as XForm XML),
+    ``unreadable`` (Central's XLSForm did not read); None when never looked up."""
 
 
 class Enumerator(Base):

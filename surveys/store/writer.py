@@ -79,12 +79,17 @@ def save_form_version(
     version: str,
     model: FormModel | None = None,
     xform_xml: str | None = None,
+    *,
+    source: str | None = None,
+    replace: bool = False,
 ) -> None:
-    """Record a form version with its FormModel JSON (kept when already stored)."""
+    """Record a form version with its FormModel JSON and where it came from (``source``,
+    see :class:`surveys.store.models.FormVersion`). A stored model is kept unless
+    ``replace``; a lookup without a model (``source`` only) never clears one."""
     row = conn.execute(
-        sa.select(FORM_VERSIONS.c.id, FORM_VERSIONS.c.model_json).where(
-            FORM_VERSIONS.c.form_id == form_pk, FORM_VERSIONS.c.version == version
-        )
+        sa.select(
+            FORM_VERSIONS.c.id, FORM_VERSIONS.c.model_json, FORM_VERSIONS.c.model_source
+        ).where(FORM_VERSIONS.c.form_id == form_pk, FORM_VERSIONS.c.version == version)
     ).first()
     model_json = model.to_json() if model is not None else None
     if row is None:
@@ -94,15 +99,34 @@ def save_form_version(
                 version=version,
                 model_json=model_json,
                 xform_xml=xform_xml,
+                model_source=source,
                 created_at=_now(),
             )
         )
-    elif model_json and not row.model_json:
+    elif model_json and (replace or not row.model_json):
         conn.execute(
             sa.update(FORM_VERSIONS)
             .where(FORM_VERSIONS.c.id == row.id)
-            .values(model_json=model_json, xform_xml=xform_xml)
+            .values(model_json=model_json, xform_xml=xform_xml, model_source=source)
         )
+    elif source and not row.model_json and row.model_source != source:
+        conn.execute(
+            sa.update(FORM_VERSIONS).where(FORM_VERSIONS.c.id == row.id).values(model_source=source)
+        )
+
+
+def looked_up_versions(conn: Connection, form_pk: int) -> set[str]:
+    """Versions of a form that need no XLSForm download: those with a stored FormModel and
+    those Central was already asked about (it keeps no XLSForm, or it did not read)."""
+    rows = conn.execute(
+        sa.select(FORM_VERSIONS.c.version).where(
+            FORM_VERSIONS.c.form_id == form_pk,
+            sa.or_(
+                FORM_VERSIONS.c.model_json.is_not(None), FORM_VERSIONS.c.model_source.is_not(None)
+            ),
+        )
+    )
+    return {r.version for r in rows}
 
 
 def form_models(conn: Connection, form_pk: int) -> dict[str, FormModel]:

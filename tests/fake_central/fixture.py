@@ -54,14 +54,40 @@ def household_form(
     extra: int = 0, form_id: str = "household", version: str = "2026030101"
 ) -> FormModel:
     """The fixture form, with ``extra`` additional text questions in group ``more``."""
+    return read_markdown(household_markdown(extra, form_id, version), name=f"{form_id}.md")
+
+
+def household_markdown(
+    extra: int = 0, form_id: str = "household", version: str = "2026030101"
+) -> str:
+    """The markdown XLSForm of :func:`household_form`."""
     rows = ""
     if extra:
         rows = "| | begin_group | more | More |\n"
         rows += "".join(f"| | text | x{i} | Extra {i} |\n" for i in range(extra))
         rows += "| | end_group | | |\n"
-    return read_markdown(
-        BASE_FORM.format(extra=rows, form_id=form_id, version=version), name=f"{form_id}.md"
-    )
+    return BASE_FORM.format(extra=rows, form_id=form_id, version=version)
+
+
+def household_xlsx(
+    extra: int = 0, form_id: str = "household", version: str = "2026030101"
+) -> bytes:
+    """:func:`household_form` as the .xlsx workbook a user would upload to Central."""
+    import io
+
+    from openpyxl import Workbook
+
+    from tests.forms.xlsform_files import markdown_sheets
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for name, rows in markdown_sheets(household_markdown(extra, form_id, version)).items():
+        sheet = workbook.create_sheet(title=name)
+        for row in rows:
+            sheet.append([cell or None for cell in row])  # cells as text, version included
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
 
 
 def make_submission(rng: random.Random, extra: int = 0, *, audit: bool = False) -> dict[str, Any]:

@@ -5,6 +5,9 @@ Implemented, following Central's API documentation and behaviour:
 - ``POST /v1/sessions`` -> ``{"token"}`` (401 on bad credentials); every other endpoint
   needs ``Authorization: Bearer`` (403 without, 401 with an unknown token).
 - ``GET /v1/users/current``; ``GET /v1/projects/{p}/forms[/{f}[/versions]]``, ``{f}.xml``.
+- ``GET .../forms/{f}.xlsx|.xls`` and ``.../forms/{f}/versions/{v}.xlsx|.xls`` (``___`` = blank
+  version): the XLSForm the version was uploaded from; 404 when it was uploaded as XForm XML
+  or asked with the other extension (Central checks the blob's content type).
 - ``POST /v1/projects/{p}/forms/{f}/submissions`` (XML body; ``deprecatedID`` = edit).
 - ``GET .../forms/{f}.svc`` and ``.svc/Submissions[.repeat...]`` with ``$top``, ``$skip``,
   ``$skiptoken`` (cursor, newest first), ``$filter``, ``$expand=*``, ``$count``, ``$select``
@@ -236,6 +239,24 @@ class _Handler(BaseHTTPRequestHandler):
             raise HttpError(*NOT_FOUND)
         return 200, form.xml, "application/xml"
 
+    def _form_xlsform(
+        self, project: str, form_id: str, extension: str, query: dict, body: bytes
+    ) -> tuple:
+        form = self._form(project, form_id)
+        return self._xlsform(form, form.version, extension)
+
+    def _version_xlsform(
+        self, project: str, form_id: str, version: str, extension: str, query: dict, body: bytes
+    ) -> tuple:
+        form = self._form(project, form_id)
+        return self._xlsform(form, "" if version == "___" else version, extension)
+
+    def _xlsform(self, form: FakeForm, version: str, extension: str) -> tuple:
+        stored = form.xlsforms.get(version)
+        if stored is None or stored[1] != extension:
+            raise HttpError(*NOT_FOUND)
+        return 200, stored[0], EXCEL_TYPES[extension]
+
     def _submit(self, project: str, form_id: str, query: dict, body: bytes) -> tuple:
         form = self._form(project, form_id)
         if form.model is None:
@@ -458,6 +479,10 @@ class _Handler(BaseHTTPRequestHandler):
         return 200, {"success": True}, "application/json"
 
 
+EXCEL_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xls": "application/vnd.ms-excel",
+}
 _P = r"/v1/projects/(\d+)/forms/([^/]+?)"
 _S = _P + r"/submissions/([^/]+)"
 _ROUTES: list[tuple[str, str, Callable]] = [
@@ -467,6 +492,8 @@ _ROUTES: list[tuple[str, str, Callable]] = [
     ("GET", _P + r"\.svc/?", _Handler._service),
     ("GET", _P + r"\.svc/(Submissions(?:\.[^/]+)*)", _Handler._odata),
     ("GET", _P + r"\.xml", _Handler._form_xml),
+    ("GET", _P + r"\.(xlsx|xls)", _Handler._form_xlsform),
+    ("GET", _P + r"/versions/([^/]+)\.(xlsx|xls)", _Handler._version_xlsform),
     ("GET", _P + r"/versions", _Handler._form_versions),
     ("POST", _P + r"/submissions", _Handler._submit),
     ("GET", _S + r"/versions", _Handler._versions),

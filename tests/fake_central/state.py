@@ -76,6 +76,9 @@ class FakeForm:
     model: FormModel | None = None
     xml: str | None = None
     submissions: dict[str, FakeSubmission] = field(default_factory=dict)
+    xlsforms: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    """Version -> (content, ``xlsx``/``xls``) of the versions uploaded as an XLSForm; a
+    version uploaded as XForm XML has none (Central keeps no spreadsheet for it)."""
 
 
 class FakeCentral:
@@ -121,18 +124,24 @@ class FakeCentral:
         form_id: str | None = None,
         version: str | None = None,
         xml: str | None = None,
+        xlsform: bytes | None = None,
+        xlsform_type: str = "xlsx",
     ) -> FakeForm:
-        """Publish a form (a new version of it when it exists)."""
+        """Publish a form (a new version of it when it exists). ``xlsform`` is the
+        spreadsheet it was uploaded from (``xlsform_type`` ``xlsx`` or ``xls``); without
+        it the version counts as uploaded as XForm XML."""
         with self.lock:
             fid = form_id or (model.form_id if model else "form")
             forms = self.projects.setdefault(project, {})
             ver = version or (model.version if model and model.version else "1")
-            existing = forms.get(fid)
-            if existing:
-                existing.version, existing.model, existing.xml = ver, model, xml
-                return existing
-            forms[fid] = FakeForm(fid, ver, model.title if model else fid, model, xml)
-            return forms[fid]
+            form = forms.get(fid)
+            if form:
+                form.version, form.model, form.xml = ver, model, xml
+            else:
+                form = forms[fid] = FakeForm(fid, ver, model.title if model else fid, model, xml)
+            if xlsform is not None:
+                form.xlsforms[ver] = (xlsform, xlsform_type)
+            return form
 
     def form(self, project: int, form_id: str) -> FakeForm | None:
         """The form, or None."""

@@ -121,3 +121,62 @@ def test_missing_sample_list_is_one_clear_line(tmp_path):
     write_example(tmp_path, force=True)
     result = CliRunner().invoke(main, ["simulate", str(tmp_path / "survey.toml")])
     assert result.exit_code == 1 and "no sample list" in result.output
+
+
+def test_visit_outcomes_follow_the_rates_of_each_stratum(tmp_path):
+    import json
+
+    from simulate_support import END, ROOT, START, bundled
+
+    form = bundled("migrants")
+    table = pd.DataFrame(
+        {
+            "name": [f"h{i}" for i in range(400)],
+            "enumerator": ["e1", "e2"] * 200,
+            "stratum": ["A"] * 200 + ["B"] * 200,
+            "hhid": [str(i) for i in range(400)],
+            "province": "37",
+        }
+    )
+    outcomes = {"A": {"3": 1.0}, "*": {"1": 0.5, "4": 0.5}}
+    result = simulate_fieldwork(
+        form,
+        table,
+        [Person("e1"), Person("e2")],
+        seed=2,
+        start=START,
+        end=END,
+        outcomes=outcomes,
+        profile_of=dict.fromkeys(("e1", "e2"), "honest"),
+    )
+    by_stratum: dict[str, list[str]] = {}
+    for s in result.submissions:
+        by_stratum.setdefault(s["a_id"]["stratum"], []).append(s["a_visit"]["a06_visit_result"])
+    assert set(by_stratum["A"]) == {"3"}
+    assert set(by_stratum["B"]) == {"1", "4"} and 60 < by_stratum["B"].count("4") < 140
+    assert {s["result"] for s in result.submissions if s["a_id"]["stratum"] == "A"} == {"4"}
+
+    from surveys.example import write_example
+
+    write_example(tmp_path, force=True)
+    entities = tmp_path / "entities.csv"
+    table.to_csv(entities, index=False)
+    bad = tmp_path / "outcomes.json"
+    bad.write_text(json.dumps({"A": {"42": 1.0}}))
+    run = CliRunner().invoke(
+        main,
+        [
+            "simulate",
+            str(tmp_path / "survey.toml"),
+            "--entities",
+            str(entities),
+            "--form",
+            str(ROOT / "forms" / "questionnaires" / "migrants.xlsx"),
+            "--outcomes",
+            str(bad),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
+    assert run.exit_code == 1 and "stratum A: '42' is not a visit result code" in run.output
+    assert not (tmp_path / "out").exists()

@@ -85,7 +85,7 @@ from typing import Any
 
 from forms.errors import ExpressionError
 from forms.issues import Issue, Severity
-from forms.model import FormModel, Question
+from forms.model import METADATA_TYPES, FormModel, Question
 from forms.xpath.ast import Call, Expr, Ref, walk
 from forms.xpath.functions import FUNCTIONS, NONDETERMINISTIC, check_call
 from forms.xpath.instance import (
@@ -131,26 +131,7 @@ CHECKED_COLUMNS = (
 )
 _YES = {"yes", "true", "true()", "1", "y"}
 _NO = {"no", "false", "false()", "0", "n"}
-_NOT_INPUT = {
-    "calculate",
-    "hidden",
-    "note",
-    "start",
-    "end",
-    "today",
-    "deviceid",
-    "username",
-    "phonenumber",
-    "subscriberid",
-    "simserial",
-    "email",
-    "audit",
-    "start-geopoint",
-    "background-audio",
-    "background-geopoint",
-    "xml-external",
-    "csv-external",
-}
+_NOT_INPUT = METADATA_TYPES | {"calculate", "csv-external", "hidden", "note", "xml-external"}
 
 
 # -- compiled expressions -------------------------------------------------------------

@@ -8,6 +8,8 @@ together with the run's progress, so a pull killed at any point and run again en
 exactly Central's rows. The watermark only moves when a run completes; an unfinished run is
 resumed from its own lower bound. Deletions are synced from the list of deleted ``__id``s
 (Central shows deleted rows only when the filter names ``__system/deletedAt``).
+Every form version seen in ``__system/formVersion`` gets its FormModel from the XLSForm
+Central keeps for it (see :mod:`surveys.form_sources`); ``model`` (``--form``) overrides.
 """
 
 from __future__ import annotations

@@ -44,7 +44,9 @@ def _shares(values: tuple[str, ...]) -> dict[str, float] | None:
     type=click.Path(exists=True, dir_okay=False),
     help="Questionnaire(s) to simulate (default: survey.toml's questionnaires).",
 )
-@click.option("--seed", default=1, show_default=True, type=int)
+@click.option(
+    "--seed", default=1, show_default=True, type=int, help="Seed: same seed, same fieldwork."
+)
 @click.option(
     "--profile",
     "profiles",

@@ -51,7 +51,7 @@ def import_records(
     with store.lock("pull"), store.transaction() as conn:
         form_pk = writer.ensure_form(conn, form_id, title or (model.title if model else None))
         if model is not None and model.version:
-            writer.save_form_version(conn, form_pk, model.version, model)
+            writer.save_form_version(conn, form_pk, model.version, model, source="file")
         batch: list[Mapping[str, Any]] = []
 
         def flush() -> None:

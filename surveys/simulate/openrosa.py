@@ -55,6 +55,8 @@ def submission_xml(form: FormModel, record: Mapping[str, Any]) -> bytes:
                 out.append(f"<{element.name}>")
                 walk(element.xpath, value or {})
                 out.append(f"</{element.name}>")
+            elif element.type == "audit":
+                continue  # pyxform binds the audit log at meta/audit: written with meta below
             elif element.holds_data:
                 if value is None:
                     out.append(f"<{element.name}/>")
@@ -68,6 +70,9 @@ def submission_xml(form: FormModel, record: Mapping[str, Any]) -> bytes:
     meta_xml = f"<meta><instanceID>{escape(str(instance_id))}</instanceID>"
     if name:
         meta_xml += f"<instanceName>{escape(str(name))}</instanceName>"
+    audit = meta.get("audit") or record.get("audit")
+    if audit and any(element.type == "audit" for element in form.elements):
+        meta_xml += f"<audit>{escape(str(audit))}</audit>"
     meta_xml += "</meta>"
     version = f' version="{escape(form.version)}"' if form.version else ""
     namespace = 'xmlns:jr="http://openrosa.org/javarosa"'

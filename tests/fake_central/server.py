@@ -15,6 +15,14 @@ Implemented, following Central's API documentation and behaviour:
 - ``GET|PATCH|DELETE .../submissions/{id}``, ``POST .../submissions/{id}/restore``,
   ``GET .../submissions/{id}/versions``, ``.../attachments`` and
   ``GET|POST .../attachments/{name}``.
+- OpenRosa submission, as Collect sends it (``X-OpenRosa-Version: 1.0`` required):
+  ``POST /v1/projects/{p}/submission`` (bearer session) and
+  ``POST /v1/key/{app user token}/projects/{p}/submission``; multipart with the XML in
+  ``xml_submission_file`` and one part per attachment. 201 + OpenRosaResponse XML; the same
+  instanceID again with identical XML adds missing attachments (201), with different XML
+  409.1; unknown form or version 404; form not open 409.2; an app user of another project
+  or an unknown key 401; errors as OpenRosaResponse XML. ``HEAD``/``GET`` answer 204.
+  Any route also works under ``/v1/key/{token}`` as the app user.
 - Faults queued with :meth:`FakeCentral.inject`: 429 + Retry-After, 500/503, slow answers,
   garbage bodies.
 """
@@ -28,9 +36,13 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+from xml.etree import ElementTree as ET
+from xml.sax.saxutils import escape
 
 from tests.fake_central.odata_filter import FilterError, compile_filter
 from tests.fake_central.state import FakeCentral, FakeForm, FakeSubmission, repeat_row_id
@@ -105,6 +117,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PUT(self) -> None:
         self._dispatch("PUT")
 
+    def do_HEAD(self) -> None:
+        self._dispatch("HEAD")
+
     # -- plumbing --------------------------------------------------------------------------
     def _dispatch(self, method: str) -> None:
         parts = urlsplit(self.path)
@@ -115,14 +130,24 @@ class _Handler(BaseHTTPRequestHandler):
         fault = self.central.take_fault(self.path)
         if fault is not None and self._fault(fault):
             return
+        self.actor: tuple[str, int | None] | None = None  # (submitter name, app user's project)
+        key = re.match(r"/v1/key/([^/]+)/", path)
+        if key is not None:
+            path = "/v1/" + path[key.end() :]
+        openrosa = path.endswith("/submission")
+        self.extra_headers = {"X-OpenRosa-Version": "1.0"} if openrosa else {}
         try:
             handler, args = self._route(method, path)
-            if handler is not _Handler._sessions:
+            if key is not None:
+                self._authenticate_key(key.group(1))
+            elif handler not in (_Handler._sessions, _Handler._openrosa_head):
                 self._authenticate()
             status, payload, ctype = handler(self, *args, query=query, body=body)
         except HttpError as err:
             status, ctype = err.status, "application/json"
             payload = {"code": err.code, "message": err.message}
+            if openrosa:
+                payload, ctype = _openrosa_message(err.message, "error"), OPENROSA_XML
         except FilterError as err:
             status, ctype = 501, "application/json"
             payload = {"code": 501.5, "message": f"The given OData filter is not supported: {err}"}
@@ -130,7 +155,7 @@ class _Handler(BaseHTTPRequestHandler):
             payload, ctype, status = b"<html>502 Bad Gateway</html>\x00\xff", "text/html", 200
         if fault is not None and fault.kind == "badshape":
             payload, status = {"unexpected": True}, 200
-        self._send(status, payload, ctype)
+        self._send(status, payload, ctype, self.extra_headers)
 
     def _fault(self, fault: Any) -> bool:
         if fault.kind == "slow":
@@ -161,7 +186,8 @@ class _Handler(BaseHTTPRequestHandler):
             for key, value in (headers or {}).items():
                 self.send_header(key, value)
             self.end_headers()
-            self.wfile.write(data)
+            if self.command != "HEAD":
+                self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (timeout test)
 
@@ -173,6 +199,14 @@ class _Handler(BaseHTTPRequestHandler):
             )
         if header[7:] not in self.central.tokens:
             raise HttpError(401, 401.2, "Could not authenticate with the provided credentials.")
+        self.actor = (self.central.tokens[header[7:]], None)
+
+    def _authenticate_key(self, token: str) -> None:
+        """An app user's key in the path (``/v1/key/{token}/...``)."""
+        user = self.central.app_users.get(token)
+        if user is None:
+            raise HttpError(401, 401.2, "Could not authenticate with the provided credentials.")
+        self.actor = (user[1], user[0])
 
     def _route(self, method: str, path: str) -> tuple[Callable, tuple]:
         for verb, pattern, handler in _ROUTES:
@@ -289,6 +323,83 @@ class _Handler(BaseHTTPRequestHandler):
             raise HttpError(409, 409.1, "The deprecatedID is not the current version.")
         sub = self.central.submit(int(project), form_id, data, attachments=_expected(form, data))
         return 200, _submission_json(sub), "application/json"
+
+    def _openrosa_head(self, project: str, query: dict, body: bytes) -> tuple:
+        if int(project) not in self.central.projects:
+            raise HttpError(*NOT_FOUND)
+        self.extra_headers["X-OpenRosa-Accept-Content-Length"] = str(100 * 1024 * 1024)
+        return 204, b"", OPENROSA_XML
+
+    def _openrosa_submit(self, project: str, query: dict, body: bytes) -> tuple:
+        """Collect's submission: a new one, or the same XML again with more attachments."""
+        if self.headers.get("X-OpenRosa-Version") != "1.0":
+            raise HttpError(
+                400,
+                400.6,
+                "An expected header field (X-OpenRosa-Version) did not match the expected value.",
+            )
+        files = _multipart(self.headers.get("Content-Type") or "", body)
+        xml = files.pop("xml_submission_file", None)
+        if xml is None:
+            raise HttpError(
+                400, 400.5, "Required multipart POST field xml_submission_file missing."
+            )
+        form_id, version, instance_id = _submission_identity(xml)
+        form = self._form(project, form_id)
+        if version not in form.versions | {form.version}:
+            raise HttpError(*NOT_FOUND)
+        if form.state != "open":
+            raise HttpError(
+                409,
+                409.2,
+                "This form is not currently accepting submissions. Please talk "
+                "to your program staff if this is unexpected.",
+            )
+        submitter, app_user_project = self.actor or ("anonymous", None)
+        if self.actor is None or app_user_project not in (None, int(project)):
+            # Central answers 401, not 403, on its OpenRosa endpoints
+            raise HttpError(401, 401.2, "Could not authenticate with the provided credentials.")
+        with self.central.lock:
+            extant = form.submissions.get(instance_id)
+            if extant is not None:
+                if extant.current.xml != xml:
+                    raise HttpError(
+                        409,
+                        409.1,
+                        "A submission already exists with this ID, but with different XML. "
+                        "Resubmissions to attach additional multimedia must resubmit an "
+                        "identical xml_submission_file.",
+                    )
+                _attach(extant.attachments, files)
+            else:
+                self._create(form, xml, files, submitter, query.get("deviceID"))
+        message = _openrosa_message("full submission upload was successful!", "")
+        return 201, message, OPENROSA_XML
+
+    def _create(
+        self, form: FakeForm, xml: bytes, files: dict, submitter: str, device: str | None
+    ) -> None:
+        if form.model is None:
+            raise HttpError(400, 400.2, "The form has no model to parse submissions with.")
+        try:
+            data = xml_to_data(xml, form.model)
+        except ValueError as err:
+            raise HttpError(400, 400.2, f"Could not parse the given data: {err}") from None
+        attachments = _expected(form, data)
+        _attach(attachments, files)
+        project = next(p for p, forms in self.central.projects.items() if form in forms.values())
+        try:
+            sub = self.central.submit(
+                project,
+                form.xml_form_id,
+                data,
+                submitter=submitter,
+                device_id=device,
+                attachments=attachments,
+            )
+        except LookupError:  # an edit whose deprecatedID is unknown
+            raise HttpError(*NOT_FOUND) from None
+        sub.current.xml = xml
 
     def _service(self, project: str, form_id: str, query: dict, body: bytes) -> tuple:
         form = self._form(project, form_id)
@@ -483,10 +594,15 @@ EXCEL_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "xls": "application/vnd.ms-excel",
 }
+OPENROSA_XML = "text/xml; charset=utf-8"
+_OR = r"/v1/projects/(\d+)/submission"
 _P = r"/v1/projects/(\d+)/forms/([^/]+?)"
 _S = _P + r"/submissions/([^/]+)"
 _ROUTES: list[tuple[str, str, Callable]] = [
     ("POST", r"/v1/sessions", _Handler._sessions),
+    ("POST", _OR, _Handler._openrosa_submit),
+    ("HEAD", _OR, _Handler._openrosa_head),
+    ("GET", _OR, _Handler._openrosa_head),
     ("GET", r"/v1/users/current", _Handler._current_user),
     ("GET", r"/v1/projects/(\d+)/forms", _Handler._forms),
     ("GET", _P + r"\.svc/?", _Handler._service),
@@ -549,13 +665,59 @@ def _expected(form: FakeForm, data: dict) -> dict[str, None]:
     return {str(n): None for n in names if n}
 
 
+def _openrosa_message(text: str, nature: str) -> str:
+    return (
+        '<OpenRosaResponse xmlns="http://openrosa.org/http/response">'
+        f'<message nature="{nature}">{escape(text)}</message></OpenRosaResponse>'
+    )
+
+
+def _multipart(content_type: str, body: bytes) -> dict[str, bytes]:
+    """The parts of a multipart/form-data body by field name."""
+    if not content_type.startswith("multipart/form-data"):
+        return {}
+    message = BytesParser(policy=HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    )
+    return {
+        part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
+        for part in message.iter_parts()
+    }
+
+
+def _submission_identity(xml: bytes) -> tuple[str, str, str]:
+    """Form id and version (root attributes) and ``meta/instanceID`` of a submission."""
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError as err:
+        raise HttpError(400, 400.2, f"Could not parse the given data: {err}") from None
+    instance_id = next(
+        (
+            (node.text or "").strip()
+            for node in root.iter()
+            if node.tag.split("}")[-1] == "instanceID"
+        ),
+        "",
+    )
+    if not root.get("id") or not instance_id:
+        raise HttpError(400, 400.2, "Could not parse the given data: no form id or instanceID.")
+    return root.get("id"), root.get("version") or "", instance_id
+
+
+def _attach(attachments: dict[str, bytes | None], files: dict[str, bytes]) -> None:
+    """Store posted files the submission expects (Central ignores any others)."""
+    for name, content in files.items():
+        if name in attachments:
+            attachments[name] = content
+
+
 def _form_json(form: FakeForm, project: str) -> dict:
     return {
         "projectId": int(project),
         "xmlFormId": form.xml_form_id,
         "name": form.name,
         "version": form.version,
-        "state": "open",
+        "state": form.state,
         "enketoId": None,
         "submissions": sum(1 for s in form.submissions.values() if s.deleted_at is None),
     }

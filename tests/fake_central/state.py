@@ -42,6 +42,8 @@ class SubmissionVersion:
     created_at: datetime
     form_version: str | None
     device_id: str | None
+    xml: bytes | None = None
+    """The XML as posted over OpenRosa (a resubmission must repeat it byte for byte)."""
 
 
 @dataclass
@@ -79,6 +81,10 @@ class FakeForm:
     xlsforms: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     """Version -> (content, ``xlsx``/``xls``) of the versions uploaded as an XLSForm; a
     version uploaded as XForm XML has none (Central keeps no spreadsheet for it)."""
+    state: str = "open"
+    """``open``, ``closing`` or ``closed``: only an open form accepts submissions."""
+    versions: set[str] = field(default_factory=set)
+    """Every version published (submissions to any of them are accepted, as Central does)."""
 
 
 class FakeCentral:
@@ -94,6 +100,8 @@ class FakeCentral:
         self._seq = 0
         self._clock = datetime(2026, 3, 1, tzinfo=UTC)
         self._actors = {"enum": 5}
+        self.app_users: dict[str, tuple[int, str]] = {}
+        """App-user token -> (project, display name): the key in ``/v1/key/{token}/...``."""
 
     # -- time ------------------------------------------------------------------------------
     def tick(self, at: datetime | None = None) -> datetime:
@@ -139,9 +147,18 @@ class FakeCentral:
                 form.version, form.model, form.xml = ver, model, xml
             else:
                 form = forms[fid] = FakeForm(fid, ver, model.title if model else fid, model, xml)
+            form.versions.add(ver)
             if xlsform is not None:
                 form.xlsforms[ver] = (xlsform, xlsform_type)
             return form
+
+    def add_app_user(self, project: int, name: str) -> str:
+        """Create an app user with access to ``project``; its token (as Central's QR code
+        gives it to Collect)."""
+        with self.lock:
+            token = secrets.token_urlsafe(48)
+            self.app_users[token] = (project, name)
+            return token
 
     def form(self, project: int, form_id: str) -> FakeForm | None:
         """The form, or None."""

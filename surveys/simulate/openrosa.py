@@ -89,8 +89,10 @@ def post_submission(
     instance_id: str,
     timeout: float = 60.0,
 ) -> int:
-    """POST one OpenRosa multipart submission; returns the HTTP status (201 created,
-    or 409 already there: a re-run is harmless). Raises SubmitError otherwise."""
+    """POST one OpenRosa multipart submission; returns the HTTP status (201: created, or
+    the same XML sent again, which Central accepts so a re-run with the same seed is
+    harmless). Raises SubmitError otherwise, 409 included: Central answers 409 for another
+    submission under the same instanceID or a form that is not open."""
     files: dict[str, tuple[str, bytes, str]] = {
         "xml_submission_file": ("submission.xml", xml, "text/xml"),
     }
@@ -112,8 +114,13 @@ def post_submission(
         )
     except requests.RequestException as err:
         raise SubmitError(f"{instance_id}: {url}: {err}") from None
-    if response.status_code in (200, 201, 202, 409):
+    if response.status_code in (200, 201, 202):
         return response.status_code
+    if response.status_code == 409:
+        raise SubmitError(
+            f"{instance_id}: Central refused it (409): a different submission with this "
+            "instanceID is already there, or the form is closed"
+        )
     raise SubmitError(
         f"{instance_id}: Central answered {response.status_code}: {response.text[:200]}"
     )

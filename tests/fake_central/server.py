@@ -140,7 +140,7 @@ class _Handler(BaseHTTPRequestHandler):
             handler, args = self._route(method, path)
             if key is not None:
                 self._authenticate_key(key.group(1))
-            elif handler not in (_Handler._sessions, _Handler._openrosa_head):
+            elif handler not in (_Handler._sessions, *OPENROSA_HANDLERS):
                 self._authenticate()
             status, payload, ctype = handler(self, *args, query=query, body=body)
         except HttpError as err:
@@ -338,6 +338,8 @@ class _Handler(BaseHTTPRequestHandler):
                 400.6,
                 "An expected header field (X-OpenRosa-Version) did not match the expected value.",
             )
+        if self.actor is None and self.headers.get("Authorization"):
+            self._authenticate()
         files = _multipart(self.headers.get("Content-Type") or "", body)
         xml = files.pop("xml_submission_file", None)
         if xml is None:
@@ -357,7 +359,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
         submitter, app_user_project = self.actor or ("anonymous", None)
         if self.actor is None or app_user_project not in (None, int(project)):
-            # Central answers 401, not 403, on its OpenRosa endpoints
+            # anonymous or without rights: Central answers 401, not 403, on OpenRosa routes
             raise HttpError(401, 401.2, "Could not authenticate with the provided credentials.")
         with self.central.lock:
             extant = form.submissions.get(instance_id)
@@ -590,6 +592,7 @@ class _Handler(BaseHTTPRequestHandler):
         return 200, {"success": True}, "application/json"
 
 
+OPENROSA_HANDLERS = (_Handler._openrosa_head, _Handler._openrosa_submit)
 EXCEL_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "xls": "application/vnd.ms-excel",

@@ -9,10 +9,8 @@ import click
 
 from surveys.cli.common import handle_errors
 from surveys.config import CONFIG_FILE, SurveyConfig, load_config
-from surveys.errors import ConfigError
 from surveys.sampling import (
     Sample,
-    SampleDesign,
     read_sample,
     stratum_report,
     workloads,
@@ -22,6 +20,7 @@ from surveys.sampling.workflow import (
     assign_configured_sample,
     design_of,
     draw_configured_sample,
+    sample_directory,
 )
 
 config_option = click.option(
@@ -43,23 +42,11 @@ sample_option = click.option(
 )
 
 
-def _design_of(config: SurveyConfig) -> SampleDesign:
-    """The survey's sample design; an error if survey.toml has no [sample] section."""
-    if config.sample is None:
-        raise ConfigError(f"{config.path.name}: sample: required key is missing")
-    return config.sample
-
-
 def _config_with_sample(path: Path) -> SurveyConfig:
     """Load survey.toml and insist on a [sample] section."""
     config = load_config(path)
-    _design_of(config)
+    design_of(config)
     return config
-
-
-def _sample_dir(config: SurveyConfig, given: Path | None) -> Path:
-    """The sample directory: the option, or ``sample/`` next to survey.toml."""
-    return given if given is not None else config.directory / "sample"
 
 
 @click.group()
@@ -144,7 +131,7 @@ def _print_draw_summary(result: Sample, seed: int, target: Path) -> None:
 def report(config_path: Path, sample_dir: Path | None, completed: Path | None, fmt: str) -> None:
     """Per stratum: frame size, n, sum of probabilities, expected and achieved units."""
     config = _config_with_sample(config_path)
-    drawn, meta = read_sample(_sample_dir(config, sample_dir))
+    drawn, meta = read_sample(sample_directory(config, sample_dir))
     done = _completed_ids(completed) if completed else None
     table = stratum_report(drawn, meta, done)
     if fmt == "csv":

@@ -8,7 +8,7 @@ stage extends the file by dropping in its schema). Any problem raises
 ``survey.toml: sample.sise: unknown key (did you mean 'size'?)``.
 
 Relative paths in the file are resolved against the file's directory. Credentials never go in
-the file: Central's account comes from ``POPSURVEY_CENTRAL_USERNAME`` /
+the file: Central's account comes from ``POPSURVEY_CENTRAL_USER`` /
 ``POPSURVEY_CENTRAL_PASSWORD`` or from a pyodk config file named by ``central.pyodk_config``.
 """
 
@@ -213,7 +213,7 @@ def _refuse_credentials(document: Mapping[str, Any], source: str) -> None:
             if key.lower() in CREDENTIAL_KEYS:
                 raise ConfigError(
                     f"{source}: central.{key}: credentials never go in survey.toml; set "
-                    "POPSURVEY_CENTRAL_USERNAME and POPSURVEY_CENTRAL_PASSWORD or point "
+                    "POPSURVEY_CENTRAL_USER and POPSURVEY_CENTRAL_PASSWORD or point "
                     "central.pyodk_config at a pyodk config file"
                 )
 

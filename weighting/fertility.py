@@ -153,8 +153,15 @@ def exposure_and_births(
     return exposure, births
 
 
-def fertility_rates(women: Women, *, period: int = 36) -> pd.DataFrame:
-    """ASFR (per woman-year) by age group, TFR and GFR, each with its jackknife SE."""
+INTERVALS = ("log", "wald")
+
+
+def fertility_rates(women: Women, *, period: int = 36, interval: str = "log") -> pd.DataFrame:
+    """ASFR (per woman-year) by age group, TFR and GFR, each with its jackknife SE and a 95%
+    interval: ``"log"`` (default) is symmetric on the log scale, so it never goes below zero
+    for a rare age group; ``"wald"`` is DHS's rate +/- 1.96 SE."""
+    if interval not in INTERVALS:
+        raise ValueError(f"interval must be one of {', '.join(INTERVALS)}, not {interval!r}")
     exposure, births = exposure_and_births(women, period=period)
     k = int(women.cluster.max()) + 1
     wb = _cluster_sums(births * women.weight[:, None], women.cluster, k)
@@ -170,14 +177,15 @@ def fertility_rates(women: Women, *, period: int = 36) -> pd.DataFrame:
     parts = asfr(deleted_b, deleted_e)
     rows = []
     for j, low in enumerate(AGE_GROUPS):
-        rows.append(_rate(f"ASFR {low}-{low + 4}", full[j], parts[:, j], k, total_b[j], total_e[j]))
-    rows.append(
-        _rate("TFR", 5 * full.sum(), 5 * parts.sum(axis=1), k, total_b.sum(), total_e.sum())
-    )
+        name = f"ASFR {low}-{low + 4}"
+        rows.append(_rate(name, full[j], parts[:, j], k, total_b[j], total_e[j], interval))
+    tfr = (5 * full.sum(), 5 * parts.sum(axis=1))
+    rows.append(_rate("TFR", *tfr, k, total_b.sum(), total_e.sum(), interval))
     young = slice(0, 6)  # 15-44
     gfr_full = total_b[young].sum() / total_e[young].sum()
     gfr_parts = deleted_b[:, young].sum(axis=1) / deleted_e[:, young].sum(axis=1)
-    rows.append(_rate("GFR", gfr_full, gfr_parts, k, total_b[young].sum(), total_e[young].sum()))
+    gfr_b, gfr_e = total_b[young].sum(), total_e[young].sum()
+    rows.append(_rate("GFR", gfr_full, gfr_parts, k, gfr_b, gfr_e, interval))
     table = pd.DataFrame([r.__dict__ for r in rows])
     # DHS tables give ASFR and GFR per 1,000 women and the relative standard error
     table["per_1000"] = np.where(table["indicator"] == "TFR", np.nan, 1000 * table["estimate"])
@@ -198,17 +206,24 @@ def jackknife_se(full: float, deleted: np.ndarray) -> float:
     return float(np.sqrt((k - 1) / k * np.sum((deleted - full) ** 2)))
 
 
+def rate_interval(rate: float, se: float, interval: str = "log") -> tuple[float, float]:
+    """The 95% interval of a rate: on the log scale (exp(log r -/+ 1.96 se / r), never below
+    zero; a zero rate with zero SE gives (0, 0)) or DHS's symmetric r -/+ 1.96 se."""
+    if interval == "wald" or rate <= 0:
+        return rate - 1.96 * se, rate + 1.96 * se
+    spread = np.exp(1.96 * se / rate)
+    return rate / spread, rate * spread
+
+
 def _rate(
-    name: str, full: float, deleted: np.ndarray, k: int, births: float, exposure: float
+    name: str,
+    full: float,
+    deleted: np.ndarray,
+    k: int,
+    births: float,
+    exposure: float,
+    interval: str,
 ) -> Rate:
     se = jackknife_se(full, deleted)
-    return Rate(
-        name,
-        float(full),
-        se,
-        float(full - 1.96 * se),
-        float(full + 1.96 * se),
-        float(births),
-        float(exposure),
-        k,
-    )
+    low, high = rate_interval(float(full), se, interval)
+    return Rate(name, float(full), se, float(low), float(high), float(births), float(exposure), k)

@@ -314,6 +314,13 @@ def weight(
 @click.option(
     "--fertility", is_flag=True, help="DATA is a DHS IR-layout women's file: ASFR, TFR, GFR."
 )
+@click.option(
+    "--rate-interval",
+    type=click.Choice(["log", "wald"]),
+    default="log",
+    show_default=True,
+    help="With --fertility: 95% interval on the log scale (never below 0) or DHS's +/- 1.96 SE.",
+)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Results, .csv or .xlsx.")
 @handle_errors
 def estimate(
@@ -338,6 +345,7 @@ def estimate(
     where,
     level,
     fertility,
+    rate_interval,
     output,
 ):
     """Estimate means, totals, ratios, proportions, quantiles (or fertility rates) with SEs."""
@@ -358,7 +366,7 @@ def estimate(
 
     _check_output(output)
     if fertility:
-        table = fertility_rates(women_from_ir(read_table(data)))
+        table = fertility_rates(women_from_ir(read_table(data)), interval=rate_interval)
         _print(
             "Fertility (DHS method, 36 months before interview; jackknife SE over clusters)", table
         )

@@ -155,3 +155,19 @@ def test_bad_inputs_are_one_line_errors():
         women_from_ir(pd.DataFrame({"v005": [1], "v008": [1400], "v021": [1]}))
     with pytest.raises(DataFileError, match="not in the women table"):
         tables([{"id": 1, "v008": 1400, "v011": 1000, "w": 1.0, "c": 1}], [{"id": 2, "b3": 1390}])
+
+
+def test_intervals_log_by_default_and_wald_on_request():
+    women, births = random_histories(seed=5, n=60)
+    log = fertility_rates(tables(women, births)).set_index("indicator")
+    wald = fertility_rates(tables(women, births), interval="wald").set_index("indicator")
+    rates = log[log["estimate"] > 0]
+    assert (rates["ci_low"] > 0).all()  # never below zero, even for a rare age group
+    r, se = rates["estimate"], rates["se"]
+    np.testing.assert_allclose(rates["ci_low"] * rates["ci_high"], r**2, rtol=1e-12)
+    np.testing.assert_allclose(rates["ci_high"], r * np.exp(1.96 * se / r), rtol=1e-12)
+    np.testing.assert_allclose(wald["ci_low"], wald["estimate"] - 1.96 * wald["se"], rtol=1e-12)
+    np.testing.assert_allclose(wald["ci_high"], wald["estimate"] + 1.96 * wald["se"], rtol=1e-12)
+    assert (wald["ci_low"] < 0).any()  # the symmetric interval does go below zero here
+    with pytest.raises(ValueError, match="interval"):
+        fertility_rates(tables(women, births), interval="exact")

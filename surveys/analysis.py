@@ -353,6 +353,11 @@ def fertility_estimates(
     births_design = _births_design(women, live)
     srb = sex_ratio_at_birth(births_design, "d14_sex", male=1, female=2, level=level)
     rows.append(_table(srb, "SRB", "all live births in the histories, logit interval"))
+    if births_design.data[BIRTH_ORDER].notna().any():
+        by_order = sex_ratio_at_birth(
+            births_design, "d14_sex", male=1, female=2, by=BIRTH_ORDER, level=level
+        )
+        rows.append(_by_domain(by_order, "SRB birth order", "live births of that order"))
 
     cpr = contraceptive_prevalence(
         women, "e01_use", no_method=(2, 98, 99), married="c09_marital", married_values=MARRIED,
@@ -379,11 +384,18 @@ def fertility_estimates(
     return out, tuple(issues)
 
 
+BIRTH_ORDER = "birth_order"
+
+
 def _births_design(women: SurveyDesign, live: pd.DataFrame) -> SurveyDesign:
-    """Live births, each with its mother's weight, stratum and PSU."""
+    """Live births, each with its mother's weight, stratum and PSU, and its order among her
+    live births as "1", "2" or "3+" (from the form's ``d_order``; missing when not there)."""
     mothers = women.data[["__id", "stratum", "psu"]].assign(_w=np.asarray(women.weights))
     births = live.merge(mothers, on="__id", how="inner")
     births["d14_sex"] = pd.to_numeric(births["d14_sex"], errors="coerce")
+    order = pd.to_numeric(births.get("d_order", pd.Series(index=births.index)), errors="coerce")
+    labels = order.clip(upper=3).map({1.0: "1", 2.0: "2", 3.0: "3+"})
+    births[BIRTH_ORDER] = labels.astype(object).where(labels.notna(), None)
     return SurveyDesign.from_frame(
         births, weights="_w", ids="psu", strata="stratum", lonely_psu="adjust"
     )
@@ -391,6 +403,15 @@ def _births_design(women: SurveyDesign, live: pd.DataFrame) -> SurveyDesign:
 
 def _table(estimates: list[Estimate], name: str, method: str) -> pd.DataFrame:
     return _frame(estimates_table(estimates), name, method)
+
+
+def _by_domain(estimates: list[Estimate], name: str, method: str) -> pd.DataFrame:
+    """One row per domain, named ``"<name> <domain>"``."""
+    table = estimates_table(estimates)
+    out = table[["estimate", "se", "ci_low", "ci_high", "n"]].copy()
+    out.insert(0, "indicator", [f"{name} {d}" for d in table["domain"]])
+    out["method"] = method
+    return out
 
 
 def _frame(table: pd.DataFrame, name: str, method: str) -> pd.DataFrame:

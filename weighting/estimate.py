@@ -410,7 +410,8 @@ def svy_proportion(
         se = float(np.sqrt(cov[0, 0]))
         df = design.degrees_of_freedom(mask if not design.adjustments else None)
         low, high = logit_interval(design, y[:, 0], mask, p, se, level, df)
-        deff = float(cov[0, 0] / _srs_variance(design, y, mask, "mean")[0])
+        with np.errstate(divide="ignore", invalid="ignore"):  # p = 0 or 1: no variance, NaN
+            deff = float(cov[0, 0] / _srs_variance(design, y, mask, "mean")[0])
         out.append(
             Estimate(
                 "proportion",

@@ -37,15 +37,14 @@ def sex_ratio_at_birth(
     known = series.isin([male, female]).to_numpy()
     out = []
     for e in svy_proportion(births, sex, male, by=by, subset=known, level=level):
-        p = e.estimate
         out.append(
             Estimate(
                 "sex ratio at birth",
                 f"{sex} ({male} per 100 {female})",
-                100 * p / (1 - p),
-                100 * e.se / (1 - p) ** 2,
-                100 * e.ci_low / (1 - e.ci_low),
-                100 * e.ci_high / (1 - e.ci_high),
+                _odds_per_100(e.estimate),
+                100 * e.se / (1 - e.estimate) ** 2 if e.estimate != 1 else float("nan"),
+                _odds_per_100(e.ci_low),
+                _odds_per_100(e.ci_high),
                 e.deff,
                 e.domain,
                 e.n,
@@ -53,6 +52,13 @@ def sex_ratio_at_birth(
             )
         )
     return out
+
+
+def _odds_per_100(p: float) -> float:
+    """100 p / (1 - p): infinite when every birth is a boy (a domain with no girls)."""
+    if p >= 1:
+        return float("inf")
+    return 100 * p / (1 - p)  # NaN stays NaN
 
 
 def contraceptive_prevalence(

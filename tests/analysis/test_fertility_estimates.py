@@ -67,3 +67,30 @@ def test_undated_respondents_are_reported_and_left_out_of_the_rates():
     row = table.set_index("indicator")
     assert row.loc["ASFR 25-29", "estimate"] == pytest.approx(3 / 15, rel=1e-12)
     assert len(issues) == 1 and "1 respondents" in issues[0].message
+
+
+def test_sex_ratio_by_birth_order():
+    design, _ = women_and_births()
+    # per woman: first a girl and a boy (twins of order 1 and 2 would be odd; these are
+    # successive births), the third and later births mostly boys
+    rows = []
+    for woman, sexes in {"w1": "21", "w2": "121", "w3": "2112", "w4": "12"}.items():
+        for order, sex in enumerate(sexes, start=1):
+            rows.append((woman, "1", str(INTERVIEW - 100 + order), sex, str(order)))
+    births = pd.DataFrame(rows, columns=["__id", "d10_outcome", "d_cmc", "d14_sex", "d_order"])
+    table, _ = fertility_estimates(design, births)
+    row = table.set_index("indicator")
+    weight = dict(zip(design.data["__id"], design.data["w"], strict=True))
+    births["w"] = births["__id"].map(weight)
+    births["group"] = np.where(births["d_order"].astype(int) >= 3, "3+", births["d_order"])
+    for group, part in births.groupby("group"):
+        boys = part.loc[part["d14_sex"] == "1", "w"].sum()
+        girls = part.loc[part["d14_sex"] == "2", "w"].sum()
+        got = row.loc[f"SRB birth order {group}"]
+        assert got["estimate"] == pytest.approx(100 * boys / girls, rel=1e-12)
+        assert got["n"] == len(part)
+    overall = (
+        births.loc[births["d14_sex"] == "1", "w"].sum()
+        / births.loc[births["d14_sex"] == "2", "w"].sum()
+    )
+    assert row.loc["SRB", "estimate"] == pytest.approx(100 * overall, rel=1e-12)

@@ -61,6 +61,16 @@ def test_sex_ratio_at_birth_with_logit_interval():
     assert [e.domain for e in by_order] == ["1", "2", "3"]
 
 
+def test_sex_ratio_of_a_domain_without_girls_is_infinite_not_a_crash():
+    frame = births_frame()
+    frame["group"] = np.where(frame["sex"] == 1, "boys", "mixed")
+    frame.loc[frame.index[:40], "group"] = "mixed"
+    design = SurveyDesign.from_frame(frame, weights="w", ids="cluster")
+    by_group = {e.domain: e for e in sex_ratio_at_birth(design, "sex", by="group")}
+    assert by_group["boys"].estimate == float("inf") and np.isnan(by_group["boys"].se)
+    assert np.isfinite(by_group["mixed"].estimate)
+
+
 def test_contraceptive_prevalence_among_married_women_15_49():
     rng = np.random.default_rng(5)
     n = 500

@@ -255,6 +255,24 @@ def age_groups(age: pd.Series, labels: Sequence[str]) -> pd.Series:
     return out
 
 
+def _refuse_ungrouped(
+    data: pd.DataFrame, groups: pd.Series, age: str, labels: Sequence[str]
+) -> None:
+    """Raking needs every respondent in a target group: name the ones who are not."""
+    outside = groups.isna().to_numpy()
+    if not outside.any():
+        return
+    ids = data["__id"] if "__id" in data.columns else pd.Series(data.index, index=data.index)
+    examples = ", ".join(
+        f"{i} ({age}={a})" for i, a in zip(ids[outside][:3], data[age][outside][:3], strict=True)
+    )
+    raise AnalysisError(
+        f"{int(outside.sum())} respondent(s) have a {age} outside the target age groups "
+        f"{', '.join(map(str, labels))} (e.g. {examples}): fix the ages or widen the groups "
+        "in survey.toml [weighting]"
+    )
+
+
 def config_targets(weighting_config: Any, total: float) -> Targets:
     """The margins of a survey.toml ``[weighting]`` section; shares are scaled to ``total``."""
     margins = []
@@ -285,7 +303,9 @@ def rake_to_config(
             labels = list(target.margins or {})
             from dataclasses import replace
 
-            data = data.assign(**{AGE_GROUP: age_groups(data[age], labels).to_numpy()})
+            groups = age_groups(data[age], labels)
+            _refuse_ungrouped(data, groups, age, labels)
+            data = data.assign(**{AGE_GROUP: groups.to_numpy()})
             design = replace(design, data=data)
     targets = config_targets(weighting_config, float(np.sum(design.weights)))
     return rake(design, targets, epsilon=1e-9, maxit=100)

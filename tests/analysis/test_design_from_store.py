@@ -235,3 +235,17 @@ def test_share_targets_are_scaled_and_raked(survey):
     assert w["b1"] == pytest.approx(0.2 * total)
     assert w["a1"] == pytest.approx(0.3 * total)
     assert w["a4"] + w["b4"] == pytest.approx(0.5 * total)
+
+
+def test_ages_outside_the_target_groups_are_named(survey):
+    url, sample_dir = survey
+    design = design_from_store(url, "hhsurvey", sample_dir)
+    config = SimpleNamespace(
+        targets=(
+            SimpleNamespace(
+                variable="age_group", margins={"15-29": 0.4, "30-39": 0.6}, file=None, kind="share"
+            ),
+        )
+    )
+    with pytest.raises(AnalysisError, match=r"2 respondent\(s\) have a c03_age outside .*15-29"):
+        rake_to_config(design, config)

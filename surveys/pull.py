@@ -30,6 +30,7 @@ from forms.issues import Issue
 from forms.model import FormModel
 from surveys.central.client import CentralClient, ODataPage
 from surveys.central.errors import CentralError
+from surveys.central.pool import ClientPool
 from surveys.form_sources import FROM_FILE, VersionModel, fetch_version_model, versions_in
 from surveys.store import Store, writer
 from surveys.store.audit import parse_audit_csv
@@ -101,6 +102,8 @@ class PullOptions:
     reconcile: bool = False
     """Also list every live ``__id`` and drop stored submissions Central no longer has."""
     lock_timeout: float | None = 600.0
+    attachment_workers: int = 4
+    """Sessions downloading attachments side by side (1: one at a time)."""
 
 
 def pull_form(
@@ -122,9 +125,10 @@ def pull_form(
             state = writer.read_sync_state(conn, known_pk) if known_pk else writer.NO_SYNC
         since = _lower_bound(state, options)
         result = PullResult(form_id, since, resumed=state.unfinished)
-        form_pk = _pull_pages(
-            store, client, form_id, known_pk, form_meta, model, options, result, progress
-        )
+        with ClientPool(client, options.attachment_workers) as pool:
+            form_pk = _pull_pages(
+                store, pool, form_id, known_pk, form_meta, model, options, result, progress
+            )
         _sync_deletions(store, client, form_id, form_pk, options, result)
     return result
 
@@ -160,7 +164,7 @@ def incremental_filter(since: datetime | None) -> str | None:
 
 def _pull_pages(
     store: Store,
-    client: CentralClient,
+    pool: ClientPool,
     form_id: str,
     form_pk: int | None,
     form_meta: dict[str, Any],
@@ -172,6 +176,7 @@ def _pull_pages(
     """Store every page, each in one transaction; the form row and the run start go in with
     the first page, so a Central answering garbage at once leaves the store untouched.
     Returns the form's primary key."""
+    client = pool.client
     started = time.monotonic()
     looked_up = _versions_looked_up(store, form_pk, model)
     pager = client.clone()
@@ -186,7 +191,7 @@ def _pull_pages(
         for page in prefetched(pages):
             if total is None:
                 total = page.count
-            files = _download_attachments(store, client, form_id, form_pk, page, options)
+            files = _download_attachments(store, pool, form_id, form_pk, page, options)
             history = _missing_versions(store, client, form_id, form_pk, page)
             fetched = _fetch_form_models(client, form_id, page, looked_up)
             with store.transaction() as conn:
@@ -264,7 +269,7 @@ def _page_high(page: ODataPage) -> datetime | None:
 
 def _download_attachments(
     store: Store,
-    client: CentralClient,
+    pool: ClientPool,
     form_id: str,
     form_pk: int,
     page: ODataPage,
@@ -282,21 +287,22 @@ def _download_attachments(
     if not candidates:
         return {}
     stored = _stored_instances(store, form_pk, list(candidates))
-    files: dict[str, dict[str, bytes]] = {}
-    for central_id, record in candidates.items():
-        instance = (record.get("meta") or {}).get("instanceID") or central_id
-        if stored.get(central_id) == instance:
-            continue  # same version already stored with its files
-        listing = client.attachments.list(form_id, central_id)
+    todo = [
+        central_id
+        for central_id, record in candidates.items()
+        # the same version already stored has its files
+        if stored.get(central_id) != ((record.get("meta") or {}).get("instanceID") or central_id)
+    ]
+
+    def download(client: CentralClient, central_id: str) -> dict[str, bytes]:
         wanted = [
             a["name"]
-            for a in listing
+            for a in client.attachments.list(form_id, central_id)
             if a.get("exists") and (options.attachments == "all" or a.get("name") == AUDIT_FILE)
         ]
-        files[central_id] = {
-            name: client.attachments.get(form_id, central_id, name) for name in wanted
-        }
-    return files
+        return {name: client.attachments.get(form_id, central_id, name) for name in wanted}
+
+    return dict(zip(todo, pool.map(download, todo), strict=True))
 
 
 def _missing_versions(

@@ -60,6 +60,13 @@ PASSWORD_HELP = "Read from POPSURVEY_CENTRAL_PASSWORD, or prompted for (never a 
     show_default=True,
     help="Which submission attachments to download.",
 )
+@click.option(
+    "--attachment-workers",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 32),
+    help="Attachments downloaded side by side (each on a Central session of its own).",
+)
 @click.option("--full", is_flag=True, help="Re-read every submission, not only the window.")
 @click.option(
     "--reconcile", is_flag=True, help="Also drop stored submissions Central no longer has (purged)."
@@ -90,6 +97,7 @@ def pull(
     page_size: int,
     overlap_minutes: float,
     attachments: str,
+    attachment_workers: int,
     full: bool,
     reconcile: bool,
     timeout: float,
@@ -121,6 +129,7 @@ def pull(
         page_size=page_size,
         overlap=timedelta(minutes=overlap_minutes),
         attachments=attachments,
+        attachment_workers=attachment_workers,
         full=full,
         reconcile=reconcile,
         lock_timeout=wait,

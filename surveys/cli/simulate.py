@@ -205,6 +205,7 @@ def _submit(result, central: str, project: int, token_of: dict[str, str]) -> int
             xml=submission_xml(result.form, record),
             attachments={"audit.csv": audit.encode()} if audit else {},
             instance_id=record["__id"],
+            device_id=record["__system"].get("deviceId"),
         )
         sent += 1
     return sent

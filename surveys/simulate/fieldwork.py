@@ -37,7 +37,7 @@ from surveys.simulate.demography import (
 )
 from surveys.simulate.engine import BatchFiller
 from surveys.simulate.models import AnswerModels, Codes
-from surveys.simulate.odata import RecordBuilder, system_block
+from surveys.simulate.odata import RecordBuilder, central_record, system_block
 from surveys.simulate.profiles import Behaviour, Planted, assign_profiles, ground_truth_rows
 
 CHINA = timezone(timedelta(hours=8))
@@ -267,7 +267,7 @@ def simulate_fieldwork(
     lap("audits")
     return SimulationResult(
         form=form,
-        submissions=submissions,
+        submissions=[central_record(form, record) for record in submissions],
         audits=logs,
         profiles=profile_map,
         planted=planted,

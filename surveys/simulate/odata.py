@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 
@@ -195,6 +196,105 @@ def _row_id(sub_id: str, path: str) -> str:
     return hashlib.sha1(f"{sub_id}{path}".encode()).hexdigest()
 
 
+def central_record(form: FormModel, record: Mapping[str, Any]) -> dict[str, Any]:
+    """``record`` as Central's OData shows it with ``$expand=*``, key order included.
+
+    Central (lib/data/odata.js) writes each container's schema fields first (nulls
+    included, groups nested), then at the root ``meta`` (pyxform's last group, the audit
+    log's file name in ``meta/audit``), ``__id`` and ``__system``; repeats come after, as a
+    ``name@odata.navigationLink`` and the list of rows (each its fields, then ``__id``, then
+    its own repeats), and a repeat without rows is left out. Row ids are SHA-1 hashes of
+    ``Submissions#<instanceID>%%group#%%repeat#<0-based row>...``."""
+    children: dict[str, list[Question]] = {}
+    for element in form.elements:
+        children.setdefault(element.parent, []).append(element)
+    shaper = _Shaper(children, str(record["__id"]))
+    root = f"/{form.root}"
+    out = shaper.fields(root, record, [], [], with_repeats=False)
+    audit = out.pop("audit", None) if "audit" in form else None
+    out["meta"] = _meta(form, record.get("meta") or {}, audit)
+    out["__id"] = record["__id"]
+    out["__system"] = record["__system"]
+    shaper.repeats(root, record, [], [], out)
+    return out
+
+
+def _meta(form: FormModel, meta: Mapping[str, Any], audit: Any) -> dict[str, Any]:
+    """``meta`` in pyxform's order: audit, instanceID, instanceName."""
+    out: dict[str, Any] = {}
+    if "audit" in form:
+        out["audit"] = meta.get("audit", audit)
+    out["instanceID"] = meta.get("instanceID")
+    if form.instance_name or meta.get("instanceName") is not None:
+        out["instanceName"] = meta.get("instanceName")
+    out.update({k: v for k, v in meta.items() if k not in out})
+    return out
+
+
+class _Shaper:
+    """Walks one record along the form, as Central's OData writer walks the XML.
+
+    ``parts`` are the hash parts of the container (``group#``, ``repeat#<row>``),
+    ``links`` its navigation-link segments (``group``, ``repeat('<row id>')``)."""
+
+    def __init__(self, children: Mapping[str, list[Question]], instance_id: str) -> None:
+        self.children = children
+        self.instance_id = instance_id
+
+    def fields(
+        self, xpath: str, data: Any, parts: list[str], links: list[str], *, with_repeats: bool
+    ) -> dict[str, Any]:
+        """A container's data frame (fields, groups), then its repeats if asked."""
+        data = data if isinstance(data, Mapping) else {}
+        out: dict[str, Any] = {}
+        for element in self.children.get(xpath, ()):
+            if element.is_repeat:
+                continue
+            if element.is_group:
+                out[element.name] = self.fields(
+                    element.xpath,
+                    data.get(element.name),
+                    [*parts, f"{element.name}#"],
+                    [*links, element.name],
+                    with_repeats=True,
+                )
+            elif element.holds_data:
+                out[element.name] = data.get(element.name)
+        if with_repeats:
+            self.repeats(xpath, data, parts, links, out)
+        return out
+
+    def repeats(
+        self, xpath: str, data: Any, parts: list[str], links: list[str], out: dict[str, Any]
+    ) -> None:
+        """Add the repeats of a container (with rows) to ``out``: link, then rows."""
+        data = data if isinstance(data, Mapping) else {}
+        for element in self.children.get(xpath, ()):
+            items = data.get(element.name) if element.is_repeat else None
+            if not items:
+                continue
+            head = f"Submissions('{quote(self.instance_id, safe=URI_SAFE)}')"
+            out[f"{element.name}@odata.navigationLink"] = "/".join([head, *links, element.name])
+            rows = []
+            for index, item in enumerate(items):
+                here = [*parts, f"{element.name}#{index}"]
+                row_id = self._hash(here)
+                inner = [*links, f"{element.name}('{row_id}')"]
+                row = self.fields(element.xpath, item, here, inner, with_repeats=False)
+                row["__id"] = row_id
+                self.repeats(element.xpath, item, here, inner, row)
+                rows.append(row)
+            out[element.name] = rows
+
+    def _hash(self, parts: list[str]) -> str:
+        text = "%%".join([f"Submissions#{self.instance_id}", *parts])
+        return hashlib.sha1(text.encode()).hexdigest()
+
+
+URI_SAFE = "!'()*-._~"
+"""What JavaScript's encodeURIComponent leaves as is."""
+
+
 def system_block(
     *,
     submission_date: str,
@@ -210,7 +310,6 @@ def system_block(
     return {
         "submissionDate": submission_date,
         "updatedAt": None,
-        "deletedAt": None,
         "submitterId": submitter_id,
         "submitterName": submitter_name,
         "attachmentsPresent": expected,
@@ -220,4 +319,5 @@ def system_block(
         "deviceId": device_id,
         "edits": 0,
         "formVersion": form_version or "",
+        "deletedAt": None,
     }

@@ -70,7 +70,7 @@ def submission_xml(form: FormModel, record: Mapping[str, Any]) -> bytes:
     meta_xml = f"<meta><instanceID>{escape(str(instance_id))}</instanceID>"
     if name:
         meta_xml += f"<instanceName>{escape(str(name))}</instanceName>"
-    audit = meta.get("audit") or record.get("audit")
+    audit = meta.get("audit")
     if audit and any(element.type == "audit" for element in form.elements):
         meta_xml += f"<audit>{escape(str(audit))}</audit>"
     meta_xml += "</meta>"
@@ -87,12 +87,15 @@ def post_submission(
     xml: bytes,
     attachments: Mapping[str, bytes],
     instance_id: str,
+    device_id: str | None = None,
     timeout: float = 60.0,
 ) -> int:
     """POST one OpenRosa multipart submission; returns the HTTP status (201: created, or
     the same XML sent again, which Central accepts so a re-run with the same seed is
-    harmless). Raises SubmitError otherwise, 409 included: Central answers 409 for another
-    submission under the same instanceID or a form that is not open."""
+    harmless). ``device_id`` goes in the ``deviceID`` query parameter, as Collect sends it
+    (Central's ``__system/deviceId``). Raises SubmitError otherwise, 409 included: Central
+    answers 409 for another submission under the same instanceID or a form that is not
+    open."""
     files: dict[str, tuple[str, bytes, str]] = {
         "xml_submission_file": ("submission.xml", xml, "text/xml"),
     }
@@ -106,6 +109,7 @@ def post_submission(
         response = session.post(
             url,
             files=files,
+            params={"deviceID": device_id} if device_id else None,
             headers={
                 "X-OpenRosa-Version": "1.0",
                 "X-Request-Id": str(uuid.uuid4()),

@@ -7,13 +7,17 @@ are set, against a real Central: every action below is a documented API call.
 
 from __future__ import annotations
 
+import re
 import time
+from dataclasses import replace
 from typing import Any
 
 from forms import FormModel
 from surveys.central import CentralClient, HttpPolicy
 from tests.fake_central.xml import data_to_xml
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLS = "application/vnd.ms-excel"
 FAST = HttpPolicy(connect_timeout=2, read_timeout=5, retries=3, backoff=0.05, backoff_max=0.5)
 
 
@@ -24,6 +28,8 @@ class CentralHandle:
         self.url, self.user, self.password, self.project = url, user, password, project
         self.client = CentralClient(url, user, password, project, FAST)
         self.model: FormModel | None = None
+        self.fake: Any = None
+        """The :class:`FakeCentral` behind the URL, when it is the fake (seeded directly)."""
         self._root: dict[str, str] = {}  # instanceID -> __id, to address edits
 
     def make_client(self, policy: HttpPolicy = FAST) -> CentralClient:
@@ -34,7 +40,7 @@ class CentralHandle:
         """Create and publish the form from its XForm (pyxform), return its form id."""
         from pyxform.xls2xform import convert
 
-        xform = convert(xlsform=_markdown_of(model), file_type="md").xform
+        xform = convert(xlsform=_markdown_of(model), file_type=".md").xform
         self.client.request(
             "POST",
             self.client.project_path("forms"),
@@ -44,6 +50,50 @@ class CentralHandle:
         )
         self.model = model
         return model.form_id
+
+    def publish_version(
+        self,
+        model: FormModel,
+        xlsform: bytes | None = None,
+        *,
+        xls: bool = False,
+        as_version: str | None = None,
+    ) -> None:
+        """Publish ``model`` as a new form, or as the next version of its form (``POST
+        .../draft``, then ``.../draft/publish``, ``?version=as_version`` when given): from
+        ``xlsform`` bytes (sent as ``.xls`` when ``xls``), which Central converts with
+        pyxform-http and keeps, or from the XForm XML alone, for which it keeps no
+        spreadsheet. The fake, which has no upload routes, is seeded directly."""
+        if self.fake is not None:
+            kind = "xls" if xls else "xlsx"
+            self.fake.add_form(
+                self.project, model, version=as_version, xlsform=xlsform, xlsform_type=kind
+            )
+        else:
+            self._upload(model, xlsform, xls, as_version)
+        self.model = model if as_version is None else replace(model, version=as_version)
+
+    def _upload(
+        self, model: FormModel, xlsform: bytes | None, xls: bool, as_version: str | None
+    ) -> None:
+        if xlsform is None:
+            from pyxform.xls2xform import convert
+
+            body = convert(xlsform=_markdown_of(model), file_type=".md").xform.encode()
+            headers = {"Content-Type": "application/xml"}
+        else:
+            body, headers = xlsform, {"Content-Type": XLS if xls else XLSX}
+            headers["X-XlsForm-FormId-Fallback"] = model.form_id
+        forms = [f["xmlFormId"] for f in self.client.forms.list()]
+        if model.form_id not in forms:
+            path, params = self.client.project_path("forms"), {"publish": "true"}
+            self.client.request("POST", path, params=params, data=body, headers=headers)
+            return
+        draft = self.client.project_path("forms", model.form_id, "draft")
+        params = {"ignoreWarnings": "true"}  # e.g. a question removed from the last version
+        self.client.request("POST", draft, params=params, data=body, headers=headers)
+        params = {"version": as_version} if as_version else {}
+        self.client.request("POST", draft + "/publish", params=params)
 
     def submit(self, data: dict[str, Any], audit: bytes | None = None) -> str:
         """Submit one submission (POST), or edit one when meta has deprecatedID (PUT to the
@@ -100,13 +150,37 @@ class CentralHandle:
                 rows[r["__id"]] = (r["meta"]["instanceID"], r["__system"]["reviewState"])
         return rows
 
+    def add_app_user(self, name: str, *, assign: bool = True) -> dict[str, Any]:
+        """Create an app user (``POST .../app-users``; its ``token`` is in the answer) and,
+        unless ``assign`` is false, give it the app-user role on the handle's form."""
+        user = self.client.request(
+            "POST", self.client.project_path("app-users"), json={"displayName": name}
+        ).json()
+        if assign:
+            assert self.model is not None
+            self.client.request(
+                "POST",
+                self.client.project_path(
+                    "forms", self.model.form_id, "assignments", "app-user", str(user["id"])
+                ),
+            )
+        return user
+
+    def set_form_state(self, state: str) -> None:
+        """PATCH the form's state (``open``, ``closing``, ``closed``)."""
+        assert self.model is not None
+        self.client.request(
+            "PATCH", self.client.project_path("forms", self.model.form_id), json={"state": state}
+        )
+
     def settle(self) -> None:
         """Let a real server's timestamps move on (the fake's clock is strictly monotonic)."""
         time.sleep(0.01)
 
 
 def _markdown_of(model: FormModel) -> str:
-    """The fixture form's markdown source (kept on the model's ``source`` by the fixture)."""
-    from tests.fake_central.fixture import BASE_FORM
+    """The fixture form's markdown source, with as many ``x{i}`` questions as the model."""
+    from tests.fake_central.fixture import household_markdown
 
-    return BASE_FORM.format(extra="", form_id=model.form_id, version=model.version)
+    extra = sum(1 for e in model.elements if re.fullmatch(r"x\d+", e.name))
+    return household_markdown(extra, model.form_id, model.version or "")

@@ -3,11 +3,13 @@
 Implemented, following Central's API documentation and behaviour:
 
 - ``POST /v1/sessions`` -> ``{"token"}`` (401 on bad credentials); every other endpoint
-  needs ``Authorization: Bearer`` (403 without, 401 with an unknown token).
+  needs ``Authorization: Bearer`` or an app user's key (401.2 without or with an unknown
+  token, as Central).
 - ``GET /v1/users/current``; ``GET /v1/projects/{p}/forms[/{f}[/versions]]``, ``{f}.xml``.
 - ``GET .../forms/{f}.xlsx|.xls`` and ``.../forms/{f}/versions/{v}.xlsx|.xls`` (``___`` = blank
-  version): the XLSForm the version was uploaded from; 404 when it was uploaded as XForm XML
-  or asked with the other extension (Central checks the blob's content type).
+  version): the XLSForm the version was uploaded from, as ``{f}.xlsx`` in Content-Disposition;
+  404 when it was uploaded as XForm XML or asked with the other extension (Central checks
+  the blob's content type). ``.../versions`` lists every published version, newest first.
 - ``POST /v1/projects/{p}/forms/{f}/submissions`` (XML body; ``deprecatedID`` = edit).
 - ``GET .../forms/{f}.svc`` and ``.svc/Submissions[.repeat...]`` with ``$top``, ``$skip``,
   ``$skiptoken`` (cursor, newest first), ``$filter``, ``$expand=*``, ``$count``, ``$select``
@@ -18,11 +20,16 @@ Implemented, following Central's API documentation and behaviour:
 - OpenRosa submission, as Collect sends it (``X-OpenRosa-Version: 1.0`` required):
   ``POST /v1/projects/{p}/submission`` (bearer session) and
   ``POST /v1/key/{app user token}/projects/{p}/submission``; multipart with the XML in
-  ``xml_submission_file`` and one part per attachment. 201 + OpenRosaResponse XML; the same
-  instanceID again with identical XML adds missing attachments (201), with different XML
-  409.1; unknown form or version 404; form not open 409.2; an app user of another project
-  or an unknown key 401; errors as OpenRosaResponse XML. ``HEAD``/``GET`` answer 204.
-  Any route also works under ``/v1/key/{token}`` as the app user.
+  ``xml_submission_file`` (else 400.7) and one part per attachment. Checked in Central's
+  order: X-OpenRosa-Version (400.6), key (401.2 malformed, 403.1 unknown), form (404.1),
+  version (404.6), form open (409.2), rights (401.2: an app user not assigned to the form,
+  or anonymous). 201 + OpenRosaResponse XML; the same instanceID again with identical XML
+  adds attachments (201), with different XML 409.1; a deleted one 409.18. ``deprecatedID``
+  = an edit of the current version (404.5 unknown, 409.9 stale), attachments not sent are
+  carried over. ``HEAD``/``GET`` answer 204. Any route also works under
+  ``/v1/key/{token}`` as the app user.
+- ``POST /v1/projects/{p}/app-users`` (token in the answer), ``POST .../forms/{f}/
+  assignments/app-user/{actorId}``, ``PATCH .../forms/{f}`` (``state``).
 - Faults queued with :meth:`FakeCentral.inject`: 429 + Retry-After, 500/503, slow answers,
   garbage bodies.
 """
@@ -40,12 +47,17 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 from xml.etree import ElementTree as ET
-from xml.sax.saxutils import escape
 
 from tests.fake_central.odata_filter import FilterError, compile_filter
-from tests.fake_central.state import FakeCentral, FakeForm, FakeSubmission, repeat_row_id
+from tests.fake_central.state import (
+    AppUser,
+    FakeCentral,
+    FakeForm,
+    FakeSubmission,
+    repeat_row_id,
+)
 from tests.fake_central.xml import data_to_xml, xml_to_data
 
 NAV = "@odata.navigationLink"
@@ -93,11 +105,18 @@ class HttpError(Exception):
 
 
 NOT_FOUND = (404, 404.1, "Could not find the resource you were looking for.")
+AUTH_FAILED = (401, 401.2, "Could not authenticate with the provided credentials.")
+FORBIDDEN = (
+    403,
+    403.1,
+    "The authentication you provided does not have rights to perform that action.",
+)
 
 
 class _Handler(BaseHTTPRequestHandler):
     central: FakeCentral
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stalls
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -130,18 +149,23 @@ class _Handler(BaseHTTPRequestHandler):
         fault = self.central.take_fault(self.path)
         if fault is not None and self._fault(fault):
             return
-        self.actor: tuple[str, int | None] | None = None  # (submitter name, app user's project)
+        self.actor: str | None = None  # the web user's email
+        self.app_user: AppUser | None = None
         key = re.match(r"/v1/key/([^/]+)/", path)
         if key is not None:
             path = "/v1/" + path[key.end() :]
         openrosa = path.endswith("/submission")
-        self.extra_headers = {"X-OpenRosa-Version": "1.0"} if openrosa else {}
+        self.extra_headers: dict[str, str] = {}
         try:
             handler, args = self._route(method, path)
+            if openrosa:  # Central checks the header before authenticating
+                _check_openrosa_version(self.headers.get("X-OpenRosa-Version"))
             if key is not None:
                 self._authenticate_key(key.group(1))
-            elif handler not in (_Handler._sessions, *OPENROSA_HANDLERS):
+            elif handler is not _Handler._sessions:
                 self._authenticate()
+            if openrosa:  # set once past Central's preprocessors, as its openRosa endpoint
+                self.extra_headers = dict(OPENROSA_HEADERS)
             status, payload, ctype = handler(self, *args, query=query, body=body)
         except HttpError as err:
             status, ctype = err.status, "application/json"
@@ -193,20 +217,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _authenticate(self) -> None:
         header = self.headers.get("Authorization") or ""
-        if not header.startswith("Bearer "):
-            raise HttpError(
-                403, 403.1, "The authenticated actor does not have rights to perform that action."
-            )
-        if header[7:] not in self.central.tokens:
-            raise HttpError(401, 401.2, "Could not authenticate with the provided credentials.")
-        self.actor = (self.central.tokens[header[7:]], None)
+        if not header.startswith("Bearer ") or header[7:] not in self.central.tokens:
+            raise HttpError(*AUTH_FAILED)
+        self.actor = self.central.tokens[header[7:]]
 
     def _authenticate_key(self, token: str) -> None:
-        """An app user's key in the path (``/v1/key/{token}/...``)."""
-        user = self.central.app_users.get(token)
-        if user is None:
-            raise HttpError(401, 401.2, "Could not authenticate with the provided credentials.")
-        self.actor = (user[1], user[0])
+        """An app user's key in the path (``/v1/key/{token}/...``): 401 when it is not a
+        well-formed token, 403 when no app user has it (as Central)."""
+        if not re.fullmatch(r"[A-Za-z0-9!$]{64}", token):
+            raise HttpError(*AUTH_FAILED)
+        self.app_user = self.central.app_users.get(token)
+        if self.app_user is None:
+            raise HttpError(*FORBIDDEN)
 
     def _route(self, method: str, path: str) -> tuple[Callable, tuple]:
         for verb, pattern, handler in _ROUTES:
@@ -253,7 +275,43 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def _current_user(self, query: dict, body: bytes) -> tuple:
-        return 200, {"id": 1, "type": "user", "displayName": "Admin"}, "application/json"
+        # a user made with Central's CLI has its email as display name
+        return 200, {"id": 1, "type": "user", "displayName": self.actor}, "application/json"
+
+    def _app_user_create(self, project: str, query: dict, body: bytes) -> tuple:
+        """``POST /v1/projects/{p}/app-users`` ``{"displayName"}``: the app user, token included."""
+        if int(project) not in self.central.projects:
+            raise HttpError(*NOT_FOUND)
+        name = _json_body(body).get("displayName")
+        if not isinstance(name, str) or not name:
+            raise HttpError(400, 400.2, "Required parameter displayName missing.")
+        user = self.central.add_app_user(int(project), name)
+        return 200, _app_user_json(user), "application/json"
+
+    def _assign(
+        self, project: str, form_id: str, role: str, actor: str, query: dict, body: bytes
+    ) -> tuple:
+        """``POST .../forms/{f}/assignments/app-user/{actorId}``: let an app user submit."""
+        form = self._form(project, form_id)
+        user = next(
+            (u for u in self.central.app_users.values() if str(u.id) == actor),
+            None,
+        )
+        if role != "app-user" or user is None:
+            raise HttpError(*NOT_FOUND)
+        with self.central.lock:
+            user.forms.add(form.xml_form_id)
+        return 200, {"success": True}, "application/json"
+
+    def _form_patch(self, project: str, form_id: str, query: dict, body: bytes) -> tuple:
+        """``PATCH .../forms/{f}`` ``{"state": "open"|"closing"|"closed"}``."""
+        form = self._form(project, form_id)
+        state = _json_body(body).get("state", form.state)
+        if state not in ("open", "closing", "closed"):
+            raise HttpError(400, 400.8, f"Unexpected state value {state}")
+        with self.central.lock:
+            form.state = state
+        return 200, _form_json(form, project), "application/json"
 
     def _forms(self, project: str, query: dict, body: bytes) -> tuple:
         forms = self.central.projects.get(int(project))
@@ -265,7 +323,10 @@ class _Handler(BaseHTTPRequestHandler):
         return 200, _form_json(self._form(project, form_id), project), "application/json"
 
     def _form_versions(self, project: str, form_id: str, query: dict, body: bytes) -> tuple:
-        return 200, [_form_json(self._form(project, form_id), project)], "application/json"
+        """Every published version, newest first."""
+        form = self._form(project, form_id)
+        listed = [{**_form_json(form, project), "version": v} for v in reversed(form.history)]
+        return 200, listed, "application/json"
 
     def _form_xml(self, project: str, form_id: str, query: dict, body: bytes) -> tuple:
         form = self._form(project, form_id)
@@ -289,6 +350,10 @@ class _Handler(BaseHTTPRequestHandler):
         stored = form.xlsforms.get(version)
         if stored is None or stored[1] != extension:
             raise HttpError(*NOT_FOUND)
+        name = f"{form.xml_form_id}.{extension}"  # Central names it by form id, any version
+        self.extra_headers["Content-Disposition"] = (
+            f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"
+        )
         return 200, stored[0], EXCEL_TYPES[extension]
 
     def _submit(self, project: str, form_id: str, query: dict, body: bytes) -> tuple:
@@ -327,29 +392,25 @@ class _Handler(BaseHTTPRequestHandler):
     def _openrosa_head(self, project: str, query: dict, body: bytes) -> tuple:
         if int(project) not in self.central.projects:
             raise HttpError(*NOT_FOUND)
-        self.extra_headers["X-OpenRosa-Accept-Content-Length"] = str(100 * 1024 * 1024)
         return 204, b"", OPENROSA_XML
 
     def _openrosa_submit(self, project: str, query: dict, body: bytes) -> tuple:
-        """Collect's submission: a new one, or the same XML again with more attachments."""
-        if self.headers.get("X-OpenRosa-Version") != "1.0":
-            raise HttpError(
-                400,
-                400.6,
-                "An expected header field (X-OpenRosa-Version) did not match the expected value.",
-            )
-        if self.actor is None and self.headers.get("Authorization"):
-            self._authenticate()
+        """Collect's submission, checked in Central's order (form, version, state, rights):
+        a new one, the same XML again with more attachments, or an edit (``deprecatedID``)."""
         files = _multipart(self.headers.get("Content-Type") or "", body)
         xml = files.pop("xml_submission_file", None)
         if xml is None:
             raise HttpError(
-                400, 400.5, "Required multipart POST field xml_submission_file missing."
+                400, 400.7, "Required multipart POST field xml_submission_file missing."
             )
-        form_id, version, instance_id = _submission_identity(xml)
+        form_id, version, instance_id, deprecated = _submission_identity(xml)
         form = self._form(project, form_id)
         if version not in form.versions | {form.version}:
-            raise HttpError(*NOT_FOUND)
+            raise HttpError(
+                404,
+                404.6,
+                f"The form version specified in this submission '{version}' does not exist.",
+            )
         if form.state != "open":
             raise HttpError(
                 409,
@@ -357,50 +418,107 @@ class _Handler(BaseHTTPRequestHandler):
                 "This form is not currently accepting submissions. Please talk "
                 "to your program staff if this is unexpected.",
             )
-        submitter, app_user_project = self.actor or ("anonymous", None)
-        if self.actor is None or app_user_project not in (None, int(project)):
-            # anonymous or without rights: Central answers 401, not 403, on OpenRosa routes
-            raise HttpError(401, 401.2, "Could not authenticate with the provided credentials.")
+        submitter = self._submitter(int(project), form)
         with self.central.lock:
-            extant = form.submissions.get(instance_id)
-            if extant is not None:
-                if extant.current.xml != xml:
-                    raise HttpError(
-                        409,
-                        409.1,
-                        "A submission already exists with this ID, but with different XML. "
-                        "Resubmissions to attach additional multimedia must resubmit an "
-                        "identical xml_submission_file.",
-                    )
-                _attach(extant.attachments, files)
+            if deprecated:
+                self._openrosa_edit(form, xml, files, deprecated, instance_id, query)
             else:
-                self._create(form, xml, files, submitter, query.get("deviceID"))
+                self._openrosa_new(form, xml, files, instance_id, submitter, query)
         message = _openrosa_message("full submission upload was successful!", "")
         return 201, message, OPENROSA_XML
+
+    def _submitter(self, project: int, form: FakeForm) -> str:
+        """Who submits: a web user, or an app user assigned to the form (else 401: Central
+        turns a lack of rights into an authentication failure on this route)."""
+        if self.actor is not None:
+            return self.actor
+        user = self.app_user
+        if user is None or user.project != project or form.xml_form_id not in user.forms:
+            raise HttpError(*AUTH_FAILED)
+        return user.name
+
+    def _openrosa_new(
+        self, form: FakeForm, xml: bytes, files: dict, instance_id: str, submitter: str, query
+    ) -> None:
+        found = _find_version(form, instance_id)
+        if found is None:
+            if instance_id in form.submissions:  # only a deleted one has it
+                raise HttpError(
+                    409, 409.18, "This submission has been deleted. You may not resubmit it."
+                )
+            self._create(form, xml, files, submitter, query.get("deviceID"))
+            return
+        sub, version = found
+        if version is not sub.current:
+            raise HttpError(409, 409.9, _stale(instance_id))
+        if version.xml != xml:
+            raise HttpError(409, 409.1, XML_CONFLICT)
+        _attach(sub.attachments, files)
+
+    def _openrosa_edit(
+        self, form: FakeForm, xml: bytes, files: dict, deprecated: str, instance_id: str, query
+    ) -> None:
+        """An edit supplants the current version; attachments it does not send are carried
+        over from the version it deprecates. Sent again, it may add attachments."""
+        found = _find_version(form, deprecated)
+        if found is None:
+            raise HttpError(
+                404,
+                404.5,
+                "You tried to update an existing submission, but we can't find that "
+                f"submission to update ({deprecated})",
+            )
+        sub, version = found
+        if version is not sub.current:
+            usurper = _find_version(form, instance_id)
+            if usurper is None or usurper[1] is not usurper[0].current:
+                raise HttpError(409, 409.9, _stale(deprecated))
+            if usurper[1].xml != xml:
+                raise HttpError(409, 409.1, XML_CONFLICT)
+            _attach(usurper[0].attachments, files)
+            return
+        if _find_version(form, instance_id) is not None:
+            raise HttpError(
+                409, 409.3, f"A resource already exists with instanceID value(s) of {instance_id}."
+            )
+        data = self._parse(form, xml)
+        attachments = {n: sub.attachments.get(n) for n in _expected(form, data)}
+        _attach(attachments, files)
+        project = self._project_of(form)
+        self.central.submit(
+            project,
+            form.xml_form_id,
+            data,
+            device_id=query.get("deviceID"),
+            attachments=attachments,
+        )
+        sub.current.xml = xml
+
+    def _parse(self, form: FakeForm, xml: bytes) -> dict:
+        if form.model is None:
+            raise HttpError(400, 400.2, "The form has no model to parse submissions with.")
+        try:
+            return xml_to_data(xml, form.model)
+        except ValueError as err:
+            raise HttpError(400, 400.2, f"Could not parse the given data: {err}") from None
+
+    def _project_of(self, form: FakeForm) -> int:
+        return next(p for p, forms in self.central.projects.items() if form in forms.values())
 
     def _create(
         self, form: FakeForm, xml: bytes, files: dict, submitter: str, device: str | None
     ) -> None:
-        if form.model is None:
-            raise HttpError(400, 400.2, "The form has no model to parse submissions with.")
-        try:
-            data = xml_to_data(xml, form.model)
-        except ValueError as err:
-            raise HttpError(400, 400.2, f"Could not parse the given data: {err}") from None
+        data = self._parse(form, xml)
         attachments = _expected(form, data)
         _attach(attachments, files)
-        project = next(p for p, forms in self.central.projects.items() if form in forms.values())
-        try:
-            sub = self.central.submit(
-                project,
-                form.xml_form_id,
-                data,
-                submitter=submitter,
-                device_id=device,
-                attachments=attachments,
-            )
-        except LookupError:  # an edit whose deprecatedID is unknown
-            raise HttpError(*NOT_FOUND) from None
+        sub = self.central.submit(
+            self._project_of(form),
+            form.xml_form_id,
+            data,
+            submitter=submitter,
+            device_id=device,
+            attachments=attachments,
+        )
         sub.current.xml = xml
 
     def _service(self, project: str, form_id: str, query: dict, body: bytes) -> tuple:
@@ -506,6 +624,11 @@ class _Handler(BaseHTTPRequestHandler):
         params.append(("$skiptoken", "01" + base64.b64encode(json.dumps(token).encode()).decode()))
         return f"{self._base()}{parts.path}?{urlencode(params)}"
 
+    def _submissions_list(self, project: str, form_id: str, query: dict, body: bytes) -> tuple:
+        live = [s for s in self._form(project, form_id).submissions.values() if not s.deleted_at]
+        live.sort(key=lambda s: s.created_at, reverse=True)  # Central lists newest first
+        return 200, [_submission_json(s) for s in live], "application/json"
+
     def _submission_get(
         self, project: str, form_id: str, cid: str, query: dict, body: bytes
     ) -> tuple:
@@ -598,6 +721,11 @@ EXCEL_TYPES = {
     "xls": "application/vnd.ms-excel",
 }
 OPENROSA_XML = "text/xml; charset=utf-8"
+OPENROSA_HEADERS = {
+    "Content-Language": "en",
+    "X-OpenRosa-Version": "1.0",
+    "X-OpenRosa-Accept-Content-Length": "100000000",
+}
 _OR = r"/v1/projects/(\d+)/submission"
 _P = r"/v1/projects/(\d+)/forms/([^/]+?)"
 _S = _P + r"/submissions/([^/]+)"
@@ -607,6 +735,9 @@ _ROUTES: list[tuple[str, str, Callable]] = [
     ("HEAD", _OR, _Handler._openrosa_head),
     ("GET", _OR, _Handler._openrosa_head),
     ("GET", r"/v1/users/current", _Handler._current_user),
+    ("POST", r"/v1/projects/(\d+)/app-users", _Handler._app_user_create),
+    ("POST", _P + r"/assignments/([^/]+)/(\d+)", _Handler._assign),
+    ("PATCH", _P, _Handler._form_patch),
     ("GET", r"/v1/projects/(\d+)/forms", _Handler._forms),
     ("GET", _P + r"\.svc/?", _Handler._service),
     ("GET", _P + r"\.svc/(Submissions(?:\.[^/]+)*)", _Handler._odata),
@@ -614,6 +745,7 @@ _ROUTES: list[tuple[str, str, Callable]] = [
     ("GET", _P + r"\.(xlsx|xls)", _Handler._form_xlsform),
     ("GET", _P + r"/versions/([^/]+)\.(xlsx|xls)", _Handler._version_xlsform),
     ("GET", _P + r"/versions", _Handler._form_versions),
+    ("GET", _P + r"/submissions", _Handler._submissions_list),
     ("POST", _P + r"/submissions", _Handler._submit),
     ("GET", _S + r"/versions", _Handler._versions),
     ("GET", _S + r"/versions/([^/]+)\.xml", _Handler._version_xml),
@@ -669,10 +801,78 @@ def _expected(form: FakeForm, data: dict) -> dict[str, None]:
 
 
 def _openrosa_message(text: str, nature: str) -> str:
+    """Central's OpenRosaResponse template, its text HTML-escaped as mustache does."""
+    text = "".join(MUSTACHE_ESCAPES.get(c, c) for c in text)
     return (
-        '<OpenRosaResponse xmlns="http://openrosa.org/http/response">'
-        f'<message nature="{nature}">{escape(text)}</message></OpenRosaResponse>'
+        '\n  <OpenRosaResponse xmlns="http://openrosa.org/http/response" items="0">\n'
+        f'    <message nature="{nature}">{text}</message>\n  </OpenRosaResponse>'
     )
+
+
+MUSTACHE_ESCAPES = {
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+    '"': "&quot;",
+    "'": "&#39;",
+    "/": "&#x2F;",
+    "`": "&#x60;",
+    "=": "&#x3D;",
+}
+XML_CONFLICT = (
+    "A submission already exists with this ID, but with different XML. Resubmissions to "
+    "attach additional multimedia must resubmit an identical xml_submission_file."
+)
+
+
+def _stale(instance_id: str) -> str:
+    return (
+        "You tried to update a submission, but the copy you were editing "
+        f"({instance_id}) is now out of date. Please get the new version that has been "
+        "submitted, and make your edits again."
+    )
+
+
+def _check_openrosa_version(value: str | None) -> None:
+    """Central's OpenRosa preprocessor: ``X-OpenRosa-Version: 1.0`` or 400.6."""
+    if value == "1.0":
+        return
+    field = "An expected header field (X-OpenRosa-Version) did not match the expected format"
+    got = "." if value is None else f" (got: {value})."
+    raise HttpError(400, 400.6, field + got)
+
+
+def _find_version(form: FakeForm, instance_id: str) -> tuple[FakeSubmission, Any] | None:
+    """The live submission holding a version with ``instance_id``, and that version."""
+    for sub in form.submissions.values():
+        if sub.deleted_at is None:
+            for version in sub.versions:
+                if version.instance_id == instance_id:
+                    return sub, version
+    return None
+
+
+def _json_body(body: bytes) -> dict:
+    try:
+        parsed = json.loads(body or b"{}")
+    except ValueError:
+        raise HttpError(400, 400.1, "Could not parse the given data as json.") from None
+    if not isinstance(parsed, dict):
+        raise HttpError(400, 400.1, "Could not parse the given data as json.")
+    return parsed
+
+
+def _app_user_json(user: AppUser) -> dict:
+    return {
+        "projectId": user.project,
+        "id": user.id,
+        "type": "field_key",
+        "displayName": user.name,
+        "createdAt": _iso(user.created_at),
+        "updatedAt": None,
+        "deletedAt": None,
+        "token": user.token,
+    }
 
 
 def _multipart(content_type: str, body: bytes) -> dict[str, bytes]:
@@ -688,23 +888,22 @@ def _multipart(content_type: str, body: bytes) -> dict[str, bytes]:
     }
 
 
-def _submission_identity(xml: bytes) -> tuple[str, str, str]:
-    """Form id and version (root attributes) and ``meta/instanceID`` of a submission."""
+def _submission_identity(xml: bytes) -> tuple[str, str, str, str]:
+    """Form id and version (root attributes), ``meta/instanceID`` and ``meta/deprecatedID``
+    (or "") of a submission."""
     try:
         root = ET.fromstring(xml)
     except ET.ParseError as err:
         raise HttpError(400, 400.2, f"Could not parse the given data: {err}") from None
-    instance_id = next(
-        (
-            (node.text or "").strip()
-            for node in root.iter()
-            if node.tag.split("}")[-1] == "instanceID"
-        ),
-        "",
-    )
+    meta = {
+        node.tag.split("}")[-1]: (node.text or "").strip()
+        for node in root.iter()
+        if node.tag.split("}")[-1] in ("instanceID", "deprecatedID")
+    }
+    instance_id = meta.get("instanceID", "")
     if not root.get("id") or not instance_id:
         raise HttpError(400, 400.2, "Could not parse the given data: no form id or instanceID.")
-    return root.get("id"), root.get("version") or "", instance_id
+    return root.get("id"), root.get("version") or "", instance_id, meta.get("deprecatedID", "")
 
 
 def _attach(attachments: dict[str, bytes | None], files: dict[str, bytes]) -> None:

@@ -7,6 +7,7 @@ are thread-safe (one lock), since the HTTP server runs one thread per request.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 import threading
@@ -31,6 +32,20 @@ class Fault:
     times: int = 1
     retry_after: int = 1
     delay: float = 2.0
+
+
+@dataclass
+class AppUser:
+    """An app user (Central's ``field_key`` actor): submits over OpenRosa with its token to
+    the forms it is assigned to."""
+
+    id: int
+    project: int
+    name: str
+    token: str
+    created_at: datetime
+    forms: set[str] = field(default_factory=set)
+    """xmlFormIds it holds the ``app-user`` role on."""
 
 
 @dataclass
@@ -85,6 +100,8 @@ class FakeForm:
     """``open``, ``closing`` or ``closed``: only an open form accepts submissions."""
     versions: set[str] = field(default_factory=set)
     """Every version published (submissions to any of them are accepted, as Central does)."""
+    history: list[str] = field(default_factory=list)
+    """The published versions in publishing order (``GET .../versions`` lists them)."""
 
 
 class FakeCentral:
@@ -100,8 +117,8 @@ class FakeCentral:
         self._seq = 0
         self._clock = datetime(2026, 3, 1, tzinfo=UTC)
         self._actors = {"enum": 5}
-        self.app_users: dict[str, tuple[int, str]] = {}
-        """App-user token -> (project, display name): the key in ``/v1/key/{token}/...``."""
+        self.app_users: dict[str, AppUser] = {}
+        """App-user token (the key in ``/v1/key/{token}/...``) -> the app user."""
 
     # -- time ------------------------------------------------------------------------------
     def tick(self, at: datetime | None = None) -> datetime:
@@ -147,18 +164,23 @@ class FakeCentral:
                 form.version, form.model, form.xml = ver, model, xml
             else:
                 form = forms[fid] = FakeForm(fid, ver, model.title if model else fid, model, xml)
+            if ver not in form.versions:
+                form.history.append(ver)
             form.versions.add(ver)
             if xlsform is not None:
                 form.xlsforms[ver] = (xlsform, xlsform_type)
             return form
 
-    def add_app_user(self, project: int, name: str) -> str:
-        """Create an app user with access to ``project``; its token (as Central's QR code
-        gives it to Collect)."""
+    def add_app_user(self, project: int, name: str) -> AppUser:
+        """Create an app user of ``project`` with access to no form yet (as Central's
+        ``POST .../app-users``); its token is what Central's QR code gives Collect."""
         with self.lock:
-            token = secrets.token_urlsafe(48)
-            self.app_users[token] = (project, name)
-            return token
+            token = base64.b64encode(secrets.token_bytes(48)).decode()
+            token = token.replace("/", "!").replace("+", "$")  # Central's token alphabet
+            actor = self._actors.setdefault(name, 5 + len(self._actors))
+            user = AppUser(actor, project, name, token, self.tick())
+            self.app_users[token] = user
+            return user
 
     def form(self, project: int, form_id: str) -> FakeForm | None:
         """The form, or None."""

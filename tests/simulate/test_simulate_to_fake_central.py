@@ -5,7 +5,9 @@ SQLite store, and every value and audit log arrives unchanged."""
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -48,11 +50,68 @@ FORM = """
 """
 
 
-@pytest.fixture
-def central():
-    server = FakeCentralServer(FakeCentral()).start()
-    yield server
-    server.stop()
+REAL_VARS = (
+    "POPSURVEY_CENTRAL_URL",
+    "POPSURVEY_CENTRAL_USER",
+    "POPSURVEY_CENTRAL_PASSWORD",
+    "POPSURVEY_CENTRAL_PROJECT",
+)
+
+
+class Target:
+    """A Central to simulate into, fake or real, seeded over its HTTP API: the form
+    published, an app user per enumerator with the app-user role on the form."""
+
+    def __init__(self, url: str, user: str, password: str, project: int, fake=None) -> None:
+        from surveys.central import CentralClient
+
+        self.url, self.user, self.password, self.project = url, user, password, project
+        self.fake = fake
+        self.client = CentralClient(url, user, password, project)
+
+    def publish(self, form, markdown: str | None) -> None:
+        """Publish ``form`` (the fake takes its model; a real Central its pyxform XForm)."""
+        if self.fake is not None:
+            self.fake.add_form(self.project, form)
+            return
+        from pyxform.xls2xform import convert
+
+        xform = convert(xlsform=markdown, file_type=".md").xform
+        self.client.request(
+            "POST",
+            self.client.project_path("forms"),
+            params={"publish": "true"},
+            data=xform.encode(),
+            headers={"Content-Type": "application/xml"},
+        )
+
+    def app_user_token(self, form_id: str, name: str) -> str:
+        """A new app user ``name`` assigned to the form; its token."""
+        user = self.client.request(
+            "POST", self.client.project_path("app-users"), json={"displayName": name}
+        ).json()
+        path = self.client.project_path("forms", form_id, "assignments", "app-user")
+        self.client.request("POST", f"{path}/{user['id']}")
+        return user["token"]
+
+    def env(self) -> dict[str, str]:
+        """The POPSURVEY_CENTRAL_* variables ``popsurvey pull`` reads."""
+        values = (self.url, self.user, self.password, str(self.project))
+        return dict(zip(REAL_VARS, values, strict=True))
+
+
+@pytest.fixture(params=["fake", "real"])
+def central(request):
+    """The fake Central, or the real one when POPSURVEY_CENTRAL_* are set (else skipped)."""
+    if request.param == "fake":
+        server = FakeCentralServer(FakeCentral()).start()
+        yield Target(server.url, "admin@example.org", "correct horse", 1, server.central)
+        server.stop()
+        return
+    missing = [v for v in REAL_VARS if not os.environ.get(v)]
+    if missing:
+        pytest.skip("real ODK Central not configured: set " + ", ".join(missing))
+    yield Target(*(os.environ[v] for v in REAL_VARS[:3]), int(os.environ[REAL_VARS[3]]))
 
 
 @pytest.fixture
@@ -76,17 +135,19 @@ def sent(monkeypatch):
     return records, files
 
 
-def _simulate_and_pull(survey, small_entities, central, tmp_path, monkeypatch, form_file, form):
+def _simulate_and_pull(
+    survey, small_entities, central, tmp_path, monkeypatch, form_file, form, markdown=None
+):
     config, _ = survey
     households = small_entities.groupby("enumerator").head(2).head(8)
     entities = tmp_path / "entities.csv"
     households.to_csv(entities, index=False)
-    central.central.add_form(1, form)
+    central.publish(form, markdown)
     tokens = tmp_path / "tokens.csv"
     enumerators = sorted(households["enumerator"].unique())
     tokens.write_text(
         "enumerator,token\n"
-        + "".join(f"{e},{central.central.add_app_user(1, e)}\n" for e in enumerators)
+        + "".join(f"{e},{central.app_user_token(form.form_id, e)}\n" for e in enumerators)
     )
     result = CliRunner().invoke(
         main,
@@ -100,19 +161,14 @@ def _simulate_and_pull(survey, small_entities, central, tmp_path, monkeypatch, f
             "--central",
             central.url,
             "--project",
-            "1",
+            str(central.project),
             "--tokens",
             str(tokens),
         ],
     )
     assert result.exit_code == 0, result.output
     assert f"{form.form_id}: " in result.output and "submissions sent to" in result.output
-    for name, value in {
-        "POPSURVEY_CENTRAL_URL": central.url,
-        "POPSURVEY_CENTRAL_USER": "admin@example.org",
-        "POPSURVEY_CENTRAL_PASSWORD": "correct horse",
-        "POPSURVEY_CENTRAL_PROJECT": "1",
-    }.items():
+    for name, value in central.env().items():
         monkeypatch.setenv(name, value)
     db = tmp_path / "store.db"
     pulled = CliRunner().invoke(main, ["pull", form.form_id, "--db", str(db), "-q"])
@@ -141,11 +197,8 @@ def _stored(db: Path) -> dict[str, tuple[dict, str | None, dict[str, bytes]]]:
 
 
 def _answers(record: dict) -> dict:
-    """The answers of an OData record, as XML carries them: no ids, links or empty values;
-    the audit log's file name under meta (where pyxform binds it, and Central shows it)."""
-    record = dict(record)
-    if "audit" in record:
-        record["meta"] = {**(record.get("meta") or {}), "audit": record.pop("audit")}
+    """The answers of an OData record, as XML carries them: no ids, links or empty values
+    (the audit log's file name is under meta, where pyxform binds it and Central shows it)."""
     return _plain({k: v for k, v in record.items() if k not in ("__id", "__system")})
 
 
@@ -169,6 +222,8 @@ def _assert_arrived_unchanged(sent, stored):
         data, submitter, attachments = stored[instance_id]
         assert _answers(data) == _answers(record), instance_id
         assert submitter == record["__system"]["submitterName"]  # posted as its app user
+        assert data["__system"]["deviceId"] == record["__system"]["deviceId"]
+        assert data["meta"]["audit"] == "audit.csv" and "audit" not in data
         assert files[instance_id]["audit.csv"].startswith(b"event,node,start,end")
         assert attachments == files[instance_id], instance_id
 
@@ -176,11 +231,14 @@ def _assert_arrived_unchanged(sent, stored):
 def test_inline_form_goes_to_central_and_comes_back(
     survey, small_entities, central, sent, tmp_path, monkeypatch
 ):
+    markdown = FORM
+    if central.fake is None:  # a form id of its own on a shared server
+        markdown = FORM.replace("| | tiny |", f"| | popsurvey_sim_{int(time.time() * 1000)} |")
     form_file = tmp_path / "tiny.md"
-    form_file.write_text(FORM)
-    form = read_markdown(FORM)
+    form_file.write_text(markdown)
+    form = read_markdown(markdown)
     stored = _simulate_and_pull(
-        survey, small_entities, central, tmp_path, monkeypatch, form_file, form
+        survey, small_entities, central, tmp_path, monkeypatch, form_file, form, markdown
     )
     _assert_arrived_unchanged(sent, stored)
     kids = [k for data, _, _ in stored.values() for k in data.get("kid") or []]
@@ -190,6 +248,8 @@ def test_inline_form_goes_to_central_and_comes_back(
 def test_fertility_questionnaire_goes_to_central_and_comes_back(
     survey, small_entities, central, sent, tmp_path, monkeypatch
 ):
+    if central.fake is None:
+        pytest.skip("the fertility questionnaire is only published to the fake Central")
     form_file = ROOT / "forms" / "questionnaires" / "fertility.xlsx"
     stored = _simulate_and_pull(
         survey, small_entities, central, tmp_path, monkeypatch, form_file, read_form(form_file)

@@ -4,7 +4,9 @@ attachments and review states. Faults that only the fake can inject are in test_
 
 from __future__ import annotations
 
+import hashlib
 import random
+from urllib.parse import quote
 
 import pytest
 
@@ -133,12 +135,41 @@ def test_expand_repeat_tables_and_wkt(seeded):
     births = rows_of(client.submissions.odata_pages(form_id, table="Submissions.member.birth"))
     member_ids = {m["__id"] for r in expanded for m in r["member"]}
     assert all(b["__Submissions-member-id"] in member_ids for b in births)
+    nested = [m for m in table if "birth@odata.navigationLink" in m]
+    assert nested and all(
+        m["birth@odata.navigationLink"].endswith(f"/member('{m['__id']}')/birth") for m in nested
+    )
     wkt = client.get_json(
         client.project_path("forms", form_id) + ".svc/Submissions", params={"$wkt": "true"}
     )
     assert wkt["value"][0]["gps"].startswith("POINT (")
     geojson = expanded[0]["gps"]
     assert geojson["type"] == "Point" and len(geojson["coordinates"]) >= 2
+
+
+def test_repeat_row_ids_and_navigation_links(seeded):
+    central, _ = seeded
+    rows = first_page(central.make_client(), central.model.form_id)
+    with_births = 0
+    for row in rows:
+        sub = quote(row["__id"], safe="!'()*-._~")  # as JavaScript's encodeURIComponent
+        assert row["member@odata.navigationLink"] == f"Submissions('{sub}')/member"
+        for i, member in enumerate(row["member"]):
+            assert member["__id"] == sha1_hex(f"Submissions#{row['__id']}%%member#{i}")
+            if not member.get("birth"):
+                continue
+            with_births += 1
+            link = f"Submissions('{sub}')/member('{member['__id']}')/birth"
+            assert member["birth@odata.navigationLink"] == link
+            for j, birth in enumerate(member["birth"]):
+                path = f"Submissions#{row['__id']}%%member#{i}%%birth#{j}"
+                assert birth["__id"] == sha1_hex(path)
+    assert with_births
+
+
+def sha1_hex(text):
+    """Central's repeat row id: the SHA-1 of the row's path."""
+    return hashlib.sha1(text.encode()).hexdigest()
 
 
 def test_deleted_rows_leave_odata_but_filter_on_deletedat_shows_them(seeded):

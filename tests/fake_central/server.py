@@ -987,8 +987,14 @@ def _record(sub: FakeSubmission, *, expand: bool, wkt: bool, select: set[str] | 
     return {"__id": sub.central_id, **data, "__system": _system(sub)}
 
 
-def _decorate(value: Any, cid: str, path: list, expand: bool, wkt: bool) -> Any:
-    """Add repeat-row ``__id``s and navigation links; drop repeats unless expanded."""
+URI_SAFE = "!'()*-._~"
+"""What JavaScript's encodeURIComponent leaves as is (Central's navigation links)."""
+
+
+def _decorate(value: Any, cid: str, path: list, expand: bool, wkt: bool, links: tuple = ()) -> Any:
+    """Add repeat-row ``__id``s and navigation links; drop repeats unless expanded.
+    ``path`` holds the hash parts (group, or repeat and 0-based row), ``links`` the link's
+    segments (group, or ``repeat('<row id>')``)."""
     if isinstance(value, dict):
         if value.get("type") == "Point" and "coordinates" in value:
             if wkt:
@@ -997,19 +1003,34 @@ def _decorate(value: Any, cid: str, path: list, expand: bool, wkt: bool) -> Any:
         out: dict[str, Any] = {}
         for key, item in value.items():
             if isinstance(item, list):
-                out[f"{key}{NAV}"] = f"Submissions('{cid}')/{key}"
+                head = f"Submissions('{quote(cid, safe=URI_SAFE)}')"
+                out[f"{key}{NAV}"] = "/".join([head, *links, key])
                 if expand:
                     out[key] = [
-                        {
-                            **_decorate(row, cid, [*path, (key, n)], expand, wkt),
-                            "__id": repeat_row_id(cid, [*path, (key, n)]),
-                        }
-                        for n, row in enumerate(item, start=1)
+                        _row(row, cid, [*path, (key, n)], wkt, links, key)
+                        for n, row in enumerate(item)
                     ]
+            elif isinstance(item, dict) and key not in ("meta", "__system"):
+                out[key] = _decorate(item, cid, [*path, (key, None)], expand, wkt, (*links, key))
             else:
-                out[key] = _decorate(item, cid, path, expand, wkt)
+                out[key] = _decorate(item, cid, path, expand, wkt, links)
         return out
     return value
+
+
+def _row(row: Any, cid: str, here: list, wkt: bool, links: tuple, key: str) -> dict:
+    """One expanded repeat row: its fields and repeats, and its ``__id``."""
+    row_id = repeat_row_id(cid, here)
+    inner = (*links, f"{key}('{row_id}')")
+    return {**_decorate(row, cid, here, True, wkt, inner), "__id": row_id}
+
+
+def _links(cid: str, path: list) -> tuple:
+    """The navigation-link segments down to a repeat row: groups, then ``repeat('<id>')``."""
+    return tuple(
+        name if n is None else f"{name}('{repeat_row_id(cid, path[: i + 1])}')"
+        for i, (name, n) in enumerate(path)
+    )
 
 
 def _repeat_tables(form: FakeForm) -> list[str]:
@@ -1032,14 +1053,15 @@ def _table_rows(sub: FakeSubmission, path: list[str], wkt: bool) -> list[dict]:
         if depth == len(path) - 1:
             if not isinstance(child, list):
                 return
-            for n, row in enumerate(child, start=1):
+            for n, row in enumerate(child):
                 here = [*trail, (name, n)]
-                flat = {k: v for k, v in _decorate(row, sub.central_id, here, False, wkt).items()}
+                links = _links(sub.central_id, here)
+                flat = dict(_decorate(row, sub.central_id, here, False, wkt, links))
                 flat["__id"] = repeat_row_id(sub.central_id, here)
                 flat[f"__{parent_key}-id"] = parent_id
                 results.append(flat)
         elif isinstance(child, list):
-            for n, row in enumerate(child, start=1):
+            for n, row in enumerate(child):
                 here = [*trail, (name, n)]
                 walk(
                     row,
@@ -1049,7 +1071,7 @@ def _table_rows(sub: FakeSubmission, path: list[str], wkt: bool) -> list[dict]:
                     repeat_row_id(sub.central_id, here),
                 )
         elif isinstance(child, dict):
-            walk(child, depth + 1, trail, parent_key, parent_id)
+            walk(child, depth + 1, [*trail, (name, None)], parent_key, parent_id)
 
     walk(sub.current.data, 0, [], "Submissions", sub.central_id)
     return results

@@ -298,7 +298,8 @@ class FakeCentral:
             return None
 
 
-def repeat_row_id(central_id: str, path: list[tuple[str, int]]) -> str:
-    """A stable id of a repeat row, as Central hashes ``Submissions#id%%member#1...``."""
-    parts = [f"Submissions#{central_id}", *(f"{name}#{n}" for name, n in path)]
+def repeat_row_id(central_id: str, path: list[tuple[str, int | None]]) -> str:
+    """A repeat row's id as Central hashes it: ``Submissions#<id>%%group#%%member#0...``
+    (a group has no row number; rows count from 0)."""
+    parts = [f"Submissions#{central_id}", *(f"{name}#{'' if n is None else n}" for name, n in path)]
     return hashlib.sha1("%%".join(parts).encode()).hexdigest()

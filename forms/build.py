@@ -7,13 +7,12 @@ leaves nothing half-written. ``popsurvey form build`` and the demo both use them
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
+from forms import files
 from forms.compile import ValidateStatus, compile_form, xform_or_raise
 from forms.errors import XLSFormError
 from forms.issues import Issue, Severity
@@ -88,25 +87,11 @@ def build_form(
 
 
 def write_all_or_nothing(out_dir: Path, outputs: Mapping[str, bytes]) -> list[Path]:
-    """Write ``outputs`` (relative path -> bytes) under ``out_dir``: first into a temporary
-    directory next to it, then moved into place, so a failure leaves nothing half-written."""
-    anchor = out_dir.absolute()
-    while not anchor.exists():
-        anchor = anchor.parent
-    if not anchor.is_dir():
-        raise XLSFormError(f"{anchor} is not a directory", file=str(out_dir))
+    """:func:`forms.files.write_all_or_nothing`, a failure raised as an XLSFormError that
+    names ``out_dir`` (one line for the CLI)."""
     try:
-        with tempfile.TemporaryDirectory(prefix=".popsurvey-build-", dir=anchor) as tmp:
-            for relative, data in outputs.items():
-                staged = Path(tmp, relative)
-                staged.parent.mkdir(parents=True, exist_ok=True)
-                staged.write_bytes(data)
-            written = []
-            for relative in outputs:
-                target = out_dir / relative
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(Path(tmp, relative), target)
-                written.append(target)
-            return written
+        return files.write_all_or_nothing(out_dir, outputs)
+    except NotADirectoryError as err:
+        raise XLSFormError(str(err), file=str(out_dir)) from err
     except OSError as err:
         raise XLSFormError(f"cannot write: {err.strerror or err}", file=str(out_dir)) from err

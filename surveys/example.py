@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from forms.files import write_atomic
 from surveys.config import CONFIG_FILE
 from surveys.data import DATA_DIR, FRAME_CSV, ROSTER_CSV
 from surveys.errors import ConfigError
@@ -38,8 +39,6 @@ def write_example(directory: Path, *, force: bool = False) -> list[Path]:
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, destination)
         written.append(destination)
-    partial = target.with_name(f".{target.name}.partial")
-    partial.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
-    partial.replace(target)
+    write_atomic(target, EXAMPLE.read_bytes())
     written.append(target)
     return written

@@ -19,7 +19,8 @@ LIBRARY_ERRORS: tuple[type[Exception], ...] = (FormsError, SurveysError, Weighti
 
 
 def handle_errors(func: F) -> F:
-    """Turn popsurvey's library exceptions into ``click.ClickException`` (one line, exit 1)."""
+    """Turn popsurvey's library exceptions, and operating-system errors such as a full disk
+    or a folder that cannot be written, into ``click.ClickException`` (one line, exit 1)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -27,5 +28,8 @@ def handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except LIBRARY_ERRORS as err:
             raise click.ClickException(" ".join(str(err).split())) from err
+        except OSError as err:  # a full disk, a read-only folder: one line, not a traceback
+            where = f"{err.filename}: " if err.filename else ""
+            raise click.ClickException(f"{where}{err.strerror or err}") from err
 
     return wrapper  # type: ignore[return-value]

@@ -9,8 +9,6 @@ half-written.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -75,25 +73,19 @@ def write_tables(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
     """Write the first table as CSV, or every table as a sheet of an XLSX, atomically."""
     import pandas as pd
 
+    from forms.files import atomic_path
     from weighting.errors import DataFileError
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
-    os.close(fd)
     try:
-        if path.suffix.lower() == ".csv":
-            next(iter(sheets.values())).to_csv(tmp, index=False)
-        else:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-                for name, table in sheets.items():
-                    table.to_excel(writer, sheet_name=name[:31], index=False)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            if path.suffix.lower() == ".csv":
+                next(iter(sheets.values())).to_csv(tmp, index=False)
+            else:
+                with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+                    for name, table in sheets.items():
+                        table.to_excel(writer, sheet_name=name[:31], index=False)
     except OSError as err:
-        Path(tmp).unlink(missing_ok=True)
         raise DataFileError(f"{path}: cannot write: {err}") from err
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _print(title: str, table: pd.DataFrame) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from forms.files import atomic_path
 from forms.issues import Issue
 from surveys.config import SurveyConfig
 from surveys.errors import ConfigError
@@ -137,8 +138,6 @@ def assign_configured_sample(
     )
     list_name = config.central.entity_list if config.central else "households"
     target = out or directory / "entities" / f"{list_name}.csv"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    entities.to_csv(partial, index=False)
-    partial.replace(target)
+    with atomic_path(target) as partial:
+        entities.to_csv(partial, index=False)
     return AssignResult(assigned, target, len(entities), tuple(issues))

@@ -18,16 +18,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from forms.files import write_atomic
 from surveys.simulate.fieldwork import SimulationResult
 
 PAGE_SIZE = 1000
-
-
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_bytes(data)
-    partial.replace(path)
 
 
 def audit_folder(instance_id: str) -> str:
@@ -38,7 +32,7 @@ def audit_folder(instance_id: str) -> str:
 def _write_truth(out_dir: Path, form_id: str, truth: list[dict]) -> list[Path]:
     """ground_truth/<formId>.json (per enumerator) and .csv (one row per instance)."""
     json_path = out_dir / "ground_truth" / f"{form_id}.json"
-    _write(json_path, json.dumps(truth, ensure_ascii=False, indent=1).encode())
+    write_atomic(json_path, json.dumps(truth, ensure_ascii=False, indent=1).encode())
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["enumerator", "profile", "instance_id", "planted"])
@@ -50,7 +44,7 @@ def _write_truth(out_dir: Path, form_id: str, truth: list[dict]) -> list[Path]:
                 [row["enumerator"], row["profile"], instance_id, row["details"][instance_id]]
             )
     csv_path = out_dir / "ground_truth" / f"{form_id}.csv"
-    _write(csv_path, buffer.getvalue().encode())
+    write_atomic(csv_path, buffer.getvalue().encode())
     return [json_path, csv_path]
 
 
@@ -62,7 +56,7 @@ def write_simulation(
     written: list[Path] = []
     for instance_id, text in result.audits.items():
         path = out_dir / "audits" / audit_folder(instance_id) / "audit.csv"
-        _write(path, text.encode())
+        write_atomic(path, text.encode())
         written.append(path)
     written += _write_truth(out_dir, form_id, result.ground_truth())
     pages = [
@@ -75,7 +69,7 @@ def write_simulation(
                 f"Submissions?$expand=*&$top={page_size}&$skiptoken=page-{number + 1:04d}"
             )
         path = out_dir / "pages" / form_id / f"page-{number:04d}.json"
-        _write(path, json.dumps(page, ensure_ascii=False, separators=(",", ":")).encode())
+        write_atomic(path, json.dumps(page, ensure_ascii=False, separators=(",", ":")).encode())
         written.append(path)
     return written
 
@@ -107,16 +101,16 @@ class PageWriter:
         """Add JSON-encoded records; full pages are written once a later record exists."""
         self.pending.extend(encoded)
         while len(self.pending) > self.page_size:
-            self._write(self.pending[: self.page_size], last=False)
+            self.write_atomic(self.pending[: self.page_size], last=False)
             del self.pending[: self.page_size]
 
     def close(self) -> int:
         """Write the last page; returns the number of pages."""
-        self._write(self.pending, last=True)
+        self.write_atomic(self.pending, last=True)
         self.pending = []
         return self.number
 
-    def _write(self, records: list[str], last: bool) -> None:
+    def write_atomic(self, records: list[str], last: bool) -> None:
         self.number += 1
         link = ""
         if not last:
@@ -125,7 +119,7 @@ class PageWriter:
                 f'&$skiptoken=page-{self.number + 1:04d}"'
             )
         text = '{"value":[' + ",".join(records) + "]" + link + "}"
-        _write(self.folder / f"page-{self.number:04d}.json", text.encode())
+        write_atomic(self.folder / f"page-{self.number:04d}.json", text.encode())
 
 
 def _chunks(table, chunk_size: int) -> list:
@@ -153,7 +147,7 @@ def _simulate_chunk(job: tuple) -> tuple[list[str], list, list, dict[str, float]
 
     result = simulate_fieldwork(form, table, enumerators, seed=seed, **kwargs)
     for instance_id, text in result.audits.items():
-        _write(out_dir / "audits" / audit_folder(instance_id) / "audit.csv", text.encode())
+        write_atomic(out_dir / "audits" / audit_folder(instance_id) / "audit.csv", text.encode())
     encoded = [json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in result.submissions]
     return encoded, result.planted, result.issues, result.timings
 

@@ -210,19 +210,16 @@ def test_respondent_without_eligible_women_is_one_clear_error(survey, tmp_path):
         design_from_store(url, "hhsurvey", sample_dir)
 
 
+def age_shares(margins):
+    """A [weighting] section with one age_group margin given as shares."""
+    target = SimpleNamespace(variable="age_group", margins=margins, file=None, kind="share")
+    return SimpleNamespace(targets=(target,))
+
+
 def test_share_targets_are_scaled_and_raked(survey):
     url, sample_dir = survey
     design = design_from_store(url, "hhsurvey", sample_dir)
-    config = SimpleNamespace(
-        targets=(
-            SimpleNamespace(
-                variable="age_group",
-                margins={"15-29": 0.2, "30-39": 0.3, "40-49": 0.5},
-                file=None,
-                kind="share",
-            ),
-        )
-    )
+    config = age_shares({"15-29": 0.2, "30-39": 0.3, "40-49": 0.5})
     total = float(np.sum(design.weights))
     targets = config_targets(config, total)
     assert targets.margins[0].to_dict() == pytest.approx(
@@ -240,12 +237,6 @@ def test_share_targets_are_scaled_and_raked(survey):
 def test_ages_outside_the_target_groups_are_named(survey):
     url, sample_dir = survey
     design = design_from_store(url, "hhsurvey", sample_dir)
-    config = SimpleNamespace(
-        targets=(
-            SimpleNamespace(
-                variable="age_group", margins={"15-29": 0.4, "30-39": 0.6}, file=None, kind="share"
-            ),
-        )
-    )
+    config = age_shares({"15-29": 0.4, "30-39": 0.6})
     with pytest.raises(AnalysisError, match=r"2 respondent\(s\) have a c03_age outside .*15-29"):
         rake_to_config(design, config)

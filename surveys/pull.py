@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from forms.issues import Issue
+from forms.issues import Issue, Severity
 from forms.model import FormModel
 from surveys.central.client import CentralClient, ODataPage
 from surveys.central.errors import CentralError
@@ -76,6 +76,9 @@ class PullResult:
     versions_fetched: int = 0
     issues: list[Issue] = field(default_factory=list)
     resumed: bool = False
+    encrypted: int = 0
+    """Encrypted submissions read without answers (Central's OData cannot decrypt) and with
+    none imported for them yet."""
 
     def summary(self) -> str:
         """One line for people."""
@@ -130,7 +133,25 @@ def pull_form(
                 store, pool, form_id, known_pk, form_meta, model, options, result, progress
             )
         _sync_deletions(store, client, form_id, form_pk, options, result)
+    if result.encrypted:
+        result.issues.append(encrypted_warning(form_id, result.encrypted))
     return result
+
+
+ENCRYPTED_CODE = "F003"
+
+
+def encrypted_warning(form_id: str, count: int) -> Issue:
+    """Encrypted submissions were stored without answers: say how to get them."""
+    return Issue(
+        code=ENCRYPTED_CODE,
+        severity=Severity.WARNING,
+        message=(
+            f"form {form_id}: {count} encrypted submission(s) came without their answers "
+            "(Central's OData cannot decrypt); download the CSV export with the project's "
+            "passphrase and read it with `popsurvey import`"
+        ),
+    )
 
 
 @contextlib.contextmanager
@@ -207,6 +228,7 @@ def _pull_pages(
                 writer.advance_run(conn, form_pk, _page_high(page))
             result.pages += 1
             result.received += len(page.value)
+            result.encrypted += counts.without_answers
             result.counts.add(counts)
             if progress:
                 progress(PullProgress(form_id, result.received, total, time.monotonic() - started))

@@ -44,6 +44,8 @@ class WriteCounts:
     edited: int = 0
     updated: int = 0
     unchanged: int = 0
+    without_answers: int = 0
+    """Encrypted submissions stored without answers (none decrypted for them yet)."""
     changed_ids: list[tuple[int, str, str]] = field(default_factory=list)
     """``(submission pk, central id, instance id)`` of new and edited submissions."""
 
@@ -53,6 +55,7 @@ class WriteCounts:
         self.edited += other.edited
         self.updated += other.updated
         self.unchanged += other.unchanged
+        self.without_answers += other.without_answers
 
 
 def find_form(conn: Connection, xml_form_id: str) -> int | None:
@@ -160,24 +163,70 @@ def store_submissions(
     counts = WriteCounts()
     inserts, edits, updates = [], [], []
     for central_id, (record, text) in latest.items():
-        row = _submission_row(form_pk, record, source, text)
         old = existing.get(central_id)
+        if is_encrypted(record):
+            kept = _stored_answers(old, record)
+            if kept is None:
+                counts.without_answers += 1
+            else:  # decrypted answers were imported for this version: keep them
+                record, text = kept, None
+        row = _submission_row(form_pk, record, source, text)
         if old is None:
             inserts.append((row, record))
         elif old.instance_id != row["instance_id"]:
             edits.append((old, row, record))
         elif _differs(old, row):
-            updates.append((old, row))
+            updates.append((old, row, record))
         else:
             counts.unchanged += 1
     if inserts:
         _insert_new(conn, inserts, counts)
     for old, row, record in edits:
         _apply_edit(conn, old, row, record, counts)
-    for old, row in updates:
+    for old, row, record in updates:
         conn.execute(sa.update(SUBMISSIONS).where(SUBMISSIONS.c.id == old.id).values(**row))
+        if _answers_changed(old.raw_json, record):
+            # same version, new answers: an encrypted submission decrypted (CSV export), or
+            # another source's rendering of it; its repeat rows follow
+            conn.execute(sa.delete(REPEATS).where(REPEATS.c.submission_id == old.id))
+            _insert_repeats(conn, _repeat_tuples(old.id, record))
         counts.updated += 1
     return counts
+
+
+ENCRYPTED_STATUSES = ("notDecrypted", "missingEncryptedFormData")
+"""``__system/status`` of an encrypted submission, which Central's OData shows without its
+answers (``__id`` and ``__system`` only)."""
+
+
+def is_encrypted(record: Mapping[str, Any]) -> bool:
+    """Whether Central sent ``record`` encrypted, without its answers."""
+    return (record.get("__system") or {}).get("status") in ENCRYPTED_STATUSES
+
+
+def _stored_answers(old: Any, record: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The encrypted ``record`` with the answers already stored for the same version (from
+    a decrypted import), or None when the store has none."""
+    if old is None or old.instance_id != instance_id_of(record) or not old.raw_json:
+        return None
+    stored = json.loads(old.raw_json)
+    if not set(_answers(stored)) - {"__id"}:
+        return None
+    return {**_answers(stored), "__system": {**stored.get("__system", {}), **record["__system"]}}
+
+
+def _answers_changed(old_raw: str | None, record: Mapping[str, Any]) -> bool:
+    """Whether the record's answers (everything but ``__system``) differ from the stored
+    JSON's."""
+    try:
+        before = json.loads(old_raw) if old_raw else {}
+    except ValueError:
+        return True
+    return _answers(before) != _answers(record)
+
+
+def _answers(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k != "__system"}
 
 
 def sync_enumerators(conn: Connection, records: Iterable[Mapping[str, Any]]) -> int:

@@ -958,7 +958,7 @@ def _system(sub: FakeSubmission) -> dict:
         "submitterName": sub.submitter_name,
         "attachmentsPresent": present,
         "attachmentsExpected": len(sub.attachments),
-        "status": None,
+        "status": "notDecrypted" if sub.encrypted else None,
         "reviewState": sub.review_state,
         "deviceId": sub.current.device_id,
         "edits": len(sub.versions) - 1,
@@ -983,6 +983,8 @@ def _record(sub: FakeSubmission, *, expand: bool, wkt: bool, select: set[str] | 
                     sub.current.data[name], sub.central_id, [(name, 0)], False, wkt
                 )
         return row
+    if sub.encrypted:  # Central cannot show the answers of an encrypted submission
+        return {"__id": sub.central_id, "__system": _system(sub)}
     data = _decorate(sub.current.data, sub.central_id, [], expand, wkt)
     return {"__id": sub.central_id, **data, "__system": _system(sub)}
 
@@ -1046,6 +1048,8 @@ def _repeat_tables(form: FakeForm) -> list[str]:
 def _table_rows(sub: FakeSubmission, path: list[str], wkt: bool) -> list[dict]:
     """Rows of a repeat table for one submission, with ``__Submissions[-...]-id`` keys."""
     results: list[dict] = []
+    if sub.encrypted:
+        return results
 
     def walk(node: Any, depth: int, trail: list, parent_key: str, parent_id: str) -> None:
         name = path[depth]

@@ -76,6 +76,8 @@ class FakeSubmission:
     deleted_at: datetime | None = None
     attachments: dict[str, bytes | None] = field(default_factory=dict)
     """Expected attachment names, with content once uploaded."""
+    encrypted: bool = False
+    """Sent encrypted: OData shows its ``__id`` and ``__system`` (status notDecrypted) only."""
 
     @property
     def current(self) -> SubmissionVersion:

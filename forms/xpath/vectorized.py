@@ -273,6 +273,10 @@ class VectorLogic:
         self.names = column_names(form)
         self.elements = {e.xpath: e for e in form.elements}
 
+    def frame_run(self, frames: SubmissionFrames, today: date | None = None) -> FrameRun:
+        """A :class:`FrameRun` over ``frames`` (``today`` for today(); default the date)."""
+        return FrameRun(self, frames, today or date.today())
+
     def evaluate(
         self,
         frames: SubmissionFrames,
@@ -281,7 +285,7 @@ class VectorLogic:
         columns: tuple[str, ...] = ("relevant", "constraint", "required"),
     ) -> VectorResults:
         """Evaluate ``columns`` for every question over ``frames``."""
-        run = _FrameRun(self, frames, today or date.today())
+        run = self.frame_run(frames, today)
         results = VectorResults()
         for element in self.form.elements:
             if "relevant" in columns:
@@ -313,7 +317,15 @@ def _kind_of_question(question: Question) -> str:
     return "other"
 
 
-class _FrameRun:
+class FrameRun:
+    """One evaluation of a form's logic over one set of frames, with its caches (relevance
+    per question, columns read, secondary-instance tables).
+
+    :meth:`VectorLogic.evaluate` uses one for the whole form; a caller that fills answers
+    question by question (the fieldwork simulator) keeps one, evaluates single expressions
+    with :meth:`evaluate_expression` and drops the cached ``columns[xpath]`` of a question
+    whose answers it changed."""
+
     def __init__(self, vl: VectorLogic, frames: SubmissionFrames, today: date) -> None:
         self.vl = vl
         self.form = vl.form
@@ -331,6 +343,19 @@ class _FrameRun:
         self.tables: dict[str, dict[str, np.ndarray] | None] = {}
         self.reasons: dict[str, list[tuple[int, np.ndarray]]] = {}
         """Per question: (column order, object array of reasons) to join."""
+
+    def evaluate_expression(self, tree: Expr, context: Question) -> V | NodesV | SecNodes:
+        """The value of a parsed expression per row of ``context``'s frame (a ``V``; a
+        nodeset as ``NodesV``/``SecNodes``: make one value of it with :func:`scalar`).
+        Raises :class:`CannotVectorize` for what must go to the interpreter."""
+        return _Compiler(self, context).eval(tree)
+
+    def forget(self, xpath: str) -> None:
+        """The answers of the question at ``xpath`` changed in the frames: drop its cached
+        column and what was derived from answers (reads, relevance)."""
+        self.columns.pop(xpath, None)
+        self.reads.clear()
+        self._relevance.clear()
 
     # -- not evaluated -----------------------------------------------------------------
     def note(self, element: Question, order: int, reasons: np.ndarray | None) -> None:
@@ -703,7 +728,7 @@ def _and_masks(a: np.ndarray | None, b: np.ndarray | None, n: int) -> np.ndarray
     return a & b
 
 
-def scalar(value: V | NodesV | SecNodes, run: _FrameRun) -> V:
+def scalar(value: V | NodesV | SecNodes, run: FrameRun) -> V:
     """A V for a value used as one value: a nodeset must hold one node per row (a
     secondary-instance nodeset: at most one, else the interpreter's error)."""
     if isinstance(value, V):
@@ -763,7 +788,7 @@ _LAZY_CALLS = frozenset({"if", "coalesce"})
 class _Compiler:
     """Evaluates one expression tree over the rows of one context frame."""
 
-    def __init__(self, run: _FrameRun, context: Question) -> None:
+    def __init__(self, run: FrameRun, context: Question) -> None:
         self.run = run
         self.context = context
         self.frame = run.node_frame(context)

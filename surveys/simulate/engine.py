@@ -36,10 +36,9 @@ from forms.xpath.ast import Binary, Call, Literal, Path, Ref, walk
 from forms.xpath.values import EvaluationError, to_string, unpack
 from forms.xpath.vectorized import (
     CannotVectorize,
+    FrameRun,
     V,
     VectorLogic,
-    _Compiler,
-    _FrameRun,
     scalar,
     to_num,
     to_str,
@@ -209,7 +208,7 @@ class BatchFiller:
             form, FrameColumns(n, np.full(n, -1), np.ones(n, dtype=np.int64), arange)
         )
         self.report = FillReport()
-        self._run: _FrameRun | None = None
+        self._run: FrameRun | None = None
         self._xpaths = {e.xpath: e for e in form.elements}
         self.state: dict[str, Any] = {}
         """Scratch space answer models share (see :meth:`Draw.remember`)."""
@@ -234,21 +233,17 @@ class BatchFiller:
             return None
         return self._xpaths[repeat.repeats[-2]].name
 
-    def run(self) -> _FrameRun:
+    def run(self) -> FrameRun:
         """The vectorised evaluation over the current answers (its caches are dropped
         where answers change, see :meth:`written`)."""
         if self._run is None:
-            self._run = _FrameRun(self.vector, self.frames, self.today)  # type: ignore[arg-type]
+            self._run = self.vector.frame_run(self.frames, self.today)  # type: ignore[arg-type]
         return self._run
 
     def written(self, q: Question) -> None:
         """Answers of ``q`` changed: forget what the evaluation cached from them."""
-        run = self._run
-        if run is None:
-            return
-        run.columns.pop(q.xpath, None)
-        run.reads.clear()
-        run._relevance.clear()
+        if self._run is not None:
+            self._run.forget(q.xpath)
 
     # -- reading answers -------------------------------------------------------------
     def values_for(self, name: str, context: Question, rows: np.ndarray) -> np.ndarray:
@@ -464,7 +459,7 @@ class BatchFiller:
     def _bool_in(self, context: Question, owner: Question, column: str, rows: np.ndarray):
         compiled = self.logic.expressions[(owner.name, column)]
         try:
-            value = _Compiler(self.run(), context).eval(compiled.tree)
+            value = self.run().evaluate_expression(compiled.tree, context)
             return _as_bool(scalar(value, None))[rows]  # type: ignore[arg-type]
         except CannotVectorize:
             return np.array(
@@ -474,7 +469,7 @@ class BatchFiller:
     def _text_in(self, context: Question, owner: Question, column: str, rows: np.ndarray):
         compiled = self.logic.expressions[(owner.name, column)]
         try:
-            value = _Compiler(self.run(), context).eval(compiled.tree)
+            value = self.run().evaluate_expression(compiled.tree, context)
             return to_str(scalar(value, None))[rows]  # type: ignore[arg-type]
         except CannotVectorize:
             return np.array(
@@ -487,7 +482,7 @@ class BatchFiller:
         compiled = self.logic.expressions[(q.name, column)]
         if (q.name, column) not in self._cannot:
             try:
-                value = _Compiler(self.run(), q).eval(compiled.tree)
+                value = self.run().evaluate_expression(compiled.tree, q)
                 return _as_bool(scalar(value, None))[rows]  # type: ignore[arg-type]
             except CannotVectorize:
                 self._cannot.add((q.name, column))
@@ -502,7 +497,7 @@ class BatchFiller:
             return np.array([repr(float(x)) for x in self.rng.random(len(rows))], dtype=object)
         if (q.name, column) not in self._cannot:
             try:
-                value = _Compiler(self.run(), q).eval(tree)
+                value = self.run().evaluate_expression(tree, q)
                 return to_str(scalar(value, None))[rows]  # type: ignore[arg-type]
             except CannotVectorize:
                 self._cannot.add((q.name, column))
@@ -639,7 +634,7 @@ class BatchFiller:
             else:
                 continue
             try:
-                value = to_num(scalar(_Compiler(self.run(), q).eval(other), None))[rows]  # type: ignore[arg-type]
+                value = to_num(scalar(self.run().evaluate_expression(other, q), None))[rows]  # type: ignore[arg-type]
             except CannotVectorize:
                 continue
             if op in (">=", ">"):

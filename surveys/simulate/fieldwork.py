@@ -26,7 +26,7 @@ import pandas as pd
 from forms.issues import Issue
 from forms.logic import compile_expression
 from forms.model import FormModel
-from forms.xpath.vectorized import _Compiler, scalar, to_str
+from forms.xpath.vectorized import scalar, to_str
 from surveys.simulate.audit import audit_logs
 from surveys.simulate.demography import (
     DemographyParams,
@@ -454,7 +454,7 @@ def _instance_names(filler: BatchFiller, form: FormModel) -> np.ndarray | None:
     compiled = compile_expression(text, "meta", "instance_name", filler.logic.ref_paths)
     context = next(q for q in form.elements if q.holds_data and q.repeat is None)
     try:
-        value = _Compiler(filler.run(), context).eval(compiled.tree)
+        value = filler.run().evaluate_expression(compiled.tree, context)
         return to_str(scalar(value, None))  # type: ignore[arg-type]
     except Exception:
         return None

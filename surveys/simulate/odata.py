@@ -199,8 +199,8 @@ def _row_id(sub_id: str, path: str) -> str:
 def central_record(form: FormModel, record: Mapping[str, Any]) -> dict[str, Any]:
     """``record`` as Central's OData shows it with ``$expand=*``, key order included.
 
-    Central (lib/data/odata.js) writes each container's schema fields first (nulls
-    included, groups nested), then at the root ``meta`` (pyxform's last group, the audit
+    Central (lib/data/odata.js) writes each container's schema fields first (nulls and
+    notes included, groups nested), then at the root ``meta`` (pyxform's last group, the audit
     log's file name in ``meta/audit``), ``__id`` and ``__system``; repeats come after, as a
     ``name@odata.navigationLink`` and the list of rows (each its fields, then ``__id``, then
     its own repeats), and a repeat without rows is left out. Row ids are SHA-1 hashes of
@@ -258,7 +258,7 @@ class _Shaper:
                     [*links, element.name],
                     with_repeats=True,
                 )
-            elif element.holds_data:
+            elif not element.is_structure:  # notes too: Central shows them, as null
                 out[element.name] = data.get(element.name)
         if with_repeats:
             self.repeats(xpath, data, parts, links, out)

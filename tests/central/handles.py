@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -40,14 +41,7 @@ class CentralHandle:
         """Create and publish the form from its XForm (pyxform), return its form id."""
         from pyxform.xls2xform import convert
 
-        xform = convert(xlsform=_markdown_of(model), file_type=".md").xform
-        self.client.request(
-            "POST",
-            self.client.project_path("forms"),
-            params={"publish": "true"},
-            data=xform.encode(),
-            headers={"Content-Type": "application/xml"},
-        )
+        publish_xform(self.client, convert(xlsform=_markdown_of(model), file_type=".md").xform)
         self.model = model
         return model.form_id
 
@@ -176,6 +170,34 @@ class CentralHandle:
     def settle(self) -> None:
         """Let a real server's timestamps move on (the fake's clock is strictly monotonic)."""
         time.sleep(0.01)
+
+
+def publish_xform(
+    client: CentralClient, xform: str, files: Mapping[str, tuple[bytes, str]] | None = None
+) -> str:
+    """Create and publish a form from its XForm XML; returns its xmlFormId. With ``files``
+    (name -> (content, content type), e.g. a ``select_one_from_file`` CSV) the form is
+    created as a draft, the files go to the draft's attachments, and the draft is published,
+    as Central requires."""
+    created = client.request(
+        "POST",
+        client.project_path("forms"),
+        params={"publish": "false" if files else "true", "ignoreWarnings": "true"},
+        data=xform.encode(),
+        headers={"Content-Type": "application/xml"},
+    ).json()
+    form_id = created["xmlFormId"]
+    if files:
+        draft = client.project_path("forms", form_id, "draft")
+        for name, (content, content_type) in files.items():
+            client.request(
+                "POST",
+                f"{draft}/attachments/{name}",
+                data=content,
+                headers={"Content-Type": content_type},
+            )
+        client.request("POST", f"{draft}/publish")
+    return form_id
 
 
 def _markdown_of(model: FormModel) -> str:

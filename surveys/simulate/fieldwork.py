@@ -241,7 +241,7 @@ def simulate_fieldwork(
     lap("fill")
 
     builder = RecordBuilder(form, filler.frames, filler.names)
-    records = builder.build_all(instance_ids)
+    records = builder.build_all()
     names = _instance_names(filler, form)
     submissions = []
     for row, record in enumerate(records):
@@ -583,7 +583,6 @@ def _copy_answers(source, target, leaves, rng, form, filler) -> list[str]:
         if codes:
             holder[name] = codes[int(rng.integers(0, len(codes)))]
             changed.append(name)
-    _renew_repeat_ids(target)
     return changed
 
 
@@ -594,19 +593,3 @@ def _holder(record: dict, q) -> dict | None:
         if not isinstance(target, dict):
             return None
     return target
-
-
-def _renew_repeat_ids(record: dict[str, Any]) -> None:
-    from surveys.simulate.odata import _row_id
-
-    def walk(node: dict, path: str) -> None:
-        for key, value in node.items():
-            if isinstance(value, list):
-                for position, item in enumerate(value, start=1):
-                    if isinstance(item, dict):
-                        item["__id"] = _row_id(record["__id"], f"{path}/{key}/{position}")
-                        walk(item, f"{path}/{key}/{position}")
-            elif isinstance(value, dict) and key not in ("__system", "meta"):
-                walk(value, path)
-
-    walk(record, "")

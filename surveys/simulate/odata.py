@@ -9,7 +9,7 @@ and ``meta``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -102,13 +102,12 @@ class RecordBuilder:
         owner = self.form.by_xpath(repeat.repeats[-2])
         return owner.name if owner is not None else None
 
-    def build_all(self, instance_ids: Sequence[str]) -> list[dict[str, Any]]:
-        """Every record's answers (no ``__system`` yet), with repeat rows' ``__id``.
+    def build_all(self) -> list[dict[str, Any]]:
+        """Every record's answers (no ``__system`` yet; :func:`central_record` adds the
+        ids, links and Central's layout).
 
         Built column-wise: each group's dicts come from zipping its columns, each repeat's
         rows are grouped under their parent row."""
-        self._ids = list(instance_ids)
-        self._paths: dict[str | None, list[str]] = {None: [""] * self.frames.main.n}
         return self._container(f"/{self.form.root}", None)
 
     def _container(self, xpath: str, key: str | None) -> list[dict[str, Any]]:
@@ -135,23 +134,15 @@ class RecordBuilder:
         frame = self.frames.repeats.get(repeat.name)
         if frame is None:
             return out
-        parent_paths = self._paths[parent_key]
-        owners = frame.parent.tolist()
-        paths = [
-            f"{parent_paths[o]}/{repeat.name}/{p}"
-            for o, p in zip(owners, frame.position.tolist(), strict=True)
-        ]
-        self._paths[repeat.name] = paths
         items = self._container(repeat.xpath, repeat.name)
-        records = frame.record.tolist()
-        for row, (owner, item) in enumerate(zip(owners, items, strict=True)):
-            out[owner].append({"__id": _row_id(self._ids[records[row]], paths[row]), **item})
+        for owner, item in zip(frame.parent.tolist(), items, strict=True):
+            out[owner].append(item)
         return out
 
     def build_one(self, record: int) -> dict[str, Any]:
         """One record's answers so far (for the interpreter fallback)."""
         self._one = True
-        return self._fill(f"/{self.form.root}", record, None, "")
+        return self._fill(f"/{self.form.root}", record)
 
     _one = False
 
@@ -171,29 +162,17 @@ class RecordBuilder:
         frame = self.frames.repeats.get(repeat.name)
         return [] if frame is None else np.flatnonzero(frame.parent == row).tolist()
 
-    def _fill(self, xpath: str, row: int, sub_id: str | None, path: str) -> dict[str, Any]:
+    def _fill(self, xpath: str, row: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for element in self.children.get(xpath, ()):
             if element.is_repeat:
-                items = []
-                for position, child in enumerate(self._child_rows(element, row), start=1):
-                    item = self._fill(
-                        element.xpath, child, sub_id, f"{path}/{element.name}/{position}"
-                    )
-                    if sub_id is not None:
-                        item["__id"] = _row_id(sub_id, f"{path}/{element.name}/{position}")
-                    items.append(item)
-                out[element.name] = items
+                rows = self._child_rows(element, row)
+                out[element.name] = [self._fill(element.xpath, child) for child in rows]
             elif element.is_group:
-                out[element.name] = self._fill(element.xpath, row, sub_id, path)
+                out[element.name] = self._fill(element.xpath, row)
             elif element.holds_data:
                 out[element.name] = self._value(element, row)
         return out
-
-
-def _row_id(sub_id: str, path: str) -> str:
-    """Central's repeat row id: a SHA-1 of the instance ID and the row's path."""
-    return hashlib.sha1(f"{sub_id}{path}".encode()).hexdigest()
 
 
 def central_record(form: FormModel, record: Mapping[str, Any]) -> dict[str, Any]:

@@ -153,7 +153,9 @@ def store_submissions(
 
     A record whose instanceID differs from the stored one is an edit: the stored version
     goes to ``submission_versions`` and the new one replaces it (repeats rebuilt). A record
-    with the same instanceID updates review state, dates and flags. Identical records are
+    with the same instanceID updates review state, dates and flags (and the repeat rows, if
+    its answers changed). An encrypted record, which Central sends without answers, keeps
+    the answers a decrypted import stored for the same version. Identical records are
     skipped. ``raw`` gives each record's JSON text as received (encoded here otherwise).
     """
     latest: dict[str, tuple[Mapping[str, Any], str | None]] = {}

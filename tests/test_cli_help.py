@@ -6,11 +6,12 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from surveys.cli import main
+from surveys.cli import all_commands, main
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()):
-    for name, command in sorted(group.commands.items()):
+    commands = all_commands() if group is main else group.commands
+    for name, command in sorted(commands.items()):
         path = (*prefix, name)
         yield path, command
         if isinstance(command, click.Group):

@@ -31,6 +31,8 @@ class Issue:
     file: str | None = None
     instance_id: str | None = None
     enumerator: str | None = None
+    value: str | None = None
+    """The offending answer as text, for data problems (None when empty or not known)."""
 
     @property
     def place(self) -> str:

@@ -350,3 +350,30 @@ def _render_codebook(form_model: FormModel, language: str | None, fmt: str) -> b
 from surveys.cli.form_logic import logic  # noqa: E402  (popsurvey form logic)
 
 form.add_command(logic)
+
+
+# -- schema ---------------------------------------------------------------------------------
+@form.command("schema", short_help="Write the JSON Schema of a form's submissions.")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write."
+)
+@handle_errors
+def schema(file: str, output: Path | None) -> None:
+    """Write the JSON Schema (draft 2020-12) of one submission of FILE (an XLSForm or a
+    <form_id>.formmodel.json), as ODK Central's OData returns it; stdout without -o."""
+    from validation.schema import schema_text
+
+    if file.endswith(".json"):
+        try:
+            form_model = FormModel.from_json(Path(file).read_text(encoding="utf-8"))
+        except (ValueError, KeyError, TypeError) as err:
+            raise XLSFormError(f"not a FormModel JSON file: {err}", file=file) from None
+    else:
+        form_model = read_form(file)
+    content = (schema_text(form_model) + "\n").encode("utf-8")
+    if output is None:
+        click.echo(content.decode("utf-8"), nl=False)
+        return
+    write_all_or_nothing(output.parent, {output.name: content})
+    click.echo(f"wrote {output}", err=True)

@@ -95,17 +95,19 @@ class ReferenceValidator:
                 prefix != template or error.validator not in ("type", "enum")
             ):
                 geo_path = _display(parts[: _index_of_key(parts, depth)])
-                yield self._issue(
-                    "V107", geo_path, error.message, instance_id, enumerator, None
-                )
+                yield self._issue("V107", geo_path, error.message, instance_id, enumerator, None)
                 return
         validator_name = str(error.validator)
         if validator_name == "required":
             missing = [k for k in error.validator_value if k not in error.instance]
             for key in missing:
                 yield self._issue(
-                    "V105", _display([*parts, key]), "required answer missing (no such field)",
-                    instance_id, enumerator, None,
+                    "V105",
+                    _display([*parts, key]),
+                    "required answer missing (no such field)",
+                    instance_id,
+                    enumerator,
+                    None,
                 )
             return
         if validator_name == "additionalProperties":
@@ -113,18 +115,29 @@ class ReferenceValidator:
             for key in error.instance:
                 if key in schema.get("properties", {}):
                     continue
-                if any(__import__("re").search(p, key) for p in schema.get("patternProperties", {})):
+                if any(
+                    __import__("re").search(p, key) for p in schema.get("patternProperties", {})
+                ):
                     continue
                 yield self._issue(
-                    "V106", _display([*parts, key]), "field not defined by the form",
-                    instance_id, enumerator, value_text(error.instance[key]),
+                    "V106",
+                    _display([*parts, key]),
+                    "field not defined by the form",
+                    instance_id,
+                    enumerator,
+                    value_text(error.instance[key]),
                 )
             return
         code = _SCHEMA_CODES.get(validator_name, "V101")
         if error.instance is None and code in ("V101", "V102"):
             code = "V105"
         yield self._issue(
-            code, _display(parts), error.message, instance_id, enumerator, value_text(error.instance)
+            code,
+            _display(parts),
+            error.message,
+            instance_id,
+            enumerator,
+            value_text(error.instance),
         )
 
     def _issue(self, code, path, message, instance_id, enumerator, value) -> Issue:

@@ -17,9 +17,7 @@ from typing import Any
 from forms.model import FormModel, Question
 
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-DATETIME_PATTERN = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"
-)
+DATETIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"
 TIME_PATTERN = r"^[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})?$"
 
 TEMPORAL = {
@@ -33,12 +31,33 @@ TEMPORAL = {
 """Question type -> (JSON Schema format, pattern of its text)."""
 TOKEN_TYPES = frozenset({"select_multiple", "rank"})
 CODE_TYPES = frozenset({"select_one"})
-GEO_KINDS = {"geopoint": "Point", "start-geopoint": "Point", "geotrace": "LineString",
-             "geoshape": "Polygon"}
+GEO_KINDS = {
+    "geopoint": "Point",
+    "start-geopoint": "Point",
+    "geotrace": "LineString",
+    "geoshape": "Polygon",
+}
 NOT_INPUT = frozenset(
-    {"calculate", "note", "hidden", "start", "end", "today", "deviceid", "username",
-     "phonenumber", "subscriberid", "simserial", "email", "audit", "start-geopoint",
-     "background-audio", "background-geopoint", "xml-external", "csv-external"}
+    {
+        "calculate",
+        "note",
+        "hidden",
+        "start",
+        "end",
+        "today",
+        "deviceid",
+        "username",
+        "phonenumber",
+        "subscriberid",
+        "simserial",
+        "email",
+        "audit",
+        "start-geopoint",
+        "background-audio",
+        "background-geopoint",
+        "xml-external",
+        "csv-external",
+    }
 )
 _YES = {"yes", "true", "true()", "1", "y"}
 
@@ -102,7 +121,9 @@ def field_rule(form: FormModel, question: Question) -> FieldRule:
 
 def token_pattern(codes: tuple[str, ...]) -> str:
     """The pattern of space-separated choice codes (``^(a|b)( (a|b))*$``)."""
-    alternatives = "|".join(re.escape(code) for code in sorted(set(codes), key=lambda c: (-len(c), c)))
+    alternatives = "|".join(
+        re.escape(code) for code in sorted(set(codes), key=lambda c: (-len(c), c))
+    )
     return f"^({alternatives})( ({alternatives}))*$"
 
 
@@ -142,7 +163,9 @@ def geo_problems(geo: str, value: Any) -> list[tuple[str, str]]:
                     out.append((f"/coordinates[{index + 1}]", "a ring must be an array"))
                     continue
                 for inner, position in enumerate(item):
-                    out.extend(_position_problems(position, f"/coordinates[{index + 1}][{inner + 1}]"))
+                    out.extend(
+                        _position_problems(position, f"/coordinates[{index + 1}][{inner + 1}]")
+                    )
             else:
                 out.extend(_position_problems(item, f"/coordinates[{index + 1}]"))
     accuracy = value.get("properties")
@@ -153,12 +176,16 @@ def geo_problems(geo: str, value: Any) -> list[tuple[str, str]]:
 
 def _position_problems(position: Any, where: str) -> list[tuple[str, str]]:
     if not isinstance(position, list) or not 2 <= len(position) <= 3:
-        return [(where, "a position must be [longitude, latitude] or [longitude, latitude, altitude]")]
+        return [
+            (where, "a position must be [longitude, latitude] or [longitude, latitude, altitude]")
+        ]
     out = []
     for index, (number, bound) in enumerate(zip(position, (180.0, 90.0, None), strict=False)):
         if isinstance(number, bool) or not isinstance(number, int | float):
             out.append((f"{where}[{index + 1}]", "a coordinate must be a number"))
         elif bound is not None and not -bound <= number <= bound:
             what = "longitude" if index == 0 else "latitude"
-            out.append((f"{where}[{index + 1}]", f"{what} {number} is outside -{bound:g}..{bound:g}"))
+            out.append(
+                (f"{where}[{index + 1}]", f"{what} {number} is outside -{bound:g}..{bound:g}")
+            )
     return out

@@ -30,12 +30,16 @@ REVIEW_STATES = (None, "hasIssues", "edited", "approved", "rejected", "received"
 
 FORMAT_CHECKER = jsonschema.FormatChecker(formats=())
 for _name in ("date", "date-time", "time"):
-    FORMAT_CHECKER.checks(_name)(lambda text, _fmt=_name: not isinstance(text, str) or format_ok(_fmt, text))
+    FORMAT_CHECKER.checks(_name)(
+        lambda text, _fmt=_name: not isinstance(text, str) or format_ok(_fmt, text)
+    )
 
 
 def rules_by_xpath(form: FormModel) -> dict[str, FieldRule]:
     """The :class:`FieldRule` of every question holding data, by XPath."""
-    return {q.xpath: field_rule(form, q) for q in form.elements if q.holds_data and q.type != "audit"}
+    return {
+        q.xpath: field_rule(form, q) for q in form.elements if q.holds_data and q.type != "audit"
+    }
 
 
 def submission_schema(form: FormModel) -> dict[str, Any]:

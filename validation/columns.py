@@ -1,0 +1,395 @@
+"""Column-wise validation of many submissions of one form version against its JSON Schema.
+
+The submissions (parsed OData objects) are taken apart container by container -- the
+root, each group, each repeat's rows across all submissions -- into one list of values per
+field; each schema keyword is then checked over a whole column (JSON types from one pass
+over the column, enumerations with ``isin``, patterns and formats once per distinct text)
+instead of walking each submission's schema. The same pass lays the answers out as the
+frames of :mod:`forms.frames` (repeat rows keyed to their parent row, as
+:func:`forms.frames.submission_frames` does) for the form logic's vectorised checks.
+
+The schema interpreted here is the one :func:`validation.schema.submission_schema`
+generates (objects with properties / patternProperties / additionalProperties /
+required, arrays of objects, leaves with type / enum / pattern / format / minLength,
+GeoJSON leaves); :mod:`validation.reference` runs jsonschema on the same schema, and the
+tests check that both find the same issues.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forms.frames import ID, PARENT_ROW, POSITION, SubmissionFrames, column_names, frame_layout
+from forms.frames import typed_column
+from forms.issues import Issue
+from forms.model import FormModel
+from forms.xpath.vector_checks import RepeatShape
+from validation.codes import MESSAGES, SEVERITY
+from validation.reference import value_text
+from validation.rules import GEO_KINDS, format_ok, geo_problems
+from validation.schema import NAVIGATION_LINK, submission_schema
+
+ABSENT = object()
+"""A key the object does not have (as opposed to a key holding null)."""
+_JSON_TYPES = {
+    type(None): "null",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    str: "string",
+    dict: "object",
+    list: "array",
+}
+_NAV = re.compile(NAVIGATION_LINK)
+
+
+@dataclass
+class Table:
+    """Rows of one container level: the submissions, or one repeat's rows."""
+
+    name: str | None
+    xpath: str
+    rel: str
+    """Path of the repeat from its parent table's row (``grp/member``), "" for the root."""
+    parent: Table | None
+    parent_row: np.ndarray
+    position: np.ndarray
+    record: np.ndarray
+    values: dict[str, list[Any]] = field(default_factory=dict)
+    """Question xpath -> raw answers per row (None when absent), for the logic frames."""
+
+    @property
+    def n(self) -> int:
+        """Number of rows."""
+        return len(self.record)
+
+    def prefix(self, row: int) -> str:
+        """``member[2]/birth[1]/`` for a row ("" for a submission)."""
+        if self.parent is None:
+            return ""
+        return (
+            f"{self.parent.prefix(int(self.parent_row[row]))}{self.rel}[{int(self.position[row])}]/"
+        )
+
+
+@dataclass
+class Found:
+    """Issues found column-wise: per code, the (table, row, path suffix, value, detail)."""
+
+    items: list[tuple[str, Table, int, str, Any, str]] = field(default_factory=list)
+
+    def add(
+        self, code: str, table: Table, rows: np.ndarray, path: str, values: Any, detail: str
+    ) -> None:
+        """Record ``code`` at ``rows`` of ``table`` (values: a list indexed by row, or None)."""
+        for row in rows.tolist():
+            value = ABSENT if values is None else values[row]
+            self.items.append((code, table, row, path, value, detail))
+
+
+class ColumnValidator:
+    """The column-wise schema check of one form version (see the module docstring)."""
+
+    def __init__(self, form: FormModel) -> None:
+        self.form = form
+        self.schema = submission_schema(form)
+        self.root = f"/{form.root}"
+        self.logic_root = self.root
+        self._patterns: dict[str, re.Pattern[str]] = {}
+        self.shapes = RepeatShape()
+
+    def run(
+        self, records: Sequence[Mapping[str, Any]]
+    ) -> tuple[list[tuple[int, Issue]], SubmissionFrames, list[Table]]:
+        """Schema issues as (record index, Issue without instance/enumerator), the logic
+        frames and the tables (for mapping frame rows back to records)."""
+        n = len(records)
+        main = Table(None, self.root, "", None, np.full(n, -1), np.ones(n, np.int64), np.arange(n))
+        tables = [main]
+        found = Found()
+        checked = np.ones(n, dtype=bool)
+        self._object(self.schema, list(records), checked, main, "", self.root, found, tables)
+        issues = [self._issue(item) for item in found.items]
+        frames = self._frames(records, tables)
+        return issues, frames, tables
+
+    # -- the walk ----------------------------------------------------------------------
+    def _object(
+        self,
+        schema: Mapping[str, Any],
+        objs: list[Any],
+        checked: np.ndarray,
+        table: Table,
+        rel: str,
+        xpath: str,
+        found: Found,
+        tables: list[Table],
+    ) -> None:
+        """Validate the objects ``objs`` (rows of ``table``; ``checked`` says which are
+        objects the schema reaches) against an object ``schema``."""
+        properties: Mapping[str, Any] = schema.get("properties", {})
+        if schema.get("additionalProperties") is False:
+            self._extras(properties, objs, checked, table, rel, found)
+        for key in schema.get("required", ()):
+            present = np.fromiter(
+                (type(o) is dict and key in o for o in objs), dtype=bool, count=len(objs)
+            )
+            found.add(
+                "V105",
+                table,
+                np.flatnonzero(checked & ~present),
+                rel + key,
+                None,
+                "required answer missing (no such field)",
+            )
+        for key, sub in properties.items():
+            values = [o.get(key, ABSENT) if type(o) is dict else ABSENT for o in objs]
+            element_xpath = f"{xpath}/{key}"
+            if sub.get("type") == "array" and "items" in sub:
+                self._repeat(
+                    key, sub, values, checked, table, rel, element_xpath, found, tables, objs
+                )
+            elif "properties" in sub and "x-odk-type" not in sub:
+                self._leaf(sub, values, checked, table, rel + key, found, structural=True)
+                inner = checked & np.fromiter((type(v) is dict for v in values), bool, len(values))
+                self._object(
+                    sub, values, inner, table, f"{rel}{key}/", element_xpath, found, tables
+                )
+            else:
+                self._leaf(sub, values, checked, table, rel + key, found)
+                if "x-odk-type" in sub:
+                    table.values[element_xpath] = [None if v is ABSENT else v for v in values]
+
+    def _extras(self, properties, objs, checked, table, rel, found) -> None:
+        known = set(properties)
+        extras = [
+            o.keys() - known if c and type(o) is dict else ()
+            for o, c in zip(objs, checked, strict=True)
+        ]
+        for row in np.flatnonzero(np.fromiter(map(bool, extras), bool, len(extras))).tolist():
+            for key in sorted(extras[row]):
+                if not _NAV.search(key):
+                    found.items.append(
+                        (
+                            "V106",
+                            table,
+                            row,
+                            rel + key,
+                            objs[row][key],
+                            "field not defined by the form",
+                        )
+                    )
+
+    def _repeat(self, key, schema, values, checked, table, rel, xpath, found, tables, objs) -> None:
+        n = len(values)
+        present = np.fromiter((v is not ABSENT for v in values), bool, n)
+        is_list = np.fromiter((type(v) is list for v in values), bool, n)
+        self._shape(key, values, present, is_list, table, xpath, objs)
+        bad = checked & present & ~is_list
+        self._type_issue(bad, values, table, rel + key, found, "array")
+        rows = [v if type(v) is list else ([v] if type(v) is dict else []) for v in values]
+        lengths = np.fromiter(map(len, rows), np.int64, n)
+        items = list(itertools.chain.from_iterable(rows))
+        parent_row = np.repeat(np.arange(n), lengths)
+        starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+        position = np.arange(len(items)) - starts + 1
+        child = Table(key, xpath, rel + key, table, parent_row, position, table.record[parent_row])
+        tables.append(child)
+        item_is_dict = np.fromiter((type(i) is dict for i in items), bool, len(items))
+        reached = np.repeat(checked & is_list, lengths)
+        self._type_issue(reached & ~item_is_dict, items, child, "", found, "object", item=True)
+        self._object(
+            schema["items"], items, reached & item_is_dict, child, "", xpath, found, tables
+        )
+
+    def _shape(self, key, values, present, is_list, table, xpath, objs) -> None:
+        """Remember the records whose repeat is malformed or sent without its rows."""
+        odd = present & ~is_list
+        for row in np.flatnonzero(odd).tolist():
+            value = values[row]
+            if value is not None and type(value) is not dict:
+                self.shapes.malformed.setdefault(xpath, {}).setdefault(
+                    int(table.record[row]), type(value).__name__
+                )
+        empty = np.flatnonzero(
+            ~present | np.fromiter((v is None for v in values), bool, len(values))
+        )
+        if len(empty):
+            link = f"{key}@odata.navigationLink"
+            for row in empty.tolist():
+                container = objs[row]
+                if type(container) is dict and link in container:
+                    self.shapes.missing.setdefault(xpath, set()).add(int(table.record[row]))
+
+    def _type_issue(self, rows_mask, values, table, path, found, expected, item=False) -> None:
+        rows = np.flatnonzero(rows_mask)
+        if not len(rows):
+            return
+        for row in rows.tolist():
+            value = values[row]
+            code = "V105" if value is None else "V101"
+            where = path if not item else path  # an item's own path is its prefix
+            found.items.append(
+                (code, table, row, where, value, f"{_short(value)} is not of type '{expected}'")
+            )
+
+    def _leaf(self, schema, values, checked, table, path, found, structural=False) -> None:
+        n = len(values)
+        present = checked & np.fromiter((v is not ABSENT for v in values), bool, n)
+        if not present.any():
+            return
+        kinds = np.array([_JSON_TYPES.get(type(v), "other") for v in values], dtype=object)
+        is_null = kinds == "null"
+        types = schema.get("type")
+        if types is not None:
+            allowed = (types,) if isinstance(types, str) else tuple(types)
+            ok = np.isin(kinds, [t for t in allowed if t != "integer"])
+            if "integer" in allowed:
+                ok |= kinds == "integer"
+                floats = np.flatnonzero(kinds == "number")
+                if len(floats):
+                    ok[floats] |= np.array([values[i].is_integer() for i in floats.tolist()])
+            if "number" in allowed:
+                ok |= kinds == "integer"
+            bad = present & ~ok
+            for row in np.flatnonzero(bad).tolist():
+                value = values[row]
+                code = "V105" if value is None else "V101"
+                found.items.append(
+                    (code, table, row, path, value, f"{_short(value)} is not of type {types}")
+                )
+        if "enum" in schema:
+            codes = [c for c in schema["enum"] if c is not None]
+            is_str = kinds == "string"
+            member = np.zeros(n, dtype=bool)
+            if is_str.any():
+                member[is_str] = (
+                    pd.Series(np.asarray(values, dtype=object)[is_str]).isin(codes).to_numpy()
+                )
+            ok = member | (is_null & (None in schema["enum"]))
+            for row in np.flatnonzero(present & ~ok).tolist():
+                value = values[row]
+                code = "V105" if value is None else "V102"
+                found.items.append(
+                    (code, table, row, path, value, f"{_short(value)} is not one of the codes")
+                )
+        texts_at = np.flatnonzero(present & (kinds == "string"))
+        if len(texts_at) and ("pattern" in schema or "format" in schema or "minLength" in schema):
+            texts = np.asarray(values, dtype=object)[texts_at]
+            if "pattern" in schema:
+                matcher = self._pattern(schema["pattern"])
+                ok = _map_unique(lambda t: matcher.search(t) is not None, texts)
+                for row in texts_at[~ok].tolist():
+                    found.items.append(
+                        (
+                            "V103",
+                            table,
+                            row,
+                            path,
+                            values[row],
+                            f"{_short(values[row])} does not match {schema['pattern']}",
+                        )
+                    )
+            if "format" in schema:
+                fmt = schema["format"]
+                ok = _map_unique(lambda t: format_ok(fmt, t), texts)
+                for row in texts_at[~ok].tolist():
+                    found.items.append(
+                        (
+                            "V104",
+                            table,
+                            row,
+                            path,
+                            values[row],
+                            f"{_short(values[row])} is not a valid {fmt}",
+                        )
+                    )
+            if "minLength" in schema:
+                ok = _map_unique(lambda t: len(t) >= schema["minLength"], texts)
+                for row in texts_at[~ok].tolist():
+                    found.items.append(("V101", table, row, path, values[row], "empty text"))
+        if schema.get("x-odk-type") in GEO_KINDS:
+            geo = {
+                "geopoint": "Point",
+                "start-geopoint": "Point",
+                "geotrace": "LineString",
+                "geoshape": "Polygon",
+            }[schema["x-odk-type"]]
+            for row in np.flatnonzero(present & (kinds == "object")).tolist():
+                problems = geo_problems(geo, values[row])
+                if problems:
+                    found.items.append(("V107", table, row, path, None, problems[0][1]))
+
+    def _pattern(self, pattern: str) -> re.Pattern[str]:
+        compiled = self._patterns.get(pattern)
+        if compiled is None:
+            compiled = self._patterns[pattern] = re.compile(pattern)
+        return compiled
+
+    # -- results -----------------------------------------------------------------------
+    def _issue(self, item: tuple[str, Table, int, str, Any, str]) -> tuple[int, Issue]:
+        code, table, row, path, value, detail = item
+        full = table.prefix(row) + path
+        if full.endswith("/"):
+            full = full[:-1]
+        return int(table.record[row]), Issue(
+            code=code,
+            severity=SEVERITY[code],
+            message=f"{MESSAGES[code]}: {detail}",
+            variable=f"{self.root}/{full}" if full else self.root,
+            value=None if value is ABSENT else value_text(value),
+        )
+
+    def _frames(
+        self, records: Sequence[Mapping[str, Any]], tables: list[Table]
+    ) -> SubmissionFrames:
+        form = self.form
+        names = column_names(form)
+        layout = frame_layout(form)
+        ids = [
+            (r.get(ID) or (r.get("meta") or {}).get("instanceID"))
+            if isinstance(r, Mapping)
+            else None
+            for r in records
+        ]
+        by_name = {t.name: t for t in tables}
+        frames: dict[str | None, pd.DataFrame] = {}
+        for key, questions in layout.items():
+            table = by_name.get(key)
+            n = table.n if table is not None else 0
+            data: dict[str, Any] = {
+                ID: pd.Series(
+                    [ids[i] for i in table.record.tolist()] if table else [], dtype=object
+                )
+            }
+            if key is not None:
+                data[PARENT_ROW] = (
+                    table.parent_row.astype(np.int64) if table else np.empty(0, np.int64)
+                )
+                data[POSITION] = table.position.astype(np.int64) if table else np.empty(0, np.int64)
+            for question in questions:
+                raw = table.values.get(question.xpath) if table is not None else None
+                data[names[question.xpath]] = typed_column(
+                    question, raw if raw is not None else [None] * n
+                )
+            frames[key] = pd.DataFrame(data)
+        main = frames.pop(None)
+        return SubmissionFrames(form=form, main=main, repeats=frames)  # type: ignore[arg-type]
+
+
+def _map_unique(fn: Any, texts: np.ndarray) -> np.ndarray:
+    codes, uniques = pd.factorize(texts)
+    mapped = np.fromiter((bool(fn(u)) for u in uniques), bool, len(uniques))
+    return mapped[codes]
+
+
+def _short(value: Any) -> str:
+    text = value_text(value) or "null"
+    return repr(text) if isinstance(value, str) else text

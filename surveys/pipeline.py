@@ -87,6 +87,7 @@ def sample_stage(run: DemoRun) -> StageReport:
     drawn = draw_configured_sample(config, synthetic_listing=True, seed=run.seed)
     assigned = assign_configured_sample(config)
     run.products.update(config=config, sample=drawn.sample, assignment=assigned.assigned)
+    run.products["entity_list"] = assigned.entity_list
     psus = drawn.sample.psu_probabilities
     households = drawn.sample.households
     summary = (
@@ -135,6 +136,32 @@ def store_stage(run: DemoRun) -> StageReport:
     repeats = ", ".join(f"{name}: {len(table)} rows" for name, table in frames.repeats.items())
     summary = f"{imported.summary()}; frames: {len(frames.main)} submissions, {repeats}"
     return StageReport("store", summary, (db_path,))
+
+
+def validation_stage(run: DemoRun) -> StageReport:
+    """Validate every stored submission against its form version's JSON Schema and the
+    form's own logic (the households entity list given as the form's households.csv);
+    issues go to the store's validation_issues."""
+    import csv
+
+    from surveys.store import open_store
+    from surveys.store.issues import submissions_with_errors
+    from surveys.validate import validate_form
+
+    form = run.products["forms"]["fertility"]
+    with open(run.products["entity_list"], encoding="utf-8-sig", newline="") as handle:
+        households = list(csv.DictReader(handle))
+    with open_store(run.products["db"]) as store:
+        summary = validate_form(
+            store, form.form_id, attachments={"households.csv": households}
+        )
+        errors = submissions_with_errors(store, form.form_id)
+    codes: dict[str, int] = {}
+    for _, issue, _ in summary.issues:
+        codes[issue.code] = codes.get(issue.code, 0) + 1
+    run.products["submissions_with_errors"] = errors
+    by_code = ", ".join(f"{code} {n}" for code, n in sorted(codes.items())) or "no issues"
+    return StageReport("validation", f"{summary.line()} ({by_code})")
 
 
 def weighting_stage(run: DemoRun) -> StageReport:
@@ -198,6 +225,7 @@ DEMO_STAGES: list[Stage] = [
     sample_stage,
     fieldwork_stage,
     store_stage,
+    validation_stage,
     weighting_stage,
 ]
 """The stages `popsurvey demo` runs, in order."""

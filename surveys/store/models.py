@@ -68,6 +68,8 @@ class FormVersion(Base):
     """Where ``model_json`` came from: ``file`` (--form), ``central-xlsx``/``central-xls``
     (the XLSForm Central keeps), ``no-xlsform`` (Central has none: uploaded as XForm XML),
     ``unreadable`` (Central's XLSForm did not read); None when never looked up."""
+    json_schema: Mapped[str | None] = mapped_column(Text)
+    """The JSON Schema of this version's submissions (written by ``popsurvey validate``)."""
 
 
 class Enumerator(Base):
@@ -250,6 +252,28 @@ class ValidationIssue(Base):
     variable: Mapped[str | None] = mapped_column(String(300))
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    value: Mapped[str | None] = mapped_column(Text)
+    """The offending answer as text (None when empty)."""
+    form_version: Mapped[str | None] = mapped_column(String(200))
+    """The form version the submission was validated against."""
+
+
+class ValidationState(Base):
+    """What ``popsurvey validate`` last checked of a submission: a submission whose row
+    changed since (``stored_at``) or whose form version's rules changed is validated again."""
+
+    __tablename__ = "validation_state"
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    stored_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    checked_version: Mapped[str | None] = mapped_column(String(200))
+    rules_digest: Mapped[str | None] = mapped_column(String(64))
+    run_id: Mapped[str | None] = mapped_column(String(100))
+    validated_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    warnings: Mapped[int] = mapped_column(Integer, default=0)
+
+
+Index("ix_validation_issues_code", ValidationIssue.code)
 
 
 class QCFlag(Base):

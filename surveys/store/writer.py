@@ -31,6 +31,7 @@ FORMS = models.Form.__table__
 FORM_VERSIONS = models.FormVersion.__table__
 SYNC = models.SyncState.__table__
 ENUMERATORS = models.Enumerator.__table__
+VALIDATION_TABLES = (models.ValidationIssue.__table__, models.ValidationState.__table__)
 
 _CHUNK = 500
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -354,7 +355,7 @@ def remove_missing(conn: Connection, form_pk: int, live_or_deleted: set[str]) ->
     ).all()
     gone = [r.id for r in stored if r.central_id not in live_or_deleted]
     for chunk in _chunks(gone):
-        for table in (REPEATS, AUDITS, ATTACHMENTS, VERSIONS):
+        for table in (REPEATS, AUDITS, ATTACHMENTS, VERSIONS, *VALIDATION_TABLES):
             conn.execute(sa.delete(table).where(table.c.submission_id.in_(chunk)))
         conn.execute(sa.delete(SUBMISSIONS).where(SUBMISSIONS.c.id.in_(chunk)))
     return len(gone)

@@ -1,0 +1,394 @@
+"""``popsurvey validate``: every stored submission checked against its own form version.
+
+For each form: the JSON Schema of each stored version (kept in ``form_versions.json_schema``),
+then the submissions that are new, changed (their row was rewritten by a pull or import:
+edits, new answers, review changes) or whose version's rules changed since they were last
+validated -- or all of them with ``everything`` -- are read in batches, checked by
+:class:`validation.validate.FormValidator` (schema and form logic, column-wise) and by the
+record-level checks (broken JSON, invalid text encodings, unknown form version), and their
+issues replace the ones stored before in ``validation_issues``. Submissions are never
+dropped: a submission "has validation errors" when it has a row there with severity
+``error`` (:func:`surveys.store.issues.submissions_with_errors`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from forms.issues import Issue
+from forms.logic import FormLogic
+from forms.model import FormModel
+from surveys.errors import SurveysError
+from surveys.store import models, writer
+from surveys.store.engine import Store
+from surveys.store.records import as_utc
+from validation.codes import SEVERITY
+from validation.schema import schema_text
+from validation.validate import FormValidator, record_identity
+
+RULES_VERSION = "1"
+"""Bumped when validation itself changes, so that stored results are renewed."""
+BATCH = 20_000
+"""Submissions validated together (memory grows with it; speed barely)."""
+
+ISSUES = models.ValidationIssue.__table__
+STATE = models.ValidationState.__table__
+SUBMISSIONS = writer.SUBMISSIONS
+FORM_VERSIONS = writer.FORM_VERSIONS
+
+_LONE_SURROGATE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+    r"|[\ud800-\udfff]"
+)
+
+
+class ValidationRunError(SurveysError):
+    """A validation run that cannot start (form unknown, no FormModel stored)."""
+
+
+@dataclass
+class FormSummary:
+    """What one validation run found for one form."""
+
+    form_id: str
+    stored: int = 0
+    validated: int = 0
+    unchanged: int = 0
+    with_errors: int = 0
+    with_warnings: int = 0
+    issues: list[tuple[int, Issue, str]] = field(default_factory=list)
+    """(submission pk, Issue, version validated against) of the submissions validated now."""
+
+    def line(self) -> str:
+        """One line for the terminal."""
+        return (
+            f"{self.form_id}: {self.validated} submission(s) validated, {self.unchanged} "
+            f"unchanged of {self.stored}; {self.with_errors} with errors, "
+            f"{self.with_warnings} with warnings; {len(self.issues)} issue(s)"
+        )
+
+
+def rules_digest(model: FormModel) -> str:
+    """What a validation result depends on: the FormModel and the validator's version."""
+    return hashlib.sha256((RULES_VERSION + model.to_json()).encode("utf-8")).hexdigest()
+
+
+def nearest_version(version: str | None, known: Iterable[str]) -> str:
+    """The stored version closest to ``version``: numerically when both are numbers (the
+    older one on a tie), else the newest stored version."""
+    ordered = sorted(known, key=_version_key)
+    if version is not None and version.isdigit():
+        numeric = [v for v in ordered if v.isdigit()]
+        if numeric:
+            return min(numeric, key=lambda v: (abs(int(v) - int(version)), int(v)))
+    return ordered[-1]
+
+
+def _version_key(version: str) -> tuple[int, int, str]:
+    return (1, int(version), version) if version.isdigit() else (0, 0, version)
+
+
+def validate_form(
+    store: Store,
+    form_id: str,
+    *,
+    everything: bool = False,
+    today: date | None = None,
+    attachments: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> FormSummary:
+    """Validate the new and changed submissions of ``form_id`` (all with ``everything``);
+    ``attachments`` are the form's CSV media (``households.csv`` -> rows)."""
+    today = today or date.today()
+    with store.engine.connect() as conn:
+        form_pk = writer.find_form(conn, form_id)
+        if form_pk is None:
+            raise ValidationRunError(f"form {form_id} is not in the store")
+        model_rows = conn.execute(
+            sa.select(
+                FORM_VERSIONS.c.id,
+                FORM_VERSIONS.c.version,
+                FORM_VERSIONS.c.model_json,
+                FORM_VERSIONS.c.json_schema,
+            ).where(FORM_VERSIONS.c.form_id == form_pk, FORM_VERSIONS.c.model_json.is_not(None))
+        ).all()
+        if not model_rows:
+            raise ValidationRunError(
+                f"no FormModel stored for form {form_id}: pull with --form FILE or import "
+                "with --form FILE first"
+            )
+        models_by_version = {r.version: FormModel.from_json(r.model_json) for r in model_rows}
+        digests = {v: rules_digest(m) for v, m in models_by_version.items()}
+        rows = conn.execute(
+            sa.select(
+                SUBMISSIONS.c.id,
+                SUBMISSIONS.c.form_version,
+                SUBMISSIONS.c.stored_at,
+                STATE.c.stored_at.label("checked_stored_at"),
+                STATE.c.rules_digest,
+            )
+            .select_from(SUBMISSIONS.outerjoin(STATE, STATE.c.submission_id == SUBMISSIONS.c.id))
+            .where(SUBMISSIONS.c.form_id == form_pk)
+            .order_by(SUBMISSIONS.c.id)
+        ).all()
+    _store_schemas(store, model_rows, models_by_version)
+    chosen = {}
+    pending: list[int] = []
+    summary = FormSummary(form_id, stored=len(rows))
+    for row in rows:
+        version = row.form_version if row.form_version in models_by_version else None
+        use = version or nearest_version(row.form_version, models_by_version)
+        chosen[row.id] = (use, version is None)
+        fresh = (
+            not everything
+            and row.rules_digest == digests[use]
+            and as_utc(row.checked_stored_at) == as_utc(row.stored_at)
+        )
+        if fresh:
+            summary.unchanged += 1
+        else:
+            pending.append(row.id)
+    validators: dict[str, FormValidator] = {}
+    run_id = uuid.uuid4().hex[:12]
+    done = 0
+    if progress is not None:
+        progress(0, len(pending))
+    for start in range(0, len(pending), BATCH):
+        batch = pending[start : start + BATCH]
+        found = _validate_batch(
+            store, batch, chosen, models_by_version, validators, today, attachments
+        )
+        _write(store, batch, found, chosen, digests, run_id)
+        summary.issues.extend(found)
+        done += len(batch)
+        if progress is not None:
+            progress(done, len(pending))
+    summary.validated = len(pending)
+    severities: dict[int, set[str]] = {}
+    for pk, issue, _ in summary.issues:
+        severities.setdefault(pk, set()).add(issue.severity.value)
+    summary.with_errors = sum(1 for s in severities.values() if "error" in s)
+    summary.with_warnings = sum(1 for s in severities.values() if "warning" in s)
+    return summary
+
+
+def _store_schemas(store: Store, model_rows: list, models_by_version: dict) -> None:
+    """Keep each version's JSON Schema with it (rewritten when the FormModel changed)."""
+    updates = []
+    for row in model_rows:
+        text = schema_text(models_by_version[row.version])
+        if row.json_schema != text:
+            updates.append((row.id, text))
+    if updates:
+        with store.transaction() as conn:
+            for pk, text in updates:
+                conn.execute(
+                    sa.update(FORM_VERSIONS)
+                    .where(FORM_VERSIONS.c.id == pk)
+                    .values(json_schema=text)
+                )
+
+
+def _validate_batch(store, batch, chosen, models_by_version, validators, today, attachments):
+    with store.engine.connect() as conn:
+        raw = conn.execute(
+            sa.select(
+                SUBMISSIONS.c.id,
+                SUBMISSIONS.c.instance_id,
+                SUBMISSIONS.c.form_version,
+                SUBMISSIONS.c.submitter_id,
+                SUBMISSIONS.c.submitter_name,
+                SUBMISSIONS.c.raw_json,
+            ).where(SUBMISSIONS.c.id.in_(batch))
+        ).all()
+    found: list[tuple[int, Issue, str]] = []
+    by_version: dict[str, list[tuple[int, dict]]] = {}
+    bad_text = _encoding_problems([r.raw_json or "" for r in raw])
+    for index, row in enumerate(raw):
+        use, unknown = chosen[row.id]
+        who = row.submitter_name or row.submitter_id
+        try:
+            record = json.loads(row.raw_json)
+        except (TypeError, ValueError) as err:
+            record = None
+            reason = f"the stored JSON cannot be read: {err}"
+        else:
+            reason = None if isinstance(record, dict) else "the stored JSON is not an object"
+        if reason is not None:
+            found.append((row.id, _record_issue("V201", reason, row, who), use))
+            continue
+        if unknown:
+            message = (
+                f"form version '{row.form_version}' is not stored; validated against the "
+                f"nearest stored version '{use}'"
+            )
+            found.append((row.id, _record_issue("V203", message, row, who, row.form_version), use))
+        if index in bad_text:
+            for path in _surrogate_paths(record):
+                issue = _record_issue(
+                    "V202",
+                    "invalid text encoding: a lone UTF-16 surrogate (bytes lost or mangled in "
+                    "transit)",
+                    row,
+                    who,
+                )
+                found.append((row.id, _replace(issue, variable=path), use))
+        by_version.setdefault(use, []).append((row.id, record))
+    for version, items in by_version.items():
+        validator = validators.get(version)
+        if validator is None:
+            model = models_by_version[version]
+            validator = validators[version] = FormValidator(
+                model, FormLogic(model, attachments=attachments)
+            )
+        records = [record for _, record in items]
+        for index, issue in validator.validate(records, today=today):
+            found.append((items[index][0], issue, version))
+    return found
+
+
+def _record_issue(code, message, row, who, value=None) -> Issue:
+    return Issue(
+        code=code,
+        severity=SEVERITY[code],
+        message=message,
+        instance_id=row.instance_id,
+        enumerator=str(who) if who is not None else None,
+        value=value,
+    )
+
+
+def _replace(issue: Issue, **changes: Any) -> Issue:
+    from dataclasses import replace
+
+    return replace(issue, **changes)
+
+
+def _encoding_problems(texts: list[str]) -> set[int]:
+    """Indices of the texts holding a lone surrogate (one regex pass over all of them)."""
+    if not texts:
+        return set()
+    joined = "\n".join(texts)
+    hits = [m.start() for m in _LONE_SURROGATE.finditer(joined)]
+    if not hits:
+        return set()
+    starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
+    return set(np.searchsorted(starts, hits, side="right") - 1)
+
+
+def _surrogate_paths(record: Any, path: str = "") -> list[str]:
+    out: list[str] = []
+    if isinstance(record, dict):
+        for key, value in record.items():
+            out.extend(_surrogate_paths(value, f"{path}/{key}"))
+    elif isinstance(record, list):
+        for index, value in enumerate(record):
+            out.extend(_surrogate_paths(value, f"{path}[{index + 1}]"))
+    elif isinstance(record, str) and any("\ud800" <= c <= "\udfff" for c in record):
+        out.append(path or "/")
+    return out or ([] if path else ["/"])
+
+
+def _clean(text: str | None) -> str | None:
+    """Text that any database accepts (lone surrogates escaped)."""
+    if text is None:
+        return None
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _write(store, batch, found, chosen, digests, run_id) -> None:
+    now = datetime.now(UTC)
+    counts: dict[int, Counter] = {pk: Counter() for pk in batch}
+    rows = []
+    for pk, issue, version in found:
+        counts[pk][issue.severity.value] += 1
+        rows.append(
+            {
+                "submission_id": pk,
+                "run_id": run_id,
+                "code": issue.code,
+                "severity": issue.severity.value,
+                "instance_id": _clean(issue.instance_id),
+                "enumerator": _clean(issue.enumerator),
+                "variable": _clean(issue.variable)[:300] if issue.variable else None,
+                "message": _clean(issue.message),
+                "value": _clean(issue.value),
+                "form_version": version,
+                "created_at": now,
+            }
+        )
+    with store.transaction() as conn:
+        stamps = dict(
+            conn.execute(
+                sa.select(SUBMISSIONS.c.id, SUBMISSIONS.c.stored_at).where(
+                    SUBMISSIONS.c.id.in_(batch)
+                )
+            ).all()
+        )
+        for chunk in _chunks(batch, 500):
+            conn.execute(sa.delete(ISSUES).where(ISSUES.c.submission_id.in_(chunk)))
+            conn.execute(sa.delete(STATE).where(STATE.c.submission_id.in_(chunk)))
+        for chunk in _chunks(rows, 5000):
+            conn.execute(sa.insert(ISSUES), chunk)
+        conn.execute(
+            sa.insert(STATE),
+            [
+                {
+                    "submission_id": pk,
+                    "stored_at": stamps.get(pk),
+                    "checked_version": chosen[pk][0],
+                    "rules_digest": digests[chosen[pk][0]],
+                    "run_id": run_id,
+                    "validated_at": now,
+                    "errors": counts[pk]["error"],
+                    "warnings": counts[pk]["warning"],
+                }
+                for pk in batch
+            ],
+        )
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def stored_issues(store: Store, form_id: str | None = None) -> list[dict[str, Any]]:
+    """Every stored validation issue (of one form, or all), with the submission's ``__id``
+    and form, ordered by form, submission and code."""
+    query = (
+        sa.select(
+            writer.FORMS.c.xml_form_id.label("form_id"),
+            SUBMISSIONS.c.central_id,
+            ISSUES.c.instance_id,
+            ISSUES.c.enumerator,
+            ISSUES.c.code,
+            ISSUES.c.severity,
+            ISSUES.c.variable,
+            ISSUES.c.value,
+            ISSUES.c.message,
+            ISSUES.c.form_version,
+        )
+        .select_from(
+            ISSUES.join(SUBMISSIONS, SUBMISSIONS.c.id == ISSUES.c.submission_id).join(
+                writer.FORMS, writer.FORMS.c.id == SUBMISSIONS.c.form_id
+            )
+        )
+        .order_by(writer.FORMS.c.xml_form_id, SUBMISSIONS.c.id, ISSUES.c.code, ISSUES.c.id)
+    )
+    if form_id is not None:
+        query = query.where(writer.FORMS.c.xml_form_id == form_id)
+    with store.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]

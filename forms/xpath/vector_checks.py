@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forms.frames import PARENT_ROW, SubmissionFrames
+from forms.frames import PARENT_ROW, POSITION, SubmissionFrames
 from forms.issues import Issue, Severity
 from forms.logic import _count_value, _same_moment, _same_text, stored_calculation_text
 from forms.model import Question
@@ -398,11 +398,7 @@ class _Checker:
             self._inherited_reasons(parent) if parent is not None else np.zeros(n, dtype=bool)
         )
         for row in range(n):
-            path = (
-                instance_path(self.frames, parent, row)
-                if parent is not None
-                else f"/{self.form.root}"
-            )
+            path = self._node_path(parent, row)
             path = f"{path}/{repeat.name}"
             if mismatch[row]:
                 self._add(
@@ -419,6 +415,16 @@ class _Checker:
                 self._add(
                     "X199", Severity.INFO, parent, row, f"not evaluated: {reasons[row]}", None, path
                 )
+
+    def _node_path(self, element: Question | None, row: int) -> str:
+        """Instance path of a group/repeat node (``/data/member[2]``), the root for None."""
+        if element is None:
+            return f"/{self.form.root}"
+        path = instance_path(self.frames, element, row)
+        if element.is_repeat:
+            position = int(self.run_.frame(element.name)[POSITION].iat[row])
+            path = f"{path}[{position}]"
+        return path
 
     def _count_values(self, repeat, parent, compiled, relevant):
         run = self.run_

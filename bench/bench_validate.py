@@ -1,0 +1,140 @@
+"""Benchmark: validate N simulated migrant-questionnaire submissions stored in SQLite
+(schema + form logic + record-level checks, column-wise), against the per-record reference
+(jsonschema + FormLogic.check) timed on a sample in the same run; then an incremental run
+after 100 new submissions.
+
+    .venv/bin/python bench/bench_validate.py [--n 200000] [--sample 2000] [--seed 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_simulate import Enum, households  # noqa: E402
+
+from forms import read_form  # noqa: E402
+from forms.logic import FormLogic  # noqa: E402
+from surveys.simulate.output import simulate_to_directory  # noqa: E402
+from surveys.store import open_store, writer  # noqa: E402
+from surveys.validate import stored_issues, validate_form  # noqa: E402
+from validation.reference import ReferenceValidator, issue_key  # noqa: E402
+from validation.validate import record_identity  # noqa: E402
+
+TODAY = date(2027, 9, 1)
+
+
+def _pages(folder: Path, form_id: str) -> list[list[tuple[dict, str]]]:
+    out = []
+    for page in sorted((folder / "pages" / form_id).glob("page-*.json")):
+        values = json.loads(page.read_text(encoding="utf-8"))["value"]
+        out.append([(v, json.dumps(v, ensure_ascii=False, separators=(",", ":"))) for v in values])
+    return out
+
+
+def _store(store, form, items) -> None:
+    with store.transaction() as conn:
+        pk = writer.ensure_form(conn, form.form_id, form.title)
+        writer.save_form_version(conn, pk, form.version, form, source="file")
+        writer.store_submissions(
+            conn, pk, [r for r, _ in items], "bench", raw=[t for _, t in items]
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200_000)
+    parser.add_argument("--sample", type=int, default=2_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    form = read_form(ROOT / "forms/questionnaires/migrants.xlsx")
+    total = args.n + 100
+    table = households(total, max(total // 400, 10), args.seed)
+    roster = [Enum(i) for i in range(max(total // 400, 10))]
+    attachment = {"households.csv": table.astype(str).to_dict("records")}
+    with tempfile.TemporaryDirectory() as folder:
+        t0 = time.perf_counter()
+        simulate_to_directory(
+            form,
+            table,
+            roster,
+            Path(folder),
+            seed=args.seed,
+            start=date(2027, 7, 1),
+            end=date(2027, 8, 31),
+            workers=args.workers,
+            chunk_size=25_000,
+        )
+        items = [item for page in _pages(Path(folder), form.form_id) for item in page]
+        later, items = items[-100:], items[:-100]
+        store = open_store(f"sqlite:///{folder}/bench.db")
+        for start in range(0, len(items), 10_000):
+            _store(store, form, items[start : start + 10_000])
+        print(
+            f"setup: simulated and stored {len(items):,} migrant submissions in "
+            f"{time.perf_counter() - t0:.1f} s (not timed below)"
+        )
+        load = os.getloadavg()
+        t0 = time.perf_counter()
+        summary = validate_form(
+            store, form.form_id, everything=True, today=TODAY, attachments=attachment
+        )
+        bulk = time.perf_counter() - t0
+        print(f"bulk: {summary.line()}")
+        print(f"bulk: {bulk:.1f} s for {len(items):,} submissions (load average {load[0]:.1f})")
+
+        sample = [record for record, _ in items[: args.sample]]
+        reference = ReferenceValidator(form, FormLogic(form, attachments=attachment))
+        t0 = time.perf_counter()
+        expected = set()
+        for record in sample:
+            instance_id, enumerator = record_identity(record)
+            for issue in reference.schema_issues(record, instance_id, enumerator):
+                expected.add(issue_key(issue))
+            for issue in reference.logic_issues(record, TODAY):
+                expected.add(issue_key(issue))
+        per_record = (time.perf_counter() - t0) / len(sample)
+        scaled = per_record * len(items)
+        ids = {record_identity(r)[0] for r in sample}
+        got = {
+            (row["code"], row["instance_id"], row["variable"])
+            for row in stored_issues(store, form.form_id)
+            if row["instance_id"] in ids
+        }
+        same = got == expected
+        print(
+            f"reference (jsonschema + FormLogic.check per record): {per_record * 1000:.1f} ms per "
+            f"submission on {len(sample):,} -> {scaled:,.0f} s scaled to {len(items):,}"
+        )
+        print(
+            f"identical issue sets on the sample: {same} ({len(expected):,} issues; "
+            f"only bulk {len(got - expected)}, only reference {len(expected - got)})"
+        )
+        _store(store, form, later)
+        t0 = time.perf_counter()
+        again = validate_form(store, form.form_id, today=TODAY, attachments=attachment)
+        incremental = time.perf_counter() - t0
+        print(f"incremental: {again.line()} in {incremental:.2f} s")
+        speedup = scaled / bulk
+        ok = same and speedup >= 10 and bulk < 60 and incremental < 5
+        print(
+            f"speed-up {speedup:.1f}x (target >= 10x); bulk {bulk:.1f} s (target < 60 s); "
+            f"incremental {incremental:.2f} s (target < 5 s) -> {'met' if ok else 'NOT met'}"
+        )
+        store.close()
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -16,6 +16,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from forms.archives import check_zip_file
 from forms.errors import XLSFormError
 from forms.model import (
     DEFAULT_LANGUAGE,
@@ -267,6 +268,7 @@ def _load(source: str | PathLike[str] | bytes, name: str | None) -> tuple[str, s
         payload = path
         suffix = path.suffix.lower()
     file_type = suffix if suffix in (".xlsx", ".xlsm", ".xls", ".csv", ".md") else None
+    check_zip_file(payload, file_label)  # an .xlsx is a zip: refuse a bomb before reading
     if file_type == ".csv":
         _check_csv_sheets(payload, file_label)
     try:

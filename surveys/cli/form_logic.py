@@ -17,6 +17,7 @@ from forms.errors import FormsError
 from forms.logic import FormLogic, QuestionResult, SubmissionCheck
 from forms.reader import read_form
 from surveys.cli.common import handle_errors
+from surveys.cli.limits import max_unzipped_option
 
 
 class SubmissionFileError(FormsError):
@@ -73,6 +74,7 @@ def load_submissions(path: Path) -> list[dict[str, Any]]:
     is_flag=True,
     help="Text output: list every question, not only the problems.",
 )
+@max_unzipped_option
 @handle_errors
 def logic(
     form_file: Path,

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from surveys.cli.common import handle_errors
+from surveys.cli.limits import max_unzipped_option
 
 
 @click.command("import")
@@ -31,6 +32,7 @@ from surveys.cli.common import handle_errors
     show_default=True,
     help="What SOURCE is; auto tells a .zip, XML files and JSON pages apart.",
 )
+@max_unzipped_option
 @handle_errors
 def import_(
     source: Path, db: str | None, form_id: str | None, form_file: str | None, fmt: str

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from forms.archives import check_zip
 from forms.model import FormModel
 from surveys.importers.common import ImportResult, import_records
 from surveys.importers.errors import ImportFormatError
@@ -45,6 +46,7 @@ def import_csv_zip(
     except (OSError, zipfile.BadZipFile) as err:
         raise ImportFormatError(f"{path}: not a zip file ({err})") from None
     with archive:
+        check_zip(archive, str(path))
         tables = {Path(n).name: n for n in archive.namelist() if n.lower().endswith(".csv")}
         form_id = form_id or (model.form_id if model else None) or _guess_form(tables, path)
         main = tables.get(f"{form_id}.csv")

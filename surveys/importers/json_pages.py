@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from forms.files import OutsideFolderError, inside
 from forms.model import FormModel
 from surveys.importers.common import ImportResult, import_records, read_bytes
 from surveys.importers.errors import ImportFormatError
@@ -58,15 +59,31 @@ def import_json_pages(
 ) -> ImportResult:
     """Import one form's JSON pages (and audits) from ``root`` into ``store``."""
     files = page_files(root, form_id)
-    audits = root / "audits"
     return import_records(
         store,
         form_id,
         read_pages(files),
         "import:json",
         model=model,
-        audit_for=lambda iid: (
-            read_bytes(audits / iid / "audit.csv")
-            or read_bytes(audits / iid.replace(":", "-") / "audit.csv")
-        ),
+        audit_for=lambda iid: audit_of(root, iid),
     )
+
+
+def audit_of(root: Path, instance_id: str) -> bytes | None:
+    """The ``audits/<instanceID>/audit.csv`` of a submission (``:`` may be written ``-``).
+
+    The instance ID is data: a path it names is resolved inside ``root`` and refused
+    (:class:`ImportFormatError`) when it would lead outside."""
+    audits = root / "audits"
+    for folder in dict.fromkeys((instance_id, instance_id.replace(":", "-"))):
+        try:
+            path = inside(audits, folder, "audit.csv")
+        except OutsideFolderError:
+            raise ImportFormatError(
+                f"{root}: submission {instance_id!r}: its instance ID names an audit outside "
+                "the import folder; refused"
+            ) from None
+        content = read_bytes(path)
+        if content is not None:
+            return content
+    return None

@@ -46,6 +46,7 @@ def import_(
     from forms import read_form
     from surveys.importers import (
         ImportFormatError,
+        check_pages,
         forms_in,
         import_csv_zip,
         import_json_pages,
@@ -63,6 +64,7 @@ def import_(
             ids = [form_id] if form_id else forms_in(source)
             if not ids:
                 raise ImportFormatError(f"{source}: no pages/<formId>/ folders")
+            check_pages(source, ids)  # a bad page anywhere: nothing imported
             results = [
                 import_json_pages(store, source, f, model if model and model.form_id == f else None)
                 for f in ids

@@ -14,7 +14,7 @@ from typing import Any
 
 from forms.files import OutsideFolderError, inside
 from forms.model import FormModel
-from surveys.importers.common import ImportResult, import_records, read_bytes
+from surveys.importers.common import ImportResult, checked_record, import_records, read_bytes
 from surveys.importers.errors import ImportFormatError
 from surveys.store import Store
 
@@ -49,9 +49,13 @@ def read_pages(files: list[Path]) -> Iterator[dict[str, Any]]:
         if not isinstance(page, dict) or not isinstance(page.get("value"), list):
             raise ImportFormatError(f"{path}: not an OData page (no 'value' list)")
         for index, record in enumerate(page["value"]):
-            if not isinstance(record, dict) or "__id" not in record:
-                raise ImportFormatError(f"{path}: record {index} has no __id")
-            yield record
+            yield checked_record(record, f"{path}: record {index}")
+
+
+def check_pages(root: Path, form_ids: list[str]) -> int:
+    """Read every page of ``form_ids`` without storing anything, so that a bad file is
+    found before any form is imported; returns the number of records."""
+    return sum(1 for form_id in form_ids for _ in read_pages(page_files(root, form_id)))
 
 
 def import_json_pages(

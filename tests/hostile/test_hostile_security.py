@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (XLSForm fixtures are markdown tables, one row per line)
 """Hostile input (issue #12, security): a form cannot write outside its folder, a small zip
 cannot eat the memory, an imported record cannot make popsurvey read outside the source."""
 

@@ -52,7 +52,8 @@ def build_form(
 ) -> BuildResult:
     """Read, convert, validate and lint ``source``; return its outputs or raise.
 
-    Outputs: ``<form_id>.xml`` (XForm), ``<form_id>.formmodel.json``,
+    Outputs (``<form_id>`` made a safe file name, :func:`forms.files.safe_file_name`):
+    ``<form_id>.xml`` (XForm), ``<form_id>.formmodel.json``,
     ``<form_id>-media/itemsets.csv`` for external choices, and
     ``<form_id>.codebook.<fmt>`` for each format. Raises :class:`XLSFormError` on a pyxform
     or ODK Validate error and :class:`FormBuildError` on lint errors.
@@ -68,7 +69,7 @@ def build_form(
         raise FormBuildError(
             f"{len(errors)} lint error(s); nothing written", file=form.source, issues=errors
         )
-    stem = form.form_id
+    stem = files.safe_file_name(form.form_id)  # the form id is data: never a path
     outputs = {
         f"{stem}.xml": xform.encode("utf-8"),
         f"{stem}.formmodel.json": form.to_json(indent=2).encode("utf-8"),
@@ -91,6 +92,8 @@ def write_all_or_nothing(out_dir: Path, outputs: Mapping[str, bytes]) -> list[Pa
     names ``out_dir`` (one line for the CLI)."""
     try:
         return files.write_all_or_nothing(out_dir, outputs)
+    except files.OutsideFolderError as err:
+        raise XLSFormError(f"refused to write: {err}", file=str(out_dir)) from err
     except NotADirectoryError as err:
         raise XLSFormError(str(err), file=str(out_dir)) from err
     except OSError as err:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -43,8 +44,12 @@ def write_all_or_nothing(out_dir: str | Path, outputs: Mapping[str, bytes]) -> l
     """Write ``outputs`` (relative path -> bytes) under ``out_dir``: first all of them into
     a temporary directory beside it, then each moved into place, so that a failure while
     writing leaves none of them. Raises NotADirectoryError when the nearest existing
-    ancestor of ``out_dir`` is a file, OSError when writing fails."""
+    ancestor of ``out_dir`` is a file, OSError when writing fails and
+    :class:`OutsideFolderError` (before writing anything) when a relative path would lead
+    outside ``out_dir``."""
     out_dir = Path(out_dir)
+    for relative in outputs:
+        inside(out_dir, relative)
     anchor = out_dir.absolute()
     while not anchor.exists():
         anchor = anchor.parent
@@ -62,3 +67,32 @@ def write_all_or_nothing(out_dir: str | Path, outputs: Mapping[str, bytes]) -> l
             os.replace(Path(staging, relative), target)
             written.append(target)
         return written
+
+
+_UNSAFE = re.compile(r"[^\w.\-]+")
+
+
+def safe_file_name(text: str, *, limit: int = 120) -> str:
+    """``text`` (a form id, an instance ID, an enumerator code, an attachment name: anything
+    taken from data) as ONE file name: no path separators, no leading dot, nothing but
+    letters, digits, ``_ . -`` (other characters become ``_``), at most ``limit`` characters.
+    ``"../../etc/x"`` -> ``"etc_x"``; ``"uuid:1f2e"`` -> ``"uuid_1f2e"``."""
+    name = _UNSAFE.sub("_", str(text)).strip("._-") or "_"
+    return name[:limit]
+
+
+class OutsideFolderError(ValueError):
+    """A path taken from data that would lead outside the folder it must stay in."""
+
+
+def inside(root: str | Path, *parts: str) -> Path:
+    """``root / parts...``, checked to stay inside ``root`` once ``..``, absolute parts and
+    symbolic links are resolved; raises :class:`OutsideFolderError` otherwise."""
+    root_path = Path(root)
+    candidate = root_path.joinpath(*parts)
+    resolved_root = root_path.resolve()
+    resolved = candidate.resolve()
+    if resolved != resolved_root and resolved_root not in resolved.parents:
+        shown = "/".join(parts)
+        raise OutsideFolderError(f"{shown!r} leads outside {root_path}")
+    return candidate

@@ -9,6 +9,7 @@ one line naming the file, sheet, row and column.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from io import BytesIO
@@ -16,6 +17,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from forms.archives import check_zip_file
 from forms.errors import XLSFormError
 from forms.model import (
     DEFAULT_LANGUAGE,
@@ -26,6 +28,11 @@ from forms.model import (
     Question,
     freeze,
 )
+
+# openpyxl warns about workbook features it drops on reading (data validation lists,
+# conditional formatting and other extensions Excel and WPS write): noise on the user's
+# terminal about nothing an XLSForm depends on, whichever module reads the workbook.
+warnings.filterwarnings("ignore", message=r".*extension is not supported", module="openpyxl")
 
 SURVEY, CHOICES, SETTINGS = "survey", "choices", "settings"
 EXTERNAL_CHOICES, ENTITIES = "external_choices", "entities"
@@ -267,11 +274,17 @@ def _load(source: str | PathLike[str] | bytes, name: str | None) -> tuple[str, s
         payload = path
         suffix = path.suffix.lower()
     file_type = suffix if suffix in (".xlsx", ".xlsm", ".xls", ".csv", ".md") else None
+    check_zip_file(payload, file_label)  # an .xlsx is a zip: refuse a bomb before reading
     if file_type == ".csv":
         _check_csv_sheets(payload, file_label)
     try:
         workbook = get_xlsform(payload, file_type=file_type)
     except PyXFormError as err:
+        duplicate = re.match(r"Duplicate column header: (.*)", str(err))
+        if duplicate:
+            raise _duplicate_header_error(
+                payload, file_type, duplicate.group(1), file_label
+            ) from err
         raise XLSFormError(_pyxform_message(err), file=file_label) from err
     except TypeError as err:
         unknown = re.search(r"unexpected keyword argument '([^']*)'", str(err))
@@ -296,6 +309,97 @@ def _load(source: str | PathLike[str] | bytes, name: str | None) -> tuple[str, s
     }
     stem = Path(file_label).stem
     return file_label, stem, data
+
+
+def _duplicate_header_error(
+    payload: Any, file_type: str | None, header: str, file_label: str
+) -> XLSFormError:
+    """pyxform's "Duplicate column header" with the sheet, row and columns named."""
+    try:
+        found = _find_duplicate_header(payload, file_type, header)
+    except Exception:  # naming the place is a courtesy: never fail while doing it
+        found = None
+    if found is None:
+        return XLSFormError(f"duplicate column header '{header}'", file=file_label, row=1)
+    sheet, row, columns = found
+    return XLSFormError(
+        f"duplicate column header '{header}' (columns {' and '.join(columns)}): each column "
+        "may appear once",
+        file=file_label,
+        sheet=sheet,
+        row=row,
+    )
+
+
+def _find_duplicate_header(
+    payload: Any, file_type: str | None, header: str
+) -> tuple[str, int, list[str]] | None:
+    """(sheet, header row, column letters) of the first sheet whose header repeats ``header``."""
+    for sheet, row, cells in _header_rows(payload, file_type):
+        columns = [_column_letter(i) for i, c in enumerate(cells) if str(c or "").strip() == header]
+        if len(columns) > 1:
+            return sheet, row, columns
+    return None
+
+
+def _header_rows(payload: Any, file_type: str | None) -> list[tuple[str, int, list[Any]]]:
+    """(lower-case sheet name, row number, header cells) of each sheet of the workbook."""
+    if hasattr(payload, "seek"):
+        payload.seek(0)
+    if file_type in (".xlsx", ".xlsm"):
+        import openpyxl
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(payload, read_only=True)
+        try:
+            return [
+                (ws.title.lower(), 1, list(next(ws.iter_rows(max_row=1, values_only=True), ())))
+                for ws in book.worksheets
+            ]
+        finally:
+            book.close()
+    if file_type == ".xls":
+        import xlrd
+
+        data = payload.read() if hasattr(payload, "read") else Path(payload).read_bytes()
+        book = xlrd.open_workbook(file_contents=data)
+        return [(ws.name.lower(), 1, ws.row_values(0) if ws.nrows else []) for ws in book.sheets()]
+    raw = payload.getvalue() if hasattr(payload, "getvalue") else Path(payload).read_bytes()
+    return _text_header_rows(raw.decode("utf-8-sig"), markdown=file_type != ".csv")
+
+
+def _text_header_rows(text: str, *, markdown: bool) -> list[tuple[str, int, list[Any]]]:
+    """Header rows of a markdown or CSV XLSForm: the first row after each sheet name."""
+    import csv
+
+    if markdown:
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("|")]
+        rows = [[c.strip() for c in re.split(r"(?<!\\)\|", ln)[1:-1]] for ln in lines]
+    else:
+        rows = list(csv.reader(text.splitlines()))
+    out, sheet = [], None
+    for row in rows:
+        if row and row[0].strip():
+            sheet = row[0].strip().lower()
+            rest = row[1:]
+            if any(c.strip() for c in rest):
+                out.append((sheet, 1, rest))
+                sheet = None
+        elif sheet is not None and any(c.strip() for c in row[1:]):
+            out.append((sheet, 1, row[1:]))
+            sheet = None
+    return out
+
+
+def _column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
 
 
 def _check_csv_sheets(payload: Any, file_label: str) -> None:
@@ -502,8 +606,7 @@ class _FormBuilder:
         # the stack holds (kind, xpath, row) of open groups/repeats; root first
         stack: list[tuple[str, str, int]] = [("root", f"/{root}", 1)]
         siblings: dict[str, dict[str, int]] = {f"/{root}": {}}
-        for index, raw in enumerate(rows):
-            row_number = index + 2
+        for row_number, raw in self._expand_loops(rows, choice_lists):
             row = _clean(raw)
             if not row:
                 continue
@@ -550,6 +653,68 @@ class _FormBuilder:
             )
         self._check_repeat_selects(elements)
         return elements
+
+    def _expand_loops(
+        self, rows: Sequence[Mapping[str, Any]], choice_lists: Mapping[str, ChoiceList]
+    ) -> list[tuple[int, Mapping[str, Any]]]:
+        """(sheet row, row) with every ``begin loop over LIST`` ... ``end loop`` written out
+        as pyxform builds it: a group named by the loop holding one group per choice of LIST
+        (but ``none``), each with the loop's rows, ``%(name)s`` and ``%(label)s`` replaced
+        by the choice's name and label."""
+        return self._expanded([(i + 2, r) for i, r in enumerate(rows)], choice_lists)
+
+    def _expanded(
+        self, numbered: list[tuple[int, Mapping[str, Any]]], choice_lists: Mapping[str, ChoiceList]
+    ) -> list[tuple[int, Mapping[str, Any]]]:
+        out: list[tuple[int, Mapping[str, Any]]] = []
+        index = 0
+        while index < len(numbered):
+            number, raw = numbered[index]
+            row = _clean(raw)
+            loop = _LOOP_BEGIN.match(" ".join(row.get("type", "").split()))
+            if loop is None:
+                out.append((number, raw))
+                index += 1
+                continue
+            end = self._loop_end(numbered, index, row.get("name", ""))
+            choices = choice_lists.get(loop.group(1))
+            if choices is None:
+                raise self.error(
+                    f"'{row.get('name')}' loops over list '{loop.group(1)}', which is not "
+                    "defined in the choices sheet",
+                    sheet=SURVEY,
+                    row=number,
+                    column="type",
+                )
+            body = self._expanded(numbered[index + 1 : end], choice_lists)
+            out.append((number, {**row, "type": "begin group"}))
+            for choice in choices.choices:
+                if choice.name == "none":  # as pyxform: no group for a "none" option
+                    continue
+                labels = {_label_column(lang): text for lang, text in choice.label.items()}
+                out.append((number, {"type": "begin group", "name": choice.name, **labels}))
+                out += [(n, _substitute_choice(_clean(r), choice)) for n, r in body]
+                out.append((number, {"type": "end group"}))
+            out.append((numbered[end][0], {"type": "end group"}))
+            index = end + 1
+        return out
+
+    def _loop_end(
+        self, numbered: list[tuple[int, Mapping[str, Any]]], start: int, name: str
+    ) -> int:
+        """Index of the ``end loop`` closing the loop that begins at ``start``."""
+        depth = 0
+        for index in range(start, len(numbered)):
+            raw_type = " ".join(_clean(numbered[index][1]).get("type", "").split())
+            if _LOOP_BEGIN.match(raw_type):
+                depth += 1
+            elif _LOOP_END.match(raw_type):
+                depth -= 1
+                if depth == 0:
+                    return index
+        raise self.error(
+            f"begin loop '{name}' is never closed", sheet=SURVEY, row=numbered[start][0]
+        )
 
     def _check_repeat_selects(self, elements: Sequence[Question]) -> None:
         """``select_one ${name}`` takes its choices from the answers to ``name`` in a repeat."""
@@ -692,13 +857,40 @@ _PLAIN_COLUMNS = frozenset(
 _XML_NAME = re.compile(r"^[A-Za-z_\u00C0-\uFFFF][A-Za-z0-9_.\-\u00B7\u00C0-\uFFFF]*$")
 
 
+_LOOP_BEGIN = re.compile(r"^begin[ _]loop\s+(?:over\s+)?(\S+)$", re.I)
+_LOOP_END = re.compile(r"^end[ _]loop$", re.I)
+
+
+def _label_column(language: str) -> str:
+    """The survey column of a label in ``language`` (``label`` for the default one)."""
+    return "label" if language == DEFAULT_LANGUAGE else f"label::{language}"
+
+
+def _substitute_choice(row: Mapping[str, str], choice: Choice) -> dict[str, str]:
+    """A loop row for one choice: ``%(name)s`` and ``%(label)s`` (in each column's language)
+    replaced, as pyxform does."""
+    out = {}
+    for header, value in row.items():
+        language = split_header(header)[1] or DEFAULT_LANGUAGE
+        label = choice.label.get(language) or next(iter(choice.label.values()), choice.name)
+        out[header] = value.replace("%(name)s", choice.name).replace("%(label)s", label)
+    return out
+
+
 def _clean(row: Mapping[str, Any] | None) -> dict[str, str]:
-    """Strip cell values, drop empty cells and headerless columns."""
+    """Strip cell values, drop empty cells and headerless columns; column names are read
+    case-insensitively as pyxform does (``TYPE`` is ``type``; ``LABEL::English (en)`` is
+    ``label::English (en)``, the language kept as written)."""
     out: dict[str, str] = {}
     for key, value in (row or {}).items():
         if key is None or value is None:
             continue
         text = str(value).strip()
         if text:
-            out[str(key).strip()] = text
+            out[_header_key(str(key))] = text
     return out
+
+
+def _header_key(header: str) -> str:
+    base, separator, rest = header.strip().partition("::")
+    return base.lower() + separator + rest

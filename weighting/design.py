@@ -386,6 +386,8 @@ def _weights_from(data: pd.DataFrame, weights: str | None, probs: str | None) ->
     if np.any(w < 0):
         bad = int(np.argmax(w < 0))
         raise DesignError(f"row {bad + 1}: weight {name!r} is negative")
+    if len(w) and not np.any(w > 0):
+        raise DesignError(f"every weight {name!r} is zero: nothing can be estimated or weighted")
     return w
 
 

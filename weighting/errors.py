@@ -30,4 +30,10 @@ class ConvergenceError(WeightingError):
 
 
 class LonelyPSUError(DesignError):
-    """A stratum with one PSU under ``lonely_psu="fail"``."""
+    """A stratum with one PSU under ``lonely_psu="fail"``; ``stratum`` is its internal code
+    and ``stage`` the sampling stage (1 = PSUs) when known."""
+
+    def __init__(self, message: str, *, stratum: int | None = None, stage: int = 1) -> None:
+        super().__init__(message)
+        self.stratum = stratum
+        self.stage = stage

@@ -50,7 +50,12 @@ def make_replicates(
     if kind == "JK1":
         mult, scale, rscales = _jk1(psu, popsize)
     elif kind == "JKn":
-        mult, scale, rscales = _jkn(strata, psu, popsize, design.lonely_psu)
+        try:
+            mult, scale, rscales = _jkn(strata, psu, popsize, design.lonely_psu)
+        except LonelyPSUError as err:
+            from weighting.variance import named_lonely_psu
+
+            raise named_lonely_psu(design, err) from None
     elif kind in ("BRR", "Fay"):
         mult = _brr(strata, psu, fay_rho, hadamard_matrix)
         scale = 1 / (mult.shape[1] * (1 - fay_rho) ** 2)
@@ -108,7 +113,9 @@ def _jkn(
             continue  # a certainty stratum: no replicates (R's survey.drop.replicates)
         if n == 1:
             if lonely == "fail":
-                raise LonelyPSUError(f"stratum {s} has only one PSU (set lonely_psu)")
+                raise LonelyPSUError(
+                    f"stratum {s} has only one PSU (set lonely_psu)", stratum=int(s)
+                )
             if lonely == "adjust":
                 columns.append(np.where(rows, 0.0, nstrat / (nstrat - 1)))
                 rscales.append((nstrat - 1) / nstrat)

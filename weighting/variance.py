@@ -33,16 +33,41 @@ def taylor_variance(
     x = x.reshape(len(x), -1)
     x = project_adjustments(x, design.adjustments)
     popsize = design.popsize
-    return _multistage(
-        x,
-        design.clusters,
-        design.strata,
-        design.sampsize,
-        popsize,
-        design.lonely_psu,
-        np.ones(len(x), dtype=bool) if present is None else present,
-        stage=0,
-        diagonal=diagonal,
+    try:
+        return _multistage(
+            x,
+            design.clusters,
+            design.strata,
+            design.sampsize,
+            popsize,
+            design.lonely_psu,
+            np.ones(len(x), dtype=bool) if present is None else present,
+            stage=0,
+            diagonal=diagonal,
+        )
+    except LonelyPSUError as err:
+        raise named_lonely_psu(design, err) from None
+
+
+def named_lonely_psu(design: SurveyDesign, err: LonelyPSUError) -> LonelyPSUError:
+    """``err`` with the stratum named by its value in the data (not an internal code) and
+    the option that decides what a lonely PSU contributes."""
+    column = design.columns.get("strata")
+    if err.stratum is None:
+        return err
+    if err.stage == 1 and column:
+        import pandas as pd
+
+        levels = pd.factorize(design.data[column], sort=True)[1]
+        where = f"stratum {column} = {levels[err.stratum]!r}"
+    else:
+        where = f"a stage-{err.stage - 1} unit (stratum of stage {err.stage})"
+    return LonelyPSUError(
+        f"{where} has only one PSU, so its variance is undefined: choose what it contributes "
+        "with --lonely-psu (lonely_psu) adjust, average, certainty or remove, as R's "
+        "survey.lonely.psu",
+        stratum=err.stratum,
+        stage=err.stage,
     )
 
 
@@ -175,7 +200,11 @@ def _one_stage(
     )
     if lonely_psu == "fail" and np.any(lonely & counted):
         h = int(np.argmax(lonely & counted))
-        raise LonelyPSUError(f"stratum {stratum_codes[h]} has only one PSU at stage {stage + 1}")
+        raise LonelyPSUError(
+            f"stratum {stratum_codes[h]} has only one PSU at stage {stage + 1}",
+            stratum=int(stratum_codes[h]),
+            stage=stage + 1,
+        )
     stratum_sum = rowsum(totals, psu_stratum, nstrata)
     mean = stratum_sum / stratum_npsu[:, None]
     if lonely_psu == "adjust":

@@ -236,6 +236,14 @@ def export_columns(form: FormModel, question: Question) -> tuple[str, ...]:
     return tuple(columns)
 
 
+_HTML_TAG = re.compile(
+    r"</?(?:span|font|b|i|u|s|em|strong|small|big|sub|sup|br|p|div|h[1-6]|a|mark|code)"
+    r"(?:\s[^<>]*)?/?>",
+    re.I,
+)
+"""The HTML tags ODK's labels use (formatting only); any other ``<...>`` is text."""
+
+
 def plain_text(text: str | None) -> str | None:
     """A label without its HTML tags and Markdown emphasis, on one line.
 
@@ -244,7 +252,7 @@ def plain_text(text: str | None) -> str | None:
     """
     if text is None:
         return None
-    out = re.sub(r"<[^>]*>", " ", text)
+    out = _HTML_TAG.sub(" ", text)  # only real tags: "aged <5 and >2" is text
     out = re.sub(r"\[([^\]]*)\]\(([^)\s]*)\)", r"\1", out)  # [text](url) -> text
     out = re.sub(r"(?m)^\s{0,3}#{1,6}\s+", "", out)  # headings
     out = re.sub(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", r"\2", out)  # bold

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from forms.issues import Issue, Severity
@@ -98,4 +99,22 @@ def missing_form_id_or_version(ctx: LintContext) -> Iterator[Issue]:
             "no version: ODK Central needs a new version for every form update and popsurvey "
             "keeps one FormModel per version; set version, e.g. 2026110101 (yyyymmddnn)",
             sheet="settings",
+        )
+
+
+_XML_NAME = re.compile(r"^[A-Za-z_\u00C0-\uFFFF][A-Za-z0-9_.\-\u00B7\u00C0-\uFFFF]*$")
+
+
+@rule("L108", Severity.ERROR, "form_id is not a valid XML name")
+def invalid_form_id(ctx: LintContext) -> Iterator[Issue]:
+    """The form id (``form_id`` setting, or the file name) is not a valid XML name: ODK
+    requires one, and popsurvey names output files after it."""
+    form_id = ctx.form.form_id
+    if not _XML_NAME.match(form_id):
+        yield ctx.issue(
+            "L108",
+            f"form_id {form_id!r} is not a valid XML name (letters, digits, _ - . only, "
+            "starting with a letter or _; no '/', ':' or spaces); ODK Central refuses it",
+            sheet="settings",
+            variable="form_id",
         )

@@ -283,11 +283,15 @@ class VectorLogic:
         *,
         today: date | None = None,
         columns: tuple[str, ...] = ("relevant", "constraint", "required"),
+        progress: Callable[[int, int | None], None] | None = None,
     ) -> VectorResults:
-        """Evaluate ``columns`` for every question over ``frames``."""
+        """Evaluate ``columns`` for every question over ``frames`` (``progress(done,
+        total)`` after each question, if given)."""
         run = self.frame_run(frames, today)
         results = VectorResults()
-        for element in self.form.elements:
+        for done, element in enumerate(self.form.elements, start=1):
+            if progress is not None:
+                progress(done, len(self.form.elements))
             if "relevant" in columns:
                 results.relevant[element.name] = run.relevance(element)
             if not element.holds_data:

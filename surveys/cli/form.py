@@ -19,6 +19,7 @@ from forms.lint import LintOptions
 from forms.model import FormModel
 from forms.reader import read_form
 from surveys.cli.common import handle_errors
+from surveys.cli.limits import max_unzipped_option
 
 
 @click.group()
@@ -118,6 +119,7 @@ def issue_line(issue: Issue) -> str:
     "--show-info", is_flag=True, help="Also list info lines (checklist items, not problems)."
 )
 @lint_options
+@max_unzipped_option
 @handle_errors
 def check(
     files: tuple[str, ...],
@@ -223,6 +225,7 @@ def _json_report(results: list[FormCheck]) -> dict[str, Any]:
 @click.option("--lang", default=None, help="Codebook language (code or name); default: the form's.")
 @validate_option
 @lint_options
+@max_unzipped_option
 @handle_errors
 def build(
     files: tuple[str, ...],
@@ -319,6 +322,7 @@ def _echo_validate_status(status: ValidateStatus, file: str | None) -> None:
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write."
 )
+@max_unzipped_option
 @handle_errors
 def codebook(file: str, lang: str | None, fmt: str, output: Path | None) -> None:
     """Write the codebook of FILE: variable, type, question text, codes and labels,

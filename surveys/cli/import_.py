@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from surveys.cli.common import handle_errors
+from surveys.cli.limits import max_unzipped_option
 
 
 @click.command("import")
@@ -31,6 +32,7 @@ from surveys.cli.common import handle_errors
     show_default=True,
     help="What SOURCE is; auto tells a .zip, XML files and JSON pages apart.",
 )
+@max_unzipped_option
 @handle_errors
 def import_(
     source: Path, db: str | None, form_id: str | None, form_file: str | None, fmt: str
@@ -44,6 +46,7 @@ def import_(
     from forms import read_form
     from surveys.importers import (
         ImportFormatError,
+        check_pages,
         forms_in,
         import_csv_zip,
         import_json_pages,
@@ -61,6 +64,7 @@ def import_(
             ids = [form_id] if form_id else forms_in(source)
             if not ids:
                 raise ImportFormatError(f"{source}: no pages/<formId>/ folders")
+            check_pages(source, ids)  # a bad page anywhere: nothing imported
             results = [
                 import_json_pages(store, source, f, model if model and model.form_id == f else None)
                 for f in ids

@@ -102,7 +102,7 @@ def simulate(
     from surveys.errors import ConfigError
     from surveys.simulate import DemographyParams, simulate_fieldwork
     from surveys.simulate.models import Codes
-    from surveys.simulate.output import simulate_to_directory
+    from surveys.simulate.output import form_folder, simulate_to_directory
 
     config = load_config(survey)
     list_name = config.central.entity_list if config.central else "households"
@@ -165,7 +165,7 @@ def simulate(
         click.echo(
             f"{form.form_id}: {summary.submissions} submissions, {summary.audits} audit logs, "
             f"{summary.planted} planted problems; {len(summary.issues)} unsatisfied "
-            f"constraints -> {out_dir}/pages/{form.form_id}/ ({summary.pages} pages)"
+            f"constraints -> {out_dir}/pages/{form_folder(form.form_id)}/ ({summary.pages} pages)"
         )
 
 

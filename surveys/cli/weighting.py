@@ -388,6 +388,8 @@ def estimate(
         var, value = spec.split("=", 1)
         subset &= (design.data[var] == _value(design, var, value)).to_numpy()
     rows = []
+    for var in (*means, *totals, *quantiles):
+        _check_numbers(design, var)
     for var in means:
         rows += svy_mean(design, var, by=domain, level=level, subset=subset)
     for var in totals:
@@ -415,6 +417,30 @@ def estimate(
     if output:
         write_tables(output, {"estimates": table})
         click.echo(f"wrote {output}")
+
+
+def _check_numbers(design: SurveyDesign, variable: str) -> None:
+    """A column of numbers with a few cells that are not (``abc``) is an error naming those
+    rows, not a categorical variable estimated level by level."""
+    import pandas as pd
+
+    from weighting.errors import WeightingError
+
+    if variable not in design.data.columns or pd.api.types.is_numeric_dtype(design.data[variable]):
+        return
+    column = design.data[variable]
+    present = column.notna() & (column.astype(str).str.strip() != "")
+    numbers = pd.to_numeric(column.where(present), errors="coerce")
+    bad = present & numbers.isna()
+    if bad.any() and numbers.notna().sum() >= bad.sum():
+        positions = [i + 1 for i in bad.to_numpy().nonzero()[0]]
+        shown = ", ".join(f"{p} ({column.iloc[p - 1]!r})" for p in positions[:5]) + (
+            f" and {len(positions) - 5} more" if len(positions) > 5 else ""
+        )
+        raise WeightingError(
+            f"{variable!r} holds numbers but {len(positions)} row(s) are not numbers: "
+            f"data row {shown}; fix them (or blank them as missing)"
+        )
 
 
 def _value(design: SurveyDesign, variable: str, text: str):

@@ -11,12 +11,13 @@ Each import is one transaction: a bad file leaves the store as it was.
 from surveys.importers.common import ImportResult
 from surveys.importers.csv_zip import import_csv_zip
 from surveys.importers.errors import ImportFormatError
-from surveys.importers.json_pages import forms_in, import_json_pages
+from surveys.importers.json_pages import check_pages, forms_in, import_json_pages
 from surveys.importers.xml_dir import import_xml_dir, parse_submission_xml
 
 __all__ = [
     "ImportFormatError",
     "ImportResult",
+    "check_pages",
     "forms_in",
     "import_csv_zip",
     "import_json_pages",

@@ -9,6 +9,7 @@ from typing import Any
 
 from forms.issues import Issue
 from forms.model import FormModel
+from surveys.importers.errors import ImportFormatError
 from surveys.store import Store, writer
 from surveys.store.audit import parse_audit_csv
 
@@ -69,7 +70,8 @@ def import_records(
             batch.clear()
 
         in_batch: set[str] = set()
-        for record in records:
+        for index, record in enumerate(records):
+            record = checked_record(record, f"{source}: record {index}")
             if str(record["__id"]) in in_batch:  # an edit of a record in this batch:
                 flush()  # store the earlier version first so that it enters the history
                 in_batch.clear()
@@ -81,6 +83,29 @@ def import_records(
         if batch:
             flush()
     return result
+
+
+def checked_record(record: Any, where: str) -> Mapping[str, Any]:
+    """``record`` when it can be stored: an object with an ``__id`` (a record without one
+    takes its ``meta.instanceID``) and ``__system`` an object if present. Otherwise
+    :class:`ImportFormatError` naming ``where`` (file and record) and the problem."""
+    if not isinstance(record, Mapping):
+        raise ImportFormatError(f"{where}: not a JSON object")
+    central_id = record.get("__id")
+    if central_id is None or central_id == "":
+        meta = record.get("meta")
+        instance_id = meta.get("instanceID") if isinstance(meta, Mapping) else None
+        if not isinstance(instance_id, str) or not instance_id.strip():
+            raise ImportFormatError(f"{where}: no __id and no meta.instanceID")
+        record = {**record, "__id": instance_id}
+    elif not isinstance(central_id, str | int) or isinstance(central_id, bool):
+        raise ImportFormatError(f"{where}: __id is {central_id!r}, not a string")
+    system = record.get("__system")
+    if system is not None and not isinstance(system, Mapping):
+        raise ImportFormatError(
+            f"{where} ({record['__id']}): __system is {type(system).__name__}, not an object"
+        )
+    return record
 
 
 def read_bytes(path: Path) -> bytes | None:

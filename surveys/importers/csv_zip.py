@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from forms.archives import check_zip
+from forms.issues import Issue, Severity
 from forms.model import FormModel
 from surveys.importers.common import ImportResult, import_records
 from surveys.importers.errors import ImportFormatError
@@ -45,6 +47,7 @@ def import_csv_zip(
     except (OSError, zipfile.BadZipFile) as err:
         raise ImportFormatError(f"{path}: not a zip file ({err})") from None
     with archive:
+        check_zip(archive, str(path))
         tables = {Path(n).name: n for n in archive.namelist() if n.lower().endswith(".csv")}
         form_id = form_id or (model.form_id if model else None) or _guess_form(tables, path)
         main = tables.get(f"{form_id}.csv")
@@ -58,9 +61,12 @@ def import_csv_zip(
         audits = _audits(rows.pop(f"{form_id} - audit.csv", None))
         builder = _Builder(form_id, model, rows)
         records = list(builder.records(path))
-    return import_records(
+        unread = builder.unread_rows(path)
+    result = import_records(
         store, form_id, records, "import:csv", model=model, audit_for=lambda iid: audits.get(iid)
     )
+    result.issues.extend(unread)
+    return result
 
 
 def _guess_form(tables: dict[str, str], path: Path) -> str:
@@ -105,14 +111,61 @@ class _Builder:
         self.rows = rows
         self.types = {self._column(q): q for q in model.elements} if model else {}
         self.children: dict[str, dict[str, list[dict[str, str]]]] = {}
+        self.unknown: dict[str, int] = {}  # CSV name -> rows: neither main nor a repeat
+        self.no_parent_key: dict[str, int] = {}  # repeat CSV name -> rows
         for name, table in rows.items():
             if name == f"{form_id}.csv":
                 continue
             repeat = name[len(form_id) + 1 : -4]
+            if not name.startswith(f"{form_id}-") or not self._is_repeat(repeat):
+                self.unknown[name] = len(table)
+                continue
+            if table and "PARENT_KEY" not in table[0]:
+                self.no_parent_key[name] = len(table)
+                continue
             grouped: dict[str, list] = defaultdict(list)
             for row in table:
                 grouped[row.get("PARENT_KEY", "")].append(row)
             self.children[repeat] = grouped
+
+    def _is_repeat(self, name: str) -> bool:
+        """Whether ``name`` is a repeat of the form (any name when there is no FormModel)."""
+        if self.model is None:
+            return bool(name)
+        return any(r.name == name or r.xpath.endswith(f"/{name}") for r in self.model.repeats)
+
+    def unread_rows(self, path: Path) -> list[Issue]:
+        """Warnings for every row not imported: CSVs that are no part of the form, repeat
+        CSVs without PARENT_KEY, repeat rows whose PARENT_KEY matches no KEY."""
+        issues = []
+        for name, count in self.unknown.items():
+            issues.append(
+                _unread(
+                    f"{path}:{name}: {count} row(s) not imported: not the main CSV "
+                    f"({self.form_id}.csv) nor one of its repeats"
+                )
+            )
+        for name, count in self.no_parent_key.items():
+            issues.append(
+                _unread(f"{path}:{name}: {count} repeat row(s) not imported: no PARENT_KEY column")
+            )
+        keys = {row.get("KEY") for row in self.rows[f"{self.form_id}.csv"]}
+        for grouped in self.children.values():
+            keys.update(row.get("KEY") for rows in grouped.values() for row in rows)
+        for repeat, grouped in self.children.items():
+            orphans = [k for k in grouped if k not in keys]
+            if orphans:
+                count = sum(len(grouped[k]) for k in orphans)
+                shown = ", ".join(repr(k) for k in orphans[:3]) + (
+                    ", ..." if len(orphans) > 3 else ""
+                )
+                issues.append(
+                    _unread(
+                        f"{path}:{self.form_id}-{repeat}.csv: {count} repeat row(s) not "
+                        f"imported: their PARENT_KEY ({shown}) is no KEY of the export"
+                    )
+                )
+        return issues
 
     def _column(self, question: Any) -> str:
         """The CSV column of a question: its path below its repeat (or the root), by ``-``."""
@@ -189,6 +242,14 @@ class _Builder:
                 parent = rep.repeats[-1] if rep.repeats else f"/{self.model.root}"
                 return rep.xpath[len(parent) + 1 :].split("/")
         return [repeat]
+
+
+UNREAD_ROWS_CODE = "I101"
+
+
+def _unread(message: str) -> Issue:
+    """A warning that rows of the export were not imported (with how many)."""
+    return Issue(code=UNREAD_ROWS_CODE, severity=Severity.WARNING, message=message)
 
 
 def _put(node: dict[str, Any], path: list[str], value: Any) -> None:

@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from forms.files import OutsideFolderError, inside
 from forms.model import FormModel
-from surveys.importers.common import ImportResult, import_records, read_bytes
+from surveys.importers.common import ImportResult, checked_record, import_records, read_bytes
 from surveys.importers.errors import ImportFormatError
 from surveys.store import Store
 
@@ -48,9 +49,13 @@ def read_pages(files: list[Path]) -> Iterator[dict[str, Any]]:
         if not isinstance(page, dict) or not isinstance(page.get("value"), list):
             raise ImportFormatError(f"{path}: not an OData page (no 'value' list)")
         for index, record in enumerate(page["value"]):
-            if not isinstance(record, dict) or "__id" not in record:
-                raise ImportFormatError(f"{path}: record {index} has no __id")
-            yield record
+            yield checked_record(record, f"{path}: record {index}")
+
+
+def check_pages(root: Path, form_ids: list[str]) -> int:
+    """Read every page of ``form_ids`` without storing anything, so that a bad file is
+    found before any form is imported; returns the number of records."""
+    return sum(1 for form_id in form_ids for _ in read_pages(page_files(root, form_id)))
 
 
 def import_json_pages(
@@ -58,15 +63,31 @@ def import_json_pages(
 ) -> ImportResult:
     """Import one form's JSON pages (and audits) from ``root`` into ``store``."""
     files = page_files(root, form_id)
-    audits = root / "audits"
     return import_records(
         store,
         form_id,
         read_pages(files),
         "import:json",
         model=model,
-        audit_for=lambda iid: (
-            read_bytes(audits / iid / "audit.csv")
-            or read_bytes(audits / iid.replace(":", "-") / "audit.csv")
-        ),
+        audit_for=lambda iid: audit_of(root, iid),
     )
+
+
+def audit_of(root: Path, instance_id: str) -> bytes | None:
+    """The ``audits/<instanceID>/audit.csv`` of a submission (``:`` may be written ``-``).
+
+    The instance ID is data: a path it names is resolved inside ``root`` and refused
+    (:class:`ImportFormatError`) when it would lead outside."""
+    audits = root / "audits"
+    for folder in dict.fromkeys((instance_id, instance_id.replace(":", "-"))):
+        try:
+            path = inside(audits, folder, "audit.csv")
+        except OutsideFolderError:
+            raise ImportFormatError(
+                f"{root}: submission {instance_id!r}: its instance ID names an audit outside "
+                "the import folder; refused"
+            ) from None
+        content = read_bytes(path)
+        if content is not None:
+            return content
+    return None

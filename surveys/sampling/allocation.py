@@ -55,7 +55,7 @@ def allocate(
     names = [s.name for s in strata]
     units = np.array([s.units for s in strata], dtype=float)
     if method == "fixed":
-        return _fixed_allocation(strata, fixed or {})
+        return _fixed_allocation(strata, fixed or {}, minimum)
     if method not in ALLOCATION_METHODS:
         raise AllocationError(
             f"unknown allocation '{method}'; use one of {', '.join(ALLOCATION_METHODS)}",
@@ -125,8 +125,11 @@ def _stratum_values(
     return np.array(out)
 
 
-def _fixed_allocation(strata: Sequence[StratumTotals], fixed: Mapping[str, int]) -> dict[str, int]:
-    """Check and return an allocation given per stratum."""
+def _fixed_allocation(
+    strata: Sequence[StratumTotals], fixed: Mapping[str, int], minimum: int = 1
+) -> dict[str, int]:
+    """Check and return an allocation given per stratum (at least ``min(minimum, N_h)``
+    in each, as for every method)."""
     known = {s.name: s for s in strata}
     for name in fixed:
         if name not in known:
@@ -146,6 +149,13 @@ def _fixed_allocation(strata: Sequence[StratumTotals], fixed: Mapping[str, int])
             raise AllocationError(
                 f"stratum '{s.name}': sample of {size} units is larger than its frame "
                 f"({s.units} units)",
+                key="stratum_n",
+            )
+        if size < min(minimum, s.units):
+            raise AllocationError(
+                f"stratum '{s.name}': sample of {size} units is below min_per_stratum "
+                f"({min(minimum, s.units)} of its {s.units} units); the stratum would have no "
+                "estimate and no variance: raise its size or drop it from the frame",
                 key="stratum_n",
             )
         result[s.name] = size

@@ -18,20 +18,26 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from forms.files import write_atomic
+from forms.files import safe_file_name, write_atomic
 from surveys.simulate.fieldwork import SimulationResult
 
 PAGE_SIZE = 1000
 
 
 def audit_folder(instance_id: str) -> str:
-    """The folder name of a submission's audit (``uuid:...`` -> ``uuid-...``)."""
-    return instance_id.replace(":", "-")
+    """The folder name of a submission's audit (``uuid:...`` -> ``uuid-...``), always one
+    safe file name (:func:`forms.files.safe_file_name`) whatever the instance ID holds."""
+    return safe_file_name(instance_id.replace(":", "-"), limit=200)
+
+
+def form_folder(form_id: str) -> str:
+    """The file name a form id is written under (the form id as a safe file name)."""
+    return safe_file_name(form_id)
 
 
 def _write_truth(out_dir: Path, form_id: str, truth: list[dict]) -> list[Path]:
     """ground_truth/<formId>.json (per enumerator) and .csv (one row per instance)."""
-    json_path = out_dir / "ground_truth" / f"{form_id}.json"
+    json_path = out_dir / "ground_truth" / f"{form_folder(form_id)}.json"
     write_atomic(json_path, json.dumps(truth, ensure_ascii=False, indent=1).encode())
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -43,7 +49,7 @@ def _write_truth(out_dir: Path, form_id: str, truth: list[dict]) -> list[Path]:
             writer.writerow(
                 [row["enumerator"], row["profile"], instance_id, row["details"][instance_id]]
             )
-    csv_path = out_dir / "ground_truth" / f"{form_id}.csv"
+    csv_path = out_dir / "ground_truth" / f"{form_folder(form_id)}.csv"
     write_atomic(csv_path, buffer.getvalue().encode())
     return [json_path, csv_path]
 
@@ -68,7 +74,7 @@ def write_simulation(
             page["@odata.nextLink"] = (
                 f"Submissions?$expand=*&$top={page_size}&$skiptoken=page-{number + 1:04d}"
             )
-        path = out_dir / "pages" / form_id / f"page-{number:04d}.json"
+        path = out_dir / "pages" / form_folder(form_id) / f"page-{number:04d}.json"
         write_atomic(path, json.dumps(page, ensure_ascii=False, separators=(",", ":")).encode())
         written.append(path)
     return written
@@ -92,7 +98,7 @@ class PageWriter:
     page but the last)."""
 
     def __init__(self, out_dir: Path, form_id: str, page_size: int = PAGE_SIZE) -> None:
-        self.folder = out_dir / "pages" / form_id
+        self.folder = out_dir / "pages" / form_folder(form_id)
         self.page_size = page_size
         self.pending: list[str] = []
         self.number = 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import hashlib
 import os
 import time
@@ -48,8 +49,10 @@ def display_url(url: str) -> str:
 class Store:
     """An open store: an engine whose schema is migrated, with transactions and locks."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, created_file: Path | None = None) -> None:
         self.engine = engine
+        self.created_file = created_file
+        """The SQLite file this process created on opening (None: it existed, or not SQLite)."""
 
     @property
     def dialect(self) -> str:
@@ -86,13 +89,29 @@ class Store:
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is not None and self.created_file is not None and self.is_empty():
+            self.close()
+            _remove_sqlite_files(self.created_file)  # a failed first run leaves no empty store
+            return
         self.close()
+
+    def is_empty(self) -> bool:
+        """Whether no table but Alembic's holds a row (nothing was ever stored)."""
+        try:
+            with self.engine.connect() as conn:
+                tables = [t for t in sa.inspect(conn).get_table_names() if t != "alembic_version"]
+                return not any(
+                    conn.execute(sa.text(f'SELECT 1 FROM "{t}" LIMIT 1')).first() for t in tables
+                )
+        except Exception:  # a store we cannot read is not one we may remove
+            return False
 
 
 def open_store(db: str | None = None, *, migrate: bool = True) -> Store:
     """Open (and create or upgrade) the store at ``db`` (see :func:`resolve_url`)."""
     url = resolve_url(db)
+    created = _new_sqlite_file(url)
     try:
         engine = _create_engine(url)
         if migrate:
@@ -100,8 +119,37 @@ def open_store(db: str | None = None, *, migrate: bool = True) -> Store:
     except StoreError:
         raise
     except Exception as err:
+        if created is not None:
+            _remove_sqlite_files(created)
         raise StoreError(f"cannot open store {display_url(url)}: {_first_line(err)}") from err
-    return Store(engine)
+    return Store(engine, created_file=created)
+
+
+def _new_sqlite_file(url: str) -> Path | None:
+    """The SQLite file of ``url`` when opening will create it (None: it exists, or the store
+    is not a SQLite file). Its folder must exist: a typo in ``--db`` must not silently start
+    a new, empty store somewhere else."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database)
+    if not path.parent.is_dir():
+        raise StoreError(
+            f"cannot open store {path}: no such folder {path.parent}; create it first "
+            "(popsurvey does not create folders for a store)"
+        )
+    return None if path.exists() else path
+
+
+def _remove_sqlite_files(path: Path) -> None:
+    """Remove a SQLite store this process created, with its journal and lock files."""
+    stem = glob.escape(path.name)
+    locks = path.parent.glob(f"{stem}-*.lock")
+    for leftover in (path, *(path.with_name(f"{path.name}-{s}") for s in _JOURNALS), *locks):
+        leftover.unlink(missing_ok=True)
+
+
+_JOURNALS = ("journal", "wal", "shm")
 
 
 def upgrade(engine: Engine) -> None:
@@ -121,8 +169,6 @@ def upgrade(engine: Engine) -> None:
 def _create_engine(url: str) -> Engine:
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"timeout": 60})
         _sqlite_real_transactions(engine)
         return engine

@@ -206,7 +206,6 @@ class FormService:
             return response.content, extension
         return None
 
-
     def create(
         self, content: bytes, content_type: str, *, fallback_id: str, publish: bool = False
     ) -> dict[str, Any]:

@@ -48,6 +48,8 @@ class FormSpec:
     entity_files: frozenset[str] = frozenset()
     """Attachment names served from the entity list (``households.csv``)."""
     title: str = ""
+    derived: bool = True
+    """The version comes from the content (equal versions mean equal content)."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,32 @@ def deploy(
     return _Deployer(client, spec, dry_run, progress).run()
 
 
+def locate_project(
+    client: CentralClient, project_id: int | None, name: str | None
+) -> tuple[int, str] | None:
+    """``(id, name)`` of the project with ``project_id`` (an error when it does not exist)
+    or else the one named ``name`` (None when there is none yet)."""
+    projects = client.projects
+    if project_id is not None:
+        try:
+            found = projects.get(project_id)
+        except CentralNotFoundError:
+            raise DeployError(
+                f"Central project {project_id} does not exist on {client.base_url}"
+                " (central.project_id in survey.toml)"
+            ) from None
+        return int(found["id"]), str(found.get("name") or "")
+    if not name:
+        raise DeployError("survey.toml names no Central project (central.project_name)")
+    same = [p for p in projects.list() if p.get("name") == name and not p.get("archived")]
+    if len(same) > 1:
+        ids = ", ".join(str(p["id"]) for p in same)
+        raise DeployError(
+            f"several Central projects are named '{name}' ({ids}): set central.project_id"
+        )
+    return (int(same[0]["id"]), name) if same else None
+
+
 def md5(content: bytes) -> str:
     """The MD5 hex digest Central gives form attachments as ``hash``."""
     return hashlib.md5(content).hexdigest()
@@ -187,29 +215,12 @@ class _Deployer:
 
     # -- project ---------------------------------------------------------------------------
     def _project(self) -> None:
+        found = locate_project(self.client, self.spec.project_id, self.spec.project_name)
+        if found is not None:
+            self._use_project(*found)
+            return
+        name = str(self.spec.project_name)
         projects = self.client.projects
-        if self.spec.project_id is not None:
-            try:
-                found = projects.get(self.spec.project_id)
-            except CentralNotFoundError:
-                raise DeployError(
-                    f"Central project {self.spec.project_id} does not exist on "
-                    f"{self.client.base_url} (central.project_id in survey.toml)"
-                ) from None
-            self._use_project(int(found["id"]), str(found.get("name") or ""))
-            return
-        name = self.spec.project_name
-        if not name:
-            raise DeployError("survey.toml names no Central project (central.project_name)")
-        same = [p for p in projects.list() if p.get("name") == name and not p.get("archived")]
-        if len(same) > 1:
-            ids = ", ".join(str(p["id"]) for p in same)
-            raise DeployError(
-                f"several Central projects are named '{name}' ({ids}): set central.project_id"
-            )
-        if same:
-            self._use_project(int(same[0]["id"]), name)
-            return
         created = self._write(Action("create", f"project '{name}'"), lambda: projects.create(name))
         if created is None:
             self.new_project = True
@@ -285,16 +296,12 @@ class _Deployer:
             row = wanted.get(uuid)
             if row is None:
                 continue
-            changed = {
-                k: v for k, v in row.data.items() if k not in PRESERVED and data.get(k) != v
-            }
+            changed = {k: v for k, v in row.data.items() if k not in PRESERVED and data.get(k) != v}
             if changed or label != row.label:
                 self._write(
                     Action("update", f"entity {uuid} in '{name}'", ", ".join(changed) or "label"),
                     lambda uuid=uuid, version=version, changed=changed, row=row: (
-                        datasets.update_entity(
-                            name, uuid, version, label=row.label, data=changed
-                        )
+                        datasets.update_entity(name, uuid, version, label=row.label, data=changed)
                     ),
                 )
         for uuid, (label, _, _) in current.items():
@@ -311,7 +318,8 @@ class _Deployer:
         if not self.new_project:
             existing = next((f for f in self._form_list() if f["xmlFormId"] == spec.form_id), None)
         published = existing is not None and existing.get("publishedAt") is not None
-        if published and existing.get("version") == spec.version and self._same(spec):
+        same_version = published and existing.get("version") == spec.version
+        if same_version and (spec.derived or self._same(spec)):
             self.report.versions[spec.form_id] = spec.version
             return
         target = f"form {spec.form_id}"
@@ -387,8 +395,8 @@ class _Deployer:
                 ctype = "text/csv" if name.endswith(".csv") else "application/octet-stream"
                 self._write(
                     Action("upload", target, f"{len(content)} bytes"),
-                    lambda name=name, content=content, ctype=ctype: (
-                        forms.upload_draft_attachment(spec.form_id, name, content, ctype)
+                    lambda name=name, content=content, ctype=ctype: forms.upload_draft_attachment(
+                        spec.form_id, name, content, ctype
                     ),
                 )
 

@@ -134,8 +134,10 @@ class DeployRoutes:
         form_id = draft.model.form_id if draft.model else _xml_form_id(body)
         if form_id in forms:
             raise problem(
-                409, 409.3, f"A resource already exists with projectId,xmlFormId value(s) of "
-                f"{project},{form_id}."
+                409,
+                409.3,
+                f"A resource already exists with projectId,xmlFormId value(s) of "
+                f"{project},{form_id}.",
             )
         with self.central.lock:
             form = FakeForm(form_id, draft.version, _title(draft, form_id), None, None)
@@ -169,8 +171,10 @@ class DeployRoutes:
 
     def _draft_get(self, project: str, form_id: str, query: dict, body: bytes) -> tuple:
         form = self._draft_form(project, form_id)
-        return 200, {**self._form_json(form, project), "version": form.draft.version}, (
-            "application/json"
+        return (
+            200,
+            {**self._form_json(form, project), "version": form.draft.version},
+            ("application/json"),
         )
 
     def _draft_attachments(self, project: str, form_id: str, query: dict, body: bytes) -> tuple:
@@ -339,8 +343,9 @@ class DeployRoutes:
             datasets = self.central.datasets.setdefault(int(project), {})
             if name.lower() in {n.lower() for n in datasets}:
                 raise problem(
-                    409, 409.3, f"A resource already exists with name,projectId value(s) of "
-                    f"{name},{project}."
+                    409,
+                    409.3,
+                    f"A resource already exists with name,projectId value(s) of {name},{project}.",
                 )
             datasets[name] = FakeDataset(name, self.central.tick())
         return 200, _dataset_json(datasets[name], int(project)), "application/json"
@@ -369,7 +374,9 @@ class DeployRoutes:
             raise problem(400, 400.8, f"Unexpected name value {prop}; invalid property name.")
         with self.central.lock:
             if prop.lower() in {p.lower() for p in dataset.properties}:
-                raise problem(409, 409.3, f"A resource already exists with name value(s) of {prop}.")
+                raise problem(
+                    409, 409.3, f"A resource already exists with name value(s) of {prop}."
+                )
             dataset.properties.append(prop)
         return 200, {"success": True}, "application/json"
 

@@ -273,6 +273,28 @@ def xlsx_of(path: Path) -> bytes:
             target.append([_cell(row.get(column)) for column in header])
     out = io.BytesIO()
     book.save(out)
+    return _reproducible(out.getvalue())
+
+
+def _reproducible(xlsx: bytes) -> bytes:
+    """The workbook with fixed zip entry times and document dates, so that the same form
+    gives the same bytes (Central's copy then compares equal to a new conversion)."""
+    import re
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(xlsx))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                data = re.sub(
+                    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*",
+                    rb"\g<1>2000-01-01T00:00:00Z",
+                    data,
+                )
+            target.writestr(zipfile.ZipInfo(item.filename, (1980, 1, 1, 0, 0, 0)), data,
+                            compress_type=zipfile.ZIP_DEFLATED)  # fmt: skip
     return out.getvalue()
 
 

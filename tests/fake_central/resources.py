@@ -148,7 +148,7 @@ class DeployRoutes:
             forms[form_id] = form
             if query.get("publish") == "true":
                 self._publish(form, None)
-        return 200, self._form_json(form, project), "application/json"
+        return 200, _form_json(form, project), "application/json"
 
     def _draft_create(self, project: str, form_id: str, query: dict, body: bytes) -> tuple:
         form = self._form(project, form_id)
@@ -173,7 +173,7 @@ class DeployRoutes:
         form = self._draft_form(project, form_id)
         return (
             200,
-            {**self._form_json(form, project), "version": form.draft.version},
+            {**_form_json(form, project), "version": form.draft.version},
             ("application/json"),
         )
 
@@ -507,6 +507,12 @@ class DeployRoutes:
         if entity is None or entity.deleted_at is not None:
             raise problem(*NOT_FOUND)
         return entity
+
+
+def _form_json(form: FakeForm, project: str) -> dict:
+    from tests.fake_central.server import _form_json as form_json
+
+    return form_json(form, project)
 
 
 def _check_data(dataset: FakeDataset, data: Any) -> None:

@@ -75,12 +75,10 @@ class SurveyStatus:
             out.append(f"{name:<16} {state:<9}{cells}")
         if self.entities_open is not None:
             out.append(
-                f"entities: {self.entities_open} open, {self.entities_closed} closed"
-                " (visit_status)"
+                f"entities: {self.entities_open} open, {self.entities_closed} closed (visit_status)"
             )
         out.append(
-            f"app users: {len(self.active_app_users)} active, "
-            f"{len(self.revoked_app_users)} revoked"
+            f"app users: {len(self.active_app_users)} active, {len(self.revoked_app_users)} revoked"
         )
         return out
 

@@ -54,7 +54,13 @@ def _client(config, timeout: float = 120.0, retries: int = 5):  # type: ignore[n
     help="Folder for QR codes, team sheets, tokens.csv [default: deploy.output or deploy/].",
 )
 @click.option("--timeout", default=120.0, show_default=True, help="Read timeout, seconds.")
-@click.option("--retries", default=5, show_default=True, type=click.IntRange(0))
+@click.option(
+    "--retries",
+    default=5,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Retries (with backoff) on 429, 5xx and connection errors.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no list of changes.")
 @handle_errors
 def deploy(

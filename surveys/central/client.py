@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -464,11 +465,33 @@ def _auth_error(err: PyODKError) -> CentralError:
 
 
 def _safe(url: str | None) -> str:
-    """A URL without user info and query string (which may be long), for messages."""
+    """A URL without user info, query string (which may be long) or key, for messages."""
     if not url:
         return "?"
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.port:
         host += f":{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    return urlunsplit((parts.scheme, host, redact(parts.path), "", ""))
+
+
+_SECRET_SEGMENT = re.compile(r"/(key|sessions)/[^/?#\s]+")
+
+
+def redact(text: str) -> str:
+    """``text`` with app-user keys and session tokens in URL paths (``/key/{token}``,
+    ``/sessions/{token}``) replaced by ``***``."""
+    return _SECRET_SEGMENT.sub(r"/\1/***", text)
+
+
+class _RedactTokens(logging.Filter):
+    """Keep keys out of urllib3's retry warnings, which name the request path."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(str(record.msg))
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_RedactTokens())

@@ -154,3 +154,29 @@ def test_credentials_from_a_pyodk_config_file(deploy_target, survey, tmp_path, m
     result = invoke("deploy", survey.folder, "--dry-run")
     assert result.exit_code == 0, result.output
     assert deploy_target.password not in result.output
+
+
+def test_revoking_keeps_the_key_out_of_errors_and_logs(deploy_target, survey, caplog):
+    if deploy_target.fake is None:
+        pytest.skip("needs the fake's fault injection")
+    from tests.fake_central import Fault
+
+    assert invoke("deploy", survey.folder, "-q").exit_code == 0
+    key = next(u.token for u in deploy_target.fake.field_keys if u.name == "e2")
+    survey.roster = [r for r in survey.roster if r[0] != "e2"]
+    survey.write()
+    deploy_target.fake.inject(Fault("503", path="/v1/sessions/", times=1, retry_after=0))
+    with caplog.at_level("DEBUG"):
+        result = invoke("deploy", survey.folder, "--retries", "1")
+    assert result.exit_code == 0, result.output
+    assert "revoke app user e2" in result.output
+    assert "sessions/***" in caplog.text and key not in caplog.text
+    assert key not in result.output
+    again = invoke("deploy", survey.folder)  # the key is gone: nothing left to revoke
+    assert "revoke" not in again.output
+    from surveys.central import CentralClient, CentralError
+
+    client = CentralClient(deploy_target.url, deploy_target.user, deploy_target.password, 1)
+    with pytest.raises(CentralError) as caught:
+        client.app_users.revoke(key)
+    assert key not in str(caught.value) and "sessions/***" in str(caught.value)

@@ -88,6 +88,8 @@ class Enumerator:
     area: str
     team: str = ""
     supervisor: str = ""
+    role: str = "enumerator"
+    """Which forms the enumerator gets on Central (``deploy.forms``)."""
 
 
 @dataclass(frozen=True)
@@ -459,6 +461,7 @@ def _enumerators(
             area=m["area"],
             team=m.get("team", ""),
             supervisor=m.get("supervisor", ""),
+            role=m.get("role", "enumerator"),
         )
         for m in section.get("members", [])
     ]
@@ -472,7 +475,7 @@ def _enumerators(
     return tuple(people)
 
 
-ROSTER_COLUMNS = ("id", "name", "team", "supervisor", "area")
+ROSTER_COLUMNS = ("id", "name", "team", "supervisor", "area", "role")
 
 
 def read_roster(path: str | Path) -> list[Enumerator]:
@@ -505,6 +508,7 @@ def read_roster(path: str | Path) -> list[Enumerator]:
                 area=record["area"],
                 team=record.get("team", ""),
                 supervisor=record.get("supervisor", ""),
+                role=record.get("role") or "enumerator",
             )
         )
     return people

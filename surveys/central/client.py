@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,7 @@ from surveys.central.errors import (
 )
 from surveys.central.http import HttpPolicy, make_session
 from surveys.central.odata import PageFormatError, decode_page
+from surveys.central.resources import AppUserService, DatasetService, ProjectService
 
 log = logging.getLogger(__name__)
 # pyodk logs failed requests (with tracebacks) at ERROR; we raise one-line errors instead.
@@ -65,19 +67,23 @@ class CentralClient:
         base_url: str,
         username: str,
         password: str,
-        project_id: int,
+        project_id: int | None,
         policy: HttpPolicy | None = None,
     ) -> None:
         if not base_url or not username or not password:
             raise CentralError("Central URL, user and password are all needed")
         self.base_url = base_url.rstrip("/")
-        self.project_id = int(project_id)
+        self.project_id = int(project_id) if project_id is not None else None
+        """None until the project is known (``deploy`` may create it first)."""
         self.policy = policy or HttpPolicy()
         self._credentials = (username, password)
         self.session = make_session(self.base_url, username, password, self.policy)
         self.forms = FormService(self)
         self.submissions = SubmissionService(self)
         self.attachments = AttachmentService(self)
+        self.projects = ProjectService(self)
+        self.datasets = DatasetService(self)
+        self.app_users = AppUserService(self)
 
     @classmethod
     def from_env(cls, policy: HttpPolicy | None = None, **overrides: Any) -> CentralClient:
@@ -134,6 +140,10 @@ class CentralClient:
         response = self.request("GET", path, **kwargs)
         return decode_json(response)
 
+    def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Send a request and decode the JSON answer (garbage raises CentralResponseError)."""
+        return decode_json(self.request(method, path, **kwargs))
+
     def server_url(self, link: str) -> str:
         """A link Central gave (absolute, possibly under another host name) on this server."""
         parts = urlsplit(link)
@@ -142,6 +152,8 @@ class CentralClient:
 
     def project_path(self, *parts: str) -> str:
         """``projects/{p}/...`` with each part URL-quoted as Central expects."""
+        if self.project_id is None:
+            raise CentralError("no Central project chosen (set central.project_id or a name)")
         quoted = [self.session.urlquote(p) for p in parts]
         return "/".join(["projects", str(self.project_id), *quoted])
 
@@ -194,6 +206,76 @@ class FormService:
                 continue
             return response.content, extension
         return None
+
+    def create(
+        self, content: bytes, content_type: str, *, fallback_id: str, publish: bool = False
+    ) -> dict[str, Any]:
+        """``POST .../forms``: a new form from an XLSForm (or XForm XML) as a draft (or
+        published); Central converts the spreadsheet and keeps it."""
+        params = {"publish": str(publish).lower(), "ignoreWarnings": "true"}
+        headers = {"Content-Type": content_type, "X-XlsForm-FormId-Fallback": fallback_id}
+        path = self.client.project_path("forms")
+        response = self.client.request("POST", path, params=params, data=content, headers=headers)
+        return _expect_mapping(decode_json(response), "the new form")
+
+    def create_draft(self, form_id: str, content: bytes, content_type: str) -> None:
+        """``POST .../forms/{f}/draft``: replace the form's draft with this definition
+        (attachments of the published version with the same names are carried over)."""
+        headers = {"Content-Type": content_type, "X-XlsForm-FormId-Fallback": form_id}
+        self.client.request(
+            "POST",
+            self.client.project_path("forms", form_id, "draft"),
+            params={"ignoreWarnings": "true"},
+            data=content,
+            headers=headers,
+        )
+
+    def attachments(self, form_id: str, *, draft: bool = False) -> list[dict[str, Any]]:
+        """The form's (or its draft's) expected attachments: ``name``, ``type``, ``exists``,
+        ``blobExists``, ``datasetExists``, ``hash`` (MD5 of the content)."""
+        parts = ["forms", form_id, *(["draft"] if draft else []), "attachments"]
+        data = self.client.get_json(self.client.project_path(*parts))
+        if not isinstance(data, list):
+            raise CentralResponseError(f"Central's attachment list of {form_id} is not a list")
+        return data
+
+    def upload_draft_attachment(
+        self, form_id: str, name: str, content: bytes, content_type: str
+    ) -> None:
+        """``POST .../draft/attachments/{name}`` (unlinks a dataset linked there)."""
+        path = self.client.project_path("forms", form_id, "draft", "attachments", name)
+        self.client.request("POST", path, data=content, headers={"Content-Type": content_type})
+
+    def link_draft_dataset(self, form_id: str, name: str) -> None:
+        """``PATCH .../draft/attachments/{name}`` ``{"dataset": true}``: serve the entity list
+        named like the file (``households.csv`` -> dataset ``households``) there."""
+        path = self.client.project_path("forms", form_id, "draft", "attachments", name)
+        self.client.request("PATCH", path, json={"dataset": True})
+
+    def publish_draft(self, form_id: str, version: str | None = None) -> None:
+        """``POST .../draft/publish[?version=]``; Central answers 409.6 when the version
+        is already taken by a published version of the form."""
+        params = {"version": version} if version is not None else None
+        path = self.client.project_path("forms", form_id, "draft", "publish")
+        self.client.request("POST", path, params=params)
+
+    def app_user_ids(self, form_id: str) -> set[int]:
+        """Actor ids of the app users holding the ``app-user`` role on the form."""
+        path = self.client.project_path("forms", form_id, "assignments", "app-user")
+        data = self.client.get_json(path)
+        if not isinstance(data, list):
+            raise CentralResponseError(f"Central's assignments of {form_id} are not a list")
+        return {int(a["id"]) for a in data if isinstance(a, Mapping) and "id" in a}
+
+    def assign(self, form_id: str, actor_id: int) -> None:
+        """Give an app user the ``app-user`` role on the form (it may then submit)."""
+        path = self.client.project_path("forms", form_id, "assignments", "app-user", str(actor_id))
+        self.client.request("POST", path)
+
+    def unassign(self, form_id: str, actor_id: int) -> None:
+        """Take the ``app-user`` role on the form away from an app user."""
+        path = self.client.project_path("forms", form_id, "assignments", "app-user", str(actor_id))
+        self.client.request("DELETE", path)
 
 
 class SubmissionService:
@@ -284,6 +366,24 @@ class SubmissionService:
         response = self.client.request("PATCH", path, json={"reviewState": state})
         return _expect_mapping(decode_json(response), f"submission {instance_id}")
 
+    def get(self, form_id: str, instance_id: str) -> dict[str, Any]:
+        """A submission's metadata (``reviewState``, ``submitterId``...)."""
+        path = self.client.project_path("forms", form_id, "submissions", instance_id)
+        return _expect_mapping(self.client.get_json(path), f"submission {instance_id}")
+
+    def comments(self, form_id: str, instance_id: str) -> list[dict[str, Any]]:
+        """The submission's comments (``body``, ``actorId``, ``createdAt``)."""
+        path = self.client.project_path("forms", form_id, "submissions", instance_id, "comments")
+        data = self.client.get_json(path)
+        if not isinstance(data, list):
+            raise CentralResponseError(f"Central's comments on {instance_id} are not a list")
+        return data
+
+    def add_comment(self, form_id: str, instance_id: str, body: str) -> None:
+        """Add a comment (Central never edits or deletes one)."""
+        path = self.client.project_path("forms", form_id, "submissions", instance_id, "comments")
+        self.client.request("POST", path, json={"body": body})
+
 
 class AttachmentService:
     """Files attached to a submission (``audit.csv``, photos...)."""
@@ -326,21 +426,32 @@ def _expect_mapping(data: Any, what: str) -> dict[str, Any]:
 
 
 def _status_error(method: str, url: str, response: requests.Response) -> CentralError:
-    message = ""
+    message, code, detail = "", None, ""
     try:
         body = response.json()
         if isinstance(body, Mapping):
             message = str(body.get("message") or "")
+            code = body.get("code")
+            details = body.get("details")
+            if isinstance(details, Mapping) and details.get("error"):
+                detail = str(details["error"])  # e.g. pyxform's "[row : 5] ..." for 400.15
     except ValueError:
         pass
     text = f"Central answered HTTP {response.status_code} to {method} {_safe(url)}"
     if message:
         text += f": {' '.join(message.split())[:200]}"
+    if detail:
+        text += f" {' '.join(detail.split())[:300]}"
+    if code is not None:
+        text += f" ({code})"
+    kind = CentralError
     if response.status_code in (401, 403):
-        return CentralAuthError(text)
-    if response.status_code == 404:
-        return CentralNotFoundError(text)
-    return CentralError(text)
+        kind = CentralAuthError
+    elif response.status_code == 404:
+        kind = CentralNotFoundError
+    error = kind(text)
+    error.problem = str(code) if code is not None else None
+    return error
 
 
 def _auth_error(err: PyODKError) -> CentralError:
@@ -354,11 +465,33 @@ def _auth_error(err: PyODKError) -> CentralError:
 
 
 def _safe(url: str | None) -> str:
-    """A URL without user info and query string (which may be long), for messages."""
+    """A URL without user info, query string (which may be long) or key, for messages."""
     if not url:
         return "?"
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.port:
         host += f":{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    return urlunsplit((parts.scheme, host, redact(parts.path), "", ""))
+
+
+_SECRET_SEGMENT = re.compile(r"/(key|sessions)/[^/?#\s]+")
+
+
+def redact(text: str) -> str:
+    """``text`` with app-user keys and session tokens in URL paths (``/key/{token}``,
+    ``/sessions/{token}``) replaced by ``***``."""
+    return _SECRET_SEGMENT.sub(r"/\1/***", text)
+
+
+class _RedactTokens(logging.Filter):
+    """Keep keys out of urllib3's retry warnings, which name the request path."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(str(record.msg))
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_RedactTokens())

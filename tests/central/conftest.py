@@ -57,3 +57,18 @@ def central(request, fake):
 def store(any_store):  # noqa: F811 - the backend fixture, re-exported under the pull tests' name
     """A fresh store, on SQLite and on PostgreSQL."""
     return any_store
+
+
+@pytest.fixture(params=["fake", "real"])
+def deploy_target(request, fake):
+    """Where deploy tests deploy to: the fake, or a real Central when configured (each test
+    in a new project of its own)."""
+    from tests.central.deploy_support import Target
+
+    if request.param == "fake":
+        yield Target(fake.url, "admin@example.org", "correct horse", fake.central)
+        return
+    missing = [v for v in REAL_VARS[:3] if not os.environ.get(v)]
+    if missing:
+        pytest.skip("real ODK Central not configured: set " + ", ".join(missing))
+    yield Target(*(os.environ[v] for v in REAL_VARS[:3]))

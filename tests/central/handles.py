@@ -1,4 +1,5 @@
-"""One interface to seed and inspect a Central, fake or real, through its HTTP API only.
+"""One interface to seed and inspect a Central, fake or real, through its HTTP API only
+(the Central client's services: the same calls ``popsurvey deploy`` makes).
 
 The same pull tests run against the in-process fake and, when ``POPSURVEY_CENTRAL_URL``,
 ``POPSURVEY_CENTRAL_USER``, ``POPSURVEY_CENTRAL_PASSWORD`` and ``POPSURVEY_CENTRAL_PROJECT``
@@ -57,7 +58,7 @@ class CentralHandle:
         .../draft``, then ``.../draft/publish``, ``?version=as_version`` when given): from
         ``xlsform`` bytes (sent as ``.xls`` when ``xls``), which Central converts with
         pyxform-http and keeps, or from the XForm XML alone, for which it keeps no
-        spreadsheet. The fake, which has no upload routes, is seeded directly."""
+        spreadsheet. The fake is seeded directly (with the model it parses submissions by)."""
         if self.fake is not None:
             kind = "xls" if xls else "xlsx"
             self.fake.add_form(
@@ -77,17 +78,12 @@ class CentralHandle:
             headers = {"Content-Type": "application/xml"}
         else:
             body, headers = xlsform, {"Content-Type": XLS if xls else XLSX}
-            headers["X-XlsForm-FormId-Fallback"] = model.form_id
-        forms = [f["xmlFormId"] for f in self.client.forms.list()]
-        if model.form_id not in forms:
-            path, params = self.client.project_path("forms"), {"publish": "true"}
-            self.client.request("POST", path, params=params, data=body, headers=headers)
+        forms = self.client.forms
+        if model.form_id not in [f["xmlFormId"] for f in forms.list()]:
+            forms.create(body, headers["Content-Type"], fallback_id=model.form_id, publish=True)
             return
-        draft = self.client.project_path("forms", model.form_id, "draft")
-        params = {"ignoreWarnings": "true"}  # e.g. a question removed from the last version
-        self.client.request("POST", draft, params=params, data=body, headers=headers)
-        params = {"version": as_version} if as_version else {}
-        self.client.request("POST", draft + "/publish", params=params)
+        forms.create_draft(model.form_id, body, headers["Content-Type"])
+        forms.publish_draft(model.form_id, as_version)
 
     def submit(self, data: dict[str, Any], audit: bytes | None = None) -> str:
         """Submit one submission (POST), or edit one when meta has deprecatedID (PUT to the
@@ -147,17 +143,10 @@ class CentralHandle:
     def add_app_user(self, name: str, *, assign: bool = True) -> dict[str, Any]:
         """Create an app user (``POST .../app-users``; its ``token`` is in the answer) and,
         unless ``assign`` is false, give it the app-user role on the handle's form."""
-        user = self.client.request(
-            "POST", self.client.project_path("app-users"), json={"displayName": name}
-        ).json()
+        user = self.client.app_users.create(name)
         if assign:
             assert self.model is not None
-            self.client.request(
-                "POST",
-                self.client.project_path(
-                    "forms", self.model.form_id, "assignments", "app-user", str(user["id"])
-                ),
-            )
+            self.client.forms.assign(self.model.form_id, int(user["id"]))
         return user
 
     def set_form_state(self, state: str) -> None:
@@ -179,25 +168,21 @@ def publish_xform(
     (name -> (content, content type), e.g. a ``select_one_from_file`` CSV) the form is
     created as a draft, the files go to the draft's attachments, and the draft is published,
     as Central requires."""
-    created = client.request(
-        "POST",
-        client.project_path("forms"),
-        params={"publish": "false" if files else "true", "ignoreWarnings": "true"},
-        data=xform.encode(),
-        headers={"Content-Type": "application/xml"},
-    ).json()
+    xml = xform.encode()
+    form_id = _xform_id(xform)
+    created = client.forms.create(xml, "application/xml", fallback_id=form_id, publish=not files)
     form_id = created["xmlFormId"]
     if files:
-        draft = client.project_path("forms", form_id, "draft")
         for name, (content, content_type) in files.items():
-            client.request(
-                "POST",
-                f"{draft}/attachments/{name}",
-                data=content,
-                headers={"Content-Type": content_type},
-            )
-        client.request("POST", f"{draft}/publish")
+            client.forms.upload_draft_attachment(form_id, name, content, content_type)
+        client.forms.publish_draft(form_id)
     return form_id
+
+
+def _xform_id(xform: str) -> str:
+    """The form id an XForm declares (its primary instance's ``id`` attribute)."""
+    found = re.search(r'<instance>\s*<[^ >]+[^>]* id="([^"]+)"', xform)
+    return found.group(1) if found else "form"
 
 
 def _markdown_of(model: FormModel) -> str:

@@ -30,6 +30,10 @@ Implemented, following Central's API documentation and behaviour:
   ``/v1/key/{token}`` as the app user.
 - ``POST /v1/projects/{p}/app-users`` (token in the answer), ``POST .../forms/{f}/
   assignments/app-user/{actorId}``, ``PATCH .../forms/{f}`` (``state``).
+- Deployment (:mod:`tests.fake_central.resources`): projects, form creation from an
+  XLSForm, drafts, draft attachments and dataset links, publishing (409.6), datasets,
+  properties and entities (bulk create, PATCH with baseVersion, DELETE, restore, OData),
+  app-user listing and revocation, form assignments, submission comments.
 - Faults queued with :meth:`FakeCentral.inject`: 429 + Retry-After, 500/503, slow answers,
   garbage bodies.
 """
@@ -51,6 +55,8 @@ from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 from xml.etree import ElementTree as ET
 
 from tests.fake_central.odata_filter import FilterError, compile_filter
+from tests.fake_central.resources import ROUTES as DEPLOY_ROUTES
+from tests.fake_central.resources import DeployRoutes
 from tests.fake_central.state import (
     AppUser,
     FakeCentral,
@@ -113,7 +119,7 @@ FORBIDDEN = (
 )
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(DeployRoutes, BaseHTTPRequestHandler):
     central: FakeCentral
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stalls
@@ -170,6 +176,8 @@ class _Handler(BaseHTTPRequestHandler):
         except HttpError as err:
             status, ctype = err.status, "application/json"
             payload = {"code": err.code, "message": err.message}
+            if getattr(err, "details", None):
+                payload["details"] = err.details
             if openrosa:
                 payload, ctype = _openrosa_message(err.message, "error"), OPENROSA_XML
         except FilterError as err:
@@ -293,10 +301,7 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> tuple:
         """``POST .../forms/{f}/assignments/app-user/{actorId}``: let an app user submit."""
         form = self._form(project, form_id)
-        user = next(
-            (u for u in self.central.app_users.values() if str(u.id) == actor),
-            None,
-        )
+        user = next((u for u in self.central.field_keys if str(u.id) == actor), None)
         if role != "app-user" or user is None:
             raise HttpError(*NOT_FOUND)
         with self.central.lock:
@@ -730,6 +735,7 @@ _OR = r"/v1/projects/(\d+)/submission"
 _P = r"/v1/projects/(\d+)/forms/([^/]+?)"
 _S = _P + r"/submissions/([^/]+)"
 _ROUTES: list[tuple[str, str, Callable]] = [
+    *DEPLOY_ROUTES,
     ("POST", r"/v1/sessions", _Handler._sessions),
     ("POST", _OR, _Handler._openrosa_submit),
     ("HEAD", _OR, _Handler._openrosa_head),
@@ -921,6 +927,7 @@ def _form_json(form: FakeForm, project: str) -> dict:
         "version": form.version,
         "state": form.state,
         "enketoId": None,
+        "publishedAt": _iso(form.published_at) if form.history else None,
         "submissions": sum(1 for s in form.submissions.values() if s.deleted_at is None),
     }
 

@@ -42,7 +42,8 @@ class AppUser:
     id: int
     project: int
     name: str
-    token: str
+    token: str | None
+    """None once revoked (``DELETE /v1/sessions/{token}``)."""
     created_at: datetime
     forms: set[str] = field(default_factory=set)
     """xmlFormIds it holds the ``app-user`` role on."""
@@ -78,6 +79,7 @@ class FakeSubmission:
     """Expected attachment names, with content once uploaded."""
     encrypted: bool = False
     """Sent encrypted: OData shows its ``__id`` and ``__system`` (status notDecrypted) only."""
+    comments: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def current(self) -> SubmissionVersion:
@@ -104,6 +106,13 @@ class FakeForm:
     """Every version published (submissions to any of them are accepted, as Central does)."""
     history: list[str] = field(default_factory=list)
     """The published versions in publishing order (``GET .../versions`` lists them)."""
+    attachments: dict[str, Any] = field(default_factory=dict)
+    """The published version's attachments (name -> :class:`FormFile`)."""
+    draft: Any = None
+    """The draft (:class:`tests.fake_central.resources.FakeDraft`), if any."""
+    draft_source: Any = None
+    """The published definition, copied by a draft created with an empty body."""
+    published_at: datetime | None = None
 
 
 class FakeCentral:
@@ -121,6 +130,11 @@ class FakeCentral:
         self._actors = {"enum": 5}
         self.app_users: dict[str, AppUser] = {}
         """App-user token (the key in ``/v1/key/{token}/...``) -> the app user."""
+        self.field_keys: list[AppUser] = []
+        """Every app user, revoked ones included (token None)."""
+        self.project_names: dict[int, str] = {1: "Default Project"}
+        self.datasets: dict[int, dict[str, Any]] = {}
+        """Project -> dataset name -> :class:`tests.fake_central.resources.FakeDataset`."""
 
     # -- time ------------------------------------------------------------------------------
     def tick(self, at: datetime | None = None) -> datetime:
@@ -168,6 +182,7 @@ class FakeCentral:
                 form = forms[fid] = FakeForm(fid, ver, model.title if model else fid, model, xml)
             if ver not in form.versions:
                 form.history.append(ver)
+            form.published_at = form.published_at or self.tick()
             form.versions.add(ver)
             if xlsform is not None:
                 form.xlsforms[ver] = (xlsform, xlsform_type)
@@ -180,8 +195,11 @@ class FakeCentral:
             token = base64.b64encode(secrets.token_bytes(48)).decode()
             token = token.replace("/", "!").replace("+", "$")  # Central's token alphabet
             actor = self._actors.setdefault(name, 5 + len(self._actors))
+            if any(u.id == actor for u in self.field_keys):
+                actor = self._actors[f"{name}#{len(self.field_keys)}"] = 5 + len(self._actors)
             user = AppUser(actor, project, name, token, self.tick())
             self.app_users[token] = user
+            self.field_keys.append(user)
             return user
 
     def form(self, project: int, form_id: str) -> FakeForm | None:

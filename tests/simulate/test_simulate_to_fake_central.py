@@ -83,11 +83,8 @@ class Target:
 
     def app_user_token(self, form_id: str, name: str) -> str:
         """A new app user ``name`` assigned to the form; its token."""
-        user = self.client.request(
-            "POST", self.client.project_path("app-users"), json={"displayName": name}
-        ).json()
-        path = self.client.project_path("forms", form_id, "assignments", "app-user")
-        self.client.request("POST", f"{path}/{user['id']}")
+        user = self.client.app_users.create(name)
+        self.client.forms.assign(form_id, int(user["id"]))
         return user["token"]
 
     def env(self) -> dict[str, str]:

@@ -394,14 +394,18 @@ def _stored_instances(store: Store, form_pk: int, central_ids: list[str]) -> dic
 def _store_files(
     conn: Any, counts: writer.WriteCounts, files: dict[str, dict[str, bytes]], result: PullResult
 ) -> None:
+    """The page's attachments and parsed audit logs, each table in one bulk write."""
+    stored, audits = [], []
     for pk, central_id, instance_id in counts.changed_ids:
         for name, content in files.get(central_id, {}).items():
-            writer.store_attachment(conn, pk, name, instance_id, content)
-            result.attachments += 1
+            stored.append((pk, name, instance_id, content))
             if name == AUDIT_FILE:
                 events, issues = parse_audit_csv(content, instance_id=instance_id)
-                result.audit_events += writer.store_audit(conn, pk, instance_id, events)
+                audits.append((pk, instance_id, events))
                 result.issues.extend(issues)
+    writer.store_attachments(conn, stored)
+    result.attachments += len(stored)
+    result.audit_events += writer.store_audits(conn, audits)
 
 
 def _sync_deletions(

@@ -10,6 +10,8 @@ resumed from its own lower bound. Deletions are synced from the list of deleted 
 (Central shows deleted rows only when the filter names ``__system/deletedAt``).
 Every form version seen in ``__system/formVersion`` gets its FormModel from the XLSForm
 Central keeps for it (see :mod:`surveys.form_sources`); ``model`` (``--form``) overrides.
+Audit logs come one request pair per submission, or, when the pull's window holds many
+submissions, from Central's export in one request (see :mod:`surveys.audit_export`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import sqlalchemy as sa
 
 from forms.issues import Issue, Severity
 from forms.model import FormModel
+from surveys.audit_export import EXPORT_MARGIN, AuditExport, fetch_audit_export
 from surveys.central.client import CentralClient, ODataPage
 from surveys.central.errors import CentralError
 from surveys.central.pool import ClientPool
@@ -74,6 +77,10 @@ class PullResult:
     audit_events: int = 0
     attachments: int = 0
     versions_fetched: int = 0
+    audits_from_export: int = 0
+    """Audit logs taken from Central's export instead of one download each."""
+    export_seconds: float | None = None
+    """Time spent downloading and indexing Central's export (None: not used)."""
     issues: list[Issue] = field(default_factory=list)
     resumed: bool = False
     encrypted: int = 0
@@ -89,6 +96,11 @@ class PullResult:
             f"{self.deleted} deleted, {self.restored} restored"
             + (f", {self.purged} purged" if self.purged else "")
             + f"; {self.audit_events} audit events"
+            + (
+                f" ({self.audits_from_export} logs from the export)"
+                if self.audits_from_export
+                else ""
+            )
             + (f"; {len(self.issues)} issue(s)" if self.issues else "")
         )
 
@@ -107,6 +119,12 @@ class PullOptions:
     lock_timeout: float | None = 600.0
     attachment_workers: int = 4
     """Sessions downloading attachments side by side (1: one at a time)."""
+    audit_export: str = "auto"
+    """Take audit logs from Central's export: ``"auto"`` when the window holds at least
+    ``audit_export_min`` submissions, ``"always"``, or ``"never"`` (one download each)."""
+    audit_export_min: int = 500
+    export_margin: timedelta = EXPORT_MARGIN
+    """Submissions touched this close before the export's snapshot are downloaded one by one."""
 
 
 def pull_form(
@@ -200,6 +218,8 @@ def _pull_pages(
     client = pool.client
     started = time.monotonic()
     looked_up = _versions_looked_up(store, form_pk, model)
+    export = _audit_export(client, form_id, options, result)  # before the pages: see its doc
+    models = _version_models(store, form_pk, model) if export is not None else {}
     pager = client.clone()
     try:
         pages = pager.submissions.odata_pages(
@@ -212,9 +232,12 @@ def _pull_pages(
         for page in prefetched(pages):
             if total is None:
                 total = page.count
-            files = _download_attachments(store, pool, form_id, form_pk, page, options)
-            history = _missing_versions(store, client, form_id, form_pk, page)
             fetched = _fetch_form_models(client, form_id, page, looked_up)
+            models.update((found.version, found.model) for found in fetched)
+            files = _download_attachments(
+                store, pool, form_id, form_pk, page, options, export, models, result
+            )
+            history = _missing_versions(store, client, form_id, form_pk, page)
             with store.transaction() as conn:
                 if result.pages == 0:
                     form_pk = writer.ensure_form(conn, form_id, form_meta.get("name"))
@@ -234,11 +257,51 @@ def _pull_pages(
                 progress(PullProgress(form_id, result.received, total, time.monotonic() - started))
     finally:
         pager.close()
+        if export is not None:
+            export.close()
     if form_pk is None:  # Central always sends a first page; kept safe all the same
         with store.transaction() as conn:
             form_pk = writer.ensure_form(conn, form_id, form_meta.get("name"))
             writer.begin_run(conn, form_pk, result.since)
     return form_pk
+
+
+def _audit_export(
+    client: CentralClient, form_id: str, options: PullOptions, result: PullResult
+) -> AuditExport | None:
+    """Central's export of the pull's window, when audit logs are wanted and the window
+    holds enough submissions to beat one request pair each (``$count`` of the window, one
+    small request, decides). Taken before the first page so that any submission changed
+    after it shows a newer ``updatedAt`` on its page."""
+    if options.attachments == "none" or options.audit_export == "never":
+        return None
+    window = incremental_filter(result.since)
+    if options.audit_export == "auto":
+        first = next(
+            client.submissions.odata_pages(
+                form_id, filter=window, page_size=1, select="__id", count=True
+            ),
+            None,
+        )
+        if first is None or (first.count or 0) < options.audit_export_min:
+            return None
+    started = time.monotonic()
+    export = fetch_audit_export(client, form_id, window, options.export_margin)
+    result.export_seconds = time.monotonic() - started
+    return export
+
+
+def _version_models(
+    store: Store, form_pk: int | None, model: FormModel | None
+) -> dict[str, FormModel | None]:
+    """The FormModel of each form version the store knows (``model`` for its own)."""
+    models: dict[str, FormModel | None] = {}
+    if form_pk is not None:
+        with store.engine.connect() as conn:
+            models.update(writer.form_models(conn, form_pk))
+    if model is not None and model.version:
+        models[model.version] = model
+    return models
 
 
 def _save_version(
@@ -296,9 +359,13 @@ def _download_attachments(
     form_pk: int,
     page: ODataPage,
     options: PullOptions,
+    export: AuditExport | None = None,
+    models: dict[str, FormModel | None] | None = None,
+    result: PullResult | None = None,
 ) -> dict[str, dict[str, bytes]]:
     """Attachments of the page's new or edited submissions, fetched before the page's
-    transaction so that no lock is held over the network."""
+    transaction so that no lock is held over the network. Audit logs the export covers
+    are taken from it; everything else is listed and downloaded per submission."""
     if options.attachments == "none":
         return {}
     candidates = {
@@ -316,15 +383,31 @@ def _download_attachments(
         if stored.get(central_id) != ((record.get("meta") or {}).get("instanceID") or central_id)
     ]
 
+    from_export: dict[str, bytes] = {}
+    if export is not None:
+        for central_id in todo:
+            record = candidates[central_id]
+            version = (record.get("__system") or {}).get("formVersion")
+            if export.covers(record, (models or {}).get(str(version))):
+                from_export[central_id] = export.audit_csv(central_id)
+    if result is not None:
+        result.audits_from_export += len(from_export)
+
     def download(client: CentralClient, central_id: str) -> dict[str, bytes]:
         wanted = [
             a["name"]
             for a in client.attachments.list(form_id, central_id)
-            if a.get("exists") and (options.attachments == "all" or a.get("name") == AUDIT_FILE)
+            if a.get("exists")
+            and (options.attachments == "all" or a.get("name") == AUDIT_FILE)
+            and not (a.get("name") == AUDIT_FILE and central_id in from_export)
         ]
         return {name: client.attachments.get(form_id, central_id, name) for name in wanted}
 
-    return dict(zip(todo, pool.map(download, todo), strict=True))
+    each = [c for c in todo if options.attachments == "all" or c not in from_export]
+    files = dict(zip(each, pool.map(download, each), strict=True))
+    for central_id, content in from_export.items():
+        files.setdefault(central_id, {})[AUDIT_FILE] = content
+    return files
 
 
 def _missing_versions(
@@ -394,14 +477,18 @@ def _stored_instances(store: Store, form_pk: int, central_ids: list[str]) -> dic
 def _store_files(
     conn: Any, counts: writer.WriteCounts, files: dict[str, dict[str, bytes]], result: PullResult
 ) -> None:
+    """The page's attachments and parsed audit logs, each table in one bulk write."""
+    stored, audits = [], []
     for pk, central_id, instance_id in counts.changed_ids:
         for name, content in files.get(central_id, {}).items():
-            writer.store_attachment(conn, pk, name, instance_id, content)
-            result.attachments += 1
+            stored.append((pk, name, instance_id, content))
             if name == AUDIT_FILE:
                 events, issues = parse_audit_csv(content, instance_id=instance_id)
-                result.audit_events += writer.store_audit(conn, pk, instance_id, events)
+                audits.append((pk, instance_id, events))
                 result.issues.extend(issues)
+    writer.store_attachments(conn, stored)
+    result.attachments += len(stored)
+    result.audit_events += writer.store_audits(conn, audits)
 
 
 def _sync_deletions(

@@ -11,7 +11,7 @@ import csv
 import io
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,9 @@ SYSTEM_COLUMNS = {
     "FormVersion": "formVersion",
 }
 GEO_PARTS = ("Latitude", "Longitude", "Altitude", "Accuracy")
+AUDIT_ID_COLUMNS = ("instance ID", "instanceID")
+"""The first column of Central's combined audit CSV (``instance ID``, the submission's
+``__id``, as Briefcase names it)."""
 
 
 def import_csv_zip(
@@ -93,13 +96,20 @@ def _audits(rows: list[dict[str, str]] | None) -> dict[str, bytes]:
         by_instance[row.get("instance ID") or row.get("instanceID") or ""].append(row)
     out = {}
     for instance, lines in by_instance.items():
-        columns = [c for c in lines[0] if c not in ("instance ID", "instanceID")]
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, columns, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(lines)
-        out[instance] = buffer.getvalue().encode()
+        columns = [c for c in lines[0] if c not in AUDIT_ID_COLUMNS]
+        out[instance] = audit_log_csv(columns, ([line.get(c) for c in columns] for line in lines))
     return out
+
+
+def audit_log_csv(columns: list[str], rows: Iterable[list[str | None]]) -> bytes:
+    """One submission's audit.csv rebuilt from its rows of Central's combined audit CSV (the
+    ``instance ID`` column taken off), laid out as Collect writes it: a header, commas,
+    ``\n`` line ends, quotes only where a cell needs them."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(["" if cell is None else cell for cell in row] for row in rows)
+    return buffer.getvalue().encode()
 
 
 class _Builder:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from forms.model import FormModel
-from surveys.store import models
+from surveys.store import bulk, models
 from surveys.store.audit import AuditEvent
 from surveys.store.records import as_utc, instance_id_of, parse_time, repeat_rows
 
@@ -33,7 +33,7 @@ SYNC = models.SyncState.__table__
 ENUMERATORS = models.Enumerator.__table__
 VALIDATION_TABLES = (models.ValidationIssue.__table__, models.ValidationState.__table__)
 
-_CHUNK = 500
+_CHUNK = bulk.BATCH
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -184,16 +184,10 @@ def store_submissions(
             counts.unchanged += 1
     if inserts:
         _insert_new(conn, inserts, counts)
-    for old, row, record in edits:
-        _apply_edit(conn, old, row, record, counts)
-    for old, row, record in updates:
-        conn.execute(sa.update(SUBMISSIONS).where(SUBMISSIONS.c.id == old.id).values(**row))
-        if _answers_changed(old.raw_json, record):
-            # same version, new answers: an encrypted submission decrypted (CSV export), or
-            # another source's rendering of it; its repeat rows follow
-            conn.execute(sa.delete(REPEATS).where(REPEATS.c.submission_id == old.id))
-            _insert_repeats(conn, _repeat_tuples(old.id, record))
-        counts.updated += 1
+    if edits:
+        _apply_edits(conn, edits, counts)
+    if updates:
+        _apply_updates(conn, updates, counts)
     return counts
 
 
@@ -259,10 +253,12 @@ def sync_enumerators(conn: Connection, records: Iterable[Mapping[str, Any]]) -> 
     ]
     if new:
         conn.execute(sa.insert(table), new)
-    for actor, name in seen.items():
-        row = known.get(actor)
-        if row is not None and name and row.display_name != name:
-            conn.execute(sa.update(table).where(table.c.id == row.id).values(display_name=name))
+    renamed = [
+        (known[actor].id, name)
+        for actor, name in seen.items()
+        if actor in known and name and known[actor].display_name != name
+    ]
+    bulk.update_rows(conn, table, ["display_name"], renamed)
     return len(new)
 
 
@@ -330,13 +326,12 @@ def mark_deleted(
     to_restore = [pk for cid, pk in flagged.items() if cid not in deleted]
     newly = 0
     for chunk in _chunks([cid for cid in deleted if cid not in flagged]):
-        for central_id in chunk:
-            result = conn.execute(
-                sa.update(SUBMISSIONS)
-                .where(SUBMISSIONS.c.form_id == form_pk, SUBMISSIONS.c.central_id == central_id)
-                .values(deleted=True, deleted_at=deleted[central_id])
-            )
-            newly += result.rowcount
+        rows = [
+            (pk, True, deleted[central_id])
+            for central_id, pk in _ids_of(conn, form_pk, list(chunk)).items()
+        ]
+        bulk.update_rows(conn, SUBMISSIONS, ["deleted", "deleted_at"], rows)
+        newly += len(rows)
     for chunk in _chunks(to_restore):
         conn.execute(
             sa.update(SUBMISSIONS)
@@ -365,28 +360,54 @@ def store_audit(
     conn: Connection, submission_pk: int, instance_id: str, events: Iterable[AuditEvent]
 ) -> int:
     """Replace the audit events of a submission with ``events``; returns how many."""
-    conn.execute(sa.delete(AUDITS).where(AUDITS.c.submission_id == submission_pk))
+    return store_audits(conn, [(submission_pk, instance_id, events)])
+
+
+_AUDIT_COLUMNS = (
+    "submission_id",
+    "instance_id",
+    "seq",
+    "event",
+    "node",
+    "start_ms",
+    "end_ms",
+    "latitude",
+    "longitude",
+    "accuracy",
+    "old_value",
+    "new_value",
+    "user",
+    "change_reason",
+)
+
+
+def store_audits(conn: Connection, logs: Sequence[tuple[int, str, Iterable[AuditEvent]]]) -> int:
+    """Replace the audit events of many submissions at once: ``logs`` holds
+    ``(submission pk, instance id, events)``. Returns how many events were stored."""
+    if not logs:
+        return 0
+    bulk.delete_where_in(conn, AUDITS, "submission_id", {pk for pk, _, _ in logs})
     rows = [
-        {
-            "submission_id": submission_pk,
-            "instance_id": instance_id,
-            "seq": e.seq,
-            "event": e.event,
-            "node": e.node,
-            "start_ms": e.start_ms,
-            "end_ms": e.end_ms,
-            "latitude": e.latitude,
-            "longitude": e.longitude,
-            "accuracy": e.accuracy,
-            "old_value": e.old_value,
-            "new_value": e.new_value,
-            "user": e.user,
-            "change_reason": e.change_reason,
-        }
+        (
+            pk,
+            instance_id,
+            e.seq,
+            e.event,
+            e.node,
+            e.start_ms,
+            e.end_ms,
+            e.latitude,
+            e.longitude,
+            e.accuracy,
+            e.old_value,
+            e.new_value,
+            e.user,
+            e.change_reason,
+        )
+        for pk, instance_id, events in logs
         for e in events
     ]
-    if rows:
-        conn.execute(sa.insert(AUDITS), rows)
+    bulk.insert_rows(conn, AUDITS, _AUDIT_COLUMNS, rows)
     return len(rows)
 
 
@@ -394,20 +415,27 @@ def store_attachment(
     conn: Connection, submission_pk: int, name: str, instance_id: str, content: bytes
 ) -> None:
     """Keep (or replace) one attachment file of a submission."""
-    conn.execute(
-        sa.delete(ATTACHMENTS).where(
-            ATTACHMENTS.c.submission_id == submission_pk, ATTACHMENTS.c.name == name
-        )
-    )
-    conn.execute(
-        sa.insert(ATTACHMENTS).values(
-            submission_id=submission_pk,
-            name=name,
-            instance_id=instance_id,
-            size=len(content),
-            content=content,
-        )
-    )
+    store_attachments(conn, [(submission_pk, name, instance_id, content)])
+
+
+def store_attachments(conn: Connection, files: Sequence[tuple[int, str, str, bytes]]) -> None:
+    """Keep (or replace) many attachment files: ``(submission pk, name, instance id,
+    content)`` each."""
+    if not files:
+        return
+    by_name: dict[str, set[int]] = {}
+    for pk, name, _, _ in files:
+        by_name.setdefault(name, set()).add(pk)
+    for name, pks in by_name.items():
+        for chunk in _chunks(sorted(pks)):
+            conn.execute(
+                sa.delete(ATTACHMENTS).where(
+                    ATTACHMENTS.c.name == name, ATTACHMENTS.c.submission_id.in_(chunk)
+                )
+            )
+    rows = [(pk, name, iid, len(content), content) for pk, name, iid, content in files]
+    columns = ("submission_id", "name", "instance_id", "size", "content")
+    bulk.insert_rows(conn, ATTACHMENTS, columns, rows)
 
 
 # -- sync state ---------------------------------------------------------------------------
@@ -548,7 +576,8 @@ def _insert_new(conn: Connection, inserts: list, counts: WriteCounts) -> None:
     # Writers of submissions hold the store's "pull" lock, so rows inserted now are exactly
     # those above the current maximum id: a range scan instead of RETURNING or IN lists.
     floor = conn.execute(sa.select(sa.func.max(SUBMISSIONS.c.id))).scalar() or 0
-    _insert_rows(conn, SUBMISSIONS, rows)
+    columns = list(rows[0])
+    bulk.insert_rows(conn, SUBMISSIONS, columns, [tuple(row.values()) for row in rows])
     ids = {
         r.central_id: r.id
         for r in conn.execute(
@@ -578,67 +607,84 @@ def _ids_of(conn: Connection, form_pk: int, central_ids: list[str]) -> dict[str,
     return found
 
 
-def _insert_rows(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """executemany straight through the driver, values converted by each column type's own
-    bind processor (what SQLAlchemy would do, without its per-row parameter assembly)."""
-    columns = list(rows[0])
-    processors = [table.c[c].type._cached_bind_processor(conn.dialect) for c in columns]
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join([marker] * len(columns))})"
-    )
-    conn.exec_driver_sql(
-        sql,
-        [
-            tuple(v if p is None else p(v) for v, p in zip(row.values(), processors, strict=True))
-            for row in rows
-        ],
-    )
-
-
 _REPEAT_COLUMNS = ("submission_id", "table_name", "row_id", "parent_row_id", "ordinal", "data_json")
 
 
 def _insert_repeats(conn: Connection, rows: list[tuple]) -> None:
-    """Bulk insert repeat rows straight through the driver's executemany: repeat rows are
-    the most numerous writes of a pull, and SQLAlchemy's per-row parameter processing
-    would cost more than the database does."""
-    if not rows:
-        return
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (
-        f"INSERT INTO repeat_rows ({', '.join(_REPEAT_COLUMNS)}) "
-        f"VALUES ({', '.join([marker] * len(_REPEAT_COLUMNS))})"
+    """Bulk insert repeat rows (COPY on PostgreSQL, executemany on SQLite): repeat rows are
+    the most numerous writes of a pull."""
+    bulk.insert_rows(conn, REPEATS, _REPEAT_COLUMNS, rows)
+
+
+def _replace_rows(conn: Connection, changes: list) -> None:
+    """Overwrite the stored submissions of ``changes`` (``(old, row, record)`` each) with
+    their new rows, in one statement per batch."""
+    columns = list(changes[0][1])
+    bulk.update_rows(
+        conn, SUBMISSIONS, columns, [(old.id, *row.values()) for old, row, _ in changes]
     )
-    conn.exec_driver_sql(sql, rows)
 
 
-def _apply_edit(
-    conn: Connection, old: Any, row: dict[str, Any], record: Mapping[str, Any], counts: WriteCounts
-) -> None:
-    known = conn.execute(
-        sa.select(VERSIONS.c.id).where(
-            VERSIONS.c.submission_id == old.id, VERSIONS.c.instance_id == old.instance_id
-        )
-    ).first()
-    if known is None:
-        conn.execute(
-            sa.insert(VERSIONS).values(
-                submission_id=old.id,
-                instance_id=old.instance_id,
-                form_version=old.form_version,
-                review_state=old.review_state,
-                updated_at=old.updated_at,
-                raw_json=old.raw_json,
-                replaced_at=_now(),
+def _rebuild_repeats(conn: Connection, changes: list) -> None:
+    """Replace the repeat rows of the submissions of ``changes`` with their records'."""
+    bulk.delete_where_in(conn, REPEATS, "submission_id", [old.id for old, _, _ in changes])
+    _insert_repeats(conn, [t for old, _, record in changes for t in _repeat_tuples(old.id, record)])
+
+
+def _apply_edits(conn: Connection, edits: list, counts: WriteCounts) -> None:
+    """New versions of stored submissions: each stored version goes to the history (unless
+    it is there already), the new one replaces it with its repeat rows."""
+    known: set[tuple[int, str]] = set()
+    for chunk in _chunks([old.id for old, _, _ in edits]):
+        known.update(
+            (r.submission_id, r.instance_id)
+            for r in conn.execute(
+                sa.select(VERSIONS.c.submission_id, VERSIONS.c.instance_id).where(
+                    VERSIONS.c.submission_id.in_(chunk)
+                )
             )
         )
-    conn.execute(sa.update(SUBMISSIONS).where(SUBMISSIONS.c.id == old.id).values(**row))
-    conn.execute(sa.delete(REPEATS).where(REPEATS.c.submission_id == old.id))
-    _insert_repeats(conn, _repeat_tuples(old.id, record))
-    counts.edited += 1
-    counts.changed_ids.append((old.id, row["central_id"], row["instance_id"]))
+    now = _now()
+    history = [
+        (
+            old.id,
+            old.instance_id,
+            old.form_version,
+            old.review_state,
+            old.updated_at,
+            old.raw_json,
+            now,
+        )
+        for old, _, _ in edits
+        if (old.id, old.instance_id) not in known
+    ]
+    columns = (
+        "submission_id",
+        "instance_id",
+        "form_version",
+        "review_state",
+        "updated_at",
+        "raw_json",
+        "replaced_at",
+    )
+    bulk.insert_rows(conn, VERSIONS, columns, history)
+    _replace_rows(conn, edits)
+    _rebuild_repeats(conn, edits)
+    counts.edited += len(edits)
+    counts.changed_ids.extend(
+        (old.id, row["central_id"], row["instance_id"]) for old, row, _ in edits
+    )
+
+
+def _apply_updates(conn: Connection, updates: list, counts: WriteCounts) -> None:
+    """Same versions with new review state, dates or flags; where the answers changed too
+    (an encrypted submission decrypted by a CSV import, or another source's rendering of
+    it) the repeat rows follow."""
+    _replace_rows(conn, updates)
+    changed = [u for u in updates if _answers_changed(u[0].raw_json, u[2])]
+    if changed:
+        _rebuild_repeats(conn, changed)
+    counts.updated += len(updates)
 
 
 def _repeat_tuples(submission_pk: int, record: Mapping[str, Any]) -> list[tuple]:

@@ -14,6 +14,8 @@ Implemented, following Central's API documentation and behaviour:
 - ``GET .../forms/{f}.svc`` and ``.svc/Submissions[.repeat...]`` with ``$top``, ``$skip``,
   ``$skiptoken`` (cursor, newest first), ``$filter``, ``$expand=*``, ``$count``, ``$select``
   (``__id``/``__system`` fields), ``$wkt``; ``@odata.nextLink`` is absolute.
+- ``GET .../forms/{f}/submissions.csv.zip`` (``attachments``, ``$filter``): Central's CSV
+  export with media and the combined audit log (see :mod:`tests.fake_central.export`).
 - ``GET|PATCH|DELETE .../submissions/{id}``, ``POST .../submissions/{id}/restore``,
   ``GET .../submissions/{id}/versions``, ``.../attachments`` and
   ``GET|POST .../attachments/{name}``.
@@ -54,6 +56,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 from xml.etree import ElementTree as ET
 
+from tests.fake_central.export import export_zip
 from tests.fake_central.odata_filter import FilterError, compile_filter
 from tests.fake_central.resources import ROUTES as DEPLOY_ROUTES
 from tests.fake_central.resources import DeployRoutes
@@ -629,6 +632,16 @@ class _Handler(DeployRoutes, BaseHTTPRequestHandler):
         params.append(("$skiptoken", "01" + base64.b64encode(json.dumps(token).encode()).decode()))
         return f"{self._base()}{parts.path}?{urlencode(params)}"
 
+    def _export(self, project: str, form_id: str, query: dict, body: bytes) -> tuple:
+        form = self._form(project, form_id)
+        predicate, _ = compile_filter(query.get("$filter"))
+        with self.central.lock:
+            subs = sorted(form.submissions.values(), key=lambda s: (s.created_at, s.seq))
+            subs = [s for s in subs if s.deleted_at is None and predicate(_filter_row(s))]
+            data = export_zip(form, subs, _system, query.get("attachments") != "false")
+        self.extra_headers["Content-Disposition"] = f'attachment; filename="{form_id}.zip"'
+        return 200, data, "application/zip"
+
     def _submissions_list(self, project: str, form_id: str, query: dict, body: bytes) -> tuple:
         live = [s for s in self._form(project, form_id).submissions.values() if not s.deleted_at]
         live.sort(key=lambda s: s.created_at, reverse=True)  # Central lists newest first
@@ -751,6 +764,7 @@ _ROUTES: list[tuple[str, str, Callable]] = [
     ("GET", _P + r"\.(xlsx|xls)", _Handler._form_xlsform),
     ("GET", _P + r"/versions/([^/]+)\.(xlsx|xls)", _Handler._version_xlsform),
     ("GET", _P + r"/versions", _Handler._form_versions),
+    ("GET", _P + r"/submissions\.csv\.zip", _Handler._export),
     ("GET", _P + r"/submissions", _Handler._submissions_list),
     ("POST", _P + r"/submissions", _Handler._submit),
     ("GET", _S + r"/versions", _Handler._versions),

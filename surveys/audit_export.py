@@ -1,0 +1,176 @@
+"""Audit logs in bulk: one request for Central's CSV export instead of two per submission.
+
+With ``attachments=true`` Central's export zip (``.../submissions.csv.zip``) holds every
+current submission version's audit log in ONE CSV, ``<formId> - audit.csv``: an
+``instance ID`` column (the submission's ``__id``) and then
+``event,node,start,end,latitude,longitude,accuracy,old-value,new-value`` (docs/CENTRAL.md
+says what it holds and what it leaves out). A pull that needs many audit logs downloads it
+once, filtered to the pull's window, and takes each submission's log from it; what the
+export does not cover goes through the per-submission requests as before.
+
+The export is a snapshot taken before any OData page of the pull is fetched. A submission
+whose ``submissionDate`` and ``updatedAt`` are both older than the snapshot (less a margin for
+transactions still open at that moment) is in the same version on the page as in the export,
+since every edit and review moves ``updatedAt``; anything newer is fetched per submission.
+The log taken from the export is stored as Central renders it (its columns, ``\\n`` line
+ends, quoted only where needed), which is the uploaded file byte for byte when Collect wrote
+that layout (location tracking and track-changes on, as lint rule L105 asks).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from forms.model import FormModel
+from surveys.central.client import CentralClient
+from surveys.central.errors import CentralError
+from surveys.importers.csv_zip import AUDIT_ID_COLUMNS, audit_log_csv
+from surveys.store.records import latest_time
+
+AUDIT_FILE = "audit.csv"
+EXPORT_MARGIN = timedelta(minutes=2)
+"""Submissions touched this close to the export's snapshot are fetched one by one: an edit
+committed just after the snapshot may carry an ``updatedAt`` from just before it."""
+LOST_BY_EXPORT = {"identify-user": "true", "track-changes-reasons": "on-form-edit"}
+"""Audit parameters whose columns (``user``, ``change-reason``) Central's export leaves out:
+versions using them keep the per-submission download."""
+
+
+@dataclass
+class AuditExport:
+    """The combined audit CSV of one export, indexed by ``__id`` (byte ranges in a temporary
+    file, so that 200,000 logs cost little memory)."""
+
+    path: Path
+    taken_at: datetime
+    """The server's clock when it answered the export request."""
+    header: list[str]
+    spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    margin: timedelta = EXPORT_MARGIN
+    rows: int = 0
+    _handle: BinaryIO | None = None
+
+    def covers(self, record: Mapping[str, Any], model: FormModel | None = None) -> bool:
+        """Whether the export holds this record's audit log exactly: the record names an
+        ``audit.csv`` under ``meta``, the export has rows for its ``__id``, it did not change
+        since the snapshot, and its form version keeps no column the export drops."""
+        meta = record.get("meta")
+        if not isinstance(meta, Mapping) or meta.get("audit") != AUDIT_FILE:
+            return False
+        if str(record.get("__id")) not in self.spans:
+            return False
+        touched = latest_time(record)
+        if touched is None or touched >= self.taken_at - self.margin:
+            return False
+        return exports_whole_audit(model)
+
+    def audit_csv(self, central_id: str) -> bytes:
+        """The submission's audit log as Central's export renders it."""
+        if self._handle is None:
+            self._handle = open(self.path, "rb")  # noqa: SIM115 - closed by close()
+        chunks = []
+        for start, end in self.spans[central_id]:
+            self._handle.seek(start)
+            chunks.append(self._handle.read(end - start).decode("utf-8"))
+        rows = csv.reader(io.StringIO("".join(chunks)))
+        return audit_log_csv(self.header[1:], (row[1:] for row in rows))
+
+    def close(self) -> None:
+        """Remove the temporary file."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        shutil.rmtree(self.path.parent, ignore_errors=True)
+
+
+def exports_whole_audit(model: FormModel | None) -> bool:
+    """False when the form's audit question asks Collect for columns Central's export
+    leaves out (``identify-user``, ``track-changes-reasons``); True without a model."""
+    if model is None:
+        return True
+    for question in model.elements:
+        if question.type == "audit":
+            return not any(question.parameters.get(k) == v for k, v in LOST_BY_EXPORT.items())
+    return True
+
+
+def fetch_audit_export(
+    client: CentralClient, form_id: str, filter: str | None, margin: timedelta = EXPORT_MARGIN
+) -> AuditExport | None:
+    """Download the form's export with attachments (filtered by ``filter``) and index its
+    combined audit CSV. None when Central cannot give it (an old Central, an error, a
+    broken zip, no ``Date``): the caller then downloads each log."""
+    folder = Path(tempfile.mkdtemp(prefix="popsurvey-export-"))
+    target = folder / "audit.csv"
+    try:
+        with tempfile.TemporaryFile(dir=folder) as archive:
+            taken_at = client.submissions.export(form_id, archive, filter=filter)
+            if taken_at is None:
+                raise CentralError("no Date header")
+            archive.seek(0)
+            header = _extract_audit_csv(archive, form_id, target)
+        export = AuditExport(target, taken_at, header or ["instance ID"], margin=margin)
+        if header:
+            _index(export)
+        return export
+    except (CentralError, zipfile.BadZipFile, OSError, UnicodeDecodeError, csv.Error):
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+
+
+def _extract_audit_csv(archive: BinaryIO, form_id: str, target: Path) -> list[str] | None:
+    """Copy ``<formId> - audit.csv`` out of the zip; its header, or None when absent."""
+    with zipfile.ZipFile(archive) as zipped:
+        names = [n for n in zipped.namelist() if "/" not in n and n.endswith(" - audit.csv")]
+        name = f"{form_id} - audit.csv" if f"{form_id} - audit.csv" in names else None
+        if name is None and len(names) == 1:  # Central sanitises odd form ids
+            name = names[0]
+        if name is None:
+            return None
+        with zipped.open(name) as source, open(target, "wb") as sink:
+            shutil.copyfileobj(source, sink, 1 << 20)
+    with open(target, encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle), None)
+    if not header or header[0] not in AUDIT_ID_COLUMNS:
+        return None
+    return header
+
+
+def _index(export: AuditExport) -> None:
+    """Byte ranges of each ``__id``'s rows (Central writes a submission's rows together)."""
+    with open(export.path, "rb") as handle:
+        position = 0
+
+        def lines() -> Iterator[str]:
+            nonlocal position
+            for line in handle:
+                position += len(line)
+                yield line.decode("utf-8-sig" if position == len(line) else "utf-8")
+
+        reader = csv.reader(lines())
+        next(reader, None)  # header
+        start = position
+        last: str | None = None
+        for row in reader:
+            end = position  # the reader has consumed exactly this row's lines
+            if not row or not any(row):
+                start = end
+                continue
+            central_id = row[0]
+            spans = export.spans.setdefault(central_id, [])
+            if central_id == last and spans:
+                spans[-1] = (spans[-1][0], end)
+            else:
+                spans.append((start, end))
+            last = central_id
+            start = end
+            export.rows += 1

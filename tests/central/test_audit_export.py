@@ -1,0 +1,226 @@
+"""Audit logs in bulk from Central's export: the store after a pull that takes them from the
+export equals, row for row, the store after a pull that downloads each one; on the fake
+Central and (when configured) a real one, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import time
+import zipfile
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from surveys.audit_export import AuditExport, exports_whole_audit, fetch_audit_export
+from surveys.pull import PullOptions, pull_form
+from surveys.store import open_store
+from tests.fake_central import Fault
+from tests.fake_central.fixture import edited, household_form, make_audit_csv, make_submission
+
+EACH = PullOptions(page_size=7, audit_export="never", overlap=timedelta(0))
+BULK = replace(EACH, audit_export="always", export_margin=timedelta(0))
+
+# every table a pull writes, without surrogate keys and clock readings; rows that point to
+# a submission name it by its __id
+SNAPSHOT = {
+    "submissions": "select central_id, instance_id, form_version, submitter_id, submitter_name,"
+    " device_id, submission_date, updated_at, review_state, edits, deleted, deleted_at,"
+    " attachments_present, attachments_expected, source, raw_json from submissions",
+    "submission_versions": "select s.central_id, v.instance_id, v.form_version, v.review_state,"
+    " v.updated_at, v.created_at, v.raw_json, v.raw_xml from submission_versions v"
+    " join submissions s on s.id = v.submission_id",
+    "repeat_rows": "select s.central_id, r.table_name, r.row_id, r.parent_row_id, r.ordinal,"
+    " r.data_json from repeat_rows r join submissions s on s.id = r.submission_id",
+    "audit_events": "select s.central_id, a.instance_id, a.seq, a.event, a.node, a.start_ms,"
+    ' a.end_ms, a.latitude, a.longitude, a.accuracy, a.old_value, a.new_value, a."user",'
+    " a.change_reason from audit_events a join submissions s on s.id = a.submission_id",
+    "attachments": "select s.central_id, a.name, a.instance_id, a.size, a.content"
+    " from attachments a join submissions s on s.id = a.submission_id",
+    "enumerators": "select code, central_actor_id, display_name from enumerators",
+    "form_versions": "select version, model_json, model_source from form_versions",
+    "sync_state": "select watermark, run_started_at, run_since, run_high from sync_state",
+}
+
+
+def snapshot(store):
+    """Every row of every table a pull writes, sorted, as comparable tuples."""
+    with store.engine.connect() as conn:
+        return {
+            table: sorted((tuple(row) for row in conn.execute(sa.text(query))), key=repr)
+            for table, query in SNAPSHOT.items()
+        }
+
+
+@pytest.fixture
+def second_store(store_url, tmp_path):
+    """Another empty store on the same backend as ``store``."""
+    if store_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'second.db'}"
+    else:  # a schema of its own beside the first one's
+        import uuid
+
+        from tests.store.backends import _pg_engine
+
+        engine = _pg_engine()
+        schema = f"popsurvey_test_{uuid.uuid4().hex[:12]}"
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'create schema "{schema}"'))
+        url = store_url.split("?")[0] + f"?options=-csearch_path%3D{schema}"
+    store = open_store(url)
+    yield store
+    store.close()
+    if not url.startswith("sqlite"):
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'drop schema "{schema}" cascade'))
+        engine.dispose()
+
+
+def fieldwork(central, rng, n, live):
+    """``n`` new submissions (two in three with an audit log, one in ten expecting a log
+    that never came), recorded in ``live``."""
+    for i in range(n):
+        data = make_submission(rng, audit=i % 3 != 2)
+        audit = make_audit_csv(rng, data) if i % 3 != 2 and i % 10 != 9 else None
+        live[central.submit(data, audit)] = data
+
+
+def changes(central, rng, live):
+    """An edit with a new audit log, a review and a deletion."""
+    ids = sorted(live)
+    target = ids[1]
+    new = edited(live[target], rng)
+    new["meta"]["audit"] = "audit.csv"
+    central.submit(new, make_audit_csv(rng, new))
+    live[target] = new
+    central.review(ids[2], "approved")
+    central.delete(ids[3])
+    del live[ids[3]]
+
+
+def test_bulk_audit_pull_equals_per_submission_pull(central, store, second_store):
+    rng = random.Random(18)
+    live = {}
+    fieldwork(central, rng, 24, live)
+    changes(central, rng, live)
+    time.sleep(1.1)  # the export's snapshot time has whole seconds
+    form_id, client = central.model.form_id, central.make_client()
+
+    each = pull_form(store, client, form_id, EACH)
+    bulk = pull_form(second_store, client, form_id, BULK)
+    assert each.audits_from_export == 0
+    assert bulk.audits_from_export == each.attachments > 10
+    assert (bulk.audit_events, bulk.attachments) == (each.audit_events, each.attachments)
+    assert snapshot(second_store) == snapshot(store)
+
+    # an incremental pull: the export is filtered to the window
+    fieldwork(central, rng, 9, live)
+    changes(central, rng, live)
+    time.sleep(1.1)
+    each = pull_form(store, client, form_id, EACH)
+    bulk = pull_form(second_store, client, form_id, BULK)
+    assert bulk.since is not None and bulk.audits_from_export == each.attachments > 0
+    assert snapshot(second_store) == snapshot(store)
+
+
+def test_recent_changes_and_a_missing_export_fall_back_to_downloads(central, store, second_store):
+    rng = random.Random(19)
+    live = {}
+    fieldwork(central, rng, 12, live)
+    form_id, client = central.model.form_id, central.make_client()
+    each = pull_form(store, client, form_id, EACH)
+    # everything is newer than the export's snapshot less two minutes: one download each
+    recent = pull_form(
+        second_store, client, form_id, replace(BULK, export_margin=timedelta(minutes=2))
+    )
+    assert recent.audits_from_export == 0 and recent.attachments == each.attachments
+    assert snapshot(second_store) == snapshot(store)
+    if central.fake is None:
+        return
+    # a Central that answers the export with garbage: per-submission downloads, same store
+    fieldwork(central, rng, 6, live)
+    time.sleep(1.1)
+    central.fake.inject(Fault("garbage", path="submissions.csv.zip"))
+    pull_form(store, client, form_id, EACH)
+    broken = pull_form(second_store, client, form_id, BULK)
+    assert broken.audits_from_export == 0 and broken.export_seconds is not None
+    assert snapshot(second_store) == snapshot(store)
+
+
+def test_auto_uses_the_export_only_for_a_large_window(central, store):
+    rng = random.Random(20)
+    fieldwork(central, rng, 6, {})
+    time.sleep(1.1)
+    form_id, client = central.model.form_id, central.make_client()
+    auto = replace(BULK, audit_export="auto", audit_export_min=7)
+    assert pull_form(store, client, form_id, auto).export_seconds is None  # 6 < 7
+    fieldwork(central, rng, 1, {})
+    time.sleep(1.1)
+    full = pull_form(store, client, form_id, replace(auto, full=True))
+    assert full.export_seconds is not None and full.audits_from_export > 0
+
+
+def exported(client, form_id, **kwargs):
+    buffer = io.BytesIO()
+    client.submissions.export(form_id, buffer, **kwargs)
+    return zipfile.ZipFile(buffer)
+
+
+def test_export_layout_and_filter(central):
+    """The export zip as Central lays it out: main CSV, the combined audit CSV keyed by
+    ``__id``; ``$filter`` narrows both; without attachments there is no audit CSV."""
+    rng = random.Random(21)
+    live = {}
+    fieldwork(central, rng, 6, live)
+    form_id, client = central.model.form_id, central.make_client()
+    ids = sorted(live)
+    target = ids[0]
+    new = edited(live[target], rng)
+    new["meta"]["audit"] = "audit.csv"
+    central.submit(new, make_audit_csv(rng, new))  # its __id stays; its instanceID changes
+    names = exported(client, form_id).namelist()
+    assert f"{form_id}.csv" in names and f"{form_id} - audit.csv" in names
+    assert f"{form_id} - audit.csv" not in exported(client, form_id, attachments=False).namelist()
+
+    audit = exported(client, form_id).read(f"{form_id} - audit.csv").decode()
+    rows = list(csv.reader(io.StringIO(audit)))
+    assert rows[0] == ["instance ID", "event", "node", "start", "end", "latitude",
+                       "longitude", "accuracy", "old-value", "new-value"]  # fmt: skip
+    assert target in {r[0] for r in rows[1:]}  # the __id, not the edit's instanceID
+    assert new["meta"]["instanceID"] not in {r[0] for r in rows[1:]}
+
+    one = exported(client, form_id, filter=f"__id eq '{ids[3]}'")
+    main = list(csv.DictReader(io.StringIO(one.read(f"{form_id}.csv").decode("utf-8-sig"))))
+    assert [r["KEY"] for r in main] == [ids[3]]
+    if f"{form_id} - audit.csv" in one.namelist():
+        lines = list(csv.reader(io.StringIO(one.read(f"{form_id} - audit.csv").decode())))
+        assert {r[0] for r in lines[1:]} == {ids[3]}
+
+
+def test_export_index_rebuilds_each_log(central, tmp_path):
+    rng = random.Random(22)
+    logs = {}
+    for _ in range(5):
+        data = make_submission(rng, audit=True)
+        log = make_audit_csv(rng, data)
+        logs[central.submit(data, log)] = log
+    export = fetch_audit_export(central.make_client(), central.model.form_id, None)
+    try:
+        assert isinstance(export, AuditExport) and set(export.spans) == set(logs)
+        assert export.rows == 5 * 6
+        for central_id, log in logs.items():  # written in the export's own layout
+            assert export.audit_csv(central_id) == log
+    finally:
+        export.close()
+
+
+def test_versions_whose_audit_the_export_cuts_short_are_downloaded():
+    model = household_form()
+    assert exports_whole_audit(model) and exports_whole_audit(None)
+    audit = next(q for q in model.elements if q.type == "audit")
+    with_user = replace(audit, parameters={"identify-user": "true"})
+    elements = tuple(with_user if q is audit else q for q in model.elements)
+    assert not exports_whole_audit(replace(model, elements=elements))

@@ -137,6 +137,33 @@ def store_stage(run: DemoRun) -> StageReport:
     return StageReport("store", summary, (db_path,))
 
 
+def quality_stage(run: DemoRun) -> StageReport:
+    """Quality control per enumerator on the stored fieldwork (``popsurvey qc``): every flag
+    to CSV/JSON, the risk ranking, and how it compares with the planted problems."""
+    from surveys.quality import run_store_qc, write_outputs
+    from surveys.store import open_store
+
+    form = run.products["forms"]["fertility"]
+    with open_store(run.products["db"]) as store:
+        result = run_store_qc(store, form.form_id, run.products["config"])
+    paths = write_outputs(result, run.out_dir / "qc")
+    profiles = run.products["simulation"].profiles
+    flagged = set(result.ranking.loc[result.ranking["flagged"], "enumerator"])
+    planted = {e for e, p in profiles.items() if p != "honest"}
+    honest = set(profiles) - planted
+    summary = (
+        f"{len(result.flags)} flags; {len(flagged)} of {len(result.ranking)} enumerators "
+        f"flagged: {len(flagged & planted)} of {len(planted)} with a planted problem, "
+        f"{len(flagged & honest)} of {len(honest)} honest"
+    )
+    lines = [summary]
+    for row in result.ranking[result.ranking["flagged"]].itertuples():
+        lines.append(
+            f"    {row.enumerator} ({profiles.get(row.enumerator, '?')}): {row.reasons_en}"
+        )
+    return StageReport("quality", "\n".join(lines), tuple(paths))
+
+
 def weighting_stage(run: DemoRun) -> StageReport:
     """Weight the simulated fertility survey (base weights 1 / pi_household from the sample,
     non-response adjustment within strata, times the number of eligible women, raking to the
@@ -198,6 +225,7 @@ DEMO_STAGES: list[Stage] = [
     sample_stage,
     fieldwork_stage,
     store_stage,
+    quality_stage,
     weighting_stage,
 ]
 """The stages `popsurvey demo` runs, in order."""

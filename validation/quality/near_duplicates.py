@@ -225,16 +225,20 @@ def _result(rows, pairs, shares, sub, threshold, n_blocks, need, candidates, d) 
     )
 
 
-def exact_scan(matrix: np.ndarray, threshold: float, chunk: int = 256) -> np.ndarray:
+def exact_scan(matrix: np.ndarray, threshold: float, chunk: int = 512) -> np.ndarray:
     """Every pair (i < j) at or above ``threshold`` by comparing all pairs (quadratic: for
     tests and small surveys)."""
-    n = len(matrix)
+    n, k = matrix.shape
     answered = matrix >= 0
     found = []
     for lo in range(0, n, chunk):
         x = matrix[lo : lo + chunk]
-        same = ((x[:, None, :] == matrix[None, :, :]) & answered[None, :, :]).sum(axis=2)
-        either = (answered[lo : lo + chunk, None, :] | answered[None, :, :]).sum(axis=2)
+        same = np.zeros((len(x), n), dtype=np.int16)
+        either = np.zeros((len(x), n), dtype=np.int16)
+        for j in range(k):
+            column, mine = matrix[:, j], x[:, j]
+            same += (mine[:, None] == column[None, :]) & (mine[:, None] >= 0)
+            either += answered[lo : lo + chunk, j][:, None] | answered[None, :, j]
         share = np.where(either > 0, same / np.maximum(either, 1), 0.0)
         i, j = np.nonzero(share >= threshold - 1e-12)
         i = i + lo

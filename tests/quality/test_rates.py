@@ -16,8 +16,14 @@ def _frame():
             {**base, "worked": "1", "hours": 45, "income": None},  # one truly missing answer
             {**base, "worked": "2"},  # hours and income skipped by relevance
             {**base, "worked": "2", "health": "98"},
-            {**base, "worked": "1", "hours": 50, "income": 999998, "health": "96",
-             "health_oth": "back pain"},
+            {
+                **base,
+                "worked": "1",
+                "hours": 50,
+                "income": 999998,
+                "health": "96",
+                "health_oth": "back pain",
+            },
         ]
     )
 

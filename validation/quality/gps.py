@@ -78,11 +78,11 @@ def gps(inputs: QualityInputs) -> CheckResult:
     far = np.zeros(len(lat), dtype=bool)
     measured = has & ~np.isnan(distance)
     if measured.sum() >= t.outlier_min_values:
+        # robust SD rule (median + k x 1.4826 MAD): a quarter of the points far away must
+        # not move the fence out to them, as a plain SD or the upper quartile would
         d = distance[measured]
-        q1, q3 = np.percentile(d, [25, 75])
-        fence = max(
-            q3 + t.outlier_iqr_multiplier * (q3 - q1), d.mean() + t.gps_outlier_sd * d.std()
-        )
+        centre = float(np.median(d))
+        fence = centre + t.gps_outlier_sd * 1.4826 * float(np.median(np.abs(d - centre)))
         limit = max(fence, t.gps_distance_km)
         far = measured & (distance > limit)
         for row in np.flatnonzero(far):

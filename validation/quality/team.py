@@ -18,6 +18,8 @@ import pandas as pd
 from scipy import stats
 
 MAX_SIGNAL = 10.0
+OVERDISPERSION_MIN = 10
+"""Enumerators needed before binomial z's are rescaled by their robust spread."""
 
 
 def compare_with_team(
@@ -66,9 +68,11 @@ def _share_z(frame: pd.DataFrame, eligible: np.ndarray) -> tuple[np.ndarray, np.
     z_low = stats.norm.isf(np.clip(low, 1e-300, 1.0))
     z = np.where(z_high >= z_low, np.maximum(z_high, 0), -np.maximum(z_low, 0))
     z = np.where(eligible, z, np.nan)
-    spread = _robust_sd(z[eligible])
-    if spread > 1.0:
-        z = z / spread
+    chosen = z[eligible]
+    if len(chosen) >= OVERDISPERSION_MIN:
+        spread = 1.4826 * float(np.median(np.abs(chosen - np.median(chosen))))
+        if spread > 1.0:  # more spread than binomial: clustered areas and interviews
+            z = z / spread
     return np.full(len(frame), team), z
 
 

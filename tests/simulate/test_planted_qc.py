@@ -37,7 +37,9 @@ def test_partial_fabrication_duplicate_ids_and_changes(survey, small_entities, t
         assert by_id[p.instance_id]["a_id"]["hhid"] == by_id[source]["a_id"]["hhid"]
     assert result.changes
     iid, enumerator, node, old, new = result.changes[0]
-    assert old != new and f"{node},".replace(",", "") in result.audits[iid]
+    assert old != new and f"question,{node}," in result.audits[iid]
+    assert f",{old},{new}" in result.audits[iid]
+    assert enumerator in profile_of
     write_simulation(result, tmp_path)
     changes = pd.read_csv(tmp_path / "ground_truth" / "migrants.changes.csv", dtype=str)
     assert len(changes) == len(result.changes)

@@ -121,6 +121,15 @@ class QualityConfig:
     srb_range: tuple[float, float] = (100.0, 115.0)
     interviewer_rho: float = 0.03
     boundary_ages: tuple[int, ...] = (15, 50, 60)
+    min_interviews: int = 10
+    team_z: float = 3.5
+    gps_accuracy_m: float = 50.0
+    gps_distance_km: float = 1.0
+    night_hours: tuple[int, int] = (22, 6)
+    submission_delay_days: float = 7.0
+    outlier_min_values: int = 20
+    roles: Mapping[str, Any] = field(default_factory=FrozenDict)
+    """Which variables play which part (``validation.quality.Roles``), over the defaults."""
 
 
 @dataclass(frozen=True)
@@ -535,6 +544,10 @@ def _quality(section: Mapping[str, Any], source: str) -> QualityConfig:
         values["srb_range"] = (float(low), float(high))
     if "boundary_ages" in values:
         values["boundary_ages"] = tuple(values["boundary_ages"])
+    if "night_hours" in values:
+        values["night_hours"] = tuple(values["night_hours"])
+    if "roles" in values:
+        values["roles"] = _freeze(values["roles"])
     if values.get("backcheck_share", 0.1) > values.get("backcheck_share_max", 0.2):
         raise ConfigError(
             f"{source}: quality.backcheck_share: larger than quality.backcheck_share_max"

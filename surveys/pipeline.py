@@ -152,9 +152,7 @@ def validation_stage(run: DemoRun) -> StageReport:
     with open(run.products["entity_list"], encoding="utf-8-sig", newline="") as handle:
         households = list(csv.DictReader(handle))
     with open_store(run.products["db"]) as store:
-        summary = validate_form(
-            store, form.form_id, attachments={"households.csv": households}
-        )
+        summary = validate_form(store, form.form_id, attachments={"households.csv": households})
         errors = submissions_with_errors(store, form.form_id)
     codes: dict[str, int] = {}
     for _, issue, _ in summary.issues:
@@ -162,6 +160,33 @@ def validation_stage(run: DemoRun) -> StageReport:
     run.products["submissions_with_errors"] = errors
     by_code = ", ".join(f"{code} {n}" for code, n in sorted(codes.items())) or "no issues"
     return StageReport("validation", f"{summary.line()} ({by_code})")
+
+
+def quality_stage(run: DemoRun) -> StageReport:
+    """Quality control per enumerator on the stored fieldwork (``popsurvey qc``): every flag
+    to CSV/JSON, the risk ranking, and how it compares with the planted problems."""
+    from surveys.quality import run_store_qc, write_outputs
+    from surveys.store import open_store
+
+    form = run.products["forms"]["fertility"]
+    with open_store(run.products["db"]) as store:
+        result = run_store_qc(store, form.form_id, run.products["config"])
+    paths = write_outputs(result, run.out_dir / "qc")
+    profiles = run.products["simulation"].profiles
+    flagged = set(result.ranking.loc[result.ranking["flagged"], "enumerator"])
+    planted = {e for e, p in profiles.items() if p != "honest"}
+    honest = set(profiles) - planted
+    summary = (
+        f"{len(result.flags)} flags; {len(flagged)} of {len(result.ranking)} enumerators "
+        f"flagged: {len(flagged & planted)} of {len(planted)} with a planted problem, "
+        f"{len(flagged & honest)} of {len(honest)} honest"
+    )
+    lines = [summary]
+    for row in result.ranking[result.ranking["flagged"]].itertuples():
+        lines.append(
+            f"    {row.enumerator} ({profiles.get(row.enumerator, '?')}): {row.reasons_en}"
+        )
+    return StageReport("quality", "\n".join(lines), tuple(paths))
 
 
 def weighting_stage(run: DemoRun) -> StageReport:
@@ -226,6 +251,7 @@ DEMO_STAGES: list[Stage] = [
     fieldwork_stage,
     store_stage,
     validation_stage,
+    quality_stage,
     weighting_stage,
 ]
 """The stages `popsurvey demo` runs, in order."""

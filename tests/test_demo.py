@@ -29,3 +29,14 @@ def test_demo_runs_every_stage(tmp_path):
     assert "TFR" in result.output and "SRB" in result.output and "CPR" in result.output
     weights = pd.read_csv(out / "weights.csv")
     assert (weights["final_weight"] > 0).all()
+    ranking = pd.read_csv(out / "qc" / "fertility.qc.enumerators.csv")
+    truth = pd.read_csv(out / "fieldwork" / "ground_truth" / "fertility.csv")
+    # a sex ratio of 150 is not detectable from ~25 births per enumerator (bench/README.md)
+    detectable = ~truth["profile"].isin(["honest", "srb_skew"])
+    planted = set(truth.loc[detectable, "enumerator"])
+    honest = set(truth.loc[truth["profile"] == "honest", "enumerator"])
+    flagged = set(ranking.loc[ranking["flagged"], "enumerator"])
+    assert planted <= flagged
+    assert len(flagged & honest) <= 0.05 * len(honest) + 1
+    assert (out / "qc" / "fertility.qc.flags.json").stat().st_size > 0
+    assert "[quality]" in result.output

@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "surveys.cli.import_:import_",
         "Import a Central CSV export, XML files or JSON pages.",
     ),
+    "qc": ("surveys.cli.qc:qc", "Quality control per enumerator: flags and a risk ranking."),
     "init": ("surveys.cli.init:init", "Start a survey from a commented example survey.toml."),
     "sample": ("surveys.cli.sample:sample", "Draw, report and assign the sample."),
     "simulate": ("surveys.cli.simulate:simulate", "Simulate fieldwork, to files or to a Central."),

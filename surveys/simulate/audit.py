@@ -71,9 +71,15 @@ def _events(filler: Any) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
 
 
 def audit_logs(
-    filler: Any, plan: pd.DataFrame, rng: np.random.Generator, instance_ids: Sequence[str]
+    filler: Any,
+    plan: pd.DataFrame,
+    rng: np.random.Generator,
+    instance_ids: Sequence[str],
+    changes: list[tuple[str, str, str, str]] | None = None,
 ) -> dict[str, str]:
-    """instanceID -> audit.csv text for every submission (``plan`` gives start and end)."""
+    """instanceID -> audit.csv text for every submission (``plan`` gives start and end);
+    each answer change written into a log is appended to ``changes`` as (instance ID,
+    node, old value, new value)."""
     n = filler.frames.main.n
     offset = 8 * 3600 * 1000  # plan times are local (+08:00); audit times are UTC epochs
     starts = plan["start"].astype("int64").to_numpy() // 1_000_000 - offset
@@ -103,6 +109,11 @@ def audit_logs(
             node_sorted, begin.tolist(), stop.tolist(), text_sorted, changed.tolist(), strict=True
         )
     ]
+    if changes is not None:
+        for i in np.flatnonzero(changed).tolist():
+            changes.append(
+                (instance_ids[record[i]], node_sorted[i], _old(text_sorted[i]), text_sorted[i])
+            )
     gps = _gps(filler)
     logs: dict[str, str] = {}
     bounds = np.concatenate([[0], np.cumsum(counts)]).tolist()

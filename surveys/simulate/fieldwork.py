@@ -112,6 +112,9 @@ class SimulationResult:
     profiles: dict[str, str]
     """enumerator id -> behaviour profile."""
     planted: list[Planted]
+    changes: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    """Answer changes written into the audit logs: (instance ID, enumerator, node, old
+    value, new value)."""
     issues: list[Issue] = field(default_factory=list)
     """Answers that still broke a constraint after the retries (should be none)."""
     interpreted: dict[str, int] = field(default_factory=dict)
@@ -197,12 +200,13 @@ def simulate_fieldwork(
     enum_ids = households["enumerator"].astype(str).to_numpy()
     prof = np.array([profile_map.get(e, "honest") for e in enum_ids], dtype=object)
     plan = _plan_visits(households, enum_ids, prof, start, end, rng, outcomes or {})
+    invented = _invent(plan, prof, enum_ids, rng)
     instance_ids = [f"uuid:{uuid.UUID(int=int(x), version=4)}" for x in _uuid_ints(rng, n)]
     planted: list[Planted] = []
 
     behaviour = Behaviour(n, pinned=PINNED)
     behaviour.heavy_dont_know[:] = prof == "dont_know"
-    behaviour.curbstone[:] = prof == "curbstoner"
+    behaviour.curbstone[:] = (prof == "curbstoner") | invented
     models = AnswerModels(codes=codes or Codes())
     cmc_int = ((plan["day"].dt.year - 1900) * 12 + plan["day"].dt.month).to_numpy()
     heaping = prof == "age_heaping"
@@ -221,7 +225,7 @@ def simulate_fieldwork(
                 lambda d: np.where(screen_out[d.records], 0.0, base(d)),
             )
     models.update(_visit_models(plan))
-    metadata = _metadata(households, plan, enum_ids, roster, prof, rng)
+    metadata = _metadata(households, plan, enum_ids, roster, prof, rng, invented)
 
     filler = BatchFiller(
         form,
@@ -259,9 +263,12 @@ def simulate_fieldwork(
             audit="audit" in form,
         )
         submissions.append(_ordered(record))
-    _plant_records(submissions, prof, enum_ids, plan, rng, planted, form, filler)
+    _plant_records(submissions, prof, enum_ids, plan, rng, planted, form, filler, invented)
     lap("records")
-    logs = audit_logs(filler, plan, rng, instance_ids) if audits and "audit" in form else {}
+    changes: list[tuple[str, str, str, str]] = []
+    logs = (
+        audit_logs(filler, plan, rng, instance_ids, changes) if audits and "audit" in form else {}
+    )
     if logs:
         _reaudit_copies(form, submissions, planted, plan, logs, rng)
     lap("audits")
@@ -271,10 +278,25 @@ def simulate_fieldwork(
         audits=logs,
         profiles=profile_map,
         planted=planted,
+        changes=_change_truth(changes, instance_ids, enum_ids, planted),
         issues=filler.report.issues,
         interpreted=filler.report.interpreted,
         timings=timings,
     )
+
+
+def _change_truth(changes, instance_ids, enum_ids, planted) -> list[tuple]:
+    """(instance ID, enumerator, node, old, new) of the answer changes left in the logs (a
+    fabricator's copies got a new log without changes)."""
+    if not changes:
+        return []
+    row_of = {iid: row for row, iid in enumerate(instance_ids)}
+    copies = {p.instance_id for p in planted if p.profile == "fabricator"}
+    return [
+        (iid, str(enum_ids[row_of[iid]]), node, old, new)
+        for iid, node, old, new in changes
+        if iid not in copies
+    ]
 
 
 def _reaudit_copies(form, submissions, planted, plan, logs, rng) -> None:
@@ -415,7 +437,29 @@ def _visit_models(plan: pd.DataFrame) -> dict:
     }
 
 
-def _metadata(households, plan, enum_ids, roster, prof, rng) -> dict[str, Any]:
+def _invent(plan: pd.DataFrame, prof: np.ndarray, enum_ids: np.ndarray, rng) -> np.ndarray:
+    """Rows a partial fabricator invents at the desk: PARTIAL_SHARE of their interviews
+    (at least one), typed in 2-4 times faster than an interview lasts (plan updated)."""
+    from surveys.simulate.profiles import PARTIAL_SHARE
+
+    invented = np.zeros(len(plan), dtype=bool)
+    talk = ((plan["outcome"] == "1") & (plan["consent"] == "1")).to_numpy()
+    for e in np.unique(enum_ids[prof == "partial_fab"]):
+        rows = np.flatnonzero((enum_ids == e) & talk)
+        count = max(1, round(PARTIAL_SHARE * len(rows))) if len(rows) else 0
+        invented[rng.permutation(rows)[:count]] = True
+    if invented.any():
+        minutes = plan["minutes"].to_numpy().copy()
+        minutes[invented] = minutes[invented] / rng.uniform(2, 4, invented.sum())
+        plan["minutes"] = minutes
+        plan["end"] = plan["start"] + pd.to_timedelta(minutes * 60, unit="s").round("ms")
+        late = plan["uploaded"] < plan["end"]
+        plan.loc[late, "uploaded"] = plan.loc[late, "end"] + pd.Timedelta(minutes=5)
+        plan["submitted"] = _utc_texts(plan["uploaded"])
+    return invented
+
+
+def _metadata(households, plan, enum_ids, roster, prof, rng, invented=None) -> dict[str, Any]:
     lat = pd.to_numeric(households.get("lat"), errors="coerce") if "lat" in households else None
     lon = pd.to_numeric(households.get("lon"), errors="coerce") if "lon" in households else None
     n = len(households)
@@ -429,6 +473,11 @@ def _metadata(households, plan, enum_ids, roster, prof, rng) -> dict[str, Any]:
         mask = enum_ids == e
         lat[mask] = lat[mask][0]
         lon[mask] = lon[mask][0]
+    if invented is not None and invented.any():  # typed in at home
+        for e in np.unique(enum_ids[invented]):
+            mask = enum_ids == e
+            home = (lat[mask][0] + 0.03, lon[mask][0] + 0.03)
+            lat[mask & invented], lon[mask & invented] = home
     return {
         "start": _local_texts(plan["start"]),
         "end": _local_texts(plan["end"]),
@@ -471,8 +520,10 @@ def _ordered(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _plant_records(submissions, prof, enum_ids, plan, rng, planted, form, filler) -> None:
-    """Fabricated copies, and the ground truth of every planted problem."""
+def _plant_records(
+    submissions, prof, enum_ids, plan, rng, planted, form, filler, invented=None
+) -> None:
+    """Fabricated copies, duplicate IDs, and the ground truth of every planted problem."""
     outcome = plan["outcome"].to_numpy()
     consent = plan["consent"].to_numpy()
     interviewed = (outcome == "1") & (consent == "1")
@@ -498,9 +549,17 @@ def _plant_records(submissions, prof, enum_ids, plan, rng, planted, form, filler
                 )
             seen.setdefault(e, []).append(row)
             continue
+        if profile == "duplicate_ids" and interviewed[row]:
+            what = _duplicate_id(submissions, seen.get(e, []), interviewed, row, rng, form)
+            seen.setdefault(e, []).append(row)
+            if what is not None:
+                planted.append(Planted(e, profile, iid, what))
+            continue
         seen.setdefault(e, []).append(row)
         what = None
-        if profile == "speeder":
+        if profile == "partial_fab" and invented is not None and invented[row]:
+            what = f"invented at the desk ({plan['minutes'][row]:.1f} min, GPS at home)"
+        elif profile == "speeder":
             what = f"duration {plan['minutes'][row]:.1f} min"
         elif profile == "night":
             what = f"started {plan['start'][row]:%H:%M}"
@@ -536,6 +595,34 @@ KEEP_FIELDS = frozenset(
         "result",
     }
 )
+
+
+ID_FIELDS = ("a02_hh", "hhid", "psu", "stratum", "province", "urban", "address")
+"""The household's identification: what a duplicate ID copies."""
+
+
+def _duplicate_id(submissions, earlier, interviewed, row, rng, form) -> str | None:
+    """With DUPLICATE_SHARE chance (from the enumerator's third interview on), record
+    ``row`` under the household ID of one of their earlier interviews."""
+    from surveys.simulate.profiles import DUPLICATE_SHARE
+
+    earlier = [r for r in earlier if interviewed[r]]
+    if len(earlier) < 2 or rng.random() >= DUPLICATE_SHARE:
+        return None
+    source = submissions[earlier[int(rng.integers(0, len(earlier)))]]
+    target = submissions[row]
+    copied = []
+    for name in ID_FIELDS:
+        if name not in form:
+            continue
+        q = form[name]
+        held, into = _holder(source, q), _holder(target, q)
+        if held is not None and into is not None and name in held:
+            into[name] = copy.deepcopy(held[name])
+            copied.append(name)
+    if not copied:
+        return None
+    return f"household ID of {source['__id']} ({', '.join(copied)} copied)"
 
 
 def _leaf_selects(form: FormModel) -> list[str]:

@@ -5,6 +5,7 @@
     <out>/pages/<formId>/page-0001.json   {"value": [...], "@odata.nextLink": "..."}
     <out>/audits/<instanceID with ':' as '-'>/audit.csv
     <out>/ground_truth/<formId>.csv and .json   planted problems per enumerator
+    <out>/ground_truth/<formId>.changes.csv     answer changes written into the audit logs
 
 Every file is written to a temporary name and renamed, and pages are written last, so an
 interrupted run never leaves a half page that looks complete.
@@ -54,12 +55,23 @@ def _write_truth(out_dir: Path, form_id: str, truth: list[dict]) -> list[Path]:
     return [json_path, csv_path]
 
 
+def _write_changes(out_dir: Path, form_id: str, changes: list[tuple]) -> Path:
+    """ground_truth/<formId>.changes.csv: every answer change written into an audit log."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["instance_id", "enumerator", "node", "old_value", "new_value"])
+    writer.writerows(changes)
+    path = out_dir / "ground_truth" / f"{form_id}.changes.csv"
+    write_atomic(path, buffer.getvalue().encode())
+    return path
+
+
 def write_simulation(
     result: SimulationResult, out_dir: Path, *, page_size: int = PAGE_SIZE
 ) -> list[Path]:
     """Write pages, audits and the ground truth under ``out_dir``; returns the files."""
     form_id = result.form.form_id
-    written: list[Path] = []
+    written: list[Path] = [_write_changes(out_dir, form_id, result.changes)]
     for instance_id, text in result.audits.items():
         path = out_dir / "audits" / audit_folder(instance_id) / "audit.csv"
         write_atomic(path, text.encode())
@@ -155,7 +167,7 @@ def _simulate_chunk(job: tuple) -> tuple[list[str], list, list, dict[str, float]
     for instance_id, text in result.audits.items():
         write_atomic(out_dir / "audits" / audit_folder(instance_id) / "audit.csv", text.encode())
     encoded = [json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in result.submissions]
-    return encoded, result.planted, result.issues, result.timings
+    return encoded, result.planted, result.issues, result.timings, result.changes
 
 
 def simulate_to_directory(
@@ -193,16 +205,21 @@ def simulate_to_directory(
     summary = WriteSummary(form.form_id)
     pages = PageWriter(out_dir, form.form_id, page_size)
     planted: list = []
+    changes: list = []
     if workers > 1 and len(jobs) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(workers) as pool:
             results = pool.map(_simulate_chunk, jobs)
-            for encoded, chunk_planted, issues, timings in results:
+            for encoded, chunk_planted, issues, timings, chunk_changes in results:
                 _collect(summary, pages, planted, encoded, chunk_planted, issues, timings)
+                changes.extend(chunk_changes)
     else:
         for job in jobs:
-            _collect(summary, pages, planted, *_simulate_chunk(job))
+            *parts, chunk_changes = _simulate_chunk(job)
+            _collect(summary, pages, planted, *parts)
+            changes.extend(chunk_changes)
+    _write_changes(out_dir, form.form_id, changes)
     summary.pages = pages.close()
     summary.audits = summary.submissions if "audit" in form else 0
     truth = ground_truth_rows(profile_of, planted)

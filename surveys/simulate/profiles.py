@@ -15,10 +15,15 @@ gps_one_place  every GPS point at the same spot (the enumerator's home)
 night          interviews started between 22:00 and 05:00
 screen_out     eligible households screened out (migrants: hukou "this county";
                fertility: no eligible woman) to shorten the work
+partial_fab    20% of the interviews invented at the desk: made-up low-variance answers,
+               typed in 2-4 times faster, GPS at the enumerator's home
+duplicate_ids  some interviews recorded under the household ID of an earlier interview of
+               the enumerator (the same unit twice, the real household left out)
 ============== ===========================================================================
 
 The ground truth (:func:`ground_truth_rows`) names, per enumerator, the profile and every
-instance ID affected with what was planted there, so quality checks can be scored.
+instance ID affected with what was planted there, so quality checks can be scored; answer
+changes written into the audit logs are listed too (``changes``).
 """
 
 from __future__ import annotations
@@ -41,11 +46,17 @@ PROFILES: dict[str, str] = {
     "gps_one_place": "all GPS points at one place",
     "night": "interviews at night (22:00-05:00)",
     "screen_out": "eligible households screened out as ineligible",
+    "partial_fab": "20% of the interviews invented at the desk (fast, at home, made up)",
+    "duplicate_ids": "interviews recorded under the household ID of an earlier interview",
 }
 """Profile name -> what it plants."""
 
 DEFAULT_SHARES: dict[str, float] = {name: 0.03 for name in PROFILES if name != "honest"}
 """Default share of enumerators per planted profile (the rest are honest)."""
+PARTIAL_SHARE = 0.2
+"""Share of a partial fabricator's interviews that are invented."""
+DUPLICATE_SHARE = 0.15
+"""Share of a duplicate_ids enumerator's interviews recorded under an earlier household ID."""
 
 
 class ProfileError(SurveysError):

@@ -289,6 +289,47 @@ class QCFlag(Base):
     details_json: Mapped[str | None] = mapped_column(Text)
     review_state_sent: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    form_id: Mapped[int | None] = mapped_column(ForeignKey("forms.id"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("qc_runs.id"))
+    """The last run that raised the flag (``created_at`` is when one first did)."""
+    code: Mapped[str | None] = mapped_column(String(20))
+    instance_id: Mapped[str | None] = mapped_column(String(100))
+    enumerator: Mapped[str | None] = mapped_column(String(200))
+    """The enumerator's code (``submitter_name``), also for enumerator-level flags."""
+    variable: Mapped[str | None] = mapped_column(String(300))
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class QCRun(Base):
+    """One quality-control run of a form and the fingerprint of the data it read."""
+
+    __tablename__ = "qc_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(200))
+    submissions: Mapped[int | None] = mapped_column(Integer)
+    flags: Mapped[int | None] = mapped_column(Integer)
+    settings_json: Mapped[str | None] = mapped_column(Text)
+    summary_json: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    finished_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class QCEnumerator(Base):
+    """An enumerator's place in the risk ranking of the latest run of a form."""
+
+    __tablename__ = "qc_enumerators"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("qc_runs.id"))
+    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)
+    enumerator: Mapped[str] = mapped_column(String(200))
+    interviews: Mapped[int | None] = mapped_column(Integer)
+    risk: Mapped[float | None] = mapped_column(Float)
+    flagged: Mapped[bool | None] = mapped_column(Boolean)
+    rank: Mapped[int | None] = mapped_column(Integer)
+    reasons_en: Mapped[str | None] = mapped_column(Text)
+    reasons_zh: Mapped[str | None] = mapped_column(Text)
+    indicators_json: Mapped[str | None] = mapped_column(Text)
 
 
 class WeightingRun(Base):

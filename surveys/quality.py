@@ -1,0 +1,421 @@
+"""Quality control from the store: frames, audit events and the sample in, flags and the
+enumerators' risk ranking out (tables ``qc_runs``, ``qc_flags``, ``qc_enumerators``).
+
+Re-run after every pull: a run whose inputs (live submissions, their last change, audit
+events, settings) are unchanged since the last run is skipped; otherwise every check runs
+over the whole survey (near-duplicates and team comparisons are survey-wide) and the stored
+flags are updated in one transaction: a flag raised again keeps its id, first-seen time
+and the review state sent to Central; flags no longer raised are removed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from forms.files import write_all_or_nothing
+from surveys.config import SurveyConfig
+from surveys.errors import SurveysError
+from surveys.store import models, writer
+from surveys.store.engine import Store
+from surveys.store.frames import analysis_frames
+from validation.quality import (
+    Codes,
+    QualityError,
+    QualityInputs,
+    QualityReport,
+    Roles,
+    Thresholds,
+    run_quality,
+)
+from validation.quality.flags import jsonable
+
+RUNS = models.QCRun.__table__
+FLAGS = models.QCFlag.__table__
+RANKING = models.QCEnumerator.__table__
+AUDITS = models.AuditEvent.__table__
+
+
+class QualityRunError(SurveysError):
+    """Quality control cannot run (a bad setting or role, a form not in the store)."""
+
+
+@dataclass
+class QCResult:
+    """What :func:`run_store_qc` did: the report (None when skipped as up to date), the
+    stored ranking and flags of the form's latest run."""
+
+    form_id: str
+    ran: bool
+    report: QualityReport | None
+    ranking: pd.DataFrame
+    flags: pd.DataFrame
+    run_id: int
+    submissions: int
+
+
+def settings_of(config: SurveyConfig | None) -> tuple[Thresholds, Codes, Roles]:
+    """Thresholds, codes and roles from survey.toml (defaults without one)."""
+    if config is None:
+        return Thresholds(), Codes(), Roles()
+    quality = dataclasses.asdict(config.quality)
+    roles = dict(quality.pop("roles", {}) or {})
+    try:
+        return (
+            Thresholds.from_mapping(quality),
+            Codes.of(config.codes.dont_know, config.codes.refused),
+            Roles.from_mapping(roles),
+        )
+    except QualityError as err:
+        raise QualityRunError(f"{config.path.name}: {err}") from None
+
+
+def read_sample(config: SurveyConfig | None) -> pd.DataFrame | None:
+    """The sampled units with their enumerator and coordinates: the entity list written by
+    ``popsurvey sample assign`` (or None without survey.toml or a sample)."""
+    if config is None:
+        return None
+    name = config.central.entity_list if config.central else "households"
+    path = config.directory / "sample" / "entities" / f"{name}.csv"
+    if not path.exists():
+        return None
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if "hhid" not in table.columns:
+        return None
+    out = pd.DataFrame({"unit_id": table["hhid"]})
+    for source, target in (("psu", "psu"), ("enumerator", "enumerator"), ("role", "role")):
+        if source in table.columns:
+            out[target] = table[source]
+    for source, target in (("lat", "latitude"), ("lon", "longitude")):
+        if source in table.columns:
+            out[target] = pd.to_numeric(table[source], errors="coerce")
+    return out
+
+
+def fingerprint(store: Store, form_pk: int, settings: str) -> tuple[str, int]:
+    """A digest of what a run reads (live submissions, their latest change, audit events,
+    the settings) and the number of live submissions."""
+    table = writer.SUBMISSIONS
+    with store.engine.connect() as conn:
+        count, latest, changed = conn.execute(
+            sa.select(
+                sa.func.count(),
+                sa.func.max(table.c.stored_at),
+                sa.func.max(table.c.updated_at),
+            ).where(table.c.form_id == form_pk, table.c.deleted.is_(False))
+        ).one()
+        events = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(AUDITS.join(table, AUDITS.c.submission_id == table.c.id))
+            .where(table.c.form_id == form_pk)
+        ).scalar()
+    text = f"{count}|{latest}|{changed}|{events}|{settings}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32], int(count)
+
+
+def run_store_qc(
+    store: Store,
+    form_id: str,
+    config: SurveyConfig | None = None,
+    *,
+    force: bool = False,
+    checks: list[str] | None = None,
+    now: datetime | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> QCResult:
+    """Run quality control on a stored form unless nothing changed since the last run."""
+    thresholds, codes, roles = settings_of(config)
+    settings = json.dumps(
+        {
+            "thresholds": jsonable(dataclasses.asdict(thresholds)),
+            "codes": jsonable(dataclasses.asdict(codes)),
+            "roles": jsonable(dataclasses.asdict(roles)),
+            "checks": checks,
+            "fieldwork": _fieldwork(config),
+        },
+        sort_keys=True,
+    )
+    form_pk = _form_pk(store, form_id)
+    digest, count = fingerprint(store, form_pk, settings)
+    last = _last_run(store, form_pk)
+    if last is not None and last.fingerprint == digest and not force:
+        return QCResult(form_id, False, None, *_stored(store, form_pk), last.id, count)
+    started = datetime.now(UTC)
+    frames = analysis_frames(store, form_id)
+    inputs = QualityInputs(
+        form=_newest_model(store, form_pk),
+        main=frames.main,
+        repeats=frames.repeats,
+        audit=_audit_events(store, form_pk),
+        sample=read_sample(config),
+        codes=codes,
+        thresholds=thresholds,
+        roles=roles,
+        fieldwork=(config.fieldwork.start, config.fieldwork.end)
+        if config and config.fieldwork
+        else None,
+        timezone=config.fieldwork.timezone if config and config.fieldwork else "Asia/Shanghai",
+        now=now or _data_now(frames.main),
+        forms_by_version=_models(store, form_pk),
+    )
+    try:
+        report = run_quality(inputs, checks, progress)
+    except QualityError as err:
+        raise QualityRunError(f"quality control of {form_id}: {err}") from None
+    run_id = _save(store, form_pk, digest, count, settings, report, inputs, started)
+    return QCResult(form_id, True, report, *_stored(store, form_pk), run_id, count)
+
+
+def _fieldwork(config: SurveyConfig | None) -> list[str] | None:
+    if config is None or config.fieldwork is None:
+        return None
+    return [config.fieldwork.start.isoformat(), config.fieldwork.end.isoformat()]
+
+
+def _data_now(main: pd.DataFrame) -> datetime:
+    """Now, or the latest submission date when the data are later (simulated fieldwork)."""
+    now = datetime.now(UTC)
+    if "submission_date" in main.columns and len(main):
+        latest = pd.to_datetime(main["submission_date"], errors="coerce", utc=True).max()
+        if pd.notna(latest) and latest.to_pydatetime() > now:
+            return latest.to_pydatetime()
+    return now
+
+
+def _form_pk(store: Store, form_id: str) -> int:
+    with store.engine.connect() as conn:
+        pk = conn.execute(
+            sa.select(writer.FORMS.c.id).where(writer.FORMS.c.xml_form_id == form_id)
+        ).scalar()
+    if pk is None:
+        raise QualityRunError(f"form {form_id} is not in the store: pull or import it first")
+    return int(pk)
+
+
+def _models(store: Store, form_pk: int) -> dict[str, Any]:
+    with store.engine.connect() as conn:
+        return writer.form_models(conn, form_pk)
+
+
+def _newest_model(store: Store, form_pk: int):
+    from validation.quality.admin import version_key
+
+    found = _models(store, form_pk)
+    if not found:
+        raise QualityRunError("no FormModel stored for the form: pull or import with --form")
+    return found[max(found, key=version_key)]
+
+
+def _audit_events(store: Store, form_pk: int) -> pd.DataFrame:
+    table = writer.SUBMISSIONS
+    columns = [
+        AUDITS.c.instance_id,
+        AUDITS.c.event,
+        AUDITS.c.node,
+        AUDITS.c.start_ms,
+        AUDITS.c.end_ms,
+        AUDITS.c.old_value,
+        AUDITS.c.new_value,
+    ]
+    query = (
+        sa.select(table.c.instance_id.label("submission_instance"), *columns[1:])
+        .select_from(AUDITS.join(table, AUDITS.c.submission_id == table.c.id))
+        .where(table.c.form_id == form_pk, table.c.deleted.is_(False))
+        .order_by(AUDITS.c.submission_id, AUDITS.c.seq)
+    )
+    with store.engine.connect() as conn:
+        frame = pd.read_sql(query, conn)
+    # the submission's current instance ID (an edited submission's log came with it)
+    return frame.rename(columns={"submission_instance": "instance_id"})
+
+
+def _last_run(store: Store, form_pk: int):
+    with store.engine.connect() as conn:
+        return conn.execute(
+            sa.select(RUNS).where(RUNS.c.form_id == form_pk).order_by(RUNS.c.id.desc()).limit(1)
+        ).first()
+
+
+def _save(store, form_pk, digest, count, settings, report, inputs, started) -> int:
+    """Store the run, replace the ranking and update the flags, in one transaction."""
+    submission_pk = _submission_keys(store, form_pk)
+    finished = datetime.now(UTC)
+    summary = {
+        "flagged_enumerators": report.flagged_enumerators(),
+        "skipped": report.skipped,
+        "timings": report.timings,
+        "rho_int": report.rho.to_dict("records"),
+    }
+    with store.engine.begin() as conn:
+        run_id = conn.execute(
+            RUNS.insert().values(
+                form_id=form_pk,
+                fingerprint=digest,
+                submissions=count,
+                flags=len(report.flags),
+                settings_json=settings,
+                summary_json=json.dumps(jsonable(summary), ensure_ascii=False),
+                started_at=started,
+                finished_at=finished,
+            )
+        ).inserted_primary_key[0]
+        conn.execute(RANKING.delete().where(RANKING.c.form_id == form_pk))
+        indicators = report.indicators
+        by_enumerator = (
+            {e: f for e, f in indicators.groupby("enumerator")} if len(indicators) else {}
+        )
+        rows = [
+            {
+                "run_id": run_id,
+                "form_id": form_pk,
+                "enumerator": r.enumerator,
+                "interviews": int(r.interviews),
+                "risk": float(r.risk),
+                "flagged": bool(r.flagged),
+                "rank": int(r.rank),
+                "reasons_en": r.reasons_en,
+                "reasons_zh": r.reasons_zh,
+                "indicators_json": _indicator_json(by_enumerator.get(r.enumerator)),
+            }
+            for r in report.enumerators.itertuples()
+        ]
+        if rows:
+            conn.execute(RANKING.insert(), rows)
+        _update_flags(conn, form_pk, run_id, report, submission_pk, finished)
+    return int(run_id)
+
+
+def _indicator_json(frame: pd.DataFrame | None) -> str:
+    if frame is None:
+        return "{}"
+    columns = ["value", "n", "team", "z", "signal", "flagged"]
+    return json.dumps(
+        jsonable({r["indicator"]: {c: r[c] for c in columns} for _, r in frame.iterrows()}),
+        ensure_ascii=False,
+    )
+
+
+def _submission_keys(store: Store, form_pk: int) -> dict[str, int]:
+    table = writer.SUBMISSIONS
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(table.c.instance_id, table.c.central_id, table.c.id).where(
+                table.c.form_id == form_pk
+            )
+        ).all()
+    out = {r.central_id: r.id for r in rows}
+    out.update({r.instance_id: r.id for r in rows})
+    return out
+
+
+def _flag_key(code, instance_id, enumerator, variable) -> tuple:
+    return (code or "", instance_id or "", enumerator or "", variable or "")
+
+
+def _update_flags(conn, form_pk, run_id, report, submission_pk, now) -> None:
+    existing = {
+        _flag_key(r.code, r.instance_id, r.enumerator, r.variable): r.id
+        for r in conn.execute(
+            sa.select(
+                FLAGS.c.id, FLAGS.c.code, FLAGS.c.instance_id, FLAGS.c.enumerator, FLAGS.c.variable
+            ).where(FLAGS.c.form_id == form_pk)
+        )
+    }
+    check_of = {}
+    from validation.quality.registry import CHECKS
+
+    for item in CHECKS.values():
+        check_of[item.code] = item.name
+    fresh, again = [], []
+    seen: set[tuple] = set()
+    for flag in report.flags:
+        key = _flag_key(flag.code, flag.instance_id, flag.enumerator, flag.variable)
+        if key in seen:
+            continue
+        seen.add(key)
+        values = {
+            "form_id": form_pk,
+            "run_id": run_id,
+            "submission_id": submission_pk.get(flag.instance_id or ""),
+            "check": check_of.get(flag.code, _check_name(flag.code)),
+            "code": flag.code,
+            "severity": flag.severity.value,
+            "value": flag.value,
+            "instance_id": flag.instance_id,
+            "enumerator": flag.enumerator,
+            "variable": flag.variable,
+            "message": flag.message,
+            "details_json": json.dumps(jsonable(flag.evidence), ensure_ascii=False),
+        }
+        if key in existing:
+            again.append({"pk": existing[key], **values})
+        else:
+            fresh.append({**values, "created_at": now})
+    gone = [pk for key, pk in existing.items() if key not in seen]
+    for start in range(0, len(gone), 500):
+        conn.execute(FLAGS.delete().where(FLAGS.c.id.in_(gone[start : start + 500])))
+    if again:
+        update = (
+            FLAGS.update()
+            .where(FLAGS.c.id == sa.bindparam("pk"))
+            .values({k: sa.bindparam(k) for k in again[0] if k != "pk"})
+        )
+        conn.execute(update, again)
+    if fresh:
+        conn.execute(FLAGS.insert(), fresh)
+
+
+def _check_name(code: str) -> str:
+    from validation.quality.registry import CHECKS, selected_checks
+
+    selected_checks()
+    prefix = code[:3]
+    for item in CHECKS.values():
+        if item.code[:3] == prefix:
+            return item.name
+    return code
+
+
+def _stored(store: Store, form_pk: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    with store.engine.connect() as conn:
+        ranking = pd.read_sql(
+            sa.select(RANKING).where(RANKING.c.form_id == form_pk).order_by(RANKING.c.rank), conn
+        )
+        flags = pd.read_sql(
+            sa.select(FLAGS).where(FLAGS.c.form_id == form_pk).order_by(FLAGS.c.id), conn
+        )
+    return ranking, flags
+
+
+def write_outputs(result: QCResult, out_dir: Path) -> list[Path]:
+    """``<form>.qc.flags.csv`` and ``.json`` (every flag with its evidence) and
+    ``<form>.qc.enumerators.csv`` (the ranking with reasons), all or nothing."""
+    flags = result.flags.drop(columns=["id", "form_id", "enumerator_id"], errors="ignore")
+    for column in ("submission_id", "run_id"):
+        if column in flags.columns:
+            flags[column] = flags[column].astype("Int64")
+    records = []
+    for row in flags.to_dict("records"):
+        row["evidence"] = json.loads(row.pop("details_json") or "{}")
+        records.append(jsonable(row))
+    ranking = result.ranking.drop(columns=["id", "form_id"], errors="ignore")
+    stem = result.form_id
+    return write_all_or_nothing(
+        out_dir,
+        {
+            f"{stem}.qc.flags.csv": flags.to_csv(index=False).encode("utf-8"),
+            f"{stem}.qc.flags.json": json.dumps(
+                records, ensure_ascii=False, indent=1, default=str
+            ).encode("utf-8"),
+            f"{stem}.qc.enumerators.csv": ranking.to_csv(index=False).encode("utf-8"),
+        },
+    )

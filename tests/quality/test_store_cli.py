@@ -1,0 +1,120 @@
+"""Quality control from the store (SQLite and PostgreSQL), incremental, and `popsurvey qc`."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from surveys.cli import main
+from surveys.importers import import_json_pages
+from surveys.quality import FLAGS, run_store_qc, write_outputs
+
+
+def test_runs_once_per_change_and_keeps_review_states(any_store, fieldwork, tmp_path):
+    config, form, folder, result = fieldwork
+    import_json_pages(any_store, folder, form.form_id, form)
+    first = run_store_qc(any_store, form.form_id, config)
+    assert first.ran and len(first.flags) == len(
+        {(f.code, f.instance_id, f.enumerator, f.variable) for f in first.report.flags}
+    )
+    speeder = next(e for e, p in result.profiles.items() if p == "speeder")
+    assert speeder in set(first.ranking.loc[first.ranking["flagged"], "enumerator"])
+    assert first.ranking["reasons_zh"].str.len().max() > 0
+    again = run_store_qc(any_store, form.form_id, config)
+    assert not again.ran and again.run_id == first.run_id
+    flag = first.flags.iloc[0]
+    with any_store.engine.begin() as conn:
+        conn.execute(
+            FLAGS.update()
+            .where(FLAGS.c.id == int(flag["id"]))
+            .values(review_state_sent="hasIssues")
+        )
+    forced = run_store_qc(any_store, form.form_id, config, force=True)
+    assert forced.ran and forced.run_id != first.run_id
+    kept = forced.flags.set_index("id").loc[int(flag["id"])]
+    assert kept["review_state_sent"] == "hasIssues"
+    assert kept["created_at"] == flag["created_at"] and kept["run_id"] == forced.run_id
+    paths = write_outputs(forced, tmp_path / "qc")
+    records = json.loads(paths[1].read_text("utf-8"))
+    assert len(records) == len(forced.flags) and "evidence" in records[0]
+    assert len(pd.read_csv(paths[0])) == len(forced.flags)
+
+
+def test_duplicate_ids_planted_by_the_simulator_are_found(any_store, fieldwork):
+    config, form, folder, result = fieldwork
+    import_json_pages(any_store, folder, form.form_id, form)
+    qc = run_store_qc(any_store, form.form_id, config)
+    planted = {p.instance_id for p in result.planted if p.profile == "duplicate_ids"}
+    found = set(qc.flags.loc[qc.flags["code"] == "Q102", "instance_id"])
+    assert planted and planted <= found
+
+
+def test_cli_prints_the_ranking_and_writes_every_flag(fieldwork, tmp_path):
+    config, form, folder, _ = fieldwork
+    db = tmp_path / "qc.db"
+    runner = CliRunner()
+    result = runner.invoke(main, ["import", "json", str(folder), form.form_id, "--db", str(db)])
+    if result.exit_code != 0:  # the import command's own spelling
+        from surveys.store import open_store
+
+        with open_store(f"sqlite:///{db}") as store:
+            import_json_pages(store, folder, form.form_id, form)
+    out = tmp_path / "qc"
+    result = runner.invoke(
+        main,
+        ["qc", form.form_id, "--db", str(db), "-c", str(config.path), "-o", str(out), "-q"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "enumerators flagged" in result.output and "rank" in result.output
+    assert (out / "fertility.qc.flags.json").is_file()
+    assert (out / "fertility.qc.enumerators.csv").is_file()
+    again = runner.invoke(
+        main,
+        [
+            "qc",
+            form.form_id,
+            "--db",
+            str(db),
+            "-c",
+            str(config.path),
+            "-o",
+            str(out),
+            "--lang",
+            "zh",
+        ],
+    )
+    assert "unchanged since the last run" in again.output and "全队" in again.output
+
+
+def test_cli_errors_are_one_line(fieldwork, tmp_path):
+    config, *_ = fieldwork
+    db = tmp_path / "empty.db"
+    runner = CliRunner()
+    result = runner.invoke(main, ["qc", "nosuchform", "--db", str(db), "-c", str(config.path)])
+    assert result.exit_code == 1
+    assert "form nosuchform is not in the store" in result.output
+    assert "Traceback" not in result.output
+    bad = config.directory / "bad-roles.toml"
+    text = config.path.read_text("utf-8").replace(
+        "[quality]", '[quality]\nroles = { birth_sexx = "d14_sex" }'
+    )
+    bad.write_text(text, "utf-8")
+    result = runner.invoke(main, ["qc", "fertility", "--db", str(db), "-c", str(bad)])
+    assert result.exit_code == 1 and "unknown role 'birth_sexx'" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_unknown_check_is_one_line(any_store, fieldwork):
+    import pytest
+
+    from surveys.quality import QualityRunError
+
+    config, form, folder, _ = fieldwork
+    import_json_pages(any_store, folder, form.form_id, form)
+    with pytest.raises(QualityRunError, match="unknown check"):
+        run_store_qc(any_store, form.form_id, config, checks=["speling"])
+    with any_store.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(FLAGS)).scalar() == 0

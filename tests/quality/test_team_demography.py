@@ -1,0 +1,109 @@
+"""Team comparison (counts it rests on), risk reasons, rho_int against R, Whipple/Myers,
+sex ratio at birth intervals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from qc_support import inputs, interviews
+
+from validation.quality import run_quality
+from validation.quality.demography import myers_index, srb_interval, whipple_index
+from validation.quality.flags import share_indicator
+from validation.quality.team import compare_with_team, interviewer_icc
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _night_team(night_interviews: int):
+    """20 honest enumerators with 30 day interviews, one with ``night_interviews`` at 23:00."""
+    who, night = [], []
+    for e in range(20):
+        who += [f"e{e:02d}"] * 30
+        night += [False] * 30
+    who += ["bad"] * night_interviews
+    night += [True] * night_interviews
+    who, night = np.array(who, dtype=object), np.array(night)
+    indicators = share_indicator("night_share", who, night)
+    interviews_per = pd.Series(who).value_counts()
+    return compare_with_team(indicators, interviews_per, 10, 3.5).set_index("enumerator")
+
+
+def test_five_interviews_never_flag_anyone():
+    assert not _night_team(5).loc["bad", "flagged"]
+    assert _night_team(5).loc["bad", "signal"] == 0
+    assert _night_team(12).loc["bad", "flagged"]
+
+
+def test_binomial_tail_against_the_rest_of_the_team():
+    who = np.array(["a"] * 40 + ["b"] * 40 + ["c"] * 40 + ["d"] * 40, dtype=object)
+    hits = np.zeros(160, dtype=bool)
+    hits[:20] = True  # a: 20 of 40; the others 0 of 120
+    table = compare_with_team(
+        share_indicator("x", who, hits), pd.Series(who).value_counts(), 10, 3.5
+    ).set_index("enumerator")
+    assert table.loc["a", "flagged"] and not table.loc["b", "flagged"]
+    assert table.loc["a", "team"] == 20 / 160
+
+
+def test_risk_reasons_in_words():
+    rows = []
+    for e in range(12):
+        for k in range(15):
+            fast = e == 0
+            rows.append(
+                {
+                    "e": f"e{e:02d}",
+                    "hhid": f"H{e}-{k}",
+                    "age": 20 + (k * 7 + e) % 40,
+                    "end": "2027-07-05T10:11:00.000+08:00" if fast else None,
+                }
+            )
+    frame = interviews(rows)
+    frame["end"] = frame["end"].where(
+        frame["submitter_name"] == "e00", "2027-07-05T10:40:00.000+08:00"
+    )
+    frame.loc[frame.index % 3 == 0, "end"] = frame["end"].where(
+        frame["submitter_name"] == "e00", "2027-07-05T10:34:00.000+08:00"
+    )
+    report = run_quality(inputs(frame), checks=["paradata"])
+    top = report.enumerators.iloc[0]
+    assert top["enumerator"] == "e00" and top["flagged"]
+    assert "median duration 11 min vs team 40 min (n=15)" in top["reasons_en"]
+    assert "访问时长中位数 11 min，全队 40 min（n=15）" in top["reasons_zh"]
+    assert report.enumerators["flagged"].sum() == 1
+
+
+def test_rho_int_matches_r():
+    data = pd.read_csv(FIXTURES / "icc_data.csv")
+    reference = pd.read_csv(FIXTURES / "icc_r.csv").iloc[0]
+    rho, deff, n, k = interviewer_icc(data["y"].to_numpy(float), data["g"].to_numpy(object))
+    assert rho == pytest.approx(reference["rho"], rel=1e-9)
+    assert (n, k) == (len(data), 12)
+    assert deff == pytest.approx(1 + rho * (n / k - 1))
+
+
+def test_rho_int_by_hand():
+    rho, _, _, _ = interviewer_icc(np.array([1.0, 2, 3, 4, 5, 6]), np.array(list("AAABBB")))
+    assert rho == pytest.approx((13.5 - 1) / (13.5 + 2 * 1))
+
+
+def test_whipple_and_myers():
+    assert whipple_index(np.arange(23, 63, dtype=float)) == 100
+    assert whipple_index(np.array([25.0, 30, 35, 40, 45, 50])) == 500
+    assert myers_index(np.arange(10, 90, dtype=float)) == pytest.approx(0)
+    assert myers_index(np.array([20.0, 30, 40, 50, 60] * 10)) == pytest.approx(90)
+
+
+def test_sex_ratio_at_birth_interval():
+    srb, low, high = srb_interval(106, 100)
+    assert srb == pytest.approx(106)
+    assert low < 106 < high
+    # Wilson interval of 106/206 boys, transformed
+    p, z, n = 106 / 206, 1.959963984540054, 206
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    assert low == pytest.approx(100 * (centre - half) / (1 - centre + half))

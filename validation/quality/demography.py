@@ -1,0 +1,278 @@
+"""Demographic checks: age heaping (Whipple, Myers), digit preference in other numbers,
+displacement across eligibility and module boundaries, the sex ratio at birth per
+enumerator from the birth histories with its confidence interval, births per woman."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from forms.issues import Severity
+from validation.quality.applicability import asked_questions
+from validation.quality.flags import (
+    CheckResult,
+    Flag,
+    level_indicator,
+    share_indicator,
+)
+from validation.quality.inputs import QualityInputs, numeric_special_codes, text
+from validation.quality.registry import check
+
+Z95 = 1.959963984540054
+
+
+def whipple_index(ages: np.ndarray) -> float:
+    """Whipple's index over ages 23-62: 100 x observed / expected ages ending in 0 or 5
+    (100 no heaping, 500 every age ends in 0 or 5; NaN without ages in range)."""
+    ages = ages[(ages >= 23) & (ages <= 62)]
+    if not len(ages):
+        return float("nan")
+    return float(500.0 * np.isin(ages % 5, [0]).sum() / len(ages))
+
+
+def myers_index(ages: np.ndarray, low: int = 10, high: int = 89) -> float:
+    """Myers' blended index over ages ``low``..``high``: half the sum over terminal digits
+    of |blended share - 10%| (0 no preference, 90 every age ends in one digit)."""
+    ages = ages[~np.isnan(ages)].astype(int)
+    a = np.zeros(10)
+    b = np.zeros(10)
+    for digit in range(10):
+        a[digit] = ((ages >= low) & (ages <= high - 10) & (ages % 10 == digit)).sum()
+        b[digit] = ((ages >= low + 10) & (ages <= high) & (ages % 10 == digit)).sum()
+    digits = np.arange(10)
+    blended = a * (digits + 1) + b * (9 - digits)
+    if blended.sum() == 0:
+        return float("nan")
+    share = 100 * blended / blended.sum()
+    return float(0.5 * np.abs(share - 10).sum())
+
+
+def srb_interval(boys: float, girls: float) -> tuple[float, float, float]:
+    """Sex ratio at birth (boys per 100 girls) and its 95% interval (Wilson interval of the
+    share of boys, transformed); NaN without births."""
+    n = boys + girls
+    if n == 0:
+        return float("nan"), float("nan"), float("nan")
+    p = boys / n
+    centre = (p + Z95**2 / (2 * n)) / (1 + Z95**2 / n)
+    half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / (1 + Z95**2 / n)
+    low, high = max(centre - half, 0.0), min(centre + half, 1.0)
+    return _ratio(p), _ratio(low), _ratio(high)
+
+
+def _ratio(share_of_boys: float) -> float:
+    """Boys per 100 girls from the share of boys."""
+    return math.inf if share_of_boys >= 1 else 100 * share_of_boys / (1 - share_of_boys)
+
+
+def _ages(inputs: QualityInputs) -> tuple[np.ndarray, np.ndarray]:
+    """All ages of the age variables (main frame and repeats) and their submission rows."""
+    values, owners = [], []
+    for name in inputs.roles.ages:
+        located = inputs.frame_with(name)
+        if located is None:
+            continue
+        frame, owner = located
+        age = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+        dk, refused = numeric_special_codes(inputs.question(name), inputs.codes)
+        keep = ~np.isnan(age) & ~np.isin(age, list(dk | refused)) & (owner >= 0)
+        keep &= inputs.completed[np.maximum(owner, 0)]
+        values.append(age[keep])
+        owners.append(owner[keep])
+    if not values:
+        return np.empty(0), np.empty(0, dtype=np.int64)
+    return np.concatenate(values), np.concatenate(owners)
+
+
+@check("Q801", "age_heaping")
+def age_heaping(inputs: QualityInputs) -> CheckResult:
+    """Ages ending in 0 or 5 (Whipple, ages 23-62) and Myers' index, per enumerator."""
+    ages, owners = _ages(inputs)
+    if not len(ages):
+        return CheckResult(skipped="no age variable in the form")
+    who = inputs.enumerators[owners]
+    in_range = (ages >= 23) & (ages <= 62)
+    heaped = in_range & (ages % 5 == 0)
+    result = CheckResult()
+    result.indicators = share_indicator("age_heaping_share", who, heaped, in_range, weight=1.5)
+    per_enumerator = {
+        e: {"whipple": whipple_index(ages[who == e]), "myers": myers_index(ages[who == e])}
+        for e in np.unique(who)
+    }
+    result.notes = {
+        "whipple": whipple_index(ages),
+        "myers": myers_index(ages),
+        "per_enumerator": per_enumerator,
+    }
+    return result
+
+
+@check("Q802", "digit_preference")
+def digit_preference(inputs: QualityInputs) -> CheckResult:
+    """Numbers (other than ages) ending in 0 or 5, per enumerator, against the team."""
+    hits: list[np.ndarray] = []
+    owners: list[np.ndarray] = []
+    for q in asked_questions(inputs.form):
+        if q.type not in ("integer", "decimal") or q.name in inputs.roles.ages:
+            continue
+        located = inputs.frame_with(q.name)
+        if located is None:
+            continue
+        frame, owner = located
+        values = pd.to_numeric(frame[q.name], errors="coerce").to_numpy(dtype=float)
+        dk, refused = numeric_special_codes(q, inputs.codes)
+        ok = ~np.isnan(values) & ~np.isin(values, list(dk | refused)) & (values >= 10)
+        ok &= owner >= 0
+        if ok.sum() < inputs.thresholds.outlier_min_values or np.median(values[ok]) < 20:
+            continue  # small counts: the last digit carries information, not rounding
+        hits.append(values[ok] % 5 == 0)
+        owners.append(owner[ok])
+    if not hits:
+        return CheckResult(skipped="no number questions with large values")
+    rows = np.concatenate(owners)
+    result = CheckResult()
+    result.indicators = share_indicator(
+        "round_number_share", inputs.enumerators[rows], np.concatenate(hits), weight=0.5
+    )
+    return result
+
+
+@check("Q803", "boundary_displacement")
+def boundary_displacement(inputs: QualityInputs) -> CheckResult:
+    """Excess of ages just across an eligibility or module boundary (14/15, 49/50, 59/60 by
+    default) and of births just before 3 and 5 years before the interview."""
+    ages, owners = _ages(inputs)
+    result = CheckResult()
+    frames = []
+    if len(ages):
+        outside = np.zeros(len(ages), dtype=bool)
+        near = np.zeros(len(ages), dtype=bool)
+        for boundary in inputs.thresholds.boundary_ages:
+            pair = (ages == boundary - 1) | (ages == boundary)
+            near |= pair
+            outside |= pair & (ages == _outside_age(boundary))
+        frames.append(
+            share_indicator(
+                "age_boundary_share",
+                inputs.enumerators[owners],
+                outside,
+                near,
+                direction="high",
+            )
+        )
+    births = _births(inputs)
+    if births is not None:
+        months, owner = births["months"], births["owner"]
+        outside = ((months >= 36) & (months < 48)) | ((months >= 60) & (months < 72))
+        near = (months >= 24) & (months < 72)
+        frames.append(
+            share_indicator(
+                "birth_boundary_share", inputs.enumerators[owner], outside, near, direction="high"
+            )
+        )
+    if not frames:
+        return CheckResult(skipped="no age variable or birth history")
+    result.indicators = pd.concat(frames, ignore_index=True)
+    return result
+
+
+def _outside_age(boundary: int) -> int:
+    """The age on the far side of a boundary: 14 for a lower limit of 15 (the youngest
+    eligible age), else the boundary itself (50: out of the 15-49 modules)."""
+    return boundary - 1 if boundary <= 20 else boundary
+
+
+def _births(inputs: QualityInputs) -> dict[str, np.ndarray] | None:
+    """Live births of the birth history: months before the interview, boy/girl, owner."""
+    r = inputs.roles
+    frame = inputs.repeats.get(r.birth_repeat)
+    if frame is None or r.birth_year not in frame.columns:
+        return None
+    owner = inputs.submission_rows(frame)
+    keep = owner >= 0
+    if r.birth_outcome in frame.columns:
+        keep &= text(frame[r.birth_outcome]).eq(r.live_birth).fillna(False).to_numpy(dtype=bool)
+    year = pd.to_numeric(frame[r.birth_year], errors="coerce").to_numpy(dtype=float)
+    month = (
+        pd.to_numeric(frame[r.birth_month], errors="coerce").to_numpy(dtype=float)
+        if r.birth_month in frame.columns
+        else np.full(len(frame), 6.0)
+    )
+    month = np.where((month >= 1) & (month <= 12), month, 6.0)
+    start = inputs.local_starts
+    int_year = start.dt.year.to_numpy(dtype=float, na_value=np.nan)
+    int_month = start.dt.month.to_numpy(dtype=float, na_value=np.nan)
+    if r.interview_year in inputs.main.columns:
+        given = pd.to_numeric(inputs.main[r.interview_year], errors="coerce").to_numpy(float)
+        int_year = np.where(np.isnan(int_year), given, int_year)
+    if r.interview_month in inputs.main.columns:
+        given = pd.to_numeric(inputs.main[r.interview_month], errors="coerce").to_numpy(float)
+        int_month = np.where(np.isnan(int_month), given, int_month)
+    safe = np.maximum(owner, 0)
+    months = (int_year[safe] * 12 + int_month[safe]) - (year * 12 + month)
+    keep &= ~np.isnan(months) & inputs.completed[safe]
+    sex = text(frame[r.birth_sex]) if r.birth_sex in frame.columns else None
+    boy = sex.eq(r.male).fillna(False).to_numpy(dtype=bool) if sex is not None else None
+    girl = sex.eq(r.female).fillna(False).to_numpy(dtype=bool) if sex is not None else None
+    return {
+        "months": months[keep],
+        "owner": owner[keep],
+        "boy": boy[keep] if boy is not None else None,
+        "girl": girl[keep] if girl is not None else None,
+    }
+
+
+@check("Q804", "sex_ratio_at_birth")
+def sex_ratio_at_birth(inputs: QualityInputs) -> CheckResult:
+    """Sex ratio at birth per enumerator from the birth histories, with its 95% interval;
+    flagged when the interval lies outside the expected range."""
+    births = _births(inputs)
+    if births is None or births["boy"] is None:
+        return CheckResult(skipped="no birth history with the child's sex")
+    low_ok, high_ok = inputs.thresholds.srb_range
+    who = inputs.enumerators[births["owner"]]
+    sexed = births["boy"] | births["girl"]
+    result = CheckResult()
+    table = pd.DataFrame({"e": who[sexed], "boy": births["boy"][sexed]})
+    counts = table.groupby("e")["boy"].agg(["sum", "count"])
+    for enumerator, row in counts.iterrows():
+        boys, girls = float(row["sum"]), float(row["count"] - row["sum"])
+        srb, low, high = srb_interval(boys, girls)
+        if low > high_ok or high < low_ok:
+            result.flags.append(
+                Flag(
+                    "Q804",
+                    Severity.WARNING,
+                    f"sex ratio at birth {srb:.0f} (95% CI {low:.0f}-{high:.0f}) from "
+                    f"{int(boys)} boys and {int(girls)} girls, outside {low_ok:g}-{high_ok:g}",
+                    enumerator=str(enumerator),
+                    variable=inputs.roles.birth_sex,
+                    value=srb,
+                    evidence={"boys": boys, "girls": girls, "ci": [low, high]},
+                )
+            )
+    result.indicators = share_indicator(
+        "boy_share", who, births["boy"], sexed, direction="both", weight=1.0
+    )
+    return result
+
+
+@check("Q805", "births_per_woman")
+def births_per_woman(inputs: QualityInputs) -> CheckResult:
+    """Children ever born reported per interviewed woman, against the team."""
+    column = inputs.column(inputs.roles.children_born)
+    if column is None:
+        return CheckResult(skipped=f"no variable '{inputs.roles.children_born}'")
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+    dk, refused = numeric_special_codes(inputs.question(inputs.roles.children_born), inputs.codes)
+    # a woman never pregnant skips the question: she has no live birth
+    values = np.where(np.isnan(values) & inputs.completed, 0.0, values)
+    values = np.where(np.isin(values, list(dk | refused)), np.nan, values)
+    done = inputs.completed
+    result = CheckResult()
+    result.indicators = level_indicator(
+        "births_per_woman", inputs.enumerators[done], values[done], how="mean", direction="both"
+    )
+    return result

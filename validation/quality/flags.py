@@ -1,0 +1,199 @@
+"""What a check returns: flags on submissions (with their evidence) and per-enumerator
+indicators (each with the count it rests on)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forms.issues import Issue, Severity
+
+INDICATOR_COLUMNS = (
+    "enumerator",
+    "indicator",
+    "value",
+    "n",
+    "successes",
+    "kind",
+    "direction",
+    "weight",
+)
+"""Columns of an indicator frame. ``kind``: ``share`` (successes of n, compared with a
+binomial test against the rest of the team) or ``level`` (a mean, median or index,
+compared with a robust z). ``direction``: which side is suspicious (``high``, ``low``,
+``both``). ``weight``: how much the indicator counts in the risk score."""
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One problem in one submission (or, with no instance ID, one enumerator)."""
+
+    code: str
+    severity: Severity
+    message: str
+    instance_id: str | None = None
+    enumerator: str | None = None
+    variable: str | None = None
+    value: float | None = None
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+    def issue(self) -> Issue:
+        """The flag as a :class:`forms.Issue` (without its evidence)."""
+        return Issue(
+            code=self.code,
+            severity=self.severity,
+            message=self.message,
+            variable=self.variable,
+            instance_id=self.instance_id,
+            enumerator=self.enumerator,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "instance_id": self.instance_id,
+            "enumerator": self.enumerator,
+            "variable": self.variable,
+            "value": None if self.value is None else float(self.value),
+            "message": self.message,
+            "evidence": jsonable(self.evidence),
+        }
+
+
+@dataclass
+class CheckResult:
+    """Flags and indicators of one check (``skipped``: why it could not run, if so)."""
+
+    flags: list[Flag] = field(default_factory=list)
+    indicators: pd.DataFrame = field(default_factory=lambda: empty_indicators())
+    skipped: str | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def empty_indicators() -> pd.DataFrame:
+    """An indicator frame without rows."""
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in INDICATOR_COLUMNS})
+
+
+def share_indicator(
+    name: str,
+    enumerators: np.ndarray,
+    hits: np.ndarray,
+    eligible: np.ndarray | None = None,
+    *,
+    direction: str = "high",
+    weight: float = 1.0,
+) -> pd.DataFrame:
+    """Per enumerator: share of ``eligible`` cases where ``hits`` (booleans per case)."""
+    eligible = np.ones(len(hits), dtype=bool) if eligible is None else eligible
+    frame = pd.DataFrame({"e": enumerators[eligible], "h": hits[eligible].astype(float)})
+    grouped = frame.groupby("e", sort=True)["h"].agg(["sum", "count"])
+    return pd.DataFrame(
+        {
+            "enumerator": grouped.index.astype(str),
+            "indicator": name,
+            "value": grouped["sum"] / grouped["count"],
+            "n": grouped["count"].astype(int),
+            "successes": grouped["sum"],
+            "kind": "share",
+            "direction": direction,
+            "weight": weight,
+        }
+    ).reset_index(drop=True)
+
+
+def count_indicator(
+    name: str,
+    enumerators: np.ndarray,
+    successes: np.ndarray,
+    trials: np.ndarray,
+    *,
+    direction: str = "high",
+    weight: float = 1.0,
+) -> pd.DataFrame:
+    """Per enumerator: sum of ``successes`` over sum of ``trials`` (e.g. DK answers over
+    applicable questions), one pair per case."""
+    frame = pd.DataFrame({"e": enumerators, "s": successes, "t": trials})
+    grouped = frame.groupby("e", sort=True)[["s", "t"]].sum()
+    grouped = grouped[grouped["t"] > 0]
+    return pd.DataFrame(
+        {
+            "enumerator": grouped.index.astype(str),
+            "indicator": name,
+            "value": grouped["s"] / grouped["t"],
+            "n": grouped["t"].astype(int),
+            "successes": grouped["s"].astype(float),
+            "kind": "share",
+            "direction": direction,
+            "weight": weight,
+        }
+    ).reset_index(drop=True)
+
+
+def level_indicator(
+    name: str,
+    enumerators: np.ndarray,
+    values: np.ndarray,
+    *,
+    how: str = "median",
+    direction: str = "both",
+    weight: float = 1.0,
+) -> pd.DataFrame:
+    """Per enumerator: the median (or mean) of a per-case value, NaN cases left out."""
+    values = np.asarray(values, dtype=float)
+    ok = ~np.isnan(values)
+    frame = pd.DataFrame({"e": enumerators[ok], "v": values[ok]})
+    grouped = frame.groupby("e", sort=True)["v"].agg([how, "count"])
+    return level_frame(
+        name, grouped.index, grouped[how], grouped["count"], direction=direction, weight=weight
+    )
+
+
+def level_frame(
+    name: str,
+    enumerators: Iterable[Any],
+    values: Iterable[float],
+    counts: Iterable[int],
+    *,
+    direction: str = "both",
+    weight: float = 1.0,
+) -> pd.DataFrame:
+    """An indicator frame of given per-enumerator values and counts."""
+    enumerators = [str(e) for e in enumerators]
+    return pd.DataFrame(
+        {
+            "enumerator": enumerators,
+            "indicator": name,
+            "value": np.asarray(list(values), dtype=float),
+            "n": np.asarray(list(counts), dtype=int),
+            "successes": np.nan,
+            "kind": "level",
+            "direction": direction,
+            "weight": weight,
+        }
+    )
+
+
+def jsonable(value: Any) -> Any:
+    """Numbers, strings, lists and dicts only (numpy and pandas values converted)."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | np.ndarray):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value

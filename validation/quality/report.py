@@ -1,0 +1,212 @@
+"""A whole quality-control run: every check, the team comparison, the answer-profile
+score, the risk score with its reasons, and rho_int of key variables."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forms.issues import Severity
+from validation.quality.answers import comparable_questions
+from validation.quality.flags import Flag, level_frame
+from validation.quality.inputs import QualityInputs, text
+from validation.quality.registry import run_checks
+from validation.quality.team import compare_with_team, interviewer_icc, profile_scores
+from validation.quality.words import FLAG_REASONS, reason
+
+REASON_SIGNAL = 2.0
+"""Indicators above this signal count in the risk score and may be a reason."""
+ENUMERATOR_FLAG_WEIGHT = 3.0
+"""Risk points of an enumerator-level flag (clustered GPS points, sex ratio at birth)."""
+
+
+@dataclass
+class QualityReport:
+    """The results of :func:`run_quality`."""
+
+    flags: list[Flag]
+    indicators: pd.DataFrame
+    """Per enumerator and indicator: value, n, team, z, signal, flagged."""
+    enumerators: pd.DataFrame
+    """Per enumerator: interviews, risk, flagged, rank, reasons (en, zh), flags by code."""
+    rho: pd.DataFrame
+    """rho_int and deff_int of the key variables."""
+    skipped: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def flagged_enumerators(self) -> list[str]:
+        """Enumerators the run flags, highest risk first."""
+        table = self.enumerators
+        return table[table["flagged"]].sort_values("rank")["enumerator"].tolist()
+
+
+def run_quality(
+    inputs: QualityInputs,
+    checks: Iterable[str] | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> QualityReport:
+    """Run the checks (all, or ``checks``) and rank the enumerators by risk."""
+    results, timings = run_checks(inputs, checks, progress)
+    flags = [f for r in results.values() for f in r.flags]
+    indicator_frames = [r.indicators for r in results.values() if len(r.indicators)]
+    started = time.perf_counter()
+    profile = profile_scores(
+        inputs.main[inputs.completed],
+        inputs.enumerators[inputs.completed],
+        _profile_variables(inputs),
+    )
+    if len(profile):
+        indicator_frames.append(
+            level_frame(
+                "profile_score",
+                profile["enumerator"],
+                profile["score"],
+                profile["interviews"],
+                direction="high",
+            )
+        )
+    interviews = pd.Series(inputs.enumerators[inputs.completed]).value_counts()
+    indicators = pd.concat(indicator_frames, ignore_index=True) if indicator_frames else None
+    t = inputs.thresholds
+    compared = (
+        compare_with_team(indicators, interviews, t.min_interviews, t.team_z)
+        if indicators is not None
+        else pd.DataFrame()
+    )
+    timings["team_comparison"] = time.perf_counter() - started
+    started = time.perf_counter()
+    enumerators = risk_table(compared, flags, inputs, interviews)
+    timings["risk"] = time.perf_counter() - started
+    started = time.perf_counter()
+    rho = rho_table(inputs)
+    timings["rho_int"] = time.perf_counter() - started
+    return QualityReport(
+        flags=flags,
+        indicators=compared,
+        enumerators=enumerators,
+        rho=rho,
+        skipped={name: r.skipped for name, r in results.items() if r.skipped},
+        notes={name: r.notes for name, r in results.items() if r.notes},
+        timings=timings,
+    )
+
+
+def _profile_variables(inputs: QualityInputs) -> list[str]:
+    return [q.name for q in comparable_questions(inputs) if q.type == "select_one"]
+
+
+def risk_table(
+    compared: pd.DataFrame, flags: list[Flag], inputs: QualityInputs, interviews: pd.Series
+) -> pd.DataFrame:
+    """Per enumerator: risk = sum of weight x (signal - 2) over indicators above 2, plus
+    points for enumerator-level flags; flagged when an indicator reaches ``team_z`` or an
+    enumerator-level flag was raised; the reasons that drive it in words (en, zh)."""
+    everyone = sorted(set(inputs.enumerators) - {""})
+    rows = []
+    by_enumerator = {e: f for e, f in compared.groupby("enumerator")} if len(compared) else {}
+    enumerator_flags: dict[str, list[Flag]] = {}
+    counts: dict[str, dict[str, int]] = {}
+    for flag in flags:
+        if flag.enumerator is None:
+            continue
+        counts.setdefault(flag.enumerator, {}).setdefault(flag.code, 0)
+        counts[flag.enumerator][flag.code] += 1
+        if flag.instance_id is None and flag.severity != Severity.INFO:
+            enumerator_flags.setdefault(flag.enumerator, []).append(flag)
+    for enumerator in everyone:
+        frame = by_enumerator.get(enumerator)
+        strong = (
+            frame[(frame["signal"] > REASON_SIGNAL) & (frame["weight"] > 0)]
+            if frame is not None
+            else pd.DataFrame()
+        )
+        contribution = (
+            (strong["weight"] * (strong["signal"] - REASON_SIGNAL)).to_numpy()
+            if len(strong)
+            else np.empty(0)
+        )
+        own_flags = enumerator_flags.get(enumerator, [])
+        risk = float(contribution.sum()) + ENUMERATOR_FLAG_WEIGHT * len(own_flags)
+        flagged = bool(frame is not None and frame["flagged"].any()) or bool(own_flags)
+        order = np.argsort(-contribution, kind="stable")
+        en, zh = [], []
+        for i in order[:4]:
+            item = strong.iloc[int(i)]
+            en.append(reason(item["indicator"], item["value"], item["team"], int(item["n"])))
+            zh.append(reason(item["indicator"], item["value"], item["team"], int(item["n"]), "zh"))
+        for flag in own_flags:
+            words = FLAG_REASONS.get(flag.code, (flag.message, flag.message))
+            en.append(f"{words[0]}: {flag.message}")
+            zh.append(f"{words[1]}：{flag.message}")
+        rows.append(
+            {
+                "enumerator": enumerator,
+                "interviews": int(interviews.get(enumerator, 0)),
+                "submissions": int((inputs.enumerators == enumerator).sum()),
+                "risk": round(risk, 3),
+                "flagged": flagged,
+                "indicators_flagged": (
+                    frame.loc[frame["flagged"], "indicator"].tolist() if frame is not None else []
+                ),
+                "reasons_en": "; ".join(en),
+                "reasons_zh": "；".join(zh),
+                "flag_counts": counts.get(enumerator, {}),
+            }
+        )
+    table = pd.DataFrame(rows)
+    if not len(table):
+        return pd.DataFrame(
+            columns=[
+                "enumerator",
+                "interviews",
+                "submissions",
+                "risk",
+                "flagged",
+                "indicators_flagged",
+                "reasons_en",
+                "reasons_zh",
+                "flag_counts",
+                "rank",
+            ]
+        )
+    table = table.sort_values(["flagged", "risk"], ascending=[False, False], kind="stable")
+    table["rank"] = np.arange(1, len(table) + 1)
+    return table.reset_index(drop=True)
+
+
+def rho_table(inputs: QualityInputs) -> pd.DataFrame:
+    """rho_int and deff_int of the key variables (numbers as they are; a choice question
+    as the indicator of its most frequent answer), over completed interviews."""
+    done = inputs.completed
+    names = list(inputs.roles.key_variables) or [
+        q.name for q in comparable_questions(inputs) if q.type in ("select_one", "integer")
+    ]
+    groups = inputs.enumerators[done]
+    rows = []
+    for name in names:
+        if name not in inputs.main.columns:
+            continue
+        q = inputs.question(name)
+        column = inputs.main[name][done]
+        if q is not None and q.type == "integer":
+            values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+            measure = name
+        else:
+            codes = text(column)
+            if codes.notna().sum() == 0:
+                continue
+            top = codes.value_counts().index[0]
+            values = np.where(codes.isna(), np.nan, (codes == top).astype(float))
+            measure = f"{name} = {top}"
+        rho, deff, n, k = interviewer_icc(values, groups)
+        if not np.isnan(rho):
+            rows.append(
+                {"variable": measure, "rho_int": rho, "deff_int": deff, "n": n, "interviewers": k}
+            )
+    return pd.DataFrame(rows, columns=["variable", "rho_int", "deff_int", "n", "interviewers"])

@@ -25,20 +25,15 @@ import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
 from forms.model import FrozenDict
 from surveys.errors import ConfigError
-from surveys.sampling.design import (
-    HouseholdDesign,
-    PersonDesign,
-    SampleDesign,
-    StageDesign,
-)
-from surveys.sampling.errors import FrameError
-from surveys.sampling.frame import ROW, id_problems, raise_problems, read_table, require_columns
+
+if TYPE_CHECKING:  # sampling (pandas, numpy) loads only when a [sample] or roster is read
+    from surveys.sampling.design import SampleDesign
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
 CONFIG_FILE = "survey.toml"
@@ -392,6 +387,8 @@ def _sample(section: Mapping[str, Any] | None, base: Path, source: str) -> Sampl
     """The [sample] section as a :class:`SampleDesign`, with the cross-key rules checked."""
     if section is None:
         return None
+    from surveys.sampling.design import HouseholdDesign, PersonDesign, SampleDesign, StageDesign
+
     stages = []
     for k, stage in enumerate(section["stages"]):
         if k == 0 and "per_unit" in stage:
@@ -477,6 +474,9 @@ ROSTER_COLUMNS = ("id", "name", "team", "supervisor", "area")
 
 def read_roster(path: str | Path) -> list[Enumerator]:
     """Read a roster CSV/XLSX (id, name, team, supervisor, area); errors name the row."""
+    from surveys.sampling.errors import FrameError
+    from surveys.sampling.frame import ROW, id_problems, raise_problems, read_table, require_columns
+
     path = Path(path)
     try:
         data = read_table(path)

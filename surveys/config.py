@@ -128,9 +128,23 @@ class WeightingTarget:
 
 @dataclass(frozen=True)
 class WeightingConfig:
-    """Calibration targets for the weighting stage."""
+    """How the survey is weighted (``popsurvey weight --survey``) and its calibration targets.
+
+    ``form``: the questionnaire weighted (None: the only form in the store); ``classes``:
+    non-response weighting classes; ``selection``: the number of eligible persons the
+    respondent was drawn from (None: everyone eligible answers); ``age``: the variable an
+    ``age_group`` target is derived from; ``trim``: bounds of the final weights;
+    ``replicates``: replicate weights built with the base weights and carried through every
+    step (``{"type": "JK1", "n": 50, "seed": 1}``).
+    """
 
     targets: tuple[WeightingTarget, ...] = ()
+    form: str | None = None
+    classes: tuple[str, ...] = ("stratum",)
+    selection: str | None = "n_elig"
+    age: str = "c03_age"
+    trim: tuple[float, float] | None = None
+    replicates: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -556,4 +570,16 @@ def _weighting(section: Mapping[str, Any], base: Path, source: str) -> Weighting
                 kind=target.get("kind", "count"),
             )
         )
-    return WeightingConfig(tuple(targets))
+    trim = section.get("trim")
+    if trim is not None and trim[0] > trim[1]:
+        raise ConfigError(f"{source}: weighting.trim: the lower bound is above the upper one")
+    selection = section.get("selection", "n_elig")
+    return WeightingConfig(
+        tuple(targets),
+        form=section.get("form"),
+        classes=tuple(section.get("classes", ["stratum"])),
+        selection=selection or None,
+        age=section.get("age", "c03_age"),
+        trim=tuple(trim) if trim is not None else None,
+        replicates=FrozenDict(section["replicates"]) if "replicates" in section else None,
+    )

@@ -276,7 +276,12 @@ def _refuse_ungrouped(
 
 
 def config_targets(weighting_config: Any, total: float) -> Targets:
-    """The margins of a survey.toml ``[weighting]`` section; shares are scaled to ``total``."""
+    """The margins of a survey.toml ``[weighting]`` section; shares are scaled to the total
+    of the first margin given as counts (so that every margin adds up to the same
+    population), or to ``total`` when every margin is a share."""
+    counts = [t for t in weighting_config.targets if t.kind != "share" and t.margins is not None]
+    if counts:
+        total = float(sum(counts[0].margins.values()))
     margins = []
     for target in weighting_config.targets:
         if target.margins is not None:

@@ -266,7 +266,8 @@ def survey_indicators(
         )
     out = pd.concat(tables, ignore_index=True)
     out["note"] = out["note"].fillna("") if "note" in out else ""
-    return out, tuple(issues)
+    order = ["indicator", "estimate", "se", "ci_low", "ci_high", "deff", "n", "method", "note"]
+    return out[[c for c in order if c in out] + [c for c in out if c not in order]], tuple(issues)
 
 
 # ---------------------------------------------------------------------- readable tables

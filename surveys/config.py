@@ -130,7 +130,7 @@ class WeightingTarget:
 class WeightingConfig:
     """How the survey is weighted (``popsurvey weight --survey``) and its calibration targets.
 
-    ``form``: the questionnaire weighted (None: the only form in the store); ``classes``:
+    ``form``: the questionnaire weighted (None: the command needs --form); ``classes``:
     non-response weighting classes; ``selection``: the number of eligible persons the
     respondent was drawn from (None: everyone eligible answers); ``age``: the variable an
     ``age_group`` target is derived from; ``trim``: bounds of the final weights;

@@ -209,3 +209,34 @@ def test_the_survey_indicators_need_a_survey_form(survey):
     assert run("weight", "--survey", survey_dir, "--db", url).exit_code == 0
     result = run("estimate", "--survey", survey_dir, "--db", url)
     assert result.exit_code == 1 and "neither a birth history" in result.output
+
+
+def test_configured_replicates_and_trimming_are_stored_and_used(survey, tmp_path):
+    url, survey_dir = survey
+    (survey_dir / "survey.toml").write_text(
+        CONFIG + 'trim = [1, 1000]\nreplicates = { type = "JKn" }\n', encoding="utf-8"
+    )
+    result = run("weight", "--survey", survey_dir, "--db", url)
+    assert result.exit_code == 0, result.output
+    kept = stored(url)
+    replicates = [c for c in kept.weights.columns if c.startswith("repw_")]
+    assert len(replicates) == 4  # JKn: one replicate per PSU (2 strata x 2 PSUs)
+    assert [s["method"] for s in kept.history][-1] == "trim"
+    assert kept.spec["replicates"]["kind"] == "JKn"
+    out = tmp_path / "mean.csv"
+    result = run("estimate", "--survey", survey_dir, "--db", url, "--mean", "c03_age", "-o", out)
+    assert result.exit_code == 0, result.output
+    # by hand, as R's svrVar (mse = FALSE): sum_h (n_h - 1) / n_h sum (t_r - mean t_r)^2
+    table = pd.read_csv(out)
+    weights = kept.weights.set_index("__id")
+    with open_store(url) as store, store.engine.connect() as conn:
+        ages = {
+            row.central_id: json.loads(row.raw_json)["c03_age"]
+            for row in conn.execute(sa.text("select central_id, raw_json from submissions"))
+        }
+    age = np.array([ages[i] for i in weights.index], dtype=float)
+    full = np.average(age, weights=weights["final"])
+    reps = np.array([np.average(age, weights=weights[c]) for c in replicates])
+    se = np.sqrt(np.sum(0.5 * (reps - reps.mean()) ** 2))
+    assert table.loc[0, "estimate"] == pytest.approx(full, rel=1e-12)
+    assert table.loc[0, "se"] == pytest.approx(se, rel=1e-10)

@@ -120,3 +120,49 @@ def test_an_age_group_without_births_says_so():
     notes = no_birth_notes(table)
     assert notes[0].startswith("no births") and notes[1] == ""
     assert notes[2].startswith("no exposure")
+
+
+def test_estimate_fertility_by_domain_on_the_command_line(ir, tmp_path):
+    from click.testing import CliRunner
+
+    from surveys.cli import main
+
+    out = tmp_path / "rates.csv"
+    args = ["estimate", str(FIXTURES / "ir_domains.csv"), "--fertility", "--by", "v025"]
+    result = CliRunner().invoke(main, [*args, "--where", "v024=2", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out, dtype={"domain": str})
+    subset = ir[ir["v024"] == 2].reset_index(drop=True)
+    expected = fertility_by_domain(women_from_ir(subset), subset["v025"])
+    rates = table[~table["indicator"].str.startswith("SRB")].reset_index(drop=True)
+    np.testing.assert_allclose(rates["estimate"], expected["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(rates["se"], expected["se"], rtol=1e-12)
+    assert list(rates["domain"]) == list(expected["domain"])
+    srb = table[table["indicator"].str.startswith("SRB")]
+    assert set(srb["indicator"]) == {
+        "SRB",
+        "SRB birth order 1",
+        "SRB birth order 2",
+        "SRB birth order 3+",
+    }
+    assert set(srb["domain"]) == {"1", "2"}
+
+
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        (["--weights", "v005"], "--weights: not used with --fertility"),
+        (["--mean", "v011"], "--mean: not used with --fertility"),
+        (["--replicates", "JK1"], "--replicates: not used with --fertility"),
+        (["--by", "nowhere"], "--by nowhere: no such column"),
+        (["--where", "v024=9"], "no row matches"),
+    ],
+)
+def test_options_fertility_does_not_use_are_errors(extra, message):
+    from click.testing import CliRunner
+
+    from surveys.cli import main
+
+    args = ["estimate", str(FIXTURES / "ir_domains.csv"), "--fertility", *extra]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code != 0 and message in result.output, result.output

@@ -87,7 +87,8 @@ def weight_configured(
         women = rake_to_config(women, weighting, age=weighting.age)
     if weighting.trim:
         women = trim_weights(women, lower=weighting.trim[0], upper=weighting.trim[1])
-    return WeightedSurvey(households, women, frames, issues, {"left out": left} if left else {})
+    left_out = {"submissions left out": left} if left else {}
+    return WeightedSurvey(households, women, frames, issues, left_out)
 
 
 def weights_frame(design: SurveyDesign) -> pd.DataFrame:
@@ -120,7 +121,7 @@ def diagnostics(weighted: WeightedSurvey) -> dict[str, Any]:
         "deff due to weighting (Kish)": kish_deff(design.weights),
         "effective n": summary["effective_n"],
         "converged": all(converged),
-        "left out": dict(weighted.left_out),
+        "left out": ", ".join(f"{n} {reason}" for reason, n in weighted.left_out.items()),
         "issues": [issue.one_line() for issue in weighted.issues],
     }
 
@@ -155,6 +156,7 @@ def run_weighting(
                 "kind": reps.kind,
             }
         found = diagnostics(weighted)
+        found["left out"] = _left_out_message(excluded, keep_invalid)
         history = history_table(weighted.respondents).to_dict("records")
         finish_run(
             store,
@@ -200,7 +202,9 @@ def _spec(sample_dir, weighting, excluded, keep_invalid) -> dict[str, Any]:
 
 
 def _left_out_message(excluded: dict[str, set[str]], keep_invalid: bool) -> str:
+    """What happened to the submissions with validation errors or rejected in review."""
     counts = ", ".join(f"{len(ids)} with {reason}" for reason, ids in excluded.items())
+    counts = counts.replace("with rejected", "rejected")
     if keep_invalid:
         return f"kept every submission (--keep-invalid): {counts}"
     return f"left out {counts} (--keep-invalid keeps them)"

@@ -111,12 +111,8 @@ def _print_diagnostics(form_id: str, weighted: Any, found: dict) -> None:
 
 
 def weighted_message(found: dict) -> str:
-    """What was left out, in words."""
-    left = found.get("left out") or {}
-    return (
-        f"{left.get('left out', 0)} submissions with validation errors or rejected in review "
-        "left out" + ("" if left else " (none found)")
-    )
+    """What happened to the submissions with validation errors or rejected in review."""
+    return str(found.get("left out") or "")
 
 
 def survey_design(survey: Path, db: str | None, form: str | None):

@@ -151,7 +151,7 @@ def test_submissions_with_validation_errors_are_left_out_unless_kept(survey):
     _flag_error(url, "b1")
     result = run("weight", "--survey", survey_dir, "--db", url)
     assert result.exit_code == 0, result.output
-    assert "1 submissions with validation errors or rejected in review left out" in result.output
+    assert "left out 1 with validation errors, 0 rejected in review" in result.output
     left = stored(url)
     assert "b1" not in by_hhid(url, left.weights)
     assert left.spec["excluded"] == {"validation errors": 1, "rejected in review": 0}

@@ -27,8 +27,8 @@ Issues: ``W001`` a submission's household is not a main household of the sample 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ from surveys.store.engine import Store
 from surveys.store.frames import AnalysisFrames, analysis_frames
 from weighting.design import SurveyDesign, WeightingStep
 from weighting.estimate import Estimate, estimates_table, svy_proportion
-from weighting.fertility import fertility_rates, women_from_tables
+from weighting.fertility import fertility_rates, no_birth_notes, women_from_tables
 from weighting.indicators import contraceptive_prevalence, sex_ratio_at_birth
 from weighting.steps import adjust_nonresponse, rake
 from weighting.targets import Targets, margin
@@ -78,12 +78,14 @@ class AnalysisError(SurveysError):
 @dataclass(frozen=True)
 class WeightedSurvey:
     """The household design (every sampled household, base weights), the respondents' design
-    (adjusted and selection-weighted), the frames they came from and the join's issues."""
+    (adjusted and selection-weighted), the frames they came from and the join's issues;
+    ``left_out``: how many submissions were left out of the weights, by reason."""
 
     households: SurveyDesign
     respondents: SurveyDesign
     frames: AnalysisFrames
     issues: tuple[Issue, ...] = ()
+    left_out: Mapping[str, int] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------- the join
@@ -274,7 +276,12 @@ def _refuse_ungrouped(
 
 
 def config_targets(weighting_config: Any, total: float) -> Targets:
-    """The margins of a survey.toml ``[weighting]`` section; shares are scaled to ``total``."""
+    """The margins of a survey.toml ``[weighting]`` section; shares are scaled to the total
+    of the first margin given as counts (so that every margin adds up to the same
+    population), or to ``total`` when every margin is a share."""
+    counts = [t for t in weighting_config.targets if t.kind != "share" and t.margins is not None]
+    if counts:
+        total = float(sum(counts[0].margins.values()))
     margins = []
     for target in weighting_config.targets:
         if target.margins is not None:
@@ -355,7 +362,7 @@ def fertility_estimates(
         cluster="psu",
         child_birth_cmc="d_cmc",
     )
-    rates = fertility_rates(dhs)
+    rates = fertility_rates(dhs, level=level)
     rows.append(
         pd.DataFrame(
             {
@@ -366,6 +373,7 @@ def fertility_estimates(
                 "ci_high": rates["ci_high"],
                 "n": dhs.n,
                 "method": "DHS, births 1-36 months before the interview, cluster jackknife",
+                "note": no_birth_notes(rates),
             }
         )
     )
@@ -380,9 +388,13 @@ def fertility_estimates(
         rows.append(_by_domain(by_order, "SRB birth order", "live births of that order"))
 
     cpr = contraceptive_prevalence(
-        women, "e01_use", no_method=(2, 98, 99), married="c09_marital", married_values=MARRIED,
+        women,
+        "e01_use",
+        no_method=(2, 98, 99),
+        married="c09_marital",
+        married_values=MARRIED,
         age="c03_age",
-    )  # fmt: skip
+    )
     rows.append(
         _frame(cpr, "CPR", "currently married women 15-49 using any method (DK = not using)")
     )
@@ -401,6 +413,7 @@ def fertility_estimates(
                 )
             )
     out = pd.concat(rows, ignore_index=True)
+    out["note"] = out["note"].fillna("")
     return out, tuple(issues)
 
 
@@ -428,14 +441,15 @@ def _table(estimates: list[Estimate], name: str, method: str) -> pd.DataFrame:
 def _by_domain(estimates: list[Estimate], name: str, method: str) -> pd.DataFrame:
     """One row per domain, named ``"<name> <domain>"``."""
     table = estimates_table(estimates)
-    out = table[["estimate", "se", "ci_low", "ci_high", "n"]].copy()
+    out = table[["estimate", "se", "ci_low", "ci_high", "deff", "n"]].copy()
     out.insert(0, "indicator", [f"{name} {d}" for d in table["domain"]])
     out["method"] = method
     return out
 
 
 def _frame(table: pd.DataFrame, name: str, method: str) -> pd.DataFrame:
-    out = table[["estimate", "se", "ci_low", "ci_high", "n"]].copy()
+    columns = [c for c in ("estimate", "se", "ci_low", "ci_high", "deff", "n") if c in table]
+    out = table[columns].copy()
     labels = [name] + [f"{name}: {s}" for s in table["statistic"].iloc[1:]]
     out.insert(0, "indicator", labels[: len(out)])
     out["method"] = method
@@ -454,3 +468,113 @@ def _replace_data(design: SurveyDesign, data: pd.DataFrame) -> SurveyDesign:
     from dataclasses import replace
 
     return replace(design, data=data)
+
+
+# ---------------------------------------------------------------------- migrant indicators
+HEALTH_RECORD_YES = 3
+"""g01_record: "Yes" (1 and 2 are no; DK and refused count as not having one)."""
+FAMILY_DOCTOR_YES = 1
+HEALTH_EDUCATION_TOPICS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "96")
+"""g02_health_edu choices that are a topic (0 is "none of these", 98/99 DK/refused)."""
+PREPREGNANCY_SERVICE = "2"
+"""h08_services choice "pre-pregnancy eugenic health check"."""
+FEMALE = 2
+
+
+def migrant_estimates(
+    migrants: SurveyDesign, *, level: float = 0.95
+) -> tuple[pd.DataFrame, tuple[Issue, ...]]:
+    """The migrant survey's basic public health service indicators (DOMAIN.md section 2):
+    health-record coverage, family-doctor contracts and health-education coverage among all
+    migrant respondents; contraceptive use (currently married women 15-49) and pre-pregnancy
+    check coverage (women 15-49) among migrant women. Logit intervals, design effects.
+
+    ``migrants`` is the respondents' design of the migrants form (columns ``g01_record``,
+    ``g02_health_edu/<choice>``, ``g03_family_doc``, ``b01_sex``, ``b_age``, ``h06_fp_use``,
+    ``h08_services/<choice>``). An indicator whose questions are not in the data is skipped
+    and reported (W003).
+    """
+    data = migrants.data
+    numeric = {c: pd.to_numeric(data[c], errors="coerce") for c in data.columns if _codes(c)}
+    rows: list[pd.DataFrame] = []
+    issues: list[Issue] = []
+
+    def add(name: str, yes: pd.Series, asked: pd.Series, method: str) -> None:
+        asked_mask = asked.fillna(False).to_numpy(dtype=bool)
+        if asked_mask.sum() < 2:
+            issues.append(
+                Issue("W003", Severity.WARNING, f"{name}: fewer than 2 respondents were asked")
+            )
+            return
+        flagged = _replace_data(migrants, data.assign(_yes=yes.fillna(False).astype(int)))
+        est = svy_proportion(flagged, "_yes", 1, subset=asked_mask, level=level)
+        rows.append(_table(est, name, method))
+
+    def missing(name: str, columns: Sequence[str]) -> bool:
+        absent = [c for c in columns if c not in data.columns]
+        if absent:
+            issues.append(
+                Issue(
+                    "W003",
+                    Severity.WARNING,
+                    f"{name}: no column {absent[0]!r} in the data: not estimated",
+                    variable=absent[0],
+                )
+            )
+        return bool(absent)
+
+    if not missing("health record", ["g01_record"]):
+        record = numeric["g01_record"]
+        add(
+            "health record",
+            record == HEALTH_RECORD_YES,
+            record.notna(),
+            "migrants with a resident health record here (DK/refused = no)",
+        )
+    if not missing("family doctor", ["g03_family_doc"]):
+        doctor = numeric["g03_family_doc"]
+        add(
+            "family doctor",
+            doctor == FAMILY_DOCTOR_YES,
+            doctor.notna(),
+            "migrants who signed a family doctor contract here",
+        )
+    topics = [f"g02_health_edu/{c}" for c in HEALTH_EDUCATION_TOPICS]
+    present = [c for c in topics if c in data.columns]
+    if not missing("health education", ["g02_health_edu"] + ([] if present else topics[:1])):
+        any_topic = sum(pd.to_numeric(data[c], errors="coerce").fillna(0) for c in present) > 0
+        add(
+            "health education",
+            any_topic,
+            data["g02_health_edu"].notna(),
+            "migrants who had health education on any topic here in the past year",
+        )
+    if not missing("women", ["b01_sex", "b_age"]):
+        age = numeric["b_age"]
+        women = (numeric["b01_sex"] == FEMALE) & (age >= 15) & (age <= 49)
+        if not missing("contraception", ["h06_fp_use"]):
+            use = numeric["h06_fp_use"]
+            add(
+                "migrant women CPR",
+                use == 1,
+                women & use.notna(),
+                "currently married migrant women 15-49 using any method (DK = not using)",
+            )
+        column = f"h08_services/{PREPREGNANCY_SERVICE}"
+        if not missing("pre-pregnancy check", ["h08_services", column]):
+            check = pd.to_numeric(data[column], errors="coerce")
+            add(
+                "migrant women pre-pregnancy check",
+                check == 1,
+                women & data["h08_services"].notna(),
+                "migrant women 15-49 who had the free pre-pregnancy check here in the past year",
+            )
+    table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=TABLE_COLUMNS)
+    return table, tuple(issues)
+
+
+TABLE_COLUMNS = ["indicator", "estimate", "se", "ci_low", "ci_high", "deff", "n", "method"]
+
+
+def _codes(column: str) -> bool:
+    return column in ("g01_record", "g03_family_doc", "b01_sex", "b_age", "h06_fp_use")

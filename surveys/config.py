@@ -25,20 +25,15 @@ import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
 from forms.model import FrozenDict
 from surveys.errors import ConfigError
-from surveys.sampling.design import (
-    HouseholdDesign,
-    PersonDesign,
-    SampleDesign,
-    StageDesign,
-)
-from surveys.sampling.errors import FrameError
-from surveys.sampling.frame import ROW, id_problems, raise_problems, read_table, require_columns
+
+if TYPE_CHECKING:  # sampling (pandas, numpy) loads only when a [sample] or roster is read
+    from surveys.sampling.design import SampleDesign
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
 CONFIG_FILE = "survey.toml"
@@ -144,9 +139,23 @@ class WeightingTarget:
 
 @dataclass(frozen=True)
 class WeightingConfig:
-    """Calibration targets for the weighting stage."""
+    """How the survey is weighted (``popsurvey weight --survey``) and its calibration targets.
+
+    ``form``: the questionnaire weighted (None: the command needs --form); ``classes``:
+    non-response weighting classes; ``selection``: the number of eligible persons the
+    respondent was drawn from (None: everyone eligible answers); ``age``: the variable an
+    ``age_group`` target is derived from; ``trim``: bounds of the final weights;
+    ``replicates``: replicate weights built with the base weights and carried through every
+    step (``{"type": "JK1", "n": 50, "seed": 1}``).
+    """
 
     targets: tuple[WeightingTarget, ...] = ()
+    form: str | None = None
+    classes: tuple[str, ...] = ("stratum",)
+    selection: str | None = "n_elig"
+    age: str = "c03_age"
+    trim: tuple[float, float] | None = None
+    replicates: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -403,6 +412,8 @@ def _sample(section: Mapping[str, Any] | None, base: Path, source: str) -> Sampl
     """The [sample] section as a :class:`SampleDesign`, with the cross-key rules checked."""
     if section is None:
         return None
+    from surveys.sampling.design import HouseholdDesign, PersonDesign, SampleDesign, StageDesign
+
     stages = []
     for k, stage in enumerate(section["stages"]):
         if k == 0 and "per_unit" in stage:
@@ -489,6 +500,9 @@ ROSTER_COLUMNS = ("id", "name", "team", "supervisor", "area", "role")
 
 def read_roster(path: str | Path) -> list[Enumerator]:
     """Read a roster CSV/XLSX (id, name, team, supervisor, area); errors name the row."""
+    from surveys.sampling.errors import FrameError
+    from surveys.sampling.frame import ROW, id_problems, raise_problems, read_table, require_columns
+
     path = Path(path)
     try:
         data = read_table(path)
@@ -573,4 +587,16 @@ def _weighting(section: Mapping[str, Any], base: Path, source: str) -> Weighting
                 kind=target.get("kind", "count"),
             )
         )
-    return WeightingConfig(tuple(targets))
+    trim = section.get("trim")
+    if trim is not None and trim[0] > trim[1]:
+        raise ConfigError(f"{source}: weighting.trim: the lower bound is above the upper one")
+    selection = section.get("selection", "n_elig")
+    return WeightingConfig(
+        tuple(targets),
+        form=section.get("form"),
+        classes=tuple(section.get("classes", ["stratum"])),
+        selection=selection or None,
+        age=section.get("age", "c03_age"),
+        trim=tuple(trim) if trim is not None else None,
+        replicates=FrozenDict(section["replicates"]) if "replicates" in section else None,
+    )

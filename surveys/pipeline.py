@@ -82,9 +82,9 @@ def sample_stage(run: DemoRun) -> StageReport:
     from surveys.sampling.workflow import assign_configured_sample, draw_configured_sample
 
     survey_dir = run.out_dir / "survey"
-    write_example(survey_dir, force=True)
+    write_example(survey_dir, force=True, seed=run.seed)  # survey.toml says the seed used
     config = load_config(survey_dir / CONFIG_FILE)
-    drawn = draw_configured_sample(config, synthetic_listing=True, seed=run.seed)
+    drawn = draw_configured_sample(config, synthetic_listing=True)
     assigned = assign_configured_sample(config)
     run.products.update(config=config, sample=drawn.sample, assignment=assigned.assigned)
     run.products["entity_list"] = assigned.entity_list
@@ -190,59 +190,141 @@ def quality_stage(run: DemoRun) -> StageReport:
 
 
 def weighting_stage(run: DemoRun) -> StageReport:
-    """Weight the simulated fertility survey (base weights 1 / pi_household from the sample,
-    non-response adjustment within strata, times the number of eligible women, raking to the
-    survey.toml margins) and estimate TFR, ASFRs, SRB, CPR and pre-pregnancy check coverage
-    with their standard errors and 95% intervals."""
-    from surveys.analysis import (
-        fertility_estimates,
-        household_design,
-        rake_to_config,
-        respondent_design,
-        sampled_households,
-    )
-
-    config = run.products["config"]
-    frames = run.products["frames"]
-    households, issues = household_design(
-        sampled_households(run.out_dir / "survey" / "sample"), frames.main
-    )
-    women = respondent_design(households, classes="stratum", selection="n_elig")
-    if config.weighting.targets:
-        women = rake_to_config(women, config.weighting)
-        raking = f"raked to {', '.join(t.variable for t in config.weighting.targets)}"
-    else:
-        raking = "no [weighting] targets in survey.toml: not raked"
-    table, fertility_issues = fertility_estimates(women, frames.repeats["d_hist"])
-    columns = ["hhid", "stratum", "psu", "__id", "base_weight", "n_elig", women.weight_column]
-    estimates_path, weights_path = write_all_or_nothing(
-        run.out_dir,
+    """Weight the simulated fertility survey as `popsurvey weight --survey` does (base
+    weights 1 / pi_household from the sample, non-response adjustment within strata, times
+    the number of eligible women, raking to the survey.toml margins), keep the run in the
+    store, and estimate TFR, ASFRs, GFR, SRB, CPR and pre-pregnancy check coverage from the
+    stored weights as `popsurvey estimate --survey` does."""
+    survey_dir = run.out_dir / "survey"
+    table, weighted, found = weight_and_estimate(run, survey_dir)
+    columns = ["hhid", "stratum", "psu", "__id", "base_weight", "n_elig"]
+    women = weighted.respondents
+    written = _write_outputs(
+        run,
         {
-            "estimates.csv": table.to_csv(index=False).encode("utf-8"),
-            "weights.csv": women.frame()[columns].to_csv(index=False).encode("utf-8"),
+            "estimates.csv": _readable_csv(table),
+            "weights.csv": women.frame()[[*columns, women.weight_column]],
         },
     )
     run.products.update(weights=women, estimates=table)
     row = table.set_index("indicator")
     tfr, srb, cpr = row.loc["TFR"], row.loc["SRB"], row.loc["CPR"]
-    outcomes = households.data["outcome"].value_counts()
     lines = [
-        f"{women.n} women weighted from {households.n} sampled households "
-        f"({int(outcomes.get('respondent', 0))} responding, "
-        f"{int(outcomes.get('nonrespondent', 0))} non-responding, "
-        f"{int(outcomes.get('ineligible', 0))} ineligible, "
-        f"{int(outcomes.get('unknown', 0))} of unknown eligibility); {raking}; "
+        f"{_weighting_line(found)}; "
         f"TFR {tfr.estimate:.2f} ± {tfr.se:.2f}, SRB {srb.estimate:.1f} ± {srb.se:.1f}, "
         f"CPR {100 * cpr.estimate:.1f}% ± {100 * cpr.se:.1f}",
-        f"    {'indicator':<22}{'estimate':>10}{'SE':>10}{'95% CI':>22}{'n':>6}",
+        *_table_lines(table),
+        *(f"    {line}" for line in found["issues"]),
     ]
+    return StageReport("weighting", "\n".join(lines), written)
+
+
+def migrant_survey_stage(run: DemoRun) -> StageReport:
+    """The migrant survey through every stage, on its own design (survey_migrants/): draw
+    villages and neighbourhoods by their migrant counts and the migrant households listed
+    in them, assign, simulate the fieldwork with the migrants questionnaire (one migrant
+    answers per household), import into the store, weight (non-response within strata,
+    raking to the floating population's province, sex and age margins) and estimate the
+    service indicators (health record, family doctor, health education, migrant women's
+    contraception and pre-pregnancy check) from the stored weights."""
+    from surveys.config import CONFIG_FILE, load_config
+    from surveys.example import write_example
+    from surveys.importers import import_json_pages
+    from surveys.sampling.workflow import assign_configured_sample, draw_configured_sample
+    from surveys.simulate import simulate_survey
+    from surveys.store import open_store
+
+    survey_dir = run.out_dir / "survey_migrants"
+    seed = run.seed + 1
+    write_example(survey_dir, force=True, seed=seed, survey="migrants")
+    config = load_config(survey_dir / CONFIG_FILE)
+    drawn = draw_configured_sample(config, synthetic_listing=True)
+    assigned = assign_configured_sample(config)
+    form = run.products["forms"]["migrants"]
+    sim_dir = run.out_dir / "fieldwork_migrants"
+    result = simulate_survey(config, assigned.assigned, form, sim_dir, seed=seed)
+    with open_store(run.products["db"]) as store:
+        imported = import_json_pages(store, sim_dir, form.form_id, form)
+    table, weighted, found = weight_and_estimate(run, survey_dir)
+    migrants = weighted.respondents
+    columns = ["hhid", "stratum", "psu", "__id", "base_weight", migrants.weight_column]
+    written = _write_outputs(
+        run,
+        {
+            "estimates_migrants.csv": _readable_csv(table),
+            "weights_migrants.csv": migrants.frame()[columns],
+        },
+    )
+    households = drawn.sample.households
+    lines = [
+        f"{int((households['role'] == 'main').sum())} migrant households in "
+        f"{households['psu'].nunique()} villages/neighbourhoods; {len(result.submissions)} "
+        f"submissions; {imported.summary()}",
+        f"    {_weighting_line(found)}",
+        *_table_lines(table),
+        *(f"    {line}" for line in found["issues"]),
+    ]
+    return StageReport(
+        "migrant survey", "\n".join(lines), (survey_dir / CONFIG_FILE, sim_dir, *written)
+    )
+
+
+def weight_and_estimate(run: DemoRun, survey_dir: Path) -> tuple[Any, Any, dict]:
+    """Weight the survey of ``survey_dir`` on the demo's store and estimate its indicators
+    from the stored weights: the commands' own library calls."""
+    from surveys.config import CONFIG_FILE, load_config
+    from surveys.sampling.workflow import sample_directory
+    from surveys.store import open_store
+    from surveys.survey_weighting import run_weighting, stored_design, survey_indicators
+
+    config = load_config(survey_dir / CONFIG_FILE)
+    form_id = config.weighting.form
+    sample_dir = sample_directory(config, None)
+    with open_store(run.products["db"]) as store:
+        weighted, found = run_weighting(store, form_id, sample_dir, config.weighting)
+        design, _, frames = stored_design(store, form_id, sample_dir)
+    table, issues = survey_indicators(design, frames)
+    found["issues"] += [issue.one_line() for issue in issues]
+    return table, weighted, found
+
+
+def _weighting_line(found: dict) -> str:
+    outcomes = found["outcomes"]
+    return (
+        f"{found['respondents']} respondents weighted from {found['sampled households']} "
+        f"sampled households ({outcomes.get('respondent', 0)} responding, "
+        f"{outcomes.get('nonrespondent', 0)} non-responding, "
+        f"{outcomes.get('ineligible', 0)} ineligible, "
+        f"{outcomes.get('unknown', 0)} of unknown eligibility); design effect due to "
+        f"weighting {found['deff due to weighting (Kish)']:.2f}"
+    )
+
+
+def _table_lines(table: Any) -> list[str]:
+    lines = [f"    {'indicator':<36}{'estimate':>10}{'SE':>10}{'95% CI':>22}{'n':>6}"]
     for r in table.itertuples():
+        note = f"  ({r.note})" if getattr(r, "note", "") else ""
         lines.append(
-            f"    {r.indicator:<22}{r.estimate:>10.4f}{r.se:>10.4f}"
-            f"{f'[{r.ci_low:.4f}, {r.ci_high:.4f}]':>22}{r.n:>6}"
+            f"    {r.indicator:<36}{r.estimate:>10.4f}{r.se:>10.4f}"
+            f"{f'[{r.ci_low:.4f}, {r.ci_high:.4f}]':>22}{r.n:>6}{note}"
         )
-    lines += [f"    {issue.one_line()}" for issue in issues + fertility_issues]
-    return StageReport("weighting", "\n".join(lines), (estimates_path, weights_path))
+    return lines
+
+
+def _readable_csv(table: Any) -> Any:
+    """Estimates rounded to 6 significant digits: a file people read."""
+    from surveys.survey_weighting import rounded
+
+    return rounded(table)
+
+
+def _write_outputs(run: DemoRun, tables: dict[str, Any]) -> tuple[Path, ...]:
+    return tuple(
+        write_all_or_nothing(
+            run.out_dir,
+            {name: t.to_csv(index=False).encode("utf-8") for name, t in tables.items()},
+        )
+    )
 
 
 DEMO_STAGES: list[Stage] = [
@@ -253,6 +335,7 @@ DEMO_STAGES: list[Stage] = [
     validation_stage,
     quality_stage,
     weighting_stage,
+    migrant_survey_stage,
 ]
 """The stages `popsurvey demo` runs, in order."""
 

@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from surveys.cli.common import handle_errors
 from surveys.config import CONFIG_FILE, SurveyConfig, load_config
-from surveys.sampling import (
-    Sample,
-    read_sample,
-    stratum_report,
-    workloads,
-)
-from surveys.sampling.frame import read_table, require_columns
-from surveys.sampling.workflow import (
-    assign_configured_sample,
-    design_of,
-    draw_configured_sample,
-    sample_directory,
-)
+
+if TYPE_CHECKING:  # sampling (pandas, numpy) loads only when a command runs, not for --help
+    from surveys.sampling import Sample
 
 config_option = click.option(
     "-c",
@@ -44,6 +35,8 @@ sample_option = click.option(
 
 def _config_with_sample(path: Path) -> SurveyConfig:
     """Load survey.toml and insist on a [sample] section."""
+    from surveys.sampling.workflow import design_of
+
     config = load_config(path)
     design_of(config)
     return config
@@ -84,6 +77,8 @@ def draw(
     seed: int | None,
 ) -> None:
     """Draw the sample described by survey.toml: PSUs, units, households and reserves."""
+    from surveys.sampling.workflow import design_of, draw_configured_sample
+
     config = load_config(config_path)
     drawn = draw_configured_sample(
         config, out=out, listing=listing, synthetic_listing=synthetic_listing, seed=seed
@@ -130,6 +125,9 @@ def _print_draw_summary(result: Sample, seed: int, target: Path) -> None:
 @handle_errors
 def report(config_path: Path, sample_dir: Path | None, completed: Path | None, fmt: str) -> None:
     """Per stratum: frame size, n, sum of probabilities, expected and achieved units."""
+    from surveys.sampling import read_sample, stratum_report
+    from surveys.sampling.workflow import sample_directory
+
     config = _config_with_sample(config_path)
     drawn, meta = read_sample(sample_directory(config, sample_dir))
     done = _completed_ids(completed) if completed else None
@@ -144,6 +142,8 @@ def report(config_path: Path, sample_dir: Path | None, completed: Path | None, f
 
 def _completed_ids(path: Path) -> set[str]:
     """The hhid column of a CSV of completed households."""
+    from surveys.sampling.frame import read_table, require_columns
+
     data = read_table(path)
     require_columns(data, ["hhid"], path.name)
     return set(data["hhid"])
@@ -176,6 +176,9 @@ def assign_command(
     central.entity_list, so it also serves as the `households.csv` attachment the bundled
     questionnaires select from (filtered on enumerator = the device's user name).
     """
+    from surveys.sampling import workloads
+    from surveys.sampling.workflow import assign_configured_sample
+
     config = _config_with_sample(config_path)
     result = assign_configured_sample(config, sample_dir=sample_dir, out=out, mode=mode)
     assigned, target, issues = result.assigned, result.entity_list, result.issues

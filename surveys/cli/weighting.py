@@ -99,8 +99,36 @@ def _print(title: str, table: pd.DataFrame) -> None:
     click.echo()
 
 
+def survey_options(func):
+    """The options that point at a survey and its store (``--survey`` mode)."""
+    options = [
+        click.option(
+            "--survey",
+            type=click.Path(exists=True, path_type=Path),
+            help="Survey directory (or its survey.toml): work on the store, not on DATA.",
+        ),
+        click.option(
+            "--db",
+            envvar="POPSURVEY_DB",
+            help="With --survey: store, SQLite file or SQLAlchemy URL [$POPSURVEY_DB].",
+        ),
+        click.option(
+            "--form", "form_id", help="With --survey: form to use (default [weighting] form)."
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 @click.command()
-@click.argument("data", type=click.Path(path_type=Path))
+@click.argument("data", type=click.Path(path_type=Path), required=False)
+@survey_options
+@click.option(
+    "--keep-invalid",
+    is_flag=True,
+    help="With --survey: keep submissions with validation errors or rejected in review.",
+)
 @design_options
 @click.option(
     "--nonresponse",
@@ -163,12 +191,17 @@ def _print(title: str, table: pd.DataFrame) -> None:
     "-o",
     "--output",
     type=click.Path(path_type=Path),
-    required=True,
-    help="Weighted data, .csv or .xlsx.",
+    help="Weighted data, .csv or .xlsx (required with DATA).",
 )
+@click.pass_context
 @handle_errors
 def weight(
+    ctx,
     data,
+    survey,
+    db,
+    form_id,
+    keep_invalid,
     weights,
     probs,
     ids,
@@ -197,9 +230,27 @@ def weight(
 
     Steps run in that order; each is recorded in the history printed at the end (and written
     to the XLSX's "history" sheet). Targets CSVs have columns variable, level, total.
+
+    With --survey DIR instead of DATA: run the weighting survey.toml's [weighting] describes
+    on the store's submissions and the drawn sample, keep the weights and the run in the
+    store (a rerun replaces the previous run once it finished) and print the diagnostics.
     """
     import numpy as np
     import pandas as pd
+
+    from surveys.cli import survey_weighting as by_survey
+
+    if survey is not None or data is None:
+        if survey is None:
+            raise click.UsageError("give DATA or --survey DIR")
+        if data is not None:
+            raise click.UsageError("give DATA or --survey DIR, not both")
+        by_survey.refuse(ctx, "--survey", ("survey", "db", "form_id", "keep_invalid", "output"))
+        _check_output(output)
+        return by_survey.weight_survey(survey, db, form_id, keep_invalid, output)
+    by_survey.forbid(ctx, "DATA", ("db", "form_id", "keep_invalid"))
+    if output is None:
+        raise click.UsageError("give -o/--output for the weighted data")
 
     from weighting.diagnostics import history_table, margin_check, weight_summary
     from weighting.errors import WeightingError
@@ -270,7 +321,8 @@ def weight(
 
 
 @click.command()
-@click.argument("data", type=click.Path(path_type=Path))
+@click.argument("data", type=click.Path(path_type=Path), required=False)
+@survey_options
 @design_options
 @click.option("--replicate-weights", "rep_prefix", help="Prefix of given replicate weight columns.")
 @click.option(
@@ -313,10 +365,22 @@ def weight(
     show_default=True,
     help="With --fertility: 95% interval on the log scale (never below 0) or DHS's +/- 1.96 SE.",
 )
+@click.option(
+    "--language",
+    type=click.Choice(["zh", "en"]),
+    default="en",
+    show_default=True,
+    help="Language of the indicator names and column headers.",
+)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Results, .csv or .xlsx.")
+@click.pass_context
 @handle_errors
 def estimate(
+    ctx,
     data,
+    survey,
+    db,
+    form_id,
     weights,
     probs,
     ids,
@@ -338,11 +402,19 @@ def estimate(
     level,
     fertility,
     rate_interval,
+    language,
     output,
 ):
-    """Estimate means, totals, ratios, proportions, quantiles (or fertility rates) with SEs."""
+    """Estimate means, totals, ratios, proportions, quantiles (or fertility rates) with SEs.
+
+    On DATA, a file with design columns; with --fertility, DATA is a DHS IR-layout women's
+    file (rates by --by domain, jackknife within each domain; SRB when it has b4_NN). With
+    --survey DIR, on the store's newest weighting run: the survey's indicators, or the
+    --mean, --proportion, ... asked for. Options a mode does not use are errors.
+    """
     import numpy as np
 
+    from surveys.cli import survey_weighting as by_survey
     from weighting.design import SurveyDesign
     from weighting.errors import WeightingError
     from weighting.estimate import (
@@ -353,20 +425,34 @@ def estimate(
         svy_ratio,
         svy_total,
     )
-    from weighting.fertility import fertility_rates, women_from_ir
     from weighting.io import read_table
 
     _check_output(output)
-    if fertility:
-        table = fertility_rates(women_from_ir(read_table(data)), interval=rate_interval)
-        _print(
-            "Fertility (DHS method, 36 months before interview; jackknife SE over clusters)", table
+    asked = any((means, totals, ratios, proportions, quantiles))
+    title = "Estimates"
+    if survey is not None:
+        if data is not None:
+            raise click.UsageError("give DATA or --survey DIR, not both")
+        common = ("survey", "db", "form_id", "level", "language", "output")
+        if not asked:
+            by_survey.refuse(ctx, "--survey (the survey's indicators)", common)
+            return by_survey.estimate_survey(survey, db, form_id, level, language, output)
+        generic = ("means", "totals", "ratios", "proportions", "quantiles", "by", "where")
+        by_survey.refuse(ctx, "--survey", (*common, *generic))
+        design, run, _ = by_survey.survey_design(survey, db, form_id)
+        title = by_survey.run_title(run)
+    elif data is None:
+        raise click.UsageError("give DATA or --survey DIR")
+    else:
+        by_survey.forbid(ctx, "DATA", ("db", "form_id"))
+    if fertility and survey is None:
+        fertility_options = ("by", "where", "level", "rate_interval", "language", "output")
+        by_survey.refuse(ctx, "--fertility", ("fertility", *fertility_options))
+        return by_survey.estimate_fertility_file(
+            data, by, where, level, rate_interval, language, output
         )
-        if output:
-            write_tables(output, {"fertility": table})
-            click.echo(f"wrote {output}")
-        return
-    if rep_prefix:
+    by_survey.forbid(ctx, "estimates other than --fertility", ("rate_interval",))
+    if survey is None and rep_prefix:
         frame = read_table(data)
         cols = [c for c in frame.columns if str(c).startswith(rep_prefix)]
         if not cols or not weights or scale is None:
@@ -376,7 +462,7 @@ def estimate(
         design = SurveyDesign.from_replicate_weights(
             frame, weights=weights, replicate_weights=cols, kind=replicate_type, scale=scale
         )
-    else:
+    elif survey is None:
         design = _design(data, weights, probs, ids, strata, fpc, nest, lonely_psu)
         if replicate_type_new:
             design = design.with_replicates(replicate_type_new)
@@ -413,10 +499,7 @@ def estimate(
             "nothing to estimate: give --mean, --total, --ratio, --proportion or --quantile"
         )
     table = estimates_table(rows)
-    _print("Estimates", table)
-    if output:
-        write_tables(output, {"estimates": table})
-        click.echo(f"wrote {output}")
+    by_survey.show_and_write(title, {"estimates": table}, language, output)
 
 
 def _check_numbers(design: SurveyDesign, variable: str) -> None:

@@ -340,6 +340,15 @@ class WeightingRun(Base):
     name: Mapped[str] = mapped_column(String(200))
     spec_json: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    form_id: Mapped[str | None] = mapped_column(String(200))
+    """The form weighted (its xml form id)."""
+    status: Mapped[str | None] = mapped_column(String(20))
+    """running, finished or failed; a rerun replaces the previous run once it finished."""
+    finished_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    diagnostics_json: Mapped[str | None] = mapped_column(Text)
+    history_json: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str | None] = mapped_column(Text)
+    """Why a failed run failed; what was left out of a finished one."""
 
 
 class Weight(Base):
@@ -348,7 +357,7 @@ class Weight(Base):
     __tablename__ = "weights"
     __table_args__ = (UniqueConstraint("run_id", "submission_id", "weight_name"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("weighting_runs.id"))
+    run_id: Mapped[int] = mapped_column(ForeignKey("weighting_runs.id"), index=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
     weight_name: Mapped[str] = mapped_column(String(100))
     value: Mapped[float] = mapped_column(Float)

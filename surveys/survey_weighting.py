@@ -1,0 +1,350 @@
+"""The configured weighting of a survey, run on the store, and its estimates from the store.
+
+:func:`weight_configured` runs the steps survey.toml's ``[weighting]`` asks for on the
+store's analysis frames: base weights ``1 / pi_household`` from the drawn sample,
+replicate weights (when configured, built here so that every later step is repeated on
+each replicate), non-response by visit outcome within weighting classes, the
+within-household selection factor, raking to the targets and trimming (see
+:mod:`surveys.analysis` for the first three). :func:`run_weighting` does that for a form of
+the store and keeps the result as a weighting run (:mod:`surveys.store.weights`);
+:func:`stored_design` rebuilds the respondents' design from the newest finished run and
+:func:`survey_indicators` estimates the survey's own indicators on it.
+
+Submissions with validation errors (``validation_issues``, severity ``error``) and those
+rejected in review are left out of the weights unless ``keep_invalid``; the count of each is
+recorded with the run. Their households count as sampled households without a usable
+interview (eligibility unknown).
+
+Estimates from the store treat the stored final weights as the design weights, with the
+sample's strata and PSUs (Taylor linearisation), as a user of an exported file would; the
+variance therefore ignores the calibration's own reduction. With replicate weights
+configured, the stored replicates carry every step, raking included, and give the SEs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forms.issues import Issue
+from surveys.analysis import (
+    AnalysisError,
+    WeightedSurvey,
+    fertility_estimates,
+    final_visits,
+    household_design,
+    migrant_estimates,
+    rake_to_config,
+    respondent_design,
+    sampled_households,
+)
+from surveys.store.engine import Store
+from surveys.store.frames import AnalysisFrames, analysis_frames
+from surveys.store.weights import (
+    FINAL,
+    StoredRun,
+    fail_run,
+    finish_run,
+    latest_run,
+    start_run,
+    submissions_left_out,
+)
+from weighting.design import SurveyDesign
+from weighting.diagnostics import history_table, kish_deff, weight_summary
+from weighting.steps import trim_weights
+
+RUN_NAME = "survey"
+"""Name of the configured run in ``weighting_runs`` (one per form)."""
+
+
+def weight_configured(
+    frames: AnalysisFrames,
+    sample_dir: str | Path,
+    weighting: Any,
+    *,
+    leave_out: set[str] | frozenset[str] = frozenset(),
+) -> WeightedSurvey:
+    """The configured weights of the respondents in ``frames`` (module doc); ``weighting``
+    is survey.toml's ``[weighting]`` (:class:`surveys.config.WeightingConfig`) and
+    ``leave_out`` the ``__id`` of submissions to leave out."""
+    main = frames.main
+    left = int(main["__id"].isin(leave_out).sum()) if "__id" in main.columns else 0
+    if left:
+        main = main[~main["__id"].isin(leave_out)]
+    households, issues = household_design(sampled_households(sample_dir), main)
+    if weighting.replicates:
+        options = dict(weighting.replicates)
+        households = households.with_replicates(
+            options["type"], replicates=int(options.get("n", 50)), seed=options.get("seed", 1)
+        )
+    classes = list(weighting.classes) or None
+    women = respondent_design(households, classes=classes, selection=weighting.selection)
+    if weighting.targets:
+        women = rake_to_config(women, weighting, age=weighting.age)
+    if weighting.trim:
+        women = trim_weights(women, lower=weighting.trim[0], upper=weighting.trim[1])
+    left_out = {"submissions left out": left} if left else {}
+    return WeightedSurvey(households, women, frames, issues, left_out)
+
+
+def weights_frame(design: SurveyDesign) -> pd.DataFrame:
+    """The respondents' ``__id`` with the final weight and any replicate weights."""
+    out = pd.DataFrame({"__id": design.data["__id"].to_numpy(), FINAL: design.weights})
+    if design.replicates is not None:
+        reps = np.asarray(design.replicates.weights)
+        for j in range(reps.shape[1]):
+            out[f"repw_{j + 1}"] = reps[:, j]
+    return out
+
+
+def diagnostics(weighted: WeightedSurvey) -> dict[str, Any]:
+    """What a statistician checks after weighting: counts by outcome, the weights' range and
+    spread, Kish's design effect due to weighting, and whether every step converged."""
+    design = weighted.respondents
+    summary = weight_summary(design)
+    steps = history_table(design)
+    converged = [bool(c) for c in steps["converged"] if c is not None and not pd.isna(c)]
+    outcomes = weighted.households.data["outcome"].value_counts()
+    return {
+        "respondents": design.n,
+        "sampled households": weighted.households.n,
+        "outcomes": {str(k): int(v) for k, v in outcomes.items()},
+        "weight min": summary["min"],
+        "weight max": summary["max"],
+        "weight total": summary["total"],
+        "max/min ratio": summary["max_min_ratio"],
+        "cv": summary["cv"],
+        "deff due to weighting (Kish)": kish_deff(design.weights),
+        "effective n": summary["effective_n"],
+        "converged": all(converged),
+        "left out": ", ".join(f"{n} {reason}" for reason, n in weighted.left_out.items()),
+        "issues": [issue.one_line() for issue in weighted.issues],
+    }
+
+
+def run_weighting(
+    store: Store,
+    form_id: str,
+    sample_dir: str | Path,
+    weighting: Any,
+    *,
+    keep_invalid: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[WeightedSurvey, dict[str, Any]]:
+    """Weight ``form_id`` of the store as configured and keep the run (module doc); the
+    weighted survey and the run's diagnostics. A failure marks the run failed and leaves
+    the previous run in place."""
+    excluded = submissions_left_out(store, form_id)
+    leave_out: set[str] = set() if keep_invalid else set().union(*excluded.values())
+    spec = _spec(sample_dir, weighting, excluded, keep_invalid)
+    run_id = start_run(store, form_id, RUN_NAME, spec)
+    try:
+        frames = analysis_frames(store, form_id)
+        _step(progress, 1)
+        weighted = weight_configured(frames, sample_dir, weighting, leave_out=leave_out)
+        _step(progress, 2)
+        reps = weighted.respondents.replicates
+        if reps is not None:
+            spec["replicates"] = {
+                **spec.get("replicates", {}),
+                "scale": reps.scale,
+                "rscales": list(map(float, reps.rscales)),
+                "kind": reps.kind,
+            }
+        found = diagnostics(weighted)
+        found["left out"] = _left_out_message(excluded, keep_invalid)
+        history = history_table(weighted.respondents).to_dict("records")
+        finish_run(
+            store,
+            run_id,
+            weights_frame(weighted.respondents),
+            diagnostics=found,
+            history=history,
+            message=_left_out_message(excluded, keep_invalid),
+            spec=spec,
+        )
+        _step(progress, 3)
+    except Exception as err:
+        fail_run(store, run_id, " ".join(str(err).split()) or type(err).__name__)
+        raise
+    return weighted, found
+
+
+def _step(progress: Callable[[int, int], None] | None, done: int) -> None:
+    if progress is not None:
+        progress(done, 3)
+
+
+def _spec(sample_dir, weighting, excluded, keep_invalid) -> dict[str, Any]:
+    return {
+        "sample": str(sample_dir),
+        "classes": list(weighting.classes),
+        "selection": weighting.selection,
+        "age": weighting.age,
+        "targets": [
+            {
+                "variable": t.variable,
+                "kind": t.kind,
+                "margins": dict(t.margins) if t.margins is not None else None,
+                "file": str(t.file) if t.file is not None else None,
+            }
+            for t in weighting.targets
+        ],
+        "trim": list(weighting.trim) if weighting.trim else None,
+        "replicates": dict(weighting.replicates) if weighting.replicates else {},
+        "keep_invalid": keep_invalid,
+        "excluded": {reason: len(ids) for reason, ids in excluded.items()},
+    }
+
+
+def _left_out_message(excluded: dict[str, set[str]], keep_invalid: bool) -> str:
+    """What happened to the submissions with validation errors or rejected in review."""
+    counts = ", ".join(f"{len(ids)} with {reason}" for reason, ids in excluded.items())
+    counts = counts.replace("with rejected", "rejected")
+    if keep_invalid:
+        return f"kept every submission (--keep-invalid): {counts}"
+    return f"left out {counts} (--keep-invalid keeps them)"
+
+
+# ---------------------------------------------------------------------- from the store
+def stored_design(
+    store: Store, form_id: str, sample_dir: str | Path, *, name: str = RUN_NAME
+) -> tuple[SurveyDesign, StoredRun, AnalysisFrames]:
+    """The respondents' design of the newest finished run: their final submissions with the
+    sample's stratum and PSU and the stored weights (replicates when the run has them)."""
+    run = latest_run(store, form_id, name)
+    frames = analysis_frames(store, form_id)
+    visits = final_visits(frames.main)
+    visits = visits.drop(columns=[c for c in ("stratum", "psu") if c in visits.columns])
+    households = sampled_households(sample_dir).assign(hhid=lambda f: f["hhid"].astype(str))
+    data = visits.merge(households, on="hhid", how="inner").merge(
+        run.weights, on="__id", how="inner"
+    )
+    if len(data) != len(run.weights):
+        raise AnalysisError(
+            f"weighting run {run.id}: {len(run.weights) - len(data)} weighted submissions are "
+            "no longer in the store or the sample: weight again"
+        )
+    replicate_columns = [c for c in run.weights.columns if c.startswith("repw_")]
+    if replicate_columns:
+        options = run.spec.get("replicates", {})
+        design = SurveyDesign.from_replicate_weights(
+            data,
+            weights=FINAL,
+            replicate_weights=replicate_columns,
+            kind=options.get("kind", options.get("type", "bootstrap")),
+            scale=float(options["scale"]),
+            rscales=options.get("rscales", 1.0),
+        )
+    else:
+        design = SurveyDesign.from_frame(
+            data, weights=FINAL, ids="psu", strata="stratum", lonely_psu="adjust"
+        )
+    return design, run, frames
+
+
+def survey_indicators(
+    design: SurveyDesign, frames: AnalysisFrames, *, level: float = 0.95
+) -> tuple[pd.DataFrame, tuple[Issue, ...]]:
+    """The survey's own indicators, chosen by what the form asked: the fertility survey's
+    (birth history ``d_hist``: TFR, ASFR, GFR, SRB, CPR, pre-pregnancy check) and the
+    migrant survey's (``g01_record``: service coverage, migrant women's contraception and
+    pre-pregnancy check)."""
+    tables, issues = [], []
+    if "d_hist" in frames.repeats:
+        table, found = fertility_estimates(design, frames.repeats["d_hist"], level=level)
+        tables.append(table)
+        issues += found
+    if "g01_record" in design.data.columns:
+        table, found = migrant_estimates(design, level=level)
+        tables.append(table)
+        issues += found
+    if not tables:
+        raise AnalysisError(
+            "this form has neither a birth history (d_hist) nor the migrant survey's service "
+            "questions: estimate with --mean, --proportion, ... instead"
+        )
+    out = pd.concat(tables, ignore_index=True)
+    out["note"] = out["note"].fillna("") if "note" in out else ""
+    order = ["indicator", "estimate", "se", "ci_low", "ci_high", "deff", "n", "method", "note"]
+    return out[[c for c in order if c in out] + [c for c in out if c not in order]], tuple(issues)
+
+
+# ---------------------------------------------------------------------- readable tables
+INDICATOR_ZH = {
+    "TFR": "总和生育率",
+    "GFR": "一般生育率",
+    "ASFR": "年龄别生育率",
+    "SRB birth order": "出生性别比 孩次",
+    "SRB": "出生性别比",
+    "CPR": "已婚育龄妇女避孕现用率",
+    "pre-pregnancy check": "孕前优生健康检查覆盖率",
+    "health record": "流动人口健康档案建档率",
+    "family doctor": "流动人口家庭医生签约率",
+    "health education": "流动人口健康教育覆盖率",
+    "migrant women CPR": "流动已婚育龄妇女避孕现用率",
+    "migrant women pre-pregnancy check": "流动育龄妇女孕前优生健康检查覆盖率",
+}
+"""Chinese names of the indicators (longest English prefix first when translating)."""
+
+COLUMNS_ZH = {
+    "indicator": "指标",
+    "domain": "分组",
+    "statistic": "统计量",
+    "variable": "变量",
+    "estimate": "估计值",
+    "se": "标准误",
+    "ci_low": "95%置信区间下限",
+    "ci_high": "95%置信区间上限",
+    "deff": "设计效应",
+    "n": "样本量",
+    "df": "自由度",
+    "method": "方法",
+    "note": "说明",
+}
+
+NOTES_ZH = {
+    "no births in the window at these ages": "调查前36个月内该年龄组无生育",
+    "no exposure: no woman of this age in the window": "调查前36个月内无该年龄组妇女",
+}
+
+
+def in_language(table: pd.DataFrame, language: str) -> pd.DataFrame:
+    """The table with Chinese indicator names, notes and headers for ``language == "zh"``;
+    unchanged for ``"en"``."""
+    if language == "en":
+        return table
+    if language != "zh":
+        raise AnalysisError(f"language must be zh or en, not {language!r}")
+    out = table.copy()
+    if "indicator" in out:
+        out["indicator"] = [_indicator_zh(str(name)) for name in out["indicator"]]
+    if "note" in out:
+        out["note"] = [NOTES_ZH.get(str(note), note) for note in out["note"]]
+    return out.rename(columns=COLUMNS_ZH)
+
+
+def _indicator_zh(name: str) -> str:
+    for english in sorted(INDICATOR_ZH, key=len, reverse=True):
+        if name == english or name.startswith(english + " ") or name.startswith(english + ":"):
+            return INDICATOR_ZH[english] + name[len(english) :]
+    return name
+
+
+def rounded(table: pd.DataFrame, digits: int = 6) -> pd.DataFrame:
+    """Floats to ``digits`` significant digits (for CSV files people read)."""
+    out = table.copy()
+    for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column]):
+            out[column] = [_significant(v, digits) for v in out[column]]
+    return out
+
+
+def _significant(value: float, digits: int) -> float:
+    if not np.isfinite(value) or value == 0:
+        return value
+    return float(f"{value:.{digits}g}")

@@ -21,7 +21,8 @@ days and ``%tc`` milliseconds since 1960, SPSS seconds since 1582-10-14.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -180,7 +181,7 @@ def spss_frame(dataset: PreparedDataset, skip_code: float) -> pd.DataFrame:
         elif column.missing is not None:
             values = values.copy()
             values[column.missing == SKIPPED] = skip_code
-        data[column.variable.name] = values
+        data[column.variable.name] = _strings(values)
     return pd.DataFrame(data, copy=False)
 
 
@@ -196,7 +197,9 @@ def stata_frame(dataset: PreparedDataset) -> tuple[pd.DataFrame, dict[str, list[
         elif kind == "datetime":
             values = values + _STATA_MS_OFFSET
         elif column.missing is not None and column.missing.any():
-            values = values.astype(object)
+            # None, not NaN, for item missing: pyreadstat takes a column of letters and NaN
+            # for text
+            values = np.where(np.isnan(values), None, values).astype(object)
             used = []
             for reason, letter in _STATA_LETTERS.items():
                 rows = column.missing == reason
@@ -204,8 +207,19 @@ def stata_frame(dataset: PreparedDataset) -> tuple[pd.DataFrame, dict[str, list[
                     values[rows] = letter
                     used.append(letter)
             letters[column.variable.name] = used
+            values = pd.Series(values, dtype=object)
+        else:
+            values = _strings(values)
         data[column.variable.name] = values
     return pd.DataFrame(data, copy=False), letters
+
+
+def _strings(values: np.ndarray) -> np.ndarray | pd.Series:
+    """Text as an object column with "" for missing (pandas would infer its str dtype,
+    whose missing values are NaN, which pyreadstat cannot write)."""
+    if values.dtype != object:
+        return values
+    return pd.Series(np.where(pd.isna(values), "", values), dtype=object)
 
 
 def formats(dataset: PreparedDataset, table: dict[str, str]) -> dict[str, str]:
@@ -232,7 +246,6 @@ def write_sav(
     labels = spss_labels(dataset, skipped_text, skip_code)
     missing, issues = spss_missing(dataset, skip_code)
     frame = spss_frame(dataset, skip_code)
-    frame = _spss_strings(frame)
     spss_formats = formats(dataset, SPSS_FORMATS)
     for column in dataset.columns:
         if column.variable.kind in ("code", "dummy") and column.numeric:
@@ -259,13 +272,6 @@ def write_sav(
     return labels.issues + issues
 
 
-def _spss_strings(frame: pd.DataFrame) -> pd.DataFrame:
-    for name in frame.columns:
-        if frame[name].dtype == object:
-            frame[name] = frame[name].where(frame[name].notna(), "")
-    return frame
-
-
 def write_dta(
     dataset: PreparedDataset, path: Path, *, file_label: str, texts: dict[int, str]
 ) -> list[Issue]:
@@ -274,9 +280,6 @@ def write_dta(
 
     labels = stata_labels(dataset, texts)
     frame, letters = stata_frame(dataset)
-    for name in frame.columns:
-        if name not in letters and frame[name].dtype == object:
-            frame[name] = frame[name].where(frame[name].notna(), "")
     values = {
         name: {k: v for k, v in labels.values[name].items() if not isinstance(k, str)}
         | {k: v for k, v in labels.values[name].items() if k in letters.get(name, [])}
@@ -338,9 +341,44 @@ def _stamps(values: np.ndarray, unit: str) -> np.ndarray:
     return stamps.astype("datetime64[ms]")
 
 
+@contextmanager
+def _whole_column_inference() -> Iterator[None]:
+    """pyreadstat reads pandas frames through narwhals, which decides whether an object
+    column is text from its first 100 values: a column of Stata missing letters whose numbers
+    come later (a question skipped by the first 100 respondents) would be written as text,
+    and fail. Within this block, such a column is judged on all of its values."""
+    try:
+        from narwhals._pandas_like import dataframe as nw_frame
+        from narwhals._pandas_like import series as nw_series
+    except ImportError:  # another narwhals layout: nothing to correct
+        yield
+        return
+    original = nw_series.object_native_to_narwhals_dtype
+
+    def whole(series, version, implementation):  # type: ignore[no-untyped-def]
+        dtype = original(series, version, implementation)
+        if (
+            series is not None
+            and len(series) > 100
+            and dtype == version.dtypes.String
+            and pd.api.types.infer_dtype(series, skipna=True) != "string"
+        ):
+            return version.dtypes.Object()
+        return dtype
+
+    nw_series.object_native_to_narwhals_dtype = whole
+    nw_frame.object_native_to_narwhals_dtype = whole
+    try:
+        yield
+    finally:
+        nw_series.object_native_to_narwhals_dtype = original
+        nw_frame.object_native_to_narwhals_dtype = original
+
+
 def _guard(path: Path, write: Callable[[], None]) -> None:
     try:
-        write()
+        with _whole_column_inference():
+            write()
     except OSError:
         raise
     except Exception as err:  # pyreadstat's own errors: name the file and the reason

@@ -216,7 +216,7 @@ def dataset_columns(
                 columns.append(ExportColumn(name, f"{source}/{code}", "choice", q, code))
         if q.or_other:
             name = own[(q.xpath, OTHER_CODE + "_text")]
-            columns.append(ExportColumn(name, f"{source}_{OTHER_CODE}", "other", q))
+            columns.append(ExportColumn(name, other_source(form, q), "other", q))
     columns += [ExportColumn(registry.claim(d), d, "design") for d in design]
     return columns
 
@@ -249,3 +249,39 @@ def candidate_names(form: FormModel, question: Question) -> tuple[str, ...]:
     if question.or_other:
         names.append(f"{question.name}_{OTHER_CODE}")
     return tuple(dict.fromkeys(names))
+
+
+def with_specify_other(form: FormModel) -> FormModel:
+    """``form`` with pyxform's "specify other" text question (``name_other``, right after
+    its select, relevant when ``other`` is chosen) made explicit for every ``or_other``
+    select, so that frames built from it keep the text. Unchanged when there is none."""
+    import dataclasses
+
+    names = {e.name for e in form.elements}
+    elements: list[Question] = []
+    added = False
+    for element in form.elements:
+        elements.append(element)
+        other = f"{element.name}_{OTHER_CODE}"
+        if element.or_other and element.is_select and other not in names:
+            elements.append(
+                Question(
+                    name=other,
+                    xpath=f"{element.parent}/{other}",
+                    type="text",
+                    raw_type="text",
+                    row=element.row,
+                    enclosing=element.enclosing,
+                    repeats=element.repeats,
+                    relevant=f"selected(${{{element.name}}}, '{OTHER_CODE}')",
+                )
+            )
+            added = True
+    return dataclasses.replace(form, elements=tuple(elements)) if added else form
+
+
+def other_source(form: FormModel, question: Question) -> str:
+    """The store frame column of an ``or_other`` question's text."""
+    explicit = with_specify_other(form)
+    xpath = f"{question.parent}/{question.name}_{OTHER_CODE}"
+    return store_column_names(explicit).get(xpath, f"{question.name}_{OTHER_CODE}")

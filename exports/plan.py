@@ -18,8 +18,15 @@ from dataclasses import dataclass, field
 from exports.options import MissingCodes
 from exports.words import words_for
 from forms.codebook import plain_text
+from forms.codebook.words import words_for as codebook_words
 from forms.model import FormModel, Question
-from forms.naming import ExportColumn, NameRegistry, choice_codes, dataset_columns
+from forms.naming import (
+    OTHER_CODE,
+    ExportColumn,
+    NameRegistry,
+    choice_codes,
+    dataset_columns,
+)
 
 DATE_KINDS = frozenset({"date", "datetime", "time"})
 _INTEGER = re.compile(r"^-?\d{1,9}$")
@@ -78,10 +85,15 @@ class DatasetPlan:
 
 
 def choice_numbers(codes: tuple[str, ...]) -> tuple[dict[str, float], bool]:
-    """Code -> number for a choice list: the codes themselves when all are integers, else
-    1, 2, ... in order (second value True)."""
-    if codes and all(_INTEGER.match(c.strip()) for c in codes):
-        return {c: float(int(c)) for c in codes}, False
+    """Code -> number for a choice list: the codes themselves when all are integers (an
+    or_other's ``other`` then takes the next free number), else 1, 2, ... in order (second
+    value True)."""
+    plain = [c for c in codes if c != OTHER_CODE]
+    if plain and all(_INTEGER.match(c.strip()) for c in plain):
+        numbers = {c: float(int(c)) for c in plain}
+        if len(plain) < len(codes):  # or_other's "other": the next free number
+            numbers[OTHER_CODE] = max(numbers.values()) + 1
+        return numbers, False
     return {c: float(i) for i, c in enumerate(codes, 1)}, True
 
 
@@ -199,6 +211,8 @@ class _SetNames:
         for code, number in numbers.items():
             choice = choices.get(code)
             text = plain_text(choice.text(language)) if choice else None
+            if text is None and code == OTHER_CODE:
+                text = codebook_words(language)("other_label")
             labels[number] = text or code
         name = self.registry.claim(question.list_name or question.name)
         label_set = LabelSet(name, labels, numbers, numbered)

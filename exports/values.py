@@ -183,7 +183,7 @@ def _coded(variable: Variable, series: pd.Series, issues: list[Issue]) -> Column
     label_set = variable.label_set
     assert label_set is not None
     texts = pd.Series(_text(series), dtype=object).str.strip()
-    values = texts.map(label_set.code_of).to_numpy(np.float64)
+    values = texts.map(label_set.code_of).to_numpy(np.float64, copy=True)
     unknown = np.isnan(values) & texts.notna().to_numpy() & (texts != "").to_numpy()
     if unknown.any():
         for code in pd.unique(texts[unknown]):

@@ -21,6 +21,7 @@ days and ``%tc`` milliseconds since 1960, SPSS seconds since 1582-10-14.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -285,20 +286,45 @@ def write_dta(
         | {k: v for k, v in labels.values[name].items() if k in letters.get(name, [])}
         for name in labels.values
     }
+    # pyreadstat names a variable's label set <variable><n>, which overflows Stata's 32
+    # bytes for long names: write under short names, then put the real names in the header
+    names = list(frame.columns)
+    short = {name: f"v{i}" for i, name in enumerate(names)}
+    frame.columns = [short[n] for n in names]
     _guard(
         path,
         lambda: pyreadstat.write_dta(
             frame,
             str(path),
             file_label=file_label[:80],
-            column_labels=labels.variable,
-            version=15,
-            variable_value_labels=values,
-            missing_user_values=letters,
-            variable_format=formats(dataset, STATA_FORMATS),
+            column_labels={short[k]: v for k, v in labels.variable.items()},
+            version=14,
+            variable_value_labels={short[k]: v for k, v in values.items()},
+            missing_user_values={short[k]: v for k, v in letters.items()},
+            variable_format={short[k]: v for k, v in formats(dataset, STATA_FORMATS).items()},
         ),
     )
+    rename_dta_variables(path, names)
     return labels.issues
+
+
+def rename_dta_variables(path: Path, names: list[str]) -> None:
+    """Write ``names`` into the ``<varnames>`` block of a Stata 118 file (129-byte fields,
+    located through the file's map; Stata's dta documentation)."""
+    with path.open("r+b") as handle:
+        head = handle.read(4096)
+        start = head.find(b"<map>")
+        if not re.search(rb"<release>11[89]</release>", head) or start < 0:
+            raise ExportWriteError(f"{path.name}: not a Stata 118 file, cannot set names")
+        byteorder = "little" if b"<byteorder>LSF</byteorder>" in head else "big"
+        offset_at = start + len(b"<map>") + 3 * 8  # the 4th map entry: <varnames>
+        varnames = int.from_bytes(head[offset_at : offset_at + 8], byteorder)
+        handle.seek(varnames)
+        if handle.read(10) != b"<varnames>":
+            raise ExportWriteError(f"{path.name}: <varnames> not where the map says")
+        for name in names:
+            encoded = name.encode("utf-8")
+            handle.write(encoded + b"\0" * (129 - len(encoded)))
 
 
 def write_csv(dataset: PreparedDataset, path: Path) -> None:

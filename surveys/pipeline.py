@@ -327,6 +327,24 @@ def _write_outputs(run: DemoRun, tables: dict[str, Any]) -> tuple[Path, ...]:
     )
 
 
+def export_stage(run: DemoRun) -> StageReport:
+    """Export the weighted fertility survey as labelled .sav and .dta (main table and one file
+    per repeat), with the do-file, SPSS syntax, codebook and provenance."""
+    from exports import ExportOptions
+    from surveys.exporting import codes_from_config, design_columns_of, export_from_store
+    from surveys.store import open_store
+
+    form = run.products["forms"]["fertility"]
+    out = run.out_dir / "export"
+    options = ExportOptions(formats=("sav", "dta"), codes=codes_from_config(run.products["config"]))
+    design = design_columns_of(run.products["weights"], {"name": "demo weighting stage"})
+    with open_store(run.products["db"]) as store:
+        result = export_from_store(store, form.form_id, out, options, design=design)
+    datasets = ", ".join(f"{stem}: {rows} rows x {n}" for _, stem, rows, n in result.datasets)
+    summary = f"{datasets}; {len(result.issues)} warnings; weights {design.weight}"
+    return StageReport("export", summary, (out,))
+
+
 DEMO_STAGES: list[Stage] = [
     questionnaires_stage,
     sample_stage,
@@ -336,6 +354,7 @@ DEMO_STAGES: list[Stage] = [
     quality_stage,
     weighting_stage,
     migrant_survey_stage,
+    export_stage,
 ]
 """The stages `popsurvey demo` runs, in order."""
 

@@ -7,12 +7,11 @@ variable, grouped in :class:`Section` trees that follow the form's groups and re
 wholly in Chinese (``words``). The output depends on the form and the language only (no
 dates, no random order), so a checked-in codebook can be tested to be current.
 
-Export names follow popsurvey's flattening: groups are dissolved and a variable keeps its
-question name; a select_multiple adds one 0/1 column ``name_code`` per choice, a geopoint
-adds ``name_latitude``, ``name_longitude``, ``name_altitude`` and ``name_accuracy``, and an
-``or_other`` select adds the text variable ``name_other`` (pyxform's "specify other"
-question; for a select_multiple it also tells whether ``other`` was chosen, so the ``other``
-code gets no 0/1 column of its own). Each repeat is its own dataset.
+Export names are the exported files' (:mod:`forms.naming`): groups are dissolved and a
+variable keeps its question name; a select_multiple adds one 0/1 column ``name_code`` per
+choice, a geopoint becomes ``name_latitude``, ``name_longitude``, ``name_altitude`` and
+``name_accuracy``, and an ``or_other`` select adds the text variable ``name_other``
+(pyxform's "specify other" question). Each repeat is its own dataset.
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ from forms.codebook.build import (
     export_columns,
     plain_text,
     resolve_language,
+    store_columns,
 )
 from forms.codebook.markdown import render_markdown
 from forms.codebook.page import render_html
@@ -59,6 +59,7 @@ __all__ = [
     "plain_text",
     "render_codebook",
     "resolve_language",
+    "store_columns",
 ]
 
 

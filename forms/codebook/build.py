@@ -1,11 +1,13 @@
 """The codebook records: a FormModel described variable by variable, in one language.
 
-Export names follow popsurvey's flattening: groups are dissolved and a variable keeps its
-question name; a select_multiple adds one 0/1 column ``name_code`` per choice, a geopoint
-adds ``name_latitude``, ``name_longitude``, ``name_altitude`` and ``name_accuracy``, and an
+Export names are those of the exported files (:mod:`forms.naming`, one scheme for both):
+groups are dissolved and a variable keeps its question name; a select_multiple adds one 0/1
+column ``name_code`` per choice (``other`` too for an ``or_other`` list), a geopoint becomes
+``name_latitude``, ``name_longitude``, ``name_altitude`` and ``name_accuracy``, and an
 ``or_other`` select adds the text variable ``name_other`` (pyxform's "specify other"
-question; for a select_multiple it also tells whether ``other`` was chosen, so the ``other``
-code gets no 0/1 column of its own). Each repeat is its own dataset.
+question); names are cleaned, cut to Stata's 32 characters and SPSS's 64 bytes and made
+unique. Each entry records its columns in the store's frames beside the exported names.
+Each repeat is its own dataset.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from forms.codebook.words import Words, words_for
 from forms.errors import UnknownLanguageError
 from forms.model import DEFAULT_LANGUAGE, ChoiceList, FormModel, Question
+from forms.naming import dataset_columns
 
 OTHER_CODE = "other"
 """The choice pyxform adds to an ``or_other`` list (its label is always English "Other")."""
@@ -57,7 +60,6 @@ _METADATA_WORDS = {
 
 _ATTACHMENTS = frozenset({"image", "audio", "video", "file", "background-audio"})
 
-_GEO_PARTS = ("latitude", "longitude", "altitude", "accuracy")
 _NO_DATA = frozenset({"note", "xml-external", "csv-external"})
 REFERENCE = re.compile(r"\$\{[^}\s]*\}")
 """A ``${name}`` reference in a label or expression."""
@@ -82,6 +84,8 @@ class Entry:
     question: Question
     name: str
     export_columns: tuple[str, ...]
+    store_columns: tuple[str, ...]
+    """The same columns as named in the store's analysis frames, in the same order."""
     type_spec: str
     """The XLSForm type as a canonical spelling: ``select_one relation or_other``."""
     type_text: str
@@ -220,20 +224,28 @@ def build_codebook(form: FormModel, language: str | None = None) -> Codebook:
 
 
 def export_columns(form: FormModel, question: Question) -> tuple[str, ...]:
-    """Column names the question becomes in the flattened datasets (see module docstring)."""
-    name = question.name
+    """Variable names the question becomes in the exported files (:mod:`forms.naming`)."""
+    return tuple(name for name, _ in _column_pairs(form, question))
+
+
+def store_columns(form: FormModel, question: Question) -> tuple[str, ...]:
+    """The question's columns in the store's analysis frames, as :func:`export_columns`."""
+    return tuple(source for _, source in _column_pairs(form, question))
+
+
+def _column_pairs(form: FormModel, question: Question) -> tuple[tuple[str, str], ...]:
     if question.type in _NO_DATA or question.is_structure:
         return ()
-    columns = [name]
-    if question.type == "select_multiple":
-        choices = form.choices_for(question)
-        codes = choices.codes if choices else ()
-        columns += [f"{name}_{_safe_suffix(code)}" for code in codes]
-    elif question.type in ("geopoint", "start-geopoint", "background-geopoint"):
-        columns += [f"{name}_{part}" for part in _GEO_PARTS]
-    if question.or_other:
-        columns.append(f"{name}_other")
-    return tuple(columns)
+    cache = form.__dict__.get("_codebook_columns")
+    if cache is None:
+        cache = {}
+        for dataset in [None, *(r.name for r in form.repeats)]:
+            for column in dataset_columns(form, dataset):
+                if column.question is not None:
+                    pairs = cache.setdefault(column.question.xpath, [])
+                    pairs.append((column.name, column.source))
+        object.__setattr__(form, "_codebook_columns", cache)
+    return tuple(cache.get(question.xpath, ()))
 
 
 _HTML_TAG = re.compile(
@@ -364,6 +376,7 @@ class _Builder:
             question=q,
             name=q.name,
             export_columns=export_columns(form, q),
+            store_columns=store_columns(form, q),
             type_spec=_type_spec(q),
             type_text=self.type_text(q),
             text=self.question_text(q),
@@ -494,7 +507,7 @@ class _Builder:
         elif q.type in ("select_multiple_from_file", "rank"):
             yield w("note_string", name=q.name)
         if q.type in ("geopoint", "start-geopoint", "background-geopoint"):
-            yield w("note_geo", columns=", ".join(columns[1:]))
+            yield w("note_geo", columns=", ".join(columns))
         if q.or_other:
             multiple = q.type == "select_multiple"
             yield w("note_or_other_multiple" if multiple else "note_or_other", name=q.name)
@@ -535,10 +548,6 @@ def _search_source(appearance: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def _safe_suffix(code: str) -> str:
-    return re.sub(r"[^0-9A-Za-z_]", "_", code)
-
-
 def _entity_text(entity: Mapping[str, str]) -> str:
     name = entity.get("list_name") or entity.get("dataset") or "?"
     parts = [
@@ -553,6 +562,11 @@ def detail_lines(entry: Entry, words: Words) -> list[tuple[str, str, bool]]:
     in_repeat = w("in_repeat", name=entry.repeat, text=entry.repeat_text or "")
     rows: list[tuple[str, str | None, bool]] = [
         (w("export_columns"), ", ".join(entry.export_columns) or None, True),
+        (
+            w("store_columns"),
+            ", ".join(entry.store_columns) if entry.store_columns != entry.export_columns else None,
+            True,
+        ),
         (w("type"), entry.type_spec, True),
         (w("values"), entry.type_text if entry.type_text != entry.type_spec else None, False),
         (w("hint"), entry.hint, False),

@@ -57,6 +57,7 @@ ENGLISH: Mapping[str, str] = {
     "in_repeat": "in repeat {name} ({text})",
     # variable details
     "export_columns": "Export columns",
+    "store_columns": "Store frame columns",
     "values": "Values",
     "hint": "Hint",
     "guidance": "Guidance",
@@ -193,6 +194,7 @@ CHINESE: Mapping[str, str] = {
     "row_count": "；行数：{count}",
     "in_repeat": "属于循环组 {name}（{text}）",
     "export_columns": "导出列",
+    "store_columns": "数据库分析表列",
     "values": "取值",
     "hint": "提示",
     "guidance": "访员指引",

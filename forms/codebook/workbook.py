@@ -43,6 +43,7 @@ VARIABLE_COLUMNS = (
     "metadata",
     "notes",
     "xpath",
+    "store_columns",
 )
 """Header of the ``variables`` sheet."""
 
@@ -54,6 +55,7 @@ def _variable_row(order: int, entry: Entry) -> list[str | int]:
         "order": order,
         "variable": entry.name,
         "export_columns": ", ".join(entry.export_columns),
+        "store_columns": ", ".join(entry.store_columns),
         "type": entry.question.type,
         "list_name": entry.list_name,
         "question": entry.text,

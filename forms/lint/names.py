@@ -21,12 +21,11 @@ def exported_variables(ctx: LintContext) -> list[Question]:
 def export_names(ctx: LintContext, question: Question) -> tuple[str, ...]:
     """The column names ``question`` becomes (its name, plus ``name_code`` dummies of a
     select_multiple, ``name_latitude``... of a geopoint, ``name_other``); a repeat's name."""
-    # imported here so that a problem in the codebook package cannot stop the other rules
-    from forms.codebook import export_columns
+    from forms.naming import candidate_names
 
     if question.is_repeat:
         return (question.name,)
-    return tuple(dict.fromkeys(export_columns(ctx.form, question))) or (question.name,)
+    return candidate_names(ctx.form, question) or (question.name,)
 
 
 @rule("L120", Severity.WARNING, "variable name longer than 32 characters")

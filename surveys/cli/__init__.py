@@ -38,7 +38,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Weight a dataset (design, non-response, calibration).",
     ),
     "estimate": ("surveys.cli.weighting:estimate", "Estimate indicators with standard errors."),
-    "validate": ("surveys.cli.validate:validate", "Validate stored submissions (schema, form logic)."),
+    "validate": (
+        "surveys.cli.validate:validate",
+        "Validate stored submissions (schema, form logic).",
+    ),
+    "export": ("surveys.cli.export:export", "Export labelled SPSS/Stata datasets with the design."),
 }
 """Command name -> (``module:attribute`` of its click command, one-line help for the list)."""
 

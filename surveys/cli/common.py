@@ -8,13 +8,19 @@ from typing import Any, TypeVar
 
 import click
 
+from exports.errors import ExportsError
 from forms.errors import FormsError
 from surveys.errors import SurveysError
 from weighting.errors import WeightingError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-LIBRARY_ERRORS: tuple[type[Exception], ...] = (FormsError, SurveysError, WeightingError)
+LIBRARY_ERRORS: tuple[type[Exception], ...] = (
+    FormsError,
+    SurveysError,
+    WeightingError,
+    ExportsError,
+)
 """Exception bases that the CLI reports as one line with exit code 1."""
 
 

@@ -12,7 +12,8 @@ logic), with what analysis needs on top:
   its submission by ``__id``;
 - select_multiple: the raw space-separated string plus ``<name>/<choice>`` 0/1 for EVERY
   choice of the list (nullable: missing when the question has no answer);
-- geopoints: ``<name>_latitude``, ``_longitude``, ``_altitude``, ``_accuracy``.
+- geopoints: ``<name>_latitude``, ``_longitude``, ``_altitude``, ``_accuracy``;
+- an ``or_other`` select: its "specify other" text ``<name>_other`` right after it.
 
 Each submission is flattened with the FormModel of ITS form version; frames of several
 versions are stacked (columns of all versions, newest version's order first).
@@ -28,6 +29,7 @@ import sqlalchemy as sa
 
 from forms.frames import PARENT_ROW, POSITION, column_names, submission_frames
 from forms.model import FormModel, Question
+from forms.naming import with_specify_other
 from surveys.store import writer
 from surveys.store.engine import Store
 from surveys.store.errors import StoreError
@@ -87,6 +89,7 @@ def _version_key(version: str) -> tuple[int, str]:
 
 
 def _version_frames(model: FormModel, rows: list) -> AnalysisFrames:
+    model = with_specify_other(model)  # keep the "specify other" text of or_other selects
     records = [json.loads(r.raw_json) for r in rows]
     flat = submission_frames(model, records)
     names = column_names(model)

@@ -373,6 +373,11 @@ class ExportRun(Base):
     params_json: Mapped[str | None] = mapped_column(Text)
     row_count: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    form_id: Mapped[str | None] = mapped_column(String(200))
+    form_versions: Mapped[str | None] = mapped_column(String(1000))
+    weighting_run_id: Mapped[int | None] = mapped_column(Integer)
+    files_json: Mapped[str | None] = mapped_column(Text)
+    """File name -> SHA-256 of every file the export wrote."""
 
 
 Index("ix_submissions_form_updated", Submission.form_id, Submission.updated_at)

@@ -18,6 +18,7 @@ from forms.codebook import (
     export_columns,
     plain_text,
     render_codebook,
+    store_columns,
 )
 from forms.errors import FormsError, UnknownLanguageError
 
@@ -182,11 +183,15 @@ def test_export_columns():
         "water_treat_2",
         "water_treat_3",
         "water_treat_4",
+        "water_treat_other_2",  # the dummy of "other": water_treat_other is the text
+        "water_treat_other",
+    )
+    assert store_columns(WASH, WASH["water_treat"])[-2:] == (
+        "water_treat/other",
         "water_treat_other",
     )
     assert export_columns(WASH, WASH["water_main"]) == ("water_main", "water_main_other")
     assert export_columns(ROSTER, ROSTER["hh_gps"]) == (
-        "hh_gps",
         "hh_gps_latitude",
         "hh_gps_longitude",
         "hh_gps_altitude",

@@ -1,0 +1,148 @@
+"""The export's codebook (XLSX and Markdown), made from the very datasets written, so that it
+matches the files exactly: every variable with its label, type, value label set, missing
+codes per format, source column in the store and question."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from exports.values import PreparedDataset
+from exports.writers import STATA_FORMATS
+
+VARIABLE_HEADER = (
+    "dataset",
+    "file",
+    "variable",
+    "label",
+    "kind",
+    "value_labels",
+    "spss_missing",
+    "stata_missing",
+    "store_column",
+    "question",
+    "relevance",
+    "xpath",
+)
+VALUE_HEADER = ("value_labels", "value", "label", "choice_code", "missing")
+
+
+def codebook_rows(
+    datasets: list[tuple[PreparedDataset, str]], skip_code: float
+) -> tuple[list[list[object]], list[list[object]]]:
+    """Rows of the ``variables`` and ``value_labels`` sheets (datasets with file stems)."""
+    variables: list[list[object]] = []
+    values: dict[str, list[list[object]]] = {}
+    for dataset, stem in datasets:
+        for column in dataset.columns:
+            variable = column.variable
+            label_set = variable.label_set if column.numeric else None
+            spss, stata = [], []
+            if label_set is not None:
+                spss += [_num(n) for n in sorted(label_set.dont_know | label_set.refused)]
+                stata += [".d"] if label_set.dont_know else []
+                stata += [".r"] if label_set.refused else []
+            if variable.can_skip and column.numeric:
+                spss.append(_num(skip_code))
+                stata.append(".a")
+            question = variable.question
+            kind = variable.kind
+            if kind in STATA_FORMATS and not column.numeric:
+                kind = "string"
+            variables.append(
+                [
+                    dataset.name or "main",
+                    stem,
+                    variable.name,
+                    variable.label,
+                    kind,
+                    label_set.name if label_set else "",
+                    ", ".join(spss),
+                    ", ".join(stata),
+                    variable.column.source,
+                    question.name if question is not None else "",
+                    (question.relevant or "") if question is not None else "",
+                    question.xpath if question is not None else "",
+                ]
+            )
+            if label_set is not None and label_set.name not in values:
+                code_of = {n: c for c, n in label_set.code_of.items()}
+                rows = []
+                for number, text in label_set.labels.items():
+                    missing = (
+                        "don't know"
+                        if number in label_set.dont_know
+                        else "refused"
+                        if number in label_set.refused
+                        else ""
+                    )
+                    rows.append(
+                        [label_set.name, _num(number), text, code_of.get(number, ""), missing]
+                    )
+                values[label_set.name] = rows
+    return variables, [row for rows in values.values() for row in rows]
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def codebook_xlsx(
+    datasets: list[tuple[PreparedDataset, str]], skip_code: float, title: str
+) -> bytes:
+    """The codebook workbook: sheets ``datasets``, ``variables``, ``value_labels``."""
+    from openpyxl import Workbook
+
+    variables, values = codebook_rows(datasets, skip_code)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "datasets"
+    sheet.append(["dataset", "file", "rows", "variables", "title"])
+    for dataset, stem in datasets:
+        sheet.append([dataset.name or "main", stem, dataset.rows, len(dataset.columns), title])
+    for name, header, rows in (
+        ("variables", VARIABLE_HEADER, variables),
+        ("value_labels", VALUE_HEADER, values),
+    ):
+        sheet = book.create_sheet(name)
+        sheet.append(list(header))
+        for row in rows:
+            sheet.append(row)
+        sheet.freeze_panes = "A2"
+    book.properties.creator = "popsurvey"
+    buffer = BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def codebook_markdown(
+    datasets: list[tuple[PreparedDataset, str]], skip_code: float, title: str, notes: list[str]
+) -> bytes:
+    """The codebook as Markdown: one table of variables per dataset, then the label sets."""
+    variables, values = codebook_rows(datasets, skip_code)
+    lines = [f"# {_md(title)}: exported datasets", ""]
+    lines += [f"- {_md(n)}" for n in notes]
+    lines.append("")
+    for dataset, stem in datasets:
+        lines += [
+            f"## {dataset.name or 'main'} (`{stem}`): {dataset.rows} rows, "
+            f"{len(dataset.columns)} variables",
+            "",
+            "| variable | label | kind | value labels | SPSS missing | Stata missing | "
+            "store column | relevance |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for row in variables:
+            if row[1] != stem:
+                continue
+            cells = [row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[10]]
+            lines.append("| " + " | ".join(_md(str(c)) for c in cells) + " |")
+        lines.append("")
+    lines += ["## Value label sets", "", "| set | value | label | choice code | missing |"]
+    lines.append("|---|---|---|---|---|")
+    for row in values:
+        lines.append("| " + " | ".join(_md(str(c)) for c in row) + " |")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _md(text: str) -> str:
+    return " ".join(text.replace("|", "\\|").split())

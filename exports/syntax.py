@@ -1,0 +1,252 @@
+"""Syntax files beside the data: a Stata do-file (labels, notes, characteristics, svyset),
+SPSS syntax (labels, missing values, attributes; runs in PSPP too) and the SPSS complex
+samples plan (CSPLAN, which PSPP lacks, so in a file of its own)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from exports.options import DesignColumns
+from exports.values import DONT_KNOW, REFUSED, SKIPPED, PreparedDataset
+from exports.writers import (
+    STATA_VARIABLE_LABEL_CHARS,
+    cut_bytes,
+    spss_labels,
+    spss_missing,
+)
+
+
+@dataclass(frozen=True)
+class DesignNames:
+    """The exported names of the design variables (None when absent)."""
+
+    weight: str | None = None
+    strata: str | None = None
+    psu: str | None = None
+    fpc: str | None = None
+    replicates: tuple[str, ...] = ()
+    replicate_type: str | None = None
+    replicate_scale: float | None = None
+
+    @classmethod
+    def of(cls, design: DesignColumns | None, names: dict[str, str]) -> DesignNames:
+        """Exported names of ``design``'s columns (``names``: source -> exported)."""
+        if design is None:
+            return cls()
+
+        def name(column: str | None) -> str | None:
+            return names.get(column) if column else None
+
+        return cls(
+            weight=name(design.weight),
+            strata=name(design.strata),
+            psu=name(design.psu),
+            fpc=name(design.fpc),
+            replicates=tuple(names[c] for c in design.replicates if c in names),
+            replicate_type=design.replicate_type,
+            replicate_scale=design.replicate_scale,
+        )
+
+
+# -- Stata --------------------------------------------------------------------------------
+def stata_text(text: str) -> str:
+    """Text inside Stata compound quotes: no macro expansion, no comment markers."""
+    out = text.replace("\\", "\\\\").replace("$", "\\$").replace("`", "\\`")
+    out = out.replace("//", "/ /").replace("/*", "/ *").replace("*/", "* /")
+    return " ".join(out.split())
+
+
+def stata_do(
+    dataset: PreparedDataset, data_file: str, design: DesignNames, texts: dict[int, str]
+) -> str:
+    """A do-file that opens ``data_file``, (re)declares the shared value label sets, adds
+    notes and characteristics (question text, relevance, XPath, store column) and svysets
+    the design."""
+    lines = [
+        "* popsurvey export: labels, notes and survey design (Stata 14 or later)",
+        "version 14",
+        f'use `"{stata_text(data_file)}"\', clear',
+        "",
+        "* value labels: one set per choice list, shared by the variables that use it",
+    ]
+    users: dict[str, list[str]] = {}
+    sets = {}
+    for column in dataset.columns:
+        label_set = column.variable.label_set
+        if label_set is not None and column.numeric:
+            users.setdefault(label_set.name, []).append(column.variable.name)
+            sets[label_set.name] = label_set
+    for name, label_set in sets.items():
+        parts = [f'{_number(v)} `"{stata_text(t)}"\'' for v, t in label_set.labels.items()]
+        for letter, numbers, reason in (
+            ("d", label_set.dont_know, DONT_KNOW),
+            ("r", label_set.refused, REFUSED),
+        ):
+            if numbers:
+                text = " / ".join(label_set.labels[n] for n in sorted(numbers))
+                parts.append(f'.{letter} `"{stata_text(text)}"\'')
+            del reason
+        parts.append(f'.a `"{stata_text(texts[SKIPPED])}"\'')
+        lines.append(f"label define {name} " + " ".join(parts) + ", replace")
+        lines.append(f"label values {' '.join(users[name])} {name}")
+    lines += ["", "* variable labels, notes and characteristics"]
+    for column in dataset.columns:
+        variable = column.variable
+        name = variable.name
+        label = variable.label[:STATA_VARIABLE_LABEL_CHARS]
+        lines.append(f'label variable {name} `"{stata_text(label)}"\'')
+        question = variable.question
+        if question is None:
+            continue
+        if len(variable.label) > STATA_VARIABLE_LABEL_CHARS:
+            lines.append(f"notes {name}: {stata_text(variable.label)}")
+        relevance = _relevance(question)
+        if relevance:
+            lines.append(f"notes {name}: relevant if {stata_text(relevance)}")
+            lines.append(f'char {name}[relevance] `"{stata_text(relevance)}"\'')
+        lines.append(f'char {name}[question] `"{stata_text(variable.label)}"\'')
+        lines.append(f'char {name}[xpath] `"{question.xpath}"\'')
+        lines.append(f'char {name}[store_column] `"{stata_text(variable.column.source)}"\'')
+    lines += ["", *stata_svyset(design), ""]
+    return "\n".join(lines)
+
+
+def stata_svyset(design: DesignNames) -> list[str]:
+    """The ``svyset`` line(s) declaring the design (a comment when there is no weight)."""
+    if design.weight is None:
+        return ["* no weights in this export: run popsurvey weight, then export again"]
+    options = []
+    if design.replicates:
+        first, last = design.replicates[0], design.replicates[-1]
+        span = f"{first}-{last}"
+        kind = (design.replicate_type or "bootstrap").lower()
+        if kind == "bootstrap":
+            options += [f"bsrweight({span})", "vce(bootstrap)", "mse"]
+        elif kind in ("brr", "fay"):
+            fay = f" fay({1 - (design.replicate_scale or 1):g})" if kind == "fay" else ""
+            options += [f"brrweight({span})", f"vce(brr){fay}", "mse"]
+        else:
+            options += [f"jkrweight({span})", "vce(jackknife)", "mse"]
+        return [f"svyset [pweight={design.weight}], {' '.join(options)}"]
+    unit = design.psu or "_n"
+    if design.strata:
+        options.append(f"strata({design.strata})")
+    if design.fpc:
+        options.append(f"fpc({design.fpc})")
+    options.append("singleunit(certainty)")
+    return [f"svyset {unit} [pweight={design.weight}], {' '.join(options)}"]
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _relevance(question) -> str | None:
+    return question.relevant
+
+
+# -- SPSS ---------------------------------------------------------------------------------
+def spss_text(text: str) -> str:
+    """A quoted SPSS string (single quotes doubled, one line)."""
+    return "'" + " ".join(text.replace("'", "''").split()) + "'"
+
+
+def spss_syntax(
+    dataset: PreparedDataset,
+    data_file: str,
+    design: DesignNames,
+    skipped_text: str,
+    skip_code: float,
+    plan_file: str | None,
+) -> str:
+    """SPSS syntax (PSPP runs it too): open the file, variable and value labels, missing
+    values, question text and relevance as variable attributes."""
+    labels = spss_labels(dataset, skipped_text, skip_code)
+    missing, _ = spss_missing(dataset, skip_code)
+    lines = [
+        "* Encoding: UTF-8.",
+        "* popsurvey export: labels, missing values and question texts.",
+        f"GET FILE={spss_text(data_file)}.",
+        "",
+    ]
+    lines.append("VARIABLE LABELS")
+    entries = [f"  {name} {spss_text(text)}" for name, text in labels.variable.items()]
+    lines.append("\n  /".join(entries) + ".")
+    if labels.values:
+        lines.append("VALUE LABELS")
+        blocks = []
+        for name, values in labels.values.items():
+            pairs = " ".join(
+                f"{_number(float(v))} {spss_text(cut_bytes(t, 120))}" for v, t in values.items()
+            )
+            blocks.append(f"  {name} {pairs}")
+        lines.append("\n  /".join(blocks) + ".")
+    if missing:
+        lines.append("MISSING VALUES")
+        lines.append(
+            "\n  /".join(
+                f"  {name} ({', '.join(_number(c) for c in codes)})"
+                for name, codes in missing.items()
+            )
+            + "."
+        )
+    attributes = []
+    for column in dataset.columns:
+        question = column.variable.question
+        if question is None:
+            continue
+        parts = [f"question({spss_text(cut_bytes(column.variable.label, 250))})"]
+        if question.relevant:
+            parts.append(f"relevance({spss_text(cut_bytes(question.relevant, 250))})")
+        parts.append(f"xpath({spss_text(question.xpath)})")
+        attributes.append(f"  VARIABLES={column.variable.name} ATTRIBUTE={' '.join(parts)}")
+    if attributes:
+        lines.append("VARIABLE ATTRIBUTE")
+        lines.append("\n  /".join(attributes) + ".")
+    lines.append("")
+    if design.weight:
+        lines += [
+            f"* Design: weight {design.weight}"
+            + (f", strata {design.strata}" if design.strata else "")
+            + (f", PSU {design.psu}" if design.psu else "")
+            + (f", fpc {design.fpc}" if design.fpc else "")
+            + ".",
+            f"* Complex Samples plan: run {plan_file} (SPSS; PSPP has no CSPLAN)."
+            if plan_file
+            else "* (no complex samples plan)",
+            f"* Weighted point estimates outside Complex Samples: WEIGHT BY {design.weight}.",
+        ]
+    lines.append("EXECUTE.")
+    return "\n".join(lines) + "\n"
+
+
+def spss_csplan(data_file: str, plan_name: str, design: DesignNames) -> str | None:
+    """The CSPLAN ANALYSIS syntax declaring the design for SPSS Complex Samples."""
+    if design.weight is None:
+        return None
+    lines = [
+        "* Encoding: UTF-8.",
+        "* popsurvey export: the complex samples plan (SPSS Complex Samples; not in PSPP).",
+        f"GET FILE={spss_text(data_file)}.",
+        "CSPLAN ANALYSIS",
+        f"  /PLAN FILE={spss_text(plan_name)}",
+        f"  /PLANVARS ANALYSISWEIGHT={design.weight}",
+    ]
+    design_parts = []
+    if design.strata:
+        design_parts.append(f"STRATA={design.strata}")
+    if design.psu:
+        design_parts.append(f"CLUSTER={design.psu}")
+    lines.append(f"  /DESIGN {' '.join(design_parts)}".rstrip())
+    if design.fpc:
+        lines.append("  /ESTIMATOR TYPE=EQUAL_WOR")
+        lines.append(f"  /POPSIZE VARIABLE={design.fpc}.")
+    else:
+        lines.append("  /ESTIMATOR TYPE=WR.")
+    if design.replicates:
+        lines.append(
+            "* Replicate weights ("
+            + ", ".join(design.replicates[:3])
+            + ", ...) are in the file; SPSS Complex Samples does not use them."
+        )
+    return "\n".join(lines) + "\n"

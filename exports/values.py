@@ -1,0 +1,340 @@
+"""The values of each exported variable, prepared once for every format.
+
+Numbers are float64 arrays (choice numbers, 0/1, answers); dates are days since 1970-01-01,
+datetimes milliseconds since 1970-01-01 on the device's clock (ODK's ``+08:00`` offset is
+dropped: the time the enumerator saw), times milliseconds since midnight; text is an object
+array of ``str`` or None. Beside the values, a ``missing`` array tells why a value is
+missing: :data:`DONT_KNOW`, :data:`REFUSED` (the answer was a don't-know/refused code; the
+value keeps that code) or :data:`SKIPPED` (empty because the question was not relevant).
+An empty answer to a relevant question is item missing (NaN, no reason).
+
+Nothing is lost: a code outside its choice list gets a number and a label of its own, and a
+column whose answers do not fit its type (text in an integer question) is exported as text,
+each with a warning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from exports.errors import ExportDataError
+from exports.plan import DatasetPlan, LabelSet, Variable
+from forms.issues import Issue, Severity
+
+NOT_MISSING, DONT_KNOW, REFUSED, SKIPPED = 0, 1, 2, 3
+_MS_PER_DAY = 86_400_000
+
+
+@dataclass
+class Column:
+    """Prepared values of one variable (module docstring)."""
+
+    variable: Variable
+    values: np.ndarray
+    missing: np.ndarray | None = None
+
+    @property
+    def numeric(self) -> bool:
+        """True when the values are numbers (dates included)."""
+        return self.values.dtype.kind == "f"
+
+
+@dataclass
+class PreparedDataset:
+    """One dataset ready to be written: its plan and its columns in file order."""
+
+    plan: DatasetPlan
+    columns: list[Column]
+    rows: int
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def name(self) -> str | None:
+        """None for the main dataset, else the repeat's name."""
+        return self.plan.name
+
+
+def normalise_repeats(
+    main: pd.DataFrame, repeats: dict[str, pd.DataFrame], form
+) -> dict[str, pd.DataFrame]:
+    """Repeat frames with ``__key``/``__parent_key`` (the store's layout), made from
+    ``__parent_row`` when given :mod:`forms.frames`' layout instead."""
+    if "__id" not in main.columns:
+        raise ExportDataError("the main frame has no __id column")
+    out: dict[str, pd.DataFrame] = {}
+    keys: dict[str | None, np.ndarray] = {None: main["__id"].astype(str).to_numpy(object)}
+    for repeat in form.repeats:
+        frame = repeats.get(repeat.name)
+        if frame is None:
+            frame = pd.DataFrame({"__id": [], "__key": [], "__parent_key": [], "__position": []})
+        parent = form.by_xpath(repeat.repeats[-1]) if repeat.repeats else None
+        parent_keys = keys[parent.name if parent else None]
+        if "__key" not in frame.columns:
+            if "__parent_row" not in frame.columns:
+                raise ExportDataError(f"repeat {repeat.name} has neither __key nor __parent_row")
+            parent_key = parent_keys[frame["__parent_row"].to_numpy(np.int64)]
+            position = frame["__position"].astype(np.int64).astype(str).to_numpy(object)
+            key = parent_key + f"/{repeat.name}[" + position + "]"
+            frame = frame.drop(columns=["__parent_row"])
+            frame.insert(1, "__key", key)
+            frame.insert(2, "__parent_key", parent_key)
+        keys[repeat.name] = frame["__key"].astype(str).to_numpy(object)
+        out[repeat.name] = frame
+    return out
+
+
+def prepare_dataset(
+    plan: DatasetPlan,
+    frame: pd.DataFrame,
+    relevant: dict[str, np.ndarray],
+) -> PreparedDataset:
+    """Prepare every variable of ``plan`` from ``frame`` (the store's analysis frame)."""
+    issues: list[Issue] = []
+    columns: list[Column] = []
+    dummies: dict[str, pd.DataFrame] = {}
+    n = len(frame)
+    for variable in plan.variables:
+        column = _prepare(variable, frame, n, dummies, issues)
+        if column is None:
+            continue
+        question = variable.question
+        if variable.can_skip and question is not None and question.name in relevant:
+            _mark_skipped(column, relevant[question.name])
+        columns.append(column)
+    return PreparedDataset(plan, columns, n, issues)
+
+
+def _prepare(
+    variable: Variable,
+    frame: pd.DataFrame,
+    n: int,
+    dummies: dict[str, pd.DataFrame],
+    issues: list[Issue],
+) -> Column | None:
+    column = variable.column
+    source = column.source
+    kind = variable.kind
+    if column.role == "choice":
+        question = variable.question
+        assert question is not None
+        raw_source = source.rsplit("/", 1)[0]
+        if raw_source not in frame.columns:
+            return None
+        if raw_source not in dummies:
+            dummies[raw_source] = _dummy_table(frame[raw_source])
+        table = dummies[raw_source]
+        values = (
+            table[column.code].to_numpy(np.float64)
+            if column.code in table.columns
+            else np.where(_empty(frame[raw_source]), np.nan, 0.0)
+        )
+        return Column(variable, values)
+    if column.role == "geo" and source not in frame.columns:
+        base = source.rsplit("_", 1)[0]
+        if base not in frame.columns:
+            return None
+        return Column(variable, _geo_part(frame[base], column.code or ""))
+    if source not in frame.columns:
+        if column.role in ("meta", "design"):
+            return None
+        return Column(variable, np.full(n, None, dtype=object))
+    series = frame[source]
+    if kind == "code":
+        return _coded(variable, series, issues)
+    if kind in ("number", "dummy"):
+        return _number(variable, series, issues)
+    if kind == "date":
+        return _dates(variable, series, issues)
+    if kind == "datetime":
+        return _datetimes(variable, series, issues)
+    if kind == "time":
+        return _times(variable, series, issues)
+    return Column(variable, _text(series))
+
+
+def _empty(series: pd.Series) -> np.ndarray:
+    values = series.to_numpy(dtype=object)
+    return pd.isna(values) | (values == "")
+
+
+def _text(series: pd.Series) -> np.ndarray:
+    if series.dtype.kind in "fiu":
+        out = series.map(lambda v: None if pd.isna(v) else _number_text(v)).to_numpy(object)
+        return out
+    values = series.to_numpy(dtype=object).copy()
+    missing = pd.isna(values)
+    values[missing] = None
+    odd = ~missing & np.array([not isinstance(v, str) for v in values], dtype=bool)
+    if odd.any():
+        values[odd] = [str(v) for v in values[odd]]
+    return values
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _coded(variable: Variable, series: pd.Series, issues: list[Issue]) -> Column:
+    label_set = variable.label_set
+    assert label_set is not None
+    texts = pd.Series(_text(series), dtype=object).str.strip()
+    values = texts.map(label_set.code_of).to_numpy(np.float64, copy=True)
+    unknown = np.isnan(values) & texts.notna().to_numpy() & (texts != "").to_numpy()
+    if unknown.any():
+        for code in pd.unique(texts[unknown]):
+            number = _new_number(label_set, code)
+            values[(texts == code).to_numpy()] = number
+            issues.append(
+                Issue(
+                    "E102",
+                    Severity.WARNING,
+                    f"{variable.name}: code '{code}' is not in choice list "
+                    f"{label_set.name}; written as {number:g} labelled '{code}'",
+                    variable=variable.name,
+                )
+            )
+    return Column(variable, values, _reasons(values, label_set))
+
+
+def _new_number(label_set: LabelSet, code: str) -> float:
+    code = str(code)
+    if not label_set.numbered and code.lstrip("-").isdigit() and len(code) < 10:
+        number = float(int(code))
+    else:
+        number = max([0.0, *label_set.labels]) + 1
+    label_set.code_of[code] = number
+    label_set.labels.setdefault(number, code)
+    return number
+
+
+def _reasons(values: np.ndarray, label_set: LabelSet) -> np.ndarray | None:
+    if not (label_set.dont_know or label_set.refused):
+        return None
+    missing = np.zeros(len(values), dtype=np.int8)
+    if label_set.dont_know:
+        missing[np.isin(values, list(label_set.dont_know))] = DONT_KNOW
+    if label_set.refused:
+        missing[np.isin(values, list(label_set.refused))] = REFUSED
+    return missing if missing.any() else None
+
+
+def _number(variable: Variable, series: pd.Series, issues: list[Issue]) -> Column:
+    if series.dtype.kind in "fiub":
+        return Column(variable, series.to_numpy(np.float64, na_value=np.nan))
+    numbers = pd.to_numeric(series, errors="coerce").to_numpy(np.float64)
+    bad = np.isnan(numbers) & ~_empty(series)
+    if bad.any():
+        return _as_text(variable, series, bad, issues, "numbers")
+    return Column(variable, numbers)
+
+
+def _as_text(
+    variable: Variable, series: pd.Series, bad: np.ndarray, issues: list[Issue], what: str
+) -> Column:
+    example = series[bad].iloc[0]
+    issues.append(
+        Issue(
+            "E103",
+            Severity.WARNING,
+            f"{variable.name}: {int(bad.sum())} answers are not {what} (e.g. '{example}'); "
+            "the variable is exported as text so that nothing is lost",
+            variable=variable.name,
+        )
+    )
+    variable.kind = "string"
+    variable.label_set = None
+    variable.can_skip = False
+    return Column(variable, _text(series))
+
+
+def _dates(variable: Variable, series: pd.Series, issues: list[Issue]) -> Column:
+    if series.dtype.kind == "M":
+        stamps = series.dt.tz_localize(None) if series.dt.tz is not None else series
+    else:
+        text = pd.Series(_text(series), dtype=object).str.slice(0, 10)
+        stamps = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+        bad = stamps.isna().to_numpy() & ~_empty(series)
+        if bad.any():
+            return _as_text(variable, series, bad, issues, "dates")
+    days = stamps.to_numpy("datetime64[D]")
+    values = days.astype(np.int64).astype(np.float64)
+    values[np.isnat(days)] = np.nan
+    return Column(variable, values)
+
+
+def _datetimes(variable: Variable, series: pd.Series, issues: list[Issue]) -> Column:
+    if series.dtype.kind == "M":
+        stamps = series.dt.tz_localize(None) if series.dt.tz is not None else series
+    else:
+        # the device's clock: drop the +08:00 offset rather than convert to UTC
+        text = pd.Series(_text(series), dtype=object).str.slice(0, 23)
+        stamps = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        bad = stamps.isna().to_numpy() & ~_empty(series)
+        if bad.any():
+            return _as_text(variable, series, bad, issues, "date-times")
+    moments = stamps.to_numpy("datetime64[ms]")
+    values = moments.astype(np.int64).astype(np.float64)
+    values[np.isnat(moments)] = np.nan
+    return Column(variable, values)
+
+
+def _times(variable: Variable, series: pd.Series, issues: list[Issue]) -> Column:
+    text = pd.Series(_text(series), dtype=object).str.slice(0, 12)
+    stamps = pd.to_datetime("1970-01-01T" + text, format="ISO8601", errors="coerce")
+    bad = stamps.isna().to_numpy() & ~_empty(series)
+    if bad.any():
+        return _as_text(variable, series, bad, issues, "times")
+    moments = stamps.to_numpy("datetime64[ms]")
+    values = (moments.astype(np.int64) % _MS_PER_DAY).astype(np.float64)
+    values[np.isnat(moments)] = np.nan
+    return Column(variable, values)
+
+
+def _dummy_table(raw: pd.Series) -> pd.DataFrame:
+    text = pd.Series(_text(raw), dtype=object, index=raw.index)
+    empty = text.isna().to_numpy() | (text.fillna("").str.strip() == "").to_numpy()
+    table = text.fillna("").str.get_dummies(sep=" ").astype(np.float64)
+    table[empty] = np.nan
+    return table
+
+
+def _geo_part(text: pd.Series, part: str) -> np.ndarray:
+    from forms.naming import GEO_PARTS
+
+    index = GEO_PARTS.index(part)
+    pieces = pd.Series(_text(text), dtype=object).str.split(expand=False)
+    picked = pieces.map(lambda p: p[index] if isinstance(p, list) and len(p) > index else None)
+    return pd.to_numeric(picked, errors="coerce").to_numpy(np.float64)
+
+
+def _mark_skipped(column: Column, relevant: np.ndarray) -> None:
+    if not column.numeric or len(relevant) != len(column.values):
+        return
+    skipped = ~relevant & np.isnan(column.values)
+    if not skipped.any():
+        return
+    if column.missing is None:
+        column.missing = np.zeros(len(column.values), dtype=np.int8)
+    column.missing[skipped] = SKIPPED
+
+
+def hash_values(values: np.ndarray, salt: str) -> np.ndarray:
+    """Salted SHA-256 of each non-empty value (first 16 hex digits); None stays None."""
+    out = np.full(len(values), None, dtype=object)
+    key = salt.encode("utf-8")
+    for i, value in enumerate(values):
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            continue
+        text = _number_text(value) if isinstance(value, float) else str(value)
+        out[i] = hashlib.sha256(key + text.encode("utf-8")).hexdigest()[:16]
+    return out
+
+
+def new_salt() -> str:
+    """A random salt for one export's PII hashes."""
+    return secrets.token_hex(16)

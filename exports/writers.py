@@ -1,0 +1,414 @@
+"""Prepared datasets to files: SPSS .sav/.zsav and Stata .dta (pyreadstat), CSV, Parquet.
+
+Missing values, per format:
+
+- SPSS: don't-know and refused keep their codes (98, 99 by default), declared user-missing;
+  a skipped question gets :data:`exports.options.SKIPPED_CODE` (-97), user-missing too and
+  labelled "Not applicable (skipped)"; item missing is system missing.
+- Stata: don't know ``.d``, refused ``.r``, skipped ``.a`` (extended missing values, each
+  labelled); item missing ``.``.
+- CSV and Parquet: don't-know and refused keep their codes, skipped and item missing are
+  empty (the codebook tells which is which).
+
+Text is never missing in SPSS or Stata: an empty string is an empty answer *or* a skipped
+question (ODK stores both as empty); the question's relevance, in the do-file's notes and
+the codebook, tells them apart.
+
+Dates are written as numbers with a date format (never through pyreadstat's datetime
+conversion, which turns ``datetime64[s]`` and other units into 1970-01-01): Stata ``%td``
+days and ``%tc`` milliseconds since 1960, SPSS seconds since 1582-10-14.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from exports.errors import ExportOptionsError, ExportWriteError
+from exports.values import DONT_KNOW, REFUSED, SKIPPED, Column, PreparedDataset
+from forms.issues import Issue, Severity
+
+STATA_VARIABLE_LABEL_CHARS = 80
+SPSS_VARIABLE_LABEL_BYTES = 256
+SPSS_VALUE_LABEL_BYTES = 120
+STATA_VALUE_LABEL_BYTES = 32_000
+SPSS_MAX_MISSING = 3
+_STATA_DAY_OFFSET = 3653.0  # 1960-01-01 -> 1970-01-01
+_STATA_MS_OFFSET = _STATA_DAY_OFFSET * 86_400_000
+_SPSS_SECONDS_OFFSET = 12_219_379_200.0  # 1582-10-14 -> 1970-01-01
+_STATA_LETTERS = {DONT_KNOW: "d", REFUSED: "r", SKIPPED: "a"}
+STATA_FORMATS = {"date": "%td", "datetime": "%tc", "time": "%tcHH:MM:SS"}
+SPSS_FORMATS = {"date": "DATE11", "datetime": "DATETIME23.2", "time": "TIME11.2"}
+
+
+@dataclass
+class Labels:
+    """Labels as one format can hold them, with a warning per text cut to fit."""
+
+    variable: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[float | str, str]] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+
+
+def cut_bytes(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` UTF-8 bytes, never inside a character."""
+    encoded = text.encode("utf-8")
+    if len(encoded) <= limit:
+        return text
+    return encoded[:limit].decode("utf-8", errors="ignore")
+
+
+def spss_labels(dataset: PreparedDataset, skipped_text: str, skip_code: float) -> Labels:
+    """Variable and value labels cut to SPSS's limits (256 and 120 bytes)."""
+    out = Labels()
+    cut_sets: set[str] = set()
+    for column in dataset.columns:
+        variable = column.variable
+        out.variable[variable.name] = _cut(
+            variable.label, "SPSS variable label", variable.name, out.issues, bytes_=256
+        )
+        labels: dict[float | str, str] = {}
+        if variable.label_set is not None:
+            for number, text in variable.label_set.labels.items():
+                labels[number] = cut_bytes(text, SPSS_VALUE_LABEL_BYTES)
+                if labels[number] != text and variable.label_set.name not in cut_sets:
+                    cut_sets.add(variable.label_set.name)
+                    out.issues.append(_cut_issue("SPSS value label", variable, text, 120))
+        if variable.can_skip and column.numeric:
+            labels[skip_code] = skipped_text
+        if labels:
+            out.values[variable.name] = labels
+    return out
+
+
+def stata_labels(dataset: PreparedDataset, texts: dict[int, str]) -> Labels:
+    """Variable labels cut to Stata's 80 characters; value labels with ``.d .r .a``."""
+    out = Labels()
+    for column in dataset.columns:
+        variable = column.variable
+        text = variable.label
+        if len(text) > STATA_VARIABLE_LABEL_CHARS:
+            out.issues.append(_cut_issue("Stata variable label", variable, text, 80, "characters"))
+            text = text[:STATA_VARIABLE_LABEL_CHARS]
+        out.variable[variable.name] = text
+        labels: dict[float | str, str] = {}
+        if variable.label_set is not None:
+            labels.update(variable.label_set.labels)
+            for reason, letter in _STATA_LETTERS.items():
+                if reason == SKIPPED:
+                    continue
+                numbers = (
+                    variable.label_set.dont_know
+                    if reason == DONT_KNOW
+                    else variable.label_set.refused
+                )
+                if numbers:
+                    labels[letter] = " / ".join(variable.label_set.labels[n] for n in numbers)
+        if variable.can_skip and column.numeric:
+            labels["a"] = texts[SKIPPED]
+        if labels:
+            out.values[variable.name] = labels
+    return out
+
+
+def _cut(text: str, what: str, name: str, issues: list[Issue], bytes_: int) -> str:
+    cut = cut_bytes(text, bytes_)
+    if cut != text:
+        issues.append(
+            Issue(
+                "E101",
+                Severity.WARNING,
+                f"{name}: {what} cut to {bytes_} bytes: '{cut}'",
+                variable=name,
+            )
+        )
+    return cut
+
+
+def _cut_issue(what: str, variable, text: str, limit: int, unit: str = "bytes") -> Issue:
+    return Issue(
+        "E101",
+        Severity.WARNING,
+        f"{variable.name}: {what} longer than {limit} {unit} cut: '{text}'",
+        variable=variable.name,
+    )
+
+
+def spss_missing(dataset: PreparedDataset, skip_code: float) -> tuple[dict, list[Issue]]:
+    """User-missing values per variable (at most three discrete values in SPSS)."""
+    out: dict[str, list[float]] = {}
+    issues: list[Issue] = []
+    for column in dataset.columns:
+        variable = column.variable
+        codes: list[float] = []
+        if variable.label_set is not None:
+            codes += sorted(variable.label_set.dont_know) + sorted(variable.label_set.refused)
+        if variable.can_skip and column.numeric:
+            codes.append(skip_code)
+        if len(codes) > SPSS_MAX_MISSING:
+            issues.append(
+                Issue(
+                    "E104",
+                    Severity.WARNING,
+                    f"{variable.name}: SPSS allows 3 missing values; {codes[3:]} are not "
+                    "declared missing",
+                    variable=variable.name,
+                )
+            )
+            codes = codes[:SPSS_MAX_MISSING]
+        if codes:
+            out[variable.name] = codes
+    return out, issues
+
+
+def spss_frame(dataset: PreparedDataset, skip_code: float) -> pd.DataFrame:
+    """The dataset as SPSS values (codes kept, skipped = ``skip_code``, dates in seconds)."""
+    data: dict[str, object] = {}
+    for column in dataset.columns:
+        values = column.values
+        kind = column.variable.kind
+        if kind == "date":
+            values = values * 86_400.0 + _SPSS_SECONDS_OFFSET
+        elif kind == "datetime":
+            values = values / 1000.0 + _SPSS_SECONDS_OFFSET
+        elif kind == "time":
+            values = values / 1000.0
+        elif column.missing is not None:
+            values = values.copy()
+            values[column.missing == SKIPPED] = skip_code
+        data[column.variable.name] = _strings(values)
+    return pd.DataFrame(data, copy=False)
+
+
+def stata_frame(dataset: PreparedDataset) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """The dataset as Stata values (extended missing letters, dates since 1960)."""
+    data: dict[str, object] = {}
+    letters: dict[str, list[str]] = {}
+    for column in dataset.columns:
+        values = column.values
+        kind = column.variable.kind
+        if kind == "date":
+            values = values + _STATA_DAY_OFFSET
+        elif kind == "datetime":
+            values = values + _STATA_MS_OFFSET
+        elif column.missing is not None and column.missing.any():
+            # None, not NaN, for item missing: pyreadstat takes a column of letters and NaN
+            # for text
+            values = np.where(np.isnan(values), None, values).astype(object)
+            used = []
+            for reason, letter in _STATA_LETTERS.items():
+                rows = column.missing == reason
+                if rows.any():
+                    values[rows] = letter
+                    used.append(letter)
+            letters[column.variable.name] = used
+            values = pd.Series(values, dtype=object)
+        else:
+            values = _strings(values)
+        data[column.variable.name] = values
+    return pd.DataFrame(data, copy=False), letters
+
+
+def _strings(values: np.ndarray) -> np.ndarray | pd.Series:
+    """Text as an object column with "" for missing (pandas would infer its str dtype,
+    whose missing values are NaN, which pyreadstat cannot write)."""
+    if values.dtype != object:
+        return values
+    return pd.Series(np.where(pd.isna(values), "", values), dtype=object)
+
+
+def formats(dataset: PreparedDataset, table: dict[str, str]) -> dict[str, str]:
+    """Display formats of the date, datetime and time variables."""
+    return {
+        c.variable.name: table[c.variable.kind]
+        for c in dataset.columns
+        if c.variable.kind in table and c.numeric
+    }
+
+
+def write_sav(
+    dataset: PreparedDataset,
+    path: Path,
+    *,
+    compress: bool,
+    file_label: str,
+    skipped_text: str,
+    skip_code: float,
+) -> list[Issue]:
+    """Write one dataset as .sav (or .zsav when ``compress``); returns label warnings."""
+    import pyreadstat
+
+    labels = spss_labels(dataset, skipped_text, skip_code)
+    missing, issues = spss_missing(dataset, skip_code)
+    frame = spss_frame(dataset, skip_code)
+    spss_formats = formats(dataset, SPSS_FORMATS)
+    for column in dataset.columns:
+        if column.variable.kind in ("code", "dummy") and column.numeric:
+            spss_formats.setdefault(column.variable.name, "F8.0")
+    measure = {
+        c.variable.name: "nominal" if c.variable.kind in ("code", "dummy") else "scale"
+        for c in dataset.columns
+        if c.numeric and c.variable.kind not in ("date", "datetime", "time")
+    }
+    _guard(
+        path,
+        lambda: pyreadstat.write_sav(
+            frame,
+            str(path),
+            file_label=cut_bytes(file_label, 64),
+            column_labels=labels.variable,
+            compress=compress,
+            variable_value_labels=labels.values,
+            missing_ranges=missing,
+            variable_format=spss_formats,
+            variable_measure=measure,
+        ),
+    )
+    return labels.issues + issues
+
+
+def write_dta(
+    dataset: PreparedDataset, path: Path, *, file_label: str, texts: dict[int, str]
+) -> list[Issue]:
+    """Write one dataset as Stata 14+ .dta (format 118, UTF-8, strL for long text)."""
+    import pyreadstat
+
+    labels = stata_labels(dataset, texts)
+    frame, letters = stata_frame(dataset)
+    values = {
+        name: {k: v for k, v in labels.values[name].items() if not isinstance(k, str)}
+        | {k: v for k, v in labels.values[name].items() if k in letters.get(name, [])}
+        for name in labels.values
+    }
+    # pyreadstat names a variable's label set <variable><n>, which overflows Stata's 32
+    # bytes for long names: write under short names, then put the real names in the header
+    names = list(frame.columns)
+    short = {name: f"v{i}" for i, name in enumerate(names)}
+    frame.columns = [short[n] for n in names]
+    _guard(
+        path,
+        lambda: pyreadstat.write_dta(
+            frame,
+            str(path),
+            file_label=file_label[:80],
+            column_labels={short[k]: v for k, v in labels.variable.items()},
+            version=14,
+            variable_value_labels={short[k]: v for k, v in values.items()},
+            missing_user_values={short[k]: v for k, v in letters.items()},
+            variable_format={short[k]: v for k, v in formats(dataset, STATA_FORMATS).items()},
+        ),
+    )
+    rename_dta_variables(path, names)
+    return labels.issues
+
+
+def rename_dta_variables(path: Path, names: list[str]) -> None:
+    """Write ``names`` into the ``<varnames>`` block of a Stata 118 file (129-byte fields,
+    located through the file's map; Stata's dta documentation)."""
+    with path.open("r+b") as handle:
+        head = handle.read(4096)
+        start = head.find(b"<map>")
+        if not re.search(rb"<release>11[89]</release>", head) or start < 0:
+            raise ExportWriteError(f"{path.name}: not a Stata 118 file, cannot set names")
+        byteorder = "little" if b"<byteorder>LSF</byteorder>" in head else "big"
+        offset_at = start + len(b"<map>") + 3 * 8  # the 4th map entry: <varnames>
+        varnames = int.from_bytes(head[offset_at : offset_at + 8], byteorder)
+        handle.seek(varnames)
+        if handle.read(10) != b"<varnames>":
+            raise ExportWriteError(f"{path.name}: <varnames> not where the map says")
+        for name in names:
+            encoded = name.encode("utf-8")
+            handle.write(encoded + b"\0" * (129 - len(encoded)))
+
+
+def write_csv(dataset: PreparedDataset, path: Path) -> None:
+    """CSV (UTF-8): codes as numbers, skipped and item missing empty, dates in ISO 8601."""
+    plain_frame(dataset).to_csv(path, index=False, encoding="utf-8")
+
+
+def write_parquet(dataset: PreparedDataset, path: Path) -> None:
+    """Parquet: as CSV, with real date and timestamp types."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError as err:
+        raise ExportOptionsError("Parquet export needs pyarrow: pip install pyarrow") from err
+    plain_frame(dataset).to_parquet(path, index=False)
+
+
+def plain_frame(dataset: PreparedDataset) -> pd.DataFrame:
+    """Values for CSV and Parquet: skipped as missing, dates as pandas datetimes."""
+    data: dict[str, object] = {}
+    for column in dataset.columns:
+        values = column.values
+        kind = column.variable.kind
+        if kind == "date":
+            values = _stamps(values, "D")
+        elif kind == "datetime":
+            values = _stamps(values, "ms")
+        elif kind == "time":
+            values = pd.Series(_stamps(values, "ms")).dt.strftime("%H:%M:%S.%f").str[:12]
+        elif column.missing is not None:
+            values = values.copy()
+            values[column.missing == SKIPPED] = np.nan
+        data[column.variable.name] = values
+    return pd.DataFrame(data)
+
+
+def _stamps(values: np.ndarray, unit: str) -> np.ndarray:
+    stamps = np.full(len(values), np.datetime64("NaT"), dtype=f"datetime64[{unit}]")
+    known = ~np.isnan(values)
+    stamps[known] = values[known].astype(np.int64).astype(f"datetime64[{unit}]")
+    return stamps.astype("datetime64[ms]")
+
+
+@contextmanager
+def _whole_column_inference() -> Iterator[None]:
+    """pyreadstat reads pandas frames through narwhals, which decides whether an object
+    column is text from its first 100 values: a column of Stata missing letters whose numbers
+    come later (a question skipped by the first 100 respondents) would be written as text,
+    and fail. Within this block, such a column is judged on all of its values."""
+    try:
+        from narwhals._pandas_like import dataframe as nw_frame
+        from narwhals._pandas_like import series as nw_series
+    except ImportError:  # another narwhals layout: nothing to correct
+        yield
+        return
+    original = nw_series.object_native_to_narwhals_dtype
+
+    def whole(series, version, implementation):  # type: ignore[no-untyped-def]
+        dtype = original(series, version, implementation)
+        if (
+            series is not None
+            and len(series) > 100
+            and dtype == version.dtypes.String
+            and pd.api.types.infer_dtype(series, skipna=True) != "string"
+        ):
+            return version.dtypes.Object()
+        return dtype
+
+    nw_series.object_native_to_narwhals_dtype = whole
+    nw_frame.object_native_to_narwhals_dtype = whole
+    try:
+        yield
+    finally:
+        nw_series.object_native_to_narwhals_dtype = original
+        nw_frame.object_native_to_narwhals_dtype = original
+
+
+def _guard(path: Path, write: Callable[[], None]) -> None:
+    try:
+        with _whole_column_inference():
+            write()
+    except OSError:
+        raise
+    except Exception as err:  # pyreadstat's own errors: name the file and the reason
+        raise ExportWriteError(f"{path.name}: {type(err).__name__}: {err}") from err
+
+
+__all__ = ["Column", "write_csv", "write_dta", "write_parquet", "write_sav"]

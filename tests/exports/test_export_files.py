@@ -1,0 +1,273 @@
+"""Round trips of the exported files: pyreadstat reads back values, labels and missing codes;
+pandas.read_stata (not ReadStat) reads the .dta with its labels; names, repeats, PII, dates."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pyreadstat
+import pytest
+
+from exports import (
+    DesignColumns,
+    ExportOptions,
+    ExportOptionsError,
+    MissingCodes,
+    export_frames,
+)
+from forms.codebook import build_codebook
+from forms.naming import SPSS_MAX_BYTES, STATA_MAX_CHARS
+from tests.exports.household import LONG_CHOICE_LABEL, LONG_TEXT, ZH_LONG, household_frames
+
+SALT = "test-salt"
+
+
+def _export(tmp_path, **options):
+    form, frames = household_frames()
+    design = options.pop("design", None)
+    opts = ExportOptions(
+        formats=options.pop("formats", ("sav", "dta", "csv", "parquet")),
+        salt=SALT,
+        **options,
+    )
+    return form, export_frames(form, frames.main, frames.repeats, tmp_path, opts, design)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    out = tmp_path_factory.mktemp("export")
+    form, result = _export(out)
+    return form, result, out
+
+
+def test_names_fit_both_formats_and_match_the_codebook(exported):
+    form, _, out = exported
+    sav, meta = pyreadstat.read_sav(out / "household_export.sav", metadataonly=True)
+    names = list(sav.columns)
+    assert len({n.lower() for n in names}) == len(names)  # unique ignoring case (SPSS)
+    for name in names:
+        assert len(name) <= STATA_MAX_CHARS and len(name.encode()) <= SPSS_MAX_BYTES, name
+    assert "how_many_times_did_you_visit_the" in names
+    assert "how_many_times_did_you_visit_t_2" in names
+    assert "Age_2" in names and "age_3" in names  # Age differs from age only by case
+    zh = next(n for n in names if n.startswith("这是"))
+    assert ZH_LONG.startswith(zh) and len(zh.encode()) <= 64
+    assert meta.column_names == names
+    # the codebook's export columns are exactly the files' names, question by question
+    book = build_codebook(form)
+    main_columns = [c for e in book.entries() if not e.question.repeats for c in e.export_columns]
+    assert [n for n in names if n in set(main_columns)] == [
+        c for c in main_columns if c in set(names)
+    ]
+    dropped_pii = set(main_columns) - set(names)
+    assert dropped_pii == set()  # hashed, not dropped, by default
+    dta, _dmeta = pyreadstat.read_dta(out / "household_export.dta", metadataonly=True)
+    assert list(dta.columns) == names
+
+
+def test_values_labels_and_missing_codes_in_sav(exported):
+    _, _, out = exported
+    data, meta = pyreadstat.read_sav(out / "household_export.sav", user_missing=True)
+    assert data["consent"].tolist() == [1, 2, 98, 1]
+    assert sorted(meta.missing_ranges["consent"], key=lambda r: r["lo"]) == [
+        {"lo": 98.0, "hi": 98.0},
+        {"lo": 99.0, "hi": 99.0},
+    ]
+    assert meta.variable_value_labels["consent"][98] == "不知道"
+    # numbered string codes, -97 where the group was skipped, '.' for the empty answer
+    assert meta.variable_value_labels["edu"] == {
+        1: "未上学",
+        2: "小学",
+        3: "中学",
+        -97: "不适用 (跳过)",
+    }
+    assert data["edu"].tolist()[:3] == [2, -97, -97] and np.isnan(data["edu"][3])
+    assert {"lo": -97.0, "hi": -97.0} in meta.missing_ranges["edu"]
+    assert data["water"][0] == 4 and meta.variable_value_labels["water"][4] == "其他"
+    assert data["water_other"][0] == "river"
+    assert data["symptoms"][0] == "s01 s05 other"
+    assert data["symptoms_s01"].tolist()[:2] == [1, -97]
+    assert data["symptoms_s02"][0] == 0 and data["symptoms_s40"][3] == 1
+    assert data["symptoms_other_2"][0] == 1 and data["symptoms_other"][0] == "itchy"
+    assert meta.column_names_to_labels["symptoms_s05"] == "症状: 症状5"
+    assert data["gps_latitude"][0] == pytest.approx(39.9)
+    assert data["gps_accuracy"][0] == pytest.approx(5.0)
+    assert data["notes"][0] == LONG_TEXT  # a 6,000-byte string survives
+    assert str(data["visit_date"][0]) == "2024-01-15" and str(data["visit_date"][3]) == "2023-12-31"
+    moment = pd.Timestamp(data["visit_time"][0])
+    assert abs(moment - pd.Timestamp("2024-01-15 10:20:30.123")) < pd.Timedelta("1ms")
+    assert meta.variable_measure["edu"] == "nominal"
+
+
+def test_stata_extended_missing_and_labels(exported):
+    _, _, out = exported
+    data, meta = pyreadstat.read_dta(out / "household_export.dta", user_missing=True)
+    assert data["consent"].tolist() == [1, 2, "d", 1]
+    assert data["edu"].tolist()[:3] == [2, "a", "a"] and np.isnan(data["edu"][3])
+    assert meta.variable_value_labels["consent"]["d"] == "不知道"
+    assert meta.variable_value_labels["edu"]["a"] == "不适用 (跳过)"
+    assert meta.original_variable_types["visit_date"] == "%td"
+    assert data["notes"][0] == LONG_TEXT
+    # pandas' own reader (independent of ReadStat): labels and extended missing values
+    labelled = pd.read_stata(out / "household_export.dta")
+    assert labelled["edu"].tolist()[0] == "小学"
+    assert labelled["consent"].tolist()[1] == "否"
+    raw = pd.read_stata(
+        out / "household_export.dta",
+        convert_missing=True,
+        convert_dates=False,
+        convert_categoricals=False,
+    )
+    assert str(raw["consent"][2]) == ".d" and str(raw["edu"][1]) == ".a"
+    assert labelled["visit_date"][0] == pd.Timestamp("2024-01-15")
+    assert labelled["visit_time"][0] == pd.Timestamp("2024-01-15 10:20:30.123")
+    variable_labels = pd.io.stata.StataReader(out / "household_export.dta").variable_labels()
+    assert variable_labels["consent"] == "您同意吗？"
+
+
+def test_repeats_link_to_their_parents(exported):
+    _, result, out = exported
+    main = pyreadstat.read_sav(out / "household_export.sav")[0]
+    hh = pyreadstat.read_sav(out / "household_export_hh.sav")[0]
+    kids = pyreadstat.read_dta(out / "household_export_kids.dta")[0]
+    assert set(hh["parent_key"]) <= set(main["submission_id"])
+    assert set(kids["parent_key"]) <= set(hh["row_key"])
+    assert kids["row_key"].tolist() == ["uuid:0001/hh[1]/kids[1]", "uuid:0001/hh[1]/kids[2]"]
+    assert kids["c_age"].tolist() == [10, 12]
+    assert [d[0] for d in result.datasets] == ["main", "hh", "kids"]
+
+
+def test_pii_hashed_by_default_dropped_or_included_on_request(exported, tmp_path):
+    _, result, out = exported
+    main = pyreadstat.read_sav(out / "household_export.sav")[0]
+    assert main["resp_name"][0] != "Person 1" and len(main["resp_name"][0]) == 16
+    hh = pyreadstat.read_sav(out / "household_export_hh.sav")[0]
+    assert "王芳" not in set(hh["m_name"])
+    assert any("pii: resp_name, m_name replaced by a salted" in line for line in result.log)
+    _, dropped = _export(tmp_path / "drop", pii="drop", formats=("csv",))
+    assert "resp_name" not in pd.read_csv(tmp_path / "drop" / "household_export.csv").columns
+    assert any("dropped" in line for line in dropped.log)
+    _, _ = _export(tmp_path / "keep", pii="include", formats=("csv",))
+    kept = pd.read_csv(tmp_path / "keep" / "household_export_hh.csv")
+    assert kept["m_name"].tolist() == ["王芳", "李伟"]
+
+
+def test_csv_and_parquet_keep_codes_and_leave_skipped_empty(exported):
+    _, _, out = exported
+    csv = pd.read_csv(out / "household_export.csv")
+    assert csv["consent"].tolist() == [1, 2, 98, 1]
+    assert csv["edu"].isna().tolist() == [False, True, True, True]
+    parquet = pd.read_parquet(out / "household_export.parquet")
+    assert parquet["visit_date"][0] == pd.Timestamp("2024-01-15")
+
+
+def test_labels_cut_to_the_limits_with_a_warning(exported):
+    _, result, out = exported
+    meta = pyreadstat.read_sav(out / "household_export.sav", metadataonly=True)[1]
+    water = meta.variable_value_labels["water"][3]
+    assert len(water.encode()) <= 120 and LONG_CHOICE_LABEL.startswith(water)
+    messages = [i.message for i in result.issues if i.code == "E101"]
+    assert any("symptoms_s40" in m and "Stata variable label" in m for m in messages)
+    assert any("water" in m and "SPSS value label" in m for m in messages)
+    dta_labels = pd.io.stata.StataReader(out / "household_export.dta").variable_labels()
+    assert len(dta_labels["symptoms_s40"]) == 80
+
+
+def test_codebook_log_and_provenance_match_the_files(exported):
+    _, _result, out = exported
+    provenance = json.loads((out / "household_export_provenance.json").read_text("utf-8"))
+    names = {f["name"] for f in provenance["files"]}
+    assert {"household_export.sav", "household_export_kids.dta", "household_export.do"} <= names
+    assert provenance["datasets"][0]["rows"] == 4
+    from openpyxl import load_workbook
+
+    book = load_workbook(out / "household_export_codebook.xlsx")
+    rows = list(book["variables"].iter_rows(min_row=2, values_only=True))
+    sav = pyreadstat.read_sav(out / "household_export.sav", metadataonly=True)[1]
+    assert [r[2] for r in rows if r[0] == "main"] == sav.column_names
+    sets = {r[0] for r in book["value_labels"].iter_rows(min_row=2, values_only=True)}
+    assert {"yn", "edu", "dummy_01"} <= sets
+    log = (out / "household_export_export.log").read_text("utf-8")
+    assert "pii:" in log
+
+
+def test_design_variables_in_every_file(tmp_path):
+    design = DesignColumns(
+        data=pd.DataFrame(
+            {
+                "__id": ["uuid:0001", "uuid:0002", "uuid:0003", "uuid:0004"],
+                "final_weight": [1.5, 2.0, 0.5, 3.0],
+                "stratum": [1, 1, 2, 2],
+                "psu": [11, 12, 21, 22],
+            }
+        ),
+        weight="final_weight",
+        strata="stratum",
+        psu="psu",
+    )
+    _, _result = _export(tmp_path, design=design, formats=("sav", "dta"))
+    main = pyreadstat.read_sav(tmp_path / "household_export.sav")[0]
+    kids = pyreadstat.read_dta(tmp_path / "household_export_kids.dta")[0]
+    assert main["final_weight"].tolist() == [1.5, 2.0, 0.5, 3.0]
+    assert kids["final_weight"].tolist() == [1.5, 1.5] and kids["psu"].tolist() == [11, 11]
+    do = (tmp_path / "household_export.do").read_text("utf-8")
+    assert "svyset psu [pweight=final_weight], strata(stratum) singleunit(certainty)" in do
+    assert "char consent[xpath]" in do
+    plan = (tmp_path / "household_export_csplan.sps").read_text("utf-8")
+    assert "/DESIGN STRATA=stratum CLUSTER=psu" in plan
+
+
+def test_wide_repeat(tmp_path):
+    _, _result = _export(tmp_path, wide=("hh",), formats=("sav",))
+    main = pyreadstat.read_sav(tmp_path / "household_export.sav")[0]
+    assert main["m_age_1"].tolist()[0] == 40 and main["m_age_2"].tolist()[0] == 12
+    assert np.isnan(main["m_age_1"][1])
+    assert not (tmp_path / "household_export_hh.sav").exists()
+    assert (tmp_path / "household_export_kids.sav").exists()
+    with pytest.raises(ExportOptionsError, match="directly in the form"):
+        _export(tmp_path / "x", wide=("kids",), formats=("sav",))
+
+
+def test_english_labels_and_dk_codes_as_choice_names(tmp_path):
+    codes = MissingCodes(dont_know=("98",), refused=("99",))
+    _, _ = _export(tmp_path, language="en", codes=codes, formats=("sav",))
+    meta = pyreadstat.read_sav(tmp_path / "household_export.sav", metadataonly=True)[1]
+    assert meta.column_names_to_labels["consent"] == "Do you agree?"
+    assert meta.variable_value_labels["consent"][98] == "Don't know"
+
+
+def test_datetime64_units_are_not_turned_into_1970(tmp_path):
+    """pyreadstat writes datetime64[s] (and other non-ns units) as 1970-01-01: the exporter
+    never hands it datetimes."""
+    form, frames = household_frames()
+    main = frames.main.copy()
+    main["visit_date"] = pd.to_datetime(main["visit_date"]).astype("datetime64[s]")
+    export_frames(form, main, frames.repeats, tmp_path, ExportOptions(formats=("sav", "dta")))
+    for reader, name in ((pyreadstat.read_sav, "sav"), (pyreadstat.read_dta, "dta")):
+        data = reader(tmp_path / f"household_export.{name}")[0]
+        assert str(data["visit_date"][0]) == "2024-01-15", name
+
+
+def test_bad_answers_are_kept_as_text_with_a_warning(tmp_path):
+    form, frames = household_frames()
+    main = frames.main.copy()
+    main["edu"] = ["primary", None, None, "phd"]
+    main["出生年份"] = pd.Series([1990, None, None, "unknown"], dtype=object)
+    result = export_frames(form, main, frames.repeats, tmp_path, ExportOptions(formats=("sav",)))
+    data, meta = pyreadstat.read_sav(tmp_path / "household_export.sav")
+    assert meta.variable_value_labels["edu"][4] == "phd" and data["edu"][3] == 4
+    assert data["出生年份"].tolist()[3] == "unknown"
+    codes = {i.code for i in result.issues}
+    assert {"E102", "E103"} <= codes
+
+
+def test_unknown_format_and_language_are_one_line_errors(tmp_path):
+    from forms.errors import UnknownLanguageError
+
+    with pytest.raises(ExportOptionsError, match="unknown export format"):
+        _export(tmp_path, formats=("xls",))
+    with pytest.raises(UnknownLanguageError, match="no language 'fr'"):
+        _export(tmp_path, language="fr")
+    assert not any(tmp_path.iterdir())

@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Weight a dataset (design, non-response, calibration).",
     ),
     "estimate": ("surveys.cli.weighting:estimate", "Estimate indicators with standard errors."),
+    "report": ("surveys.cli.report:report", "The daily quality report (HTML, Excel, text)."),
 }
 """Command name -> (``module:attribute`` of its click command, one-line help for the list)."""
 

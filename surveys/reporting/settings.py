@@ -1,0 +1,42 @@
+"""The ``[report]`` section of survey.toml as a typed, frozen view (defaults: the bundled
+fertility questionnaire)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from surveys.config import SurveyConfig
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """Which questions of the main form the report and the back-checks read."""
+
+    form: str = "fertility"
+    language: str = "zh"
+    unit: str = "hhid"
+    result: str = "result"
+    complete_codes: tuple[Any, ...] = (1, 2)
+    age: str = "c03_age"
+    births: str = "d_hist"
+    birth_sex: str = "d14_sex"
+    male: Any = 1
+    female: Any = 2
+    live_birth: str = "d10_outcome"
+    live_birth_code: Any = 1
+    backcheck_form: str = "backcheck"
+    backcheck_first_days: int = 7
+    backcheck_tolerances: dict[str, float] = field(default_factory=dict)
+
+
+def report_settings(config: SurveyConfig | None) -> ReportSettings:
+    """The ``[report]`` section over the defaults (all defaults without a config)."""
+    if config is None:
+        return ReportSettings()
+    section = dict(config.section("report"))
+    if "complete_codes" in section:
+        section["complete_codes"] = tuple(section["complete_codes"])
+    if "backcheck_tolerances" in section:
+        section["backcheck_tolerances"] = dict(section["backcheck_tolerances"])
+    return ReportSettings(**section)

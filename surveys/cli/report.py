@@ -79,7 +79,7 @@ def report(
     from surveys.reporting.settings import report_settings
     from surveys.sampling.workflow import sample_directory
     from surveys.store import open_store
-    from validation.report import write_report
+    from validation.report import ReportError, write_report
 
     config = load_config(config_path)
     settings = report_settings(config)
@@ -95,7 +95,10 @@ def report(
             backchecks=_stored_backchecks(out_dir),
         )
         with progress_bar("report", quiet) as progress:
-            files = write_report(inputs, out_dir, language, progress=progress)
+            try:
+                files = write_report(inputs, out_dir, language, progress=progress)
+            except ReportError as err:
+                raise click.ClickException(" ".join(str(err).split())) from err
         for path in (files.html, files.workbook, files.summary):
             click.echo(f"wrote {path} ({path.stat().st_size:,} bytes)")
         click.echo(files.summary.read_text(encoding="utf-8"), nl=False)

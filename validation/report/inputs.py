@@ -25,6 +25,7 @@ The report never reads a store or a config: the caller (``surveys``) hands it pa
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -33,6 +34,8 @@ import pandas as pd
 from validation.report.errors import ReportError
 
 SEVERITIES = ("error", "warning", "info")
+OFFSET = re.compile(r"(Z|[+-]\d\d:?\d\d)$")
+"""A time zone offset at the end of an ISO time: the clock time before it is kept."""
 STATUSES = ("complete", "incomplete", "pending")
 REQUIRED = {
     "interviews": ("instance_id", "enumerator", "start"),
@@ -139,7 +142,7 @@ def _local_times(series: pd.Series) -> pd.Series:
         values = series
     else:
         text = series.astype("object").where(series.notna(), None)
-        local = text.map(lambda s: s[:23] if isinstance(s, str) and len(s) >= 19 else s)
+        local = text.map(lambda s: OFFSET.sub("", s) if isinstance(s, str) else s)
         values = pd.to_datetime(local, errors="coerce", format="mixed")
     if getattr(values.dt, "tz", None) is not None:
         values = values.dt.tz_localize(None)

@@ -90,7 +90,7 @@ def record(instance, enumerator, unit, day, hour, minutes, km, result, age):
     lat, lon = DWELLING[psu]
     start = pd.Timestamp(2027, 7, day, hour, 0)
     end = start + pd.Timedelta(minutes=minutes)
-    actor, name = ENUMERATORS[enumerator]
+    actor = ENUMERATORS[enumerator][0]
     iid = f"uuid:{instance}"
     return {
         "__id": iid,

@@ -47,7 +47,7 @@ def test_workbook_has_a_sheet_per_check_with_the_stored_flags(
         assert book[check].max_row - 1 == n
 
     sheets = pd.read_excel(path, sheet_name=None)
-    assert list(sheets)[0] == summary
+    assert next(iter(sheets)) == summary
     for check, n in counts.items():
         assert len(sheets[check]) == n
     enumerators = sheets[summary]

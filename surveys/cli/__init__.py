@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "estimate": ("surveys.cli.weighting:estimate", "Estimate indicators with standard errors."),
     "report": ("surveys.cli.report:report", "The daily quality report (HTML, Excel, text)."),
+    "backcheck": ("surveys.cli.backcheck:backcheck", "Draw, generate and compare back-checks."),
 }
 """Command name -> (``module:attribute`` of its click command, one-line help for the list)."""
 

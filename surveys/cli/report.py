@@ -56,6 +56,14 @@ DB_HELP = "Store: SQLite file or SQLAlchemy URL (default $POPSURVEY_DB or popsur
     help="Where to write report.<lang>.html, .xlsx and .txt.",
 )
 @click.option(
+    "--backchecks",
+    "backcheck_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("backcheck"),
+    show_default=True,
+    help="Folder of `backcheck compare`: its error rates feed the risk score.",
+)
+@click.option(
     "--push",
     is_flag=True,
     help="Also write the flags back to ODK Central as review states with a comment.",
@@ -69,6 +77,7 @@ def report(
     lang: str | None,
     since: dt.datetime | None,
     out_dir: Path,
+    backcheck_dir: Path,
     push: bool,
     quiet: bool,
 ) -> None:
@@ -92,7 +101,7 @@ def report(
             settings,
             sample_dir=sample if sample.is_dir() else None,
             since=since.date() if since else None,
-            backchecks=_stored_backchecks(out_dir),
+            backchecks=_stored_backchecks(backcheck_dir),
         )
         with progress_bar("report", quiet) as progress:
             try:
@@ -109,8 +118,8 @@ def report(
             click.echo(result.summary())
 
 
-def _stored_backchecks(out_dir: Path):  # type: ignore[no-untyped-def]
+def _stored_backchecks(directory: Path):  # type: ignore[no-untyped-def]
     """Per-enumerator back-check error rates saved by ``backcheck compare`` (or None)."""
     from surveys.reporting.backcheck import read_enumerator_rates
 
-    return read_enumerator_rates(out_dir)
+    return read_enumerator_rates(directory)

@@ -27,7 +27,10 @@ class ReportSettings:
     live_birth_code: Any = 1
     backcheck_form: str = "backcheck"
     backcheck_first_days: int = 7
-    backcheck_tolerances: dict[str, float] = field(default_factory=dict)
+    backcheck_tolerances: dict[str, float | str] = field(default_factory=dict)
+    backcheck_variables: dict[str, int] = field(default_factory=dict)
+    backcheck_list: str = "backcheck_units"
+    reject_checks: tuple[str, ...] = ()
 
 
 def report_settings(config: SurveyConfig | None) -> ReportSettings:
@@ -37,6 +40,9 @@ def report_settings(config: SurveyConfig | None) -> ReportSettings:
     section = dict(config.section("report"))
     if "complete_codes" in section:
         section["complete_codes"] = tuple(section["complete_codes"])
-    if "backcheck_tolerances" in section:
-        section["backcheck_tolerances"] = dict(section["backcheck_tolerances"])
+    for key in ("backcheck_tolerances", "backcheck_variables"):
+        if key in section:
+            section[key] = dict(section[key])
+    if "reject_checks" in section:
+        section["reject_checks"] = tuple(section["reject_checks"])
     return ReportSettings(**section)

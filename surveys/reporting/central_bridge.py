@@ -75,6 +75,15 @@ def write_decisions(client: Any, form_id: str, decisions: Sequence[Decision], pr
     return write_reviews(client, form_id, wanted, progress=progress)
 
 
+def comment_bodies(client: Any, form_id: str, instance_id: str) -> list[str]:
+    """The texts of a submission's comments in Central, oldest first."""
+    comments = getattr(client.submissions, "comments", None)
+    if comments is None:
+        raise ReportingError("reading review comments " + NEEDS_DEPLOY.format(what="client"))
+    found = sorted(comments(form_id, instance_id), key=lambda c: str(c.get("createdAt") or ""))
+    return [str(c.get("body") or "") for c in found]
+
+
 def publish_entities(
     client: Any, dataset: str, table: pd.DataFrame, properties: Iterable[str], source: str
 ) -> int:

@@ -7,12 +7,13 @@ For each interview of the main form:
   with one comment listing the flags in the survey's language; the comment is built the
   same way on every run, so a rerun adds no second comment (the deploy service compares
   comment bodies and leaves states that are already right);
-- no longer flagged but marked ``hasIssues`` by an earlier push (``qc_flags`` remembers what
-  was sent): ``approved``, with a comment saying the flags were cleared;
+- no longer flagged but in ``hasIssues`` because an earlier push put it there (its comments
+  in Central carry popsurvey's header): ``approved``, with a comment saying the flags were
+  cleared (Central's own comments are the memory: a QC rerun may replace the flag rows);
 - a manager's decision in Central (approved, rejected) is never overridden: it comes back
   with the next pull and the report shows it.
 
-What was sent is recorded in ``qc_flags.review_state_sent``.
+What was sent is also recorded in ``qc_flags.review_state_sent`` of the flags behind it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,12 @@ import pandas as pd
 import sqlalchemy as sa
 
 from surveys.config import SurveyConfig
-from surveys.reporting.central_bridge import Decision, central_client, write_decisions
+from surveys.reporting.central_bridge import (
+    Decision,
+    central_client,
+    comment_bodies,
+    write_decisions,
+)
 from surveys.reporting.settings import ReportSettings
 from surveys.store import models
 from surveys.store.engine import Store
@@ -57,7 +63,7 @@ class PushResult:
 def review_decisions(
     flags: pd.DataFrame,
     states: dict[str, str | None],
-    sent: dict[str, str | None],
+    ours: set[str],
     *,
     language: str,
     labels: dict[str, dict[str, str]] | None = None,
@@ -65,7 +71,7 @@ def review_decisions(
 ) -> tuple[list[Decision], int]:
     """The decisions for each interview (module doc) and how many were left alone because
     a manager decided. ``states``: the current review state of every interview (``__id``);
-    ``sent``: what an earlier push sent."""
+    ``ours``: interviews an earlier push marked ``hasIssues``."""
     decisions, decided = [], 0
     flagged = flags.dropna(subset=["instance_id"])
     for instance_id, group in flagged.groupby("instance_id", sort=True):
@@ -76,12 +82,15 @@ def review_decisions(
             continue
         state = "rejected" if set(group["check"]) & set(reject_checks) else "hasIssues"
         decisions.append(Decision(instance_id, state, flag_comment(group, language, labels or {})))
-    still_flagged = set(flagged["instance_id"])
-    for instance_id, was in sorted(sent.items()):
-        cleared = was == "hasIssues" and instance_id not in still_flagged
-        if cleared and states.get(instance_id) == "hasIssues":
-            decisions.append(Decision(instance_id, "approved", CLEARED[language]))
+    for instance_id in sorted(cleared_candidates(flags, states) & set(ours)):
+        decisions.append(Decision(instance_id, "approved", CLEARED[language]))
     return decisions, decided
+
+
+def cleared_candidates(flags: pd.DataFrame, states: dict[str, str | None]) -> set[str]:
+    """Interviews in ``hasIssues`` that no flag names any more."""
+    flagged = set(flags["instance_id"].dropna())
+    return {i for i, state in states.items() if state == "hasIssues" and i not in flagged}
 
 
 def flag_comment(flags: pd.DataFrame, language: str, labels: dict[str, dict[str, str]]) -> str:
@@ -104,18 +113,23 @@ def push_reviews(
     client=None,
 ) -> PushResult:
     """Decide from the report's flags, write to Central, remember what was sent."""
-    states, sent = _states(store, settings.form)
-    decisions, decided = review_decisions(
-        report.inputs.flags,
-        states,
-        sent,
-        language=language,
-        labels=report.inputs.check_labels,
-        reject_checks=settings.reject_checks,
-    )
+    states = _states(store, settings.form)
     own = client is None
     client = client or central_client(config)
     try:
+        ours = {
+            instance_id
+            for instance_id in cleared_candidates(report.inputs.flags, states)
+            if _pushed_by_us(comment_bodies(client, settings.form, instance_id))
+        }
+        decisions, decided = review_decisions(
+            report.inputs.flags,
+            states,
+            ours,
+            language=language,
+            labels=report.inputs.check_labels,
+            reject_checks=settings.reject_checks,
+        )
         written = write_decisions(client, settings.form, decisions)
     finally:
         if own:
@@ -124,8 +138,14 @@ def push_reviews(
     return PushResult(decisions, written, decided)
 
 
-def _states(store: Store, form_id: str) -> tuple[dict[str, str | None], dict[str, str | None]]:
-    """Each live submission's review state, and what the last push sent for it."""
+def _pushed_by_us(bodies: list[str]) -> bool:
+    """Whether popsurvey's last comment is a list of flags (not already "cleared")."""
+    ours = [b for b in bodies if b.startswith(tuple(HEADER.values())) or b in CLEARED.values()]
+    return bool(ours) and ours[-1] not in CLEARED.values()
+
+
+def _states(store: Store, form_id: str) -> dict[str, str | None]:
+    """Each live submission's review state (as of the last pull)."""
     with store.engine.connect() as conn:
         pk = find_form(conn, form_id)
         rows = conn.execute(
@@ -133,12 +153,7 @@ def _states(store: Store, form_id: str) -> tuple[dict[str, str | None], dict[str
                 SUBMISSIONS.c.form_id == pk, SUBMISSIONS.c.deleted.is_(False)
             )
         ).all()
-        sent_rows = conn.execute(
-            sa.select(SUBMISSIONS.c.central_id, QC_FLAGS.c.review_state_sent)
-            .join(QC_FLAGS, QC_FLAGS.c.submission_id == SUBMISSIONS.c.id)
-            .where(SUBMISSIONS.c.form_id == pk, QC_FLAGS.c.review_state_sent.is_not(None))
-        ).all()
-    return dict(rows), dict(sent_rows)
+    return dict(rows)
 
 
 def _remember(store: Store, form_id: str, decisions: list[Decision]) -> None:

@@ -345,6 +345,32 @@ def export_stage(run: DemoRun) -> StageReport:
     return StageReport("export", summary, (out,))
 
 
+def report_stage(run: DemoRun) -> StageReport:
+    """Write the survey manager's daily report from the store (the quality flags, the
+    sample's progress, paradata, SRB and age heaping), in Chinese and English."""
+    from surveys.reporting.gather import report_inputs
+    from surveys.reporting.settings import report_settings
+    from surveys.store import open_store
+    from validation.report import write_report
+
+    config = run.products["config"]
+    with open_store(run.products["db"]) as store:
+        inputs = report_inputs(
+            store, config, report_settings(config), sample_dir=run.out_dir / "survey" / "sample"
+        )
+    written = []
+    for language in ("zh", "en"):
+        files = write_report(inputs, run.out_dir / "reports", language)
+        written += [files.html, files.workbook, files.summary]
+    totals = files.report.totals
+    summary = (
+        f"{totals['interviews']} interviews, {totals['flags']} flags on "
+        f"{totals['flagged_interviews']} interviews; riskiest: "
+        f"{files.report.enumerators['enumerator'].iloc[0]}"
+    )
+    return StageReport("report", summary, tuple(written))
+
+
 DEMO_STAGES: list[Stage] = [
     questionnaires_stage,
     sample_stage,
@@ -355,6 +381,7 @@ DEMO_STAGES: list[Stage] = [
     weighting_stage,
     migrant_survey_stage,
     export_stage,
+    report_stage,
 ]
 """The stages `popsurvey demo` runs, in order."""
 

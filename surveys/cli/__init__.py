@@ -43,6 +43,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Validate stored submissions (schema, form logic).",
     ),
     "export": ("surveys.cli.export:export", "Export labelled SPSS/Stata datasets with the design."),
+    "report": ("surveys.cli.report:report", "The daily quality report (HTML, Excel, text)."),
+    "backcheck": ("surveys.cli.backcheck:backcheck", "Draw, generate and compare back-checks."),
 }
 """Command name -> (``module:attribute`` of its click command, one-line help for the list)."""
 

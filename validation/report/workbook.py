@@ -1,0 +1,172 @@
+"""The Excel workbook, as ipacheck users expect it: the enumerator summary first, then one
+sheet per check with every flag, then progress and the list of checks. Each sheet has a
+frozen header row, an autofilter and column widths fitted to the text (Chinese characters
+count double). Written with xlsxwriter.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+
+from validation.report.compute import Report
+from validation.report.i18n import check_label, check_language, indicator_label, text
+
+MAX_WIDTH = 60
+FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+FONTS = {"zh": "Microsoft YaHei", "en": "Calibri"}
+
+
+def workbook_bytes(report: Report, language: str = "zh") -> bytes:
+    """The workbook as .xlsx bytes."""
+    check_language(language)
+    t = lambda key: text(key, language)  # noqa: E731
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_urls": False})
+    font = FONTS[language]
+    formats = {
+        "head": book.add_format(
+            {"bold": True, "bg_color": "#DDE3E8", "font_name": font, "text_wrap": True}
+        ),
+        "cell": book.add_format({"font_name": font}),
+        "number": book.add_format({"font_name": font, "num_format": "0.##"}),
+        "date": book.add_format({"font_name": font, "num_format": "yyyy-mm-dd hh:mm"}),
+    }
+    _write_sheet(book, t("summary_sheet"), _summary(report, t, language), formats)
+    used = {t("summary_sheet"), t("progress_sheet"), t("checks_sheet")}
+    for check in report.checks["check"]:
+        name = sheet_name(check, used)
+        used.add(name)
+        _write_sheet(book, name, _check_rows(report, check, t), formats)
+    progress = report.progress_psu.rename(columns={c: t(k) for c, k in _PROGRESS_HEADS.items()})
+    _write_sheet(book, t("progress_sheet"), progress, formats)
+    checks = report.checks.assign(
+        label=[check_label(c, language, report.inputs.check_labels) for c in report.checks["check"]]
+    )
+    _write_sheet(book, t("checks_sheet"), checks, formats)
+    book.close()
+    return buffer.getvalue()
+
+
+_PROGRESS_HEADS = {
+    "county": "county",
+    "psu": "psu",
+    "complete": "complete",
+    "incomplete": "incomplete",
+    "pending": "pending",
+    "total": "total",
+    "pct": "pct_complete",
+}
+
+
+def sheet_name(check: str, used: set[str]) -> str:
+    """A valid, unique Excel sheet name (31 characters, no ``[]:*?/\\``) for a check code."""
+    base = FORBIDDEN.sub("_", check).strip("'") or "check"
+    name, n = base[:31], 2
+    while name.lower() in {u.lower() for u in used}:
+        suffix = f"~{n}"
+        name, n = base[: 31 - len(suffix)] + suffix, n + 1
+    return name
+
+
+def _summary(report: Report, t, language: str) -> pd.DataFrame:
+    table = report.enumerators.copy()
+    table["reasons"] = [
+        "; ".join(
+            f"{check_label(c, language, report.inputs.check_labels)} ({n})"
+            for c, n in report.reasons.get(e, [])[:6]
+        )
+        for e in table["enumerator"]
+    ]
+    heads = {
+        c: t(c)
+        for c in (
+            "rank",
+            "enumerator",
+            "name",
+            "team",
+            "risk",
+            "interviews",
+            "flagged",
+            "errors",
+            "warnings",
+            "approved",
+            "hasIssues",
+            "rejected",
+            "reasons",
+        )
+    }
+    table = table[list(heads)].rename(columns=heads)
+    indicators = report.indicators.drop(columns=["interviews"], errors="ignore")
+    indicators = indicators.loc[:, indicators.notna().any()]
+    indicators.columns = [indicator_label(c, language) for c in indicators.columns]
+    return table.join(indicators, on=t("enumerator"))
+
+
+def _check_rows(report: Report, check: str, t) -> pd.DataFrame:
+    flags = report.inputs.flags
+    rows = flags[flags["check"] == check]
+    interviews = report.inputs.interviews.drop_duplicates("instance_id").set_index("instance_id")
+    roster = report.enumerators.set_index("enumerator")
+    info = interviews.reindex(rows["instance_id"].fillna(""))
+    return pd.DataFrame(
+        {
+            t("instance"): rows["instance_id"].to_numpy(),
+            t("enumerator"): rows["enumerator"].to_numpy(),
+            t("name"): roster["name"].reindex(rows["enumerator"]).to_numpy(),
+            t("team"): roster["team"].reindex(rows["enumerator"]).to_numpy(),
+            t("start"): info["start"].to_numpy(),
+            t("duration"): info["duration_min"].round(1).to_numpy(),
+            t("severity"): [t(s) for s in rows["severity"]],
+            t("value"): rows["value"].to_numpy(),
+            t("message"): rows["message"].to_numpy(),
+            t("review_state"): info["review_state"].to_numpy(),
+        }
+    )
+
+
+def _write_sheet(book, name: str, frame: pd.DataFrame, formats: dict) -> None:
+    sheet = book.add_worksheet(name)
+    columns = list(frame.columns)
+    widths = [display_width(str(c)) + 2 for c in columns]
+    for j, column in enumerate(columns):
+        sheet.write_string(0, j, str(column), formats["head"])
+        values = frame[column]
+        kind = _kind(values)
+        for i, value in enumerate(values.tolist(), start=1):
+            if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+                continue
+            if kind == "date":
+                sheet.write_datetime(i, j, pd.Timestamp(value).to_pydatetime(), formats["date"])
+                widths[j] = max(widths[j], 17)
+            elif kind == "number" and isinstance(value, (int, float, np.number)):
+                if math.isfinite(float(value)):
+                    sheet.write_number(i, j, float(value), formats["number"])
+                widths[j] = max(widths[j], min(len(f"{value:.4g}") + 2, MAX_WIDTH))
+            else:
+                words = str(value)
+                sheet.write_string(i, j, words, formats["cell"])
+                widths[j] = max(widths[j], min(display_width(words) + 2, MAX_WIDTH))
+    for j, width in enumerate(widths):
+        sheet.set_column(j, j, width)
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, max(len(frame), 1), max(len(columns) - 1, 0))
+
+
+def _kind(values: pd.Series) -> str:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return "date"
+    if pd.api.types.is_numeric_dtype(values):
+        return "number"
+    return "text"
+
+
+def display_width(words: str) -> int:
+    """Columns a string takes in a spreadsheet: wide (CJK) characters count two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in words)

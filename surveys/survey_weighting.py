@@ -218,7 +218,8 @@ def stored_design(
     sample's stratum and PSU and the stored weights (replicates when the run has them)."""
     run = latest_run(store, form_id, name)
     frames = analysis_frames(store, form_id)
-    visits = final_visits(frames.main)
+    weighted = frames.main["__id"].isin(run.weights["__id"])  # one per responding household
+    visits = final_visits(frames.main[weighted])
     visits = visits.drop(columns=[c for c in ("stratum", "psu") if c in visits.columns])
     households = sampled_households(sample_dir).assign(hhid=lambda f: f["hhid"].astype(str))
     data = visits.merge(households, on="hhid", how="inner").merge(

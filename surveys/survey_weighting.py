@@ -23,7 +23,8 @@ configured, the stored replicates carry every step, raking included, and give th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,7 @@ from surveys.store.weights import (
 )
 from weighting.design import SurveyDesign
 from weighting.diagnostics import history_table, kish_deff, weight_summary
+from weighting.estimate import domain_index
 from weighting.steps import trim_weights
 
 RUN_NAME = "survey"
@@ -249,12 +251,51 @@ def stored_design(
 
 
 def survey_indicators(
-    design: SurveyDesign, frames: AnalysisFrames, *, level: float = 0.95
+    design: SurveyDesign,
+    frames: AnalysisFrames,
+    *,
+    level: float = 0.95,
+    by: str | Sequence[str] | None = None,
 ) -> tuple[pd.DataFrame, tuple[Issue, ...]]:
     """The survey's own indicators, chosen by what the form asked: the fertility survey's
     (birth history ``d_hist``: TFR, ASFR, GFR, SRB, CPR, pre-pregnancy check) and the
     migrant survey's (``g01_record``: service coverage, migrant women's contraception and
-    pre-pregnancy check)."""
+    pre-pregnancy check); with ``by``, in each domain (a leading ``domain`` column).
+
+    A domain keeps the whole design with zero weights outside it, as R's ``subset`` of a
+    survey design: PSUs without members still count in the Taylor variance, and the rates'
+    jackknife runs over the domain's own clusters (DHS.rates' ``Class``).
+    """
+    if by is None:
+        return _indicators(design, frames, level)
+    labels, codes = domain_index(design, by)
+    tables, issues = [], []
+    for k, label in enumerate(labels):
+        inside = codes == k
+        table, found = _indicators(_domain(design, inside), frames, level)
+        table.insert(0, "domain", label)
+        tables.append(table)
+        issues += [replace(i, message=f"{label}: {i.message}") for i in found]
+    if not tables:
+        raise AnalysisError(f"--by {by}: no respondent has a value")
+    return pd.concat(tables, ignore_index=True), tuple(issues)
+
+
+def _domain(design: SurveyDesign, inside: np.ndarray) -> SurveyDesign:
+    """The design with zero weights (and replicate weights) outside the domain."""
+    reps = design.replicates
+    return replace(
+        design,
+        weights=np.asarray(design.weights) * inside,
+        replicates=None
+        if reps is None
+        else replace(reps, weights=np.asarray(reps.weights) * inside[:, None]),
+    )
+
+
+def _indicators(
+    design: SurveyDesign, frames: AnalysisFrames, level: float
+) -> tuple[pd.DataFrame, tuple[Issue, ...]]:
     tables, issues = [], []
     if "d_hist" in frames.repeats:
         table, found = fertility_estimates(design, frames.repeats["d_hist"], level=level)

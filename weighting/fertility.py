@@ -244,7 +244,9 @@ def fertility_rates(
     if interval not in INTERVALS:
         raise ValueError(f"interval must be one of {', '.join(INTERVALS)}, not {interval!r}")
     exposure, births = exposure_and_births(women, period=period)
-    counted = (exposure.sum(axis=1) > 0) | (births.sum(axis=1) > 0)
+    # as DHS.rates: a woman counts (and her cluster with her) when she has a weight and
+    # exposure or a birth in the window; a zero weight puts her outside the sample or domain
+    counted = ((exposure.sum(axis=1) > 0) | (births.sum(axis=1) > 0)) & (women.weight > 0)
     if not counted.any():
         raise DataFileError("no woman was aged 15-49 in the months before the interview")
     cluster = pd.factorize(np.where(counted, women.cluster, -1))[0]

@@ -340,14 +340,42 @@ COLUMNS_ZH = {
     "variable": "变量",
     "estimate": "估计值",
     "se": "标准误",
-    "ci_low": "95%置信区间下限",
-    "ci_high": "95%置信区间上限",
+    "ci_low": "置信区间下限",
+    "ci_high": "置信区间上限",
     "deff": "设计效应",
     "n": "样本量",
     "df": "自由度",
     "method": "方法",
     "note": "说明",
 }
+
+METHODS_ZH = {
+    "DHS, births 1-36 months before the interview, cluster jackknife": (
+        "DHS方法，调查前1-36个月的生育，按初级抽样单位刀切法估计标准误"
+    ),
+    "all live births in the histories, logit interval": "生育史中全部活产，logit置信区间",
+    "live births of that order": "该孩次的活产",
+    "currently married women 15-49 using any method (DK = not using)": (
+        "15-49岁已婚（含同居）妇女中采用任一避孕方法者（不知道计为未采用）"
+    ),
+    "women with a birth in the last 5 years who had the free check": (
+        "近5年有生育的妇女中接受免费孕前优生健康检查者"
+    ),
+    "migrants with a resident health record here (DK/refused = no)": (
+        "在本地建立居民健康档案的流动人口（不知道/拒答计为否）"
+    ),
+    "migrants who signed a family doctor contract here": "在本地签约家庭医生的流动人口",
+    "migrants who had health education on any topic here in the past year": (
+        "过去一年在本地接受过任一方面健康教育的流动人口"
+    ),
+    "currently married migrant women 15-49 using any method (DK = not using)": (
+        "15-49岁已婚流动妇女中采用任一避孕方法者（不知道计为未采用）"
+    ),
+    "migrant women 15-49 who had the free pre-pregnancy check here in the past year": (
+        "过去一年在本地接受免费孕前优生健康检查的15-49岁流动妇女"
+    ),
+}
+"""Chinese wording of the indicators' definitions (the ``method`` column)."""
 
 NOTES_ZH = {
     "no births in the window at these ages": "调查前36个月内该年龄组无生育",
@@ -367,6 +395,8 @@ def in_language(table: pd.DataFrame, language: str) -> pd.DataFrame:
         out["indicator"] = [_indicator_zh(str(name)) for name in out["indicator"]]
     if "note" in out:
         out["note"] = [NOTES_ZH.get(str(note), note) for note in out["note"]]
+    if "method" in out:
+        out["method"] = [METHODS_ZH.get(str(method), method) for method in out["method"]]
     return out.rename(columns=COLUMNS_ZH)
 
 

@@ -371,7 +371,8 @@ def fertility_estimates(
                 "se": rates["se"],
                 "ci_low": rates["ci_low"],
                 "ci_high": rates["ci_high"],
-                "n": dhs.n,
+                "deff": rates["deff"],
+                "n": int(np.count_nonzero(dhs.weight)),
                 "method": "DHS, births 1-36 months before the interview, cluster jackknife",
                 "note": no_birth_notes(rates),
             }

@@ -23,7 +23,8 @@ configured, the stored replicates carry every step, raking included, and give th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,7 @@ from surveys.store.weights import (
 )
 from weighting.design import SurveyDesign
 from weighting.diagnostics import history_table, kish_deff, weight_summary
+from weighting.estimate import domain_index
 from weighting.steps import trim_weights
 
 RUN_NAME = "survey"
@@ -218,7 +220,8 @@ def stored_design(
     sample's stratum and PSU and the stored weights (replicates when the run has them)."""
     run = latest_run(store, form_id, name)
     frames = analysis_frames(store, form_id)
-    visits = final_visits(frames.main)
+    weighted = frames.main["__id"].isin(run.weights["__id"])  # one per responding household
+    visits = final_visits(frames.main[weighted])
     visits = visits.drop(columns=[c for c in ("stratum", "psu") if c in visits.columns])
     households = sampled_households(sample_dir).assign(hhid=lambda f: f["hhid"].astype(str))
     data = visits.merge(households, on="hhid", how="inner").merge(
@@ -248,12 +251,51 @@ def stored_design(
 
 
 def survey_indicators(
-    design: SurveyDesign, frames: AnalysisFrames, *, level: float = 0.95
+    design: SurveyDesign,
+    frames: AnalysisFrames,
+    *,
+    level: float = 0.95,
+    by: str | Sequence[str] | None = None,
 ) -> tuple[pd.DataFrame, tuple[Issue, ...]]:
     """The survey's own indicators, chosen by what the form asked: the fertility survey's
     (birth history ``d_hist``: TFR, ASFR, GFR, SRB, CPR, pre-pregnancy check) and the
     migrant survey's (``g01_record``: service coverage, migrant women's contraception and
-    pre-pregnancy check)."""
+    pre-pregnancy check); with ``by``, in each domain (a leading ``domain`` column).
+
+    A domain keeps the whole design with zero weights outside it, as R's ``subset`` of a
+    survey design: PSUs without members still count in the Taylor variance, and the rates'
+    jackknife runs over the domain's own clusters (DHS.rates' ``Class``).
+    """
+    if by is None:
+        return _indicators(design, frames, level)
+    labels, codes = domain_index(design, by)
+    tables, issues = [], []
+    for k, label in enumerate(labels):
+        inside = codes == k
+        table, found = _indicators(_domain(design, inside), frames, level)
+        table.insert(0, "domain", label)
+        tables.append(table)
+        issues += [replace(i, message=f"{label}: {i.message}") for i in found]
+    if not tables:
+        raise AnalysisError(f"--by {by}: no respondent has a value")
+    return pd.concat(tables, ignore_index=True), tuple(issues)
+
+
+def _domain(design: SurveyDesign, inside: np.ndarray) -> SurveyDesign:
+    """The design with zero weights (and replicate weights) outside the domain."""
+    reps = design.replicates
+    return replace(
+        design,
+        weights=np.asarray(design.weights) * inside,
+        replicates=None
+        if reps is None
+        else replace(reps, weights=np.asarray(reps.weights) * inside[:, None]),
+    )
+
+
+def _indicators(
+    design: SurveyDesign, frames: AnalysisFrames, level: float
+) -> tuple[pd.DataFrame, tuple[Issue, ...]]:
     tables, issues = [], []
     if "d_hist" in frames.repeats:
         table, found = fertility_estimates(design, frames.repeats["d_hist"], level=level)
@@ -298,14 +340,42 @@ COLUMNS_ZH = {
     "variable": "变量",
     "estimate": "估计值",
     "se": "标准误",
-    "ci_low": "95%置信区间下限",
-    "ci_high": "95%置信区间上限",
+    "ci_low": "置信区间下限",
+    "ci_high": "置信区间上限",
     "deff": "设计效应",
     "n": "样本量",
     "df": "自由度",
     "method": "方法",
     "note": "说明",
 }
+
+METHODS_ZH = {
+    "DHS, births 1-36 months before the interview, cluster jackknife": (
+        "DHS方法，调查前1-36个月的生育，按初级抽样单位刀切法估计标准误"
+    ),
+    "all live births in the histories, logit interval": "生育史中全部活产，logit置信区间",
+    "live births of that order": "该孩次的活产",
+    "currently married women 15-49 using any method (DK = not using)": (
+        "15-49岁已婚（含同居）妇女中采用任一避孕方法者（不知道计为未采用）"
+    ),
+    "women with a birth in the last 5 years who had the free check": (
+        "近5年有生育的妇女中接受免费孕前优生健康检查者"
+    ),
+    "migrants with a resident health record here (DK/refused = no)": (
+        "在本地建立居民健康档案的流动人口（不知道/拒答计为否）"
+    ),
+    "migrants who signed a family doctor contract here": "在本地签约家庭医生的流动人口",
+    "migrants who had health education on any topic here in the past year": (
+        "过去一年在本地接受过任一方面健康教育的流动人口"
+    ),
+    "currently married migrant women 15-49 using any method (DK = not using)": (
+        "15-49岁已婚流动妇女中采用任一避孕方法者（不知道计为未采用）"
+    ),
+    "migrant women 15-49 who had the free pre-pregnancy check here in the past year": (
+        "过去一年在本地接受免费孕前优生健康检查的15-49岁流动妇女"
+    ),
+}
+"""Chinese wording of the indicators' definitions (the ``method`` column)."""
 
 NOTES_ZH = {
     "no births in the window at these ages": "调查前36个月内该年龄组无生育",
@@ -325,6 +395,8 @@ def in_language(table: pd.DataFrame, language: str) -> pd.DataFrame:
         out["indicator"] = [_indicator_zh(str(name)) for name in out["indicator"]]
     if "note" in out:
         out["note"] = [NOTES_ZH.get(str(note), note) for note in out["note"]]
+    if "method" in out:
+        out["method"] = [METHODS_ZH.get(str(method), method) for method in out["method"]]
     return out.rename(columns=COLUMNS_ZH)
 
 

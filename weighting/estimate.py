@@ -422,7 +422,7 @@ def svy_proportion(
                 high,
                 deff,
                 domain,
-                int(mask.sum()),
+                int(np.count_nonzero(design.weights * mask)),  # rows in the domain with weight
                 df,
             )
         )

@@ -240,11 +240,15 @@ def fertility_rates(
     interval at ``level``: ``"log"`` (default) is symmetric on the log scale, so it never goes
     below zero for a rare age group; ``"wald"`` is DHS's rate +/- z SE. ``births`` counts
     the (weighted) births behind each rate; an age group without births has a rate of 0 and
-    no interval worth the name, which :func:`no_birth_notes` says in words."""
+    no interval worth the name, which :func:`no_birth_notes` says in words. ``deff`` is the
+    design effect: the jackknife variance over the variance under simple random sampling of
+    as many women (:func:`_srs_variances`); NaN for a rate without births."""
     if interval not in INTERVALS:
         raise ValueError(f"interval must be one of {', '.join(INTERVALS)}, not {interval!r}")
     exposure, births = exposure_and_births(women, period=period)
-    counted = (exposure.sum(axis=1) > 0) | (births.sum(axis=1) > 0)
+    # as DHS.rates: a woman counts (and her cluster with her) when she has a weight and
+    # exposure or a birth in the window; a zero weight puts her outside the sample or domain
+    counted = ((exposure.sum(axis=1) > 0) | (births.sum(axis=1) > 0)) & (women.weight > 0)
     if not counted.any():
         raise DataFileError("no woman was aged 15-49 in the months before the interview")
     cluster = pd.factorize(np.where(counted, women.cluster, -1))[0]
@@ -279,11 +283,36 @@ def fertility_rates(
     gfr_b, gfr_e = total_b.sum(), total_e[young].sum()
     rows.append(_rate("GFR", gfr_full, gfr_parts, k, gfr_b, gfr_e, interval, z))
     table = pd.DataFrame([r.__dict__ for r in rows])
+    table["deff"] = table["se"] ** 2 / _srs_variances(
+        births[counted], exposure[counted], women.weight[counted], full, gfr_full
+    )
     # DHS tables give ASFR and GFR per 1,000 women and the relative standard error
     table["per_1000"] = np.where(table["indicator"] == "TFR", np.nan, 1000 * table["estimate"])
     with np.errstate(divide="ignore", invalid="ignore"):
         table["rse"] = table["se"] / table["estimate"]
     return table
+
+
+def _srs_variances(
+    births: np.ndarray, exposure: np.ndarray, weight: np.ndarray, asfr: np.ndarray, gfr: float
+) -> np.ndarray:
+    """Variance of each rate (ASFRs, TFR, GFR) under simple random sampling of the same
+    number of women with replacement, the denominator of the design effect: the rate's
+    linearised values ``z_i`` (for a ratio ``r = sum w b / sum w e``:
+    ``(b_i - r e_i) / sum w e``) have the weighted variance ``s2`` (with ``n / (n - 1)``),
+    and ``V_srs = s2 (sum w)^2 / n``, as R's ``svytotal(z, deff = "replace")`` (the design
+    effect R's ``svyratio`` reports)."""
+    n, total = len(weight), weight.sum()
+    totals_e = weight @ exposure
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_group = (births - asfr[None, :] * exposure) / totals_e[None, :]
+        young = exposure[:, :6]
+        gfr_z = (births.sum(axis=1) - gfr * young.sum(axis=1)) / (weight @ young).sum()
+    per_group = np.where(np.isfinite(per_group), per_group, 0.0)
+    z = np.column_stack([per_group, 5 * per_group.sum(axis=1), gfr_z])
+    mean = weight @ z / total
+    s2 = (weight @ (z - mean) ** 2) / total * n / (n - 1)
+    return s2 * total**2 / n
 
 
 def _cluster_sums(values: np.ndarray, cluster: np.ndarray, k: int) -> np.ndarray:

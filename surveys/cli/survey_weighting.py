@@ -127,13 +127,20 @@ def survey_design(survey: Path, db: str | None, form: str | None):
 
 
 def estimate_survey(
-    survey: Path, db: str | None, form: str | None, level: float, language: str, output
+    survey: Path,
+    db: str | None,
+    form: str | None,
+    by: Sequence[str],
+    level: float,
+    language: str,
+    output,
 ) -> None:
-    """The survey's indicators from the stored weights, printed and written."""
+    """The survey's indicators from the stored weights (in each ``by`` domain), printed and
+    written."""
     from surveys.survey_weighting import survey_indicators
 
     design, run, frames = survey_design(survey, db, form)
-    table, issues = survey_indicators(design, frames, level=level)
+    table, issues = survey_indicators(design, frames, level=level, by=list(by) or None)
     for issue in issues:
         click.echo(issue.one_line(), err=True)
     show_and_write(run_title(run), {"indicators": table}, language, output)

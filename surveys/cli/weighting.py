@@ -435,8 +435,8 @@ def estimate(
             raise click.UsageError("give DATA or --survey DIR, not both")
         common = ("survey", "db", "form_id", "level", "language", "output")
         if not asked:
-            by_survey.refuse(ctx, "--survey (the survey's indicators)", common)
-            return by_survey.estimate_survey(survey, db, form_id, level, language, output)
+            by_survey.refuse(ctx, "--survey (the survey's indicators)", (*common, "by"))
+            return by_survey.estimate_survey(survey, db, form_id, by, level, language, output)
         generic = ("means", "totals", "ratios", "proportions", "quantiles", "by", "where")
         by_survey.refuse(ctx, "--survey", (*common, *generic))
         design, run, _ = by_survey.survey_design(survey, db, form_id)

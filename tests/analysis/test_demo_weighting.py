@@ -94,3 +94,53 @@ def test_the_migrant_survey_goes_through_every_stage(demo):
     assert run.weights["final"].sum() == pytest.approx(412000, rel=1e-9)  # province margin
     assert [s["method"] for s in run.history][-1] == "rake"
     assert (demo / "survey_migrants" / "sample" / "households.csv").is_file()
+
+
+def test_the_survey_indicators_by_domain_from_the_store(demo):
+    """Domains keep the whole design with zero weights outside: the rates equal those of
+    the domain's women alone (jackknife over the domain's clusters), the proportions those
+    of the by= estimators (R's svyby)."""
+    from surveys.analysis import MARRIED
+    from surveys.survey_weighting import stored_design, survey_indicators
+    from weighting.fertility import fertility_by_domain, women_from_tables
+    from weighting.indicators import contraceptive_prevalence
+
+    db = f"sqlite:///{demo / 'popsurvey.db'}"
+    with open_store(db) as store:
+        design, _, frames = stored_design(store, "fertility", demo / "survey" / "sample")
+    table, _ = survey_indicators(design, frames, by="urban")
+    data = design.data.assign(_w=np.asarray(design.weights))
+    for column in ("a_cmc_int", "c_cmc_birth", "urban"):
+        data[column] = pd.to_numeric(data[column], errors="coerce")
+    data = data[data["a_cmc_int"].notna() & data["c_cmc_birth"].notna()]
+    births = frames.repeats["d_hist"]
+    live = births[pd.to_numeric(births["d10_outcome"], errors="coerce") == 1]
+    live = live[live["__id"].isin(data["__id"])].assign(d_cmc=lambda f: pd.to_numeric(f["d_cmc"]))
+    women = women_from_tables(
+        data, live, woman_id="__id", interview_cmc="a_cmc_int", birth_cmc="c_cmc_birth",
+        weight="_w", cluster="psu", child_birth_cmc="d_cmc",
+    )  # fmt: skip
+    rates = fertility_by_domain(women, data["urban"].astype(int).astype(str))
+    for domain in ("1", "2"):
+        mine = table[table["domain"] == domain].set_index("indicator")
+        theirs = rates[rates["domain"] == domain].set_index("indicator")
+        for name in ("TFR", "GFR", "ASFR 25-29"):
+            assert mine.loc[name, "estimate"] == pytest.approx(theirs.loc[name, "estimate"])
+            assert mine.loc[name, "se"] == pytest.approx(theirs.loc[name, "se"], rel=1e-10)
+    numeric = design.data.assign(
+        **{
+            c: pd.to_numeric(design.data[c], errors="coerce")
+            for c in ("c03_age", "c09_marital", "e01_use")
+        }
+    )
+    from dataclasses import replace
+
+    cpr = contraceptive_prevalence(
+        replace(design, data=numeric), "e01_use", no_method=(2, 98, 99), married="c09_marital",
+        married_values=MARRIED, age="c03_age", by="urban",
+    )  # fmt: skip
+    for row in cpr.itertuples():
+        mine = table[(table["domain"] == str(row.domain)) & (table["indicator"] == "CPR")]
+        assert mine["estimate"].iloc[0] == pytest.approx(row.estimate, rel=1e-12)
+        assert mine["se"].iloc[0] == pytest.approx(row.se, rel=1e-10)
+        assert mine["n"].iloc[0] == row.n

@@ -240,3 +240,33 @@ def test_configured_replicates_and_trimming_are_stored_and_used(survey, tmp_path
     se = np.sqrt(np.sum(0.5 * (reps - reps.mean()) ** 2))
     assert table.loc[0, "estimate"] == pytest.approx(full, rel=1e-12)
     assert table.loc[0, "se"] == pytest.approx(se, rel=1e-10)
+
+
+def test_a_later_visit_left_out_leaves_the_weighted_one_in_the_estimates(survey, tmp_path):
+    url, survey_dir = survey
+    later = tmp_path / "pull2"
+    write_pages(later)
+    page = later / "pages" / "hhsurvey" / "page-0001.json"
+    b1 = next(r for r in json.loads(page.read_text())["value"] if r["hhid"] == "b1")
+    b1.update(__id="uuid:20000000-0000-4000-8000-000000000001", a04_visit_no=2, c03_age=99)
+    b1["meta"] = {"instanceID": b1["__id"]}
+    page.write_text(json.dumps({"value": [b1]}))
+    with open_store(url) as store:
+        import_json_pages(store, later, "hhsurvey", FORM)
+        with store.engine.begin() as conn:
+            pk = conn.execute(
+                sa.text("select id from submissions where central_id = :i"), {"i": b1["__id"]}
+            ).scalar()
+            conn.execute(
+                sa.text(
+                    "insert into validation_issues (submission_id, code, severity, message)"
+                    " values (:s, 'V002', 'error', 'c03_age out of range')"
+                ),
+                {"s": pk},
+            )
+    assert run("weight", "--survey", survey_dir, "--db", url).exit_code == 0
+    out = tmp_path / "age.csv"
+    result = run("estimate", "--survey", survey_dir, "--db", url, "--mean", "c03_age", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out).loc[0, "n"] == 4  # b1's first visit, not the rejected second
+    assert pd.read_csv(out).loc[0, "estimate"] < 99

@@ -49,6 +49,7 @@ def test_domain_rates_and_jackknife_within_domain_equal_r(ir, reference, by):
         theirs = rows.set_index("indicator").loc[mine.index]
         np.testing.assert_allclose(mine["estimate"], theirs["estimate"], rtol=1e-10, atol=1e-14)
         np.testing.assert_allclose(mine["se"], theirs["se"], rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(mine["deff"], theirs["deff"].astype(float), rtol=1e-9)
         assert (mine["clusters"] == theirs["clusters"]).all()
 
 
@@ -57,6 +58,7 @@ def test_national_rates_equal_r(ir, reference):
     theirs = reference[reference["by"] == ""].set_index("indicator").loc[got.index]
     np.testing.assert_allclose(got["estimate"], theirs["estimate"], rtol=1e-10)
     np.testing.assert_allclose(got["se"], theirs["se"], rtol=1e-10)
+    np.testing.assert_allclose(got["deff"], theirs["deff"].astype(float), rtol=1e-9)
 
 
 def test_dhs_rates_fert_with_class_agrees_to_its_rounding(ir):

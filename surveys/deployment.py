@@ -13,7 +13,7 @@
   ``popsurvey sample assign``): ``name`` is the entity UUID, ``label`` its label, every
   other column a property, plus ``visit_status`` (``open`` when created, then fieldwork's).
 - Each enumerator gets an app user named by its code, with the forms of its role
-  (``deploy.forms.<role>``, default every questionnaire).
+  (``deploy.forms.<role>``; a role not listed there gets every questionnaire).
 """
 
 from __future__ import annotations
@@ -122,10 +122,7 @@ def survey_spec(config: SurveyConfig, entities: Path | None = None) -> DeploySpe
                 f"{config.path.name}: deploy.forms.{role}: '{unknown[0]}' is not the form id"
                 f" of a questionnaire ({', '.join(form_ids)})"
             )
-    users = tuple(
-        AppUserSpec(e.id, by_role.get(e.role, form_ids if not by_role else ()))
-        for e in config.enumerators
-    )
+    users = tuple(AppUserSpec(e.id, by_role.get(e.role, form_ids)) for e in config.enumerators)
     return DeploySpec(
         project_name=config.central.project_name or config.title,
         project_id=config.central.project_id,

@@ -188,6 +188,7 @@ class _Deployer:
         self.new_project = False
         """Dry run for a project that does not exist yet: nothing to read."""
         self.steps, self.done = 3 + len(spec.forms), 0
+        self._forms: list[dict[str, Any]] | None = None
 
     def run(self) -> DeployReport:
         self._project()
@@ -351,7 +352,7 @@ class _Deployer:
         self.report.versions[spec.form_id] = spec.version
 
     def _form_list(self) -> list[dict[str, Any]]:
-        if not hasattr(self, "_forms"):
+        if self._forms is None:
             self._forms = self.client.forms.list()
         return self._forms
 

@@ -101,12 +101,14 @@ def test_review_write_back_is_idempotent(deploy_target, survey):
         ReviewDecision(ids[0], "hasIssues", "GPS 3 km from the dwelling (Q105)"),
         ReviewDecision(ids[1], "approved"),
     ]
-    first = write_reviews(client, survey.visit_id, decisions)
+    first = write_reviews(client, survey.visit_id, decisions)  # four sessions side by side
     assert (first.states_set, first.comments_added, first.unchanged) == (2, 1, 0)
     deploy_target.writes.clear()
-    second = write_reviews(client, survey.visit_id, decisions)
+    second = write_reviews(client, survey.visit_id, decisions, workers=1)  # writes counted
     assert (second.states_set, second.comments_added, second.unchanged) == (0, 0, 2)
     assert deploy_target.writes == []
+    third = write_reviews(client, survey.visit_id, decisions)
+    assert (third.states_set, third.comments_added, third.unchanged) == (0, 0, 2)
     comments = client.submissions.comments(survey.visit_id, ids[0])
     assert [c["body"] for c in comments] == ["GPS 3 km from the dwelling (Q105)"]
     states = {i: client.submissions.get(survey.visit_id, i)["reviewState"] for i in ids}

@@ -13,13 +13,14 @@
   ``popsurvey sample assign``): ``name`` is the entity UUID, ``label`` its label, every
   other column a property, plus ``visit_status`` (``open`` when created, then fieldwork's).
 - Each enumerator gets an app user named by its code, with the forms of its role
-  (``deploy.forms.<role>``, default every questionnaire).
+  (``deploy.forms.<role>``; a role not listed there gets every questionnaire).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,7 @@ from surveys.config import SurveyConfig
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLS = "application/vnd.ms-excel"
 VISIT_STATUS = "visit_status"
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 MEDIA_TYPES = ("image", "audio", "video", "big-image")
 
 
@@ -122,10 +124,7 @@ def survey_spec(config: SurveyConfig, entities: Path | None = None) -> DeploySpe
                 f"{config.path.name}: deploy.forms.{role}: '{unknown[0]}' is not the form id"
                 f" of a questionnaire ({', '.join(form_ids)})"
             )
-    users = tuple(
-        AppUserSpec(e.id, by_role.get(e.role, form_ids if not by_role else ()))
-        for e in config.enumerators
-    )
+    users = tuple(AppUserSpec(e.id, by_role.get(e.role, form_ids)) for e in config.enumerators)
     return DeploySpec(
         project_name=config.central.project_name or config.title,
         project_id=config.central.project_id,
@@ -168,6 +167,11 @@ def read_entity_list(path: Path, dataset: str) -> EntitySpec:
         uuid = str(record["name"]).strip().lower()
         if not uuid or uuid in seen:
             raise DeployError(f"{path}: row {number}: name '{uuid}' is empty or repeated")
+        if not UUID.fullmatch(uuid):
+            raise DeployError(
+                f"{path}: row {number}: name '{record['name']}' is not a UUID (Central names"
+                " entities by UUID; `popsurvey sample assign` writes them)"
+            )
         if not str(record["label"]).strip():
             raise DeployError(f"{path}: row {number}: entity {uuid} has an empty label")
         seen.add(uuid)
@@ -279,7 +283,6 @@ def xlsx_of(path: Path) -> bytes:
 def _reproducible(xlsx: bytes) -> bytes:
     """The workbook with fixed zip entry times and document dates, so that the same form
     gives the same bytes (Central's copy then compares equal to a new conversion)."""
-    import re
     import zipfile
 
     source = zipfile.ZipFile(io.BytesIO(xlsx))

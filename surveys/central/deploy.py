@@ -188,6 +188,7 @@ class _Deployer:
         self.new_project = False
         """Dry run for a project that does not exist yet: nothing to read."""
         self.steps, self.done = 3 + len(spec.forms), 0
+        self._forms: list[dict[str, Any]] | None = None
 
     def run(self) -> DeployReport:
         self._project()
@@ -351,7 +352,7 @@ class _Deployer:
         self.report.versions[spec.form_id] = spec.version
 
     def _form_list(self) -> list[dict[str, Any]]:
-        if not hasattr(self, "_forms"):
+        if self._forms is None:
             self._forms = self.client.forms.list()
         return self._forms
 
@@ -371,7 +372,7 @@ class _Deployer:
     def _attachments(self, spec: FormSpec) -> None:
         forms = self.client.forms
         if self.dry_run:
-            slots = [{"name": n} for n in (*spec.files, *spec.entity_files)]
+            slots = self._planned_slots(spec)
         else:
             slots = forms.attachments(spec.form_id, draft=True)
         for slot in slots:
@@ -399,6 +400,20 @@ class _Deployer:
                         spec.form_id, name, content, ctype
                     ),
                 )
+
+    def _planned_slots(self, spec: FormSpec) -> list[dict[str, Any]]:
+        """The attachment slots a new draft would have (dry run): Central carries those of
+        the published version (or of the extant draft) over, and a new form's file slots
+        link to the dataset of the same name, which the deployment has made by then."""
+        names = [*spec.files, *spec.entity_files]
+        existing = None
+        if not self.new_project:
+            existing = next((f for f in self._form_list() if f["xmlFormId"] == spec.form_id), None)
+        if existing is None:
+            return [{"name": n, "datasetExists": n in spec.entity_files} for n in names]
+        draft = existing.get("publishedAt") is None
+        carried = {a["name"]: a for a in self.client.forms.attachments(spec.form_id, draft=draft)}
+        return [carried.get(n, {"name": n}) for n in names]
 
     # -- app users -------------------------------------------------------------------------
     def _app_users(self) -> None:

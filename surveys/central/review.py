@@ -14,8 +14,11 @@ from dataclasses import dataclass
 
 from surveys.central.client import CentralClient
 from surveys.central.errors import CentralError
+from surveys.central.pool import ClientPool
 
 REVIEW_STATES = ("hasIssues", "edited", "approved", "rejected")
+CHUNK = 200
+"""Decisions per progress report."""
 
 
 @dataclass(frozen=True)
@@ -48,9 +51,11 @@ def write_reviews(
     form_id: str,
     decisions: Iterable[ReviewDecision],
     *,
+    workers: int = 4,
     progress: Callable[[int, int], None] | None = None,
 ) -> ReviewResult:
-    """Make each submission's review state and comment what ``decisions`` say."""
+    """Make each submission's review state and comment what ``decisions`` say, on
+    ``workers`` Central sessions side by side (2-3 requests per submission)."""
     decisions = list(decisions)
     for decision in decisions:
         if decision.state not in REVIEW_STATES:
@@ -59,21 +64,31 @@ def write_reviews(
                 f" (one of {', '.join(REVIEW_STATES)})"
             )
     result = ReviewResult()
-    submissions = client.submissions
-    for done, decision in enumerate(decisions, 1):
-        changed = False
-        current = submissions.get(form_id, decision.instance_id).get("reviewState")
-        if current != decision.state:
-            submissions.set_review_state(form_id, decision.instance_id, decision.state)
-            result.states_set += 1
-            changed = True
-        if decision.comment:
-            bodies = {c.get("body") for c in submissions.comments(form_id, decision.instance_id)}
-            if decision.comment not in bodies:
-                submissions.add_comment(form_id, decision.instance_id, decision.comment)
-                result.comments_added += 1
-                changed = True
-        result.unchanged += not changed
-        if progress is not None:
-            progress(done, len(decisions))
+    done = 0
+    with ClientPool(client, workers) as pool:
+        for start in range(0, len(decisions), CHUNK):
+            chunk = decisions[start : start + CHUNK]
+            for state_set, comment_added in pool.map(lambda c, d: _apply(c, form_id, d), chunk):
+                result.states_set += state_set
+                result.comments_added += comment_added
+                result.unchanged += not (state_set or comment_added)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, len(decisions))
     return result
+
+
+def _apply(client: CentralClient, form_id: str, decision: ReviewDecision) -> tuple[bool, bool]:
+    """Bring one submission to its decision; returns (state set, comment added)."""
+    submissions = client.submissions
+    state_set = comment_added = False
+    current = submissions.get(form_id, decision.instance_id).get("reviewState")
+    if current != decision.state:
+        submissions.set_review_state(form_id, decision.instance_id, decision.state)
+        state_set = True
+    if decision.comment:
+        bodies = {c.get("body") for c in submissions.comments(form_id, decision.instance_id)}
+        if decision.comment not in bodies:
+            submissions.add_comment(form_id, decision.instance_id, decision.comment)
+            comment_added = True
+    return state_set, comment_added

@@ -19,8 +19,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Run every stage on the bundled questionnaires and simulated fieldwork.",
     ),
     "form": ("surveys.cli.form:form", "Check, build and document XLSForm questionnaires."),
-    "deploy": ("surveys.cli.deploy:deploy", "Put the survey on ODK Central (forms, sample, users)"),
-    "status": ("surveys.cli.deploy:status", "Fieldwork on Central and in the store, by enumerator"),
+    "deploy": ("surveys.cli.deploy:deploy", "Put forms, sample and app users on ODK Central."),
+    "status": ("surveys.cli.deploy:status", "Fieldwork per enumerator: on Central, in the store."),
     "pull": (
         "surveys.cli.pull:pull",
         "Pull submissions from ODK Central into the store, incrementally.",

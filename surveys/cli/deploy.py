@@ -119,7 +119,6 @@ def status(survey_dir: Path, db: str | None, no_store: bool) -> None:
     from surveys.central.deploy import locate_project
     from surveys.central.errors import DeployError
     from surveys.status import survey_status
-    from surveys.store import open_store
 
     config = _config(survey_dir)
     client = _client(config)
@@ -133,7 +132,7 @@ def status(survey_dir: Path, db: str | None, no_store: bool) -> None:
         client.project_id = found[0]
         form_ids = [read_form(path).form_id for path in config.questionnaires]
         roster = [e.id for e in config.enumerators]
-        store = None if no_store else open_store(db)
+        store = None if no_store else _existing_store(db)
         try:
             result = survey_status(
                 client,
@@ -148,5 +147,21 @@ def status(survey_dir: Path, db: str | None, no_store: bool) -> None:
                 store.close()
     finally:
         client.close()
+    if store is None and not no_store:
+        click.echo("store: none yet (run `popsurvey pull`); Central only", err=True)
     for line in result.lines():
         click.echo(line)
+
+
+def _existing_store(db: str | None):  # type: ignore[no-untyped-def]
+    """The store, or None when it is a SQLite file that does not exist yet (``status``
+    creates nothing)."""
+    import sqlalchemy as sa
+
+    from surveys.store import open_store
+    from surveys.store.engine import resolve_url
+
+    url = sa.engine.make_url(resolve_url(db))
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        return None
+    return open_store(db)

@@ -162,15 +162,28 @@ def test_dry_run_writes_nothing(setup):
     assert target.writes == [] and outcome.written == []
     assert not outcome.folder.exists()
     counts = outcome.report.counts()
-    assert counts["publish"] == 2 and counts["link"] == 1 and counts["upload"] == 1
+    assert counts["publish"] == 2 and counts["upload"] == 1  # villages.csv
+    assert "link" not in counts  # a new form links households.csv to the dataset itself
     assert counts["assign"] == 5  # e1, e2: both forms; s1: the visit form
     assert any(
         a.line() == f"create project '{target.project_name}'" for a in outcome.report.actions
     )
-    run(target, survey)
+    done, _ = run(target, survey)
+    assert [a.line() for a in done.report.actions] == [a.line() for a in outcome.report.actions]
     survey.entities.append(entity_row("301", "e1"))
     survey.write()
     target.writes.clear()
     planned, _ = run(target, survey, dry_run=True)
     assert target.writes == []
     assert [a.line() for a in planned.report.actions] == ["create 1 entities in 'households'"]
+    # the plan for a changed form and roster is what the deployment then does
+    survey.extra = "| | text | remark | Remark | |\n"
+    survey.roster = [r for r in survey.roster if r[0] != "s1"]
+    survey.write()
+    planned, _ = run(target, survey, dry_run=True)
+    assert target.writes == []
+    done, _ = run(target, survey)
+    lines = [a.line() for a in done.report.actions]
+    assert lines == [a.line() for a in planned.report.actions]
+    assert any(line.startswith(f"publish form {survey.household_id}") for line in lines)
+    assert "revoke app user s1: no longer in the roster" in lines

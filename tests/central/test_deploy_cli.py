@@ -50,7 +50,9 @@ def test_dry_run_prints_the_plan_and_writes_nothing(deploy_target, survey):
     ]
 
 
-def test_status_shows_central_store_entities_and_app_users(deploy_target, survey, tmp_path):
+def test_status_shows_central_store_entities_and_app_users(
+    deploy_target, survey, tmp_path, monkeypatch
+):
     assert invoke("deploy", survey.folder, "-q").exit_code == 0
     client = deploy_target.client()
     client.project_id = next(
@@ -61,12 +63,23 @@ def test_status_shows_central_store_entities_and_app_users(deploy_target, survey
     url = f"{deploy_target.url}/v1/key/{token}/projects/{client.project_id}"
     submit_as(url, survey.visit_id, version, {"village": "v1", "note": "n"})
     db = tmp_path / "store.db"
+    before = invoke("status", survey.folder, "--db", db)
+    assert before.exit_code == 0, before.output
+    assert "store: none yet" in before.output and not db.exists()  # status creates nothing
+    e2 = next(line for line in before.output.splitlines() if line.startswith("e2 "))
+    assert e2.split()[1:] == ["active", "0/0", "1/0"]
+    monkeypatch.setenv("POPSURVEY_CENTRAL_URL", deploy_target.url)
+    monkeypatch.setenv("POPSURVEY_CENTRAL_PROJECT", str(client.project_id))
+    pulled = invoke("pull", survey.visit_id, "--db", db, "-q")
+    assert pulled.exit_code == 0, pulled.output
     result = invoke("status", survey.folder, "--db", db)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith(f"project {client.project_id} '{deploy_target.project_name}'")
     e2 = next(line for line in lines if line.startswith("e2 "))
-    assert e2.split()[1:] == ["active", "0/0", "1/0"]
+    assert e2.split()[1:] == ["active", "0/0", "1/1"]
+    visit = next(line for line in lines if line.startswith(survey.visit_id + " "))
+    assert visit.split()[2:4] == ["1", "1"] and "never" not in visit
     assert "entities: 5 open, 0 closed (visit_status)" in lines
     assert "app users: 3 active, 0 revoked" in lines
 
@@ -88,12 +101,14 @@ def test_review_write_back_is_idempotent(deploy_target, survey):
         ReviewDecision(ids[0], "hasIssues", "GPS 3 km from the dwelling (Q105)"),
         ReviewDecision(ids[1], "approved"),
     ]
-    first = write_reviews(client, survey.visit_id, decisions)
+    first = write_reviews(client, survey.visit_id, decisions)  # four sessions side by side
     assert (first.states_set, first.comments_added, first.unchanged) == (2, 1, 0)
     deploy_target.writes.clear()
-    second = write_reviews(client, survey.visit_id, decisions)
+    second = write_reviews(client, survey.visit_id, decisions, workers=1)  # writes counted
     assert (second.states_set, second.comments_added, second.unchanged) == (0, 0, 2)
     assert deploy_target.writes == []
+    third = write_reviews(client, survey.visit_id, decisions)
+    assert (third.states_set, third.comments_added, third.unchanged) == (0, 0, 2)
     comments = client.submissions.comments(survey.visit_id, ids[0])
     assert [c["body"] for c in comments] == ["GPS 3 km from the dwelling (Q105)"]
     states = {i: client.submissions.get(survey.visit_id, i)["reviewState"] for i in ids}

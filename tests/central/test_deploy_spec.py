@@ -81,3 +81,10 @@ def test_collect_settings_round_trip_in_centrals_format():
     assert zlib.decompress(base64.b64decode(payload)).startswith(b'{"general":')
     assert decode_settings(payload) == settings
     assert settings["general"]["server_url"] == "https://c.example.org/v1/key/TOKEN/projects/7"
+
+
+def test_entity_names_must_be_uuids(survey):
+    survey.entities[2]["name"] = "hh-0003"
+    survey.write()
+    with pytest.raises(DeployError, match=r"row 4: name 'hh-0003' is not a UUID"):
+        survey_spec(survey.config())

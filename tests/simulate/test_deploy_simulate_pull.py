@@ -58,9 +58,9 @@ def test_deploy_then_simulate_then_pull(survey, small_entities, account, tmp_pat
     text = text.replace('questionnaires = ["questionnaires/fertility.xlsx", ', "questionnaires = [")
     text = text.replace('"questionnaires/migrants.xlsx"]', '"questionnaires/fertility.xlsx"]')
     # simulate submits with the questionnaire file's own version: publish that one
-    text += (
-        f'\n[deploy]\nentities = "entities.csv"\nversions = {{ fertility = "{form.version}" }}\n'
-    )
+    deploy = f'entities = "entities.csv"\nversions = {{ fertility = "{form.version}" }}\n'
+    text = text.replace("\n[deploy]\n", "\n[deploy]\n" + deploy, 1)
+    assert deploy in text
     (folder / "survey.toml").write_text(text)
     monkeypatch.setenv("POPSURVEY_CENTRAL_USER", user)
     monkeypatch.setenv("POPSURVEY_CENTRAL_PASSWORD", password)

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -75,9 +75,15 @@ def xml_files(root: Path) -> list[Path]:
 
 
 def import_xml_dir(
-    store: Store, root: Path, form_id: str, model: FormModel | None = None
+    store: Store,
+    root: Path,
+    form_id: str,
+    model: FormModel | None = None,
+    *,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> ImportResult:
-    """Import the XML submissions under ``root`` into ``store``."""
+    """Import the XML submissions under ``root`` into ``store`` (``progress(done, total)``
+    after each batch)."""
     files = xml_files(root)
     audits: dict[str, Path] = {}
     current_of: dict[str, str] = {}  # instanceID -> __id, to resolve edits
@@ -103,4 +109,6 @@ def import_xml_dir(
         "import:xml",
         model=model,
         audit_for=lambda iid: read_bytes(audits[iid]) if iid in audits else None,
+        progress=progress,
+        total=len(files),
     )

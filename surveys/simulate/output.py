@@ -170,11 +170,13 @@ def simulate_to_directory(
     page_size: int = PAGE_SIZE,
     profiles=None,
     profile_of=None,
+    progress=None,
     **kwargs,
 ) -> WriteSummary:
     """Simulate in chunks of whole enumerators and write pages, audits and the ground
     truth as they come (bounded memory; ``workers`` processes). The output does not depend
-    on ``workers``: chunk ``k`` uses the ``k``-th seed spawned from ``seed``."""
+    on ``workers``: chunk ``k`` uses the ``k``-th seed spawned from ``seed``.
+    ``progress(households done, households)`` is called as each chunk is written."""
     import numpy as np
 
     from surveys.simulate.fieldwork import _household_rows, _roster
@@ -193,16 +195,28 @@ def simulate_to_directory(
     summary = WriteSummary(form.form_id)
     pages = PageWriter(out_dir, form.form_id, page_size)
     planted: list = []
+    done = 0
+
+    def advance(chunk) -> None:
+        nonlocal done
+        done += len(chunk)
+        if progress is not None:
+            progress(done, len(table))
+
+    if progress is not None:
+        progress(0, len(table))
     if workers > 1 and len(jobs) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(workers) as pool:
             results = pool.map(_simulate_chunk, jobs)
-            for encoded, chunk_planted, issues, timings in results:
+            for job, (encoded, chunk_planted, issues, timings) in zip(jobs, results, strict=True):
                 _collect(summary, pages, planted, encoded, chunk_planted, issues, timings)
+                advance(job[1])
     else:
         for job in jobs:
             _collect(summary, pages, planted, *_simulate_chunk(job))
+            advance(job[1])
     summary.pages = pages.close()
     summary.audits = summary.submissions if "audit" in form else 0
     truth = ground_truth_rows(profile_of, planted)

@@ -392,13 +392,19 @@ def run_demo(
     seed: int = 20261122,
     validate: bool = True,
     on_stage: Callable[[StageReport], None] | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> list[StageReport]:
-    """Run every demo stage into ``out_dir``; ``on_stage`` is called after each one."""
+    """Run every demo stage into ``out_dir``; ``on_stage`` is called after each one,
+    ``progress(stages done, stages)`` before each one and at the end."""
     run = DemoRun(out_dir=out_dir, seed=seed, validate=validate)
     reports = []
-    for stage in DEMO_STAGES:
+    for done, stage in enumerate(DEMO_STAGES):
+        if progress is not None:
+            progress(done, len(DEMO_STAGES))
         report = stage(run)
         reports.append(report)
         if on_stage is not None:
             on_stage(report)
+    if progress is not None:
+        progress(len(DEMO_STAGES), len(DEMO_STAGES))
     return reports

@@ -41,7 +41,9 @@ def lint_form(
     context = LintContext(form=form, sheets=dict(sheets or {}), options=options or LintOptions())
     skipped = {code.upper() for code in ignore}
     selected = [code for code in RULES if code not in skipped]
-    return sorted(run_rules(context, selected), key=_position)
+    # dict.fromkeys: a row written out several times (a loop over a choice list) is
+    # reported once per finding, not once per copy
+    return sorted(dict.fromkeys(run_rules(context, selected)), key=_position)
 
 
 def _position(issue: Issue) -> tuple[int, int, str]:

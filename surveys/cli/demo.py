@@ -18,10 +18,12 @@ from surveys.cli.common import handle_errors
     show_default=True,
     help="Run ODK Validate on the questionnaires (needs Java).",
 )
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @handle_errors
-def demo(out_dir: Path, seed: int, validate: bool) -> None:
+def demo(out_dir: Path, seed: int, validate: bool, quiet: bool) -> None:
     """Run every pipeline stage on the bundled questionnaires into OUT_DIR (default
     demo-output/), with an embedded SQLite store: no server needed."""
+    from surveys.cli.progress import progress_bar
     from surveys.pipeline import StageReport, run_demo
 
     def show(report: StageReport) -> None:
@@ -31,5 +33,6 @@ def demo(out_dir: Path, seed: int, validate: bool) -> None:
             click.echo(f"    {path}")
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    reports = run_demo(out_dir, seed=seed, validate=validate, on_stage=show)
+    with progress_bar("demo stages", quiet) as progress:
+        reports = run_demo(out_dir, seed=seed, validate=validate, on_stage=show, progress=progress)
     click.echo(f"demo finished: {len(reports)} stage(s), outputs in {out_dir}/")

@@ -32,10 +32,16 @@ from surveys.cli.limits import max_unzipped_option
     show_default=True,
     help="What SOURCE is; auto tells a .zip, XML files and JSON pages apart.",
 )
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @max_unzipped_option
 @handle_errors
 def import_(
-    source: Path, db: str | None, form_id: str | None, form_file: str | None, fmt: str
+    source: Path,
+    db: str | None,
+    form_id: str | None,
+    form_file: str | None,
+    fmt: str,
+    quiet: bool,
 ) -> None:
     """Import SOURCE into the store: a Central CSV export zip, a folder of submission XML
     files (audit.csv beside each), or a folder of OData JSON pages
@@ -44,6 +50,7 @@ def import_(
     The whole import is one transaction: a bad file changes nothing.
     """
     from forms import read_form
+    from surveys.cli.progress import progress_bar
     from surveys.importers import (
         ImportFormatError,
         check_pages,
@@ -57,22 +64,26 @@ def import_(
     model = read_form(form_file) if form_file else None
     form_id = form_id or (model.form_id if model else None)
     kind = fmt if fmt != "auto" else _detect(source)
-    with open_store(db) as store:
+    with open_store(db) as store, progress_bar("import", quiet) as progress:
         if kind == "csv-zip":
-            results = [import_csv_zip(store, source, form_id, model)]
+            results = [import_csv_zip(store, source, form_id, model, progress=progress)]
         elif kind == "json-pages":
             ids = [form_id] if form_id else forms_in(source)
             if not ids:
                 raise ImportFormatError(f"{source}: no pages/<formId>/ folders")
-            check_pages(source, ids)  # a bad page anywhere: nothing imported
-            results = [
-                import_json_pages(store, source, f, model if model and model.form_id == f else None)
-                for f in ids
-            ]
+            counts = check_pages(source, ids)  # a bad page anywhere: nothing imported
+            results = []
+            for f in ids:
+                form_model = model if model and model.form_id == f else None
+                results.append(
+                    import_json_pages(
+                        store, source, f, form_model, progress=progress, total=counts[f]
+                    )
+                )
         else:
             if not form_id:
                 raise ImportFormatError(f"{source}: give --form-id or --form for XML files")
-            results = [import_xml_dir(store, source, form_id, model)]
+            results = [import_xml_dir(store, source, form_id, model, progress=progress)]
     for result in results:
         click.echo(result.summary())
         for issue in result.issues[:20]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -85,6 +88,14 @@ PASSWORD_HELP = "Read from POPSURVEY_CENTRAL_PASSWORD, or prompted for (never a 
     show_default=True,
     help="Seconds to wait for another pull on the same store.",
 )
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="survey.toml whose [central] gives url, project_id and pyodk_config (default: "
+    "./survey.toml when there is one; --url/--user/--project and the environment win).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @handle_errors
 def pull(
@@ -103,27 +114,32 @@ def pull(
     timeout: float,
     retries: int,
     wait: float,
+    config_path: Path | None,
     quiet: bool,
 ) -> None:
     """Pull FORM_IDS from ODK Central into the store (first all, then incrementally).
 
-    The password is read from POPSURVEY_CENTRAL_PASSWORD or prompted for; it is never
-    printed or logged. A pull killed at any point can simply be run again.
+    Central's URL and project come from --url/--project, the POPSURVEY_CENTRAL_* variables,
+    or the [central] section of survey.toml (--config, or ./survey.toml); the user and
+    password from --user / POPSURVEY_CENTRAL_USER / POPSURVEY_CENTRAL_PASSWORD or the pyodk
+    config file that [central] pyodk_config names. The password is asked for last, once
+    the server is known; it is never printed or logged. A pull killed at any point can
+    simply be run again.
     """
-    import os
-
     from forms import read_form
     from surveys.central import CentralClient, HttpPolicy
     from surveys.pull import PullOptions, pull_form
     from surveys.store import display_url, open_store
 
-    password = os.environ.get("POPSURVEY_CENTRAL_PASSWORD") or click.prompt(
-        "Central password", hide_input=True, err=True
-    )
+    settings = central_settings(config_path, url=url, user=user, project=project)
+    if not settings.get("password"):
+        settings["password"] = click.prompt(
+            f"Central password for {settings['username']} at {settings['base_url']}",
+            hide_input=True,
+            err=True,
+        )
     policy = HttpPolicy(read_timeout=timeout, retries=retries)
-    client = CentralClient.from_env(
-        policy, base_url=url, username=user, password=password, project_id=project
-    )
+    client = CentralClient.from_env(policy, **settings)
     model = read_form(form_file) if form_file else None
     options = PullOptions(
         page_size=page_size,
@@ -154,6 +170,56 @@ def pull(
                     bar.close()
             click.echo(result.summary())
             _echo_issues(result.issues)
+
+
+def central_settings(
+    config_path: Path | None, *, url: str | None, user: str | None, project: int | None
+) -> dict[str, Any]:
+    """Central's base_url, username, project_id (and password when not to be asked for)
+    from the options and environment, else survey.toml's [central] section, else the pyodk
+    config file it names. Raises :class:`CentralError` naming what is missing (before any
+    password is asked for)."""
+    from surveys.central import CentralError
+    from surveys.config import CONFIG_FILE, load_config
+
+    values: dict[str, Any] = {
+        "base_url": url or os.environ.get("POPSURVEY_CENTRAL_URL"),
+        "username": user or os.environ.get("POPSURVEY_CENTRAL_USER"),
+        "project_id": project or os.environ.get("POPSURVEY_CENTRAL_PROJECT"),
+        "password": os.environ.get("POPSURVEY_CENTRAL_PASSWORD"),
+    }
+    source = config_path or (Path(CONFIG_FILE) if Path(CONFIG_FILE).is_file() else None)
+    central = load_config(source).central if source is not None else None
+    if central is not None:
+        values["base_url"] = values["base_url"] or central.url
+        values["project_id"] = values["project_id"] or central.project_id
+        if central.pyodk_config is not None:
+            pyodk = _pyodk_settings(central.pyodk_config)
+            for key in ("base_url", "username", "password", "project_id"):
+                values[key] = values[key] or pyodk.get(key)
+    names = {
+        "base_url": "POPSURVEY_CENTRAL_URL (or [central] url in survey.toml)",
+        "username": "POPSURVEY_CENTRAL_USER (or --user)",
+        "project_id": "POPSURVEY_CENTRAL_PROJECT (or [central] project_id in survey.toml)",
+    }
+    missing = [names[k] for k in names if values[k] in (None, "")]
+    if missing:
+        where = f" ({source} read)" if source is not None else " (no survey.toml here)"
+        raise CentralError("Central settings missing: " + ", ".join(missing) + where)
+    return values
+
+
+def _pyodk_settings(path: Path) -> dict[str, Any]:
+    """base_url, username, password and default project of a pyodk config.toml."""
+    from surveys.config import read_document
+
+    section = read_document(path).get("central") or {}
+    return {
+        "base_url": section.get("base_url"),
+        "username": section.get("username"),
+        "password": section.get("password"),
+        "project_id": section.get("default_project_id"),
+    }
 
 
 def _echo_issues(issues: list, limit: int = 20) -> None:

@@ -71,6 +71,7 @@ def _shares(values: tuple[str, ...]) -> dict[str, float] | None:
     "--central", help="Submit to this ODK Central (URL) over OpenRosa instead of writing files."
 )
 @click.option("--project", type=int, help="Central project id (with --central).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option(
     "--tokens",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -91,6 +92,7 @@ def simulate(
     tokens: Path | None,
     workers: int,
     outcomes_file: Path | None,
+    quiet: bool,
 ) -> None:
     """Simulate fieldwork for the survey's drawn and assigned sample: OData JSON pages and
     audit logs in --out (read them with `popsurvey import`), with a ground truth of the
@@ -98,6 +100,7 @@ def simulate(
     import pandas as pd
 
     from forms import read_form
+    from surveys.cli.progress import progress_bar
     from surveys.config import load_config
     from surveys.errors import ConfigError
     from surveys.simulate import DemographyParams, simulate_fieldwork
@@ -149,19 +152,22 @@ def simulate(
                 profiles=_shares(profiles),
                 **settings,
             )
-            sent = _submit(result, central, project, token_of)
+            with progress_bar(f"submit {form.form_id}", quiet) as progress:
+                sent = _submit(result, central, project, token_of, progress)
             click.echo(f"{form.form_id}: {sent} submissions sent to {central} (project {project})")
             continue
-        summary = simulate_to_directory(
-            form,
-            table,
-            config.enumerators,
-            out_dir,
-            seed=seed + number,
-            workers=workers,
-            profiles=_shares(profiles),
-            **settings,
-        )
+        with progress_bar(f"simulate {form.form_id}", quiet) as progress:
+            summary = simulate_to_directory(
+                form,
+                table,
+                config.enumerators,
+                out_dir,
+                seed=seed + number,
+                workers=workers,
+                profiles=_shares(profiles),
+                progress=progress,
+                **settings,
+            )
         click.echo(
             f"{form.form_id}: {summary.submissions} submissions, {summary.audits} audit logs, "
             f"{summary.planted} planted problems; {len(summary.issues)} unsatisfied "
@@ -185,7 +191,7 @@ def _outcomes(path: Path | None) -> dict | None:
     return data
 
 
-def _submit(result, central: str, project: int, token_of: dict[str, str]) -> int:
+def _submit(result, central: str, project: int, token_of: dict[str, str], progress) -> int:
     import requests
 
     from surveys.errors import ConfigError
@@ -208,4 +214,5 @@ def _submit(result, central: str, project: int, token_of: dict[str, str]) -> int
             device_id=record["__system"].get("deviceId"),
         )
         sent += 1
+        progress(sent, len(result.submissions))
     return sent

@@ -45,10 +45,14 @@ def import_records(
     model: FormModel | None = None,
     audit_for: Callable[[str], bytes | None] = lambda instance_id: None,
     title: str | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+    total: int | None = None,
 ) -> ImportResult:
     """Store ``records`` (OData-shaped) in ONE transaction: a bad file leaves nothing behind.
-    ``audit_for(instanceID)`` gives the audit.csv bytes of a submission, if any."""
+    ``audit_for(instanceID)`` gives the audit.csv bytes of a submission, if any;
+    ``progress(done, total)`` is called after each batch (``total`` records, if known)."""
     result = ImportResult(form_id, source)
+    done = 0
     with store.lock("pull"), store.transaction() as conn:
         form_pk = writer.ensure_form(conn, form_id, title or (model.title if model else None))
         if model is not None and model.version:
@@ -56,6 +60,7 @@ def import_records(
         batch: list[Mapping[str, Any]] = []
 
         def flush() -> None:
+            nonlocal done
             counts = writer.store_submissions(conn, form_pk, batch, source)
             writer.sync_enumerators(conn, batch)
             result.counts.add(counts)
@@ -67,6 +72,9 @@ def import_records(
                 events, issues = parse_audit_csv(content, instance_id=instance_id)
                 result.audit_events += writer.store_audit(conn, pk, instance_id, events)
                 result.issues.extend(issues)
+            done += len(batch)
+            if progress is not None:
+                progress(done, total)
             batch.clear()
 
         in_batch: set[str] = set()

@@ -11,7 +11,7 @@ import csv
 import io
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +42,15 @@ AUDIT_ID_COLUMNS = ("instance ID", "instanceID")
 
 
 def import_csv_zip(
-    store: Store, path: Path, form_id: str | None = None, model: FormModel | None = None
+    store: Store,
+    path: Path,
+    form_id: str | None = None,
+    model: FormModel | None = None,
+    *,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> ImportResult:
-    """Import a Central CSV export zip into ``store``."""
+    """Import a Central CSV export zip into ``store`` (``progress(done, total)`` after each
+    batch of submissions)."""
     try:
         archive = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as err:
@@ -66,7 +72,14 @@ def import_csv_zip(
         records = list(builder.records(path))
         unread = builder.unread_rows(path)
     result = import_records(
-        store, form_id, records, "import:csv", model=model, audit_for=lambda iid: audits.get(iid)
+        store,
+        form_id,
+        records,
+        "import:csv",
+        model=model,
+        audit_for=lambda iid: audits.get(iid),
+        progress=progress,
+        total=len(records),
     )
     result.issues.extend(unread)
     return result

@@ -8,7 +8,7 @@ Layout: ``pages/<formId>/page-0001.json`` ... each ``{"value": [...], "@odata.ne
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,16 +52,23 @@ def read_pages(files: list[Path]) -> Iterator[dict[str, Any]]:
             yield checked_record(record, f"{path}: record {index}")
 
 
-def check_pages(root: Path, form_ids: list[str]) -> int:
+def check_pages(root: Path, form_ids: list[str]) -> dict[str, int]:
     """Read every page of ``form_ids`` without storing anything, so that a bad file is
-    found before any form is imported; returns the number of records."""
-    return sum(1 for form_id in form_ids for _ in read_pages(page_files(root, form_id)))
+    found before any form is imported; returns the number of records of each form."""
+    return {form_id: sum(1 for _ in read_pages(page_files(root, form_id))) for form_id in form_ids}
 
 
 def import_json_pages(
-    store: Store, root: Path, form_id: str, model: FormModel | None = None
+    store: Store,
+    root: Path,
+    form_id: str,
+    model: FormModel | None = None,
+    *,
+    progress: Callable[[int, int | None], None] | None = None,
+    total: int | None = None,
 ) -> ImportResult:
-    """Import one form's JSON pages (and audits) from ``root`` into ``store``."""
+    """Import one form's JSON pages (and audits) from ``root`` into ``store``
+    (``progress(done, total)`` after each batch; ``total`` records if known)."""
     files = page_files(root, form_id)
     return import_records(
         store,
@@ -70,6 +77,8 @@ def import_json_pages(
         "import:json",
         model=model,
         audit_for=lambda iid: audit_of(root, iid),
+        progress=progress,
+        total=total,
     )
 
 

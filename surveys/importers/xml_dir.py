@@ -5,11 +5,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from forms.files import OutsideFolderError, inside
 from forms.model import FormModel
 from surveys.importers.common import ImportResult, import_records, read_bytes
 from surveys.importers.errors import ImportFormatError
@@ -64,6 +65,16 @@ def _element(
     return out
 
 
+def _inside_source(root: Path, path: Path) -> Path:
+    """``path`` once checked to stay inside ``root`` when symbolic links are followed."""
+    try:
+        return inside(root, str(path.relative_to(root)))
+    except OutsideFolderError:
+        raise ImportFormatError(
+            f"{path}: leads outside the import folder {root} (a symbolic link?); refused"
+        ) from None
+
+
 def xml_files(root: Path) -> list[Path]:
     """Every ``*.xml`` under ``root`` (sorted, so edits follow their originals by name)."""
     if not root.is_dir():
@@ -75,10 +86,16 @@ def xml_files(root: Path) -> list[Path]:
 
 
 def import_xml_dir(
-    store: Store, root: Path, form_id: str, model: FormModel | None = None
+    store: Store,
+    root: Path,
+    form_id: str,
+    model: FormModel | None = None,
+    *,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> ImportResult:
-    """Import the XML submissions under ``root`` into ``store``."""
-    files = xml_files(root)
+    """Import the XML submissions under ``root`` into ``store`` (``progress(done, total)``
+    after each batch)."""
+    files = [_inside_source(root, path) for path in xml_files(root)]
     audits: dict[str, Path] = {}
     current_of: dict[str, str] = {}  # instanceID -> __id, to resolve edits
 
@@ -93,7 +110,7 @@ def import_xml_dir(
                 record["__id"] = central_id
                 record["__system"]["edits"] = 1
             current_of[instance_id] = record["__id"]
-            audits[instance_id] = path.parent / "audit.csv"
+            audits[instance_id] = _inside_source(root, path.parent / "audit.csv")
             yield record
 
     return import_records(
@@ -103,4 +120,6 @@ def import_xml_dir(
         "import:xml",
         model=model,
         audit_for=lambda iid: read_bytes(audits[iid]) if iid in audits else None,
+        progress=progress,
+        total=len(files),
     )

@@ -182,11 +182,13 @@ def simulate_to_directory(
     page_size: int = PAGE_SIZE,
     profiles=None,
     profile_of=None,
+    progress=None,
     **kwargs,
 ) -> WriteSummary:
     """Simulate in chunks of whole enumerators and write pages, audits and the ground
     truth as they come (bounded memory; ``workers`` processes). The output does not depend
-    on ``workers``: chunk ``k`` uses the ``k``-th seed spawned from ``seed``."""
+    on ``workers``: chunk ``k`` uses the ``k``-th seed spawned from ``seed``.
+    ``progress(households done, households)`` is called as each chunk is written."""
     import numpy as np
 
     from surveys.simulate.fieldwork import _household_rows, _roster
@@ -206,19 +208,33 @@ def simulate_to_directory(
     pages = PageWriter(out_dir, form.form_id, page_size)
     planted: list = []
     changes: list = []
+    done = 0
+
+    def advance(chunk) -> None:
+        nonlocal done
+        done += len(chunk)
+        if progress is not None:
+            progress(done, len(table))
+
+    if progress is not None:
+        progress(0, len(table))
     if workers > 1 and len(jobs) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(workers) as pool:
             results = pool.map(_simulate_chunk, jobs)
-            for encoded, chunk_planted, issues, timings, chunk_changes in results:
+            for job, (encoded, chunk_planted, issues, timings, chunk_changes) in zip(
+                jobs, results, strict=True
+            ):
                 _collect(summary, pages, planted, encoded, chunk_planted, issues, timings)
                 changes.extend(chunk_changes)
+                advance(job[1])
     else:
         for job in jobs:
             *parts, chunk_changes = _simulate_chunk(job)
             _collect(summary, pages, planted, *parts)
             changes.extend(chunk_changes)
+            advance(job[1])
     _write_changes(out_dir, form.form_id, changes)
     summary.pages = pages.close()
     summary.audits = summary.submissions if "audit" in form else 0

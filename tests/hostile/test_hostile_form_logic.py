@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from surveys.cli import main
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "logic"))
-from forms_fixtures import HOUSEHOLD_MD, household_submission  # noqa: E402
+from forms_fixtures import HOUSEHOLD_MD, household_submission
 
 
 def run(*args: str):

@@ -203,3 +203,33 @@ def test_an_instance_id_that_is_a_path_cannot_read_outside_the_source(tmp_path):
             from sqlalchemy import text
 
             assert conn.execute(text("select count(*) from submissions")).scalar() == 0
+
+
+def test_a_symlinked_audit_in_an_xml_folder_cannot_read_outside_the_source(tmp_path):
+    secret = tmp_path / "outside" / "audit.csv"
+    secret.parent.mkdir()
+    secret.write_text("event,node,start,end\nform start,,1,\n")
+    folder = tmp_path / "source" / "sub1"
+    folder.mkdir(parents=True)
+    (folder / "sub1.xml").write_text(
+        '<data id="hh"><hhid>1</hhid><meta><instanceID>uuid:1</instanceID></meta></data>'
+    )
+    (folder / "audit.csv").symlink_to(secret)
+    db = tmp_path / "store.db"
+    result = run("import", tmp_path / "source", "--db", db, "--form-id", "hh")
+    assert result.exit_code == 1
+    assert "leads outside the import folder" in result.output
+    assert not db.exists()
+
+
+def test_a_loop_written_out_per_choice_reports_each_lint_finding_once(tmp_path):
+    path = tmp_path / "loop.md"
+    path.write_text(
+        "| survey |\n| | type | name | label |\n"
+        "| | begin loop over kinds | each | |\n| | integer | count | How many %(label)s? |\n"
+        "| | end loop | | |\n| choices |\n| | list_name | name | label |\n"
+        "| | kinds | a | A |\n| | kinds | b | B |\n| | kinds | c | C |\n",
+        encoding="utf-8",
+    )
+    result = run("form", "check", path, "--no-validate")
+    assert result.output.count("L115") == 1

@@ -7,7 +7,6 @@ count double). Written with xlsxwriter.
 from __future__ import annotations
 
 import io
-import math
 import re
 import unicodedata
 
@@ -21,6 +20,10 @@ from validation.report.i18n import check_label, check_language, indicator_label,
 MAX_WIDTH = 60
 FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 FONTS = {"zh": "Microsoft YaHei", "en": "Calibri"}
+WIDE = (
+    r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]"
+)
+"""East Asian wide and full-width characters (they take two columns)."""
 
 
 def workbook_bytes(report: Report, language: str = "zh") -> bytes:
@@ -134,29 +137,41 @@ def _check_rows(report: Report, check: str, t) -> pd.DataFrame:
 def _write_sheet(book, name: str, frame: pd.DataFrame, formats: dict) -> None:
     sheet = book.add_worksheet(name)
     columns = list(frame.columns)
-    widths = [display_width(str(c)) + 2 for c in columns]
     for j, column in enumerate(columns):
         sheet.write_string(0, j, str(column), formats["head"])
         values = frame[column]
         kind = _kind(values)
-        for i, value in enumerate(values.tolist(), start=1):
-            if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
-                continue
-            if kind == "date":
-                sheet.write_datetime(i, j, pd.Timestamp(value).to_pydatetime(), formats["date"])
-                widths[j] = max(widths[j], 17)
-            elif kind == "number" and isinstance(value, (int, float, np.number)):
-                if math.isfinite(float(value)):
-                    sheet.write_number(i, j, float(value), formats["number"])
-                widths[j] = max(widths[j], min(len(f"{value:.4g}") + 2, MAX_WIDTH))
-            else:
-                words = str(value)
-                sheet.write_string(i, j, words, formats["cell"])
-                widths[j] = max(widths[j], min(display_width(words) + 2, MAX_WIDTH))
-    for j, width in enumerate(widths):
-        sheet.set_column(j, j, width)
+        width = display_width(str(column)) + 2
+        if kind == "date":
+            for i, value in enumerate(values, start=1):
+                if not pd.isna(value):
+                    sheet.write_datetime(i, j, value.to_pydatetime(), formats["date"])
+            width = max(width, 17)
+        elif kind == "number":
+            numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+            for i in np.flatnonzero(np.isfinite(numbers)):
+                sheet.write_number(i + 1, j, numbers[i], formats["number"])
+            if np.isfinite(numbers).any():
+                top = np.nanmax(np.abs(numbers[np.isfinite(numbers)]))
+                width = max(width, len(f"{top:.4g}") + 3)
+        else:
+            texts = values.astype("object").where(values.notna())
+            cell = formats["cell"]
+            for i, value in enumerate(texts.tolist(), start=1):
+                if value is not None and value == value:
+                    sheet.write_string(i, j, str(value), cell)
+            width = max(width, _widest(texts.dropna().astype(str)) + 2)
+        sheet.set_column(j, j, min(width, MAX_WIDTH))
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, max(len(frame), 1), max(len(columns) - 1, 0))
+
+
+def _widest(texts: pd.Series) -> int:
+    """The display width of the widest text (wide characters count two), in one pass."""
+    if texts.empty:
+        return 0
+    widths = texts.str.len() + texts.str.count(WIDE)
+    return int(widths.max())
 
 
 def _kind(values: pd.Series) -> str:

@@ -29,3 +29,6 @@ def test_demo_runs_every_stage(tmp_path):
     assert "TFR" in result.output and "SRB" in result.output and "CPR" in result.output
     weights = pd.read_csv(out / "weights.csv")
     assert (weights["final_weight"] > 0).all()
+    for language in ("zh", "en"):
+        for suffix in ("html", "xlsx", "txt"):
+            assert (out / "reports" / f"report.{language}.{suffix}").stat().st_size > 100

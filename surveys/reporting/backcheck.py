@@ -112,7 +112,7 @@ def original_interviews(store: Store, settings: ReportSettings) -> pd.DataFrame:
         )
     fields = _form_fields(store, settings.form)
     enumerator_of = submission_enumerators(store, settings.form)
-    flagged = set(stored_flags(store)["instance_id"].dropna())
+    flagged = set(stored_flags(store, settings.form)["instance_id"].dropna())
     start = main[fields["start"]] if fields["start"] else main["submission_date"]
     local = start.astype("object").map(lambda v: OFFSET.sub("", v) if isinstance(v, str) else v)
     meta = pd.DataFrame(

@@ -70,6 +70,8 @@ class Report:
     ages: dict[str, object]
     duration_fences: tuple[float, float]
     reasons: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    given_reasons: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Reasons the quality stage gave: enumerator -> {``zh``/``en``/``any``: text}."""
 
 
 def compute_report(inputs: ReportInputs) -> Report:
@@ -105,6 +107,7 @@ def compute_report(inputs: ReportInputs) -> Report:
         ages=age_summary(inputs.ages),
         duration_fences=fences,
         reasons=reasons,
+        given_reasons=given_reasons(inputs.enumerators),
     )
 
 
@@ -201,6 +204,31 @@ def check_table(flags: pd.DataFrame) -> pd.DataFrame:
         }
     )
     return table.sort_values(["flags"], ascending=False).reset_index()
+
+
+def given_reasons(roster: pd.DataFrame) -> dict[str, dict[str, str]]:
+    """The non-empty reasons of the roster by enumerator and language (``any``: no language)."""
+    out: dict[str, dict[str, str]] = {}
+    for column, key in (("reasons", "any"), ("reasons_zh", "zh"), ("reasons_en", "en")):
+        if column not in roster:
+            continue
+        for enumerator, value in zip(roster["enumerator"], roster[column], strict=True):
+            if isinstance(value, str) and value.strip():
+                out.setdefault(str(enumerator), {})[key] = value.strip()
+    return out
+
+
+def reasons_text(report: Report, enumerator: str, language: str, items: int = 4) -> str:
+    """Why an enumerator ranks where they do: the quality stage's reasons in ``language``
+    when it gave them, else the report's (checks with their flag counts, back-checks)."""
+    given = report.given_reasons.get(enumerator, {})
+    if given.get(language) or given.get("any"):
+        return given.get(language) or given["any"]
+    from validation.report.i18n import check_label
+
+    labels = report.inputs.check_labels
+    pairs = report.reasons.get(enumerator, [])[:items]
+    return "; ".join(f"{check_label(c, language, labels)} ({n})" for c, n in pairs)
 
 
 def risk_scores(

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from validation.report import svg
-from validation.report.compute import Report
+from validation.report.compute import Report, reasons_text
 from validation.report.gpsmap import gps_map, worst_psus
 from validation.report.heaping import srb_limits
 from validation.report.i18n import check_label, check_language, indicator_label, text
@@ -472,10 +472,7 @@ def _indicator_names(report: Report) -> list[str]:
 
 
 def _reasons(report: Report, enumerator: str, language: str) -> str:
-    items = report.reasons.get(enumerator, [])[:4]
-    return "; ".join(
-        f"{check_label(c, language, report.inputs.check_labels)} ({n})" for c, n in items
-    )
+    return reasons_text(report, enumerator, language)
 
 
 def _bins(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from validation.report.compute import Report
+from validation.report.compute import Report, reasons_text
 from validation.report.i18n import check_label, check_language, indicator_label, text
 
 MAX_WIDTH = 60
@@ -80,13 +80,7 @@ def sheet_name(check: str, used: set[str]) -> str:
 
 def _summary(report: Report, t, language: str) -> pd.DataFrame:
     table = report.enumerators.copy()
-    table["reasons"] = [
-        "; ".join(
-            f"{check_label(c, language, report.inputs.check_labels)} ({n})"
-            for c, n in report.reasons.get(e, [])[:6]
-        )
-        for e in table["enumerator"]
-    ]
+    table["reasons"] = [reasons_text(report, e, language, items=6) for e in table["enumerator"]]
     heads = {
         c: t(c)
         for c in (

@@ -23,6 +23,8 @@ FLAG_ROW_BUDGET = 12_000
 the workbook has every flag."""
 MESSAGE_CHARS = 120
 HISTOGRAM_BINS = 24
+RISKIEST_BOXES = 30
+"""Enumerators whose duration distribution is drawn (the riskiest first)."""
 
 STYLE = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:0;
@@ -242,7 +244,23 @@ def _durations(report: Report, t) -> str:
         width=720,
         height=200,
     )
-    return _section("durations", t("durations"), chart)
+    return _section("durations", t("durations"), chart + _duration_boxes(report, t, top, low))
+
+
+def _duration_boxes(report: Report, t, top: float, low: float) -> str:
+    """Duration boxes of the whole team and of the riskiest enumerators."""
+    interviews = report.inputs.interviews.dropna(subset=["duration_min"])
+    shown = list(report.enumerators["enumerator"].head(RISKIEST_BOXES))
+    quantiles = [0.05, 0.25, 0.5, 0.75, 0.95]
+    rows = [(t("all_interviews"), interviews["duration_min"].quantile(quantiles).tolist(),
+             len(interviews))]  # fmt: skip
+    part = interviews[interviews["enumerator"].isin(shown)]
+    if not part.empty:
+        table = part.groupby("enumerator")["duration_min"].quantile(quantiles).unstack()
+        sizes = part.groupby("enumerator").size()
+        rows += [(e, table.loc[e].tolist(), int(sizes[e])) for e in shown if e in table.index]
+    title = t("durations_by_enumerator", n=len(rows) - 1)
+    return svg.box_rows(rows, title, t("minutes"), top, marker=(low, t("short_fence")))
 
 
 def _heatmap(report: Report, t) -> str:

@@ -53,6 +53,11 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "durations": {"zh": "访问时长分布", "en": "Interview durations"},
     "minutes": {"zh": "分钟", "en": "minutes"},
+    "all_interviews": {"zh": "全部访问", "en": "all interviews"},
+    "durations_by_enumerator": {
+        "zh": "风险最高的 {n} 名调查员的访问时长(框:25%–75%,线:5%–95%,白线:中位数)",
+        "en": "Durations of the {n} riskiest enumerators (box: 25-75%, line: 5-95%, white: median)",
+    },
     "short_fence": {"zh": "过短界限", "en": "too-short fence"},
     "heatmap": {"zh": "访问开始时刻(小时×日期)", "en": "Interviews by hour of day and day"},
     "hour": {"zh": "小时", "en": "Hour"},

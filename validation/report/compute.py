@@ -146,7 +146,7 @@ def paradata_indicators(inputs: ReportInputs, fences: tuple[float, float]) -> pd
     )
     births = inputs.births
     if not births.empty:
-        counts = pd.crosstab(births["enumerator"], births["sex"])
+        counts = counts_by(births["enumerator"], births["sex"])
         males = counts.get("male", pd.Series(0, index=counts.index))
         females = counts.get("female", pd.Series(0, index=counts.index))
         wide["srb"] = (100 * males / females.replace(0, np.nan)).reindex(wide.index)
@@ -282,7 +282,7 @@ def enumerator_table(
     table["name"] = roster["name"].reindex(table.index)
     table["team"] = roster["team"].reindex(table.index)
     table["interviews"] = indicators["interviews"].reindex(table.index).fillna(0).astype(int)
-    by_severity = pd.crosstab(flags["enumerator"], flags["severity"]) if not flags.empty else None
+    by_severity = counts_by(flags["enumerator"], flags["severity"]) if not flags.empty else None
     for severity in ("error", "warning"):
         column = (
             by_severity[severity]
@@ -293,7 +293,7 @@ def enumerator_table(
     flagged = flags.dropna(subset=["instance_id"]).groupby("enumerator")["instance_id"].nunique()
     table["flagged"] = flagged.reindex(table.index).fillna(0).astype(int)
     states = inputs.interviews["review_state"].fillna("received")
-    review = pd.crosstab(inputs.interviews["enumerator"], states)
+    review = counts_by(inputs.interviews["enumerator"], states)
     for state in ("approved", "hasIssues", "rejected"):
         column = review[state] if state in review else pd.Series(dtype=float)
         table[state] = column.reindex(table.index).fillna(0).astype(int)
@@ -304,6 +304,12 @@ def enumerator_table(
     table = table.sort_values(["risk", "flagged"], ascending=False)
     table.insert(0, "rank", range(1, len(table) + 1))
     return table.reset_index(), reasons
+
+
+def counts_by(rows: pd.Series, columns: pd.Series) -> pd.DataFrame:
+    """How many times each pair occurs: one row per value of ``rows``, one column per value
+    of ``columns`` (``pd.crosstab``'s counts, by a faster route)."""
+    return pd.DataFrame({"r": rows, "c": columns}).groupby(["r", "c"]).size().unstack(fill_value=0)
 
 
 def progress_table(progress: pd.DataFrame, by: list[str]) -> pd.DataFrame:

@@ -43,10 +43,12 @@ def workbook_bytes(report: Report, language: str = "zh") -> bytes:
     }
     _write_sheet(book, t("summary_sheet"), _summary(report, t, language), formats)
     used = {t("summary_sheet"), t("progress_sheet"), t("checks_sheet")}
+    rows = _flag_rows(report, t)
+    checks_of = report.inputs.flags["check"].to_numpy()
     for check in report.checks["check"]:
         name = sheet_name(check, used)
         used.add(name)
-        _write_sheet(book, name, _check_rows(report, check, t), formats)
+        _write_sheet(book, name, rows[checks_of == check], formats)
     progress = report.progress_psu.rename(columns={c: t(k) for c, k in _PROGRESS_HEADS.items()})
     _write_sheet(book, t("progress_sheet"), progress, formats)
     checks = report.checks.assign(
@@ -106,23 +108,26 @@ def _summary(report: Report, t, language: str) -> pd.DataFrame:
     return table.join(indicators, on=t("enumerator"))
 
 
-def _check_rows(report: Report, check: str, t) -> pd.DataFrame:
+def _flag_rows(report: Report, t) -> pd.DataFrame:
+    """Every flag as a row of its check's sheet (aligned with ``report.inputs.flags``): the
+    interview, the enumerator and their name, start, duration, severity, value, message and
+    the review state in Central."""
     flags = report.inputs.flags
-    rows = flags[flags["check"] == check]
-    interviews = report.inputs.interviews.drop_duplicates("instance_id").set_index("instance_id")
-    roster = report.enumerators.set_index("enumerator")
-    info = interviews.reindex(rows["instance_id"].fillna(""))
+    columns = ["instance_id", "start", "duration_min", "review_state"]
+    info = report.inputs.interviews[columns].drop_duplicates("instance_id")
+    info = flags[["instance_id"]].merge(info, on="instance_id", how="left")
+    names = report.enumerators.set_index("enumerator")["name"]
+    severity = {s: t(s) for s in ("error", "warning", "info")}
     return pd.DataFrame(
         {
-            t("instance"): rows["instance_id"].to_numpy(),
-            t("enumerator"): rows["enumerator"].to_numpy(),
-            t("name"): roster["name"].reindex(rows["enumerator"]).to_numpy(),
-            t("team"): roster["team"].reindex(rows["enumerator"]).to_numpy(),
+            t("instance"): flags["instance_id"].to_numpy(),
+            t("enumerator"): flags["enumerator"].to_numpy(),
+            t("name"): flags["enumerator"].map(names).to_numpy(),
             t("start"): info["start"].to_numpy(),
             t("duration"): info["duration_min"].round(1).to_numpy(),
-            t("severity"): [t(s) for s in rows["severity"]],
-            t("value"): rows["value"].to_numpy(),
-            t("message"): rows["message"].to_numpy(),
+            t("severity"): flags["severity"].map(severity).to_numpy(),
+            t("value"): flags["value"].to_numpy(),
+            t("message"): flags["message"].to_numpy(),
             t("review_state"): info["review_state"].to_numpy(),
         }
     )

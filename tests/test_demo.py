@@ -40,3 +40,6 @@ def test_demo_runs_every_stage(tmp_path):
     assert len(flagged & honest) <= 0.05 * len(honest) + 1
     assert (out / "qc" / "fertility.qc.flags.json").stat().st_size > 0
     assert "[quality]" in result.output
+    for language in ("zh", "en"):
+        for suffix in ("html", "xlsx", "txt"):
+            assert (out / "reports" / f"report.{language}.{suffix}").stat().st_size > 100

@@ -102,7 +102,7 @@ def survey_variables(model: FormModel, settings: ReportSettings) -> list[Backche
 
 def original_interviews(store: Store, settings: ReportSettings) -> pd.DataFrame:
     """The main form's interviews: ``instance_id``, ``enumerator``, ``unit``, ``start``,
-    ``psu``, whether a quality flag names them, and every answer column."""
+    whether an error or warning flag names them (``flagged``), and every answer column."""
     frames = analysis_frames(store, settings.form)
     main = frames.main
     if settings.unit not in main:
@@ -112,7 +112,9 @@ def original_interviews(store: Store, settings: ReportSettings) -> pd.DataFrame:
         )
     fields = _form_fields(store, settings.form)
     enumerator_of = submission_enumerators(store, settings.form)
-    flagged = set(stored_flags(store)["instance_id"].dropna())
+    flags = stored_flags(store, settings.form)
+    serious = flags[flags["severity"].isin(["error", "warning"])]
+    flagged = set(serious["instance_id"].dropna())
     start = main[fields["start"]] if fields["start"] else main["submission_date"]
     local = start.astype("object").map(lambda v: OFFSET.sub("", v) if isinstance(v, str) else v)
     meta = pd.DataFrame(

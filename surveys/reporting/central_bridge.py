@@ -49,12 +49,15 @@ def central_client(config: SurveyConfig) -> Any:
     else:
         user, password = central_credentials(config.central.pyodk_config)
     project = config.central.project_id or os.environ.get("POPSURVEY_CENTRAL_PROJECT")
-    client = CentralClient(config.central.url, user, password, project, HttpPolicy())
     if project is None:
         try:
             from surveys.central.deploy import locate_project
         except ImportError:
-            raise ReportingError("set central.project_id in survey.toml") from None
+            raise ReportingError(
+                f"{config.path.name}: set central.project_id (or POPSURVEY_CENTRAL_PROJECT)"
+            ) from None
+    client = CentralClient(config.central.url, user, password, project, HttpPolicy())
+    if project is None:
         found = locate_project(client, None, config.central.project_name)
         if found is None:
             raise ReportingError(

@@ -24,13 +24,13 @@ import sqlalchemy as sa
 
 from surveys.config import SurveyConfig
 from surveys.reporting.settings import ReportSettings
-from surveys.store import models
 from surveys.store.engine import Store
 from surveys.store.frames import AnalysisFrames, analysis_frames
 from surveys.store.writer import ENUMERATORS, SUBMISSIONS, find_form, form_models
 from validation.report import ReportInputs
 
-QC_FLAGS = models.QCFlag.__table__
+QC_EXTRA_COLUMNS = ("form_id", "instance_id", "enumerator", "message")
+"""Columns of ``qc_flags`` the quality stage adds (migration 0004), read when present."""
 GEO_TYPES = ("geopoint", "start-geopoint")
 
 
@@ -57,6 +57,7 @@ def report_inputs(
         interviews["unit_lon"] = located["lon"].reindex(interviews["unit"]).to_numpy()
         if "county" in located:
             interviews["county"] = located["county"].reindex(interviews["unit"]).to_numpy()
+    ranking, indicators = stored_ranking(store, settings.form)
     quality = config.quality if config is not None else None
     thresholds = {}
     if quality is not None:
@@ -67,8 +68,9 @@ def report_inputs(
         }
     return ReportInputs(
         interviews=interviews,
-        flags=stored_flags(store),
-        enumerators=_roster(config),
+        flags=stored_flags(store, settings.form),
+        enumerators=_roster(config).merge(ranking, on="enumerator", how="outer"),
+        indicators=indicators,
         progress=_progress(units, main, settings),
         births=_births(frames, settings, enumerator_of),
         ages=pd.DataFrame(
@@ -122,48 +124,120 @@ def submission_enumerators(store: Store, form_id: str) -> dict[str, str]:
     }
 
 
-def stored_flags(store: Store) -> pd.DataFrame:
+def stored_flags(store: Store, form_id: str | None = None) -> pd.DataFrame:
     """The ``qc_flags`` table as report flags: the interview's ``__id``, the enumerator's
-    code (the submission's submitter when the flag names none), check, severity, value and
-    the message from ``details_json``."""
+    code, check, severity, value and message, of ``form_id`` (every form when None).
+
+    Reads the columns the quality stage adds when they are there (``form_id``,
+    ``instance_id``, ``enumerator``, ``message``), else the base ones (the interview from
+    ``submission_id``, the enumerator from ``enumerator_id`` or the submitter, the message
+    from ``details_json``)."""
     with store.engine.connect() as conn:
+        flags = sa.Table("qc_flags", sa.MetaData(), autoload_with=conn)
+        extra = [flags.c[c] for c in QC_EXTRA_COLUMNS if c in flags.c]
         query = (
             sa.select(
-                QC_FLAGS.c.id,
+                flags.c.id,
                 SUBMISSIONS.c.central_id,
                 SUBMISSIONS.c.submitter_id,
                 SUBMISSIONS.c.submitter_name,
                 ENUMERATORS.c.code,
-                QC_FLAGS.c.check,
-                QC_FLAGS.c.severity,
-                QC_FLAGS.c.value,
-                QC_FLAGS.c.details_json,
+                flags.c.check,
+                flags.c.severity,
+                flags.c.value,
+                flags.c.details_json,
+                *extra,
             )
             .select_from(
-                QC_FLAGS.outerjoin(
-                    SUBMISSIONS, QC_FLAGS.c.submission_id == SUBMISSIONS.c.id
-                ).outerjoin(ENUMERATORS, QC_FLAGS.c.enumerator_id == ENUMERATORS.c.id)
+                flags.outerjoin(SUBMISSIONS, flags.c.submission_id == SUBMISSIONS.c.id).outerjoin(
+                    ENUMERATORS, flags.c.enumerator_id == ENUMERATORS.c.id
+                )
             )
-            .order_by(QC_FLAGS.c.id)
+            .order_by(flags.c.id)
         )
-        rows = conn.execute(query).all()
+        if form_id is not None:
+            pk = find_form(conn, form_id)
+            own = flags.c.form_id == pk if "form_id" in flags.c else sa.false()
+            query = query.where(
+                sa.or_(own, SUBMISSIONS.c.form_id == pk, flags.c.submission_id.is_(None))
+            )
+        rows = [r._mapping for r in conn.execute(query).all()]
         codes = dict(
             conn.execute(sa.select(ENUMERATORS.c.central_actor_id, ENUMERATORS.c.code)).all()
         )
     return pd.DataFrame(
         {
-            "flag_id": [r.id for r in rows],
-            "instance_id": [r.central_id for r in rows],
+            "flag_id": [r["id"] for r in rows],
+            "instance_id": [r["central_id"] or r.get("instance_id") for r in rows],
             "enumerator": [
-                r.code or codes.get(r.submitter_id) or r.submitter_name or "?" for r in rows
+                r["code"]
+                or r.get("enumerator")
+                or codes.get(r["submitter_id"])
+                or r["submitter_name"]
+                or "?"
+                for r in rows
             ],
-            "check": [r.check for r in rows],
-            "severity": [r.severity for r in rows],
-            "value": [r.value for r in rows],
-            "message": [_message(r.details_json) for r in rows],
+            "check": [r["check"] for r in rows],
+            "severity": [r["severity"] for r in rows],
+            "value": [r["value"] for r in rows],
+            "message": [r.get("message") or _message(r["details_json"]) for r in rows],
         },
         columns=["flag_id", "instance_id", "enumerator", "check", "severity", "value", "message"],
     )
+
+
+def stored_ranking(store: Store, form_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The quality stage's ranking of ``form_id`` when the store has one (table
+    ``qc_enumerators``): (enumerator, risk, reasons_zh, reasons_en) and the indicators as a
+    long table (enumerator, indicator, value). Empty tables otherwise."""
+    columns = ["enumerator", "risk", "reasons_zh", "reasons_en"]
+    empty = (
+        pd.DataFrame(columns=columns),
+        pd.DataFrame(columns=["enumerator", "indicator", "value"]),
+    )
+    with store.engine.connect() as conn:
+        if not sa.inspect(conn).has_table("qc_enumerators"):
+            return empty
+        ranking = sa.Table("qc_enumerators", sa.MetaData(), autoload_with=conn)
+        pk = find_form(conn, form_id)
+        rows = [
+            r._mapping
+            for r in conn.execute(sa.select(ranking).where(ranking.c.form_id == pk)).all()
+        ]
+    if not rows:
+        return empty
+    table = pd.DataFrame(
+        {
+            "enumerator": [str(r["enumerator"]) for r in rows],
+            "risk": [r.get("risk") for r in rows],
+            "reasons_zh": [r.get("reasons_zh") for r in rows],
+            "reasons_en": [r.get("reasons_en") for r in rows],
+        }
+    )
+    long = [
+        (str(r["enumerator"]), name, _indicator_value(value))
+        for r in rows
+        for name, value in _json_object(r.get("indicators_json")).items()
+    ]
+    return table, pd.DataFrame(long, columns=["enumerator", "indicator", "value"])
+
+
+def _json_object(text: str | None) -> dict:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _indicator_value(value: object) -> float | None:
+    """An indicator's value: a number, or the ``value`` of ``{"value": ..., "n": ...}``."""
+    if isinstance(value, dict):
+        value = value.get("value")
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
 
 
 def _message(details_json: str | None) -> str:

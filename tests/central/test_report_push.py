@@ -131,3 +131,56 @@ def test_push_twice_gives_one_comment(central, store, monkeypatch):
     assert once_more.decisions == []
     assert len(client.submissions.comments(form_id, ids[1])) == 2
     client.close()
+
+
+def test_cli_push_and_publish_are_idempotent(central, tmp_path, monkeypatch):
+    """`report --push` and `backcheck draw --publish` end to end on another form (the
+    fixture household form), each run twice."""
+    pytest.importorskip("surveys.central.review", reason="needs the deploy service (issue 16)")
+    from click.testing import CliRunner
+
+    from surveys.cli import main
+    from surveys.store import open_store
+
+    rng = random.Random(23)
+    ids = [central.submit(make_submission(rng)) for _ in range(6)]
+    central.settle()
+    form_id = central.model.form_id
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    with open_store(db) as store:
+        pull_form(store, central.make_client(), form_id, PullOptions(), model=central.model)
+        _flag(store, ids[0], "gps", "warning", "3.0 km from the dwelling")
+        _flag(store, ids[1], "duration", "error", "4 minutes")
+    stamp = random.Random().randrange(10**9)
+    config = tmp_path / "survey.toml"
+    config.write_text(
+        f'id = "push-test"\ntitle = "Push test"\n[central]\nurl = "{central.url}"\n'
+        f"project_id = {central.project}\n"
+        f'[report]\nform = "{form_id}"\nunit = "hh_id"\nage = "age"\nbirths = "birth"\n'
+        f'birth_sex = "bsex"\nlanguage = "en"\nbackcheck_list = "bc_{stamp}"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("POPSURVEY_CENTRAL_USER", central.user)
+    monkeypatch.setenv("POPSURVEY_CENTRAL_PASSWORD", central.password)
+
+    def invoke(*args):
+        result = CliRunner().invoke(main, [*args, "-c", str(config), "--db", db])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    first = invoke("report", "--push", "-o", str(tmp_path / "r"))
+    assert "2 review state(s) set, 2 comment(s) added" in first
+    second = invoke("report", "--push", "-o", str(tmp_path / "r"))
+    assert "0 review state(s) set, 0 comment(s) added, 2 already as decided" in second
+    client = central.make_client()
+    assert len(client.submissions.comments(form_id, ids[1])) == 1
+
+    drawn = invoke("backcheck", "draw", "--publish", "-o", str(tmp_path / "bc"), "--seed", "1")
+    assert "2 flagged" in drawn
+    added = int(drawn.split("published: ")[1].split()[0])
+    assert added == len(pd.read_csv(tmp_path / "bc" / f"bc_{stamp}.csv"))
+    again = invoke("backcheck", "draw", "--publish", "-o", str(tmp_path / "bc"), "--seed", "1")
+    assert "published: 0 new" in again
+    central.settle()
+    assert len(list(client.datasets.entity_rows(f"bc_{stamp}"))) == added
+    client.close()

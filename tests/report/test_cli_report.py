@@ -44,3 +44,25 @@ def test_errors_are_one_line(sqlite_survey, tmp_path):
     result = run("-c", str(config), "--db", url)
     assert result.exit_code == 1 and "nosuchform" in result.output
     assert "Traceback" not in result.output
+
+
+def test_push_without_central_settings_is_one_line(sqlite_survey, tmp_path, monkeypatch):
+    config, url = sqlite_survey
+    monkeypatch.delenv("POPSURVEY_CENTRAL_USER", raising=False)
+    monkeypatch.delenv("POPSURVEY_CENTRAL_PASSWORD", raising=False)
+    monkeypatch.delenv("PYODK_CONFIG_FILE", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no pyodk config file either
+    result = run("-c", str(config), "--db", url, "-o", str(tmp_path), "--push")
+    assert result.exit_code == 1
+    assert "no [central] section" in result.output.splitlines()[-1]
+    assert (tmp_path / "report.zh.html").is_file()  # the report is written first
+    config.write_text(
+        config.read_text("utf-8").replace(
+            "[enumerators]", '[central]\nurl = "https://central.example.org"\n\n[enumerators]'
+        ),
+        "utf-8",
+    )
+    result = run("-c", str(config), "--db", url, "-o", str(tmp_path), "--push")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    last = result.output.splitlines()[-1]
+    assert "Central" in last or "central" in last

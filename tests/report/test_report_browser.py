@@ -35,7 +35,7 @@ def test_report_renders_offline_with_its_data(html_report, tmp_path):
         assert problems == []
         assert outside == []
     assert marks["progress"] == 2 * 3 + 2  # two counties x (complete, incomplete, pending) + 2 PSUs
-    assert marks["durations"] == 40  # histogram bins
+    assert marks["durations"] == 40 + 1 + 3  # histogram bins; boxes: everyone and each of 3
     assert marks["heatmap"] == 11  # distinct (day, hour) with interviews
     # SRB funnel: e1 and e3 (e2 has no girl: no finite ratio); ages 22..50 (29 bars); 10 digits
     assert marks["demography"] == 2 + 29 + 10

@@ -134,3 +134,20 @@ def test_text_summary_names_the_riskiest_enumerator():
     assert lines[1] == "今日需处理的五件事:"
     assert lines[2].startswith("1. 联系调查员 B(风险分 75)")
     assert len(lines) <= 7
+
+
+def test_reasons_given_by_the_quality_stage_are_shown_in_the_language():
+    roster = pd.DataFrame(
+        {
+            "enumerator": ["A", "B"],
+            "risk": [90.0, 10.0],
+            "reasons_zh": ["访问过短 (4)", None],
+            "reasons_en": ["too short (4)", ""],
+        }
+    )
+    report = compute_report(ReportInputs(interviews=BASE, flags=FLAGS, enumerators=roster))
+    assert "联系调查员 A(风险分 90):访问过短 (4)" in text_summary(report, "zh")
+    assert "Call A (risk 90): too short (4)" in text_summary(report, "en")
+    assert "Call B (risk 10): too short (2); night interview (1)" in text_summary(report, "en")
+    html = render_html(report, "en").decode("utf-8")
+    assert "too short (4)" in html

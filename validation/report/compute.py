@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from validation.report.heaping import last_digit_shares, myers, sex_ratio, whipple
+from validation.report.heaping import (
+    WHIPPLE_SPAN,
+    last_digit_shares,
+    myers,
+    sex_ratio,
+    whipple,
+)
 from validation.report.inputs import ReportInputs, normalised
 
 NIGHT_HOURS = frozenset({22, 23, 0, 1, 2, 3, 4, 5, 6})
@@ -64,6 +70,8 @@ class Report:
     ages: dict[str, object]
     duration_fences: tuple[float, float]
     reasons: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    given_reasons: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Reasons the quality stage gave: enumerator -> {``zh``/``en``/``any``: text}."""
 
 
 def compute_report(inputs: ReportInputs) -> Report:
@@ -99,6 +107,7 @@ def compute_report(inputs: ReportInputs) -> Report:
         ages=age_summary(inputs.ages),
         duration_fences=fences,
         reasons=reasons,
+        given_reasons=given_reasons(inputs.enumerators),
     )
 
 
@@ -137,7 +146,7 @@ def paradata_indicators(inputs: ReportInputs, fences: tuple[float, float]) -> pd
     )
     births = inputs.births
     if not births.empty:
-        counts = pd.crosstab(births["enumerator"], births["sex"])
+        counts = counts_by(births["enumerator"], births["sex"])
         males = counts.get("male", pd.Series(0, index=counts.index))
         females = counts.get("female", pd.Series(0, index=counts.index))
         wide["srb"] = (100 * males / females.replace(0, np.nan)).reindex(wide.index)
@@ -147,9 +156,7 @@ def paradata_indicators(inputs: ReportInputs, fences: tuple[float, float]) -> pd
         wide["births"] = 0
     ages = inputs.ages.dropna(subset=["age"])
     if not ages.empty:
-        per = ages.groupby("enumerator")["age"]
-        scores = per.apply(whipple).where(per.size() >= MIN_AGES_FOR_WHIPPLE)
-        wide["whipple"] = scores.reindex(wide.index)
+        wide["whipple"] = whipple_by(ages).reindex(wide.index)
     else:
         wide["whipple"] = np.nan
     bc = inputs.backchecks
@@ -169,6 +176,19 @@ def paradata_indicators(inputs: ReportInputs, fences: tuple[float, float]) -> pd
     return wide
 
 
+def whipple_by(ages: pd.DataFrame) -> pd.Series:
+    """Whipple's index per enumerator (NaN with fewer than 20 ages in its span), in one pass:
+    the same as :func:`validation.report.heaping.whipple` on each enumerator's ages."""
+    values = ages["age"].astype(float)
+    whole = values.notna() & (values == np.floor(values))
+    inside = whole & (values >= WHIPPLE_SPAN[0]) & (values <= WHIPPLE_SPAN[1])
+    part = ages[inside]
+    heaped = (part["age"].astype(int) % 5 == 0).groupby(part["enumerator"]).sum()
+    count = part.groupby("enumerator").size()
+    score = 500.0 * heaped / count
+    return score.where(count >= MIN_AGES_FOR_WHIPPLE)
+
+
 def check_table(flags: pd.DataFrame) -> pd.DataFrame:
     """One row per check: number of flags, interviews and enumerators, worst severity."""
     if flags.empty:
@@ -184,6 +204,31 @@ def check_table(flags: pd.DataFrame) -> pd.DataFrame:
         }
     )
     return table.sort_values(["flags"], ascending=False).reset_index()
+
+
+def given_reasons(roster: pd.DataFrame) -> dict[str, dict[str, str]]:
+    """The non-empty reasons of the roster by enumerator and language (``any``: no language)."""
+    out: dict[str, dict[str, str]] = {}
+    for column, key in (("reasons", "any"), ("reasons_zh", "zh"), ("reasons_en", "en")):
+        if column not in roster:
+            continue
+        for enumerator, value in zip(roster["enumerator"], roster[column], strict=True):
+            if isinstance(value, str) and value.strip():
+                out.setdefault(str(enumerator), {})[key] = value.strip()
+    return out
+
+
+def reasons_text(report: Report, enumerator: str, language: str, items: int = 4) -> str:
+    """Why an enumerator ranks where they do: the quality stage's reasons in ``language``
+    when it gave them, else the report's (checks with their flag counts, back-checks)."""
+    given = report.given_reasons.get(enumerator, {})
+    if given.get(language) or given.get("any"):
+        return given.get(language) or given["any"]
+    from validation.report.i18n import check_label
+
+    labels = report.inputs.check_labels
+    pairs = report.reasons.get(enumerator, [])[:items]
+    return "; ".join(f"{check_label(c, language, labels)} ({n})" for c, n in pairs)
 
 
 def risk_scores(
@@ -237,7 +282,7 @@ def enumerator_table(
     table["name"] = roster["name"].reindex(table.index)
     table["team"] = roster["team"].reindex(table.index)
     table["interviews"] = indicators["interviews"].reindex(table.index).fillna(0).astype(int)
-    by_severity = pd.crosstab(flags["enumerator"], flags["severity"]) if not flags.empty else None
+    by_severity = counts_by(flags["enumerator"], flags["severity"]) if not flags.empty else None
     for severity in ("error", "warning"):
         column = (
             by_severity[severity]
@@ -248,7 +293,7 @@ def enumerator_table(
     flagged = flags.dropna(subset=["instance_id"]).groupby("enumerator")["instance_id"].nunique()
     table["flagged"] = flagged.reindex(table.index).fillna(0).astype(int)
     states = inputs.interviews["review_state"].fillna("received")
-    review = pd.crosstab(inputs.interviews["enumerator"], states)
+    review = counts_by(inputs.interviews["enumerator"], states)
     for state in ("approved", "hasIssues", "rejected"):
         column = review[state] if state in review else pd.Series(dtype=float)
         table[state] = column.reindex(table.index).fillna(0).astype(int)
@@ -259,6 +304,12 @@ def enumerator_table(
     table = table.sort_values(["risk", "flagged"], ascending=False)
     table.insert(0, "rank", range(1, len(table) + 1))
     return table.reset_index(), reasons
+
+
+def counts_by(rows: pd.Series, columns: pd.Series) -> pd.DataFrame:
+    """How many times each pair occurs: one row per value of ``rows``, one column per value
+    of ``columns`` (``pd.crosstab``'s counts, by a faster route)."""
+    return pd.DataFrame({"r": rows, "c": columns}).groupby(["r", "c"]).size().unstack(fill_value=0)
 
 
 def progress_table(progress: pd.DataFrame, by: list[str]) -> pd.DataFrame:

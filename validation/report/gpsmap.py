@@ -19,6 +19,8 @@ import pandas as pd
 from validation.report.svg import PALETTE, fmt, svg, text
 
 PSU_RADIUS_KM = 0.5
+MAX_OUTLINES = 1500
+"""More PSUs than this are not outlined on a map (their dwellings still show them)."""
 KM_PER_DEGREE = 111.32
 
 
@@ -55,14 +57,18 @@ def gps_map(
 
     body = [f'<rect x="0" y="0" width="{width}" height="{height}" fill="#f5f7f8"/>']
     body += _outlines(interviews, project, size / span / KM_PER_DEGREE)
+    shown = _points_to_draw(located, far_km, max_points, seed)
     units = dwellings.drop_duplicates(["unit_lat", "unit_lon"])
+    if len(units) > max_points:  # the dwellings of the interviews drawn
+        units = shown.dropna(subset=["unit_lat", "unit_lon"]).drop_duplicates(
+            ["unit_lat", "unit_lon"]
+        )
     ux, uy = project(units["unit_lat"], units["unit_lon"])
     for x, y in zip(ux, uy, strict=True):
         body.append(
             f'<rect class="mark dwelling" x="{x - 2:.1f}" y="{y - 2:.1f}" width="4" height="4" '
             'fill="#78909c"/>'
         )
-    shown = _points_to_draw(located, far_km, max_points, seed)
     px, py = project(shown["lat"], shown["lon"])
     far = (shown["gps_km"] > far_km).to_numpy()
     if links:
@@ -106,34 +112,35 @@ def _points_to_draw(
 
 
 def _outlines(interviews: pd.DataFrame, project, px_per_km: float) -> list[str]:
-    """One outline per PSU: the convex hull of its points, or a circle."""
+    """One outline per PSU: the convex hull of its sampled dwellings (of its interviews when
+    none is located), or a circle when there are fewer than three distinct points."""
+    frame = interviews.dropna(subset=["psu"])
+    if frame.empty or frame["psu"].nunique() > MAX_OUTLINES:
+        return []
+    located = frame.dropna(subset=["unit_lat", "unit_lon"])
+    fallback = frame[~frame["psu"].isin(set(located["psu"]))].dropna(subset=["lat", "lon"])
+    lats = np.concatenate([located["unit_lat"].to_numpy(float), fallback["lat"].to_numpy(float)])
+    lons = np.concatenate([located["unit_lon"].to_numpy(float), fallback["lon"].to_numpy(float)])
+    psus = np.concatenate([located["psu"].astype(str), fallback["psu"].astype(str)])
+    xs, ys = project(lats, lons)
+    points = pd.DataFrame({"psu": psus, "x": np.round(xs, 1), "y": np.round(ys, 1)})
+    points = points.drop_duplicates()
     shapes = []
-    with_psu = interviews.dropna(subset=["psu"])
-    for psu, group in with_psu.groupby("psu", sort=False):
-        units = group.dropna(subset=["unit_lat", "unit_lon"])
-        if units.empty:
-            units = group.dropna(subset=["lat", "lon"]).rename(
-                columns={"lat": "unit_lat", "lon": "unit_lon"}
-            )
-        lats, lons = units["unit_lat"].to_numpy(), units["unit_lon"].to_numpy()
-        if len(lats) == 0:
-            continue
-        xs, ys = project(lats, lons)
-        points = np.unique(np.round(np.column_stack([xs, ys]), 1), axis=0)
+    radius = max(PSU_RADIUS_KM * px_per_km, 3)
+    coordinates = points[["x", "y"]].to_numpy()
+    for psu, index in points.groupby("psu", sort=False).indices.items():
+        hull = convex_hull(coordinates[index]) if len(index) >= 3 else []
         tip = f"<title>{escape(str(psu))}</title>"
-        if len(points) >= 3:
-            hull = convex_hull(points)
-            if len(hull) >= 3:
-                path = " ".join(f"{x:.1f},{y:.1f}" for x, y in hull)
-                shapes.append(
-                    f'<polygon class="psu" points="{path}" fill="#e3eaf0" stroke="#90a4ae">'
-                    f"{tip}</polygon>"
-                )
-                continue
-        r = max(PSU_RADIUS_KM * px_per_km, 3)
-        cx, cy = points.mean(axis=0)
+        if len(hull) >= 3:
+            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in hull)
+            shapes.append(
+                f'<polygon class="psu" points="{path}" fill="#e3eaf0" stroke="#90a4ae">'
+                f"{tip}</polygon>"
+            )
+            continue
+        cx, cy = coordinates[index].mean(axis=0)
         shapes.append(
-            f'<circle class="psu" cx="{cx:.1f}" cy="{cy:.1f}" r="{r:.1f}" fill="#e3eaf0" '
+            f'<circle class="psu" cx="{cx:.1f}" cy="{cy:.1f}" r="{radius:.1f}" fill="#e3eaf0" '
             f'stroke="#90a4ae">{tip}</circle>'
         )
     return shapes

@@ -13,15 +13,18 @@ import numpy as np
 import pandas as pd
 
 from validation.report import svg
-from validation.report.compute import Report
+from validation.report.compute import Report, reasons_text
 from validation.report.gpsmap import gps_map, worst_psus
 from validation.report.heaping import srb_limits
 from validation.report.i18n import check_label, check_language, indicator_label, text
 
-FLAG_ROW_BUDGET = 30_000
-"""Flag rows embedded for the drill-down in all (each enumerator gets a share, 10 to 200)."""
+FLAG_ROW_BUDGET = 12_000
+"""Flag rows embedded for the drill-down in all (each enumerator gets a share, 5 to 200);
+the workbook has every flag."""
 MESSAGE_CHARS = 120
 HISTOGRAM_BINS = 24
+RISKIEST_BOXES = 30
+"""Enumerators whose duration distribution is drawn (the riskiest first)."""
 
 STYLE = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:0;
@@ -101,7 +104,10 @@ def render_html(report: Report, language: str = "zh") -> bytes:
         _drilldown(report, t),
     ]
     data = json.dumps(
-        _drilldown_data(report, t, language), ensure_ascii=False, separators=(",", ":")
+        _drilldown_data(report, t, language),
+        ensure_ascii=False,
+        separators=(",", ":"),
+        allow_nan=False,  # JSON.parse rejects NaN: fail here rather than in the browser
     )
     data = data.replace("</", "<\\/")
     page = (
@@ -238,7 +244,23 @@ def _durations(report: Report, t) -> str:
         width=720,
         height=200,
     )
-    return _section("durations", t("durations"), chart)
+    return _section("durations", t("durations"), chart + _duration_boxes(report, t, top, low))
+
+
+def _duration_boxes(report: Report, t, top: float, low: float) -> str:
+    """Duration boxes of the whole team and of the riskiest enumerators."""
+    interviews = report.inputs.interviews.dropna(subset=["duration_min"])
+    shown = list(report.enumerators["enumerator"].head(RISKIEST_BOXES))
+    quantiles = [0.05, 0.25, 0.5, 0.75, 0.95]
+    rows = [(t("all_interviews"), interviews["duration_min"].quantile(quantiles).tolist(),
+             len(interviews))]  # fmt: skip
+    part = interviews[interviews["enumerator"].isin(shown)]
+    if not part.empty:
+        table = part.groupby("enumerator")["duration_min"].quantile(quantiles).unstack()
+        sizes = part.groupby("enumerator").size()
+        rows += [(e, table.loc[e].tolist(), int(sizes[e])) for e in shown if e in table.index]
+    title = t("durations_by_enumerator", n=len(rows) - 1)
+    return svg.box_rows(rows, title, t("minutes"), top, marker=(low, t("short_fence")))
 
 
 def _heatmap(report: Report, t) -> str:
@@ -372,37 +394,8 @@ def _drilldown(report: Report, t) -> str:
 def _drilldown_data(report: Report, t, language: str) -> dict:
     names = _indicator_names(report)
     indicators = report.indicators.reindex(columns=names)
-    interviews = report.inputs.interviews.set_index("instance_id")
-    flags = report.inputs.flags.sort_values(["enumerator", "severity", "check"])
-    per_enumerator = max(10, min(200, FLAG_ROW_BUDGET // max(len(report.enumerators), 1)))
-    rows_of: dict[str, list] = {}
-    counts = flags.groupby("enumerator").size()
-    for enumerator, group in flags.groupby("enumerator", sort=False):
-        head = group.head(per_enumerator)
-        info = interviews.reindex(head["instance_id"].fillna(""))
-        rows_of[enumerator] = [
-            [
-                _text(i),
-                _when(s),
-                svg.fmt(d),
-                svg.fmt(k, 2),
-                check_label(c, language, report.inputs.check_labels),
-                sev,
-                svg.fmt(v, 2),
-                m[:MESSAGE_CHARS],
-            ]
-            for i, s, d, k, c, sev, v, m in zip(
-                head["instance_id"],
-                info["start"],
-                info["duration_min"],
-                info["gps_km"],
-                head["check"],
-                head["severity"],
-                head["value"],
-                head["message"],
-                strict=True,
-            )
-        ]
+    per_enumerator = max(5, min(200, FLAG_ROW_BUDGET // max(len(report.enumerators), 1)))
+    rows_of, counts = _flag_rows(report, language, per_enumerator)
     review = report.enumerators.set_index("enumerator")[["approved", "hasIssues", "rejected"]]
     enumerators = {}
     for r in report.enumerators.itertuples():
@@ -441,9 +434,53 @@ def _drilldown_data(report: Report, t, language: str) -> dict:
                 t("severity"),
                 t("value"),
                 t("message"),
+                t("review_state"),
             ],
         },
     }
+
+
+def _flag_rows(
+    report: Report, language: str, per_enumerator: int
+) -> tuple[dict[str, list[list[str]]], pd.Series]:
+    """Each enumerator's first ``per_enumerator`` flags (errors first) as table rows, and
+    how many flags each has."""
+    flags = report.inputs.flags
+    counts = flags.groupby("enumerator").size()
+    if flags.empty:
+        return {}, counts
+    rank = flags["severity"].map({"error": 0, "warning": 1, "info": 2}).astype(float)
+    flags = flags.assign(_rank=rank).sort_values(["enumerator", "_rank", "check"], kind="stable")
+    head = flags[flags.groupby("enumerator").cumcount() < per_enumerator]
+    columns = ["instance_id", "start", "duration_min", "gps_km", "review_state"]
+    info = report.inputs.interviews[columns].drop_duplicates("instance_id")
+    head = head.merge(info, on="instance_id", how="left")
+    labels = {
+        c: check_label(c, language, report.inputs.check_labels) for c in head["check"].unique()
+    }
+    table = pd.DataFrame(
+        {
+            "enumerator": head["enumerator"].astype(str),
+            "instance": head["instance_id"].fillna("").astype(str),
+            "start": head["start"].dt.strftime("%Y-%m-%d %H:%M").fillna(""),
+            "duration": _numbers(head["duration_min"], 1),
+            "km": _numbers(head["gps_km"], 2),
+            "check": head["check"].map(labels),
+            "severity": head["severity"],
+            "value": _numbers(head["value"], 2),
+            "message": head["message"].astype(str).str.slice(0, MESSAGE_CHARS),
+            "review": head["review_state"].astype("object").fillna("").astype(str),
+        }
+    )
+    rows_of: dict[str, list[list[str]]] = {}
+    for enumerator, *row in table.itertuples(index=False, name=None):
+        rows_of.setdefault(enumerator, []).append(row)
+    return rows_of, counts
+
+
+def _numbers(values: pd.Series, digits: int) -> list[str]:
+    """Numbers as short texts, missing ones as empty texts."""
+    return [svg.fmt(v, digits) if not pd.isna(v) else "" for v in values.astype(float)]
 
 
 def _indicator_names(report: Report) -> list[str]:
@@ -453,10 +490,7 @@ def _indicator_names(report: Report) -> list[str]:
 
 
 def _reasons(report: Report, enumerator: str, language: str) -> str:
-    items = report.reasons.get(enumerator, [])[:4]
-    return "; ".join(
-        f"{check_label(c, language, report.inputs.check_labels)} ({n})" for c, n in items
-    )
+    return reasons_text(report, enumerator, language)
 
 
 def _bins(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -53,6 +53,11 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "durations": {"zh": "访问时长分布", "en": "Interview durations"},
     "minutes": {"zh": "分钟", "en": "minutes"},
+    "all_interviews": {"zh": "全部访问", "en": "all interviews"},
+    "durations_by_enumerator": {
+        "zh": "风险最高的 {n} 名调查员的访问时长(框:25%–75%,线:5%–95%,白线:中位数)",
+        "en": "Durations of the {n} riskiest enumerators (box: 25-75%, line: 5-95%, white: median)",
+    },
     "short_fence": {"zh": "过短界限", "en": "too-short fence"},
     "heatmap": {"zh": "访问开始时刻(小时×日期)", "en": "Interviews by hour of day and day"},
     "hour": {"zh": "小时", "en": "Hour"},
@@ -165,6 +170,26 @@ INDICATORS: dict[str, dict[str, str]] = {
 
 CHECK_LABELS: dict[str, dict[str, str]] = {
     "backcheck": TEXT["backcheck"],
+    # the quality stage's checks (validation.quality)
+    "form_version": {"zh": "旧版问卷", "en": "outdated form version"},
+    "progress": {"zh": "样本进度", "en": "progress vs sample"},
+    "dates": {"zh": "日期错误", "en": "impossible dates"},
+    "age_heaping": {"zh": "年龄堆积", "en": "age heaping"},
+    "digit_preference": {"zh": "尾数偏好", "en": "digit preference"},
+    "boundary_displacement": {"zh": "年龄边界外移", "en": "boundary displacement"},
+    "sex_ratio_at_birth": {"zh": "出生性别比", "en": "sex ratio at birth"},
+    "births_per_woman": {"zh": "每名妇女活产数", "en": "births per woman"},
+    "low_variance": {"zh": "答案变化少", "en": "low variance of answers"},
+    "routes": {"zh": "跳问路径", "en": "skip routes"},
+    "straight_lining": {"zh": "量表题同一答案", "en": "straight-lining"},
+    "duplicate_instance_ids": {"zh": "提交编号重复", "en": "duplicate instance IDs"},
+    "duplicate_unit_ids": {"zh": "住户编号重复", "en": "duplicate unit IDs"},
+    "units_not_in_sample": {"zh": "样本外住户", "en": "units not in the sample"},
+    "units_visited_twice": {"zh": "住户重复访问", "en": "units visited twice"},
+    "near_duplicates": {"zh": "近似重复问卷", "en": "near-duplicates"},
+    "outliers": {"zh": "异常值", "en": "outliers"},
+    "paradata": {"zh": "访问过程数据", "en": "paradata"},
+    "answer_rates": {"zh": "不知道/拒答/缺失率", "en": "don't know, refusal, missing rates"},
     "duplicate_id": {"zh": "编号重复", "en": "duplicate ID"},
     "near_duplicate": {"zh": "近似重复", "en": "near-duplicate"},
     "outlier": {"zh": "异常值", "en": "outlier"},
@@ -192,8 +217,17 @@ def text(key: str, language: str, **values: object) -> str:
 
 
 def indicator_label(name: str, language: str) -> str:
-    """The label of an indicator (its name when the report has none)."""
-    return INDICATORS.get(name, {}).get(language, name)
+    """The label of an indicator: the report's, the quality stage's, or its name."""
+    if name in INDICATORS:
+        return INDICATORS[name][language]
+    try:
+        from validation.quality.words import LABELS
+    except ImportError:  # the quality stage is not part of this build
+        return name
+    words = LABELS.get(name)
+    if not words:
+        return name
+    return words[1] if language == "zh" else words[0]
 
 
 def check_label(code: str, language: str, labels: dict[str, dict[str, str]]) -> str:

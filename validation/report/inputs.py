@@ -9,7 +9,8 @@ The report never reads a store or a config: the caller (``surveys``) hands it pa
 - ``flags``: one row per quality flag. ``instance_id`` (empty for an enumerator-level flag),
   ``enumerator``, ``check``, ``severity`` (error, warning, info), ``value``, ``message``.
 - ``enumerators``: optional roster. ``enumerator``; optional ``name``, ``team``, ``risk``
-  (0-100, when the quality stage computed one) and ``reasons``.
+  (0-100, when the quality stage computed one) and its reasons as text, ``reasons`` or per
+  language ``reasons_zh``/``reasons_en`` (shown instead of the report's own).
 - ``indicators``: optional long table ``enumerator``, ``indicator``, ``value`` (the quality
   stage's per-enumerator indicators; the report adds its own from the paradata).
 - ``progress``: the sample. ``unit``, ``county``, ``psu``, ``status`` (``complete``,
@@ -61,7 +62,7 @@ OPTIONAL = {
         "review_state",
     ),
     "flags": ("value", "message"),
-    "enumerators": ("name", "team", "risk", "reasons"),
+    "enumerators": ("name", "team", "risk", "reasons", "reasons_zh", "reasons_en"),
     "progress": ("county", "psu", "enumerator"),
     "backchecks": ("compared",),
 }

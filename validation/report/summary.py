@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from validation.report.compute import Report
+from validation.report.compute import Report, reasons_text
 from validation.report.i18n import check_label, check_language, text
 from validation.report.svg import fmt
 
@@ -23,10 +23,7 @@ def text_summary(report: Report, language: str = "zh", items: int = 5) -> str:
     actions: list[str] = []
     risky = report.enumerators[report.enumerators["risk"] > 0]
     for r in risky.head(TOP_ENUMERATORS).itertuples():
-        reasons = "; ".join(
-            f"{check_label(c, language, labels)} ({n})"
-            for c, n in report.reasons.get(r.enumerator, [])[:3]
-        )
+        reasons = reasons_text(report, r.enumerator, language, items=3)
         who = f"{r.enumerator} {r.name}" if isinstance(r.name, str) and r.name else r.enumerator
         actions.append(t("todo_risk", who=who, risk=fmt(r.risk), reasons=reasons or "-"))
     srb = report.srb

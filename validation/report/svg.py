@@ -265,6 +265,44 @@ def vertical_bars(
     return svg(width, height, "".join(body), title)
 
 
+def box_rows(
+    rows: Sequence[tuple[str, Sequence[float], int]],
+    title: str,
+    xlabel: str,
+    x_max: float,
+    marker: tuple[float, str] | None = None,
+    width: int = 720,
+) -> str:
+    """One horizontal box per row ``(label, (p5, p25, p50, p75, p95), n)``: whiskers p5-p95,
+    box p25-p75, median tick; an optional dashed vertical marker ``(x, label)``."""
+    left, right, top, row_h = 150, 20, 36, 18
+    plot_w = width - left - right
+    height = top + row_h * len(rows) + 28
+    span = x_max or 1.0
+
+    def px(v: float) -> float:
+        return left + min(max(v, 0.0), span) / span * plot_w
+
+    body = [text(10, 12, title, size=12)]
+    for i, (label, (p5, p25, p50, p75, p95), n) in enumerate(rows):
+        y = top + i * row_h + row_h / 2
+        body.append(text(left - 6, y + 4, _clip(label, 24), "end", 10))
+        body.append(line(px(p5), y, px(p95), y, PALETTE["muted"]))
+        tip = f"{label}: median {fmt(p50)}, {fmt(p25)}-{fmt(p75)} (n={n})"
+        body.append(rect(px(p25), y - 5, px(p75) - px(p25), 10, PALETTE["bar"], tip))
+        body.append(line(px(p50), y - 6, px(p50), y + 6, "#ffffff"))
+    axis_y = top + row_h * len(rows) + 4
+    body.append(line(left, axis_y, left + plot_w, axis_y))
+    for v in (0, span / 2, span):
+        body.append(text(px(v), axis_y + 13, fmt(v), "middle", 10))
+    body.append(text(left + plot_w / 2, height - 2, xlabel, "middle", 10))
+    if marker is not None and math.isfinite(marker[0]):
+        x = px(marker[0])
+        body.append(line(x, top - 12, x, axis_y, PALETTE["alert"], dash=True))
+        body.append(text(x + 3, top - 4, marker[1], size=10, fill=PALETTE["alert"]))
+    return svg(width, height, "".join(body), title)
+
+
 def tiles(
     items: Sequence[tuple[str, float, str]], title: str, size: int = 14, width: int = 720
 ) -> str:

@@ -7,7 +7,6 @@ count double). Written with xlsxwriter.
 from __future__ import annotations
 
 import io
-import math
 import re
 import unicodedata
 
@@ -15,12 +14,16 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from validation.report.compute import Report
+from validation.report.compute import Report, reasons_text
 from validation.report.i18n import check_label, check_language, indicator_label, text
 
 MAX_WIDTH = 60
 FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 FONTS = {"zh": "Microsoft YaHei", "en": "Calibri"}
+WIDE = (
+    r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]"
+)
+"""East Asian wide and full-width characters (they take two columns)."""
 
 
 def workbook_bytes(report: Report, language: str = "zh") -> bytes:
@@ -40,10 +43,12 @@ def workbook_bytes(report: Report, language: str = "zh") -> bytes:
     }
     _write_sheet(book, t("summary_sheet"), _summary(report, t, language), formats)
     used = {t("summary_sheet"), t("progress_sheet"), t("checks_sheet")}
+    rows = _flag_rows(report, t)
+    checks_of = report.inputs.flags["check"].to_numpy()
     for check in report.checks["check"]:
         name = sheet_name(check, used)
         used.add(name)
-        _write_sheet(book, name, _check_rows(report, check, t), formats)
+        _write_sheet(book, name, rows[checks_of == check], formats)
     progress = report.progress_psu.rename(columns={c: t(k) for c, k in _PROGRESS_HEADS.items()})
     _write_sheet(book, t("progress_sheet"), progress, formats)
     checks = report.checks.assign(
@@ -77,13 +82,7 @@ def sheet_name(check: str, used: set[str]) -> str:
 
 def _summary(report: Report, t, language: str) -> pd.DataFrame:
     table = report.enumerators.copy()
-    table["reasons"] = [
-        "; ".join(
-            f"{check_label(c, language, report.inputs.check_labels)} ({n})"
-            for c, n in report.reasons.get(e, [])[:6]
-        )
-        for e in table["enumerator"]
-    ]
+    table["reasons"] = [reasons_text(report, e, language, items=6) for e in table["enumerator"]]
     heads = {
         c: t(c)
         for c in (
@@ -109,23 +108,26 @@ def _summary(report: Report, t, language: str) -> pd.DataFrame:
     return table.join(indicators, on=t("enumerator"))
 
 
-def _check_rows(report: Report, check: str, t) -> pd.DataFrame:
+def _flag_rows(report: Report, t) -> pd.DataFrame:
+    """Every flag as a row of its check's sheet (aligned with ``report.inputs.flags``): the
+    interview, the enumerator and their name, start, duration, severity, value, message and
+    the review state in Central."""
     flags = report.inputs.flags
-    rows = flags[flags["check"] == check]
-    interviews = report.inputs.interviews.drop_duplicates("instance_id").set_index("instance_id")
-    roster = report.enumerators.set_index("enumerator")
-    info = interviews.reindex(rows["instance_id"].fillna(""))
+    columns = ["instance_id", "start", "duration_min", "review_state"]
+    info = report.inputs.interviews[columns].drop_duplicates("instance_id")
+    info = flags[["instance_id"]].merge(info, on="instance_id", how="left")
+    names = report.enumerators.set_index("enumerator")["name"]
+    severity = {s: t(s) for s in ("error", "warning", "info")}
     return pd.DataFrame(
         {
-            t("instance"): rows["instance_id"].to_numpy(),
-            t("enumerator"): rows["enumerator"].to_numpy(),
-            t("name"): roster["name"].reindex(rows["enumerator"]).to_numpy(),
-            t("team"): roster["team"].reindex(rows["enumerator"]).to_numpy(),
+            t("instance"): flags["instance_id"].to_numpy(),
+            t("enumerator"): flags["enumerator"].to_numpy(),
+            t("name"): flags["enumerator"].map(names).to_numpy(),
             t("start"): info["start"].to_numpy(),
             t("duration"): info["duration_min"].round(1).to_numpy(),
-            t("severity"): [t(s) for s in rows["severity"]],
-            t("value"): rows["value"].to_numpy(),
-            t("message"): rows["message"].to_numpy(),
+            t("severity"): flags["severity"].map(severity).to_numpy(),
+            t("value"): flags["value"].to_numpy(),
+            t("message"): flags["message"].to_numpy(),
             t("review_state"): info["review_state"].to_numpy(),
         }
     )
@@ -134,29 +136,41 @@ def _check_rows(report: Report, check: str, t) -> pd.DataFrame:
 def _write_sheet(book, name: str, frame: pd.DataFrame, formats: dict) -> None:
     sheet = book.add_worksheet(name)
     columns = list(frame.columns)
-    widths = [display_width(str(c)) + 2 for c in columns]
     for j, column in enumerate(columns):
         sheet.write_string(0, j, str(column), formats["head"])
         values = frame[column]
         kind = _kind(values)
-        for i, value in enumerate(values.tolist(), start=1):
-            if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
-                continue
-            if kind == "date":
-                sheet.write_datetime(i, j, pd.Timestamp(value).to_pydatetime(), formats["date"])
-                widths[j] = max(widths[j], 17)
-            elif kind == "number" and isinstance(value, (int, float, np.number)):
-                if math.isfinite(float(value)):
-                    sheet.write_number(i, j, float(value), formats["number"])
-                widths[j] = max(widths[j], min(len(f"{value:.4g}") + 2, MAX_WIDTH))
-            else:
-                words = str(value)
-                sheet.write_string(i, j, words, formats["cell"])
-                widths[j] = max(widths[j], min(display_width(words) + 2, MAX_WIDTH))
-    for j, width in enumerate(widths):
-        sheet.set_column(j, j, width)
+        width = display_width(str(column)) + 2
+        if kind == "date":
+            for i, value in enumerate(values, start=1):
+                if not pd.isna(value):
+                    sheet.write_datetime(i, j, value.to_pydatetime(), formats["date"])
+            width = max(width, 17)
+        elif kind == "number":
+            numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+            for i in np.flatnonzero(np.isfinite(numbers)):
+                sheet.write_number(i + 1, j, numbers[i], formats["number"])
+            if np.isfinite(numbers).any():
+                top = np.nanmax(np.abs(numbers[np.isfinite(numbers)]))
+                width = max(width, len(f"{top:.4g}") + 3)
+        else:
+            texts = values.astype("object").where(values.notna())
+            cell = formats["cell"]
+            for i, value in enumerate(texts.tolist(), start=1):
+                if value is not None and value == value:
+                    sheet.write_string(i, j, str(value), cell)
+            width = max(width, _widest(texts.dropna().astype(str)) + 2)
+        sheet.set_column(j, j, min(width, MAX_WIDTH))
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, max(len(frame), 1), max(len(columns) - 1, 0))
+
+
+def _widest(texts: pd.Series) -> int:
+    """The display width of the widest text (wide characters count two), in one pass."""
+    if texts.empty:
+        return 0
+    widths = texts.str.len() + texts.str.count(WIDE)
+    return int(widths.max())
 
 
 def _kind(values: pd.Series) -> str:

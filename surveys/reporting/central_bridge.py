@@ -1,9 +1,7 @@
 """The report's and back-checks' few calls to ODK Central, through the deploy service.
 
 The deploy service (``surveys.central.review``, ``client.datasets``, the credentials
-helper) is where Central's resources live; this module only adapts to it, and says
-clearly when this build of popsurvey does not have it yet: ``--push`` and publishing the
-back-check entity list then fail with one line (the entity list is still written as CSV).
+helper) is where Central's resources live; this module only adapts the report's records to it.
 """
 
 from __future__ import annotations
@@ -17,8 +15,6 @@ import pandas as pd
 
 from surveys.config import SurveyConfig
 from surveys.reporting.errors import ReportingError
-
-NEEDS_DEPLOY = "needs the ODK Central deploy service (surveys.central.{what}), not in this build"
 
 
 @dataclass(frozen=True)
@@ -34,28 +30,13 @@ def central_client(config: SurveyConfig) -> Any:
     """A client of survey.toml's Central project, with the account from the environment
     (or the pyodk config file named in survey.toml, through the deploy service)."""
     from surveys.central import CentralClient, HttpPolicy
+    from surveys.central.credentials import central_credentials
+    from surveys.central.deploy import locate_project
 
     if config.central is None:
         raise ReportingError(f"{config.path.name}: no [central] section: no Central to write to")
-    try:
-        from surveys.central.credentials import central_credentials
-    except ImportError:
-        user = os.environ.get("POPSURVEY_CENTRAL_USER")
-        password = os.environ.get("POPSURVEY_CENTRAL_PASSWORD")
-        if not user or not password:
-            raise ReportingError(
-                "Central account missing: set POPSURVEY_CENTRAL_USER and POPSURVEY_CENTRAL_PASSWORD"
-            ) from None
-    else:
-        user, password = central_credentials(config.central.pyodk_config)
+    user, password = central_credentials(config.central.pyodk_config)
     project = config.central.project_id or os.environ.get("POPSURVEY_CENTRAL_PROJECT")
-    if project is None:
-        try:
-            from surveys.central.deploy import locate_project
-        except ImportError:
-            raise ReportingError(
-                f"{config.path.name}: set central.project_id (or POPSURVEY_CENTRAL_PROJECT)"
-            ) from None
     client = CentralClient(config.central.url, user, password, project, HttpPolicy())
     if project is None:
         found = locate_project(client, None, config.central.project_name)
@@ -70,20 +51,18 @@ def central_client(config: SurveyConfig) -> Any:
 def write_decisions(client: Any, form_id: str, decisions: Sequence[Decision], progress=None) -> Any:
     """Make Central's review states and comments what ``decisions`` say, idempotently
     (the deploy service's ``write_reviews``); returns its result (``summary()``)."""
-    try:
-        from surveys.central.review import ReviewDecision, write_reviews
-    except ImportError:
-        raise ReportingError("report --push " + NEEDS_DEPLOY.format(what="review")) from None
+    from surveys.central.review import ReviewDecision, write_reviews
+
     wanted = [ReviewDecision(d.instance_id, d.state, d.comment) for d in decisions]
     return write_reviews(client, form_id, wanted, progress=progress)
 
 
 def comment_bodies(client: Any, form_id: str, instance_id: str) -> list[str]:
     """The texts of a submission's comments in Central, oldest first."""
-    comments = getattr(client.submissions, "comments", None)
-    if comments is None:
-        raise ReportingError("reading review comments " + NEEDS_DEPLOY.format(what="client"))
-    found = sorted(comments(form_id, instance_id), key=lambda c: str(c.get("createdAt") or ""))
+    found = sorted(
+        client.submissions.comments(form_id, instance_id),
+        key=lambda c: str(c.get("createdAt") or ""),
+    )
     return [str(c.get("body") or "") for c in found]
 
 
@@ -93,9 +72,7 @@ def publish_entities(
     """Create the entity list ``dataset`` (and its properties) if needed and add the rows of
     ``table`` (``name``, ``label``, properties) that it does not hold yet; returns how many
     were added. Never changes or deletes an entity already there."""
-    datasets = getattr(client, "datasets", None)
-    if datasets is None:
-        raise ReportingError("publishing an entity list " + NEEDS_DEPLOY.format(what="resources"))
+    datasets = client.datasets
     properties = list(properties)
     if dataset not in {d.get("name") for d in datasets.list()}:
         datasets.create(dataset)

@@ -353,11 +353,22 @@ def plain_frame(dataset: PreparedDataset) -> pd.DataFrame:
             values = _stamps(values, "ms")
         elif kind == "time":
             values = pd.Series(_stamps(values, "ms")).dt.strftime("%H:%M:%S.%f").str[:12]
-        elif column.missing is not None:
-            values = values.copy()
-            values[column.missing == SKIPPED] = np.nan
+        elif column.numeric:
+            if column.missing is not None:
+                values = values.copy()
+                values[column.missing == SKIPPED] = np.nan
+            values = _whole_numbers(values)
         data[column.variable.name] = values
     return pd.DataFrame(data)
+
+
+def _whole_numbers(values: np.ndarray) -> np.ndarray | pd.arrays.IntegerArray:
+    """Whole numbers as nullable integers (``3``, not ``3.0``, in CSV)."""
+    known = values[~np.isnan(values)]
+    if len(known) and np.all(known == np.round(known)) and np.all(np.abs(known) < 2**53):
+        ints = np.where(np.isnan(values), 0, values).astype(np.int64)
+        return pd.arrays.IntegerArray(ints, np.isnan(values))
+    return values
 
 
 def _stamps(values: np.ndarray, unit: str) -> np.ndarray:

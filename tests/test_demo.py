@@ -29,3 +29,5 @@ def test_demo_runs_every_stage(tmp_path):
     assert "TFR" in result.output and "SRB" in result.output and "CPR" in result.output
     weights = pd.read_csv(out / "weights.csv")
     assert (weights["final_weight"] > 0).all()
+    for suffix in (".sav", ".dta", ".do", ".sps", "_d_hist.sav", "_d_hist.dta"):
+        assert (out / "export" / f"fertility{suffix}").is_file(), suffix

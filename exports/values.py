@@ -175,11 +175,15 @@ def _text(series: pd.Series) -> np.ndarray:
     return values
 
 
-def _factorized(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes (-1 for missing) and the distinct values: per-value work is done once per
-    distinct answer, not once per row."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return codes, np.asarray(uniques, dtype=object)
+def _factorized(series: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes (-1 for missing) and the distinct answers as text: per-value work is done once
+    per distinct answer, not once per row."""
+    codes, uniques = pd.factorize(series.to_numpy(), use_na_sentinel=True)
+    texts = [
+        u if isinstance(u, str) else _number_text(u) if isinstance(u, int | float) else str(u)
+        for u in uniques
+    ]
+    return codes, texts
 
 
 def _number_text(value: float) -> str:
@@ -189,7 +193,7 @@ def _number_text(value: float) -> str:
 def _coded(variable: Variable, series: pd.Series, issues: list[Issue]) -> Column:
     label_set = variable.label_set
     assert label_set is not None
-    codes, uniques = _factorized(_text(series))
+    codes, uniques = _factorized(series)
     texts = [u.strip() for u in uniques]
     numbers = np.array([label_set.code_of.get(t, np.nan) for t in texts], dtype=np.float64)
     for i, text in enumerate(texts):
@@ -305,7 +309,7 @@ def _times(variable: Variable, series: pd.Series, issues: list[Issue]) -> Column
 
 
 def _dummy_table(raw: pd.Series) -> pd.DataFrame:
-    codes, uniques = _factorized(_text(raw))
+    codes, uniques = _factorized(raw)
     chosen = [set(u.split()) for u in uniques]
     names = sorted({c for s in chosen for c in s})
     table = np.zeros((len(uniques) + 1, len(names)), dtype=np.float64)

@@ -300,11 +300,9 @@ def _reshape_wide(
         for k in range(1, most + 1):
             at = positions == k
             for column in dataset.columns:
-                source = column.variable.column.source
                 if column.variable.column.role in ("key", "design"):
                     continue
                 main.columns.append(_wide_column(column, k, at, rows, main.rows, registry, word))
-                del source
         log.append(f"wide: {dataset.name} reshaped into the main dataset ({most} positions)")
     return out
 
@@ -319,6 +317,7 @@ def _wide_column(
         new_column, word("position_of", label=old.label, n=k), old.kind, old.label_set
     )
     variable.can_skip = old.can_skip
+    variable.relevance = old.relevance
     numeric = column.values.dtype.kind == "f"
     values = np.full(size, np.nan if numeric else None, dtype=column.values.dtype)
     values[rows[at]] = column.values[at]

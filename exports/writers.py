@@ -375,17 +375,11 @@ def write_dta(
 
 
 def rename_dta_variables(path: Path, names: list[str]) -> None:
-    """Write ``names`` into the ``<varnames>`` block of a Stata 118 file (129-byte fields,
-    located through the file's map; Stata's dta documentation)."""
+    """Write ``names`` into the ``<varnames>`` block of a Stata 118/119 file (129-byte
+    fields, located through the file's map; Stata's dta documentation)."""
     with path.open("r+b") as handle:
-        head = handle.read(4096)
-        start = head.find(b"<map>")
-        if not re.search(rb"<release>11[89]</release>", head) or start < 0:
-            raise ExportWriteError(f"{path.name}: not a Stata 118 file, cannot set names")
-        byteorder = "little" if b"<byteorder>LSF</byteorder>" in head else "big"
-        offset_at = start + len(b"<map>") + 3 * 8  # the 4th map entry: <varnames>
-        varnames = int.from_bytes(head[offset_at : offset_at + 8], byteorder)
-        handle.seek(varnames)
+        offsets, _, _, _ = _stata_map(handle)
+        handle.seek(offsets[3])
         if handle.read(10) != b"<varnames>":
             raise ExportWriteError(f"{path.name}: <varnames> not where the map says")
         for name in names:

@@ -119,8 +119,7 @@ def test_generated_syntax_runs_on_the_real_world_form(tmp_path):
         form, frames.main, frames.repeats, tmp_path, ExportOptions(formats=("zsav",)), design
     )
     for _, stem, _, _ in result.datasets:
-        output = pspp(tmp_path, f"{stem}.sps")
-        del output
+        pspp(tmp_path, f"{stem}.sps")
     # the complex samples plan is its own file: PSPP lacks CSPLAN, SPSS runs it
     plan = (tmp_path / "household_export_csplan.sps").read_text("utf-8")
     assert "CSPLAN ANALYSIS" in plan and "/PLANVARS ANALYSISWEIGHT=final_weight" in plan

@@ -144,6 +144,12 @@ def _prepare(
             return None
         return Column(variable, np.full(n, None, dtype=object))
     series = frame[source]
+    if column.role == "design" and series.dtype.kind not in "fiub":
+        numbers = pd.to_numeric(series, errors="coerce")
+        if (numbers.isna() & series.notna()).any():  # text strata or PSU codes stay text
+            variable.kind = "string"
+            return Column(variable, _text(series))
+        return Column(variable, numbers.to_numpy(np.float64, copy=True))
     if kind == "code":
         return _coded(variable, series, issues)
     if kind in ("number", "dummy"):

@@ -199,7 +199,7 @@ def test_design_variables_in_every_file(tmp_path):
             {
                 "__id": ["uuid:0001", "uuid:0002", "uuid:0003", "uuid:0004"],
                 "final_weight": [1.5, 2.0, 0.5, 3.0],
-                "stratum": [1, 1, 2, 2],
+                "stratum": ["north", "north", "south", "south"],
                 "psu": [11, 12, 21, 22],
             }
         ),
@@ -207,11 +207,13 @@ def test_design_variables_in_every_file(tmp_path):
         strata="stratum",
         psu="psu",
     )
-    _, _result = _export(tmp_path, design=design, formats=("sav", "dta"))
+    _, result = _export(tmp_path, design=design, formats=("sav", "dta"))
     main = pyreadstat.read_sav(tmp_path / "household_export.sav")[0]
     kids = pyreadstat.read_dta(tmp_path / "household_export_kids.dta")[0]
     assert main["final_weight"].tolist() == [1.5, 2.0, 0.5, 3.0]
     assert kids["final_weight"].tolist() == [1.5, 1.5] and kids["psu"].tolist() == [11, 11]
+    assert main["stratum"].tolist() == ["north", "north", "south", "south"]
+    assert not [i for i in result.issues if i.code == "E103"]
     do = (tmp_path / "household_export.do").read_text("utf-8")
     assert "svyset psu [pweight=final_weight], strata(stratum) singleunit(certainty)" in do
     assert "char consent[xpath]" in do

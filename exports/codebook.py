@@ -60,7 +60,7 @@ def codebook_rows(
                     ", ".join(stata),
                     variable.column.source,
                     question.name if question is not None else "",
-                    (question.relevant or "") if question is not None else "",
+                    variable.relevance or "",
                     question.xpath if question is not None else "",
                 ]
             )

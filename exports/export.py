@@ -107,7 +107,7 @@ def export_frames(
     for name in names:
         plan = plan_dataset(form, name, language, options.codes, design_labels, sets)
         dataset = prepare_dataset(plan, frames[name], _masks_of(form, name, masks))
-        issues += dataset.issues
+        issues += dataset.issues + _unplanned(plan, frames[name], name)
         prepared.append(dataset)
         done += 1
         _tell(progress, done, total)
@@ -151,6 +151,30 @@ def export_frames(
             written.append(target)
     summary = [(d.name or "main", s, d.rows, len(d.columns)) for d, s in stems]
     return ExportResult(written, summary, issues, provenance, log)
+
+
+def _unplanned(plan: DatasetPlan, frame: pd.DataFrame, name: str | None) -> list[Issue]:
+    """A warning naming the frame's columns the form (newest version) has no variable for:
+    questions of older form versions, extra columns of the caller."""
+    used = {v.column.source for v in plan.variables}
+    multiples = {v.column.source.rsplit("/", 1)[0] for v in plan.variables if v.kind == "dummy"}
+    extra = [
+        str(c)
+        for c in frame.columns
+        if c not in used
+        and not str(c).startswith("__")
+        and not ("/" in str(c) and str(c).rsplit("/", 1)[0] in multiples)
+    ]
+    if not extra:
+        return []
+    return [
+        Issue(
+            "E105",
+            Severity.WARNING,
+            f"{name or 'main'}: columns not in the form's newest version are not exported: "
+            + ", ".join(extra),
+        )
+    ]
 
 
 def _tell(progress: Progress | None, done: int, total: int) -> None:
@@ -276,11 +300,9 @@ def _reshape_wide(
         for k in range(1, most + 1):
             at = positions == k
             for column in dataset.columns:
-                source = column.variable.column.source
                 if column.variable.column.role in ("key", "design"):
                     continue
                 main.columns.append(_wide_column(column, k, at, rows, main.rows, registry, word))
-                del source
         log.append(f"wide: {dataset.name} reshaped into the main dataset ({most} positions)")
     return out
 
@@ -295,6 +317,7 @@ def _wide_column(
         new_column, word("position_of", label=old.label, n=k), old.kind, old.label_set
     )
     variable.can_skip = old.can_skip
+    variable.relevance = old.relevance
     numeric = column.values.dtype.kind == "f"
     values = np.full(size, np.nan if numeric else None, dtype=column.values.dtype)
     values[rows[at]] = column.values[at]

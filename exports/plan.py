@@ -62,6 +62,8 @@ class Variable:
     label_set: LabelSet | None = None
     can_skip: bool = False
     """The question (or an enclosing group) has a relevance: skipped rows get .a / -97."""
+    relevance: str | None = None
+    """The relevance of the question and its groups and repeats, joined with ``and``."""
 
     @property
     def name(self) -> str:
@@ -144,6 +146,9 @@ def plan_dataset(
                 kind = "string"
             numeric = kind in ("code", "number", "dummy")
             variables.append(Variable(column, text, kind, label_set, skip and numeric))
+    for variable in variables:
+        if variable.question is not None:
+            variable.relevance = relevance_text(form, variable.question)
     return DatasetPlan(dataset, variables, sets)
 
 
@@ -165,6 +170,20 @@ def question_kind(question: Question) -> str:
     if question.type == "time":
         return "time"
     return "string"
+
+
+def relevance_text(form: FormModel, question: Question) -> str | None:
+    """The question's effective relevance: its groups' and its own, joined with ``and``."""
+    parts = []
+    for xpath in question.enclosing:
+        container = form.by_xpath(xpath)
+        if container is not None and container.relevant:
+            parts.append(container.relevant)
+    if question.relevant:
+        parts.append(question.relevant)
+    if len(parts) <= 1:
+        return parts[0] if parts else None
+    return " and ".join(f"({p})" for p in parts)
 
 
 def can_skip(form: FormModel, question: Question) -> bool:

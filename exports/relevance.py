@@ -7,6 +7,7 @@ from ``__parent_key``; geopoint text from its four parts) -- the values are not 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 
@@ -38,9 +39,17 @@ def relevance_masks(
     run = VectorLogic(form).frame_run(frames, today)
     masks: dict[str, np.ndarray] = {}
     issues: list[Issue] = []
+    # siblings with the same relevance expression are relevant on the same rows: one
+    # evaluation for all of them (forms often repeat a filter question's condition)
+    shared: dict[tuple[str | None, str], np.ndarray] = {}
     for name in questions:
+        question = form[name]
+        key = (question.relevant, question.parent)
+        if key in shared and not _refers_to_itself(question.relevant):
+            masks[name] = shared[key]
+            continue
         try:
-            masks[name] = np.asarray(run.relevance(form[name]), dtype=bool)
+            masks[name] = shared[key] = np.asarray(run.relevance(question), dtype=bool)
         except Exception as err:  # the engine's own errors on odd data: keep the answers
             issues.append(
                 Issue(
@@ -52,6 +61,15 @@ def relevance_masks(
                 )
             )
     return masks, issues
+
+
+_SELF = re.compile(r"current\(\)|(?<![\w.}])\.(?![\w.])")
+
+
+def _refers_to_itself(expression: str | None) -> bool:
+    """True when the expression reads the node it belongs to (``.``, ``current()``): its
+    value then differs between siblings even when the text is the same."""
+    return bool(expression and _SELF.search(expression))
 
 
 def engine_frames(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from exports.options import DesignColumns
-from exports.values import DONT_KNOW, REFUSED, SKIPPED, PreparedDataset
+from exports.values import SKIPPED, PreparedDataset
 from exports.writers import (
     STATA_VARIABLE_LABEL_CHARS,
     cut_bytes,
@@ -78,14 +78,10 @@ def stata_do(
             sets[label_set.name] = label_set
     for name, label_set in sets.items():
         parts = [f'{_number(v)} `"{stata_text(t)}"\'' for v, t in label_set.labels.items()]
-        for letter, numbers, reason in (
-            ("d", label_set.dont_know, DONT_KNOW),
-            ("r", label_set.refused, REFUSED),
-        ):
+        for letter, numbers in (("d", label_set.dont_know), ("r", label_set.refused)):
             if numbers:
                 text = " / ".join(label_set.labels[n] for n in sorted(numbers))
                 parts.append(f'.{letter} `"{stata_text(text)}"\'')
-            del reason
         parts.append(f'.a `"{stata_text(texts[SKIPPED])}"\'')
         lines.append(f"label define {name} " + " ".join(parts) + ", replace")
         lines.append(f"label values {' '.join(users[name])} {name}")
@@ -100,7 +96,7 @@ def stata_do(
             continue
         if len(variable.label) > STATA_VARIABLE_LABEL_CHARS:
             lines.append(f"notes {name}: {stata_text(variable.label)}")
-        relevance = _relevance(question)
+        relevance = variable.relevance
         if relevance:
             lines.append(f"notes {name}: relevant if {stata_text(relevance)}")
             lines.append(f'char {name}[relevance] `"{stata_text(relevance)}"\'')
@@ -139,10 +135,6 @@ def stata_svyset(design: DesignNames) -> list[str]:
 
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-
-def _relevance(question) -> str | None:
-    return question.relevant
 
 
 # -- SPSS ---------------------------------------------------------------------------------
@@ -196,8 +188,8 @@ def spss_syntax(
         if question is None:
             continue
         parts = [f"question({spss_text(cut_bytes(column.variable.label, 250))})"]
-        if question.relevant:
-            parts.append(f"relevance({spss_text(cut_bytes(question.relevant, 250))})")
+        if column.variable.relevance:
+            parts.append(f"relevance({spss_text(cut_bytes(column.variable.relevance, 250))})")
         parts.append(f"xpath({spss_text(question.xpath)})")
         attributes.append(f"  VARIABLES={column.variable.name} ATTRIBUTE={' '.join(parts)}")
     if attributes:

@@ -144,6 +144,12 @@ def _prepare(
             return None
         return Column(variable, np.full(n, None, dtype=object))
     series = frame[source]
+    if column.role == "design" and series.dtype.kind not in "fiub":
+        numbers = pd.to_numeric(series, errors="coerce")
+        if (numbers.isna() & series.notna()).any():  # text strata or PSU codes stay text
+            variable.kind = "string"
+            return Column(variable, _text(series))
+        return Column(variable, numbers.to_numpy(np.float64, copy=True))
     if kind == "code":
         return _coded(variable, series, issues)
     if kind in ("number", "dummy"):
@@ -169,10 +175,21 @@ def _text(series: pd.Series) -> np.ndarray:
     values = series.to_numpy(dtype=object).copy()
     missing = pd.isna(values)
     values[missing] = None
-    odd = ~missing & np.array([not isinstance(v, str) for v in values], dtype=bool)
-    if odd.any():
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        odd = ~missing & np.array([not isinstance(v, str) for v in values], dtype=bool)
         values[odd] = [str(v) for v in values[odd]]
     return values
+
+
+def _factorized(series: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes (-1 for missing) and the distinct answers as text: per-value work is done once
+    per distinct answer, not once per row."""
+    codes, uniques = pd.factorize(series.to_numpy(), use_na_sentinel=True)
+    texts = [
+        u if isinstance(u, str) else _number_text(u) if isinstance(u, int | float) else str(u)
+        for u in uniques
+    ]
+    return codes, texts
 
 
 def _number_text(value: float) -> str:
@@ -182,22 +199,24 @@ def _number_text(value: float) -> str:
 def _coded(variable: Variable, series: pd.Series, issues: list[Issue]) -> Column:
     label_set = variable.label_set
     assert label_set is not None
-    texts = pd.Series(_text(series), dtype=object).str.strip()
-    values = texts.map(label_set.code_of).to_numpy(np.float64, copy=True)
-    unknown = np.isnan(values) & texts.notna().to_numpy() & (texts != "").to_numpy()
-    if unknown.any():
-        for code in pd.unique(texts[unknown]):
-            number = _new_number(label_set, code)
-            values[(texts == code).to_numpy()] = number
-            issues.append(
-                Issue(
-                    "E102",
-                    Severity.WARNING,
-                    f"{variable.name}: code '{code}' is not in choice list "
-                    f"{label_set.name}; written as {number:g} labelled '{code}'",
-                    variable=variable.name,
+    codes, uniques = _factorized(series)
+    texts = [u.strip() for u in uniques]
+    numbers = np.array([label_set.code_of.get(t, np.nan) for t in texts], dtype=np.float64)
+    for i, text in enumerate(texts):
+        if np.isnan(numbers[i]) and text != "":
+            numbers[i] = label_set.code_of.get(text, np.nan)
+            if np.isnan(numbers[i]):
+                numbers[i] = _new_number(label_set, text)
+                issues.append(
+                    Issue(
+                        "E102",
+                        Severity.WARNING,
+                        f"{variable.name}: code '{text}' is not in choice list "
+                        f"{label_set.name}; written as {numbers[i]:g} labelled '{text}'",
+                        variable=variable.name,
+                    )
                 )
-            )
+    values = np.append(numbers, np.nan)[codes]  # code -1 (missing) picks the NaN
     return Column(variable, values, _reasons(values, label_set))
 
 
@@ -296,11 +315,17 @@ def _times(variable: Variable, series: pd.Series, issues: list[Issue]) -> Column
 
 
 def _dummy_table(raw: pd.Series) -> pd.DataFrame:
-    text = pd.Series(_text(raw), dtype=object, index=raw.index)
-    empty = text.isna().to_numpy() | (text.fillna("").str.strip() == "").to_numpy()
-    table = text.fillna("").str.get_dummies(sep=" ").astype(np.float64)
-    table[empty] = np.nan
-    return table
+    codes, uniques = _factorized(raw)
+    chosen = [set(u.split()) for u in uniques]
+    names = sorted({c for s in chosen for c in s})
+    table = np.zeros((len(uniques) + 1, len(names)), dtype=np.float64)
+    for row, picked in enumerate(chosen):
+        for code in picked:
+            table[row, names.index(code)] = 1.0
+        if not picked:  # only spaces: no answer
+            table[row, :] = np.nan
+    table[-1, :] = np.nan  # code -1: no answer
+    return pd.DataFrame(table[codes], columns=names)
 
 
 def _geo_part(text: pd.Series, part: str) -> np.ndarray:

@@ -22,8 +22,7 @@ days and ``%tc`` milliseconds since 1960, SPSS seconds since 1582-10-14.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -186,10 +185,14 @@ def spss_frame(dataset: PreparedDataset, skip_code: float) -> pd.DataFrame:
     return pd.DataFrame(data, copy=False)
 
 
-def stata_frame(dataset: PreparedDataset) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-    """The dataset as Stata values (extended missing letters, dates since 1960)."""
+def stata_frame(
+    dataset: PreparedDataset,
+) -> tuple[pd.DataFrame, dict[str, dict[str, np.ndarray]]]:
+    """The dataset as Stata values (dates since 1960) with, per variable, the rows of each
+    extended missing letter (written as ``.`` by pyreadstat, then set by
+    :func:`set_extended_missing`)."""
     data: dict[str, object] = {}
-    letters: dict[str, list[str]] = {}
+    extended: dict[str, dict[str, np.ndarray]] = {}
     for column in dataset.columns:
         values = column.values
         kind = column.variable.kind
@@ -198,21 +201,81 @@ def stata_frame(dataset: PreparedDataset) -> tuple[pd.DataFrame, dict[str, list[
         elif kind == "datetime":
             values = values + _STATA_MS_OFFSET
         elif column.missing is not None and column.missing.any():
-            # None, not NaN, for item missing: pyreadstat takes a column of letters and NaN
-            # for text
-            values = np.where(np.isnan(values), None, values).astype(object)
-            used = []
+            values = values.copy()
+            rows_of = {}
             for reason, letter in _STATA_LETTERS.items():
                 rows = column.missing == reason
                 if rows.any():
-                    values[rows] = letter
-                    used.append(letter)
-            letters[column.variable.name] = used
-            values = pd.Series(values, dtype=object)
+                    rows_of[letter] = rows
+                    values[rows] = np.nan
+            extended[column.variable.name] = rows_of
         else:
             values = _strings(values)
         data[column.variable.name] = values
-    return pd.DataFrame(data, copy=False), letters
+    return pd.DataFrame(data, copy=False), extended
+
+
+_STATA_DOUBLE_MISSING = 0x7FE0000000000000
+_STATA_LETTER_STEP = 0x0000010000000000
+_STATA_LABEL_MISSING = 2_147_483_621  # int32 "." in value label tables; .a is one more
+_STATA_WIDTHS = {65526: 8, 65527: 4, 65528: 4, 65529: 2, 65530: 1, 32768: 8}
+
+
+def stata_missing_label_value(letter: str) -> float:
+    """The number a value label table holds for ``.a`` ... ``.z``."""
+    return float(_STATA_LABEL_MISSING + 1 + ord(letter) - ord("a"))
+
+
+def _stata_map(handle) -> tuple[list[int], str, int, int]:
+    head = handle.read(4096)
+    start = head.find(b"<map>")
+    if not re.search(rb"<release>11[89]</release>", head) or start < 0:
+        raise ExportWriteError(f"{handle.name}: not a Stata 118/119 file")
+    order = "little" if b"<byteorder>LSF</byteorder>" in head else "big"
+    k_at = head.find(b"<K>") + 3
+    k_size = 2 if b"<release>118</release>" in head else 4
+    variables = int.from_bytes(head[k_at : k_at + k_size], order)
+    n_at = head.find(b"<N>") + 3
+    rows = int.from_bytes(head[n_at : n_at + 8], order)
+    at = start + len(b"<map>")
+    offsets = [int.from_bytes(head[at + 8 * i : at + 8 * i + 8], order) for i in range(14)]
+    return offsets, order, variables, rows
+
+
+def set_extended_missing(path: Path, names: list[str], extended: dict) -> None:
+    """Set Stata's extended missing values (``.a``, ``.d``, ``.r``) in the data block of a
+    file pyreadstat wrote with ``.`` in their place (Stata's dta documentation: doubles
+    ``.a`` = 0x7FE0010000000000, one step per letter)."""
+    if not extended:
+        return
+    with path.open("r+b") as handle:
+        offsets, order, variables, rows = _stata_map(handle)
+        handle.seek(offsets[2] + len(b"<variable_types>"))
+        types = np.frombuffer(
+            handle.read(2 * variables), dtype="<u2" if order == "little" else ">u2"
+        )
+        widths = [_STATA_WIDTHS.get(int(t), int(t)) for t in types]
+        starts = np.concatenate([[0], np.cumsum(widths)[:-1]])
+        row_width = int(sum(widths))
+    block = np.memmap(
+        path,
+        dtype=np.uint8,
+        mode="r+",
+        offset=offsets[9] + len(b"<data>"),
+        shape=(rows, row_width),
+    )
+    byte_order = "<" if order == "little" else ">"
+    for name, letters in extended.items():
+        column = names.index(name)
+        if int(types[column]) != 65526:
+            raise ExportWriteError(f"{path.name}: {name} is not stored as a double")
+        cells = block[:, starts[column] : starts[column] + 8]
+        for letter, mask in letters.items():
+            bits = _STATA_DOUBLE_MISSING + (ord(letter) - ord("a") + 1) * _STATA_LETTER_STEP
+            pattern = np.frombuffer(np.array([bits], dtype=f"{byte_order}u8").tobytes(), np.uint8)
+            cells[mask] = pattern
+    block.flush()
+    del block
 
 
 def _strings(values: np.ndarray) -> np.ndarray | pd.Series:
@@ -280,10 +343,13 @@ def write_dta(
     import pyreadstat
 
     labels = stata_labels(dataset, texts)
-    frame, letters = stata_frame(dataset)
+    frame, extended = stata_frame(dataset)
     values = {
-        name: {k: v for k, v in labels.values[name].items() if not isinstance(k, str)}
-        | {k: v for k, v in labels.values[name].items() if k in letters.get(name, [])}
+        name: {
+            (stata_missing_label_value(k) if isinstance(k, str) else k): v
+            for k, v in labels.values[name].items()
+            if not isinstance(k, str) or k in extended.get(name, {})
+        }
         for name in labels.values
     }
     # pyreadstat names a variable's label set <variable><n>, which overflows Stata's 32
@@ -300,26 +366,20 @@ def write_dta(
             column_labels={short[k]: v for k, v in labels.variable.items()},
             version=14,
             variable_value_labels={short[k]: v for k, v in values.items()},
-            missing_user_values={short[k]: v for k, v in letters.items()},
             variable_format={short[k]: v for k, v in formats(dataset, STATA_FORMATS).items()},
         ),
     )
     rename_dta_variables(path, names)
+    set_extended_missing(path, names, extended)
     return labels.issues
 
 
 def rename_dta_variables(path: Path, names: list[str]) -> None:
-    """Write ``names`` into the ``<varnames>`` block of a Stata 118 file (129-byte fields,
-    located through the file's map; Stata's dta documentation)."""
+    """Write ``names`` into the ``<varnames>`` block of a Stata 118/119 file (129-byte
+    fields, located through the file's map; Stata's dta documentation)."""
     with path.open("r+b") as handle:
-        head = handle.read(4096)
-        start = head.find(b"<map>")
-        if not re.search(rb"<release>11[89]</release>", head) or start < 0:
-            raise ExportWriteError(f"{path.name}: not a Stata 118 file, cannot set names")
-        byteorder = "little" if b"<byteorder>LSF</byteorder>" in head else "big"
-        offset_at = start + len(b"<map>") + 3 * 8  # the 4th map entry: <varnames>
-        varnames = int.from_bytes(head[offset_at : offset_at + 8], byteorder)
-        handle.seek(varnames)
+        offsets, _, _, _ = _stata_map(handle)
+        handle.seek(offsets[3])
         if handle.read(10) != b"<varnames>":
             raise ExportWriteError(f"{path.name}: <varnames> not where the map says")
         for name in names:
@@ -353,11 +413,22 @@ def plain_frame(dataset: PreparedDataset) -> pd.DataFrame:
             values = _stamps(values, "ms")
         elif kind == "time":
             values = pd.Series(_stamps(values, "ms")).dt.strftime("%H:%M:%S.%f").str[:12]
-        elif column.missing is not None:
-            values = values.copy()
-            values[column.missing == SKIPPED] = np.nan
+        elif column.numeric:
+            if column.missing is not None:
+                values = values.copy()
+                values[column.missing == SKIPPED] = np.nan
+            values = _whole_numbers(values)
         data[column.variable.name] = values
     return pd.DataFrame(data)
+
+
+def _whole_numbers(values: np.ndarray) -> np.ndarray | pd.arrays.IntegerArray:
+    """Whole numbers as nullable integers (``3``, not ``3.0``, in CSV)."""
+    known = values[~np.isnan(values)]
+    if len(known) and np.all(known == np.round(known)) and np.all(np.abs(known) < 2**53):
+        ints = np.where(np.isnan(values), 0, values).astype(np.int64)
+        return pd.arrays.IntegerArray(ints, np.isnan(values))
+    return values
 
 
 def _stamps(values: np.ndarray, unit: str) -> np.ndarray:
@@ -367,44 +438,9 @@ def _stamps(values: np.ndarray, unit: str) -> np.ndarray:
     return stamps.astype("datetime64[ms]")
 
 
-@contextmanager
-def _whole_column_inference() -> Iterator[None]:
-    """pyreadstat reads pandas frames through narwhals, which decides whether an object
-    column is text from its first 100 values: a column of Stata missing letters whose numbers
-    come later (a question skipped by the first 100 respondents) would be written as text,
-    and fail. Within this block, such a column is judged on all of its values."""
-    try:
-        from narwhals._pandas_like import dataframe as nw_frame
-        from narwhals._pandas_like import series as nw_series
-    except ImportError:  # another narwhals layout: nothing to correct
-        yield
-        return
-    original = nw_series.object_native_to_narwhals_dtype
-
-    def whole(series, version, implementation):  # type: ignore[no-untyped-def]
-        dtype = original(series, version, implementation)
-        if (
-            series is not None
-            and len(series) > 100
-            and dtype == version.dtypes.String
-            and pd.api.types.infer_dtype(series, skipna=True) != "string"
-        ):
-            return version.dtypes.Object()
-        return dtype
-
-    nw_series.object_native_to_narwhals_dtype = whole
-    nw_frame.object_native_to_narwhals_dtype = whole
-    try:
-        yield
-    finally:
-        nw_series.object_native_to_narwhals_dtype = original
-        nw_frame.object_native_to_narwhals_dtype = original
-
-
 def _guard(path: Path, write: Callable[[], None]) -> None:
     try:
-        with _whole_column_inference():
-            write()
+        write()
     except OSError:
         raise
     except Exception as err:  # pyreadstat's own errors: name the file and the reason

@@ -43,3 +43,5 @@ def test_demo_runs_every_stage(tmp_path):
     for language in ("zh", "en"):
         for suffix in ("html", "xlsx", "txt"):
             assert (out / "reports" / f"report.{language}.{suffix}").stat().st_size > 100
+    for suffix in (".sav", ".dta", ".do", ".sps", "_d_hist.sav", "_d_hist.dta"):
+        assert (out / "export" / f"fertility{suffix}").is_file(), suffix

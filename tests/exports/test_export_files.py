@@ -199,7 +199,7 @@ def test_design_variables_in_every_file(tmp_path):
             {
                 "__id": ["uuid:0001", "uuid:0002", "uuid:0003", "uuid:0004"],
                 "final_weight": [1.5, 2.0, 0.5, 3.0],
-                "stratum": [1, 1, 2, 2],
+                "stratum": ["north", "north", "south", "south"],
                 "psu": [11, 12, 21, 22],
             }
         ),
@@ -207,11 +207,13 @@ def test_design_variables_in_every_file(tmp_path):
         strata="stratum",
         psu="psu",
     )
-    _, _result = _export(tmp_path, design=design, formats=("sav", "dta"))
+    _, result = _export(tmp_path, design=design, formats=("sav", "dta"))
     main = pyreadstat.read_sav(tmp_path / "household_export.sav")[0]
     kids = pyreadstat.read_dta(tmp_path / "household_export_kids.dta")[0]
     assert main["final_weight"].tolist() == [1.5, 2.0, 0.5, 3.0]
     assert kids["final_weight"].tolist() == [1.5, 1.5] and kids["psu"].tolist() == [11, 11]
+    assert main["stratum"].tolist() == ["north", "north", "south", "south"]
+    assert not [i for i in result.issues if i.code == "E103"]
     do = (tmp_path / "household_export.do").read_text("utf-8")
     assert "svyset psu [pweight=final_weight], strata(stratum) singleunit(certainty)" in do
     assert "char consent[xpath]" in do
@@ -271,3 +273,26 @@ def test_unknown_format_and_language_are_one_line_errors(tmp_path):
     with pytest.raises(UnknownLanguageError, match="no language 'fr'"):
         _export(tmp_path, language="fr")
     assert not any(tmp_path.iterdir())
+
+
+def test_replicate_weights_are_svyset(tmp_path):
+    ids = ["uuid:0001", "uuid:0002", "uuid:0003", "uuid:0004"]
+    data = pd.DataFrame({"__id": ids, "w": [1.0, 2.0, 3.0, 4.0]})
+    for r in range(1, 4):
+        data[f"repw_{r}"] = data["w"] * r / 2
+    design = DesignColumns(
+        data=data, weight="w", replicates=("repw_1", "repw_2", "repw_3"), replicate_type="jk1"
+    )
+    _export(tmp_path, design=design, formats=("dta",))
+    do = (tmp_path / "household_export.do").read_text("utf-8")
+    assert "svyset [pweight=w], jkrweight(repw_1-repw_3) vce(jackknife) mse" in do
+    kids = pyreadstat.read_dta(tmp_path / "household_export_kids.dta")[0]
+    assert kids["repw_3"].tolist() == [1.5, 1.5]
+
+
+def test_columns_the_form_lacks_are_named_in_a_warning(tmp_path):
+    form, frames = household_frames()
+    main = frames.main.assign(old_question=["a", "b", "c", "d"])
+    result = export_frames(form, main, frames.repeats, tmp_path, ExportOptions(formats=("csv",)))
+    warning = next(i for i in result.issues if i.code == "E105")
+    assert "old_question" in warning.message

@@ -1,0 +1,199 @@
+"""Benchmark: a labelled export of 200,000 rows x 300 variables to .dta and .sav, against raw
+writers of the same prepared frame measured in the same run.
+
+    .venv/bin/python bench/bench_export.py            # --rows 200000 --seed 5
+
+The form (generated, seeded): 150 select_one questions over 10 choice lists of 8 labelled
+choices plus don't-know/refused codes, 60 integers, 4 select_multiple with 8 choices (the raw
+string plus 8 dummies each), 12 texts, 6 dates; half of the questions are relevant only when
+``consent = 1``. 300 exported variables besides the keys, 200,000 rows
+(``forms.frames.random_frames``).
+
+Timed, each format on its own:
+
+- **full export**: :func:`exports.export_frames` with everything -- relevance evaluated by the
+  form logic engine, values prepared, variable and value labels, SPSS user-missing / Stata
+  extended missing values, the do-file, SPSS syntax, codebook (XLSX, Markdown), provenance;
+- **pyreadstat raw**: ``pyreadstat.write_dta``/``write_sav`` of the same prepared frame (what
+  the export hands to pyreadstat) with no labels and no metadata;
+- **polars-readstat raw** (when it is installed: ``pip install polars-readstat``): its
+  ``write_readstat`` of the same frame as polars (numbers as Float64, text as String), no
+  labels.
+
+Memory: the peak resident memory during the full export above the resident memory before
+it (Linux ``VmHWM`` reset through ``/proc/self/clear_refs``), against the size of the input
+frame (pandas ``memory_usage(deep=True)``). Targets: the full export within 1.3x of the
+fastest raw writer; peak memory under 2x the frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from exports import ExportOptions, export_frames
+from exports.options import MissingCodes
+from exports.plan import plan_dataset
+from exports.relevance import relevance_masks
+from exports.values import prepare_dataset
+from exports.writers import spss_frame, stata_frame
+from forms.frames import random_frames
+from forms.reader import read_markdown
+
+LISTS = 10
+SELECTS, INTEGERS, MULTIPLES, TEXTS, DATES = 150, 60, 8, 12, 6
+
+
+def benchmark_form():
+    """The generated questionnaire (see the module docstring)."""
+    rows = ["| survey |", "| | type | name | label | relevant |"]
+    rows.append("| | select_one yn | consent | Do you agree to the interview? | |")
+    relevant = "${consent} = 1"
+
+    def add(kind: str, name: str, label: str, i: int) -> None:
+        rows.append(f"| | {kind} | {name} | {label} | {relevant if i % 2 else ''} |")
+
+    for i in range(SELECTS - 1):
+        add(f"select_one list{i % LISTS}", f"s{i:03d}", f"Question {i} about the household", i)
+    for i in range(INTEGERS):
+        add("integer", f"n{i:03d}", f"How many {i}?", i)
+    for i in range(MULTIPLES):
+        add(f"select_multiple list{i}", f"m{i}", f"Which of these {i}?", i)
+    for i in range(TEXTS):
+        add("text", f"t{i:02d}", f"Describe {i}", i)
+    for i in range(DATES):
+        add("date", f"d{i}", f"Date {i}", i)
+    rows += ["", "| choices |", "| | list_name | name | label |"]
+    rows += ["| | yn | 1 | Yes |", "| | yn | 2 | No |"]
+    for k in range(LISTS):
+        for c in range(1, 9):
+            rows.append(f"| | list{k} | {c} | Choice {c} of list {k}, in words |")
+        rows += [f"| | list{k} | 98 | Don't know |", f"| | list{k} | 99 | Refused |"]
+    rows += ["", "| settings |", "| | form_id | version |", "| | bench_export | 1 |"]
+    return read_markdown("\n".join(rows), name="bench_export.md")
+
+
+def peak_extra(run):
+    """Run ``run()``; its :class:`Timing` and the peak resident memory above the start."""
+    before = _status("VmRSS")
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        resettable = True
+    except OSError:
+        resettable = False
+    start, cpu = time.perf_counter(), time.process_time()
+    run()
+    elapsed = Timing(time.perf_counter() - start, time.process_time() - cpu)
+    peak = _status("VmHWM") if resettable else None
+    return elapsed, (peak - before if peak is not None else None)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Wall-clock and CPU seconds (the machine is shared: CPU time is the steadier one)."""
+
+    wall: float
+    cpu: float
+
+    def __str__(self) -> str:
+        return f"{self.wall:.2f} s ({self.cpu:.2f} s CPU)"
+
+
+def _status(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(field)
+
+
+def prepared(form, frame):
+    """The frame the export hands to the writers (prepared once, untimed)."""
+    questions = [q.name for q in form.elements if q.relevant]
+    masks, _ = relevance_masks(form, frame, {}, questions)
+    plan = plan_dataset(form, None, None, MissingCodes())
+    return prepare_dataset(plan, frame, masks)
+
+
+def polars_frame(frame):
+    """The prepared frame as polars, or None without polars-readstat."""
+    try:
+        import polars as pl
+        import polars_readstat  # noqa: F401
+    except ImportError:
+        return None
+    columns = {}
+    for name in frame.columns:
+        values = frame[name].to_numpy()
+        columns[name] = values if values.dtype != object else values.astype(str)
+    return pl.DataFrame(columns)
+
+
+def main() -> None:
+    """Run the benchmark and print times, ratios and memory."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--seed", type=int, default=5)
+    args = parser.parse_args()
+    import pyreadstat
+
+    form = benchmark_form()
+    start = time.perf_counter()
+    frames = random_frames(form, args.rows, seed=args.seed)
+    frame = frames.main
+    frame_bytes = int(frame.memory_usage(deep=True).sum())
+    print(
+        f"frame: {len(frame):,} rows x {frame.shape[1] - 1} question columns, "
+        f"{frame_bytes / 2**20:,.0f} MiB, generated in {time.perf_counter() - start:.1f} s"
+    )
+    dataset = prepared(form, frame)
+    spss = spss_frame(dataset, -97.0)
+    stata, _ = stata_frame(dataset)
+    print(f"exported variables: {len(dataset.columns)} (keys and text included)")
+    raw_polars = polars_frame(stata)
+    if raw_polars is None:
+        print("polars-readstat: not installed (pip install polars-readstat); skipped")
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        for fmt in ("dta", "sav"):
+            options = ExportOptions(formats=(fmt,))
+            full, memory = peak_extra(
+                lambda options=options, fmt=fmt: export_frames(
+                    form, frame, {}, out / f"full_{fmt}", options
+                )
+            )
+            if fmt == "dta":
+                raw, _ = peak_extra(lambda: pyreadstat.write_dta(stata, str(out / "raw.dta")))
+            else:
+                raw, _ = peak_extra(lambda: pyreadstat.write_sav(spss, str(out / "raw.sav")))
+            timings = {"pyreadstat raw": raw}
+            if raw_polars is not None:
+                from polars_readstat import write_readstat
+
+                timings["polars-readstat raw"], _ = peak_extra(
+                    lambda fmt=fmt: write_readstat(raw_polars, str(out / f"polars.{fmt}"))
+                )
+            fastest = min(timings, key=lambda name: timings[name].wall)
+            results[fmt] = (full, memory, timings, fastest)
+    for fmt, (full, memory, timings, fastest) in results.items():
+        peers = ", ".join(f"{name} {t}" for name, t in timings.items())
+        ratios = ", ".join(
+            f"{full.wall / t.wall:.2f}x wall / {full.cpu / t.cpu:.2f}x CPU vs {name}"
+            for name, t in timings.items()
+        )
+        memory_text = f"{memory / frame_bytes:.2f}x the frame" if memory is not None else "n/a"
+        print(
+            f".{fmt}: full export {full}; {peers}; {ratios} "
+            f"(target <= 1.3x of the fastest, {fastest}); "
+            f"peak memory +{(memory or 0) / 2**20:,.0f} MiB = {memory_text} (target < 2x)"
+        )
+
+
+if __name__ == "__main__":
+    main()

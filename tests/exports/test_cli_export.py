@@ -1,0 +1,148 @@
+"""`popsurvey export` from the store (SQLite and PostgreSQL): submissions with validation
+errors or rejected in review left out unless asked (and logged), the latest weighting run's
+weights and design in every file, the run recorded in export_runs with the files' checksums."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+
+import pandas as pd
+import pyreadstat
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from surveys.cli import main
+from surveys.store import models, writer
+from tests.exports.household import household_form, household_records
+
+
+def _record(data, review=None):
+    return {
+        **data,
+        "__system": {
+            "submissionDate": "2026-03-02T01:02:03.456Z",
+            "updatedAt": None,
+            "reviewState": review,
+            "formVersion": "2026120101",
+            "edits": 0,
+            "submitterId": "5",
+            "submitterName": "enum",
+            "deviceId": "collect:1",
+            "deletedAt": None,
+        },
+    }
+
+
+def _fill(store):
+    form = household_form()
+    records = household_records()
+    reviews = {"uuid:0003": "rejected"}
+    with store.transaction() as conn:
+        pk = writer.ensure_form(conn, form.form_id, form.title)
+        writer.save_form_version(conn, pk, form.version, form)
+        writer.store_submissions(
+            conn, pk, [_record(r, reviews.get(r["__id"])) for r in records], "test"
+        )
+        ids = dict(
+            conn.execute(sa.select(writer.SUBMISSIONS.c.central_id, writer.SUBMISSIONS.c.id)).all()
+        )
+        conn.execute(
+            models.ValidationIssue.__table__.insert().values(
+                submission_id=ids["uuid:0002"], code="X101", severity="error", message="bad"
+            )
+        )
+        runs = models.WeightingRun.__table__
+        for name in ("old run", "final run"):
+            run_id = conn.execute(
+                runs.insert().values(
+                    name=name,
+                    spec_json=json.dumps({"weight": "final_weight", "strata": "stratum"}),
+                    created_at=datetime.now(UTC).replace(tzinfo=None),
+                )
+            ).inserted_primary_key[0]
+            for n, central in enumerate(sorted(ids), 1):
+                for weight_name, value in (
+                    ("final_weight", n * 1.5 if name == "final run" else 1.0),
+                    ("stratum", 1 + n % 2),
+                    ("psu", 10 + n),
+                ):
+                    conn.execute(
+                        models.Weight.__table__.insert().values(
+                            run_id=run_id,
+                            submission_id=ids[central],
+                            weight_name=weight_name,
+                            value=value,
+                        )
+                    )
+    return form
+
+
+def test_export_leaves_out_errors_and_rejected_with_latest_weights(any_store, store_url, tmp_path):
+    _fill(any_store)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main,
+        ["export", "--db", store_url, "--format", "sav", "--format", "dta", "-o", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 submissions with validation errors left out" in result.output
+    assert "1 submissions rejected in review left out" in result.output
+    data = pyreadstat.read_sav(out / "household_export.sav")[0]
+    assert data["submission_id"].tolist() == ["uuid:0001", "uuid:0004"]
+    assert data["final_weight"].tolist() == [1.5, 6.0]  # the latest run's
+    assert data["psu"].tolist() == [11, 14]
+    kids = pyreadstat.read_dta(out / "household_export_kids.dta")[0]
+    assert kids["final_weight"].tolist() == [1.5, 1.5]
+    log = (out / "household_export_export.log").read_text("utf-8")
+    assert "rejected in review left out" in log and "validation errors left out" in log
+    do = (out / "household_export.do").read_text("utf-8")
+    assert "svyset psu [pweight=final_weight], strata(stratum)" in do
+    with any_store.engine.connect() as conn:
+        run = conn.execute(sa.select(models.ExportRun.__table__)).one()
+    assert run.form_id == "household_export" and run.row_count == 2
+    assert run.form_versions == "2026120101"
+    files = json.loads(run.files_json)
+    sav = (out / "household_export.sav").read_bytes()
+    assert files["household_export.sav"] == hashlib.sha256(sav).hexdigest()
+    provenance = json.loads((out / "household_export_provenance.json").read_text("utf-8"))
+    assert provenance["weighting"]["name"] == "final run"
+
+
+def test_keep_and_unweighted_and_one_line_errors(any_store, store_url, tmp_path):
+    _fill(any_store)
+    runner = CliRunner()
+    out = tmp_path / "all"
+    result = runner.invoke(
+        main,
+        [
+            "export",
+            "--db",
+            store_url,
+            "--form",
+            "household_export",
+            "--format",
+            "csv",
+            "--keep-errors",
+            "--keep-rejected",
+            "--unweighted",
+            "--pii",
+            "drop",
+            "-o",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "KEPT (--keep-errors)" in result.output
+    table = pd.read_csv(out / "household_export.csv")
+    assert table["submission_id"].tolist() == [f"uuid:000{n}" for n in (1, 2, 3, 4)]
+    assert "final_weight" not in table.columns and "resp_name" not in table.columns
+    assert table["consent"].tolist() == [1, 2, 98, 1]
+    bad = runner.invoke(main, ["export", "--db", store_url, "--form", "nope", "-o", str(out)])
+    assert bad.exit_code == 1 and "form nope is not in the store" in bad.output
+    assert "Traceback" not in bad.output
+    missing_run = runner.invoke(
+        main, ["export", "--db", store_url, "--weighting-run", "99", "-o", str(out)]
+    )
+    assert missing_run.exit_code == 1 and "no weighting run 99" in missing_run.output

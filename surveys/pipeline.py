@@ -331,17 +331,18 @@ def export_stage(run: DemoRun) -> StageReport:
     """Export the weighted fertility survey as labelled .sav and .dta (main table and one file
     per repeat), with the do-file, SPSS syntax, codebook and provenance."""
     from exports import ExportOptions
-    from surveys.exporting import codes_from_config, design_columns_of, export_from_store
+    from surveys.exporting import codes_from_config, export_from_store
     from surveys.store import open_store
 
     form = run.products["forms"]["fertility"]
     out = run.out_dir / "export"
     options = ExportOptions(formats=("sav", "dta"), codes=codes_from_config(run.products["config"]))
-    design = design_columns_of(run.products["weights"], {"name": "demo weighting stage"})
-    with open_store(run.products["db"]) as store:
-        result = export_from_store(store, form.form_id, out, options, design=design)
+    with open_store(run.products["db"]) as store:  # as `popsurvey export`: the stored weights
+        result = export_from_store(store, form.form_id, out, options)
     datasets = ", ".join(f"{stem}: {rows} rows x {n}" for _, stem, rows, n in result.datasets)
-    summary = f"{datasets}; {len(result.issues)} warnings; weights {design.weight}"
+    run_info = result.provenance.get("weighting") or {}
+    weights = f"weighting run {run_info.get('id', '?')}" if run_info else "no weights"
+    summary = f"{datasets}; {len(result.issues)} warnings; {weights}"
     return StageReport("export", summary, (out,))
 
 

@@ -16,10 +16,12 @@ the machine is shared):
    (taken from the export); with ``--each`` also the per-submission audit downloads.
 
 Ratios: pull without attachments / fetch floor (target <= 1.3 on both stores), pull with
-audit logs / export (target <= 1.3). ``--memory`` adds the earlier peak-RSS runs (child
-processes pulling other forms and page sizes).
+audit logs / export (target <= 1.3; on the fake, whose export is quicker than its OData
+pages, the floor of a pull with audit logs is the larger of the two, also printed).
+``--memory`` adds the earlier peak-RSS runs (child processes pulling other forms and page
+sizes).
 
-    .venv/bin/python bench/bench_pull.py                    # fake, N=20000, page 10000
+    .venv/bin/python bench/bench_pull.py                    # fake, N=20000, page 5000
     .venv/bin/python bench/bench_pull.py --n 200000 --memory
     .venv/bin/python bench/bench_pull.py --real --form FORM_ID
 """
@@ -221,6 +223,8 @@ def measure(target: Target, args: argparse.Namespace) -> None:
         print(
             f"{store_name:10s} pull with audit logs / export:          {ratio:.2f} (target <= 1.3)"
         )
+        ratio = timings.best(f"{store_name}/audit") / max(fetch, export)
+        print(f"{store_name:10s} pull with audit logs / max(fetch, export): {ratio:.2f}")
         if args.each:
             ratio = timings.best(f"{store_name}/each") / timings.best(f"{store_name}/audit")
             print(f"{store_name:10s} per-submission audit downloads / from the export: {ratio:.2f}")
@@ -289,7 +293,7 @@ def memory_runs(url: str, n: int, page: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20_000, help="submissions (fake Central)")
-    parser.add_argument("--page-size", type=int, default=10_000)
+    parser.add_argument("--page-size", type=int, default=5_000)
     parser.add_argument("--rounds", type=int, default=2, help="rounds (fastest kept)")
     parser.add_argument("--each", action="store_true", help="also per-submission audit pulls")
     parser.add_argument("--memory", action="store_true", help="peak-RSS child runs (fake)")

@@ -297,6 +297,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="rounds (fastest kept)")
     parser.add_argument("--each", action="store_true", help="also per-submission audit pulls")
     parser.add_argument("--memory", action="store_true", help="peak-RSS child runs (fake)")
+    parser.add_argument(
+        "--no-memory", action="store_true", help=argparse.SUPPRESS
+    )  # the old default
     parser.add_argument("--real", action="store_true", help="the POPSURVEY_CENTRAL_* Central")
     parser.add_argument("--form", help="form id on the real Central")
     parser.add_argument("--child", nargs=3, metavar=("URL", "FORM", "PAGE"), help=argparse.SUPPRESS)

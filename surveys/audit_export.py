@@ -161,6 +161,10 @@ class ExportDownload:
         """Whether the record's audit log is to be taken from this export (if it has it)."""
         return may_come_from_export(record, model, self.taken_at, self.margin)
 
+    def finished(self) -> bool:
+        """Whether the download is over (:meth:`result` will not wait)."""
+        return not self._thread.is_alive()
+
     def result(self) -> AuditExport | None:
         """The indexed export once downloaded; None when Central did not give it."""
         self._thread.join()

@@ -406,6 +406,8 @@ class PageFiles:
     """``__id`` -> attachment name -> content, downloaded now."""
     later: set[str] = field(default_factory=set)
     """``__id``s whose audit log is to come from Central's export once it has arrived."""
+    from_export: int = 0
+    """How many of ``files``' audit logs came from Central's export."""
     known: dict[str, tuple[int, str]] = field(default_factory=dict)
     """Stored submissions of the same version that still lack their audit log (a run
     killed before the export's logs were in): ``__id`` -> (pk, instanceID)."""
@@ -443,12 +445,19 @@ def _download_attachments(
         elif _names_audit(record) and not has_audit:
             todo.append(central_id)  # stored, but its audit log never came
             out.known[central_id] = (pk, instance_id)  # type: ignore[assignment]
+    now: dict[str, bytes] = {}  # logs from an export already downloaded
     if export is not None:
+        arrived = export.result() if export.finished() else None
         for central_id in todo:
             record = candidates[central_id]
             version = (record.get("__system") or {}).get("formVersion")
-            if export.may_cover(record, (models or {}).get(str(version))):
-                out.later.add(central_id)
+            if not export.may_cover(record, (models or {}).get(str(version))):
+                continue
+            if not export.finished():
+                out.later.add(central_id)  # stored once the export is in
+            elif arrived is not None and arrived.has(central_id):
+                now[central_id] = arrived.audit_csv(central_id)
+        out.from_export = len(now)
 
     def download(client: CentralClient, central_id: str) -> dict[str, bytes]:
         wanted = [
@@ -456,12 +465,15 @@ def _download_attachments(
             for a in client.attachments.list(form_id, central_id)
             if a.get("exists")
             and (options.attachments == "all" or a.get("name") == AUDIT_FILE)
-            and not (a.get("name") == AUDIT_FILE and central_id in out.later)
+            and not (a.get("name") == AUDIT_FILE and (central_id in out.later or central_id in now))
         ]
         return {name: client.attachments.get(form_id, central_id, name) for name in wanted}
 
-    each = [c for c in todo if options.attachments == "all" or c not in out.later]
+    waiting = out.later | now.keys()
+    each = [c for c in todo if options.attachments == "all" or c not in waiting]
     out.files = dict(zip(each, pool.map(download, each), strict=True))
+    for central_id, content in now.items():
+        out.files.setdefault(central_id, {})[AUDIT_FILE] = content
     return out
 
 
@@ -566,6 +578,7 @@ def _store_files(
                 result.issues.extend(issues)
     writer.store_attachments(conn, stored)
     result.attachments += len(stored)
+    result.audits_from_export += page_files.from_export
     result.audit_events += writer.store_audits(conn, audits)
     return [(targets[c][0], c, targets[c][1]) for c in sorted(page_files.later) if c in targets]
 

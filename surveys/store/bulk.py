@@ -30,13 +30,14 @@ def insert_rows(
         _copy_rows(conn, table.name, columns, rows)
         return
     processors = _processors(conn, table, columns)
-    if any(p is not None for p in processors):
-        rows = [
-            tuple(
-                v if p is None or v is None else p(v) for v, p in zip(row, processors, strict=True)
-            )
-            for row in rows
-        ]
+    converted = [(i, p) for i, p in enumerate(processors) if p is not None]
+    if converted:  # only the columns whose type converts values (SQLite: datetimes)
+        changed = [list(row) for row in rows]
+        for row in changed:
+            for i, p in converted:
+                if row[i] is not None:
+                    row[i] = p(row[i])
+        rows = [tuple(row) for row in changed]
     marker = _marker(conn)
     conn.exec_driver_sql(
         f"INSERT INTO {table.name} ({_names(conn, columns)}) "

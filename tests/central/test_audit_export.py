@@ -16,7 +16,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from surveys.audit_export import AuditExport, exports_whole_audit, fetch_audit_export
+from surveys.audit_export import (
+    AuditExport,
+    ExportDownload,
+    exports_whole_audit,
+    fetch_audit_export,
+)
 from surveys.pull import PullOptions, pull_form
 from surveys.store import open_store
 from tests.fake_central import Fault
@@ -102,7 +107,18 @@ def changes(central, rng, live):
     del live[ids[3]]
 
 
-def test_bulk_audit_pull_equals_per_submission_pull(central, store, second_store):
+@pytest.fixture(params=["early", "late"])
+def arrival(request, monkeypatch):
+    """The export arrives before the pages are stored (its logs go in with their pages) or
+    after the last one (they go in at the end of the run)."""
+    if request.param == "late":
+        monkeypatch.setattr(ExportDownload, "finished", lambda self: False)
+    else:  # wait for it at the first page
+        monkeypatch.setattr(ExportDownload, "finished", lambda self: self.result() or True)
+    return request.param
+
+
+def test_bulk_audit_pull_equals_per_submission_pull(central, store, second_store, arrival):
     rng = random.Random(18)
     live = {}
     fieldwork(central, rng, 24, live)
@@ -127,7 +143,9 @@ def test_bulk_audit_pull_equals_per_submission_pull(central, store, second_store
     assert snapshot(second_store) == snapshot(store)
 
 
-def test_recent_changes_and_a_missing_export_fall_back_to_downloads(central, store, second_store):
+def test_recent_changes_and_a_missing_export_fall_back_to_downloads(
+    central, store, second_store, arrival
+):
     rng = random.Random(19)
     live = {}
     fieldwork(central, rng, 12, live)

@@ -11,7 +11,7 @@ import random
 import time
 import zipfile
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -247,7 +247,7 @@ def test_versions_whose_audit_the_export_cuts_short_are_downloaded():
 
 KILL_SCRIPT = """
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from surveys.central import CentralClient
 from surveys.pull import PullOptions, pull_form
 from surveys.store import open_store
@@ -393,3 +393,29 @@ def test_cli_pull_takes_audit_logs_from_the_export(fake, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "72 audit events (12 logs from the export)" in result.output
     assert not [p for m, p in fake.central.requests if m == "GET" and "/attachments" in p]
+
+
+def test_export_logs_with_quoted_cells_are_rebuilt_exactly(tmp_path):
+    """A log whose cells need quotes (commas, quotes, line breaks in old/new values) comes
+    out of the combined CSV as the same log, by the same path as the plain ones."""
+    logs = {
+        "uuid:a": 'event,node\nquestion,/data/x\nquestion,"/data/y, with comma"\n',
+        "uuid:b": 'event,node\nquestion,"say ""hi""\nand bye"\n',
+        "uuid:c": "event,node\nform start,\n",
+    }
+    combined = io.StringIO()
+    out = csv.writer(combined, lineterminator="\n")
+    out.writerow(["instance ID", "event", "node"])
+    for central_id, log in logs.items():
+        for row in list(csv.reader(io.StringIO(log)))[1:]:
+            out.writerow([central_id, *row])
+    path = tmp_path / "audit.csv"
+    path.write_text(combined.getvalue())
+    from surveys.audit_export import _index
+
+    export = AuditExport(path, datetime.now(UTC), ["instance ID", "event", "node"])
+    _index(export)
+    assert export.rows == 4 and set(export.spans) == set(logs)
+    for central_id, log in logs.items():
+        assert export.audit_csv(central_id) == log.encode()
+    export.close()

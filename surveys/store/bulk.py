@@ -18,6 +18,8 @@ from sqlalchemy.engine import Connection
 BATCH = 5_000
 """Rows per statement for updates and ``IN`` lists (PostgreSQL's bind-parameter limit is
 65,535 per statement; SQLite's 32,766)."""
+COPY_MIN = 50
+"""Fewer rows go to PostgreSQL as a (pipelined) executemany: a COPY costs more to set up."""
 
 
 def insert_rows(
@@ -26,7 +28,7 @@ def insert_rows(
     """Insert ``rows`` (tuples of Python values in ``columns`` order) into ``table``."""
     if not rows:
         return
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql" and len(rows) >= COPY_MIN:
         _copy_rows(conn, table.name, columns, rows)
         return
     processors = _processors(conn, table, columns)

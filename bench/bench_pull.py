@@ -1,20 +1,29 @@
-"""Benchmark: pulling and storing N submissions vs the raw cost of fetching the same pages.
+"""Benchmark: pulling N submissions (with and without audit logs) into SQLite and PostgreSQL
+against the floors Central sets: fetching the same OData pages, and its own export.
 
-The fake Central runs in its own process on loopback HTTP, seeded with N generated
-submissions of the fixture household form (repeats and geopoints included). In one run:
+Against the fake Central (its own process on loopback HTTP, N generated submissions of the
+fixture household form, repeats and geopoints included, each with an audit log, submitted a
+day ago) or, with ``--real``, the Central of ``POPSURVEY_CENTRAL_URL/_USER/_PASSWORD/_PROJECT``
+and its form ``--form``. In one run, for ``--rounds`` rounds (the fastest of each kept, since
+the machine is shared):
 
-1. fetch: page through ``.svc/Submissions?$expand=*`` (requests + JSON decoding), storing
-   nothing;
-2. pull: ``surveys.pull.pull_form`` into a fresh SQLite store (same pages, plus the store);
-   fetch and pull alternate for ``--rounds`` rounds (plus a last fetch) and the fastest of
-   each is compared, since the machine is shared;
-3. memory: child processes pull different forms/page sizes and report peak RSS.
+1. fetch floor: page through ``.svc/Submissions?$expand=*`` following ``@odata.nextLink``
+   (HTTP and JSON decoding, nothing stored);
+2. export: ``submissions.csv.zip?attachments=true`` to a temporary file (Central's own
+   answer for the same data with every audit log);
+3. pulls into a fresh store: SQLite and PostgreSQL (``--pg``, default the tests' server;
+   skipped with a message when unreachable), ``--attachments none`` and with audit logs
+   (taken from the export); with ``--each`` also the per-submission audit downloads.
 
-Target: store overhead = (pull - fetch) / fetch <= 30%; peak RSS set by the page size, not by
-the number of submissions or the width of the form.
+Ratios: pull without attachments / fetch floor (target <= 1.3 on both stores), pull with
+audit logs / export (target <= 1.3; on the fake, whose export is quicker than its OData
+pages, the floor of a pull with audit logs is the larger of the two, also printed).
+``--memory`` adds the earlier peak-RSS runs (child processes pulling other forms and page
+sizes).
 
-    .venv/bin/python bench/bench_pull.py            # N=200000, page 10000
-    .venv/bin/python bench/bench_pull.py --n 20000  # quick
+    .venv/bin/python bench/bench_pull.py                    # fake, N=20000, page 5000
+    .venv/bin/python bench/bench_pull.py --n 200000 --memory
+    .venv/bin/python bench/bench_pull.py --real --form FORM_ID
 """
 
 from __future__ import annotations
@@ -23,14 +32,20 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
 
 from surveys.central import CentralClient, HttpPolicy  # noqa: E402
 from surveys.pull import PullOptions, pull_form  # noqa: E402
@@ -38,43 +53,190 @@ from surveys.store import open_store  # noqa: E402
 
 USER, PASSWORD = "admin@example.org", "correct horse"
 POLICY = HttpPolicy(read_timeout=600)
+PG_URL = os.environ.get("POPSURVEY_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def client(url: str) -> CentralClient:
-    return CentralClient(url, USER, PASSWORD, 1, POLICY)
+@dataclass
+class Target:
+    """Where to pull from: a Central's credentials and the form."""
+
+    url: str
+    user: str
+    password: str
+    project: int
+    form_id: str
+
+    def client(self) -> CentralClient:
+        return CentralClient(self.url, self.user, self.password, self.project, POLICY)
 
 
-def fetch_only(url: str, form_id: str, page_size: int) -> tuple[float, int, int]:
+@dataclass
+class Timings:
+    """Every round's seconds per measurement."""
+
+    rounds: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, name: str, seconds: float) -> None:
+        self.rounds.setdefault(name, []).append(seconds)
+
+    def best(self, name: str) -> float:
+        return min(self.rounds[name])
+
+    def line(self, name: str, label: str, rows: int) -> str:
+        seconds = self.rounds[name]
+        spread = ", ".join(f"{s:.2f}" for s in seconds)
+        return (
+            f"{label:44s} {min(seconds):8.2f} s  (median {statistics.median(seconds):.2f};"
+            f" rounds {spread})  {rows / min(seconds):,.0f}/s"
+        )
+
+
+def fetch_only(target: Target, page_size: int) -> tuple[float, int, int]:
     """Seconds, rows and bytes to fetch and decode every page."""
+    client = target.client()
     started = time.perf_counter()
     rows = size = 0
-    for page in client(url).submissions.odata_pages(form_id, page_size=page_size, count=True):
+    for page in client.submissions.odata_pages(target.form_id, page_size=page_size, count=True):
         rows += len(page.value)
         size += page.size
-    return time.perf_counter() - started, rows, size
+    elapsed = time.perf_counter() - started
+    client.close()
+    return elapsed, rows, size
 
 
-def pull_once(url: str, form_id: str, page_size: int, db: str) -> tuple[float, int]:
-    """Seconds and rows to pull everything into a fresh store at ``db``."""
+def export_only(target: Target) -> tuple[float, int]:
+    """Seconds and bytes to download Central's export with attachments."""
+    client = target.client()
+    with tempfile.TemporaryFile() as sink:
+        started = time.perf_counter()
+        client.submissions.export(target.form_id, sink)
+        elapsed = time.perf_counter() - started
+        size = sink.tell()
+    client.close()
+    return elapsed, size
+
+
+def pull_once(target: Target, db: str, options: PullOptions) -> tuple[float, object]:
+    """Seconds and result of a pull into the fresh store ``db``."""
     store = open_store(db)
+    client = target.client()
     started = time.perf_counter()
-    result = pull_form(
-        store, client(url), form_id, PullOptions(page_size=page_size, attachments="none")
-    )
+    result = pull_form(store, client, target.form_id, options)
     elapsed = time.perf_counter() - started
     store.close()
-    return elapsed, result.counts.new
+    client.close()
+    return elapsed, result
 
 
-def child_pull(url: str, form_id: str, page_size: int) -> None:
-    """Run in a child process: pull and print peak RSS (MiB) as JSON."""
+def sqlite_store(run: Callable[[str], None]) -> None:
+    """Run ``run`` on the URL of a fresh SQLite file, removed afterwards."""
     with tempfile.TemporaryDirectory() as tmp:
-        elapsed, rows = pull_once(url, form_id, page_size, f"{tmp}/mem.db")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"rows": rows, "seconds": elapsed, "peak_rss_mib": peak}))
+        run(f"sqlite:///{tmp}/bench.db")
 
 
-def start_server(specs: list[str]) -> tuple[subprocess.Popen, str]:
+def postgres_store(run: Callable[[str], None]) -> None:
+    """Run ``run`` on the URL of a fresh PostgreSQL schema, dropped afterwards."""
+    engine = sa.create_engine(PG_URL)
+    schema = f"popsurvey_bench_{uuid.uuid4().hex[:10]}"
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'create schema "{schema}"'))
+    try:
+        sep = "&" if "?" in PG_URL else "?"
+        run(f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'drop schema "{schema}" cascade'))
+        engine.dispose()
+
+
+def postgres_reachable() -> bool:
+    try:
+        engine = sa.create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(sa.text("select 1"))
+        engine.dispose()
+        return True
+    except Exception as err:  # reported; the PostgreSQL pulls are skipped
+        print(f"PostgreSQL not reachable at {PG_URL} ({type(err).__name__}): skipped")
+        return False
+
+
+def measure(target: Target, args: argparse.Namespace) -> None:
+    page = args.page_size
+    stores = [("SQLite", sqlite_store)]
+    if postgres_reachable():
+        stores.append(("PostgreSQL", postgres_store))
+    none = PullOptions(page_size=page, attachments="none")
+    bulk = PullOptions(page_size=page, attachments="audit", audit_export="always")
+    each = PullOptions(page_size=page, attachments="audit", audit_export="never")
+    pulls = [("none", none), ("audit", bulk)] + ([("each", each)] if args.each else [])
+    timings = Timings()
+    info: dict[str, object] = {}
+    for n in range(args.rounds):
+        print(f"round {n + 1}/{args.rounds} ...", flush=True)
+        seconds, rows, size = fetch_only(target, page)
+        timings.add("fetch", seconds)
+        info.update(rows=rows, json=size)
+        seconds, size = export_only(target)
+        timings.add("export", seconds)
+        info["zip"] = size
+        for store_name, make in stores:
+            for kind, options in pulls:
+
+                def run(url: str, key: str = f"{store_name}/{kind}", o=options) -> None:
+                    seconds, result = pull_once(target, url, o)
+                    timings.add(key, seconds)
+                    info[key] = result
+
+                make(run)
+    rows = int(info["rows"])
+    print()
+    print(
+        f"submissions: {rows:,} in pages of {page} ({int(info['json']) / 2**20:.0f} MiB of JSON);"
+        f" export zip {int(info['zip']) / 2**20:.0f} MiB"
+    )
+    print(timings.line("fetch", "fetch floor (OData pages, nothing stored)", rows))
+    print(timings.line("export", "Central's export with attachments", rows))
+    labels = {
+        "none": "--attachments none",
+        "audit": "audit logs from the export",
+        "each": "audit logs one download each",
+    }
+    for store_name, _ in stores:
+        for kind, _ in pulls:
+            key = f"{store_name}/{kind}"
+            result = info[key]
+            print(timings.line(key, f"pull into {store_name}, {labels[kind]}", rows))
+            if kind != "none":
+                print(
+                    f"{'':46s}{result.audit_events:,} audit events, "  # type: ignore[attr-defined]
+                    f"{result.audits_from_export:,} logs from the export"  # type: ignore[attr-defined]
+                )
+    fetch, export = timings.best("fetch"), timings.best("export")
+    print()
+    for store_name, _ in stores:
+        ratio = timings.best(f"{store_name}/none") / fetch
+        print(
+            f"{store_name:10s} pull without attachments / fetch floor: {ratio:.2f} (target <= 1.3)"
+        )
+        ratio = timings.best(f"{store_name}/audit") / export
+        print(
+            f"{store_name:10s} pull with audit logs / export:          {ratio:.2f} (target <= 1.3)"
+        )
+        ratio = timings.best(f"{store_name}/audit") / max(fetch, export)
+        print(f"{store_name:10s} pull with audit logs / max(fetch, export): {ratio:.2f}")
+        if args.each:
+            ratio = timings.best(f"{store_name}/each") / timings.best(f"{store_name}/audit")
+            print(f"{store_name:10s} per-submission audit downloads / from the export: {ratio:.2f}")
+    if len(stores) == 2:
+        ratio = timings.best("PostgreSQL/none") / timings.best("SQLite/none")
+        print(f"PostgreSQL / SQLite, pull without attachments: {ratio:.2f}")
+
+
+# -- the fake Central and the memory runs --------------------------------------------------
+
+
+def start_server(specs: list[str], *extra: str) -> tuple[subprocess.Popen, str]:
     port_file = Path(tempfile.mkdtemp()) / "url"
     proc = subprocess.Popen(
         [
@@ -82,6 +244,7 @@ def start_server(specs: list[str]) -> tuple[subprocess.Popen, str]:
             str(ROOT / "bench" / "fake_server.py"),
             "--port-file",
             str(port_file),
+            *extra,
             *specs,
         ]
     )
@@ -93,72 +256,27 @@ def start_server(specs: list[str]) -> tuple[subprocess.Popen, str]:
     return proc, port_file.read_text()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=200_000, help="submissions in the main form")
-    parser.add_argument("--page-size", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=2, help="fetch/pull rounds (min kept)")
-    parser.add_argument("--no-memory", action="store_true", help="skip the RSS child runs")
-    parser.add_argument("--child", nargs=3, metavar=("URL", "FORM", "PAGE"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child_pull(args.child[0], args.child[1], int(args.child[2]))
-        return
-    small = max(args.n // 4, 1)
-    specs = [f"household={args.n}"]
-    if not args.no_memory:
-        specs += [f"small={small}", f"wide={small}:40"]
-    print(f"seeding fake Central: {', '.join(specs)} ...", flush=True)
-    server, url = start_server(specs)
-    try:
-        run(url, args, small)
-    finally:
-        server.terminate()
-        server.wait()
+def child_pull(url: str, form_id: str, page_size: int) -> None:
+    """Run in a child process: pull and print peak RSS (MiB) as JSON."""
+    target = Target(url, USER, PASSWORD, 1, form_id)
+    options = PullOptions(page_size=page_size, attachments="none")
+    with tempfile.TemporaryDirectory() as tmp:
+        elapsed, result = pull_once(target, f"{tmp}/mem.db", options)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rows = result.counts.new  # type: ignore[attr-defined]
+    print(json.dumps({"rows": rows, "seconds": elapsed, "peak_rss_mib": peak}))
 
 
-def run(url: str, args: argparse.Namespace, small: int) -> None:
-    page = args.page_size
-    fetches, pulls = [], []
-    # Alternate fetch and pull rounds and keep the fastest of each: the machine is shared,
-    # and the minimum is the estimate least disturbed by other load.
-    for _ in range(args.rounds):
-        elapsed, rows, size = fetch_only(url, "household", page)
-        fetches.append(elapsed)
-        with tempfile.TemporaryDirectory() as tmp:
-            pull_time, stored = pull_once(url, "household", page, f"{tmp}/bench.db")
-            db_size = os.path.getsize(f"{tmp}/bench.db")
-        pulls.append(pull_time)
-    elapsed, _, _ = fetch_only(url, "household", page)
-    fetches.append(elapsed)
-    fetch, pull_time = min(fetches), min(pulls)
-    overhead = (pull_time - fetch) / fetch
-    print(
-        f"submissions: {rows} in pages of {page} ({size / 2**20:.0f} MiB of JSON); "
-        f"stored {stored}; SQLite file {db_size / 2**20:.0f} MiB"
-    )
-    print(
-        f"fetch only : {fetch:7.2f} s  (rounds: {', '.join(f'{f:.2f}' for f in fetches)})"
-        f"  {rows / fetch:,.0f} submissions/s"
-    )
-    print(
-        f"pull+store : {pull_time:7.2f} s  (rounds: {', '.join(f'{p:.2f}' for p in pulls)})"
-        f"  {rows / pull_time:,.0f} submissions/s"
-    )
-    print(
-        f"store overhead: {overhead:+.1%} of fetch time (target <= 30%): "
-        f"{'PASS' if overhead <= 0.30 else 'FAIL'}"
-    )
-    if args.no_memory:
-        return
+def memory_runs(url: str, n: int, page: int) -> None:
+    small = max(n // 4, 1)
     print("peak RSS of a pull (child process each):")
     runs = [
         ("small", page // 2, small, "narrow"),
-        ("household", page // 2, args.n, "narrow"),
+        ("household", page // 2, n, "narrow"),
         ("wide", page // 2, small, "narrow + 40 text questions"),
-        ("household", page * 2, args.n, "narrow"),
+        ("household", page * 2, n, "narrow"),
     ]
-    for form, size_, n, shape in runs:
+    for form, size_, count, shape in runs:
         out = subprocess.run(
             [sys.executable, __file__, "--child", url, form, str(size_)],
             capture_output=True,
@@ -167,9 +285,51 @@ def run(url: str, args: argparse.Namespace, small: int) -> None:
         ).stdout
         data = json.loads(out.strip().splitlines()[-1])
         print(
-            f"  {form:9s} {n:>7} submissions ({shape:27s}) page {size_:>6}: "
+            f"  {form:9s} {count:>7} submissions ({shape:27s}) page {size_:>6}: "
             f"{data['peak_rss_mib']:6.0f} MiB  ({data['seconds']:.1f} s)"
         )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=20_000, help="submissions (fake Central)")
+    parser.add_argument("--page-size", type=int, default=5_000)
+    parser.add_argument("--rounds", type=int, default=2, help="rounds (fastest kept)")
+    parser.add_argument("--each", action="store_true", help="also per-submission audit pulls")
+    parser.add_argument("--memory", action="store_true", help="peak-RSS child runs (fake)")
+    parser.add_argument(
+        "--no-memory", action="store_true", help=argparse.SUPPRESS
+    )  # the old default
+    parser.add_argument("--real", action="store_true", help="the POPSURVEY_CENTRAL_* Central")
+    parser.add_argument("--form", help="form id on the real Central")
+    parser.add_argument("--child", nargs=3, metavar=("URL", "FORM", "PAGE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child_pull(args.child[0], args.child[1], int(args.child[2]))
+        return
+    if args.real:
+        names = ("URL", "USER", "PASSWORD", "PROJECT")
+        values = [os.environ.get(f"POPSURVEY_CENTRAL_{v}") for v in names]
+        if not all(values) or not args.form:
+            raise SystemExit(
+                "--real needs POPSURVEY_CENTRAL_URL/_USER/_PASSWORD/_PROJECT and --form"
+            )
+        url, user, password, project = values
+        print(f"real Central {url}, form {args.form}")
+        measure(Target(url, user, password, int(project), args.form), args)  # type: ignore[arg-type]
+        return
+    specs = [f"household={args.n}"]
+    if args.memory:
+        specs += [f"small={max(args.n // 4, 1)}", f"wide={max(args.n // 4, 1)}:40"]
+    print(f"seeding fake Central: {', '.join(specs)}, an audit log each ...", flush=True)
+    server, url = start_server(specs, "--audit", "--days-ago", "1")
+    try:
+        measure(Target(url, USER, PASSWORD, 1, "household"), args)
+        if args.memory:
+            memory_runs(url, args.n, args.page_size)
+    finally:
+        server.terminate()
+        server.wait()
 
 
 if __name__ == "__main__":

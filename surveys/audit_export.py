@@ -8,8 +8,9 @@ says what it holds and what it leaves out). A pull that needs many audit logs do
 once, filtered to the pull's window, and takes each submission's log from it; what the
 export does not cover goes through the per-submission requests as before.
 
-The export is a snapshot taken before any OData page of the pull is fetched. A submission
-whose ``submissionDate`` and ``updatedAt`` are both older than the snapshot (less a margin for
+The export is a snapshot taken before any OData page of the pull is fetched (its body
+downloads in a thread while the pages are fetched and stored). A submission whose
+``submissionDate`` and ``updatedAt`` are both older than the snapshot (less a margin for
 transactions still open at that moment) is in the same version on the page as in the export,
 since every edit and review moves ``updatedAt``; anything newer is fetched per submission.
 The log taken from the export is stored as Central renders it (its columns, ``\\n`` line
@@ -23,8 +24,10 @@ import csv
 import io
 import shutil
 import tempfile
+import threading
+import time
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -60,18 +63,15 @@ class AuditExport:
     _handle: BinaryIO | None = None
 
     def covers(self, record: Mapping[str, Any], model: FormModel | None = None) -> bool:
-        """Whether the export holds this record's audit log exactly: the record names an
-        ``audit.csv`` under ``meta``, the export has rows for its ``__id``, it did not change
-        since the snapshot, and its form version keeps no column the export drops."""
-        meta = record.get("meta")
-        if not isinstance(meta, Mapping) or meta.get("audit") != AUDIT_FILE:
-            return False
-        if str(record.get("__id")) not in self.spans:
-            return False
-        touched = latest_time(record)
-        if touched is None or touched >= self.taken_at - self.margin:
-            return False
-        return exports_whole_audit(model)
+        """Whether the export holds this record's audit log exactly (see
+        :func:`may_come_from_export`) and has rows for it."""
+        return may_come_from_export(record, model, self.taken_at, self.margin) and self.has(
+            str(record.get("__id"))
+        )
+
+    def has(self, central_id: str) -> bool:
+        """Whether the export has audit rows for the submission ``central_id``."""
+        return central_id in self.spans
 
     def audit_csv(self, central_id: str) -> bytes:
         """The submission's audit log as Central's export renders it."""
@@ -80,8 +80,15 @@ class AuditExport:
         chunks = []
         for start, end in self.spans[central_id]:
             self._handle.seek(start)
-            chunks.append(self._handle.read(end - start).decode("utf-8"))
-        rows = csv.reader(io.StringIO("".join(chunks)))
+            chunks.append(self._handle.read(end - start))
+        raw = b"".join(chunks)
+        prefix = central_id.encode() + b","
+        lines = raw.split(b"\n")
+        if b'"' not in raw and not lines[-1] and all(x.startswith(prefix) for x in lines[:-1]):
+            # nothing quoted: a record a line, and taking the first cell off is all it takes
+            header = ",".join(self.header[1:]).encode() + b"\n"
+            return header + b"".join(x[len(prefix) :] + b"\n" for x in lines[:-1])
+        rows = csv.reader(io.StringIO(raw.decode("utf-8")))
         return audit_log_csv(self.header[1:], (row[1:] for row in rows))
 
     def close(self) -> None:
@@ -90,6 +97,93 @@ class AuditExport:
             self._handle.close()
             self._handle = None
         shutil.rmtree(self.path.parent, ignore_errors=True)
+
+
+def may_come_from_export(
+    record: Mapping[str, Any],
+    model: FormModel | None,
+    taken_at: datetime | None,
+    margin: timedelta = EXPORT_MARGIN,
+) -> bool:
+    """Whether an export taken at ``taken_at`` holds this record's audit log exactly, if it
+    has one for it: the record names an ``audit.csv`` under ``meta``, did not change since
+    the snapshot, and its form version keeps no column the export drops."""
+    meta = record.get("meta")
+    if taken_at is None or not isinstance(meta, Mapping) or meta.get("audit") != AUDIT_FILE:
+        return False
+    touched = latest_time(record)
+    if touched is None or touched >= taken_at - margin:
+        return False
+    return exports_whole_audit(model)
+
+
+class ExportDownload:
+    """Central's export downloading in a thread of its own (on a client of its own). The
+    constructor returns once Central has answered (the snapshot is taken), so that pages
+    fetched afterwards are newer than it; :meth:`result` waits for the whole download."""
+
+    def __init__(
+        self,
+        client: CentralClient,
+        form_id: str,
+        filter: str | None,
+        margin: timedelta = EXPORT_MARGIN,
+    ) -> None:
+        self.margin = margin
+        self.taken_at: datetime | None = None
+        self.seconds: float | None = None
+        """How long the download and indexing took (set when done)."""
+        self._answered = threading.Event()
+        self._lock = threading.Lock()
+        self._discarded = False
+        self._export: AuditExport | None = None
+        self._client = client.clone()
+        self._thread = threading.Thread(
+            target=self._run, args=(form_id, filter), name="central-export", daemon=True
+        )
+        self._thread.start()
+        self._answered.wait()
+
+    def _run(self, form_id: str, filter: str | None) -> None:
+        def answered(at: datetime | None) -> None:
+            self.taken_at = at
+            self._answered.set()
+
+        started = time.monotonic()
+        try:
+            self._export = fetch_audit_export(
+                self._client, form_id, filter, self.margin, on_start=answered
+            )
+        finally:
+            self.seconds = time.monotonic() - started
+            if self._export is None:
+                self.taken_at = None  # nothing will come from it
+            self._answered.set()
+            self._client.close()
+            with self._lock:
+                if self._discarded and self._export is not None:
+                    self._export.close()
+
+    def may_cover(self, record: Mapping[str, Any], model: FormModel | None) -> bool:
+        """Whether the record's audit log is to be taken from this export (if it has it)."""
+        return may_come_from_export(record, model, self.taken_at, self.margin)
+
+    def finished(self) -> bool:
+        """Whether the download is over (:meth:`result` will not wait)."""
+        return not self._thread.is_alive()
+
+    def result(self) -> AuditExport | None:
+        """The indexed export once downloaded; None when Central did not give it."""
+        self._thread.join()
+        return self._export
+
+    def discard(self) -> None:
+        """Remove the export's files, now or (still downloading) once it is done; a pull
+        that fails does not wait for it."""
+        with self._lock:
+            self._discarded = True
+            if not self._thread.is_alive() and self._export is not None:
+                self._export.close()
 
 
 def exports_whole_audit(model: FormModel | None) -> bool:
@@ -104,7 +198,12 @@ def exports_whole_audit(model: FormModel | None) -> bool:
 
 
 def fetch_audit_export(
-    client: CentralClient, form_id: str, filter: str | None, margin: timedelta = EXPORT_MARGIN
+    client: CentralClient,
+    form_id: str,
+    filter: str | None,
+    margin: timedelta = EXPORT_MARGIN,
+    *,
+    on_start: Callable[[datetime | None], None] | None = None,
 ) -> AuditExport | None:
     """Download the form's export with attachments (filtered by ``filter``) and index its
     combined audit CSV. None when Central cannot give it (an old Central, an error, a
@@ -113,7 +212,7 @@ def fetch_audit_export(
     target = folder / "audit.csv"
     try:
         with tempfile.TemporaryFile(dir=folder) as archive:
-            taken_at = client.submissions.export(form_id, archive, filter=filter)
+            taken_at = client.submissions.export(form_id, archive, filter=filter, on_start=on_start)
             if taken_at is None:
                 raise CentralError("no Date header")
             archive.seek(0)

@@ -21,7 +21,7 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -30,7 +30,7 @@ import sqlalchemy as sa
 
 from forms.issues import Issue, Severity
 from forms.model import FormModel
-from surveys.audit_export import EXPORT_MARGIN, AuditExport, fetch_audit_export
+from surveys.audit_export import EXPORT_MARGIN, ExportDownload
 from surveys.central.client import CentralClient, ODataPage
 from surveys.central.errors import CentralError
 from surveys.central.pool import ClientPool
@@ -214,12 +214,14 @@ def _pull_pages(
 ) -> int:
     """Store every page, each in one transaction; the form row and the run start go in with
     the first page, so a Central answering garbage at once leaves the store untouched.
-    Returns the form's primary key."""
+    Audit logs due from Central's export are stored once it has arrived, still inside the
+    run (a run killed before that re-reads them). Returns the form's primary key."""
     client = pool.client
     started = time.monotonic()
     looked_up = _versions_looked_up(store, form_pk, model)
-    export = _audit_export(client, form_id, options, result)  # before the pages: see its doc
+    export = _start_export(client, form_id, options, result)  # before the pages: see its doc
     models = _version_models(store, form_pk, model) if export is not None else {}
+    deferred: list[tuple[int, str, str]] = []
     pager = client.clone()
     try:
         pages = pager.submissions.odata_pages(
@@ -235,7 +237,7 @@ def _pull_pages(
             fetched = _fetch_form_models(client, form_id, page, looked_up)
             models.update((found.version, found.model) for found in fetched)
             files = _download_attachments(
-                store, pool, form_id, form_pk, page, options, export, models, result
+                store, pool, form_id, form_pk, page, options, export, models
             )
             history = _missing_versions(store, client, form_id, form_pk, page)
             with store.transaction() as conn:
@@ -245,20 +247,24 @@ def _pull_pages(
                     _save_version(conn, form_pk, form_meta, model)
                 _store_form_models(conn, form_pk, fetched, result)
                 counts = writer.store_submissions(conn, form_pk, page.value, "central", page.raw)
-                _store_files(conn, counts, files, result)
+                later = _store_files(conn, counts, files, result)
                 _store_history(conn, counts, history, result)
                 writer.sync_enumerators(conn, page.value)
                 writer.advance_run(conn, form_pk, _page_high(page))
+            deferred.extend(later)
             result.pages += 1
             result.received += len(page.value)
             result.encrypted += counts.without_answers
             result.counts.add(counts)
             if progress:
                 progress(PullProgress(form_id, result.received, total, time.monotonic() - started))
+        if export is not None:
+            _store_exported_audits(store, pool, form_id, export, deferred, result)
+            result.export_seconds = export.seconds
     finally:
         pager.close()
         if export is not None:
-            export.close()
+            export.discard()
     if form_pk is None:  # Central always sends a first page; kept safe all the same
         with store.transaction() as conn:
             form_pk = writer.ensure_form(conn, form_id, form_meta.get("name"))
@@ -266,13 +272,14 @@ def _pull_pages(
     return form_pk
 
 
-def _audit_export(
+def _start_export(
     client: CentralClient, form_id: str, options: PullOptions, result: PullResult
-) -> AuditExport | None:
+) -> ExportDownload | None:
     """Central's export of the pull's window, when audit logs are wanted and the window
     holds enough submissions to beat one request pair each (``$count`` of the window, one
-    small request, decides). Taken before the first page so that any submission changed
-    after it shows a newer ``updatedAt`` on its page."""
+    small request, decides). Started before the first page so that any submission changed
+    after its snapshot shows a newer ``updatedAt`` on its page; it downloads while the
+    pages are fetched and stored."""
     if options.attachments == "none" or options.audit_export == "never":
         return None
     window = incremental_filter(result.since)
@@ -285,10 +292,49 @@ def _audit_export(
         )
         if first is None or (first.count or 0) < options.audit_export_min:
             return None
-    started = time.monotonic()
-    export = fetch_audit_export(client, form_id, window, options.export_margin)
-    result.export_seconds = time.monotonic() - started
-    return export
+    return ExportDownload(client, form_id, window, options.export_margin)
+
+
+def _store_exported_audits(
+    store: Store,
+    pool: ClientPool,
+    form_id: str,
+    export: ExportDownload,
+    deferred: list[tuple[int, str, str]],
+    result: PullResult,
+    batch: int = 2_000,
+) -> None:
+    """The audit logs left for the export (``(pk, __id, instanceID)`` each): from it when it
+    has them, else downloaded one by one (a log uploaded after its snapshot, an export that
+    failed); a transaction per batch."""
+    exported = export.result()
+    missing = [c for _, c, _ in deferred if exported is None or not exported.has(c)]
+
+    def download(client: CentralClient, central_id: str) -> bytes | None:
+        names = [a["name"] for a in client.attachments.list(form_id, central_id) if a.get("exists")]
+        if AUDIT_FILE not in names:
+            return None
+        return client.attachments.get(form_id, central_id, AUDIT_FILE)
+
+    fetched = dict(zip(missing, pool.map(download, missing), strict=True))
+    for start in range(0, len(deferred), batch):
+        files, logs = [], []
+        for pk, central_id, instance_id in deferred[start : start + batch]:
+            if central_id in fetched:
+                content = fetched[central_id]
+            else:
+                content = exported.audit_csv(central_id)  # type: ignore[union-attr]
+                result.audits_from_export += 1
+            if content is None:
+                continue
+            files.append((pk, AUDIT_FILE, instance_id, content))
+            events, issues = parse_audit_csv(content, instance_id=instance_id)
+            logs.append((pk, instance_id, events))
+            result.issues.extend(issues)
+        with store.transaction() as conn:
+            writer.store_attachments(conn, files)
+            result.audit_events += writer.store_audits(conn, logs)
+        result.attachments += len(files)
 
 
 def _version_models(
@@ -352,46 +398,66 @@ def _page_high(page: ODataPage) -> datetime | None:
     return max(times) if times else None
 
 
+@dataclass
+class PageFiles:
+    """What a page's submissions get besides their rows."""
+
+    files: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    """``__id`` -> attachment name -> content, downloaded now."""
+    later: set[str] = field(default_factory=set)
+    """``__id``s whose audit log is to come from Central's export once it has arrived."""
+    from_export: int = 0
+    """How many of ``files``' audit logs came from Central's export."""
+    known: dict[str, tuple[int, str]] = field(default_factory=dict)
+    """Stored submissions of the same version that still lack their audit log (a run
+    killed before the export's logs were in): ``__id`` -> (pk, instanceID)."""
+
+
 def _download_attachments(
     store: Store,
     pool: ClientPool,
     form_id: str,
-    form_pk: int,
+    form_pk: int | None,
     page: ODataPage,
     options: PullOptions,
-    export: AuditExport | None = None,
+    export: ExportDownload | None = None,
     models: dict[str, FormModel | None] | None = None,
-    result: PullResult | None = None,
-) -> dict[str, dict[str, bytes]]:
-    """Attachments of the page's new or edited submissions, fetched before the page's
-    transaction so that no lock is held over the network. Audit logs the export covers
-    are taken from it; everything else is listed and downloaded per submission."""
+) -> PageFiles:
+    """Attachments of the page's new or edited submissions (and audit logs still missing
+    for stored ones), fetched before the page's transaction so that no lock is held over
+    the network. Audit logs the export may hold are left for it."""
+    out = PageFiles()
     if options.attachments == "none":
-        return {}
+        return out
     candidates = {
         str(r["__id"]): r
         for r in page.value
         if ((r.get("__system") or {}).get("attachmentsPresent") or 0) > 0
     }
     if not candidates:
-        return {}
+        return out
     stored = _stored_instances(store, form_pk, list(candidates))
-    todo = [
-        central_id
-        for central_id, record in candidates.items()
-        # the same version already stored has its files
-        if stored.get(central_id) != ((record.get("meta") or {}).get("instanceID") or central_id)
-    ]
-
-    from_export: dict[str, bytes] = {}
+    todo = []
+    for central_id, record in candidates.items():
+        pk, instance_id, has_audit = stored.get(central_id, (None, None, False))
+        if instance_id != instance_id_of(record):
+            todo.append(central_id)  # new, or a new version: its files
+        elif _names_audit(record) and not has_audit:
+            todo.append(central_id)  # stored, but its audit log never came
+            out.known[central_id] = (pk, instance_id)  # type: ignore[assignment]
+    now: dict[str, bytes] = {}  # logs from an export already downloaded
     if export is not None:
+        arrived = export.result() if export.finished() else None
         for central_id in todo:
             record = candidates[central_id]
             version = (record.get("__system") or {}).get("formVersion")
-            if export.covers(record, (models or {}).get(str(version))):
-                from_export[central_id] = export.audit_csv(central_id)
-    if result is not None:
-        result.audits_from_export += len(from_export)
+            if not export.may_cover(record, (models or {}).get(str(version))):
+                continue
+            if not export.finished():
+                out.later.add(central_id)  # stored once the export is in
+            elif arrived is not None and arrived.has(central_id):
+                now[central_id] = arrived.audit_csv(central_id)
+        out.from_export = len(now)
 
     def download(client: CentralClient, central_id: str) -> dict[str, bytes]:
         wanted = [
@@ -399,15 +465,22 @@ def _download_attachments(
             for a in client.attachments.list(form_id, central_id)
             if a.get("exists")
             and (options.attachments == "all" or a.get("name") == AUDIT_FILE)
-            and not (a.get("name") == AUDIT_FILE and central_id in from_export)
+            and not (a.get("name") == AUDIT_FILE and (central_id in out.later or central_id in now))
         ]
         return {name: client.attachments.get(form_id, central_id, name) for name in wanted}
 
-    each = [c for c in todo if options.attachments == "all" or c not in from_export]
-    files = dict(zip(each, pool.map(download, each), strict=True))
-    for central_id, content in from_export.items():
-        files.setdefault(central_id, {})[AUDIT_FILE] = content
-    return files
+    waiting = out.later | now.keys()
+    each = [c for c in todo if options.attachments == "all" or c not in waiting]
+    out.files = dict(zip(each, pool.map(download, each), strict=True))
+    for central_id, content in now.items():
+        out.files.setdefault(central_id, {})[AUDIT_FILE] = content
+    return out
+
+
+def _names_audit(record: Mapping[str, Any]) -> bool:
+    """Whether the record names an ``audit.csv`` (Central's client-audit field)."""
+    meta = record.get("meta")
+    return isinstance(meta, Mapping) and meta.get("audit") == AUDIT_FILE
 
 
 def _missing_versions(
@@ -459,28 +532,45 @@ def _store_history(
             result.versions_fetched += 1
 
 
-def _stored_instances(store: Store, form_pk: int, central_ids: list[str]) -> dict[str, str]:
-    table = writer.SUBMISSIONS
-    found: dict[str, str] = {}
+def _stored_instances(
+    store: Store, form_pk: int | None, central_ids: list[str]
+) -> dict[str, tuple[int, str, bool]]:
+    """``__id`` -> (pk, instanceID, whether its audit.csv is stored) of stored submissions."""
+    if form_pk is None:
+        return {}
+    table, files = writer.SUBMISSIONS, writer.ATTACHMENTS
+    joined = table.outerjoin(
+        files, sa.and_(files.c.submission_id == table.c.id, files.c.name == AUDIT_FILE)
+    )
+    found: dict[str, tuple[int, str, bool]] = {}
     with store.engine.connect() as conn:
-        for start in range(0, len(central_ids), 500):
-            chunk = central_ids[start : start + 500]
+        for start in range(0, len(central_ids), 5_000):
+            chunk = central_ids[start : start + 5_000]
             rows = conn.execute(
-                sa.select(table.c.central_id, table.c.instance_id).where(
-                    table.c.form_id == form_pk, table.c.central_id.in_(chunk)
+                sa.select(
+                    table.c.id, table.c.central_id, table.c.instance_id, files.c.id.label("audit")
                 )
+                .select_from(joined)
+                .where(table.c.form_id == form_pk, table.c.central_id.in_(chunk))
             )
-            found.update({r.central_id: r.instance_id for r in rows})
+            found.update({r.central_id: (r.id, r.instance_id, r.audit is not None) for r in rows})
     return found
 
 
 def _store_files(
-    conn: Any, counts: writer.WriteCounts, files: dict[str, dict[str, bytes]], result: PullResult
-) -> None:
-    """The page's attachments and parsed audit logs, each table in one bulk write."""
+    conn: Any, counts: writer.WriteCounts, page_files: PageFiles, result: PullResult
+) -> list[tuple[int, str, str]]:
+    """The page's attachments and parsed audit logs, each table in one bulk write. Returns
+    ``(pk, __id, instanceID)`` of the submissions whose audit log the export is to give."""
+    targets = {central_id: (pk, iid) for pk, central_id, iid in counts.changed_ids}
+    for central_id, known in page_files.known.items():
+        targets.setdefault(central_id, known)
     stored, audits = [], []
-    for pk, central_id, instance_id in counts.changed_ids:
-        for name, content in files.get(central_id, {}).items():
+    for central_id, files in page_files.files.items():
+        if central_id not in targets:
+            continue
+        pk, instance_id = targets[central_id]
+        for name, content in files.items():
             stored.append((pk, name, instance_id, content))
             if name == AUDIT_FILE:
                 events, issues = parse_audit_csv(content, instance_id=instance_id)
@@ -488,7 +578,9 @@ def _store_files(
                 result.issues.extend(issues)
     writer.store_attachments(conn, stored)
     result.attachments += len(stored)
+    result.audits_from_export += page_files.from_export
     result.audit_events += writer.store_audits(conn, audits)
+    return [(targets[c][0], c, targets[c][1]) for c in sorted(page_files.later) if c in targets]
 
 
 def _sync_deletions(

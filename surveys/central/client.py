@@ -15,7 +15,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -369,15 +369,20 @@ class SubmissionService:
         *,
         filter: str | None = None,
         attachments: bool = True,
+        on_start: Callable[[datetime | None], None] | None = None,
     ) -> datetime | None:
         """Write Central's CSV export zip (``submissions.csv.zip``) to ``destination``:
         with ``attachments``, media files and the combined audit log too (see
-        docs/CENTRAL.md). Returns the server's time when it answered (``Date``), or None."""
+        docs/CENTRAL.md). Returns the server's time when it answered (``Date``), or None;
+        ``on_start`` gets it as soon as the answer starts, before the body comes."""
         params = {"attachments": "true" if attachments else "false"}
         if filter:
             params["$filter"] = filter
         path = self.client.project_path("forms", form_id, "submissions.csv.zip")
         response = self.client.request("GET", path, params=params, stream=True)
+        answered = _server_time(response)
+        if on_start is not None:
+            on_start(answered)
         try:
             for chunk in response.iter_content(1 << 20):
                 destination.write(chunk)
@@ -387,10 +392,7 @@ class SubmissionService:
             ) from None
         finally:
             response.close()
-        try:
-            return parsedate_to_datetime(response.headers["Date"])
-        except (KeyError, TypeError, ValueError):
-            return None
+        return answered
 
     def set_review_state(self, form_id: str, instance_id: str, state: str) -> dict[str, Any]:
         """PATCH the review state (``hasIssues``, ``edited``, ``approved``, ``rejected``)."""
@@ -449,6 +451,14 @@ def decode_json(response: requests.Response) -> Any:
             f"Central answered {_safe(response.url)} with something that is not JSON"
             f" (HTTP {response.status_code}, starts {snippet!r})"
         ) from None
+
+
+def _server_time(response: requests.Response) -> datetime | None:
+    """The server's clock from the ``Date`` header, or None."""
+    try:
+        return parsedate_to_datetime(response.headers["Date"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _expect_mapping(data: Any, what: str) -> dict[str, Any]:

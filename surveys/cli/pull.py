@@ -70,6 +70,14 @@ PASSWORD_HELP = "Read from POPSURVEY_CENTRAL_PASSWORD, or prompted for (never a 
     type=click.IntRange(1, 32),
     help="Attachments downloaded side by side (each on a Central session of its own).",
 )
+@click.option(
+    "--audit-export",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Take audit logs from Central's export in one request (auto: when the window holds"
+    " 500+ submissions) instead of two requests per submission.",
+)
 @click.option("--full", is_flag=True, help="Re-read every submission, not only the window.")
 @click.option(
     "--reconcile", is_flag=True, help="Also drop stored submissions Central no longer has (purged)."
@@ -109,6 +117,7 @@ def pull(
     overlap_minutes: float,
     attachments: str,
     attachment_workers: int,
+    audit_export: str,
     full: bool,
     reconcile: bool,
     timeout: float,
@@ -146,6 +155,7 @@ def pull(
         overlap=timedelta(minutes=overlap_minutes),
         attachments=attachments,
         attachment_workers=attachment_workers,
+        audit_export=audit_export,
         full=full,
         reconcile=reconcile,
         lock_timeout=wait,

@@ -18,6 +18,8 @@ from sqlalchemy.engine import Connection
 BATCH = 5_000
 """Rows per statement for updates and ``IN`` lists (PostgreSQL's bind-parameter limit is
 65,535 per statement; SQLite's 32,766)."""
+COPY_MIN = 50
+"""Fewer rows go to PostgreSQL as a (pipelined) executemany: a COPY costs more to set up."""
 
 
 def insert_rows(
@@ -26,17 +28,18 @@ def insert_rows(
     """Insert ``rows`` (tuples of Python values in ``columns`` order) into ``table``."""
     if not rows:
         return
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql" and len(rows) >= COPY_MIN:
         _copy_rows(conn, table.name, columns, rows)
         return
     processors = _processors(conn, table, columns)
-    if any(p is not None for p in processors):
-        rows = [
-            tuple(
-                v if p is None or v is None else p(v) for v, p in zip(row, processors, strict=True)
-            )
-            for row in rows
-        ]
+    converted = [(i, p) for i, p in enumerate(processors) if p is not None]
+    if converted:  # only the columns whose type converts values (SQLite: datetimes)
+        changed = [list(row) for row in rows]
+        for row in changed:
+            for i, p in converted:
+                if row[i] is not None:
+                    row[i] = p(row[i])
+        rows = [tuple(row) for row in changed]
     marker = _marker(conn)
     conn.exec_driver_sql(
         f"INSERT INTO {table.name} ({_names(conn, columns)}) "

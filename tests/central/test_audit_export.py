@@ -4,18 +4,24 @@ Central and (when configured) a real one, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import random
 import time
 import zipfile
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from surveys.audit_export import AuditExport, exports_whole_audit, fetch_audit_export
+from surveys.audit_export import (
+    AuditExport,
+    ExportDownload,
+    exports_whole_audit,
+    fetch_audit_export,
+)
 from surveys.pull import PullOptions, pull_form
 from surveys.store import open_store
 from tests.fake_central import Fault
@@ -101,7 +107,18 @@ def changes(central, rng, live):
     del live[ids[3]]
 
 
-def test_bulk_audit_pull_equals_per_submission_pull(central, store, second_store):
+@pytest.fixture(params=["early", "late"])
+def arrival(request, monkeypatch):
+    """The export arrives before the pages are stored (its logs go in with their pages) or
+    after the last one (they go in at the end of the run)."""
+    if request.param == "late":
+        monkeypatch.setattr(ExportDownload, "finished", lambda self: False)
+    else:  # wait for it at the first page
+        monkeypatch.setattr(ExportDownload, "finished", lambda self: self.result() or True)
+    return request.param
+
+
+def test_bulk_audit_pull_equals_per_submission_pull(central, store, second_store, arrival):
     rng = random.Random(18)
     live = {}
     fieldwork(central, rng, 24, live)
@@ -126,7 +143,9 @@ def test_bulk_audit_pull_equals_per_submission_pull(central, store, second_store
     assert snapshot(second_store) == snapshot(store)
 
 
-def test_recent_changes_and_a_missing_export_fall_back_to_downloads(central, store, second_store):
+def test_recent_changes_and_a_missing_export_fall_back_to_downloads(
+    central, store, second_store, arrival
+):
     rng = random.Random(19)
     live = {}
     fieldwork(central, rng, 12, live)
@@ -224,3 +243,179 @@ def test_versions_whose_audit_the_export_cuts_short_are_downloaded():
     with_user = replace(audit, parameters={"identify-user": "true"})
     elements = tuple(with_user if q is audit else q for q in model.elements)
     assert not exports_whole_audit(replace(model, elements=elements))
+
+
+KILL_SCRIPT = """
+import sys
+from datetime import UTC, datetime, timedelta
+from surveys.central import CentralClient
+from surveys.pull import PullOptions, pull_form
+from surveys.store import open_store
+url, user, password, project, form_id, db, margin = sys.argv[1:]
+client = CentralClient(url, user, password, int(project))
+options = PullOptions(page_size=100, overlap=timedelta(0), audit_export="always",
+                      export_margin=timedelta(seconds=float(margin)))
+with open_store(db) as store:
+    print(pull_form(store, client, form_id, options).audits_from_export)
+"""
+
+
+def atomic_fieldwork(fake, rng, n, live):
+    """``n`` submissions (two in three with an audit log) and one edit with a new log,
+    review and deletion, each arriving whole as Collect sends them (one request with its
+    files): the fake is seeded directly, from another thread than the pull's."""
+    form_id = "household"
+    for i in range(n):
+        data = make_submission(rng, audit=i % 3 != 2)
+        files = {"audit.csv": make_audit_csv(rng, data)} if i % 3 != 2 else None
+        live[fake.submit(1, form_id, data, attachments=files).central_id] = data
+    ids = sorted(live)
+    new = edited(live[ids[1]], rng)
+    new["meta"]["audit"] = "audit.csv"
+    fake.submit(1, form_id, new, attachments={"audit.csv": make_audit_csv(rng, new)})
+    live[ids[1]] = new
+    fake.review(1, form_id, ids[2], "approved")
+    fake.delete(1, form_id, ids[3])
+    del live[ids[3]]
+
+
+def live_rows(snap, ids):
+    """The snapshot's rows of the submissions ``ids`` (a killed pull may have stored one
+    since deleted, which a fresh pull never sees)."""
+    keyed = ("submissions", "submission_versions", "repeat_rows", "audit_events", "attachments")
+    return {t: [r for r in rows if t not in keyed or r[0] in ids] for t, rows in snap.items()}
+
+
+def test_bulk_pull_killed_during_fieldwork_ends_equal_to_a_per_submission_pull(fake, tmp_path):
+    """Pulls taking audit logs from the export, SIGKILLed at random points while
+    submissions arrive, are edited (with new audit logs), reviewed and deleted, then run to
+    completion: the store equals a fresh per-submission pull, row for row."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    fake.central.add_form(1, household_form())
+    rng = random.Random(2026)
+    live = {}
+    atomic_fieldwork(fake.central, rng, 1500, live)
+    time.sleep(1.1)
+    db = tmp_path / "killed.db"
+    args = [fake.url, "admin@example.org", "correct horse", "1", "household", str(db)]
+    args.append("1")  # margin: the export's Date header has whole seconds
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    partial = 0
+    for _ in range(10):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", KILL_SCRIPT, *args],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        wait_for_a_stored_page(db, proc)
+        atomic_fieldwork(fake.central, rng, rng.randrange(5, 40), live)  # while it runs
+        time.sleep(rng.uniform(0, 1.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+        partial += run_unfinished(db)
+    time.sleep(1.1)
+    final = subprocess.run([sys.executable, "-c", KILL_SCRIPT, *args], env=env, capture_output=True)
+    assert final.returncode == 0, final.stderr.decode()
+    assert partial > 0  # some kills left a run half done
+    assert int(final.stdout) > 0  # logs came from the export
+
+    with open_store(str(db)) as killed, open_store(str(tmp_path / "each.db")) as fresh:
+        pull_form(fresh, central_client(fake), "household", EACH)
+        got, want = snapshot(killed), snapshot(fresh)
+    assert got.pop("sync_state")[0][1:] == (None, None, None)  # the run finished
+    want.pop("sync_state")
+    assert {r[0] for r in got["submissions"] if not r[10]} == set(live)
+    got, want = live_rows(got, set(live)), live_rows(want, set(live))
+    # a version the killed pulls saw is kept as its JSON, one a fresh pull never saw as its
+    # XML: the same versions, in two renderings
+    versions = [{r[:2] for r in snap.pop("submission_versions")} for snap in (got, want)]
+    assert versions[0] == versions[1]
+    assert got == want
+
+
+def run_unfinished(db) -> bool:
+    """Whether the store at ``db`` holds a run that started and did not finish."""
+    import sqlite3
+
+    if not db.exists():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+            row = conn.execute("select run_started_at from sync_state").fetchone()
+    except sqlite3.Error:  # not created yet, or locked by the writer
+        return False
+    return row is not None and row[0] is not None
+
+
+def wait_for_a_stored_page(db, proc, timeout: float = 30.0) -> None:
+    """Return once the pull in ``proc`` has stored a page (or ended)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None and not run_unfinished(db):
+        time.sleep(0.05)
+
+
+def central_client(fake):
+    from surveys.central import CentralClient
+    from tests.central.handles import FAST
+
+    return CentralClient(fake.url, "admin@example.org", "correct horse", 1, FAST)
+
+
+def test_cli_pull_takes_audit_logs_from_the_export(fake, tmp_path, monkeypatch):
+    from datetime import UTC, datetime
+
+    from click.testing import CliRunner
+
+    from surveys.cli import main
+
+    model = household_form()
+    fake.central.add_form(1, model)
+    rng = random.Random(23)
+    hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    for i in range(12):
+        data = make_submission(rng, audit=True)
+        log = {"audit.csv": make_audit_csv(rng, data)}
+        fake.central.submit(
+            1, model.form_id, data, attachments=log, at=hour_ago + timedelta(seconds=i)
+        )
+    monkeypatch.setenv("POPSURVEY_CENTRAL_URL", fake.url)
+    monkeypatch.setenv("POPSURVEY_CENTRAL_USER", "admin@example.org")
+    monkeypatch.setenv("POPSURVEY_CENTRAL_PASSWORD", "correct horse")
+    monkeypatch.setenv("POPSURVEY_CENTRAL_PROJECT", "1")
+    monkeypatch.setenv("POPSURVEY_DB", str(tmp_path / "cli.db"))
+    result = CliRunner().invoke(main, ["pull", model.form_id, "-q", "--audit-export", "always"])
+    assert result.exit_code == 0, result.output
+    assert "72 audit events (12 logs from the export)" in result.output
+    assert not [p for m, p in fake.central.requests if m == "GET" and "/attachments" in p]
+
+
+def test_export_logs_with_quoted_cells_are_rebuilt_exactly(tmp_path):
+    """A log whose cells need quotes (commas, quotes, line breaks in old/new values) comes
+    out of the combined CSV as the same log, by the same path as the plain ones."""
+    logs = {
+        "uuid:a": 'event,node\nquestion,/data/x\nquestion,"/data/y, with comma"\n',
+        "uuid:b": 'event,node\nquestion,"say ""hi""\nand bye"\n',
+        "uuid:c": "event,node\nform start,\n",
+    }
+    combined = io.StringIO()
+    out = csv.writer(combined, lineterminator="\n")
+    out.writerow(["instance ID", "event", "node"])
+    for central_id, log in logs.items():
+        for row in list(csv.reader(io.StringIO(log)))[1:]:
+            out.writerow([central_id, *row])
+    path = tmp_path / "audit.csv"
+    path.write_text(combined.getvalue())
+    from surveys.audit_export import _index
+
+    export = AuditExport(path, datetime.now(UTC), ["instance ID", "event", "node"])
+    _index(export)
+    assert export.rows == 4 and set(export.spans) == set(logs)
+    for central_id, log in logs.items():
+        assert export.audit_csv(central_id) == log.encode()
+    export.close()

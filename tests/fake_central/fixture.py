@@ -170,8 +170,10 @@ def seed(
     seed_value: int = 1,
     extra: int = 0,
     audit: bool = False,
+    start: datetime | None = None,
 ) -> list[str]:
-    """Submit ``n`` generated submissions straight into a :class:`FakeCentral`; their ids."""
+    """Submit ``n`` generated submissions straight into a :class:`FakeCentral`; their ids.
+    ``start``: the first one's submission time (then one millisecond apart), else now."""
     rng = random.Random(seed_value)
     ids = []
     for i in range(n):
@@ -184,6 +186,7 @@ def seed(
             submitter=f"enum{i % 7}",
             device_id=f"collect:{i % 11}",
             attachments=attachments,
+            at=None if start is None else start + timedelta(milliseconds=i),
         )
         ids.append(sub.central_id)
     return ids

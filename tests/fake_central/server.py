@@ -48,6 +48,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -635,10 +636,14 @@ class _Handler(DeployRoutes, BaseHTTPRequestHandler):
     def _export(self, project: str, form_id: str, query: dict, body: bytes) -> tuple:
         form = self._form(project, form_id)
         predicate, _ = compile_filter(query.get("$filter"))
-        with self.central.lock:
+        with self.central.lock:  # a snapshot; the zip is built without holding up others
             subs = sorted(form.submissions.values(), key=lambda s: (s.created_at, s.seq))
-            subs = [s for s in subs if s.deleted_at is None and predicate(_filter_row(s))]
-            data = export_zip(form, subs, _system, query.get("attachments") != "false")
+            subs = [
+                replace(s, attachments=dict(s.attachments), versions=list(s.versions))
+                for s in subs
+                if s.deleted_at is None and predicate(_filter_row(s))
+            ]
+        data = export_zip(form, subs, _system, query.get("attachments") != "false")
         self.extra_headers["Content-Disposition"] = f'attachment; filename="{form_id}.zip"'
         return 200, data, "application/zip"
 

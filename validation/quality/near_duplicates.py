@@ -39,7 +39,7 @@ from validation.quality.registry import check
 
 MIN_ANSWERS = 10
 """Interviews with fewer answered comparable variables are not compared (mostly empty
-records are identical on what little they hold)."""
+records are identical on what little they hold); see :func:`compared_rows`."""
 PAIR_BUDGET = 30
 """Candidate pairs per interview above which a larger ``k`` is tried."""
 
@@ -247,6 +247,15 @@ def exact_scan(matrix: np.ndarray, threshold: float, chunk: int = 512) -> np.nda
     return np.concatenate(found) if found else np.empty((0, 2), np.int64)
 
 
+def compared_rows(matrix: np.ndarray, completed: np.ndarray) -> np.ndarray:
+    """Interviews the scan compares: completed, with at least :data:`MIN_ANSWERS` answers
+    and at least half the answers of the median completed interview (a household screened
+    out after a few questions is not an interview to copy)."""
+    answered = (matrix >= 0).sum(axis=1)
+    typical = float(np.median(answered[completed])) if completed.any() else 0.0
+    return np.flatnonzero(completed & (answered >= max(MIN_ANSWERS, 0.5 * typical)))
+
+
 @check("Q201", "near_duplicates")
 def near_duplicates(inputs: QualityInputs) -> CheckResult:
     """Each interview's maximum share of identical answers with any other interview in the
@@ -255,8 +264,7 @@ def near_duplicates(inputs: QualityInputs) -> CheckResult:
     if not names:
         return CheckResult(skipped="no comparable variables")
     threshold = inputs.thresholds.near_duplicate_share
-    answered = (matrix >= 0).sum(axis=1)
-    rows = np.flatnonzero(inputs.completed & (answered >= MIN_ANSWERS))
+    rows = compared_rows(matrix, inputs.completed)
     found = scan(matrix, threshold, rows)
     position = {int(r): i for i, r in enumerate(found.rows)}
     flagged = np.zeros(len(matrix), dtype=bool)

@@ -62,7 +62,7 @@ def audit_per_interview(inputs: QualityInputs) -> pd.DataFrame:
             counts = events["row"][changed.to_numpy()].value_counts()
             out.loc[counts.index, "changes"] = counts.to_numpy()
         consent = inputs.roles.consent
-        nodes = events["node"].fillna("").astype(str)
+        nodes = events["node"].astype(object).fillna("").astype(str)
         on_consent = question & nodes.str.endswith(f"/{consent}").to_numpy()
         c = pd.DataFrame({"row": events["row"].to_numpy()[on_consent], "s": seconds[on_consent]})
         summed = c.groupby("row")["s"].sum()
@@ -87,7 +87,7 @@ def section_seconds(inputs: QualityInputs) -> pd.DataFrame:
         pd.to_numeric(questions["end_ms"], errors="coerce")
         - pd.to_numeric(questions["start_ms"], errors="coerce")
     ) / 1000
-    parts = questions["node"].fillna("").astype(str).str.split("/")
+    parts = questions["node"].astype(object).fillna("").astype(str).str.split("/")
     section = parts.map(lambda p: p[2].split("[")[0] if len(p) > 3 else "(top)")
     table = pd.DataFrame({"id": questions["instance_id"], "section": section, "s": seconds})
     return table.pivot_table(index="id", columns="section", values="s", aggfunc="sum")

@@ -9,7 +9,8 @@
   over the enumerators that qualify.
 
 An enumerator qualifies for a comparison only with at least ``min_interviews`` completed
-interviews, so five interviews never flag anyone. The ``signal`` is the z on the
+interviews AND at least as many cases under the indicator (ages near a boundary, births),
+so five interviews, or nine ages, never flag anyone. The ``signal`` is the z on the
 suspicious side (``direction``); an indicator is flagged at ``team_z``.
 """
 
@@ -39,7 +40,7 @@ def compare_with_team(
         frame["interviews"] = (
             interviews.reindex(frame["enumerator"]).fillna(0).astype(int).to_numpy()
         )
-        eligible = (frame["interviews"] >= min_interviews) & (frame["n"] > 0)
+        eligible = (frame["interviews"] >= min_interviews) & (frame["n"] >= min_interviews)
         eligible &= frame["value"].notna()
         if frame["kind"].iat[0] == "share":
             team, z = _share_z(frame, eligible.to_numpy())

@@ -9,6 +9,7 @@ near-duplicate scan's recall against an exact all-pairs scan.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -19,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_qc import END, START, simulate_frames  # noqa: E402
+from bench_qc import END, START, _save_cache, simulate_frames  # noqa: E402
 
 from forms import read_form  # noqa: E402
 from surveys.simulate.profiles import PROFILES  # noqa: E402
@@ -37,6 +38,24 @@ PER_INTERVIEW = {
 }
 
 
+def _save(folder: Path, main_, repeats, audit, sample, profiles, planted) -> None:
+    _save_cache(folder, main_, repeats, audit, sample)
+    (folder / "profiles.json").write_text(json.dumps(profiles))
+    planted.to_parquet(folder / "planted.parquet")
+    (folder / "done").write_text("ok")
+
+
+def _load(folder: Path):
+    main_ = pd.read_parquet(folder / "main.parquet")
+    repeats = {
+        p.stem.removeprefix("repeat-"): pd.read_parquet(p) for p in folder.glob("repeat-*.parquet")
+    }
+    audit = pd.read_parquet(folder / "audit.parquet")
+    sample = pd.read_parquet(folder / "sample.parquet")
+    profiles = json.loads((folder / "profiles.json").read_text())
+    return main_, repeats, audit, sample, profiles, pd.read_parquet(folder / "planted.parquet")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--form", default="migrants", choices=["migrants", "fertility"])
@@ -45,17 +64,24 @@ def main() -> int:
     parser.add_argument("--share", type=float, default=0.02, help="enumerators per profile")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/popsurvey-qc-detection"))
     args = parser.parse_args()
     path = ROOT / "forms" / "questionnaires" / f"{args.form}.xlsx"
     shares = {p: args.share for p in PROFILES if p != "honest"}
     t0 = time.perf_counter()
-    main_, repeats, audit, sample, profiles, planted = simulate_frames(
-        path, args.n, args.per, args.seed, args.workers, shares=shares, chunk=6000
-    )
-    print(
-        f"simulated {len(main_):,} {args.form} submissions by {len(profiles)} enumerators "
-        f"in {time.perf_counter() - t0:.0f} s"
-    )
+    cache = args.cache / f"{args.form}-{args.n}-{args.per}-{args.share}-{args.seed}"
+    if (cache / "done").exists():
+        main_, repeats, audit, sample, profiles, planted = _load(cache)
+        print(f"read {len(main_):,} simulated {args.form} submissions from {cache}")
+    else:
+        main_, repeats, audit, sample, profiles, planted = simulate_frames(
+            path, args.n, args.per, args.seed, args.workers, shares=shares, chunk=6000
+        )
+        _save(cache, main_, repeats, audit, sample, profiles, planted)
+        print(
+            f"simulated {len(main_):,} {args.form} submissions by {len(profiles)} "
+            f"enumerators in {time.perf_counter() - t0:.0f} s"
+        )
     form = read_form(path)
     inputs = QualityInputs(
         form=form,

@@ -40,8 +40,9 @@ from validation.quality.registry import check
 MIN_ANSWERS = 10
 """Interviews with fewer answered comparable variables are not compared (mostly empty
 records are identical on what little they hold); see :func:`compared_rows`."""
-PAIR_BUDGET = 30
-"""Candidate pairs per interview above which a larger ``k`` is tried."""
+SET_COST = 0.1
+"""Cost of hashing and sorting one set of blocks, per interview, in candidate pairs
+verified (how ``k`` is chosen: the least estimated work)."""
 
 
 @dataclass
@@ -108,22 +109,24 @@ def scan(
     if d + 1 > k:  # threshold so low that no block must match: compare all pairs
         a, b = np.triu_indices(n, 1)
         return _verified(rows, sub, a, b, threshold, d, k, 0)
-    block_hashes = None
-    chosen = None
-    choices = [required] if required else [1, 2, 3]
-    for need in choices:
+    best = None
+    for need in [required] if required else [1, 2, 3]:
         n_blocks = min(d + need, k)
         blocks = deal_blocks(sub, n_blocks)
         if len(blocks) - d < need:
             continue
-        block_hashes = _block_hashes(sub, blocks, rng)
+        hashes = _block_hashes(sub, blocks, rng)
         sets = list(combinations(range(len(blocks)), need))
-        estimate = sum(_pairs_in_buckets(_combined(block_hashes, s, rng)) for s in sets[:8])
-        estimate = estimate * len(sets) / min(len(sets), 8)
-        chosen = (need, blocks, sets)
-        if estimate <= PAIR_BUDGET * n:
-            break
-    assert chosen is not None and block_hashes is not None
+        sampled = sets[:: max(1, len(sets) // 8)][:8]
+        pairs = sum(_pairs_in_buckets(_combined(hashes, s, rng)) for s in sampled)
+        pairs = pairs * len(sets) / len(sampled)
+        # cost: hashing and sorting every set, plus verifying candidate pairs
+        cost = len(sets) * n * SET_COST + pairs
+        if best is None or cost < best[0]:
+            best = (cost, need, blocks, sets, hashes)
+    assert best is not None
+    _, need, blocks, sets, block_hashes = best
+    chosen = (need, blocks, sets)
     need, blocks, sets = chosen
     codes = []
     total = 0
@@ -132,8 +135,8 @@ def scan(
         total += len(a)
         codes.append(a.astype(np.int64) * n + b)
         if sum(len(c) for c in codes) > 20_000_000:
-            codes = [np.unique(np.concatenate(codes))]
-    pair_codes = np.unique(np.concatenate(codes)) if codes else np.empty(0, np.int64)
+            codes = [_distinct(np.concatenate(codes))]
+    pair_codes = _distinct(np.concatenate(codes)) if codes else np.empty(0, np.int64)
     a, b = np.divmod(pair_codes, n)
     return _verified(rows, sub, a, b, threshold, d, len(blocks), need, candidates=len(a))
 
@@ -167,8 +170,16 @@ def _combined(hashes: np.ndarray, blocks: tuple[int, ...], rng) -> np.ndarray:
 
 
 def _pairs_in_buckets(keys: np.ndarray) -> int:
-    _, counts = np.unique(keys, return_counts=True)
+    ordered = np.sort(keys)
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    counts = np.diff(np.r_[starts, len(ordered)])
     return int((counts * (counts - 1) // 2).sum())
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (a sort, faster than np.unique's hashing on big arrays)."""
+    ordered = np.sort(values)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
 
 
 def _bucket_pairs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -199,7 +210,8 @@ def _verified(rows, sub, a, b, threshold, d, n_blocks, need, candidates=None) ->
     best = np.full(len(sub), -1.0)
     match = np.full(len(sub), -1, dtype=np.int64)
     for x, y in ((a, b), (b, a)):
-        order = np.lexsort((-shares, x))
+        order = np.argsort(-shares, kind="stable")
+        order = order[np.argsort(x[order], kind="stable")]
         first = np.r_[True, x[order][1:] != x[order][:-1]]
         top = order[first]
         better = shares[top] > best[x[top]]

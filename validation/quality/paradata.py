@@ -92,14 +92,8 @@ def _group_median(groups: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     out = np.full(n, np.nan)
     if not len(groups):
         return out
-    order = np.argsort(values, kind="stable")
-    order = order[np.argsort(groups[order], kind="stable")]
-    g, v = groups[order], values[order]
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    counts = np.diff(np.r_[starts, len(g)])
-    low = v[starts + (counts - 1) // 2]
-    high = v[starts + counts // 2]
-    out[g[starts]] = (low + high) / 2
+    medians = pd.Series(values).groupby(groups).median()  # cythonised per-group medians
+    out[medians.index.to_numpy()] = medians.to_numpy()
     return out
 
 

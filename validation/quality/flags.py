@@ -156,12 +156,14 @@ def level_indicator(
     values = np.asarray(values, dtype=float)
     ok = ~np.isnan(values)
     codes, names = _by_enumerator(np.asarray(enumerators, dtype=object)[ok])
-    grouped = pd.Series(values[ok]).groupby(codes).agg([how, "count"])
+    groups = pd.Series(values[ok]).groupby(codes)
+    level = groups.median() if how == "median" else groups.mean()  # cythonised, not .agg
+    counts = groups.count()
     return level_frame(
         name,
-        names[grouped.index.to_numpy()],
-        grouped[how],
-        grouped["count"],
+        names[level.index.to_numpy()],
+        level.to_numpy(),
+        counts.reindex(level.index).to_numpy(),
         direction=direction,
         weight=weight,
     )

@@ -167,7 +167,7 @@ def _distinct(values: np.ndarray) -> np.ndarray:
 
 def _bucket_pairs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """All pairs (i < j) of rows with equal keys."""
-    order = np.argsort(keys, kind="stable")
+    order = np.argsort(keys)  # order within a bucket does not matter
     sorted_keys = keys[order]
     starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
     sizes = np.diff(np.r_[starts, len(keys)])

@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
+from pandas.api.types import union_categoricals
 
 from forms.files import write_all_or_nothing
 from surveys.config import SurveyConfig
@@ -39,6 +40,8 @@ from validation.quality import (
 )
 from validation.quality.flags import jsonable
 
+AUDIT_CHUNK = 500_000
+"""Audit events read per batch (each batch's texts become categories)."""
 RUNS = models.QCRun.__table__
 FLAGS = models.QCFlag.__table__
 RANKING = models.QCEnumerator.__table__
@@ -232,8 +235,22 @@ def _audit_events(store: Store, form_pk: int) -> pd.DataFrame:
         .where(table.c.form_id == form_pk, table.c.deleted.is_(False))
         .order_by(AUDITS.c.submission_id, AUDITS.c.seq)
     )
+    parts = []
     with store.engine.connect() as conn:
-        frame = pd.read_sql(query, conn)
+        for chunk in pd.read_sql(query, conn, chunksize=AUDIT_CHUNK):
+            for column in ("submission_instance", "event", "node"):
+                chunk[column] = chunk[column].astype("category")
+            parts.append(chunk)
+    if not parts:
+        return pd.DataFrame(
+            columns=["instance_id", "event", "node", "start_ms", "end_ms", "old_value", "new_value"]
+        )
+    frame = pd.concat(
+        [p.drop(columns=["submission_instance", "event", "node"]) for p in parts],
+        ignore_index=True,
+    )
+    for column in ("submission_instance", "event", "node"):  # millions of repeated texts
+        frame[column] = union_categoricals([p[column] for p in parts])
     # the submission's current instance ID (an edited submission's log came with it)
     return frame.rename(columns={"submission_instance": "instance_id"})
 

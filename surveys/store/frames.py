@@ -84,13 +84,27 @@ def analysis_frames(store: Store, form_id: str, *, include_deleted: bool = False
     return _stack(parts, models[newest])
 
 
+def records_frames(model: FormModel, records: list[dict]) -> AnalysisFrames:
+    """Analysis frames of OData records held in memory rather than in a store (a
+    simulation, pages read from files), flattened with ``model``; the metadata columns come
+    from each record's ``__system`` block as the store would keep them."""
+    from types import SimpleNamespace
+
+    rows = []
+    for record in records:
+        values = writer._submission_row(0, record, "memory", text="")
+        rows.append(SimpleNamespace(**{c: values[c] for c in META_COLUMNS}))
+    return _version_frames(model, rows, records)
+
+
 def _version_key(version: str) -> tuple[int, str]:
     return (int(version), version) if version.isdigit() else (0, version)
 
 
-def _version_frames(model: FormModel, rows: list) -> AnalysisFrames:
+def _version_frames(model: FormModel, rows: list, records: list | None = None) -> AnalysisFrames:
     model = with_specify_other(model)  # keep the "specify other" text of or_other selects
-    records = [json.loads(r.raw_json) for r in rows]
+    if records is None:
+        records = [json.loads(r.raw_json) for r in rows]
     flat = submission_frames(model, records)
     names = column_names(model)
     main = _expand_columns(flat.main, model, names)

@@ -61,3 +61,17 @@ def test_rates_per_enumerator():
     rates = result.indicators.set_index("indicator")
     assert rates.loc["missing_rate", "successes"] == 1
     assert rates.loc["missing_rate", "n"] == 11 + 11 + 9 + 9 + 12
+
+
+def test_straight_lining_in_a_battery_found_from_the_form():
+    from qc_support import inputs
+
+    from validation.quality.fabrication import batteries, straight_lining
+
+    frame = _frame()
+    frame.loc[2, ["i01", "i02", "i03", "i04"]] = "2"
+    frame.loc[3, "i04"] = None  # an incomplete battery is not straight-lined
+    assert batteries(inputs(frame)) == [("i01", "i02", "i03", "i04")]
+    result = straight_lining(inputs(frame))
+    assert [f.instance_id for f in result.flags] == ["uuid:0003"]
+    assert result.indicators["successes"].iloc[0] == 1 and result.indicators["n"].iloc[0] == 4

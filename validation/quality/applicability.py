@@ -81,11 +81,13 @@ def to_submission_frames(
         if q.type in ("geopoint", "start-geopoint") and q.name not in main.columns:
             parts = [f"{q.name}_{s}" for s in ("latitude", "longitude", "altitude", "accuracy")]
             if all(p in main.columns for p in parts):
-                values = main[parts].to_numpy(dtype=float)
-                ok = ~np.isnan(values[:, :2]).any(axis=1)
-                joined = np.full(len(main), None, dtype=object)
-                joined[ok] = [" ".join(_num(v) for v in row) for row in values[ok]]
-                main[q.name] = joined
+                values = np.nan_to_num(main[parts].to_numpy(dtype=float))
+                ok = main[parts[:2]].notna().all(axis=1).to_numpy()
+                text_ = values.astype(str)
+                joined = np.char.add(np.char.add(text_[:, 0], " "), text_[:, 1])
+                for k in (2, 3):
+                    joined = np.char.add(np.char.add(joined, " "), text_[:, k])
+                main[q.name] = np.where(ok, joined.astype(object), None)
     keys = {None: pd.Index(main["__id"].astype(str))}
     out: dict[str, pd.DataFrame] = {}
     for repeat in form.repeats:
@@ -104,10 +106,6 @@ def to_submission_frames(
         keys[repeat.name] = pd.Index(frame["__key"].astype(str))
         out[repeat.name] = frame.reset_index(drop=True)
     return SubmissionFrames(form, main, out)
-
-
-def _num(value: float) -> str:
-    return "0" if np.isnan(value) else repr(float(value))
 
 
 def answer_counts(inputs: QualityInputs) -> AnswerCounts:
@@ -195,11 +193,17 @@ def _special(form: FormModel, q: Question, column: pd.Series, inputs: QualityInp
         offered = [bool(names & set(c)) for c in (codes.dont_know, codes.refused, codes.other)]
         values = text(column)
         if q.type.startswith("select_multiple"):
-            tokens = values.fillna("").astype(str).str.split()
-            flags = [
-                tokens.map(lambda t, s=set(c): bool(s.intersection(t))).to_numpy(dtype=bool)
-                for c in (codes.dont_know, codes.refused, codes.other)
-            ]
+            flags = [np.zeros(n, dtype=bool)] * 3
+            if any(offered):
+                tokens = values.fillna("").astype(str).str.split()
+                flags = [
+                    tokens.map(lambda t, s=set(c): bool(s.intersection(t))).to_numpy(dtype=bool)
+                    if is_offered
+                    else np.zeros(n, dtype=bool)
+                    for c, is_offered in zip(
+                        (codes.dont_know, codes.refused, codes.other), offered, strict=True
+                    )
+                ]
         else:
             flags = [
                 values.isin(c).fillna(False).to_numpy(dtype=bool)

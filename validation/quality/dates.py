@@ -44,22 +44,27 @@ def dates(inputs: QualityInputs) -> CheckResult:
     )
     result = CheckResult()
     any_problem = np.zeros(len(inputs.main), dtype=bool)
-    for code, mask, words in problems:
+    for _, mask, _ in problems:
         any_problem |= mask
+    shown = {
+        name: _texts(series, any_problem)
+        for name, series in (("start", start), ("end", end), ("submitted", submitted))
+    }
+    for code, mask, words in problems:
         for row in np.flatnonzero(mask):
             result.flags.append(
                 Flag(
                     code,
                     Severity.ERROR if code in ("Q603", "Q604") else Severity.WARNING,
-                    f"interview {words} (start {_show(start.iat[row])}, end {_show(end.iat[row])}"
-                    f", submitted {_show(submitted.iat[row])})",
+                    f"interview {words} (start {shown['start'][row]}, end {shown['end'][row]}"
+                    f", submitted {shown['submitted'][row]})",
                     instance_id=str(inputs.instance_ids[row]),
                     enumerator=inputs.enumerators[row],
                     value=float(delay[row]) if code == "Q605" else None,
                     evidence={
-                        "start": _show(start.iat[row]),
-                        "end": _show(end.iat[row]),
-                        "submitted": _show(submitted.iat[row]),
+                        "start": shown["start"][row],
+                        "end": shown["end"][row],
+                        "submitted": shown["submitted"][row],
                     },
                 )
             )
@@ -67,5 +72,9 @@ def dates(inputs: QualityInputs) -> CheckResult:
     return result
 
 
-def _show(moment) -> str:
-    return "?" if pd.isna(moment) else moment.isoformat()
+def _texts(moments: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """ISO texts of the moments on ``rows`` ('?' when unknown), '' elsewhere."""
+    out = np.full(len(moments), "", dtype=object)
+    chosen = moments[rows]
+    out[rows] = np.where(chosen.isna(), "?", chosen.astype(str).to_numpy(dtype=object))
+    return out

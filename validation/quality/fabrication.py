@@ -28,29 +28,34 @@ def low_variance(inputs: QualityInputs) -> CheckResult:
     """Share of an enumerator's answers equal to their own most frequent answer, averaged
     over choice and number questions (high: little variation between interviews)."""
     done = inputs.completed
-    who = inputs.enumerators[done]
-    shares = []
-    weights = []
+    codes, names = pd.factorize(inputs.enumerators[done], sort=True)
+    top_sum = np.zeros(len(names))
+    total_sum = np.zeros(len(names))
+    used = 0
     for q in asked_questions(inputs.form):
         if q.repeat is not None or q.type not in ("select_one", "integer"):
             continue
         if q.name not in inputs.main.columns:
             continue
-        values = text(inputs.main[q.name])[done]
-        frame = pd.DataFrame({"e": who, "v": values.to_numpy(dtype=object)}).dropna()
-        if frame["v"].nunique() < 2:
+        values, _ = pd.factorize(inputs.main[q.name].to_numpy()[done])
+        ok = values >= 0
+        levels = int(values.max()) + 1 if ok.any() else 0
+        if levels < 2:
             continue  # constant across the team: says nothing about one enumerator
-        counts = frame.groupby(["e", "v"]).size()
-        top = counts.groupby(level=0).max()
-        total = counts.groupby(level=0).sum()
-        shares.append(top / total)
-        weights.append(total)
-    if not shares:
+        table = np.bincount(codes[ok] * levels + values[ok], minlength=len(names) * levels).reshape(
+            len(names), levels
+        )
+        top_sum += table.max(axis=1)
+        total_sum += table.sum(axis=1)
+        used += 1
+    if not used:
         return CheckResult(skipped="no choice or number questions")
-    share = pd.concat(shares, axis=1)
-    weight = pd.concat(weights, axis=1).fillna(0)
-    mean = (share.fillna(0) * weight).sum(axis=1) / weight.sum(axis=1)
-    interviews = pd.Series(who).value_counts().reindex(mean.index).fillna(0)
+    mean = pd.Series(
+        np.where(total_sum > 0, top_sum / np.maximum(total_sum, 1), np.nan), index=names
+    ).dropna()
+    interviews = pd.Series(np.bincount(codes, minlength=len(names)), index=names).reindex(
+        mean.index
+    )
     result = CheckResult()
     result.indicators = level_frame(
         "modal_answer_share",
@@ -143,7 +148,11 @@ def straight_lining(inputs: QualityInputs) -> CheckResult:
     for battery in groups:
         values = pd.DataFrame({v: text(inputs.main[v]) for v in battery})
         complete = values.notna().all(axis=1).to_numpy()
-        same = complete & (values.nunique(axis=1, dropna=True) == 1).to_numpy()
+        filled = values.fillna("")
+        first = filled.iloc[:, 0].to_numpy(dtype=object)
+        same = complete.copy()
+        for column in filled.columns[1:]:
+            same &= filled[column].to_numpy(dtype=object) == first
         answered |= complete
         lined |= same
         for row in np.flatnonzero(same & inputs.completed):

@@ -81,6 +81,27 @@ def empty_indicators() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in INDICATOR_COLUMNS})
 
 
+def _by_enumerator(enumerators: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(integer code per case, enumerator per code), enumerators sorted."""
+    codes, names = pd.factorize(np.asarray(enumerators, dtype=object), sort=True)
+    return codes, np.asarray(names, dtype=object)
+
+
+def _frame(name, names, value, n, successes, kind, direction, weight) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "enumerator": np.asarray(names, dtype=object).astype(str),
+            "indicator": name,
+            "value": value,
+            "n": np.asarray(n).astype(int),
+            "successes": successes,
+            "kind": kind,
+            "direction": direction,
+            "weight": weight,
+        }
+    )
+
+
 def share_indicator(
     name: str,
     enumerators: np.ndarray,
@@ -92,20 +113,14 @@ def share_indicator(
 ) -> pd.DataFrame:
     """Per enumerator: share of ``eligible`` cases where ``hits`` (booleans per case)."""
     eligible = np.ones(len(hits), dtype=bool) if eligible is None else eligible
-    frame = pd.DataFrame({"e": enumerators[eligible], "h": hits[eligible].astype(float)})
-    grouped = frame.groupby("e", sort=True)["h"].agg(["sum", "count"])
-    return pd.DataFrame(
-        {
-            "enumerator": grouped.index.astype(str),
-            "indicator": name,
-            "value": grouped["sum"] / grouped["count"],
-            "n": grouped["count"].astype(int),
-            "successes": grouped["sum"],
-            "kind": "share",
-            "direction": direction,
-            "weight": weight,
-        }
-    ).reset_index(drop=True)
+    return count_indicator(
+        name,
+        np.asarray(enumerators, dtype=object)[eligible],
+        np.asarray(hits)[eligible].astype(float),
+        np.ones(int(eligible.sum())),
+        direction=direction,
+        weight=weight,
+    )
 
 
 def count_indicator(
@@ -119,21 +134,13 @@ def count_indicator(
 ) -> pd.DataFrame:
     """Per enumerator: sum of ``successes`` over sum of ``trials`` (e.g. DK answers over
     applicable questions), one pair per case."""
-    frame = pd.DataFrame({"e": enumerators, "s": successes, "t": trials})
-    grouped = frame.groupby("e", sort=True)[["s", "t"]].sum()
-    grouped = grouped[grouped["t"] > 0]
-    return pd.DataFrame(
-        {
-            "enumerator": grouped.index.astype(str),
-            "indicator": name,
-            "value": grouped["s"] / grouped["t"],
-            "n": grouped["t"].astype(int),
-            "successes": grouped["s"].astype(float),
-            "kind": "share",
-            "direction": direction,
-            "weight": weight,
-        }
-    ).reset_index(drop=True)
+    codes, names = _by_enumerator(enumerators)
+    s = np.bincount(codes, weights=np.asarray(successes, dtype=float), minlength=len(names))
+    t = np.bincount(codes, weights=np.asarray(trials, dtype=float), minlength=len(names))
+    keep = t > 0
+    return _frame(
+        name, names[keep], s[keep] / t[keep], t[keep], s[keep], "share", direction, weight
+    )
 
 
 def level_indicator(
@@ -148,10 +155,17 @@ def level_indicator(
     """Per enumerator: the median (or mean) of a per-case value, NaN cases left out."""
     values = np.asarray(values, dtype=float)
     ok = ~np.isnan(values)
-    frame = pd.DataFrame({"e": enumerators[ok], "v": values[ok]})
-    grouped = frame.groupby("e", sort=True)["v"].agg([how, "count"])
+    codes, names = _by_enumerator(np.asarray(enumerators, dtype=object)[ok])
+    groups = pd.Series(values[ok]).groupby(codes)
+    level = groups.median() if how == "median" else groups.mean()  # cythonised, not .agg
+    counts = groups.count()
     return level_frame(
-        name, grouped.index, grouped[how], grouped["count"], direction=direction, weight=weight
+        name,
+        names[level.index.to_numpy()],
+        level.to_numpy(),
+        counts.reindex(level.index).to_numpy(),
+        direction=direction,
+        weight=weight,
     )
 
 

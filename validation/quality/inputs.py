@@ -241,17 +241,20 @@ def text(series: pd.Series) -> pd.Series:
     """Answers as text codes: ``1.0`` -> ``"1"``, missing stays missing (pandas NA)."""
     if series.dtype.kind in "fi":
         values = series.to_numpy(dtype=float, na_value=np.nan)
-        out = pd.Series(pd.NA, index=series.index, dtype="object")
+        out = np.full(len(values), pd.NA, dtype=object)
         ok = ~np.isnan(values)
         whole = ok & (values == np.round(values))
         out[whole] = values[whole].astype(np.int64).astype(str)
         out[ok & ~whole] = values[ok & ~whole].astype(str)
-        return out
-    return (
-        series.astype("object")
-        .where(series.notna(), pd.NA)
-        .map(lambda v: v if v is pd.NA or isinstance(v, str) else _code_text(v))
-    )
+        return pd.Series(out, index=series.index, dtype=object)
+    values = series.to_numpy(dtype=object, na_value=pd.NA)
+    missing = pd.isna(values)
+    out = np.full(len(values), pd.NA, dtype=object)
+    present = values[~missing]
+    if len(present) and not all(isinstance(v, str) for v in present[:50]):
+        present = np.array([v if isinstance(v, str) else _code_text(v) for v in present], object)
+    out[~missing] = present
+    return pd.Series(out, index=series.index, dtype=object)
 
 
 def moments(series: pd.Series | None, n: int) -> pd.Series:

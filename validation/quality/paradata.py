@@ -44,36 +44,67 @@ def audit_per_interview(inputs: QualityInputs) -> pd.DataFrame:
     )
     audit = inputs.audit
     if audit is not None and len(audit):
-        row_of = pd.Index(inputs.instance_ids).get_indexer(audit["instance_id"].astype(str))
-        known = row_of >= 0
-        events = audit[known].assign(row=row_of[known])
-        starts = pd.to_numeric(events["start_ms"], errors="coerce")
-        ends = pd.to_numeric(events["end_ms"], errors="coerce")
+        row = _rows_of(audit["instance_id"], inputs.instance_ids)
+        known = row >= 0
+        row = row[known]
+        starts = pd.to_numeric(audit["start_ms"], errors="coerce").to_numpy(float)[known]
+        ends = pd.to_numeric(audit["end_ms"], errors="coerce").to_numpy(float)[known]
         seconds = (ends - starts) / 1000.0
-        question = (events["event"] == "question").to_numpy() & seconds.notna().to_numpy()
-        q = pd.DataFrame({"row": events["row"].to_numpy()[question], "s": seconds[question]})
-        grouped = q.groupby("row")["s"]
-        out.loc[grouped.size().index, "questions"] = grouped.size().to_numpy()
-        out.loc[grouped.median().index, "median_question_seconds"] = grouped.median().to_numpy()
-        old = events.get("old_value")
-        if old is not None:
-            new = events["new_value"]
-            changed = old.notna() & (old.astype(str) != new.astype(str))
-            counts = events["row"][changed.to_numpy()].value_counts()
-            out.loc[counts.index, "changes"] = counts.to_numpy()
+        event = _matches(audit["event"], lambda e: e == "question")[known]
+        question = event & ~np.isnan(seconds)
+        out["questions"] = np.bincount(row[question], minlength=n).astype(float)
+        out["median_question_seconds"] = _group_median(row[question], seconds[question], n)
+        if "old_value" in audit.columns:
+            old = audit["old_value"].to_numpy(dtype=object)[known]
+            new = audit["new_value"].to_numpy(dtype=object)[known]
+            has_old = ~pd.isna(old)
+            changed = has_old.copy()
+            changed[has_old] = old[has_old].astype(str) != new[has_old].astype(str)
+            out["changes"] = np.bincount(row[changed], minlength=n).astype(float)
         consent = inputs.roles.consent
-        nodes = events["node"].fillna("").astype(str)
-        on_consent = question & nodes.str.endswith(f"/{consent}").to_numpy()
-        c = pd.DataFrame({"row": events["row"].to_numpy()[on_consent], "s": seconds[on_consent]})
-        summed = c.groupby("row")["s"].sum()
-        out.loc[summed.index, "consent_seconds"] = summed.to_numpy()
-        span = pd.DataFrame({"row": events["row"], "a": starts, "b": ends.fillna(starts)})
+        on_consent = (
+            question
+            & _matches(audit["node"], lambda node: str(node).endswith(f"/{consent}"))[known]
+        )
+        summed = np.bincount(row[on_consent], weights=seconds[on_consent], minlength=n)
+        has_consent = np.bincount(row[on_consent], minlength=n) > 0
+        out["consent_seconds"] = np.where(has_consent, summed, np.nan)
+        span = pd.DataFrame({"row": row, "a": starts, "b": np.where(np.isnan(ends), starts, ends)})
         bounds = span.groupby("row").agg(first=("a", "min"), last=("b", "max"))
-        out.loc[bounds.index, "audit_minutes"] = (
-            (bounds["last"] - bounds["first"]) / 60000.0
-        ).to_numpy()
+        minutes = np.full(n, np.nan)
+        minutes[bounds.index.to_numpy()] = ((bounds["last"] - bounds["first"]) / 60000.0).to_numpy()
+        out["audit_minutes"] = minutes
     inputs.cache["audit_summary"] = out
     return out
+
+
+def _matches(column: pd.Series, test) -> np.ndarray:
+    """``test`` on each value (evaluated once per category of a categorical column)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        verdict = np.array([bool(test(c)) for c in column.cat.categories] + [False])
+        return verdict[column.cat.codes.to_numpy()]  # code -1 (missing) reads the last
+    values = column.to_numpy(dtype=object)
+    return np.array([v is not None and v == v and bool(test(v)) for v in values], dtype=bool)
+
+
+def _group_median(groups: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Median of ``values`` per group 0..n-1 (NaN for empty groups)."""
+    out = np.full(n, np.nan)
+    if not len(groups):
+        return out
+    medians = pd.Series(values).groupby(groups).median()  # cythonised per-group medians
+    out[medians.index.to_numpy()] = medians.to_numpy()
+    return out
+
+
+def _rows_of(instance_ids: pd.Series, known: np.ndarray) -> np.ndarray:
+    """Each event's submission row (-1 when unknown); fast for categorical columns."""
+    index = pd.Index(known)
+    if isinstance(instance_ids.dtype, pd.CategoricalDtype):
+        rows = index.get_indexer(instance_ids.cat.categories.astype(str))
+        codes = instance_ids.cat.codes.to_numpy()
+        return np.where(codes >= 0, rows[codes], -1)
+    return index.get_indexer(instance_ids.astype(str))
 
 
 def section_seconds(inputs: QualityInputs) -> pd.DataFrame:
@@ -87,7 +118,7 @@ def section_seconds(inputs: QualityInputs) -> pd.DataFrame:
         pd.to_numeric(questions["end_ms"], errors="coerce")
         - pd.to_numeric(questions["start_ms"], errors="coerce")
     ) / 1000
-    parts = questions["node"].fillna("").astype(str).str.split("/")
+    parts = questions["node"].astype(object).fillna("").astype(str).str.split("/")
     section = parts.map(lambda p: p[2].split("[")[0] if len(p) > 3 else "(top)")
     table = pd.DataFrame({"id": questions["instance_id"], "section": section, "s": seconds})
     return table.pivot_table(index="id", columns="section", values="s", aggfunc="sum")

@@ -39,6 +39,10 @@ class QualityReport:
     skipped: dict[str, str] = field(default_factory=dict)
     notes: dict[str, dict[str, Any]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    """Wall-clock seconds per check and per later step."""
+    cpu_timings: dict[str, float] = field(default_factory=dict)
+    """CPU seconds of this process per check and step (what a busy machine does not
+    inflate)."""
 
     def flagged_enumerators(self) -> list[str]:
         """Enumerators the run flags, highest risk first."""
@@ -52,10 +56,11 @@ def run_quality(
     progress: Callable[[int, int | None], None] | None = None,
 ) -> QualityReport:
     """Run the checks (all, or ``checks``) and rank the enumerators by risk."""
-    results, timings = run_checks(inputs, checks, progress)
+    cpu: dict[str, float] = {}
+    results, timings = run_checks(inputs, checks, progress, cpu)
     flags = [f for r in results.values() for f in r.flags]
     indicator_frames = [r.indicators for r in results.values() if len(r.indicators)]
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     profile = profile_scores(
         inputs.main[inputs.completed],
         inputs.enumerators[inputs.completed],
@@ -80,12 +85,15 @@ def run_quality(
         else pd.DataFrame()
     )
     timings["team_comparison"] = time.perf_counter() - started
-    started = time.perf_counter()
+    cpu["team_comparison"] = time.process_time() - cpu_started
+    started, cpu_started = time.perf_counter(), time.process_time()
     enumerators = risk_table(compared, flags, inputs, interviews)
     timings["risk"] = time.perf_counter() - started
-    started = time.perf_counter()
+    cpu["risk"] = time.process_time() - cpu_started
+    started, cpu_started = time.perf_counter(), time.process_time()
     rho = rho_table(inputs)
     timings["rho_int"] = time.perf_counter() - started
+    cpu["rho_int"] = time.process_time() - cpu_started
     return QualityReport(
         flags=flags,
         indicators=compared,
@@ -94,6 +102,7 @@ def run_quality(
         skipped={name: r.skipped for name, r in results.items() if r.skipped},
         notes={name: r.notes for name, r in results.items() if r.notes},
         timings=timings,
+        cpu_timings=cpu,
     )
 
 
@@ -119,6 +128,7 @@ def risk_table(
         counts[flag.enumerator][flag.code] += 1
         if flag.instance_id is None and flag.severity != Severity.INFO:
             enumerator_flags.setdefault(flag.enumerator, []).append(flag)
+    submissions = pd.Series(inputs.enumerators).value_counts()
     for enumerator in everyone:
         frame = by_enumerator.get(enumerator)
         strong = (
@@ -148,7 +158,7 @@ def risk_table(
             {
                 "enumerator": enumerator,
                 "interviews": int(interviews.get(enumerator, 0)),
-                "submissions": int((inputs.enumerators == enumerator).sum()),
+                "submissions": int(submissions.get(enumerator, 0)),
                 "risk": round(risk, 3),
                 "flagged": flagged,
                 "indicators_flagged": (

@@ -1,13 +1,16 @@
 """Each enumerator against the rest of the team, indicator by indicator.
 
 - ``share`` indicators (successes of n): the exact binomial tail of the enumerator's count
-  under the rate of the REST of the team, turned into a z; z's are then rescaled by their
-  robust spread when that exceeds 1 (over-dispersion: clustered areas and interviews).
+  under the typical enumerator's rate (20%-trimmed mean of the rates, so that the few who
+  plant problems do not move it; at least a quarter of the rest's pooled rate), turned
+  into a z; z's are then rescaled by their robust spread when that exceeds 1
+  (over-dispersion: clustered areas and interviews).
 - ``level`` indicators (medians, means, indices): a robust z, (x - median) / (1.4826 MAD),
   over the enumerators that qualify.
 
 An enumerator qualifies for a comparison only with at least ``min_interviews`` completed
-interviews, so five interviews never flag anyone. The ``signal`` is the z on the
+interviews AND at least as many cases under the indicator (ages near a boundary, births),
+so five interviews, or nine ages, never flag anyone. The ``signal`` is the z on the
 suspicious side (``direction``); an indicator is flagged at ``team_z``.
 """
 
@@ -18,7 +21,12 @@ import pandas as pd
 from scipy import stats
 
 MAX_SIGNAL = 10.0
+TRIM = 0.2
+"""Share of enumerators cut from each end for the typical rate of a share indicator."""
+RARE_FLOOR = 0.25
 OVERDISPERSION_MIN = 10
+LEVEL_FLOOR = 0.05
+"""Smallest spread of a level indicator, as a share of its typical value."""
 """Enumerators needed before binomial z's are rescaled by their robust spread."""
 
 
@@ -32,7 +40,7 @@ def compare_with_team(
         frame["interviews"] = (
             interviews.reindex(frame["enumerator"]).fillna(0).astype(int).to_numpy()
         )
-        eligible = (frame["interviews"] >= min_interviews) & (frame["n"] > 0)
+        eligible = (frame["interviews"] >= min_interviews) & (frame["n"] >= min_interviews)
         eligible &= frame["value"].notna()
         if frame["kind"].iat[0] == "share":
             team, z = _share_z(frame, eligible.to_numpy())
@@ -57,10 +65,19 @@ def _share_z(frame: pd.DataFrame, eligible: np.ndarray) -> tuple[np.ndarray, np.
     s = frame["successes"].to_numpy(dtype=float)
     n = frame["n"].to_numpy(dtype=float)
     total_s, total_n = s.sum(), n.sum()
-    team = total_s / total_n if total_n else np.nan
     rest_n = np.maximum(total_n - n, 1.0)
     floor = 0.5 / max(total_n, 1.0)
-    p0 = np.clip((total_s - s) / rest_n, floor, 1 - floor)
+    rest = (total_s - s) / rest_n
+    if eligible.sum() >= 3:
+        # the typical enumerator's rate (trimmed mean of the rates), robust to the few who
+        # plant problems; never below a quarter of the rest's pooled rate (rare events)
+        typical = stats.trim_mean(s[eligible] / n[eligible], TRIM)
+        p0 = np.maximum(typical, RARE_FLOOR * rest)
+        team = typical
+    else:
+        p0 = rest
+        team = total_s / total_n if total_n else np.nan
+    p0 = np.clip(p0, floor, 1 - floor)
     k = np.round(s)
     high = stats.binom.sf(k - 1, n.astype(np.int64), p0)
     low = stats.binom.cdf(k, n.astype(np.int64), p0)
@@ -82,7 +99,9 @@ def _level_z(frame: pd.DataFrame, eligible: np.ndarray) -> tuple[np.ndarray, np.
     if len(chosen) < 3:
         return np.full(len(x), np.nanmedian(x) if len(x) else np.nan), np.full(len(x), np.nan)
     centre = float(np.median(chosen))
-    spread = _robust_sd(chosen - centre)
+    # a difference under LEVEL_FLOOR of the typical value is never evidence, however
+    # alike the other enumerators are (GPS spread ratios of 0.995 vs 1.000)
+    spread = max(_robust_sd(chosen - centre), LEVEL_FLOOR * abs(centre))
     if spread == 0:
         return np.full(len(x), centre), np.where(eligible, 0.0, np.nan)
     return np.full(len(x), centre), np.where(eligible, (x - centre) / spread, np.nan)

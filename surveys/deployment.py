@@ -43,7 +43,8 @@ from surveys.config import SurveyConfig
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLS = "application/vnd.ms-excel"
 VISIT_STATUS = "visit_status"
-UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+"""Central accepts only version 4 UUIDs as entity names (central-backend lib/data/entity.js)."""
 MEDIA_TYPES = ("image", "audio", "video", "big-image")
 
 
@@ -169,8 +170,8 @@ def read_entity_list(path: Path, dataset: str) -> EntitySpec:
             raise DeployError(f"{path}: row {number}: name '{uuid}' is empty or repeated")
         if not UUID.fullmatch(uuid):
             raise DeployError(
-                f"{path}: row {number}: name '{record['name']}' is not a UUID (Central names"
-                " entities by UUID; `popsurvey sample assign` writes them)"
+                f"{path}: row {number}: name '{record['name']}' is not a version 4 UUID"
+                " (Central accepts no other entity names; `popsurvey sample assign` writes them)"
             )
         if not str(record["label"]).strip():
             raise DeployError(f"{path}: row {number}: entity {uuid} has an empty label")

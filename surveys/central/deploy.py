@@ -275,10 +275,21 @@ class _Deployer:
             if u not in current and u not in deleted
         ]
         if new:
-            self._write(
-                Action("create", f"{len(new)} entities in '{name}'"),
-                lambda: datasets.create_entities(name, new, spec.source),
-            )
+            try:
+                self._write(
+                    Action("create", f"{len(new)} entities in '{name}'"),
+                    lambda: datasets.create_entities(name, new, spec.source),
+                )
+            except CentralError as err:
+                if err.problem not in ("409.3", "409.19"):
+                    raise
+                raise DeployError(
+                    f"entity list '{name}': {err}. Central's entity UUIDs are unique "
+                    "across the whole server, deleted entities included, so this sample is "
+                    "(or was) deployed in another project: a second copy (training, rehearsal)"
+                    " needs a survey id of its own (survey.toml `id`, then `popsurvey sample "
+                    "assign`)"
+                ) from None
         for uuid, row in wanted.items():
             if uuid in current or uuid not in deleted:
                 continue

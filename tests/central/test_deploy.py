@@ -210,3 +210,39 @@ def test_central_takes_version_4_entity_uuids_only(setup):
     with pytest.raises(CentralError, match="valid version 4 UUID") as raised:
         client.datasets.create_entities("households", [row], "test.csv")
     assert raised.value.problem == "400.11"
+
+
+def test_other_app_users_of_a_shared_project_are_left_alone(setup):
+    """Only app users a deployment made (recorded in app-users.csv) are revoked when they
+    leave the roster; a shared project's own app users need --revoke-unlisted."""
+    target, survey = setup
+    first, client = run(target, survey)
+    tablet = client.app_users.create("office tablet")
+    record = first.folder / "app-users.csv"
+    assert oct(record.stat().st_mode & 0o777) == "0o600"
+    assert "office tablet" not in record.read_text()
+    survey.roster = [r for r in survey.roster if r[0] != "e2"]
+    survey.write()
+    target.writes.clear()
+    second, _ = run(target, survey)
+    assert [a.line() for a in second.report.actions] == [
+        "revoke app user e2: no longer in the roster"
+    ]
+    assert any(n.startswith("app user office tablet ") for n in second.report.notes)
+    users = {u["displayName"]: u for u in client.app_users.list()}
+    assert users["office tablet"]["token"] == tablet["token"] and users["e1"]["token"]
+    # a lost record: a removed enumerator is left alone too, and named
+    record.unlink()
+    survey.roster = [r for r in survey.roster if r[0] != "s1"]
+    survey.write()
+    third, _ = run(target, survey)
+    assert [a.kind for a in third.report.actions] == []
+    assert any(n.startswith("app user s1 ") for n in third.report.notes)
+    assert record.is_file()  # the roster's app users are recorded again
+    # the explicit option revokes every app user outside the roster
+    fourth, _ = run(target, survey, revoke_unlisted=True)
+    assert sorted(a.line() for a in fourth.report.actions) == [
+        "revoke app user office tablet: no longer in the roster",
+        "revoke app user s1: no longer in the roster",
+    ]
+    assert {u["displayName"] for u in client.app_users.list() if u["token"]} == {"e1"}

@@ -6,7 +6,7 @@ attachments link to the dataset of the same name on creation; a draft carries th
 published attachments over; publishing a version the form already had is 409.6; entity
 UUIDs are version 4 (400.11) and unique server-wide: a create reusing a deleted entity's
 UUID is 409.19, a live one's (in any project) 409.3; an entity update needs ``baseVersion``
-(409.15 when stale); revoking an app user (``DELETE /v1/sessions/{token}``) keeps it
+(409.15 when stale or missing); revoking an app user (``DELETE /v1/sessions/{token}``) keeps it
 listed with ``token: null``. Uploaded XLSForms are read with popsurvey's reader (Central
 converts them with pyxform); a form that does not read is 400.15 with the error in
 ``details.error``.
@@ -449,17 +449,16 @@ class DeployRoutes:
     def _entity_patch(self, project: str, name: str, uuid: str, query: dict, body: bytes):
         dataset = self._dataset(project, name)
         entity = self._entity(project, name, uuid)
-        if query.get("force") != "true":
-            if "baseVersion" not in query:
-                raise problem(400, 400.2, "Required parameter baseVersion missing.")
-            if query["baseVersion"] != str(entity.version):
-                raise problem(
-                    409,
-                    409.15,
-                    f"Current version of the Entity is '{entity.version}' and you provided "
-                    f"'{query['baseVersion']}'. Please correct the version number or pass "
-                    "'?force=true' in the URL to forcefully update the Entity.",
-                )
+        # central-backend compares the query string as is: a missing baseVersion is a
+        # stale one ('undefined')
+        if query.get("force") != "true" and query.get("baseVersion") != str(entity.version):
+            raise problem(
+                409,
+                409.15,
+                f"Current version of the Entity is '{entity.version}' and you provided "
+                f"'{query.get('baseVersion', 'undefined')}'. Please correct the version number "
+                "or pass '?force=true' in the URL to forcefully update the Entity.",
+            )
         label, data = _entity_fields(dataset, _body(body), entity.label)
         with self.central.lock:
             entity.label, entity.data = label, {**entity.data, **data}
@@ -479,7 +478,8 @@ class DeployRoutes:
             raise problem(*NOT_FOUND)
         with self.central.lock:
             entity.deleted_at = None
-        return 200, _entity_json(entity), "application/json"
+            entity.updated_at = self.central.tick()
+        return 200, {"success": True}, "application/json"
 
     def _entities_odata(self, project: str, name: str, query: dict, body: bytes) -> tuple:
         dataset = self._dataset(project, name)

@@ -441,9 +441,20 @@ class _Deployer:
         service = self.client.app_users
         listed = [] if self.new_project else service.list()
         active: dict[str, dict[str, Any]] = {}
-        for user in listed:
-            if user.get("token") and user.get("displayName") not in active:
-                active[str(user["displayName"])] = user
+        managed = self.spec.managed_app_users
+        # of app users sharing a name, the roster's is the one a deployment made (else the
+        # oldest: Central lists the newest first)
+        for user in sorted(listed, key=lambda u: (int(u["id"]) not in managed, int(u["id"]))):
+            name = str(user.get("displayName"))
+            if not user.get("token"):
+                continue
+            if name not in active:
+                active[name] = user
+            elif name in {u.name for u in self.spec.app_users}:
+                self.report.notes.append(
+                    f"several active app users are named {name}: the roster's is id "
+                    f"{active[name]['id']}, id {user['id']} is left alone"
+                )
         ids: dict[str, int | None] = {}
         for wanted in self.spec.app_users:
             user = active.get(wanted.name)

@@ -218,6 +218,11 @@ def test_other_app_users_of_a_shared_project_are_left_alone(setup):
     target, survey = setup
     first, client = run(target, survey)
     tablet = client.app_users.create("office tablet")
+    other_e1 = client.app_users.create("e1")  # someone's own app user of the same name
+    target.writes.clear()
+    again, _ = run(target, survey)
+    assert target.writes == [] and again.report.tokens == first.report.tokens
+    assert any(n.startswith("app user office tablet ") for n in again.report.notes)
     record = first.folder / "app-users.csv"
     assert oct(record.stat().st_mode & 0o777) == "0o600"
     assert "office tablet" not in record.read_text()
@@ -238,6 +243,7 @@ def test_other_app_users_of_a_shared_project_are_left_alone(setup):
     third, _ = run(target, survey)
     assert [a.kind for a in third.report.actions] == []
     assert any(n.startswith("app user s1 ") for n in third.report.notes)
+    assert any(n.startswith("several active app users are named e1") for n in third.report.notes)
     assert record.is_file()  # the roster's app users are recorded again
     # the explicit option revokes every app user outside the roster
     fourth, _ = run(target, survey, revoke_unlisted=True)
@@ -245,4 +251,5 @@ def test_other_app_users_of_a_shared_project_are_left_alone(setup):
         "revoke app user office tablet: no longer in the roster",
         "revoke app user s1: no longer in the roster",
     ]
-    assert {u["displayName"] for u in client.app_users.list() if u["token"]} == {"e1"}
+    active = {u["id"] for u in client.app_users.list() if u["token"]}
+    assert active == {other_e1["id"], second.report.app_user_ids["e1"]}

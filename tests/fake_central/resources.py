@@ -303,6 +303,8 @@ class DeployRoutes:
     def _app_users(self, project: str, query: dict, body: bytes) -> tuple:
         self._project_forms(project)
         users = [u for u in self.central.field_keys if u.project == int(project)]
+        # central-backend: active ones first, then the newest first
+        users.sort(key=lambda u: (u.token is None, -u.id))
         return 200, [_app_user(u) for u in users], "application/json"
 
     def _session_delete(self, token: str, query: dict, body: bytes) -> tuple:

@@ -14,20 +14,25 @@
   other column a property, plus ``visit_status`` (``open`` when created, then fieldwork's).
 - Each enumerator gets an app user named by its code, with the forms of its role
   (``deploy.forms.<role>``; a role not listed there gets every questionnaire).
+- ``app-users.csv`` in the output folder records every app user a deployment made or used
+  for the roster (Central URL, project, actor id, name): an app user that leaves the
+  roster is revoked only when it is recorded there, so the other app users of a shared
+  project are left alone unless ``revoke_unlisted``.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from forms import FormModel, read_form
 from surveys.central.client import CentralClient
-from surveys.central.collect_qr import Badge, write_badges
+from surveys.central.collect_qr import Badge, write_badges, write_secret
 from surveys.central.deploy import (
     AppUserSpec,
     DeployReport,
@@ -43,8 +48,11 @@ from surveys.config import SurveyConfig
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLS = "application/vnd.ms-excel"
 VISIT_STATUS = "visit_status"
-UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+"""Central accepts only version 4 UUIDs as entity names (central-backend lib/data/entity.js)."""
 MEDIA_TYPES = ("image", "audio", "video", "big-image")
+APP_USERS_FILE = "app-users.csv"
+APP_USER_COLUMNS = ["central_url", "project_id", "app_user_id", "name"]
 
 
 @dataclass
@@ -72,13 +80,23 @@ def deploy_survey(
     entities: Path | None = None,
     out: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    revoke_unlisted: bool = False,
 ) -> DeployOutcome:
-    """Deploy the survey of ``config`` with ``client``; write the QR codes unless a dry run."""
-    spec = survey_spec(config, entities)
-    report = deploy(client, spec, dry_run=dry_run, progress=progress)
+    """Deploy the survey of ``config`` with ``client``; write the QR codes and the record of
+    the app users (``app-users.csv``) unless a dry run. App users outside the roster are
+    revoked when recorded, or all of them with ``revoke_unlisted``."""
     folder = output_folder(config, out)
+    spec = replace(
+        survey_spec(config, entities),
+        managed_app_users=recorded_app_users(folder, client.base_url),
+        revoke_unlisted=revoke_unlisted,
+    )
+    report = deploy(client, spec, dry_run=dry_run, progress=progress)
     if dry_run:
         return DeployOutcome(report, folder, [])
+    recorded = record_app_users(
+        folder, client.base_url, int(report.project_id or 0), report.app_user_ids
+    )
     people = {e.id: e for e in config.enumerators}
     badges = [
         Badge(code, people[code].name, people[code].team, token)
@@ -92,7 +110,54 @@ def deploy_survey(
         project_name=report.project_name or "",
         survey_title=config.title,
     )
-    return DeployOutcome(report, folder, written)
+    return DeployOutcome(report, folder, written + recorded)
+
+
+def _read_app_users(folder: Path) -> list[dict[str, str]]:
+    path = folder / APP_USERS_FILE
+    if not path.is_file():
+        return []
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for number, row in enumerate(rows, start=2):
+        if list(row) != APP_USER_COLUMNS or not str(row["app_user_id"]).isdigit():
+            raise DeployError(
+                f"{path}: row {number}: not a record of deployed app users (columns "
+                f"{','.join(APP_USER_COLUMNS)}, a numeric app_user_id): repair or remove it"
+            )
+    return rows
+
+
+def recorded_app_users(folder: Path, base_url: str) -> frozenset[int]:
+    """Ids of the app users that deployments to ``base_url`` made or used (Central's actor
+    ids are unique on a server), from ``app-users.csv`` in ``folder``."""
+    return frozenset(
+        int(r["app_user_id"]) for r in _read_app_users(folder) if r["central_url"] == base_url
+    )
+
+
+def record_app_users(
+    folder: Path, base_url: str, project_id: int, ids: Mapping[str, int]
+) -> list[Path]:
+    """Add the roster's app users (name -> id) to ``app-users.csv`` (rows are never
+    removed); returns the file when it was rewritten."""
+    rows = _read_app_users(folder)
+    known = {(r["central_url"], int(r["app_user_id"])) for r in rows}
+    added = [
+        {"central_url": base_url, "project_id": str(project_id), "app_user_id": str(i),
+         "name": name}
+        for name, i in sorted(ids.items())
+        if (base_url, i) not in known
+    ]  # fmt: skip
+    if not added:
+        return []
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=APP_USER_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows([*rows, *added])
+    path = folder / APP_USERS_FILE
+    write_secret(path, text.getvalue().encode("utf-8"))
+    return [path]
 
 
 def survey_spec(config: SurveyConfig, entities: Path | None = None) -> DeploySpec:
@@ -169,8 +234,8 @@ def read_entity_list(path: Path, dataset: str) -> EntitySpec:
             raise DeployError(f"{path}: row {number}: name '{uuid}' is empty or repeated")
         if not UUID.fullmatch(uuid):
             raise DeployError(
-                f"{path}: row {number}: name '{record['name']}' is not a UUID (Central names"
-                " entities by UUID; `popsurvey sample assign` writes them)"
+                f"{path}: row {number}: name '{record['name']}' is not a version 4 UUID"
+                " (Central accepts no other entity names; `popsurvey sample assign` writes them)"
             )
         if not str(record["label"]).strip():
             raise DeployError(f"{path}: row {number}: entity {uuid} has an empty label")

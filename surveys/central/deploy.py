@@ -11,7 +11,9 @@ work:
    attachments uploaded or linked to the dataset, and the draft published with that
    version; the published form keeps working until the new version replaces it;
 4. app users: one per enumerator, assigned to the forms of its role, unassigned from the
-   others; app users of the project no longer in the roster have their key revoked.
+   others; app users no longer in the roster have their key revoked when an earlier
+   deployment made or used them (``managed_app_users``): a shared project's other app
+   users are left alone (and named in the report's notes) unless ``revoke_unlisted``.
 
 Every step reads Central first and writes only what differs, so a second run writes
 nothing. With ``dry_run`` nothing is written: the report lists what would be done.
@@ -90,6 +92,12 @@ class DeploySpec:
     app_users: tuple[AppUserSpec, ...] = ()
     keep_app_users: frozenset[str] = frozenset()
     """App users of the project left alone although not in the roster."""
+    managed_app_users: frozenset[int] = frozenset()
+    """Ids of the app users earlier deployments made or used for the roster: the only ones
+    revoked when they leave the roster (Central's actor ids are unique server-wide)."""
+    revoke_unlisted: bool = False
+    """Revoke every app user of the project outside the roster and ``keep_app_users``, made
+    by a deployment or not (a project that serves this survey alone)."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +126,8 @@ class DeployReport:
     """Form id -> the version published on Central after the deployment."""
     tokens: dict[str, str] = field(default_factory=dict)
     """App-user name -> key (secret: for the QR codes only)."""
+    app_user_ids: dict[str, int] = field(default_factory=dict)
+    """App-user name -> Central actor id of the roster's app users (made or used)."""
     notes: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -275,10 +285,21 @@ class _Deployer:
             if u not in current and u not in deleted
         ]
         if new:
-            self._write(
-                Action("create", f"{len(new)} entities in '{name}'"),
-                lambda: datasets.create_entities(name, new, spec.source),
-            )
+            try:
+                self._write(
+                    Action("create", f"{len(new)} entities in '{name}'"),
+                    lambda: datasets.create_entities(name, new, spec.source),
+                )
+            except CentralError as err:
+                if err.problem not in ("409.3", "409.19"):
+                    raise
+                raise DeployError(
+                    f"entity list '{name}': {err}. Central's entity UUIDs are unique "
+                    "across the whole server, deleted entities included, so this sample is "
+                    "(or was) deployed in another project: a second copy (training, rehearsal)"
+                    " needs a survey id of its own (survey.toml `id`, then `popsurvey sample "
+                    "assign`)"
+                ) from None
         for uuid, row in wanted.items():
             if uuid in current or uuid not in deleted:
                 continue
@@ -420,9 +441,20 @@ class _Deployer:
         service = self.client.app_users
         listed = [] if self.new_project else service.list()
         active: dict[str, dict[str, Any]] = {}
-        for user in listed:
-            if user.get("token") and user.get("displayName") not in active:
-                active[str(user["displayName"])] = user
+        managed = self.spec.managed_app_users
+        # of app users sharing a name, the roster's is the one a deployment made (else the
+        # oldest: Central lists the newest first)
+        for user in sorted(listed, key=lambda u: (int(u["id"]) not in managed, int(u["id"]))):
+            name = str(user.get("displayName"))
+            if not user.get("token"):
+                continue
+            if name not in active:
+                active[name] = user
+            elif name in {u.name for u in self.spec.app_users}:
+                self.report.notes.append(
+                    f"several active app users are named {name}: the roster's is id "
+                    f"{active[name]['id']}, id {user['id']} is left alone"
+                )
         ids: dict[str, int | None] = {}
         for wanted in self.spec.app_users:
             user = active.get(wanted.name)
@@ -433,18 +465,33 @@ class _Deployer:
                 )
             if user is not None:
                 ids[wanted.name] = int(user["id"])
+                self.report.app_user_ids[wanted.name] = int(user["id"])
                 self.report.tokens[wanted.name] = str(user["token"])
             else:
                 ids[wanted.name] = None
         self._assignments(ids)
+        self._revocations(listed)
+
+    def _revocations(self, listed: Sequence[Mapping[str, Any]]) -> None:
+        """Revoke the keys of app users outside the roster that a deployment made (all of
+        them with ``revoke_unlisted``); the others are named in the notes."""
         roster = {u.name for u in self.spec.app_users} | set(self.spec.keep_app_users)
-        for name, user in active.items():
-            if name not in roster:
-                token = str(user["token"])
-                self._write(
-                    Action("revoke", f"app user {name}", "no longer in the roster"),
-                    lambda token=token: service.revoke(token),
+        for user in listed:
+            name = str(user.get("displayName"))
+            if not user.get("token") or name in roster:
+                continue
+            if not self.spec.revoke_unlisted and int(user["id"]) not in self.spec.managed_app_users:
+                self.report.notes.append(
+                    f"app user {name} (id {user['id']}) is not in the roster but no deployment "
+                    "of this survey made it: left alone (deploy.keep_app_users silences this;"
+                    " --revoke-unlisted revokes it)"
                 )
+                continue
+            token = str(user["token"])
+            self._write(
+                Action("revoke", f"app user {name}", "no longer in the roster"),
+                lambda token=token: self.client.app_users.revoke(token),
+            )
 
     def _assignments(self, ids: Mapping[str, int | None]) -> None:
         """Each roster app user gets exactly the forms of its role among the deployed ones;

@@ -61,6 +61,12 @@ def _client(config, timeout: float = 120.0, retries: int = 5):  # type: ignore[n
     type=click.IntRange(0),
     help="Retries (with backoff) on 429, 5xx and connection errors.",
 )
+@click.option(
+    "--revoke-unlisted",
+    is_flag=True,
+    help="Revoke every app user of the project outside the roster and deploy.keep_app_users,"
+    " also those no deployment of this survey made (a project for this survey alone).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no list of changes.")
 @handle_errors
 def deploy(
@@ -70,12 +76,14 @@ def deploy(
     out: Path | None,
     timeout: float,
     retries: int,
+    revoke_unlisted: bool,
     quiet: bool,
 ) -> None:
     """Make ODK Central hold the survey of SURVEY_DIR/survey.toml: the project, each
     questionnaire (a new version when it changed), the sample as an entity list, an app
-    user per enumerator with the forms of its role (revoked when removed from the roster),
-    and write each enumerator's ODK Collect QR code and a printable sheet per team.
+    user per enumerator with the forms of its role (revoked when removed from the roster;
+    other app users of the project are left alone unless --revoke-unlisted), and write
+    each enumerator's ODK Collect QR code and a printable sheet per team.
 
     Safe to run again: only what differs is changed. The QR codes hold the app users'
     keys: they are written owner-only and never printed. The account comes from
@@ -88,7 +96,13 @@ def deploy(
     try:
         with progress_bar("deploy", quiet) as progress:
             outcome = deploy_survey(
-                config, client, dry_run=dry_run, entities=entities, out=out, progress=progress
+                config,
+                client,
+                dry_run=dry_run,
+                entities=entities,
+                out=out,
+                progress=progress,
+                revoke_unlisted=revoke_unlisted,
             )
     finally:
         client.close()
@@ -96,6 +110,8 @@ def deploy(
     if not quiet or dry_run:
         for action in report.actions:
             click.echo(("would " if dry_run else "") + action.line())
+    for note in report.notes:
+        click.echo(f"note: {note}")
     click.echo(report.summary())
     if not dry_run:
         click.echo(

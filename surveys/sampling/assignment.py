@@ -38,7 +38,15 @@ CORE_PROPERTIES = (
 )  # fmt: skip
 PROPERTY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 ENTITY_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "popsurvey:entities")
-"""Namespace of the entity UUIDs: ``uuid5(namespace, "<survey id>/<hhid>")``."""
+"""Namespace of the entity UUIDs, derived from ``uuid5(namespace, "<survey id>/<hhid>")``."""
+
+
+def entity_uuid(survey_id: str, hhid: object) -> str:
+    """The household's entity name: stable across draws, and a version 4 UUID, the only
+    kind ODK Central accepts (central-backend lib/data/entity.js), so the name-based UUID's
+    version and variant bits are set as version 4's."""
+    derived = uuid.uuid5(ENTITY_NAMESPACE, f"{survey_id}/{hhid}")
+    return str(uuid.UUID(bytes=derived.bytes, version=4))
 
 
 class AssignmentError(SamplingError):
@@ -170,7 +178,7 @@ def entity_list(
             )
     label_columns = list(label) or ["hhid", "address"]
     labels = assigned[label_columns].astype(str).agg(" ".join, axis=1).str.strip()
-    names = [str(uuid.uuid5(ENTITY_NAMESPACE, f"{survey_id}/{h}")) for h in assigned["hhid"]]
+    names = [entity_uuid(survey_id, h) for h in assigned["hhid"]]
     table = pd.DataFrame({"name": names, "label": labels.to_numpy()})
     for column in columns:
         values = assigned[column].to_numpy()

@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 
 from surveys.central import CentralClient
+from surveys.sampling.assignment import entity_uuid
 from tests.central.handles import FAST
 
 HOUSEHOLD_FORM = """
@@ -41,9 +42,13 @@ ROSTER = [
 ]
 
 
-def entity_row(hhid: str, enumerator: str, address: str | None = None) -> dict[str, str]:
-    """One household of the entity list (UUID derived from the household ID)."""
-    name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"popsurvey-test/{hhid}"))
+def entity_row(
+    hhid: str, enumerator: str, address: str | None = None, run: str = ""
+) -> dict[str, str]:
+    """One household of the entity list (UUID derived from the run and the household ID:
+    a real Central refuses an entity UUID that any entity list on the server holds or held,
+    so each test's project needs UUIDs of its own)."""
+    name = entity_uuid(f"popsurvey-test{run}", hhid)
     address = address or f"{hhid} Main Street"
     return {
         "name": name,
@@ -65,10 +70,15 @@ class Survey:
         self.roster = list(ROSTER)
         self.extra = ""
         self.versions: dict[str, str] = {}
-        self.entities = [entity_row(f"1{i:02d}", "e1" if i < 3 else "e2") for i in range(5)]
+        self.suffix = suffix
+        self.entities = [self.household(f"1{i:02d}", "e1" if i < 3 else "e2") for i in range(5)]
         (folder / "forms").mkdir(parents=True, exist_ok=True)
         (folder / "forms" / "villages.csv").write_text("name,label\nv1,Village 1\nv2,Village 2\n")
         self.write()
+
+    def household(self, hhid: str, enumerator: str, address: str | None = None) -> dict[str, str]:
+        """One household of this survey's entity list."""
+        return entity_row(hhid, enumerator, address, run=self.suffix)
 
     @property
     def toml(self) -> Path:

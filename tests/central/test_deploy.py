@@ -3,11 +3,13 @@ versioned forms, the entity list following the sample, app users following the r
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
-from surveys.central.errors import DeployError
+from surveys.central.errors import CentralError, DeployError
 from surveys.deployment import deploy_survey
-from tests.central.deploy_support import entity_row, submit_as
+from tests.central.deploy_support import submit_as
 
 
 @pytest.fixture
@@ -94,9 +96,9 @@ def test_entity_list_follows_a_changed_sample(setup):
     _, client = run(target, survey)
     dropped = survey.entities.pop(0)
     replaced = survey.entities[0]
-    survey.entities[0] = {**replaced, **entity_row(replaced["hhid"], "e2", "New Road 9")}
+    survey.entities[0] = {**replaced, **survey.household(replaced["hhid"], "e2", "New Road 9")}
     survey.entities[0]["name"] = replaced["name"]
-    survey.entities.append(entity_row("201", "e1"))
+    survey.entities.append(survey.household("201", "e1"))
     survey.write()
     second, _ = run(target, survey)
     kinds = sorted((a.kind, a.target.split(" in ")[0].split()[0]) for a in second.report.actions)
@@ -170,7 +172,7 @@ def test_dry_run_writes_nothing(setup):
     )
     done, _ = run(target, survey)
     assert [a.line() for a in done.report.actions] == [a.line() for a in outcome.report.actions]
-    survey.entities.append(entity_row("301", "e1"))
+    survey.entities.append(survey.household("301", "e1"))
     survey.write()
     target.writes.clear()
     planned, _ = run(target, survey, dry_run=True)
@@ -187,3 +189,67 @@ def test_dry_run_writes_nothing(setup):
     assert lines == [a.line() for a in planned.report.actions]
     assert any(line.startswith(f"publish form {survey.household_id}") for line in lines)
     assert "revoke app user s1: no longer in the roster" in lines
+
+
+def test_the_same_sample_in_a_second_project_is_a_clear_error(setup):
+    """Central's entity UUIDs are unique across the server (deleted entities included):
+    the sample of one project cannot be created again in another."""
+    target, survey = setup
+    run(target, survey)
+    survey.project_name += " copy"
+    survey.write()
+    with pytest.raises(DeployError, match=r"unique across the whole server.*survey id of its"):
+        run(target, survey)
+
+
+def test_central_takes_version_4_entity_uuids_only(setup):
+    target, survey = setup
+    _, client = run(target, survey)
+    name_based = str(uuid.uuid5(uuid.NAMESPACE_URL, f"popsurvey-test{survey.suffix}/x"))
+    row = {"uuid": name_based, "label": "x", "data": {}}
+    with pytest.raises(CentralError, match="valid version 4 UUID") as raised:
+        client.datasets.create_entities("households", [row], "test.csv")
+    assert raised.value.problem == "400.11"
+
+
+def test_other_app_users_of_a_shared_project_are_left_alone(setup):
+    """Only app users a deployment made (recorded in app-users.csv) are revoked when they
+    leave the roster; a shared project's own app users need --revoke-unlisted."""
+    target, survey = setup
+    first, client = run(target, survey)
+    tablet = client.app_users.create("office tablet")
+    other_e1 = client.app_users.create("e1")  # someone's own app user of the same name
+    target.writes.clear()
+    again, _ = run(target, survey)
+    assert target.writes == [] and again.report.tokens == first.report.tokens
+    assert any(n.startswith("app user office tablet ") for n in again.report.notes)
+    record = first.folder / "app-users.csv"
+    assert oct(record.stat().st_mode & 0o777) == "0o600"
+    assert "office tablet" not in record.read_text()
+    survey.roster = [r for r in survey.roster if r[0] != "e2"]
+    survey.write()
+    target.writes.clear()
+    second, _ = run(target, survey)
+    assert [a.line() for a in second.report.actions] == [
+        "revoke app user e2: no longer in the roster"
+    ]
+    assert any(n.startswith("app user office tablet ") for n in second.report.notes)
+    users = {u["displayName"]: u for u in client.app_users.list()}
+    assert users["office tablet"]["token"] == tablet["token"] and users["e1"]["token"]
+    # a lost record: a removed enumerator is left alone too, and named
+    record.unlink()
+    survey.roster = [r for r in survey.roster if r[0] != "s1"]
+    survey.write()
+    third, _ = run(target, survey)
+    assert [a.kind for a in third.report.actions] == []
+    assert any(n.startswith("app user s1 ") for n in third.report.notes)
+    assert any(n.startswith("several active app users are named e1") for n in third.report.notes)
+    assert record.is_file()  # the roster's app users are recorded again
+    # the explicit option revokes every app user outside the roster
+    fourth, _ = run(target, survey, revoke_unlisted=True)
+    assert sorted(a.line() for a in fourth.report.actions) == [
+        "revoke app user office tablet: no longer in the roster",
+        "revoke app user s1: no longer in the roster",
+    ]
+    active = {u["id"] for u in client.app_users.list() if u["token"]}
+    assert active == {other_e1["id"], second.report.app_user_ids["e1"]}

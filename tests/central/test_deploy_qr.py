@@ -62,7 +62,8 @@ def test_qr_files_are_private_and_the_sheets_list_each_team(deployed):
     folder = outcome.folder
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     expected = {"qr/e1.png", "qr/e2.png", "qr/s1.png", "sheets/t1.html", "sheets/t2.html"}
-    assert {str(p.relative_to(folder)) for p in outcome.written} == expected | {"tokens.csv"}
+    written = {str(p.relative_to(folder)) for p in outcome.written}
+    assert written == expected | {"tokens.csv", "app-users.csv"}
     for path in outcome.written:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
         assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700

@@ -86,5 +86,10 @@ def test_collect_settings_round_trip_in_centrals_format():
 def test_entity_names_must_be_uuids(survey):
     survey.entities[2]["name"] = "hh-0003"
     survey.write()
-    with pytest.raises(DeployError, match=r"row 4: name 'hh-0003' is not a UUID"):
+    with pytest.raises(DeployError, match=r"row 4: name 'hh-0003' is not a version 4 UUID"):
+        survey_spec(survey.config())
+    # Central accepts version 4 UUIDs only (a name-based version 5 one is 400.11)
+    survey.entities[2]["name"] = "0b3b3c8d-5d2e-5f5c-9b6a-2f1e6d7c8a90"
+    survey.write()
+    with pytest.raises(DeployError, match=r"row 4: .* is not a version 4 UUID"):
         survey_spec(survey.config())

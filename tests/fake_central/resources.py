@@ -3,9 +3,10 @@ attachments, publishing, datasets and entities, app users, form assignments, com
 
 Behaviour follows Central's API documentation and central-backend: a new form's file
 attachments link to the dataset of the same name on creation; a draft carries the
-published attachments over; publishing a version the form already had is 409.6; a bulk
-create reusing a deleted entity's UUID is 409.19; an entity update needs ``baseVersion``
-(409.15 when stale); revoking an app user (``DELETE /v1/sessions/{token}``) keeps it
+published attachments over; publishing a version the form already had is 409.6; entity
+UUIDs are version 4 (400.11) and unique server-wide: a create reusing a deleted entity's
+UUID is 409.19, a live one's (in any project) 409.3; an entity update needs ``baseVersion``
+(409.15 when stale or missing); revoking an app user (``DELETE /v1/sessions/{token}``) keeps it
 listed with ``token: null``. Uploaded XLSForms are read with popsurvey's reader (Central
 converts them with pyxform); a form that does not read is 400.15 with the error in
 ``details.error``.
@@ -16,9 +17,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
+from uuid import uuid4
 from xml.etree import ElementTree as ET
 
 from tests.fake_central.state import AppUser, FakeForm
@@ -300,6 +303,8 @@ class DeployRoutes:
     def _app_users(self, project: str, query: dict, body: bytes) -> tuple:
         self._project_forms(project)
         users = [u for u in self.central.field_keys if u.project == int(project)]
+        # central-backend: active ones first, then the newest first
+        users.sort(key=lambda u: (u.token is None, -u.id))
         return 200, [_app_user(u) for u in users], "application/json"
 
     def _session_delete(self, token: str, query: dict, body: bytes) -> tuple:
@@ -401,8 +406,15 @@ class DeployRoutes:
             raise problem(400, 400.2, "Required parameter entities missing.")
         with self.central.lock:
             fresh = [self._new_entity(dataset, item) for item in items]
-            taken = [e.uuid for e in fresh if e.uuid in dataset.entities]
-            deleted = [u for u in taken if dataset.entities[u].deleted_at is not None]
+            # entity UUIDs are unique server-wide (central-backend: entities.uuid unique;
+            # createMany first refuses UUIDs of deleted entities anywhere, 409.19)
+            held = {
+                u: e
+                for sets in self.central.datasets.values()
+                for other in sets.values()
+                for u, e in other.entities.items()
+            }
+            deleted = [e.uuid for e in fresh if e.uuid in held and held[e.uuid].deleted_at]
             if deleted:
                 raise problem(
                     409,
@@ -410,9 +422,13 @@ class DeployRoutes:
                     "The following UUID(s) cannot be used because they are associated with "
                     f"deleted Entities: ({', '.join(deleted)}).",
                 )
-            if taken or len({e.uuid for e in fresh}) < len(fresh):
-                raise problem(409, 409.3, f"A resource already exists with uuid value(s) of "
-                              f"{','.join(taken)}.")  # fmt: skip
+            uuids = [e.uuid for e in fresh]
+            taken = [u for u in uuids if u in held]
+            taken += [u for u, n in Counter(uuids).items() if n > 1]
+            if taken:
+                raise problem(
+                    409, 409.3, f"A resource already exists with uuid value(s) of {taken[0]}."
+                )
             for entity in fresh:
                 dataset.entities[entity.uuid] = entity
         if bulk:
@@ -421,15 +437,13 @@ class DeployRoutes:
 
     def _new_entity(self, dataset: FakeDataset, item: Any) -> FakeEntity:
         if not isinstance(item, dict):
-            raise problem(400, 400.28, "The entity is invalid. Not an object.")
-        label, data = item.get("label"), item.get("data") or {}
-        if not isinstance(label, str) or not label.strip():
-            raise problem(400, 400.28, "The entity is invalid. No entity label specified.")
-        _check_data(dataset, data)
-        uuid = str(item.get("uuid") or "").removeprefix("uuid:")
-        if not re.fullmatch(r"[0-9a-fA-F-]{36}", uuid):
-            raise problem(400, 400.28, f"The entity is invalid. Invalid UUID {uuid}.")
-        return FakeEntity(uuid.lower(), label, dict(data), self.central.tick())
+            raise problem(400, 400.31, "Expected parameters: (label, uuid, data).")
+        raw = item.get("uuid")
+        if raw and not isinstance(raw, str):
+            raise problem(400, 400.11, "Invalid input data type: expected (uuid) to be (string)")
+        uuid = _normalize_uuid(raw) if raw else str(uuid4())
+        label, data = _entity_fields(dataset, item, None)
+        return FakeEntity(uuid, label, data, self.central.tick())
 
     def _entity_get(self, project: str, name: str, uuid: str, query: dict, body: bytes):
         return 200, _entity_json(self._entity(project, name, uuid)), "application/json"
@@ -437,22 +451,17 @@ class DeployRoutes:
     def _entity_patch(self, project: str, name: str, uuid: str, query: dict, body: bytes):
         dataset = self._dataset(project, name)
         entity = self._entity(project, name, uuid)
-        if query.get("force") != "true":
-            if "baseVersion" not in query:
-                raise problem(400, 400.2, "Required parameter baseVersion missing.")
-            if query["baseVersion"] != str(entity.version):
-                raise problem(
-                    409,
-                    409.15,
-                    f"Current version of the Entity is '{entity.version}' and you provided "
-                    f"'{query['baseVersion']}'. Please correct the version number or pass "
-                    "'?force=true' in the URL to forcefully update the Entity.",
-                )
-        parsed = _body(body)
-        label, data = parsed.get("label", entity.label), parsed.get("data") or {}
-        if not isinstance(label, str) or not label.strip():
-            raise problem(400, 400.28, "The entity is invalid. No entity label specified.")
-        _check_data(dataset, data)
+        # central-backend compares the query string as is: a missing baseVersion is a
+        # stale one ('undefined')
+        if query.get("force") != "true" and query.get("baseVersion") != str(entity.version):
+            raise problem(
+                409,
+                409.15,
+                f"Current version of the Entity is '{entity.version}' and you provided "
+                f"'{query.get('baseVersion', 'undefined')}'. Please correct the version number "
+                "or pass '?force=true' in the URL to forcefully update the Entity.",
+            )
+        label, data = _entity_fields(dataset, _body(body), entity.label)
         with self.central.lock:
             entity.label, entity.data = label, {**entity.data, **data}
             entity.version += 1
@@ -471,7 +480,8 @@ class DeployRoutes:
             raise problem(*NOT_FOUND)
         with self.central.lock:
             entity.deleted_at = None
-        return 200, _entity_json(entity), "application/json"
+            entity.updated_at = self.central.tick()
+        return 200, {"success": True}, "application/json"
 
     def _entities_odata(self, project: str, name: str, query: dict, body: bytes) -> tuple:
         dataset = self._dataset(project, name)
@@ -515,14 +525,57 @@ def _form_json(form: FakeForm, project: str) -> dict:
     return form_json(form, project)
 
 
-def _check_data(dataset: FakeDataset, data: Any) -> None:
-    if not isinstance(data, dict):
+UUID_V4 = re.compile(
+    r"^(uuid:)?([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})$", re.I
+)
+"""central-backend's entity UUID pattern (lib/data/entity.js): version 4 only."""
+
+
+def _normalize_uuid(raw: str) -> str:
+    match = UUID_V4.match(raw)
+    if match is None:
+        raise problem(
+            400, 400.11, "Invalid input data type: expected (uuid) to be (valid version 4 UUID)"
+        )
+    return match.group(2).lower()
+
+
+def _entity_fields(dataset: FakeDataset, item: Any, label: str | None) -> tuple[str, dict]:
+    """Label and data of an entity create (``label`` None) or update body, checked in
+    central-backend's order (``extractEntity``)."""
+    if not isinstance(item, dict):
+        raise problem(400, 400.31, "Expected parameters: (label, uuid, data).")
+    unexpected = [k for k in item if k not in ("label", "uuid", "data")]
+    if unexpected:
+        raise problem(
+            400, 400.31, f"Expected parameters: (label, uuid, data). Got ({', '.join(item)})."
+        )
+    new_label = item.get("label")
+    if new_label is not None:
+        if not isinstance(new_label, str):
+            raise problem(400, 400.11, "Invalid input data type: expected (label) to be (string)")
+        if not new_label.strip():
+            raise problem(
+                400, 400.8, "Unexpected label value (empty string); Label cannot be blank."
+            )
+    elif label is None:
+        raise problem(400, 400.2, "Required parameter label missing.")
+    data = item.get("data")
+    if data is None and new_label is None:
+        raise problem(400, 400.28, "The entity is invalid. No entity data or label provided.")
+    if data is not None and not isinstance(data, dict):
         raise problem(400, 400.28, "The entity is invalid. data must be an object.")
-    for key, value in data.items():
-        if key not in dataset.properties:
-            raise problem(400, 400.28, f"The entity is invalid. Unknown property {key}.")
+    for key, value in (data or {}).items():
         if not isinstance(value, str):
-            raise problem(400, 400.28, f"The entity is invalid. Property {key} is not a string.")
+            raise problem(400, 400.11, f"Invalid input data type: expected ({key}) to be (string)")
+        if key not in dataset.properties:
+            raise problem(
+                400,
+                400.28,
+                f"The entity is invalid. You specified the dataset property [{key}] "
+                "which does not exist.",
+            )
+    return (new_label if new_label is not None else str(label)), dict(data or {})
 
 
 def _odata_name(prop: str) -> str:

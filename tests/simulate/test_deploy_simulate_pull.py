@@ -20,6 +20,7 @@ from simulate_support import ROOT
 
 from forms import read_form
 from surveys.cli import main
+from surveys.sampling.assignment import entity_uuid
 
 sys.path.insert(0, str(ROOT))  # import tests.fake_central
 
@@ -47,11 +48,16 @@ def test_deploy_then_simulate_then_pull(survey, small_entities, account, tmp_pat
     url, user, password = account
     folder = tmp_path / "survey"
     shutil.copytree(config.directory, folder)
+    project_name = f"popsurvey e2e {int(time.time() * 1000)}"
     households = small_entities.groupby("enumerator").head(2).head(8)
+    # a real Central refuses entity UUIDs any entity list on the server holds or held
+    # (deleted ones too): this run's households get UUIDs of their own
+    households = households.assign(
+        name=[entity_uuid(project_name, hhid) for hhid in households["hhid"]]
+    )
     households.to_csv(folder / "entities.csv", index=False)
     fertility = ROOT / "forms" / "questionnaires" / "fertility.xlsx"
     form = read_form(fertility)
-    project_name = f"popsurvey e2e {int(time.time() * 1000)}"
     text = (folder / "survey.toml").read_text()
     text = re.sub(r'(?m)^url = ".*"$', f'url = "{url}"', text, count=1)
     text = re.sub(r'(?m)^project_name = ".*"$', f'project_name = "{project_name}"', text, count=1)

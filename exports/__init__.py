@@ -19,9 +19,39 @@ Data problems are :class:`forms.Issue` records (``E1xx``) in the result; excepti
 (:mod:`exports.errors`) only when the export cannot be made as asked.
 """
 
-from exports.errors import ExportDataError, ExportOptionsError, ExportsError, ExportWriteError
-from exports.export import ExportResult, export_frames
-from exports.options import FORMATS, PII_MODES, DesignColumns, ExportOptions, MissingCodes
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Names are loaded on first use (PEP 562) so that importing ``exports.errors`` for the CLI's
+# error handling does not load pandas (the CLI's start-up test).
+_NAMES = {
+    "ExportDataError": "exports.errors",
+    "ExportOptionsError": "exports.errors",
+    "ExportsError": "exports.errors",
+    "ExportWriteError": "exports.errors",
+    "ExportResult": "exports.export",
+    "export_frames": "exports.export",
+    "FORMATS": "exports.options",
+    "PII_MODES": "exports.options",
+    "DesignColumns": "exports.options",
+    "ExportOptions": "exports.options",
+    "MissingCodes": "exports.options",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _NAMES:
+        raise AttributeError(f"module 'exports' has no attribute '{name}'")
+    value = getattr(importlib.import_module(_NAMES[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "FORMATS",

@@ -27,9 +27,13 @@ VALUE_HEADER = ("value_labels", "value", "label", "choice_code", "missing")
 
 
 def codebook_rows(
-    datasets: list[tuple[PreparedDataset, str]], skip_code: float
+    datasets: list[tuple[PreparedDataset, str]],
+    skip_code: float,
+    origins: dict[str, str] | None = None,
 ) -> tuple[list[list[object]], list[list[object]]]:
-    """Rows of the ``variables`` and ``value_labels`` sheets (datasets with file stems)."""
+    """Rows of the ``variables`` and ``value_labels`` sheets (datasets with file stems);
+    ``origins`` gives the source shown for design variables (store column otherwise)."""
+    origins = origins or {}
     variables: list[list[object]] = []
     values: dict[str, list[list[object]]] = {}
     for dataset, stem in datasets:
@@ -58,7 +62,9 @@ def codebook_rows(
                     label_set.name if label_set else "",
                     ", ".join(spss),
                     ", ".join(stata),
-                    variable.column.source,
+                    origins.get(variable.column.source, variable.column.source)
+                    if variable.column.role == "design"
+                    else variable.column.source,
                     question.name if question is not None else "",
                     variable.relevance or "",
                     question.xpath if question is not None else "",
@@ -87,12 +93,15 @@ def _num(value: float) -> str:
 
 
 def codebook_xlsx(
-    datasets: list[tuple[PreparedDataset, str]], skip_code: float, title: str
+    datasets: list[tuple[PreparedDataset, str]],
+    skip_code: float,
+    title: str,
+    origins: dict[str, str] | None = None,
 ) -> bytes:
     """The codebook workbook: sheets ``datasets``, ``variables``, ``value_labels``."""
     from openpyxl import Workbook
 
-    variables, values = codebook_rows(datasets, skip_code)
+    variables, values = codebook_rows(datasets, skip_code, origins)
     book = Workbook()
     sheet = book.active
     sheet.title = "datasets"
@@ -115,10 +124,14 @@ def codebook_xlsx(
 
 
 def codebook_markdown(
-    datasets: list[tuple[PreparedDataset, str]], skip_code: float, title: str, notes: list[str]
+    datasets: list[tuple[PreparedDataset, str]],
+    skip_code: float,
+    title: str,
+    notes: list[str],
+    origins: dict[str, str] | None = None,
 ) -> bytes:
     """The codebook as Markdown: one table of variables per dataset, then the label sets."""
-    variables, values = codebook_rows(datasets, skip_code)
+    variables, values = codebook_rows(datasets, skip_code, origins)
     lines = [f"# {_md(title)}: exported datasets", ""]
     lines += [f"- {_md(n)}" for n in notes]
     lines.append("")

@@ -132,7 +132,8 @@ def export_frames(
                 done += 1
                 _tell(progress, done, total)
             files += _syntax_files(staging, file_stem, dataset, options, design_names, texts, stem)
-        files += _codebooks(staging, stem, stems, options, form, design_names, texts)
+        origins = _origins(design, _exported_design_names(prepared))
+        files += _codebooks(staging, stem, stems, options, form, design_names, texts, origins)
         issues = _unique(issues)
         log += [issue.one_line() for issue in issues]
         provenance = _provenance(form, language, options, design, stems, files, issues)
@@ -328,6 +329,13 @@ def _wide_column(
     return Column(variable, values, missing)
 
 
+def _origins(design: DesignColumns | None, exported: dict[str, str]) -> dict[str, str]:
+    """Design column -> where it comes from, for the columns exported."""
+    if design is None:
+        return {}
+    return {c: design.origins[c] for c in design.columns() if c in design.origins and c in exported}
+
+
 def _exported_design_names(datasets: list[PreparedDataset]) -> dict[str, str]:
     return {
         c.variable.column.source: c.variable.name
@@ -402,6 +410,7 @@ def _codebooks(
     form: FormModel,
     design: DesignNames,
     texts: dict[int, str],
+    origins: dict[str, str],
 ) -> list[tuple[str, Path]]:
     notes = [
         f"SPSS: don't know and refused keep their codes (user-missing); skipped questions are "
@@ -420,10 +429,13 @@ def _codebooks(
             + (f", fpc {design.fpc}" if design.fpc else "")
             + (f", {len(design.replicates)} replicate weights" if design.replicates else "")
         )
+    exported = {c.variable.column.source: c.variable.name for d, _ in stems for c in d.columns}
+    notes += [f"{exported.get(s, s)}: {origin}" for s, origin in origins.items()]
+    skipped = options.codes.skipped
     out = []
     for name, data in (
-        (f"{stem}_codebook.xlsx", codebook_xlsx(stems, options.codes.skipped, form.title)),
-        (f"{stem}_codebook.md", codebook_markdown(stems, options.codes.skipped, form.title, notes)),
+        (f"{stem}_codebook.xlsx", codebook_xlsx(stems, skipped, form.title, origins)),
+        (f"{stem}_codebook.md", codebook_markdown(stems, skipped, form.title, notes, origins)),
     ):
         path = staging / name
         path.write_bytes(data)

@@ -45,6 +45,9 @@ class DesignColumns:
     """``bootstrap``, ``jk1``, ``jkn``, ``brr`` or ``fay`` (Stata's svyset and SPSS's plan)."""
     replicate_scale: float | None = None
     run: dict[str, object] = field(default_factory=dict)
+    origins: dict[str, str] = field(default_factory=dict)
+    """Where a column comes from (column -> text, e.g. the weighting run and its role), shown
+    as the variable's source in the codebook; columns without one show their own name."""
 
     def columns(self) -> tuple[str, ...]:
         """The design columns in file order: weight, strata, PSU, fpc, replicate weights."""

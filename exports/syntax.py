@@ -112,6 +112,11 @@ def stata_svyset(design: DesignNames) -> list[str]:
     if design.weight is None:
         return ["* no weights in this export: run popsurvey weight, then export again"]
     options = []
+    unit = design.psu or "_n"
+    if design.strata:
+        options.append(f"strata({design.strata})")
+    if design.fpc:
+        options.append(f"fpc({design.fpc})")
     if design.replicates:
         first, last = design.replicates[0], design.replicates[-1]
         span = f"{first}-{last}"
@@ -123,13 +128,10 @@ def stata_svyset(design: DesignNames) -> list[str]:
             options += [f"brrweight({span})", f"vce(brr){fay}", "mse"]
         else:
             options += [f"jkrweight({span})", "vce(jackknife)", "mse"]
-        return [f"svyset [pweight={design.weight}], {' '.join(options)}"]
-    unit = design.psu or "_n"
-    if design.strata:
-        options.append(f"strata({design.strata})")
-    if design.fpc:
-        options.append(f"fpc({design.fpc})")
-    options.append("singleunit(certainty)")
+        if not (design.psu or design.strata or design.fpc):
+            return [f"svyset [pweight={design.weight}], {' '.join(options)}"]
+    else:
+        options.append("singleunit(certainty)")
     return [f"svyset {unit} [pweight={design.weight}], {' '.join(options)}"]
 
 

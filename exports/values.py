@@ -146,8 +146,8 @@ def _prepare(
     series = frame[source]
     if column.role == "design" and series.dtype.kind not in "fiub":
         numbers = pd.to_numeric(series, errors="coerce")
-        if (numbers.isna() & series.notna()).any():  # text strata or PSU codes stay text
-            variable.kind = "string"
+        if (numbers.isna() & series.notna()).any() or _changed_codes(series, numbers):
+            variable.kind = "string"  # text strata or PSU codes stay text, as drawn
             return Column(variable, _text(series))
         return Column(variable, numbers.to_numpy(np.float64, copy=True))
     if kind == "code":
@@ -194,6 +194,17 @@ def _factorized(series: pd.Series) -> tuple[np.ndarray, list[str]]:
 
 def _number_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _changed_codes(series: pd.Series, numbers: pd.Series) -> bool:
+    """Whether text codes would not read back the same as numbers ("007", "1.50", 2**53+1)."""
+    text = series[series.notna()]
+    if not len(text) or not all(isinstance(v, str) for v in text):
+        return False
+    values = numbers[series.notna()]
+    whole = values.map(lambda v: float(v).is_integer() and abs(v) < 2**53)
+    shown = [str(int(v)) if w else repr(float(v)) for v, w in zip(values, whole, strict=True)]
+    return any(code.strip() != again for code, again in zip(text, shown, strict=True))
 
 
 def _coded(variable: Variable, series: pd.Series, issues: list[Issue]) -> Column:

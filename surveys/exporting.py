@@ -7,18 +7,17 @@ Left out unless asked for (and written in the export's log either way):
   severity ``error``;
 - submissions rejected in review: ``submissions.review_state == "rejected"``.
 
-Weights come from the ``weights`` table of a weighting run (the latest unless one is named),
-one row per submission and weight name. The run's ``spec_json`` may say which names are
-which (``{"weight": ..., "strata": ..., "psu": ..., "fpc": ..., "replicates": [...],
-"replicate_type": ...}``); without it the final weight is ``final_weight``, ``weight`` or
-the only name, ``strata``/``stratum``, ``psu`` and ``fpc`` are the design variables and
-names starting ``repw``/``rep_`` are replicate weights.
+Weights and design come from the form's newest *finished* weighting run
+(:func:`surveys.store.weights.latest_run`; a finished run named by its id with
+``weighting_run``): its final weight, replicate weights and each weighted submission's
+stratum, PSU and fpc, exported as ``final_weight``, ``repw_k``, ``design_stratum``,
+``design_psu`` and ``design_fpc`` (:data:`DESIGN_NAMES`). A running or failed run is never
+exported.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -33,13 +32,13 @@ from forms.model import FormModel
 from surveys.errors import SurveysError
 from surveys.store import models, writer
 from surveys.store.engine import Store
+from surveys.store.errors import StoreError
 from surveys.store.frames import AnalysisFrames, analysis_frames
+from surveys.store.weights import FINAL, StoredRun, finished_run, latest_run
+from surveys.survey_weighting import RUN_NAME
 
 VALIDATION_ISSUES = models.ValidationIssue.__table__
-WEIGHTS = models.Weight.__table__
-WEIGHTING_RUNS = models.WeightingRun.__table__
 EXPORT_RUNS = models.ExportRun.__table__
-_REPLICATE = re.compile(r"^(repw|rep_)", re.IGNORECASE)
 
 
 class ExportStoreError(SurveysError):
@@ -61,13 +60,9 @@ def export_from_store(
     keep_rejected: bool = False,
     weighting_run: int | None = None,
     unweighted: bool = False,
-    design: DesignColumns | None = None,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> ExportResult:
-    """Export a form's stored submissions (see the module docstring) and record the run.
-
-    ``design`` gives the weights directly (the demo's, just computed) instead of the store's.
-    """
+    """Export a form's stored submissions (see the module docstring) and record the run."""
     frames = analysis_frames(store, form_id)
     with store.engine.connect() as conn:
         form_pk = conn.execute(
@@ -75,15 +70,18 @@ def export_from_store(
         ).scalar_one()
         models_by_version = writer.form_models(conn, form_pk)
         left_out, filters = _left_out(conn, form_pk, keep_errors, keep_rejected)
-        if design is None and not unweighted:
-            design = design_from_store(conn, form_pk, weighting_run)
+    design = None if unweighted else stored_design(store, form_id, weighting_run)
     form = _newest(models_by_version)
     frames = _without(frames, left_out)
     filters["submissions_exported"] = len(frames.main)
     versions = sorted({str(v) for v in frames.main.get("form_version", pd.Series()).dropna()})
     filters["form_versions"] = versions
     if design is None:
-        filters["weights"] = "none (export unweighted)" if unweighted else "no weighting run"
+        filters["weights"] = (
+            "none (export unweighted)" if unweighted else "no finished weighting run"
+        )
+    else:
+        filters["weights"] = f"weighting run {design.run['id']} ({design.run['name']})"
     options = replace(options, filters={**options.filters, **filters})
     result = export_frames(
         form, frames.main, frames.repeats, out_dir, options, design, progress=progress
@@ -156,67 +154,80 @@ def _without(frames: AnalysisFrames, left_out: set[str]) -> AnalysisFrames:
     return AnalysisFrames(main, repeats)
 
 
-def design_from_store(
-    conn: sa.Connection, form_pk: int, run_id: int | None = None
-) -> DesignColumns | None:
-    """The weights and design variables of a weighting run (the latest when ``run_id`` is
-    None) per submission of the form, or None when the form has never been weighted."""
-    subs = writer.SUBMISSIONS
-    runs = sa.select(WEIGHTING_RUNS).order_by(WEIGHTING_RUNS.c.id.desc())
-    if run_id is not None:
-        runs = runs.where(WEIGHTING_RUNS.c.id == run_id)
-    else:
-        used = sa.select(WEIGHTS.c.run_id).join(subs, subs.c.id == WEIGHTS.c.submission_id)
-        runs = runs.where(WEIGHTING_RUNS.c.id.in_(used.where(subs.c.form_id == form_pk)))
-    run = conn.execute(runs.limit(1)).first()
-    if run is None:
-        if run_id is not None:
-            raise ExportStoreError(f"no weighting run {run_id} in the store")
-        return None
-    rows = conn.execute(
-        sa.select(subs.c.central_id, WEIGHTS.c.weight_name, WEIGHTS.c.value)
-        .join(subs, subs.c.id == WEIGHTS.c.submission_id)
-        .where(WEIGHTS.c.run_id == run.id, subs.c.form_id == form_pk)
-    ).all()
-    if not rows:
-        raise ExportStoreError(f"weighting run {run.id} has no weights for this form")
-    long = pd.DataFrame(rows, columns=["__id", "name", "value"])
-    data = long.pivot_table(index="__id", columns="name", values="value", aggfunc="first")
-    data = data.reset_index()
-    data.columns = [str(c) for c in data.columns]
-    spec = json.loads(run.spec_json) if run.spec_json else {}
-    return _design_spec(data, spec, {"id": run.id, "name": run.name})
+DESIGN_NAMES = {
+    FINAL: "final_weight",
+    "stratum": "design_stratum",
+    "psu": "design_psu",
+    "fpc": "design_fpc",
+}
+"""Exported name of each of a run's design columns (replicate weights keep ``repw_k``):
+names no questionnaire uses for its own ``stratum`` or ``psu`` questions."""
+_REPLICATE_TYPES = {
+    "jk1": "jk1",
+    "jkn": "jkn",
+    "brr": "brr",
+    "fay": "fay",
+    "bootstrap": "bootstrap",
+    "subbootstrap": "bootstrap",
+}
 
 
-def _design_spec(data: pd.DataFrame, spec: dict, run: dict) -> DesignColumns:
-    names = [c for c in data.columns if c != "__id"]
-    weight = spec.get("weight") or next(
-        (n for n in ("final_weight", "weight") if n in names),
-        names[0] if len(names) == 1 else None,
-    )
-    if weight is None:
-        raise ExportStoreError(
-            f"weighting run {run['id']}: which weight is final? spec_json names none and the "
-            f"weights are {', '.join(names)}"
-        )
+def stored_design(store: Store, form_id: str, run_id: int | None = None) -> DesignColumns | None:
+    """The weights and design of the form's newest finished weighting run (``run_id``: that
+    run, which must have finished) as the exports' design columns; None when the form has no
+    finished run. A running or failed run is never exported."""
+    try:
+        if run_id is None:
+            run = latest_run(store, form_id, RUN_NAME)
+        else:
+            run = finished_run(store, form_id, run_id)
+    except StoreError as err:
+        if run_id is None:
+            return None
+        raise ExportStoreError(str(err)) from err
+    return design_of_run(run)
 
-    def pick(role: str, *candidates: str) -> str | None:
-        if role in spec:
-            return spec[role]
-        return next((c for c in candidates if c in names), None)
 
-    replicates = spec.get("replicates") or [n for n in names if _REPLICATE.match(n)]
+def design_of_run(run: StoredRun) -> DesignColumns:
+    """A stored weighting run as design columns (:data:`DESIGN_NAMES`), with where each
+    comes from for the codebook and the run for the provenance."""
+    data = run.weights.rename(columns={FINAL: DESIGN_NAMES[FINAL]})
+    replicates = tuple(c for c in run.weights.columns if str(c).startswith("repw_"))
+    origins = {DESIGN_NAMES[FINAL]: f"weighting run {run.id}: final weight"}
+    origins |= {c: f"weighting run {run.id}: replicate weight {c}" for c in replicates}
+    roles: dict[str, str | None] = {"stratum": None, "psu": None, "fpc": None}
+    if run.design is not None:
+        design = run.design.rename(columns={k: DESIGN_NAMES[k] for k in roles})
+        for column in roles:
+            if run.design[column].notna().any():
+                roles[column] = DESIGN_NAMES[column]
+                origins[DESIGN_NAMES[column]] = f"weighting run {run.id}: {_ORIGIN[column]}"
+        kept = ["__id", *(c for c in roles.values() if c)]
+        data = data.merge(design[kept], on="__id", how="left")
+    options = run.spec.get("replicates") or {}
+    kind = str(options.get("kind") or options.get("type") or "").lower()
     return DesignColumns(
         data=data,
-        weight=weight,
-        strata=pick("strata", "strata", "stratum"),
-        psu=pick("psu", "psu", "cluster"),
-        fpc=pick("fpc", "fpc"),
-        replicates=tuple(replicates),
-        replicate_type=spec.get("replicate_type"),
-        replicate_scale=spec.get("replicate_scale"),
-        run=run,
+        weight=DESIGN_NAMES[FINAL],
+        strata=roles["stratum"],
+        psu=roles["psu"],
+        fpc=roles["fpc"],
+        replicates=replicates,
+        replicate_type=_REPLICATE_TYPES.get(kind) if replicates else None,
+        run={
+            "id": run.id,
+            "name": run.name,
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        },
+        origins=origins,
     )
+
+
+_ORIGIN = {
+    "stratum": "stratum of the drawn sample",
+    "psu": "primary sampling unit of the drawn sample",
+    "fpc": "first-stage units in the stratum's frame (sample allocation.csv frame_units)",
+}
 
 
 def only_form(store: Store) -> str:
@@ -229,27 +240,3 @@ def only_form(store: Store) -> str:
             + (", ".join(sorted(forms)) if forms else "no forms")
         )
     return forms[0]
-
-
-def design_columns_of(design, run: dict | None = None) -> DesignColumns:
-    """A :class:`weighting.SurveyDesign` (keyed by ``__id``) as the exports' design columns:
-    its current weight, first-stage strata and PSU, fpc and replicate weights."""
-    frame = design.frame()
-    columns = design.columns
-    ids = list(columns.get("ids") or [])
-    fpc = list(columns.get("fpc") or [])
-    replicates = tuple(c for c in frame.columns if str(c).startswith("repw_"))
-    kinds = {"bootstrap": "bootstrap", "jk1": "jk1", "jkn": "jkn", "brr": "brr", "fay": "fay"}
-    kind = kinds.get(design.replicates.kind) if design.replicates is not None else None
-    wanted = ["__id", design.weight_column, columns.get("strata"), *ids[:1], *fpc[:1]]
-    keep = list(dict.fromkeys(c for c in [*wanted, *replicates] if c))
-    return DesignColumns(
-        data=frame[keep],
-        weight=design.weight_column,
-        strata=columns.get("strata"),
-        psu=ids[0] if ids else None,
-        fpc=fpc[0] if fpc else None,
-        replicates=replicates,
-        replicate_type=kind,
-        run=run or {"name": "in-memory design"},
-    )

@@ -6,7 +6,8 @@ replicate weights (when configured, built here so that every later step is repea
 each replicate), non-response by visit outcome within weighting classes, the
 within-household selection factor, raking to the targets and trimming (see
 :mod:`surveys.analysis` for the first three). :func:`run_weighting` does that for a form of
-the store and keeps the result as a weighting run (:mod:`surveys.store.weights`);
+the store and keeps the result as a weighting run (:mod:`surveys.store.weights`), with each
+respondent's stratum, PSU and fpc (:func:`design_frame`);
 :func:`stored_design` rebuilds the respondents' design from the newest finished run and
 :func:`survey_indicators` estimates the survey's own indicators on it.
 
@@ -103,6 +104,29 @@ def weights_frame(design: SurveyDesign) -> pd.DataFrame:
     return out
 
 
+def design_frame(design: SurveyDesign, sample_dir: str | Path) -> pd.DataFrame:
+    """The respondents' ``__id`` with their stratum and PSU as drawn and the fpc: the number
+    of first-stage units in the stratum's frame (``allocation.csv``'s ``frame_units``; empty
+    when the sample does not say)."""
+    data = design.data
+    out = pd.DataFrame({"__id": data["__id"].to_numpy()})
+    for column in ("stratum", "psu"):
+        out[column] = data[column].astype(str).to_numpy() if column in data else None
+    out["fpc"] = out["stratum"].map(_frame_units(sample_dir)).astype(float)
+    return out
+
+
+def _frame_units(sample_dir: str | Path) -> dict[str, float]:
+    path = Path(sample_dir) / "allocation.csv"
+    if not path.is_file():
+        return {}
+    allocation = pd.read_csv(path, dtype={"stratum": str})
+    if not {"stratum", "frame_units"} <= set(allocation.columns):
+        return {}
+    units = pd.to_numeric(allocation["frame_units"], errors="coerce")
+    return {s: float(n) for s, n in zip(allocation["stratum"], units, strict=True) if n > 0}
+
+
 def diagnostics(weighted: WeightedSurvey) -> dict[str, Any]:
     """What a statistician checks after weighting: counts by outcome, the weights' range and
     spread, Kish's design effect due to weighting, and whether every step converged."""
@@ -168,6 +192,7 @@ def run_weighting(
             history=history,
             message=_left_out_message(excluded, keep_invalid),
             spec=spec,
+            design=design_frame(weighted.respondents, sample_dir),
         )
         _step(progress, 3)
     except Exception as err:

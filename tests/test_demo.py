@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from forms.model import FormModel
@@ -45,3 +46,15 @@ def test_demo_runs_every_stage(tmp_path):
             assert (out / "reports" / f"report.{language}.{suffix}").stat().st_size > 100
     for suffix in (".sav", ".dta", ".do", ".sps", "_d_hist.sav", "_d_hist.dta"):
         assert (out / "export" / f"fertility{suffix}").is_file(), suffix
+    # the export declares the store's weighting run: its weights and design in every file
+    do = (out / "export" / "fertility.do").read_text("utf-8")
+    assert (
+        "svyset design_psu [pweight=final_weight], strata(design_stratum) fpc(design_fpc) "
+        "singleunit(certainty)" in do
+    )
+    exported = pd.read_stata(out / "export" / "fertility.dta", convert_categoricals=False)
+    weighted = exported[exported["final_weight"].notna()]
+    assert len(weighted) == len(weights)
+    assert weighted["final_weight"].sum() == pytest.approx(weights["final_weight"].sum())
+    assert weighted[["design_stratum", "design_psu", "design_fpc"]].notna().all().all()
+    assert {"stratum", "psu"} <= set(exported.columns)  # the form's own questions

@@ -56,7 +56,11 @@ FORMAT_CHOICES = ("sav", "zsav", "dta", "csv", "parquet")
     "--keep-errors", is_flag=True, help="Keep submissions with validation errors (left out)."
 )
 @click.option("--keep-rejected", is_flag=True, help="Keep submissions rejected in review.")
-@click.option("--weighting-run", type=int, help="Weights of this run (default: the latest).")
+@click.option(
+    "--weighting-run",
+    type=int,
+    help="Weights and design of this finished run (default: the newest finished run).",
+)
 @click.option("--unweighted", is_flag=True, help="Export without weights even when weighted.")
 @click.option("--quiet", is_flag=True, help="No progress bar, summary only.")
 @handle_errors

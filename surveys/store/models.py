@@ -363,6 +363,20 @@ class Weight(Base):
     value: Mapped[float] = mapped_column(Float)
 
 
+class WeightingDesign(Base):
+    """The sampling design of one weighted submission in a weighting run: its stratum and
+    PSU codes (as drawn) and the fpc (first-stage units in the stratum's frame)."""
+
+    __tablename__ = "weighting_design"
+    __table_args__ = (UniqueConstraint("run_id", "submission_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("weighting_runs.id"), index=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    stratum: Mapped[str | None] = mapped_column(String(200))
+    psu: Mapped[str | None] = mapped_column(String(200))
+    fpc: Mapped[float | None] = mapped_column(Float)
+
+
 class ExportRun(Base):
     """One export of a dataset (.sav, .dta, ...) and what went into it."""
 

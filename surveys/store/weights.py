@@ -2,11 +2,13 @@
 
 A run is written in three steps so that a failure never loses the weights in use:
 :func:`start_run` records it as ``running``; :func:`finish_run` adds its weights (one row per
-submission and weight: ``final``, ``repw_1``...), marks it ``finished`` and only then deletes
+submission and weight: ``final``, ``repw_1``...) and the weighted submissions' sampling
+design (``weighting_design``: stratum, PSU, fpc), marks it ``finished`` and only then deletes
 the earlier runs of the same form and name, all in one transaction; :func:`fail_run` marks it
 ``failed`` with the error and leaves the previous run in place. :func:`latest_run` gives the
 newest finished run with its weights, one column per weight, keyed by the submission's
-Central ``__id``.
+Central ``__id``, and its design; :func:`finished_run` a finished run named by its id. A
+running or failed run is never read.
 """
 
 from __future__ import annotations
@@ -26,11 +28,14 @@ from surveys.store.errors import StoreError
 
 RUNS = models.WeightingRun.__table__
 WEIGHTS = models.Weight.__table__
+DESIGN = models.WeightingDesign.__table__
 ISSUES = models.ValidationIssue.__table__
 
 RUNNING, FINISHED, FAILED = "running", "finished", "failed"
 FINAL = "final"
 """Name of the final weight; replicate weights are ``repw_1``, ``repw_2``..."""
+DESIGN_COLUMNS = ("stratum", "psu", "fpc")
+"""The design kept per weighted submission (``__id`` + these; None where the run has none)."""
 
 _CHUNK = 1000
 
@@ -49,6 +54,9 @@ class StoredRun:
     finished_at: datetime | None
     weights: pd.DataFrame = field(repr=False)
     message: str | None = None
+    design: pd.DataFrame | None = field(default=None, repr=False)
+    """``__id``, ``stratum``, ``psu`` (text codes as drawn) and ``fpc`` of each weighted
+    submission; None for a run stored without its design."""
 
 
 def submissions_left_out(store: Store, form_id: str) -> dict[str, set[str]]:
@@ -102,13 +110,17 @@ def finish_run(
     history: list[Any],
     message: str | None = None,
     spec: Mapping[str, Any] | None = None,
+    design: pd.DataFrame | None = None,
 ) -> int:
-    """Store the run's weights (``__id`` and one column per weight name), mark it finished
-    and delete the earlier runs of its form and name; the number of submissions weighted.
-    ``spec`` replaces the specification recorded at the start (what only the run learnt,
-    such as the replicates' scale)."""
+    """Store the run's weights (``__id`` and one column per weight name) and ``design``
+    (``__id`` and any of :data:`DESIGN_COLUMNS`), mark it finished and delete the earlier
+    runs of its form and name; the number of submissions weighted. ``spec`` replaces the
+    specification recorded at the start (what only the run learnt, such as the replicates'
+    scale)."""
     if "__id" not in weights.columns:
         raise StoreError("weights need the submissions' __id")
+    if design is not None and "__id" not in design.columns:
+        raise StoreError("the design needs the submissions' __id")
     names = [c for c in weights.columns if c != "__id"]
     subs = writer.SUBMISSIONS
     with store.transaction() as conn:
@@ -129,6 +141,8 @@ def finish_run(
         ]
         for start in range(0, len(rows), _CHUNK):
             conn.execute(WEIGHTS.insert(), rows[start : start + _CHUNK])
+        if design is not None:
+            _insert_design(conn, run_id, design, pks)
         values = {
             "status": FINISHED,
             "finished_at": datetime.now(UTC),
@@ -148,6 +162,7 @@ def finish_run(
         old = list(conn.execute(earlier).scalars())
         if old:
             conn.execute(WEIGHTS.delete().where(WEIGHTS.c.run_id.in_(old)))
+            conn.execute(DESIGN.delete().where(DESIGN.c.run_id.in_(old)))
             conn.execute(RUNS.delete().where(RUNS.c.id.in_(old)))
     return len(weights)
 
@@ -163,8 +178,7 @@ def fail_run(store: Store, run_id: int, message: str) -> None:
 
 
 def latest_run(store: Store, form_id: str, name: str = "survey") -> StoredRun:
-    """The newest finished run of ``name`` on ``form_id``, with its weights."""
-    subs = writer.SUBMISSIONS
+    """The newest finished run of ``name`` on ``form_id``, with its weights and design."""
     with store.engine.connect() as conn:
         run = conn.execute(
             sa.select(RUNS)
@@ -177,17 +191,47 @@ def latest_run(store: Store, form_id: str, name: str = "survey") -> StoredRun:
                 f"no finished weighting run of form {form_id} in the store: "
                 "run `popsurvey weight --survey DIR` first"
             )
-        values = conn.execute(
-            sa.select(subs.c.central_id, WEIGHTS.c.weight_name, WEIGHTS.c.value)
-            .join(subs, subs.c.id == WEIGHTS.c.submission_id)
-            .where(WEIGHTS.c.run_id == run.id)
-        ).all()
+        return _stored(conn, run)
+
+
+def finished_run(store: Store, form_id: str, run_id: int) -> StoredRun:
+    """Weighting run ``run_id`` of ``form_id`` with its weights and design; an error naming
+    the status when it is running or failed (its weights are incomplete or stale)."""
+    with store.engine.connect() as conn:
+        run = conn.execute(sa.select(RUNS).where(RUNS.c.id == run_id)).first()
+        if run is None or run.form_id != form_id:
+            raise StoreError(f"no weighting run {run_id} of form {form_id} in the store")
+        if run.status != FINISHED:
+            why = f": {run.message}" if run.message else ""
+            raise StoreError(
+                f"weighting run {run_id} is {run.status or 'of unknown status'}{why}; "
+                "only a finished run can be used"
+            )
+        return _stored(conn, run)
+
+
+def _stored(conn: sa.Connection, run: sa.Row) -> StoredRun:
+    subs = writer.SUBMISSIONS
+    values = conn.execute(
+        sa.select(subs.c.central_id, WEIGHTS.c.weight_name, WEIGHTS.c.value)
+        .join(subs, subs.c.id == WEIGHTS.c.submission_id)
+        .where(WEIGHTS.c.run_id == run.id)
+    ).all()
+    design_rows = conn.execute(
+        sa.select(subs.c.central_id, DESIGN.c.stratum, DESIGN.c.psu, DESIGN.c.fpc)
+        .join(subs, subs.c.id == DESIGN.c.submission_id)
+        .where(DESIGN.c.run_id == run.id)
+    ).all()
     long = pd.DataFrame(values, columns=["__id", "weight_name", "value"])
     wide = long.pivot(index="__id", columns="weight_name", values="value")
     others = sorted((c for c in wide.columns if c != FINAL), key=lambda c: (len(c), c))
     order = [FINAL, *others]
     wide = wide[[c for c in order if c in wide.columns]].reset_index()
     wide.columns.name = None
+    design = None
+    if design_rows:
+        design = pd.DataFrame(design_rows, columns=["__id", *DESIGN_COLUMNS])
+        design["fpc"] = design["fpc"].astype(float)
     return StoredRun(
         id=run.id,
         form_id=run.form_id,
@@ -198,7 +242,39 @@ def latest_run(store: Store, form_id: str, name: str = "survey") -> StoredRun:
         finished_at=run.finished_at,
         weights=wide,
         message=run.message,
+        design=design,
     )
+
+
+def _insert_design(
+    conn: sa.Connection, run_id: int, design: pd.DataFrame, pks: Mapping[str, int]
+) -> None:
+    unknown = [i for i in design["__id"] if i not in pks]
+    if unknown:
+        raise StoreError(f"weighting run {run_id}: submission {unknown[0]} is not stored")
+    if design["__id"].duplicated().any():
+        raise StoreError(f"weighting run {run_id}: the design lists a submission twice")
+    rows = [
+        {
+            "run_id": run_id,
+            "submission_id": pks[record["__id"]],
+            "stratum": _code(record.get("stratum")),
+            "psu": _code(record.get("psu")),
+            "fpc": None if pd.isna(record.get("fpc", None)) else float(record["fpc"]),
+        }
+        for record in design.to_dict("records")
+    ]
+    for start in range(0, len(rows), _CHUNK):
+        conn.execute(DESIGN.insert(), rows[start : start + _CHUNK])
+
+
+def _code(value: Any) -> str | None:
+    """A stratum or PSU code as text (whole numbers without a trailing ``.0``)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _form_pk(conn: sa.Connection, form_id: str) -> int:

@@ -1,12 +1,12 @@
 """`popsurvey export` from the store (SQLite and PostgreSQL): submissions with validation
-errors or rejected in review left out unless asked (and logged), the latest weighting run's
-weights and design in every file, the run recorded in export_runs with the files' checksums."""
+errors or rejected in review left out unless asked (and logged), the newest finished weighting
+run's weights and design in every file (never a failed or running run's), the run recorded in
+export_runs with the files' checksums."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
 
 import pandas as pd
 import pyreadstat
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from surveys.cli import main
-from surveys.store import models, writer
+from surveys.store import models, weights, writer
 from tests.exports.household import household_form, household_records
 
 
@@ -53,34 +53,44 @@ def _fill(store):
                 submission_id=ids["uuid:0002"], code="X101", severity="error", message="bad"
             )
         )
-        runs = models.WeightingRun.__table__
-        for name in ("old run", "final run"):
-            run_id = conn.execute(
-                runs.insert().values(
-                    name=name,
-                    spec_json=json.dumps({"weight": "final_weight", "strata": "stratum"}),
-                    created_at=datetime.now(UTC).replace(tzinfo=None),
-                )
-            ).inserted_primary_key[0]
-            for n, central in enumerate(sorted(ids), 1):
-                for weight_name, value in (
-                    ("final_weight", n * 1.5 if name == "final run" else 1.0),
-                    ("stratum", 1 + n % 2),
-                    ("psu", 10 + n),
-                ):
-                    conn.execute(
-                        models.Weight.__table__.insert().values(
-                            run_id=run_id,
-                            submission_id=ids[central],
-                            weight_name=weight_name,
-                            value=value,
-                        )
-                    )
-    return form
+    # a finished run (kept with its design), then a newer failed and a running one whose
+    # weights (as an older writer or a crash could leave them) must never be exported
+    run_id = weights.start_run(store, form.form_id, "survey", {"classes": ["stratum"]})
+    order = sorted(ids)
+    weights.finish_run(
+        store,
+        run_id,
+        pd.DataFrame({"__id": order, "final": [n * 1.5 for n in range(1, len(order) + 1)]}),
+        diagnostics={},
+        history=[],
+        design=pd.DataFrame(
+            {
+                "__id": order,
+                "stratum": [str(1 + n % 2) for n in range(1, len(order) + 1)],
+                "psu": [str(10 + n) for n in range(1, len(order) + 1)],
+                "fpc": [40.0] * len(order),
+            }
+        ),
+    )
+    unfinished = []
+    for status in ("failed", "running"):
+        other = weights.start_run(store, form.form_id, "survey", {})
+        if status == "failed":
+            weights.fail_run(store, other, "raking did not converge")
+        with store.transaction() as conn:
+            conn.execute(
+                models.Weight.__table__.insert(),
+                [
+                    {"run_id": other, "submission_id": ids[c], "weight_name": "final", "value": 99}
+                    for c in order
+                ],
+            )
+        unfinished.append(other)
+    return form, run_id, unfinished
 
 
 def test_export_leaves_out_errors_and_rejected_with_latest_weights(any_store, store_url, tmp_path):
-    _fill(any_store)
+    _, finished, _ = _fill(any_store)
     out = tmp_path / "out"
     result = CliRunner().invoke(
         main,
@@ -91,14 +101,14 @@ def test_export_leaves_out_errors_and_rejected_with_latest_weights(any_store, st
     assert "1 submissions rejected in review left out" in result.output
     data = pyreadstat.read_sav(out / "household_export.sav")[0]
     assert data["submission_id"].tolist() == ["uuid:0001", "uuid:0004"]
-    assert data["final_weight"].tolist() == [1.5, 6.0]  # the latest run's
-    assert data["psu"].tolist() == [11, 14]
+    assert data["final_weight"].tolist() == [1.5, 6.0]  # the finished run's
+    assert data["design_psu"].tolist() == [11, 14] and data["design_fpc"].tolist() == [40, 40]
     kids = pyreadstat.read_dta(out / "household_export_kids.dta")[0]
     assert kids["final_weight"].tolist() == [1.5, 1.5]
     log = (out / "household_export_export.log").read_text("utf-8")
     assert "rejected in review left out" in log and "validation errors left out" in log
     do = (out / "household_export.do").read_text("utf-8")
-    assert "svyset psu [pweight=final_weight], strata(stratum)" in do
+    assert "svyset design_psu [pweight=final_weight], strata(design_stratum) fpc(design_fpc)" in do
     with any_store.engine.connect() as conn:
         run = conn.execute(sa.select(models.ExportRun.__table__)).one()
     assert run.form_id == "household_export" and run.row_count == 2
@@ -107,11 +117,11 @@ def test_export_leaves_out_errors_and_rejected_with_latest_weights(any_store, st
     sav = (out / "household_export.sav").read_bytes()
     assert files["household_export.sav"] == hashlib.sha256(sav).hexdigest()
     provenance = json.loads((out / "household_export_provenance.json").read_text("utf-8"))
-    assert provenance["weighting"]["name"] == "final run"
+    assert provenance["weighting"]["id"] == finished == run.weighting_run_id
 
 
 def test_keep_and_unweighted_and_one_line_errors(any_store, store_url, tmp_path):
-    _fill(any_store)
+    _, _, unfinished = _fill(any_store)
     runner = CliRunner()
     out = tmp_path / "all"
     result = runner.invoke(
@@ -146,3 +156,10 @@ def test_keep_and_unweighted_and_one_line_errors(any_store, store_url, tmp_path)
         main, ["export", "--db", store_url, "--weighting-run", "99", "-o", str(out)]
     )
     assert missing_run.exit_code == 1 and "no weighting run 99" in missing_run.output
+    for run_id, status in zip(unfinished, ("failed", "running"), strict=True):
+        refused = runner.invoke(
+            main, ["export", "--db", store_url, "--weighting-run", str(run_id), "-o", str(out)]
+        )
+        assert refused.exit_code == 1, refused.output
+        assert f"weighting run {run_id} is {status}" in refused.output
+        assert "only a finished run" in refused.output

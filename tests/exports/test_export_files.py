@@ -221,6 +221,40 @@ def test_design_variables_in_every_file(tmp_path):
     assert "/DESIGN STRATA=stratum CLUSTER=psu" in plan
 
 
+def test_design_codes_stay_as_drawn_and_replicates_join_the_svyset(tmp_path):
+    design = DesignColumns(
+        data=pd.DataFrame(
+            {
+                "__id": ["uuid:0001", "uuid:0002", "uuid:0003", "uuid:0004"],
+                "final_weight": [1.5, 2.0, 0.5, 3.0],
+                "design_stratum": ["01", "01", "02", "02"],  # leading zeros: kept as text
+                "design_psu": ["379902001008", "379902001009", "379903001001", "379903001002"],
+                "design_fpc": [95.0, 95.0, 100.0, 100.0],
+                "repw_1": [3.0, 0.0, 0.5, 3.0],
+                "repw_2": [0.0, 4.0, 0.5, 3.0],
+            }
+        ),
+        weight="final_weight",
+        strata="design_stratum",
+        psu="design_psu",
+        fpc="design_fpc",
+        replicates=("repw_1", "repw_2"),
+        replicate_type="jkn",
+        origins={"design_fpc": "weighting run 7: first-stage units in the stratum's frame"},
+    )
+    _export(tmp_path, design=design, formats=("dta",))
+    main = pd.read_stata(tmp_path / "household_export.dta", convert_categoricals=False)
+    assert main["design_stratum"].tolist() == ["01", "01", "02", "02"]
+    assert main["design_psu"].tolist()[0] == 379902001008  # numeric codes: exact numbers
+    do = (tmp_path / "household_export.do").read_text("utf-8")
+    assert (
+        "svyset design_psu [pweight=final_weight], strata(design_stratum) fpc(design_fpc) "
+        "jkrweight(repw_1-repw_2) vce(jackknife) mse" in do
+    )
+    codebook = (tmp_path / "household_export_codebook.md").read_text("utf-8")
+    assert "design_fpc: weighting run 7: first-stage units in the stratum's frame" in codebook
+
+
 def test_wide_repeat(tmp_path):
     _, _result = _export(tmp_path, wide=("hh",), formats=("sav",))
     main = pyreadstat.read_sav(tmp_path / "household_export.sav")[0]

@@ -34,6 +34,7 @@ EXPECTED_TABLES = {
     "qc_flags",
     "weighting_runs",
     "weights",
+    "weighting_design",
     "export_runs",
     "alembic_version",
 }

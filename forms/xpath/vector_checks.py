@@ -264,9 +264,61 @@ class _Checker:
             reasons[relevant] = f"choice_filter: {compiled.problem or 'not compiled'}"
             self.run_.note(q, 4, reasons)
             return
-        bad, missing, reasons = self._interpreted(q, "choice_filter", relevant, stored)
+        offered = self._offered_by_key(q, compiled, secondary, relevant)
+        if offered is not None:
+            bad, missing, reasons = offered
+        else:
+            bad, missing, reasons = self._interpreted(q, "choice_filter", relevant, stored)
         self.run_.note(q, 4, reasons)
         self._not_offered(q, bad, missing, stored)
+
+    def _offered_by_key(self, q, compiled, secondary, relevant):
+        """A filter ``column = ${ref}`` (text answers outside repeats): the choices offered
+        for each distinct answer of ``ref``, as one grouping of the list's items."""
+        from forms.xpath.ast import Binary
+
+        tree = compiled.tree
+        if not (isinstance(tree, Binary) and tree.op == "="):
+            return None
+        sides = (tree.left, tree.right)
+        ref = next((x for x in sides if isinstance(x, Ref)), None)
+        path = next((x for x in sides if isinstance(x, Path)), None)
+        if ref is None or path is None or path.absolute or path.start is not None:
+            return None
+        if len(path.steps) != 1 or path.steps[0].predicates or path.steps[0].axis != "child":
+            return None
+        target = self.form.get(ref.name)
+        if target is None or target.repeat is not None or q.repeat is not None:
+            return None
+        if target.type in ("integer", "decimal", "range", "date") or target.is_group:
+            return None
+        column = path.steps[0].name
+        groups: dict[str, list[str]] = {}
+        for item in secondary.root.children:
+            cell = item.child(column)
+            text = "" if cell is None or cell.value is None else _to_string(cell.value)
+            if _looks_boolean_or_number(text):
+                return None
+            groups.setdefault(text, []).append(_code(item))
+        keys = self._read(target)
+        stored = self._stored(q)
+        empty = self.run_.own_empty(q)
+        allowed_by_key = {k: set(v) | ({"other"} if q.or_other else set()) for k, v in groups.items()}
+        multiple = q.type in ("select_multiple", "rank")
+        n = len(relevant)
+        bad = np.zeros(n, dtype=bool)
+        missing = np.full(n, None, dtype=object)
+        for row in np.flatnonzero(relevant & ~empty).tolist():
+            key = keys[row]
+            allowed = allowed_by_key.get("" if key is None else _to_string(key), set(
+                ["other"] if q.or_other else []
+            ))
+            text = stored[row]
+            codes = tuple(c for c in (text.split() if multiple else [text]) if c not in allowed)
+            if codes:
+                bad[row] = True
+                missing[row] = codes
+        return bad, missing, np.full(n, None, dtype=object)
 
     def _not_offered(self, q, bad, missing, stored) -> None:
         for row in np.flatnonzero(bad).tolist():
@@ -532,6 +584,13 @@ class _Checker:
                         ),
                     )
                 )
+
+
+def _looks_boolean_or_number(text: str) -> bool:
+    """Item texts JavaRosa's ``=`` might not compare as text."""
+    from forms.xpath.values import string_to_number
+
+    return text in ("true", "false") or string_to_number(text) == string_to_number(text)
 
 
 def _map_objects(fn: Any, data: np.ndarray) -> np.ndarray:

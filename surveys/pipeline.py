@@ -152,9 +152,7 @@ def validation_stage(run: DemoRun) -> StageReport:
     with open(run.products["entity_list"], encoding="utf-8-sig", newline="") as handle:
         households = list(csv.DictReader(handle))
     with open_store(run.products["db"]) as store:
-        summary = validate_form(
-            store, form.form_id, attachments={"households.csv": households}
-        )
+        summary = validate_form(store, form.form_id, attachments={"households.csv": households})
         errors = submissions_with_errors(store, form.form_id)
     codes: dict[str, int] = {}
     for _, issue, _ in summary.issues:

@@ -35,7 +35,7 @@ from surveys.store.engine import Store
 from surveys.store.records import as_utc
 from validation.codes import SEVERITY
 from validation.schema import schema_text
-from validation.validate import FormValidator, record_identity
+from validation.validate import FormValidator
 
 RULES_VERSION = "1"
 """Bumped when validation itself changes, so that stored results are renewed."""

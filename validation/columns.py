@@ -26,8 +26,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forms.frames import ID, PARENT_ROW, POSITION, SubmissionFrames, column_names, frame_layout
-from forms.frames import typed_column
+from forms.frames import (
+    ID,
+    PARENT_ROW,
+    POSITION,
+    SubmissionFrames,
+    column_names,
+    frame_layout,
+    typed_column,
+)
 from forms.issues import Issue
 from forms.model import FormModel
 from forms.xpath.vector_checks import RepeatShape
@@ -235,7 +242,7 @@ class ColumnValidator:
         for row in rows.tolist():
             value = values[row]
             code = "V105" if value is None else "V101"
-            where = path if not item else path  # an item's own path is its prefix
+            where = path
             found.items.append(
                 (code, table, row, where, value, f"{_short(value)} is not of type '{expected}'")
             )

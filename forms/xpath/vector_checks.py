@@ -50,6 +50,9 @@ from forms.xpath.vectorized import (
     to_str,
 )
 
+MISSING_ROWS = (
+    "not evaluated: the submission does not include this repeat's rows (pull OData with $expand=*)"
+)
 _DEVICE_TIME = frozenset({"decimal-date-time", "format-date-time", "now", "decimal-time"})
 _TIMED_TYPES = frozenset({"dateTime", "time", "start", "end"})
 
@@ -303,16 +306,18 @@ class _Checker:
         keys = self._read(target)
         stored = self._stored(q)
         empty = self.run_.own_empty(q)
-        allowed_by_key = {k: set(v) | ({"other"} if q.or_other else set()) for k, v in groups.items()}
+        allowed_by_key = {
+            k: set(v) | ({"other"} if q.or_other else set()) for k, v in groups.items()
+        }
         multiple = q.type in ("select_multiple", "rank")
         n = len(relevant)
         bad = np.zeros(n, dtype=bool)
         missing = np.full(n, None, dtype=object)
         for row in np.flatnonzero(relevant & ~empty).tolist():
             key = keys[row]
-            allowed = allowed_by_key.get("" if key is None else _to_string(key), set(
-                ["other"] if q.or_other else []
-            ))
+            allowed = allowed_by_key.get(
+                "" if key is None else _to_string(key), set(["other"] if q.or_other else [])
+            )
             text = stored[row]
             codes = tuple(c for c in (text.split() if multiple else [text]) if c not in allowed)
             if codes:
@@ -579,8 +584,7 @@ class _Checker:
                             code="X199",
                             severity=Severity.INFO,
                             variable=xpath,
-                            message="not evaluated: the submission does not include this repeat's rows "
-                            "(pull OData with $expand=*)",
+                            message=MISSING_ROWS,
                         ),
                     )
                 )
@@ -687,4 +691,4 @@ def _nest(values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-__all__ = ["FrameIssue", "RepeatShape", "check_frames", "unpack", "_same_moment", "_empty_mask"]
+__all__ = ["FrameIssue", "RepeatShape", "_empty_mask", "_same_moment", "check_frames", "unpack"]

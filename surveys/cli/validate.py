@@ -52,7 +52,8 @@ DETAIL_COLUMNS = (
     type=click.Choice(["table", "json", "csv"]),
     default="table",
     show_default=True,
-    help="table: the summary and the first issues; json: summary and every issue; csv: every issue (summary on stderr).",
+    help="table: the summary and the first issues; json: summary and every issue; "
+    "csv: every issue (summary on stderr).",
 )
 @click.option(
     "--limit",
@@ -66,7 +67,8 @@ DETAIL_COLUMNS = (
     "attachment_files",
     multiple=True,
     type=click.Path(exists=True, dir_okay=False),
-    help="A CSV the form reads (select_one_from_file, pulldata, instance lookups), e.g. households.csv (repeatable).",
+    help="A CSV the form reads (select_one_from_file, instance lookups), e.g. "
+    "households.csv (repeatable).",
 )
 @click.option(
     "--today",
@@ -263,7 +265,8 @@ def _summary_text(report: dict[str, Any]) -> str:
         )
     lines += [
         "by enumerator:",
-        f"  {'form':<20}{'enumerator':<20}{'submissions':>12}{'errors':>8}{'share':>8}{'warnings':>10}",
+        f"  {'form':<20}{'enumerator':<20}{'submissions':>12}{'errors':>8}{'share':>8}"
+        f"{'warnings':>10}",
     ]
     for r in report["by_enumerator"]:
         lines.append(

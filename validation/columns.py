@@ -438,12 +438,11 @@ class ColumnValidator:
         return SubmissionFrames(form=form, main=main, repeats=frames)  # type: ignore[arg-type]
 
 
-def _objects(values: list[Any]) -> np.ndarray:
+def _objects(values: Any) -> np.ndarray:
     """A 1-d object array of ``values`` (lists stay elements, never a second dimension)."""
-    out = np.empty(len(values), dtype=object)
-    for index, value in enumerate(values):
-        out[index] = value
-    return out
+    if not isinstance(values, list):
+        values = list(values)
+    return np.fromiter(values, dtype=object, count=len(values))
 
 
 def kinds_of(values: list[Any]) -> np.ndarray:
@@ -451,7 +450,7 @@ def kinds_of(values: list[Any]) -> np.ndarray:
     lookup per distinct Python type."""
     if not values:
         return np.empty(0, dtype=np.int8)
-    codes, uniques = pd.factorize(_objects(list(map(type, values))))
+    codes, uniques = pd.factorize(np.fromiter(map(type, values), dtype=object, count=len(values)))
     lookup = np.array([_KIND_OF_TYPE.get(u, OTHER) for u in uniques], dtype=np.int8)
     return lookup[codes]
 

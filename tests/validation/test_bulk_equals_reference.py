@@ -127,7 +127,7 @@ def _compare(form, records, attachments=None):
 
 @pytest.mark.parametrize("name", sorted(FORMS))
 @settings(
-    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     seed=st.integers(0, 10_000),

@@ -34,6 +34,10 @@ else -- or a column whose type would make JavaRosa raise (text in an integer col
 dateTime columns) -- falls back to the interpreter, record by record; :attr:`VectorResults
 .fallbacks` lists those expressions and :attr:`VectorResults.fallback_records` counts the
 records they were interpreted for.
+
+:mod:`forms.xpath.vector_checks` adds the rest of ``FormLogic.check`` over the same
+:class:`FrameRun`: X104 (calculations), X105 (choice filters), X106 (repeat counts) and X199
+with the interpreter's reasons.
 """
 
 from __future__ import annotations

@@ -167,10 +167,11 @@ def validate_form(
         progress(0, len(pending))
     for start in range(0, len(pending), BATCH):
         batch = pending[start : start + BATCH]
+        stamps: dict[int, Any] = {}
         found = _validate_batch(
-            store, batch, chosen, models_by_version, validators, today, attachments
+            store, batch, chosen, models_by_version, validators, today, attachments, stamps
         )
-        _write(store, batch, found, chosen, digests, run_id)
+        _write(store, batch, found, chosen, digests, run_id, stamps)
         summary.issues.extend(found)
         done += len(batch)
         if progress is not None:
@@ -201,7 +202,9 @@ def _store_schemas(store: Store, model_rows: list, models_by_version: dict) -> N
                 )
 
 
-def _validate_batch(store, batch, chosen, models_by_version, validators, today, attachments):
+def _validate_batch(
+    store, batch, chosen, models_by_version, validators, today, attachments, stamps
+):
     with store.engine.connect() as conn:
         raw = conn.execute(
             sa.select(
@@ -211,9 +214,13 @@ def _validate_batch(store, batch, chosen, models_by_version, validators, today, 
                 SUBMISSIONS.c.submitter_id,
                 SUBMISSIONS.c.submitter_name,
                 SUBMISSIONS.c.raw_json,
+                SUBMISSIONS.c.stored_at,
             ).where(SUBMISSIONS.c.id.in_(batch))
         ).all()
     found: list[tuple[int, Issue, str]] = []
+    # the row as read now is what gets validated: a pull rewriting it meanwhile makes the
+    # next run validate it again
+    stamps.update({r.id: r.stored_at for r in raw})
     by_version: dict[str, list[tuple[int, dict]]] = {}
     bad_text = _encoding_problems([r.raw_json or "" for r in raw])
     for index, row in enumerate(raw):
@@ -308,7 +315,7 @@ def _clean(text: str | None) -> str | None:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _write(store, batch, found, chosen, digests, run_id) -> None:
+def _write(store, batch, found, chosen, digests, run_id, stamps) -> None:
     now = datetime.now(UTC)
     counts: dict[int, Counter] = {pk: Counter() for pk in batch}
     rows = []
@@ -330,13 +337,6 @@ def _write(store, batch, found, chosen, digests, run_id) -> None:
             }
         )
     with store.transaction() as conn:
-        stamps = dict(
-            conn.execute(
-                sa.select(SUBMISSIONS.c.id, SUBMISSIONS.c.stored_at).where(
-                    SUBMISSIONS.c.id.in_(batch)
-                )
-            ).all()
-        )
         for chunk in _chunks(batch, 500):
             conn.execute(sa.delete(ISSUES).where(ISSUES.c.submission_id.in_(chunk)))
             conn.execute(sa.delete(STATE).where(STATE.c.submission_id.in_(chunk)))

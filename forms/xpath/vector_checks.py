@@ -239,18 +239,19 @@ class _Checker:
     def _choices(self, q: Question, relevant: np.ndarray, empty: np.ndarray) -> None:
         logic = self.vl.logic
         if q.file_name is not None:
-            secondary = logic.secondary(q.file_name.rsplit(".", 1)[0])
+            name = q.file_name.rsplit(".", 1)[0]
         elif q.list_name in self.form.choice_lists:
-            secondary = logic.secondary(q.list_name)
+            name = q.list_name
         else:
             return
+        secondary = self.run_.table(name)
         if secondary is None:
             return
         n = len(relevant)
         stored = self._stored(q)
         compiled = logic.expressions.get((q.name, "choice_filter"))
         if compiled is None:
-            codes = {_code(item) for item in secondary.root.children}
+            codes = set(secondary.get("name", np.full(len(secondary["__item__"]), "", object)))
             allowed = codes | ({"other"} if q.or_other else set())
             multiple = q.type in ("select_multiple", "rank")
             missing = _map_objects(
@@ -296,13 +297,12 @@ class _Checker:
         if target.type in ("integer", "decimal", "range", "date") or target.is_group:
             return None
         column = path.steps[0].name
-        groups: dict[str, list[str]] = {}
-        for item in secondary.root.children:
-            cell = item.child(column)
-            text = "" if cell is None or cell.value is None else _to_string(cell.value)
-            if _looks_boolean_or_number(text):
-                return None
-            groups.setdefault(text, []).append(_code(item))
+        cache = self.vl.__dict__.setdefault("_choice_groups", {})
+        if (id(secondary), column) not in cache:
+            cache[(id(secondary), column)] = _group_items(secondary, column)
+        groups = cache[(id(secondary), column)]
+        if groups is None:
+            return None
         keys = self._read(target)
         stored = self._stored(q)
         empty = self.run_.own_empty(q)
@@ -588,6 +588,20 @@ class _Checker:
                         ),
                     )
                 )
+
+
+def _group_items(table: Mapping[str, np.ndarray], column: str) -> dict[str, list[str]] | None:
+    """The codes of a list's items (its table) by their text in ``column``; None when a
+    text might not compare as text in JavaRosa's ``=`` (numbers, booleans)."""
+    n = len(table["__item__"])
+    texts = table.get(column, np.full(n, "", dtype=object))
+    codes = table.get("name", np.full(n, "", dtype=object))
+    if any(_looks_boolean_or_number(t) for t in pd.unique(texts)):
+        return None
+    groups: dict[str, list[str]] = {}
+    for text, code in zip(texts.tolist(), codes.tolist(), strict=True):
+        groups.setdefault(text, []).append(code)
+    return groups
 
 
 def _looks_boolean_or_number(text: str) -> bool:

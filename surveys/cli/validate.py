@@ -76,6 +76,13 @@ DETAIL_COLUMNS = (
     default=None,
     help="Date for today() in constraints (default: today).",
 )
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 32),
+    help="Processes validating batches side by side.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @handle_errors
 def validate(
@@ -86,6 +93,7 @@ def validate(
     limit: int,
     attachment_files: tuple[str, ...],
     today: Any,
+    workers: int,
     quiet: bool,
 ) -> None:
     """Validate stored submissions: the form version's JSON Schema, the form's own logic
@@ -111,6 +119,7 @@ def validate(
                     today=today.date() if today else date.today(),
                     attachments=attachments,
                     progress=progress,
+                    workers=workers,
                 )
             click.echo(summary.line(), err=True)
         details = [r for f in forms for r in _issues(store, f)]

@@ -79,6 +79,22 @@ def test_issues_stored_replaced_and_incremental(any_store):
         )
 
 
+def test_worker_processes_give_the_same_issues(tmp_path, monkeypatch):
+    import surveys.validate
+
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    records = [_record(f"uuid:{i}", hhsize=i % 25) for i in range(12)]
+    records.append(_record("uuid:odd", version="7", province=3))
+    with open_store(db) as store:
+        _put(store, records)
+        single = validate_form(store, "housing", today=TODAY)
+        expected = _codes(store)
+        monkeypatch.setattr(surveys.validate, "BATCH", 4)
+        parallel = validate_form(store, "housing", today=TODAY, everything=True, workers=2)
+        assert parallel.validated == single.validated == 13
+        assert _codes(store) == expected and expected
+
+
 def test_versions_unknown_version_and_field_added_later(any_store):
     store = any_store
     later = _record("uuid:v2", version="2", phone="13800000000")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import uuid
 from collections import Counter
@@ -35,7 +36,7 @@ from surveys.store.engine import Store
 from surveys.store.records import as_utc
 from validation.codes import SEVERITY
 from validation.schema import schema_text
-from validation.validate import FormValidator, record_identity
+from validation.validate import FormValidator
 
 RULES_VERSION = "1"
 """Bumped when validation itself changes, so that stored results are renewed."""
@@ -108,9 +109,11 @@ def validate_form(
     today: date | None = None,
     attachments: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
     progress: Callable[[int, int | None], None] | None = None,
+    workers: int = 1,
 ) -> FormSummary:
     """Validate the new and changed submissions of ``form_id`` (all with ``everything``);
-    ``attachments`` are the form's CSV media (``households.csv`` -> rows)."""
+    ``attachments`` are the form's CSV media (``households.csv`` -> rows); ``workers``
+    processes validate batches side by side (the store is written by this process only)."""
     today = today or date.today()
     with store.engine.connect() as conn:
         form_pk = writer.find_form(conn, form_id)
@@ -160,21 +163,50 @@ def validate_form(
             summary.unchanged += 1
         else:
             pending.append(row.id)
-    validators: dict[str, FormValidator] = {}
     run_id = uuid.uuid4().hex[:12]
+    model_jsons = {v: m.to_json() for v, m in models_by_version.items()}
+    batches = [pending[start : start + BATCH] for start in range(0, len(pending), BATCH)]
     done = 0
     if progress is not None:
         progress(0, len(pending))
-    for start in range(0, len(pending), BATCH):
-        batch = pending[start : start + BATCH]
-        found = _validate_batch(
-            store, batch, chosen, models_by_version, validators, today, attachments
-        )
-        _write(store, batch, found, chosen, digests, run_id)
+
+    def record(batch: Sequence[int], rows: list[_Row], found: list) -> None:
+        nonlocal done
+        # the rows as read are what was validated: a pull rewriting one meanwhile makes
+        # the next run validate it again
+        stamps = {r.id: r.stored_at for r in rows}
+        _write(store, batch, found, chosen, digests, run_id, stamps)
         summary.issues.extend(found)
         done += len(batch)
         if progress is not None:
             progress(done, len(pending))
+
+    if workers > 1 and len(batches) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(model_jsons, attachments, today),
+        ) as pool:
+            running = []
+            for batch in batches:
+                rows = _read_batch(store, batch)
+                subset = {pk: chosen[pk] for pk in batch}
+                running.append((batch, rows, pool.submit(_check_in_worker, rows, subset)))
+                while len(running) > workers:
+                    first = running.pop(0)
+                    record(first[0], first[1], first[2].result())
+            for batch, rows, future in running:
+                record(batch, rows, future.result())
+    else:
+        checker = _Checker(model_jsons, attachments, today)
+        for batch in batches:
+            rows = _read_batch(store, batch)
+            record(batch, rows, checker.check(rows, chosen))
     summary.validated = len(pending)
     severities: dict[int, set[str]] = {}
     for pk, issue, _ in summary.issues:
@@ -201,9 +233,22 @@ def _store_schemas(store: Store, model_rows: list, models_by_version: dict) -> N
                 )
 
 
-def _validate_batch(store, batch, chosen, models_by_version, validators, today, attachments):
+@dataclass(frozen=True)
+class _Row:
+    """What validation reads of a stored submission (plain, so it travels to workers)."""
+
+    id: int
+    instance_id: str
+    form_version: str | None
+    submitter_id: str | None
+    submitter_name: str | None
+    raw_json: str | None
+    stored_at: Any
+
+
+def _read_batch(store: Store, batch: Sequence[int]) -> list[_Row]:
     with store.engine.connect() as conn:
-        raw = conn.execute(
+        rows = conn.execute(
             sa.select(
                 SUBMISSIONS.c.id,
                 SUBMISSIONS.c.instance_id,
@@ -211,52 +256,81 @@ def _validate_batch(store, batch, chosen, models_by_version, validators, today, 
                 SUBMISSIONS.c.submitter_id,
                 SUBMISSIONS.c.submitter_name,
                 SUBMISSIONS.c.raw_json,
+                SUBMISSIONS.c.stored_at,
             ).where(SUBMISSIONS.c.id.in_(batch))
         ).all()
-    found: list[tuple[int, Issue, str]] = []
-    by_version: dict[str, list[tuple[int, dict]]] = {}
-    bad_text = _encoding_problems([r.raw_json or "" for r in raw])
-    for index, row in enumerate(raw):
-        use, unknown = chosen[row.id]
-        who = row.submitter_name or row.submitter_id
-        try:
-            record = json.loads(row.raw_json)
-        except (TypeError, ValueError) as err:
-            record = None
-            reason = f"the stored JSON cannot be read: {err}"
-        else:
-            reason = None if isinstance(record, dict) else "the stored JSON is not an object"
-        if reason is not None:
-            found.append((row.id, _record_issue("V201", reason, row, who), use))
-            continue
-        if unknown:
-            message = (
-                f"form version '{row.form_version}' is not stored; validated against the "
-                f"nearest stored version '{use}'"
-            )
-            found.append((row.id, _record_issue("V203", message, row, who, row.form_version), use))
-        if index in bad_text:
-            for path in _surrogate_paths(record):
-                issue = _record_issue(
-                    "V202",
-                    "invalid text encoding: a lone UTF-16 surrogate (bytes lost or mangled in "
-                    "transit)",
-                    row,
-                    who,
+    return [_Row(*row) for row in rows]
+
+
+class _Checker:
+    """Validates batches of rows: the validators of each version, built once."""
+
+    def __init__(self, model_jsons: Mapping[str, str], attachments: Any, today: date) -> None:
+        self.models = {v: FormModel.from_json(text) for v, text in model_jsons.items()}
+        self.attachments = attachments
+        self.today = today
+        self.validators: dict[str, FormValidator] = {}
+
+    def check(self, rows: list[_Row], chosen: Mapping[int, tuple[str, bool]]):
+        """(submission pk, Issue, version validated against) of every issue of ``rows``."""
+        found: list[tuple[int, Issue, str]] = []
+        by_version: dict[str, list[tuple[int, dict]]] = {}
+        bad_text = _encoding_problems([r.raw_json or "" for r in rows])
+        for index, row in enumerate(rows):
+            use, unknown = chosen[row.id]
+            who = row.submitter_name or row.submitter_id
+            try:
+                record = json.loads(row.raw_json)
+            except (TypeError, ValueError) as err:
+                record = None
+                reason = f"the stored JSON cannot be read: {err}"
+            else:
+                reason = None if isinstance(record, dict) else "the stored JSON is not an object"
+            if reason is not None:
+                found.append((row.id, _record_issue("V201", reason, row, who), use))
+                continue
+            if unknown:
+                message = (
+                    f"form version '{row.form_version}' is not stored; validated against the "
+                    f"nearest stored version '{use}'"
                 )
-                found.append((row.id, _replace(issue, variable=path), use))
-        by_version.setdefault(use, []).append((row.id, record))
-    for version, items in by_version.items():
-        validator = validators.get(version)
-        if validator is None:
-            model = models_by_version[version]
-            validator = validators[version] = FormValidator(
-                model, FormLogic(model, attachments=attachments)
-            )
-        records = [record for _, record in items]
-        for index, issue in validator.validate(records, today=today):
-            found.append((items[index][0], issue, version))
-    return found
+                issue = _record_issue("V203", message, row, who, row.form_version)
+                found.append((row.id, issue, use))
+            if index in bad_text:
+                for path in _surrogate_paths(record):
+                    issue = _record_issue(
+                        "V202",
+                        "invalid text encoding: a lone UTF-16 surrogate (bytes lost or mangled "
+                        "in transit)",
+                        row,
+                        who,
+                    )
+                    found.append((row.id, _replace(issue, variable=path), use))
+            by_version.setdefault(use, []).append((row.id, record))
+        for version, items in by_version.items():
+            validator = self.validators.get(version)
+            if validator is None:
+                model = self.models[version]
+                validator = self.validators[version] = FormValidator(
+                    model, FormLogic(model, attachments=self.attachments)
+                )
+            records = [record for _, record in items]
+            for index, issue in validator.validate(records, today=self.today):
+                found.append((items[index][0], issue, version))
+        return found
+
+
+_WORKER: _Checker | None = None
+
+
+def _start_worker(model_jsons: Mapping[str, str], attachments: Any, today: date) -> None:
+    global _WORKER
+    _WORKER = _Checker(model_jsons, attachments, today)
+
+
+def _check_in_worker(rows: list[_Row], chosen: Mapping[int, tuple[str, bool]]):
+    assert _WORKER is not None
+    return _WORKER.check(rows, chosen)
 
 
 def _record_issue(code, message, row, who, value=None) -> Issue:
@@ -308,7 +382,7 @@ def _clean(text: str | None) -> str | None:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _write(store, batch, found, chosen, digests, run_id) -> None:
+def _write(store, batch, found, chosen, digests, run_id, stamps) -> None:
     now = datetime.now(UTC)
     counts: dict[int, Counter] = {pk: Counter() for pk in batch}
     rows = []
@@ -330,13 +404,6 @@ def _write(store, batch, found, chosen, digests, run_id) -> None:
             }
         )
     with store.transaction() as conn:
-        stamps = dict(
-            conn.execute(
-                sa.select(SUBMISSIONS.c.id, SUBMISSIONS.c.stored_at).where(
-                    SUBMISSIONS.c.id.in_(batch)
-                )
-            ).all()
-        )
         for chunk in _chunks(batch, 500):
             conn.execute(sa.delete(ISSUES).where(ISSUES.c.submission_id.in_(chunk)))
             conn.execute(sa.delete(STATE).where(STATE.c.submission_id.in_(chunk)))

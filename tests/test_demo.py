@@ -28,6 +28,7 @@ def test_demo_runs_every_stage(tmp_path):
         assert np.isfinite(estimates.loc[name, "estimate"]), name
         assert np.isfinite(estimates.loc[name, "se"]) and estimates.loc[name, "se"] > 0, name
     assert "TFR" in result.output and "SRB" in result.output and "CPR" in result.output
+    assert "[validation] fertility: 1280 submission(s) validated" in result.output
     weights = pd.read_csv(out / "weights.csv")
     assert (weights["final_weight"] > 0).all()
     ranking = pd.read_csv(out / "qc" / "fertility.qc.enumerators.csv")

@@ -8,11 +8,10 @@
 | V104 | error    | not a real date, dateTime (with its UTC offset) or time |
 | V105 | error    | unconditionally required answer missing (absent or null) |
 | V106 | warning  | a field the form (this version) does not define |
-| V107 | error    | a geopoint/geotrace/geoshape that is not valid GeoJSON (type, coordinates, ranges) |
+| V107 | error    | geopoint/geotrace/geoshape not valid GeoJSON (type, coordinates, ranges) |
 | V201 | error    | the stored JSON is broken (cannot be parsed, or not an object) |
 | V202 | error    | invalid text encoding (a lone UTF-16 surrogate: bytes lost in transit) |
 | V203 | warning  | the submission's form version is not stored: validated against the nearest one |
-| V204 | error    | no FormModel of any version of the form: the submission cannot be validated |
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ SEVERITY = {
     "V201": Severity.ERROR,
     "V202": Severity.ERROR,
     "V203": Severity.WARNING,
-    "V204": Severity.ERROR,
 }
 """Severity of each validation code."""
 

@@ -26,8 +26,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forms.frames import ID, PARENT_ROW, POSITION, SubmissionFrames, column_names, frame_layout
-from forms.frames import typed_column
+from forms.frames import (
+    ID,
+    PARENT_ROW,
+    POSITION,
+    SubmissionFrames,
+    column_names,
+    frame_layout,
+    typed_column,
+)
 from forms.issues import Issue
 from forms.model import FormModel
 from forms.xpath.vector_checks import RepeatShape
@@ -36,16 +43,30 @@ from validation.reference import value_text
 from validation.rules import GEO_KINDS, format_ok, geo_problems
 from validation.schema import NAVIGATION_LINK, submission_schema
 
+NUMERIC_TYPES = frozenset({"integer", "decimal", "range"})
+
 ABSENT = object()
 """A key the object does not have (as opposed to a key holding null)."""
-_JSON_TYPES = {
-    type(None): "null",
-    bool: "boolean",
-    int: "integer",
-    float: "number",
-    str: "string",
-    dict: "object",
-    list: "array",
+ABSENT_KIND, NULL, BOOL, INT, FLOAT, STR, DICT, LIST, OTHER = range(9)
+"""Kinds of values: a missing key, then the JSON types (OTHER: not a JSON value)."""
+_KIND_OF_TYPE = {
+    object: ABSENT_KIND,
+    type(None): NULL,
+    bool: BOOL,
+    int: INT,
+    float: FLOAT,
+    str: STR,
+    dict: DICT,
+    list: LIST,
+}
+_KIND_OF_NAME = {
+    "null": NULL,
+    "boolean": BOOL,
+    "integer": INT,
+    "number": FLOAT,
+    "string": STR,
+    "object": DICT,
+    "array": LIST,
 }
 _NAV = re.compile(NAVIGATION_LINK)
 
@@ -104,6 +125,7 @@ class ColumnValidator:
         self.logic_root = self.root
         self._patterns: dict[str, re.Pattern[str]] = {}
         self.shapes = RepeatShape()
+        self.questions = {q.xpath: q for q in form.elements if q.holds_data}
 
     def run(
         self, records: Sequence[Mapping[str, Any]]
@@ -135,46 +157,76 @@ class ColumnValidator:
         """Validate the objects ``objs`` (rows of ``table``; ``checked`` says which are
         objects the schema reaches) against an object ``schema``."""
         properties: Mapping[str, Any] = schema.get("properties", {})
+        all_dicts = bool((kinds_of(objs) == DICT).all())
+        columns: dict[str, tuple[list[Any], np.ndarray]] = {}
+        for key in properties:
+            if all_dicts:
+                values = list(map(dict.get, objs, itertools.repeat(key), itertools.repeat(ABSENT)))
+            else:
+                values = [o.get(key, ABSENT) if type(o) is dict else ABSENT for o in objs]
+            columns[key] = (values, kinds_of(values))
         if schema.get("additionalProperties") is False:
-            self._extras(properties, objs, checked, table, rel, found)
+            self._extras(properties, columns, objs, all_dicts, checked, table, rel, found)
         for key in schema.get("required", ()):
-            present = np.fromiter(
-                (type(o) is dict and key in o for o in objs), dtype=bool, count=len(objs)
-            )
+            missing = checked & (columns[key][1] == ABSENT_KIND)
             found.add(
                 "V105",
                 table,
-                np.flatnonzero(checked & ~present),
+                np.flatnonzero(missing),
                 rel + key,
                 None,
                 "required answer missing (no such field)",
             )
         for key, sub in properties.items():
-            values = [o.get(key, ABSENT) if type(o) is dict else ABSENT for o in objs]
+            values, kinds = columns[key]
             element_xpath = f"{xpath}/{key}"
             if sub.get("type") == "array" and "items" in sub:
                 self._repeat(
-                    key, sub, values, checked, table, rel, element_xpath, found, tables, objs
+                    key,
+                    sub,
+                    values,
+                    kinds,
+                    checked,
+                    table,
+                    rel,
+                    element_xpath,
+                    found,
+                    tables,
+                    objs,
                 )
             elif "properties" in sub and "x-odk-type" not in sub:
-                self._leaf(sub, values, checked, table, rel + key, found, structural=True)
-                inner = checked & np.fromiter((type(v) is dict for v in values), bool, len(values))
+                self._leaf(sub, values, kinds, checked, table, rel + key, found)
+                inner = checked & (kinds == DICT)
                 self._object(
                     sub, values, inner, table, f"{rel}{key}/", element_xpath, found, tables
                 )
             else:
-                self._leaf(sub, values, checked, table, rel + key, found)
-                if "x-odk-type" in sub:
-                    table.values[element_xpath] = [None if v is ABSENT else v for v in values]
+                self._leaf(sub, values, kinds, checked, table, rel + key, found)
+                question = self.questions.get(element_xpath)
+                if question is not None:
+                    table.values[element_xpath] = logic_column(question, values, kinds)
 
-    def _extras(self, properties, objs, checked, table, rel, found) -> None:
+    def _extras(self, properties, columns, objs, all_dicts, checked, table, rel, found) -> None:
+        """Fields the schema does not define: rows with more keys than the known ones
+        present (navigation links counted) are looked at one by one."""
+        n = len(objs)
+        if not n:
+            return
+        known_present = np.zeros(n, dtype=np.int64)
+        for _, kinds in columns.values():
+            known_present += kinds != ABSENT_KIND
+        links = [f"{k}@odata.navigationLink" for k, v in properties.items() if "items" in v]
+        for link in links:
+            if all_dicts:
+                known_present += np.fromiter(
+                    map(dict.__contains__, objs, itertools.repeat(link)), bool, n
+                )
+            else:
+                known_present += np.fromiter((type(o) is dict and link in o for o in objs), bool, n)
+        sizes = np.fromiter((len(o) if type(o) is dict else 0 for o in objs), np.int64, n)
         known = set(properties)
-        extras = [
-            o.keys() - known if c and type(o) is dict else ()
-            for o, c in zip(objs, checked, strict=True)
-        ]
-        for row in np.flatnonzero(np.fromiter(map(bool, extras), bool, len(extras))).tolist():
-            for key in sorted(extras[row]):
+        for row in np.flatnonzero(checked & (sizes > known_present)).tolist():
+            for key in sorted(objs[row].keys() - known):
                 if not _NAV.search(key):
                     found.items.append(
                         (
@@ -187,11 +239,13 @@ class ColumnValidator:
                         )
                     )
 
-    def _repeat(self, key, schema, values, checked, table, rel, xpath, found, tables, objs) -> None:
+    def _repeat(
+        self, key, schema, values, kinds, checked, table, rel, xpath, found, tables, objs
+    ) -> None:
         n = len(values)
-        present = np.fromiter((v is not ABSENT for v in values), bool, n)
-        is_list = np.fromiter((type(v) is list for v in values), bool, n)
-        self._shape(key, values, present, is_list, table, xpath, objs)
+        present = kinds != ABSENT_KIND
+        is_list = kinds == LIST
+        self._shape(key, values, kinds, table, xpath, objs)
         bad = checked & present & ~is_list
         self._type_issue(bad, values, table, rel + key, found, "array")
         rows = [v if type(v) is list else ([v] if type(v) is dict else []) for v in values]
@@ -202,25 +256,21 @@ class ColumnValidator:
         position = np.arange(len(items)) - starts + 1
         child = Table(key, xpath, rel + key, table, parent_row, position, table.record[parent_row])
         tables.append(child)
-        item_is_dict = np.fromiter((type(i) is dict for i in items), bool, len(items))
+        item_is_dict = kinds_of(items) == DICT
         reached = np.repeat(checked & is_list, lengths)
-        self._type_issue(reached & ~item_is_dict, items, child, "", found, "object", item=True)
+        self._type_issue(reached & ~item_is_dict, items, child, None, found, "object")
         self._object(
             schema["items"], items, reached & item_is_dict, child, "", xpath, found, tables
         )
 
-    def _shape(self, key, values, present, is_list, table, xpath, objs) -> None:
+    def _shape(self, key, values, kinds, table, xpath, objs) -> None:
         """Remember the records whose repeat is malformed or sent without its rows."""
-        odd = present & ~is_list
+        odd = (kinds != ABSENT_KIND) & (kinds != NULL) & (kinds != LIST) & (kinds != DICT)
         for row in np.flatnonzero(odd).tolist():
-            value = values[row]
-            if value is not None and type(value) is not dict:
-                self.shapes.malformed.setdefault(xpath, {}).setdefault(
-                    int(table.record[row]), type(value).__name__
-                )
-        empty = np.flatnonzero(
-            ~present | np.fromiter((v is None for v in values), bool, len(values))
-        )
+            self.shapes.malformed.setdefault(xpath, {}).setdefault(
+                int(table.record[row]), type(values[row]).__name__
+            )
+        empty = np.flatnonzero((kinds == ABSENT_KIND) | (kinds == NULL))
         if len(empty):
             link = f"{key}@odata.navigationLink"
             for row in empty.tolist():
@@ -228,61 +278,62 @@ class ColumnValidator:
                 if type(container) is dict and link in container:
                     self.shapes.missing.setdefault(xpath, set()).add(int(table.record[row]))
 
-    def _type_issue(self, rows_mask, values, table, path, found, expected, item=False) -> None:
+    def _type_issue(self, rows_mask, values, table, path, found, expected) -> None:
         rows = np.flatnonzero(rows_mask)
         if not len(rows):
             return
         for row in rows.tolist():
             value = values[row]
             code = "V105" if value is None else "V101"
-            where = path if not item else path  # an item's own path is its prefix
+            where = path
             found.items.append(
                 (code, table, row, where, value, f"{_short(value)} is not of type '{expected}'")
             )
 
-    def _leaf(self, schema, values, checked, table, path, found, structural=False) -> None:
+    def _leaf(self, schema, values, kinds, checked, table, path, found) -> None:
         n = len(values)
-        present = checked & np.fromiter((v is not ABSENT for v in values), bool, n)
+        present = checked & (kinds != ABSENT_KIND)
         if not present.any():
             return
-        kinds = np.array([_JSON_TYPES.get(type(v), "other") for v in values], dtype=object)
-        is_null = kinds == "null"
         types = schema.get("type")
         if types is not None:
             allowed = (types,) if isinstance(types, str) else tuple(types)
-            ok = np.isin(kinds, [t for t in allowed if t != "integer"])
+            ok = np.isin(kinds, [_KIND_OF_NAME[t] for t in allowed])
             if "integer" in allowed:
-                ok |= kinds == "integer"
-                floats = np.flatnonzero(kinds == "number")
+                floats = np.flatnonzero(present & (kinds == FLOAT))
                 if len(floats):
                     ok[floats] |= np.array([values[i].is_integer() for i in floats.tolist()])
             if "number" in allowed:
-                ok |= kinds == "integer"
-            bad = present & ~ok
-            for row in np.flatnonzero(bad).tolist():
-                value = values[row]
-                code = "V105" if value is None else "V101"
-                found.items.append(
-                    (code, table, row, path, value, f"{_short(value)} is not of type {types}")
-                )
+                ok |= kinds == INT
+            self._report(
+                present & ~ok,
+                values,
+                "V101",
+                table,
+                path,
+                found,
+                lambda v: f"{_short(v)} is not of type {types}",
+            )
         if "enum" in schema:
             codes = [c for c in schema["enum"] if c is not None]
-            is_str = kinds == "string"
+            is_str = kinds == STR
             member = np.zeros(n, dtype=bool)
-            if is_str.any():
-                member[is_str] = (
-                    pd.Series(np.asarray(values, dtype=object)[is_str]).isin(codes).to_numpy()
-                )
-            ok = member | (is_null & (None in schema["enum"]))
-            for row in np.flatnonzero(present & ~ok).tolist():
-                value = values[row]
-                code = "V105" if value is None else "V102"
-                found.items.append(
-                    (code, table, row, path, value, f"{_short(value)} is not one of the codes")
-                )
-        texts_at = np.flatnonzero(present & (kinds == "string"))
+            at = np.flatnonzero(is_str)
+            if len(at):
+                member[at] = pd.Series(_objects([values[i] for i in at.tolist()])).isin(codes)
+            ok = member | ((kinds == NULL) & (None in schema["enum"]))
+            self._report(
+                present & ~ok,
+                values,
+                "V102",
+                table,
+                path,
+                found,
+                lambda v: f"{_short(v)} is not one of the codes",
+            )
+        texts_at = np.flatnonzero(present & (kinds == STR))
         if len(texts_at) and ("pattern" in schema or "format" in schema or "minLength" in schema):
-            texts = np.asarray(values, dtype=object)[texts_at]
+            texts = _objects([values[i] for i in texts_at.tolist()])
             if "pattern" in schema:
                 matcher = self._pattern(schema["pattern"])
                 ok = _map_unique(lambda t: matcher.search(t) is not None, texts)
@@ -316,16 +367,18 @@ class ColumnValidator:
                 for row in texts_at[~ok].tolist():
                     found.items.append(("V101", table, row, path, values[row], "empty text"))
         if schema.get("x-odk-type") in GEO_KINDS:
-            geo = {
-                "geopoint": "Point",
-                "start-geopoint": "Point",
-                "geotrace": "LineString",
-                "geoshape": "Polygon",
-            }[schema["x-odk-type"]]
-            for row in np.flatnonzero(present & (kinds == "object")).tolist():
+            geo = GEO_KINDS[schema["x-odk-type"]]
+            for row in np.flatnonzero(present & (kinds == DICT)).tolist():
                 problems = geo_problems(geo, values[row])
                 if problems:
                     found.items.append(("V107", table, row, path, None, problems[0][1]))
+
+    def _report(self, mask, values, code, table, path, found, detail) -> None:
+        for row in np.flatnonzero(mask).tolist():
+            value = values[row]
+            found.items.append(
+                ("V105" if value is None else code, table, row, path, value, detail(value))
+            )
 
     def _pattern(self, pattern: str) -> re.Pattern[str]:
         compiled = self._patterns.get(pattern)
@@ -336,9 +389,7 @@ class ColumnValidator:
     # -- results -----------------------------------------------------------------------
     def _issue(self, item: tuple[str, Table, int, str, Any, str]) -> tuple[int, Issue]:
         code, table, row, path, value, detail = item
-        full = table.prefix(row) + path
-        if full.endswith("/"):
-            full = full[:-1]
+        full = table.prefix(row)[:-1] if path is None else table.prefix(row) + path
         return int(table.record[row]), Issue(
             code=code,
             severity=SEVERITY[code],
@@ -376,12 +427,56 @@ class ColumnValidator:
                 data[POSITION] = table.position.astype(np.int64) if table else np.empty(0, np.int64)
             for question in questions:
                 raw = table.values.get(question.xpath) if table is not None else None
-                data[names[question.xpath]] = typed_column(
-                    question, raw if raw is not None else [None] * n
-                )
+                if isinstance(raw, pd.Series):
+                    data[names[question.xpath]] = raw
+                else:
+                    data[names[question.xpath]] = typed_column(
+                        question, raw if raw is not None else [None] * n
+                    )
             frames[key] = pd.DataFrame(data)
         main = frames.pop(None)
         return SubmissionFrames(form=form, main=main, repeats=frames)  # type: ignore[arg-type]
+
+
+def _objects(values: Any) -> np.ndarray:
+    """A 1-d object array of ``values`` (lists stay elements, never a second dimension)."""
+    if not isinstance(values, list):
+        values = list(values)
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
+def kinds_of(values: list[Any]) -> np.ndarray:
+    """The kind (ABSENT_KIND, NULL, ... OTHER) of each value: one hash per value, one
+    lookup per distinct Python type."""
+    if not values:
+        return np.empty(0, dtype=np.int8)
+    codes, uniques = pd.factorize(np.fromiter(map(type, values), dtype=object, count=len(values)))
+    lookup = np.array([_KIND_OF_TYPE.get(u, OTHER) for u in uniques], dtype=np.int8)
+    return lookup[codes]
+
+
+def logic_column(question: Any, values: list[Any], kinds: np.ndarray) -> Any:
+    """The frame column of a question (as :func:`forms.frames.typed_column` types it),
+    built at once when the answers have the expected JSON types."""
+    kind = question.type
+    n = len(values)
+    if kind in NUMERIC_TYPES and bool(np.isin(kinds, (ABSENT_KIND, NULL, INT, FLOAT)).all()):
+        numbers = np.full(n, np.nan)
+        at = np.flatnonzero((kinds == INT) | (kinds == FLOAT))
+        if len(at):
+            numbers[at] = np.array([values[i] for i in at.tolist()], dtype=np.float64)
+        return pd.Series(numbers)
+    if (
+        kind not in NUMERIC_TYPES
+        and kind not in ("date", *GEO_KINDS)
+        and bool(np.isin(kinds, (ABSENT_KIND, NULL, STR)).all())
+    ):
+        texts = _objects(values)
+        texts[kinds != STR] = None
+        if len(texts):
+            texts[texts == ""] = None
+        return pd.Series(texts, dtype=object)
+    return [None if v is ABSENT else v for v in values]
 
 
 def _map_unique(fn: Any, texts: np.ndarray) -> np.ndarray:

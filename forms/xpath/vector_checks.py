@@ -50,6 +50,9 @@ from forms.xpath.vectorized import (
     to_str,
 )
 
+MISSING_ROWS = (
+    "not evaluated: the submission does not include this repeat's rows (pull OData with $expand=*)"
+)
 _DEVICE_TIME = frozenset({"decimal-date-time", "format-date-time", "now", "decimal-time"})
 _TIMED_TYPES = frozenset({"dateTime", "time", "start", "end"})
 
@@ -236,18 +239,19 @@ class _Checker:
     def _choices(self, q: Question, relevant: np.ndarray, empty: np.ndarray) -> None:
         logic = self.vl.logic
         if q.file_name is not None:
-            secondary = logic.secondary(q.file_name.rsplit(".", 1)[0])
+            name = q.file_name.rsplit(".", 1)[0]
         elif q.list_name in self.form.choice_lists:
-            secondary = logic.secondary(q.list_name)
+            name = q.list_name
         else:
             return
+        secondary = self.run_.table(name)
         if secondary is None:
             return
         n = len(relevant)
         stored = self._stored(q)
         compiled = logic.expressions.get((q.name, "choice_filter"))
         if compiled is None:
-            codes = {_code(item) for item in secondary.root.children}
+            codes = set(secondary.get("name", np.full(len(secondary["__item__"]), "", object)))
             allowed = codes | ({"other"} if q.or_other else set())
             multiple = q.type in ("select_multiple", "rank")
             missing = _map_objects(
@@ -264,9 +268,62 @@ class _Checker:
             reasons[relevant] = f"choice_filter: {compiled.problem or 'not compiled'}"
             self.run_.note(q, 4, reasons)
             return
-        bad, missing, reasons = self._interpreted(q, "choice_filter", relevant, stored)
+        offered = self._offered_by_key(q, compiled, secondary, relevant)
+        if offered is not None:
+            bad, missing, reasons = offered
+        else:
+            bad, missing, reasons = self._interpreted(q, "choice_filter", relevant, stored)
         self.run_.note(q, 4, reasons)
         self._not_offered(q, bad, missing, stored)
+
+    def _offered_by_key(self, q, compiled, secondary, relevant):
+        """A filter ``column = ${ref}`` (text answers outside repeats): the choices offered
+        for each distinct answer of ``ref``, as one grouping of the list's items."""
+        from forms.xpath.ast import Binary
+
+        tree = compiled.tree
+        if not (isinstance(tree, Binary) and tree.op == "="):
+            return None
+        sides = (tree.left, tree.right)
+        ref = next((x for x in sides if isinstance(x, Ref)), None)
+        path = next((x for x in sides if isinstance(x, Path)), None)
+        if ref is None or path is None or path.absolute or path.start is not None:
+            return None
+        if len(path.steps) != 1 or path.steps[0].predicates or path.steps[0].axis != "child":
+            return None
+        target = self.form.get(ref.name)
+        if target is None or target.repeat is not None or q.repeat is not None:
+            return None
+        if target.type in ("integer", "decimal", "range", "date") or target.is_group:
+            return None
+        column = path.steps[0].name
+        cache = self.vl.__dict__.setdefault("_choice_groups", {})
+        if (id(secondary), column) not in cache:
+            cache[(id(secondary), column)] = _group_items(secondary, column)
+        groups = cache[(id(secondary), column)]
+        if groups is None:
+            return None
+        keys = self._read(target)
+        stored = self._stored(q)
+        empty = self.run_.own_empty(q)
+        allowed_by_key = {
+            k: set(v) | ({"other"} if q.or_other else set()) for k, v in groups.items()
+        }
+        multiple = q.type in ("select_multiple", "rank")
+        n = len(relevant)
+        bad = np.zeros(n, dtype=bool)
+        missing = np.full(n, None, dtype=object)
+        for row in np.flatnonzero(relevant & ~empty).tolist():
+            key = keys[row]
+            allowed = allowed_by_key.get(
+                "" if key is None else _to_string(key), set(["other"] if q.or_other else [])
+            )
+            text = stored[row]
+            codes = tuple(c for c in (text.split() if multiple else [text]) if c not in allowed)
+            if codes:
+                bad[row] = True
+                missing[row] = codes
+        return bad, missing, np.full(n, None, dtype=object)
 
     def _not_offered(self, q, bad, missing, stored) -> None:
         for row in np.flatnonzero(bad).tolist():
@@ -527,11 +584,31 @@ class _Checker:
                             code="X199",
                             severity=Severity.INFO,
                             variable=xpath,
-                            message="not evaluated: the submission does not include this repeat's rows "
-                            "(pull OData with $expand=*)",
+                            message=MISSING_ROWS,
                         ),
                     )
                 )
+
+
+def _group_items(table: Mapping[str, np.ndarray], column: str) -> dict[str, list[str]] | None:
+    """The codes of a list's items (its table) by their text in ``column``; None when a
+    text might not compare as text in JavaRosa's ``=`` (numbers, booleans)."""
+    n = len(table["__item__"])
+    texts = table.get(column, np.full(n, "", dtype=object))
+    codes = table.get("name", np.full(n, "", dtype=object))
+    if any(_looks_boolean_or_number(t) for t in pd.unique(texts)):
+        return None
+    groups: dict[str, list[str]] = {}
+    for text, code in zip(texts.tolist(), codes.tolist(), strict=True):
+        groups.setdefault(text, []).append(code)
+    return groups
+
+
+def _looks_boolean_or_number(text: str) -> bool:
+    """Item texts JavaRosa's ``=`` might not compare as text."""
+    from forms.xpath.values import string_to_number
+
+    return text in ("true", "false") or string_to_number(text) == string_to_number(text)
 
 
 def _map_objects(fn: Any, data: np.ndarray) -> np.ndarray:
@@ -628,4 +705,4 @@ def _nest(values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-__all__ = ["FrameIssue", "RepeatShape", "check_frames", "unpack", "_same_moment", "_empty_mask"]
+__all__ = ["FrameIssue", "RepeatShape", "_empty_mask", "_same_moment", "check_frames", "unpack"]

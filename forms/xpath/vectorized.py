@@ -34,6 +34,10 @@ else -- or a column whose type would make JavaRosa raise (text in an integer col
 dateTime columns) -- falls back to the interpreter, record by record; :attr:`VectorResults
 .fallbacks` lists those expressions and :attr:`VectorResults.fallback_records` counts the
 records they were interpreted for.
+
+:mod:`forms.xpath.vector_checks` adds the rest of ``FormLogic.check`` over the same
+:class:`FrameRun`: X104 (calculations), X105 (choice filters), X106 (repeat counts) and X199
+with the interpreter's reasons.
 """
 
 from __future__ import annotations
@@ -384,7 +388,12 @@ class FrameRun:
 
     def table(self, name: str) -> dict[str, np.ndarray] | None:
         """Secondary instance ``name`` as text columns over its items (None when the
-        form's FormLogic has no such instance)."""
+        form's FormLogic has no such instance); built once per VectorLogic."""
+        shared = self.vl.__dict__.setdefault("_tables", {})
+        if name in shared:
+            self.tables[name] = shared[name]
+        if name not in self.tables and _is_attachment(self.vl.logic, name):
+            self.tables[name] = _rows_table(self.vl.logic.attachments[name])
         if name not in self.tables:
             instance = self.vl.logic.secondary(name)
             if instance is None:
@@ -406,6 +415,7 @@ class FrameRun:
                     "__item__": np.array([i.name for i in items], dtype=object),
                     **columns,
                 }
+            shared[name] = self.tables[name]
         return self.tables[name]
 
     # -- frames ----------------------------------------------------------------------
@@ -619,6 +629,31 @@ class FrameRun:
             notes.append("; ".join(reasons) or None)
         self.note(element, 1 if attribute == "constraint_ok" else 2, np.array(notes, object))
         return np.array(values, dtype=object)
+
+
+def _is_attachment(logic: Any, name: str) -> bool:
+    """Whether ``instance(name)`` is an attachment's rows (not a choice list)."""
+    form = logic.form
+    return (
+        name not in form.choice_lists
+        and name not in form.external_choice_lists
+        and name in logic.attachments
+    )
+
+
+def _rows_table(rows: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
+    """An attachment's rows as the text columns :meth:`FrameRun.table` gives (the same as
+    reading them through :func:`forms.xpath.instance.rows_instance`, without its nodes)."""
+    names = dict.fromkeys(str(k) for row in rows for k in row)
+    columns: dict[str, np.ndarray] = {}
+    for column in names:
+        texts = ["" if (v := row.get(column)) is None else str(v) for row in rows]
+        columns[column] = np.fromiter(texts, dtype=object, count=len(rows))
+    return {
+        "__root__": np.array(["root"], dtype=object),
+        "__item__": np.full(len(rows), "item", dtype=object),
+        **columns,
+    }
 
 
 # -- values ---------------------------------------------------------------------------

@@ -52,7 +52,8 @@ DETAIL_COLUMNS = (
     type=click.Choice(["table", "json", "csv"]),
     default="table",
     show_default=True,
-    help="table: the summary and the first issues; json: summary and every issue; csv: every issue (summary on stderr).",
+    help="table: the summary and the first issues; json: summary and every issue; "
+    "csv: every issue (summary on stderr).",
 )
 @click.option(
     "--limit",
@@ -66,13 +67,21 @@ DETAIL_COLUMNS = (
     "attachment_files",
     multiple=True,
     type=click.Path(exists=True, dir_okay=False),
-    help="A CSV the form reads (select_one_from_file, pulldata, instance lookups), e.g. households.csv (repeatable).",
+    help="A CSV the form reads (select_one_from_file, instance lookups), e.g. "
+    "households.csv (repeatable).",
 )
 @click.option(
     "--today",
     type=click.DateTime(["%Y-%m-%d"]),
     default=None,
     help="Date for today() in constraints (default: today).",
+)
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 32),
+    help="Processes validating batches side by side.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @handle_errors
@@ -84,6 +93,7 @@ def validate(
     limit: int,
     attachment_files: tuple[str, ...],
     today: Any,
+    workers: int,
     quiet: bool,
 ) -> None:
     """Validate stored submissions: the form version's JSON Schema, the form's own logic
@@ -109,6 +119,7 @@ def validate(
                     today=today.date() if today else date.today(),
                     attachments=attachments,
                     progress=progress,
+                    workers=workers,
                 )
             click.echo(summary.line(), err=True)
         details = [r for f in forms for r in _issues(store, f)]
@@ -263,7 +274,8 @@ def _summary_text(report: dict[str, Any]) -> str:
         )
     lines += [
         "by enumerator:",
-        f"  {'form':<20}{'enumerator':<20}{'submissions':>12}{'errors':>8}{'share':>8}{'warnings':>10}",
+        f"  {'form':<20}{'enumerator':<20}{'submissions':>12}{'errors':>8}{'share':>8}"
+        f"{'warnings':>10}",
     ]
     for r in report["by_enumerator"]:
         lines.append(

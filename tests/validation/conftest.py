@@ -8,4 +8,4 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # import tests.*
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "logic"))  # forms_fixtures
 
-from tests.store.backends import any_store, store_url  # noqa: E402, F401
+from tests.store.backends import any_store, store_url  # noqa: F401

@@ -60,7 +60,11 @@ def valid_submission(**overrides):
         "city": "1101",
         "hhsize": 2,
         "dwelling": {
-            "gps": {"type": "Point", "coordinates": [116.4, 39.9, 50.0], "properties": {"accuracy": 5.0}},
+            "gps": {
+                "type": "Point",
+                "coordinates": [116.4, 39.9, 50.0],
+                "properties": {"accuracy": 5.0},
+            },
             "amenities": "water toilet",
             "rent": 1200.5,
         },

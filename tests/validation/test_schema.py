@@ -67,16 +67,28 @@ def test_valid_submission_has_no_issue(form):
         (lambda r: r.pop("hhsize"), ("V105", "/data/hhsize")),
         (lambda r: r.update(province="99"), ("V102", "/data/province")),
         (lambda r: r.update(province=11), ("V102", "/data/province")),
-        (lambda r: r["dwelling"].update(amenities="water  toilet"), ("V103", "/data/dwelling/amenities")),
-        (lambda r: r["dwelling"].update(amenities="water pool"), ("V103", "/data/dwelling/amenities")),
+        (
+            lambda r: r["dwelling"].update(amenities="water  toilet"),
+            ("V103", "/data/dwelling/amenities"),
+        ),
+        (
+            lambda r: r["dwelling"].update(amenities="water pool"),
+            ("V103", "/data/dwelling/amenities"),
+        ),
         (lambda r: r.update(visit="15/06/2024"), ("V103", "/data/visit")),
         (lambda r: r.update(visit="2024-02-30"), ("V104", "/data/visit")),
         (lambda r: r.update(appointment="2024-06-15T09:00:00"), ("V103", "/data/appointment")),
         (lambda r: r.update(visit_time="25:00:00"), ("V104", "/data/visit_time")),
-        (lambda r: r["dwelling"].update(gps={"type": "Point", "coordinates": [200, 1]}), ("V107", "/data/dwelling/gps")),
+        (
+            lambda r: r["dwelling"].update(gps={"type": "Point", "coordinates": [200, 1]}),
+            ("V107", "/data/dwelling/gps"),
+        ),
         (lambda r: r["dwelling"].update(gps="39.9 116.4 0 5"), ("V101", "/data/dwelling/gps")),
         (lambda r: r.update(bogus=1), ("V106", "/data/bogus")),
-        (lambda r: r["member"][0]["child"][0].update(kage="three"), ("V101", "/data/member[1]/child[1]/kage")),
+        (
+            lambda r: r["member"][0]["child"][0].update(kage="three"),
+            ("V101", "/data/member[1]/child[1]/kage"),
+        ),
         (lambda r: r["member"][1].pop("mname"), ("V105", "/data/member[2]/mname")),
         (lambda r: r["member"][1].update(extra="x"), ("V106", "/data/member[2]/extra")),
         (lambda r: r.update(member={"mname": "x"}), ("V101", "/data/member")),
@@ -84,7 +96,10 @@ def test_valid_submission_has_no_issue(form):
         (lambda r: r.update(dwelling=None), ("V105", "/data/dwelling")),
         (lambda r: r.update(dwelling=[1]), ("V101", "/data/dwelling")),
         (lambda r: r.pop("__id"), ("V105", "/data/__id")),
-        (lambda r: r["__system"].update(reviewState="maybe"), ("V102", "/data/__system/reviewState")),
+        (
+            lambda r: r["__system"].update(reviewState="maybe"),
+            ("V102", "/data/__system/reviewState"),
+        ),
         (lambda r: r["meta"].update(other=1), ("V106", "/data/meta/other")),
     ],
 )
@@ -99,14 +114,23 @@ def test_each_schema_rule(form, change, expected):
     [
         (lambda r: r.update(hhsize=30), ("X101", "/data/hhsize")),
         (lambda r: r["member"][0].update(mname=None), ("X102", "/data/member[1]/mname")),
-        (lambda r: r["dwelling"].update(rent=5.0) or r.update(hhsize=1, member=r["member"][:1]), ("X103", "/data/dwelling/rent")),
+        (
+            lambda r: r["dwelling"].update(rent=5.0) or r.update(hhsize=1, member=r["member"][:1]),
+            ("X103", "/data/dwelling/rent"),
+        ),
         (lambda r: r.update(nmembers="5"), ("X104", "/data/nmembers")),
         (lambda r: r.update(city="4401"), ("X105", "/data/city")),
         (lambda r: r.update(hhsize=3), ("X106", "/data/member")),
         (lambda r: r["member"][0].update(nkids=2), ("X106", "/data/member[1]/child")),
-        (lambda r: r["member"][0]["child"][0].update(kbirth="2025-01-01"), ("X101", "/data/member[1]/child[1]/kbirth")),
+        (
+            lambda r: r["member"][0]["child"][0].update(kbirth="2025-01-01"),
+            ("X101", "/data/member[1]/child[1]/kbirth"),
+        ),
         (lambda r: r.update(member="oops"), ("X199", "/data/member")),
-        (lambda r: r.pop("member") and r.update({"member@odata.navigationLink": "x"}), ("X199", "/data/member")),
+        (
+            lambda r: r.pop("member") and r.update({"member@odata.navigationLink": "x"}),
+            ("X199", "/data/member"),
+        ),
     ],
 )
 def test_each_logic_code(form, change, expected):

@@ -24,9 +24,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("json_schema", sa.Text(), nullable=True))
     op.create_table(
         "validation_state",
-        sa.Column(
-            "submission_id", sa.Integer(), sa.ForeignKey("submissions.id"), primary_key=True
-        ),
+        sa.Column("submission_id", sa.Integer(), sa.ForeignKey("submissions.id"), primary_key=True),
         sa.Column("stored_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("checked_version", sa.String(length=200), nullable=True),
         sa.Column("rules_digest", sa.String(length=64), nullable=True),

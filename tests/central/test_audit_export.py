@@ -375,9 +375,9 @@ def test_cli_pull_takes_audit_logs_from_the_export(fake, tmp_path, monkeypatch):
     from surveys.cli import main
 
     model = household_form()
-    fake.central.add_form(1, model)
-    rng = random.Random(23)
     hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    fake.central.add_form(1, model, at=hour_ago - timedelta(minutes=1))
+    rng = random.Random(23)
     for i in range(12):
         data = make_submission(rng, audit=True)
         log = {"audit.csv": make_audit_csv(rng, data)}

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from surveys.config import SurveyConfig
 from surveys.reporting.errors import ReportingError
 from surveys.reporting.gather import _form_fields, stored_flags, submission_enumerators
 from surveys.reporting.settings import ReportSettings
+from surveys.sampling.assignment import entity_uuid
 from surveys.store.engine import Store
 from surveys.store.frames import analysis_frames
 from surveys.store.writer import find_form, form_models
@@ -45,7 +45,6 @@ from validation.report.inputs import OFFSET
 ENUMERATOR_RATES = "backcheck_enumerators.csv"
 """Written by ``backcheck compare`` beside the report; read by ``report`` (risk score)."""
 RESULTS = "backcheck.xlsx"
-NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "popsurvey:backchecks")
 
 
 @dataclass
@@ -188,7 +187,8 @@ def draw_sample(
 
 def entity_rows(drawn: pd.DataFrame, survey_id: str) -> pd.DataFrame:
     """The back-check entity list rows of the drawn interviews (stable entity names)."""
-    names = [str(uuid.uuid5(NAMESPACE, f"{survey_id}/{u}")) for u in drawn["unit"]]
+    # version 4 UUIDs, as Central requires, distinct from the households' own entities
+    names = [entity_uuid(f"backchecks/{survey_id}", u) for u in drawn["unit"]]
     dates = pd.to_datetime(drawn["start"], errors="coerce").dt.strftime("%Y-%m-%d").fillna("")
     return pd.DataFrame(
         {

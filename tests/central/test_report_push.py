@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from surveys.pull import PullOptions, pull_form
+from surveys.reporting.central_bridge import comment_bodies
 from surveys.reporting.review import Decision, flag_comment, push_reviews, review_decisions
 from surveys.reporting.settings import ReportSettings
 from surveys.store.models import QCFlag
@@ -125,7 +126,7 @@ def test_push_twice_gives_one_comment(central, store, monkeypatch):
     cleared = push_reviews(store, None, settings, _report(store), "en", client=client)
     assert [(d.instance_id, d.state) for d in cleared.decisions] == [(ids[1], "approved")]
     assert client.submissions.get(form_id, ids[1])["reviewState"] == "approved"
-    bodies = [c["body"] for c in client.submissions.comments(form_id, ids[1])]
+    bodies = comment_bodies(client, form_id, ids[1])  # oldest first
     assert bodies[-1] == "popsurvey: the quality flags were cleared." and len(bodies) == 2
     once_more = push_reviews(store, None, settings, _report(store), "en", client=client)
     assert once_more.decisions == []

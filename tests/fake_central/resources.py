@@ -321,7 +321,8 @@ class DeployRoutes:
 
     # -- comments --------------------------------------------------------------------------
     def _comments(self, project: str, form_id: str, cid: str, query: dict, body: bytes):
-        return 200, list(self._submission(project, form_id, cid).comments), "application/json"
+        comments = self._submission(project, form_id, cid).comments
+        return 200, list(reversed(comments)), "application/json"  # newest first, as Central
 
     def _comment_post(self, project: str, form_id: str, cid: str, query: dict, body: bytes):
         sub = self._submission(project, form_id, cid)

@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 
 from surveys.central import CentralClient, HttpPolicy  # noqa: E402
-from surveys.pull import PullOptions, pull_form  # noqa: E402
+from surveys.central.pull import PullOptions, pull_form  # noqa: E402
 from surveys.store import open_store  # noqa: E402
 
 USER, PASSWORD = "admin@example.org", "correct horse"

@@ -8,9 +8,10 @@
 Everything else that talks to Central: :mod:`surveys.central.deploy` (put a survey on
 Central), :mod:`surveys.central.collect_qr` (Collect QR codes), :mod:`surveys.central.review`
 (review write-back), :mod:`surveys.central.credentials` (the account),
-:mod:`surveys.central.pool` (sessions side by side), and, outside this folder for now,
-:mod:`surveys.pull` (incremental pull) and :mod:`surveys.form_sources` (each form version's
-FormModel from Central's XLSForm).
+:mod:`surveys.central.pool` (sessions side by side), :mod:`surveys.central.pull` (incremental
+pull into the store), :mod:`surveys.central.audit_export` (audit logs in bulk from Central's
+export) and :mod:`surveys.central.form_sources` (each form version's FormModel from Central's
+XLSForm).
 """
 
 from surveys.central.client import CentralClient, ODataPage

@@ -137,7 +137,7 @@ def pull(
     """
     from forms import read_form
     from surveys.central import CentralClient, HttpPolicy
-    from surveys.pull import PullOptions, pull_form
+    from surveys.central.pull import PullOptions, pull_form
     from surveys.store import display_url, open_store
 
     settings = central_settings(config_path, url=url, user=user, project=project)
@@ -234,7 +234,7 @@ def _pyodk_settings(path: Path) -> dict[str, Any]:
 
 def _echo_issues(issues: list, limit: int = 20) -> None:
     """Every form-version warning (one per version at most), then up to ``limit`` others."""
-    from surveys.form_sources import ISSUE_CODES
+    from surveys.central.form_sources import ISSUE_CODES
 
     versions = [i for i in issues if i.code in ISSUE_CODES]
     others = [i for i in issues if i.code not in ISSUE_CODES]

@@ -16,13 +16,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from surveys.audit_export import (
+from surveys.central.audit_export import (
     AuditExport,
     ExportDownload,
     exports_whole_audit,
     fetch_audit_export,
 )
-from surveys.pull import PullOptions, pull_form
+from surveys.central.pull import PullOptions, pull_form
 from surveys.store import open_store
 from tests.fake_central import Fault
 from tests.fake_central.fixture import edited, household_form, make_audit_csv, make_submission
@@ -249,7 +249,7 @@ KILL_SCRIPT = """
 import sys
 from datetime import UTC, datetime, timedelta
 from surveys.central import CentralClient
-from surveys.pull import PullOptions, pull_form
+from surveys.central.pull import PullOptions, pull_form
 from surveys.store import open_store
 url, user, password, project, form_id, db, margin = sys.argv[1:]
 client = CentralClient(url, user, password, int(project))
@@ -411,7 +411,7 @@ def test_export_logs_with_quoted_cells_are_rebuilt_exactly(tmp_path):
             out.writerow([central_id, *row])
     path = tmp_path / "audit.csv"
     path.write_text(combined.getvalue())
-    from surveys.audit_export import _index
+    from surveys.central.audit_export import _index
 
     export = AuditExport(path, datetime.now(UTC), ["instance ID", "event", "node"])
     _index(export)

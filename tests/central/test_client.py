@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from surveys.central import CentralClient, CentralError, CentralResponseError
 from surveys.central.http import make_session
-from surveys.pull import pull_form
+from surveys.central.pull import pull_form
 from tests.central.handles import FAST
 from tests.fake_central import Fault
 from tests.fake_central.fixture import household_form, seed
@@ -85,7 +85,7 @@ def test_garbage_leaves_store_unchanged(seeded, store, kind):
 
 
 def test_garbage_mid_pull_keeps_earlier_pages_and_resumes(seeded, store):
-    from surveys.pull import PullOptions
+    from surveys.central.pull import PullOptions
 
     fake, _ = seeded
     fake.central.inject(Fault("garbage", path="skiptoken", times=1))

@@ -9,7 +9,7 @@ import json
 import sqlalchemy as sa
 
 from surveys.central import CentralClient
-from surveys.pull import ENCRYPTED_CODE, pull_form
+from surveys.central.pull import ENCRYPTED_CODE, pull_form
 from surveys.store import models, writer
 from tests.central.handles import FAST
 from tests.fake_central.fixture import household_form, seed

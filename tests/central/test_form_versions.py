@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from surveys.central import CentralClient
+from surveys.central.form_sources import fetch_version_model
+from surveys.central.pull import pull_form
 from surveys.cli import main
-from surveys.form_sources import fetch_version_model
-from surveys.pull import pull_form
 from surveys.store import models, writer
 from surveys.store.frames import analysis_frames
 from tests.central.handles import XLS, XLSX, CentralHandle

@@ -10,8 +10,8 @@ import random
 import pandas as pd
 import pytest
 
+from surveys.central.pull import pull_form
 from surveys.importers import import_csv_zip, import_xml_dir
-from surveys.pull import pull_form
 from surveys.store import open_store
 from surveys.store.frames import analysis_frames
 from tests.fake_central.fixture import edited, make_audit_csv, make_submission

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from surveys.pull import PullOptions, pull_form
+from surveys.central.pull import PullOptions, pull_form
 from surveys.store import models
 from tests.fake_central.fixture import edited, make_audit_csv, make_submission
 

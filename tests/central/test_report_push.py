@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from surveys.pull import PullOptions, pull_form
+from surveys.central.pull import PullOptions, pull_form
 from surveys.reporting.central_bridge import comment_bodies
 from surveys.reporting.review import Decision, flag_comment, push_reviews, review_decisions
 from surveys.reporting.settings import ReportSettings

@@ -9,9 +9,9 @@ exactly Central's rows. The watermark only moves when a run completes; an unfini
 resumed from its own lower bound. Deletions are synced from the list of deleted ``__id``s
 (Central shows deleted rows only when the filter names ``__system/deletedAt``).
 Every form version seen in ``__system/formVersion`` gets its FormModel from the XLSForm
-Central keeps for it (see :mod:`surveys.form_sources`); ``model`` (``--form``) overrides.
+Central keeps for it (see :mod:`surveys.central.form_sources`); ``model`` (``--form``) overrides.
 Audit logs come one request pair per submission, or, when the pull's window holds many
-submissions, from Central's export in one request (see :mod:`surveys.audit_export`).
+submissions, from Central's export in one request (see :mod:`surveys.central.audit_export`).
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ import sqlalchemy as sa
 
 from forms.issues import Issue, Severity
 from forms.model import FormModel
-from surveys.audit_export import EXPORT_MARGIN, ExportDownload
+from surveys.central.audit_export import EXPORT_MARGIN, ExportDownload
 from surveys.central.client import CentralClient, ODataPage
 from surveys.central.errors import CentralError
+from surveys.central.form_sources import FROM_FILE, VersionModel, fetch_version_model, versions_in
 from surveys.central.pool import ClientPool
-from surveys.form_sources import FROM_FILE, VersionModel, fetch_version_model, versions_in
 from surveys.store import Store, writer
 from surveys.store.audit import parse_audit_csv
 from surveys.store.records import instance_id_of, latest_time, odata_time, parse_time

@@ -110,19 +110,69 @@ def _audits(rows: list[dict[str, str]] | None) -> dict[str, bytes]:
     out = {}
     for instance, lines in by_instance.items():
         columns = [c for c in lines[0] if c not in AUDIT_ID_COLUMNS]
-        out[instance] = audit_log_csv(columns, ([line.get(c) for c in columns] for line in lines))
+        content = audit_log_csv(columns, ([line.get(c) for c in columns] for line in lines))
+        if content is not None:
+            out[instance] = content
     return out
 
 
-def audit_log_csv(columns: list[str], rows: Iterable[list[str | None]]) -> bytes:
+OPTIONAL_AUDIT_COLUMNS = ("user", "change-reason")
+"""Columns Central's export always has (``lib/data/client-audits.js`` ``headers``) but
+Collect writes only with ``identify-user`` / ``track-changes-reasons``."""
+
+
+def audit_log_csv(columns: list[str], rows: Iterable[list[str | None]]) -> bytes | None:
     """One submission's audit.csv rebuilt from its rows of Central's combined audit CSV (the
     ``instance ID`` column taken off), laid out as Collect writes it: a header, commas,
-    ``\n`` line ends, quotes only where a cell needs them."""
+    ``\n`` line ends, quotes only where a cell needs them; ``user`` and ``change-reason``
+    only when a row fills them. None when no row has an event (Central writes one empty
+    row for a log that was expected but never uploaded).
+
+    Central's query orders the rows by submission only (its sort is not stable), so a log's
+    rows come in no particular order: they are put back in the order Collect writes them,
+    each event when it ends (an event without an end when it starts), by start on a tie."""
+    table = [["" if cell is None else cell for cell in row] for row in rows]
+    table = [row for row in table if any(row)]
+    if not table:
+        return None
+    keep = [
+        i
+        for i, name in enumerate(columns)
+        if name not in OPTIONAL_AUDIT_COLUMNS or any(i < len(r) and r[i] for r in table)
+    ]
+    if len(keep) < len(columns):
+        columns = [columns[i] for i in keep]
+        table = [[row[i] if i < len(row) else "" for i in keep] for row in table]
+    table.sort(key=_logged_at(columns))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
-    writer.writerows(["" if cell is None else cell for cell in row] for row in rows)
+    writer.writerows(table)
     return buffer.getvalue().encode()
+
+
+def _logged_at(columns: list[str]) -> Callable[[list[str]], tuple[int, int]]:
+    """Sort key of an audit row: when Collect logged it (its end, else its start), then its
+    start; rows without readable times keep their place relative to each other (the sort is
+    stable) and come first."""
+    start = columns.index("start") if "start" in columns else None
+    end = columns.index("end") if "end" in columns else None
+
+    def millis(row: list[str], i: int | None) -> int | None:
+        if i is None or i >= len(row):
+            return None
+        try:
+            return int(row[i])
+        except ValueError:
+            return None
+
+    def key(row: list[str]) -> tuple[int, int]:
+        begun = millis(row, start)
+        ended = millis(row, end)
+        logged = ended if ended is not None else begun
+        return (-1 if logged is None else logged, -1 if begun is None else begun)
+
+    return key
 
 
 class _Builder:

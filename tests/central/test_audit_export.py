@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from surveys.audit_export import (
     AuditExport,
     ExportDownload,
+    _index,
     exports_whole_audit,
     fetch_audit_export,
 )
@@ -207,7 +208,8 @@ def test_export_layout_and_filter(central):
     audit = exported(client, form_id).read(f"{form_id} - audit.csv").decode()
     rows = list(csv.reader(io.StringIO(audit)))
     assert rows[0] == ["instance ID", "event", "node", "start", "end", "latitude",
-                       "longitude", "accuracy", "old-value", "new-value"]  # fmt: skip
+                       "longitude", "accuracy", "old-value", "new-value", "user",
+                       "change-reason"]  # fmt: skip
     assert target in {r[0] for r in rows[1:]}  # the __id, not the edit's instanceID
     assert new["meta"]["instanceID"] not in {r[0] for r in rows[1:]}
 
@@ -234,6 +236,31 @@ def test_export_index_rebuilds_each_log(central, tmp_path):
             assert export.audit_csv(central_id) == log
     finally:
         export.close()
+
+
+def test_index_skips_what_is_not_a_log(tmp_path):
+    """What a real Central's combined audit CSV holds beside logs: the empty row of a log
+    expected but never uploaded (no log), a log whose events Central parsed twice (left to
+    the download), and any log's rows out of order (put back in Collect's order)."""
+    header = "instance ID,event,node,start,end,latitude,longitude,accuracy,old-value,new-value"
+    rows = [
+        "uuid:a,form exit,,30,,,,,,",
+        "uuid:a,question,/data/x,10,30,,,,,5",
+        "uuid:a,form start,,10,,,,,,",
+        "uuid:missing,,,,,,,,,",
+        "uuid:twice,form start,,10,,,,,,",
+        "uuid:twice,form start,,10,,,,,,",
+    ]
+    path = tmp_path / "audit.csv"
+    path.write_text(header + ",user,change-reason\n" + "".join(r + ",,\n" for r in rows))
+    export = AuditExport(path, datetime.now(UTC), header.split(",") + ["user", "change-reason"])
+    _index(export)
+    assert set(export.spans) == {"uuid:a"} and not export.has("uuid:missing")
+    assert export.audit_csv("uuid:a") == (
+        header.removeprefix("instance ID,")
+        + "\nform start,,10,,,,,,\nquestion,/data/x,10,30,,,,,5\nform exit,,30,,,,,,\n"
+    ).encode()
+    export.close()
 
 
 def test_versions_whose_audit_the_export_cuts_short_are_downloaded():
@@ -375,9 +402,9 @@ def test_cli_pull_takes_audit_logs_from_the_export(fake, tmp_path, monkeypatch):
     from surveys.cli import main
 
     model = household_form()
-    fake.central.add_form(1, model)
-    rng = random.Random(23)
     hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    fake.central.add_form(1, model, at=hour_ago - timedelta(minutes=1))
+    rng = random.Random(23)
     for i in range(12):
         data = make_submission(rng, audit=True)
         log = {"audit.csv": make_audit_csv(rng, data)}

@@ -167,10 +167,11 @@ class FakeCentral:
         xml: str | None = None,
         xlsform: bytes | None = None,
         xlsform_type: str = "xlsx",
+        at: datetime | None = None,
     ) -> FakeForm:
         """Publish a form (a new version of it when it exists). ``xlsform`` is the
         spreadsheet it was uploaded from (``xlsform_type`` ``xlsx`` or ``xls``); without
-        it the version counts as uploaded as XForm XML."""
+        it the version counts as uploaded as XForm XML. ``at``: when (else now)."""
         with self.lock:
             fid = form_id or (model.form_id if model else "form")
             forms = self.projects.setdefault(project, {})
@@ -182,7 +183,7 @@ class FakeCentral:
                 form = forms[fid] = FakeForm(fid, ver, model.title if model else fid, model, xml)
             if ver not in form.versions:
                 form.history.append(ver)
-            form.published_at = form.published_at or self.tick()
+            form.published_at = form.published_at or self.tick(at)
             form.versions.add(ver)
             if xlsform is not None:
                 form.xlsforms[ver] = (xlsform, xlsform_type)

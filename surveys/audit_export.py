@@ -4,9 +4,9 @@ With ``attachments=true`` Central's export zip (``.../submissions.csv.zip``) hol
 current submission version's audit log in ONE CSV, ``<formId> - audit.csv``: an
 ``instance ID`` column (the submission's ``__id``) and then
 ``event,node,start,end,latitude,longitude,accuracy,old-value,new-value,user,change-reason``
-(docs/CENTRAL.md says what it holds, measured on a real Central). A pull that needs many audit logs downloads it
-once, filtered to the pull's window, and takes each submission's log from it; what the
-export does not cover goes through the per-submission requests as before.
+(docs/CENTRAL.md says what it holds, measured on a real Central). A pull that needs many
+audit logs downloads it once, filtered to the pull's window, and takes each submission's log
+from it; what the export does not cover goes through the per-submission requests as before.
 
 The export is a snapshot taken before any OData page of the pull is fetched (its body
 downloads in a thread while the pages are fetched and stored). A submission whose

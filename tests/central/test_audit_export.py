@@ -253,7 +253,7 @@ def test_index_skips_what_is_not_a_log(tmp_path):
     ]
     path = tmp_path / "audit.csv"
     path.write_text(header + ",user,change-reason\n" + "".join(r + ",,\n" for r in rows))
-    export = AuditExport(path, datetime.now(UTC), header.split(",") + ["user", "change-reason"])
+    export = AuditExport(path, datetime.now(UTC), [*header.split(","), "user", "change-reason"])
     _index(export)
     assert set(export.spans) == {"uuid:a"} and not export.has("uuid:missing")
     assert export.audit_csv("uuid:a") == (

@@ -256,10 +256,13 @@ def test_index_skips_what_is_not_a_log(tmp_path):
     export = AuditExport(path, datetime.now(UTC), [*header.split(","), "user", "change-reason"])
     _index(export)
     assert set(export.spans) == {"uuid:a"} and not export.has("uuid:missing")
-    assert export.audit_csv("uuid:a") == (
-        header.removeprefix("instance ID,")
-        + "\nform start,,10,,,,,,\nquestion,/data/x,10,30,,,,,5\nform exit,,30,,,,,,\n"
-    ).encode()
+    assert (
+        export.audit_csv("uuid:a")
+        == (
+            header.removeprefix("instance ID,")
+            + "\nform start,,10,,,,,,\nquestion,/data/x,10,30,,,,,5\nform exit,,30,,,,,,\n"
+        ).encode()
+    )
     export.close()
 
 

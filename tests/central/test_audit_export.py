@@ -95,6 +95,9 @@ def fieldwork(central, rng, n, live):
         live[central.submit(data, audit)] = data
 
 
+EDITS = 1  # by changes()
+
+
 def changes(central, rng, live):
     """An edit with a new audit log, a review and a deletion."""
     ids = sorted(live)
@@ -130,7 +133,11 @@ def test_bulk_audit_pull_equals_per_submission_pull(central, store, second_store
     each = pull_form(store, client, form_id, EACH)
     bulk = pull_form(second_store, client, form_id, BULK)
     assert each.audits_from_export == 0
-    assert bulk.audits_from_export == each.attachments > 10
+    # a real Central may parse the edit's log twice (the PUT carries the old log forward and
+    # the POST of the new one replaces it: two worker jobs, one attachment); such a log has
+    # every row twice in the export and is downloaded instead
+    assert each.attachments - EDITS <= bulk.audits_from_export <= each.attachments
+    assert each.attachments > 10
     assert (bulk.audit_events, bulk.attachments) == (each.audit_events, each.attachments)
     assert snapshot(second_store) == snapshot(store)
 
@@ -140,7 +147,8 @@ def test_bulk_audit_pull_equals_per_submission_pull(central, store, second_store
     time.sleep(1.1)
     each = pull_form(store, client, form_id, EACH)
     bulk = pull_form(second_store, client, form_id, BULK)
-    assert bulk.since is not None and bulk.audits_from_export == each.attachments > 0
+    assert bulk.since is not None and each.attachments > 0
+    assert each.attachments - EDITS <= bulk.audits_from_export <= each.attachments
     assert snapshot(second_store) == snapshot(store)
 
 

@@ -13,13 +13,14 @@ downloads in a thread while the pages are fetched and stored). A submission whos
 ``submissionDate`` and ``updatedAt`` are both older than the snapshot (less a margin for
 transactions still open at that moment) is in the same version on the page as in the export,
 since every edit and review moves ``updatedAt``; anything newer is fetched per submission.
-The log taken from the export is rebuilt by :func:`surveys.importers.csv_zip.audit_log_csv`
+The log taken from the export is rebuilt by :func:`surveys.importers.csv_zip.rebuild_audit_log`
 (its rows back in Collect's order, ``\\n`` line ends, quoted only where needed), which is the
 uploaded file byte for byte when Collect wrote that layout (location tracking and
 track-changes on, as lint rule L105 asks). Two things in a real export are not the log: the
 one empty row of a log expected but never uploaded (skipped), and a log whose events Central
 parsed twice (its worker can, when two events name the same attachment: every row comes
-twice); a log with a repeated row is downloaded instead.
+twice); a log with a repeated row is downloaded instead, and so is a log whose
+rows' order cannot be told (see :func:`surveys.importers.csv_zip.rebuild_audit_log`).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from typing import Any, BinaryIO
 from forms.model import FormModel
 from surveys.central.client import CentralClient
 from surveys.central.errors import CentralError
-from surveys.importers.csv_zip import AUDIT_ID_COLUMNS, audit_log_csv
+from surveys.importers.csv_zip import AUDIT_ID_COLUMNS, rebuild_audit_log
 from surveys.store.records import latest_time
 
 AUDIT_FILE = "audit.csv"
@@ -78,8 +79,10 @@ class AuditExport:
         """Whether the export has audit rows for the submission ``central_id``."""
         return central_id in self.spans
 
-    def audit_csv(self, central_id: str) -> bytes:
-        """The submission's audit log as Central's export renders it."""
+    def audit_csv(self, central_id: str) -> bytes | None:
+        """The submission's audit log rebuilt from the export's rows; None when the order of
+        its rows cannot be told (two different events at the same moment that Collect's
+        order does not rank): that log is to be downloaded."""
         if self._handle is None:
             self._handle = open(self.path, "rb")  # noqa: SIM115 - closed by close()
         chunks = []
@@ -87,8 +90,8 @@ class AuditExport:
             self._handle.seek(start)
             chunks.append(self._handle.read(end - start))
         rows = csv.reader(io.StringIO(b"".join(chunks).decode("utf-8")))
-        # the index holds only ids with at least one event, so there is a log to render
-        return audit_log_csv(self.header[1:], (row[1:] for row in rows)) or b""
+        content, certain = rebuild_audit_log(self.header[1:], (row[1:] for row in rows))
+        return content if certain else None
 
     def close(self) -> None:
         """Remove the temporary file."""

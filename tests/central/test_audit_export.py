@@ -252,9 +252,12 @@ def test_index_skips_what_is_not_a_log(tmp_path):
     the download), and any log's rows out of order (put back in Collect's order)."""
     header = "instance ID,event,node,start,end,latitude,longitude,accuracy,old-value,new-value"
     rows = [
+        "uuid:a,form finalize,,30,,,,,,",
         "uuid:a,form exit,,30,,,,,,",
         "uuid:a,question,/data/x,10,30,,,,,5",
         "uuid:a,form start,,10,,,,,,",
+        "uuid:tie,location changed,,20,,1,2,3,,",
+        "uuid:tie,form resume,,20,,,,,,",
         "uuid:missing,,,,,,,,,",
         "uuid:twice,form start,,10,,,,,,",
         "uuid:twice,form start,,10,,,,,,",
@@ -263,12 +266,14 @@ def test_index_skips_what_is_not_a_log(tmp_path):
     path.write_text(header + ",user,change-reason\n" + "".join(r + ",,\n" for r in rows))
     export = AuditExport(path, datetime.now(UTC), [*header.split(","), "user", "change-reason"])
     _index(export)
-    assert set(export.spans) == {"uuid:a"} and not export.has("uuid:missing")
+    assert set(export.spans) == {"uuid:a", "uuid:tie"} and not export.has("uuid:missing")
+    assert export.audit_csv("uuid:tie") is None  # which came first cannot be told
     assert (
         export.audit_csv("uuid:a")
         == (
             header.removeprefix("instance ID,")
             + "\nform start,,10,,,,,,\nquestion,/data/x,10,30,,,,,5\nform exit,,30,,,,,,\n"
+            + "form finalize,,30,,,,,,\n"
         ).encode()
     )
     export.close()
@@ -437,13 +442,13 @@ def test_export_logs_with_quoted_cells_are_rebuilt_exactly(tmp_path):
     """A log whose cells need quotes (commas, quotes, line breaks in old/new values) comes
     out of the combined CSV as the same log, by the same path as the plain ones."""
     logs = {
-        "uuid:a": 'event,node\nquestion,/data/x\nquestion,"/data/y, with comma"\n',
-        "uuid:b": 'event,node\nquestion,"say ""hi""\nand bye"\n',
-        "uuid:c": "event,node\nform start,\n",
+        "uuid:a": 'event,node,start\nquestion,/data/x,1\nquestion,"/data/y, with comma",2\n',
+        "uuid:b": 'event,node,start\nquestion,"say ""hi""\nand bye",1\n',
+        "uuid:c": "event,node,start\nform start,,1\n",
     }
     combined = io.StringIO()
     out = csv.writer(combined, lineterminator="\n")
-    out.writerow(["instance ID", "event", "node"])
+    out.writerow(["instance ID", "event", "node", "start"])
     for central_id, log in logs.items():
         for row in list(csv.reader(io.StringIO(log)))[1:]:
             out.writerow([central_id, *row])
@@ -451,7 +456,7 @@ def test_export_logs_with_quoted_cells_are_rebuilt_exactly(tmp_path):
     path.write_text(combined.getvalue())
     from surveys.audit_export import _index
 
-    export = AuditExport(path, datetime.now(UTC), ["instance ID", "event", "node"])
+    export = AuditExport(path, datetime.now(UTC), ["instance ID", "event", "node", "start"])
     _index(export)
     assert export.rows == 4 and set(export.spans) == set(logs)
     for central_id, log in logs.items():

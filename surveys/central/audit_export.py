@@ -3,19 +3,24 @@
 With ``attachments=true`` Central's export zip (``.../submissions.csv.zip``) holds every
 current submission version's audit log in ONE CSV, ``<formId> - audit.csv``: an
 ``instance ID`` column (the submission's ``__id``) and then
-``event,node,start,end,latitude,longitude,accuracy,old-value,new-value`` (docs/CENTRAL.md
-says what it holds and what it leaves out). A pull that needs many audit logs downloads it
-once, filtered to the pull's window, and takes each submission's log from it; what the
-export does not cover goes through the per-submission requests as before.
+``event,node,start,end,latitude,longitude,accuracy,old-value,new-value,user,change-reason``
+(docs/CENTRAL.md says what it holds, measured on a real Central). A pull that needs many
+audit logs downloads it once, filtered to the pull's window, and takes each submission's log
+from it; what the export does not cover goes through the per-submission requests as before.
 
 The export is a snapshot taken before any OData page of the pull is fetched (its body
 downloads in a thread while the pages are fetched and stored). A submission whose
 ``submissionDate`` and ``updatedAt`` are both older than the snapshot (less a margin for
 transactions still open at that moment) is in the same version on the page as in the export,
 since every edit and review moves ``updatedAt``; anything newer is fetched per submission.
-The log taken from the export is stored as Central renders it (its columns, ``\\n`` line
-ends, quoted only where needed), which is the uploaded file byte for byte when Collect wrote
-that layout (location tracking and track-changes on, as lint rule L105 asks).
+The log taken from the export is rebuilt by :func:`surveys.importers.csv_zip.rebuild_audit_log`
+(its rows back in Collect's order, ``\\n`` line ends, quoted only where needed), which is the
+uploaded file byte for byte when Collect wrote that layout (location tracking and
+track-changes on, as lint rule L105 asks). Two things in a real export are not the log: the
+one empty row of a log expected but never uploaded (skipped), and a log whose events Central
+parsed twice (its worker can, when two events name the same attachment: every row comes
+twice); a log with a repeated row is downloaded instead, and so is a log whose
+rows' order cannot be told (see :func:`surveys.importers.csv_zip.rebuild_audit_log`).
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from typing import Any, BinaryIO
 from forms.model import FormModel
 from surveys.central.client import CentralClient
 from surveys.central.errors import CentralError
-from surveys.importers.csv_zip import AUDIT_ID_COLUMNS, audit_log_csv
+from surveys.importers.csv_zip import AUDIT_ID_COLUMNS, rebuild_audit_log
 from surveys.store.records import latest_time
 
 AUDIT_FILE = "audit.csv"
@@ -44,8 +49,9 @@ EXPORT_MARGIN = timedelta(minutes=2)
 """Submissions touched this close to the export's snapshot are fetched one by one: an edit
 committed just after the snapshot may carry an ``updatedAt`` from just before it."""
 LOST_BY_EXPORT = {"identify-user": "true", "track-changes-reasons": "on-form-edit"}
-"""Audit parameters whose columns (``user``, ``change-reason``) Central's export leaves out:
-versions using them keep the per-submission download."""
+"""Audit parameters that make Collect write the ``user`` / ``change-reason`` columns: the
+export has them, but cannot tell an always-empty column Collect wrote from one it did not,
+so versions using them keep the per-submission download (the file stays byte for byte)."""
 
 
 @dataclass
@@ -73,23 +79,19 @@ class AuditExport:
         """Whether the export has audit rows for the submission ``central_id``."""
         return central_id in self.spans
 
-    def audit_csv(self, central_id: str) -> bytes:
-        """The submission's audit log as Central's export renders it."""
+    def audit_csv(self, central_id: str) -> bytes | None:
+        """The submission's audit log rebuilt from the export's rows; None when the order of
+        its rows cannot be told (two different events at the same moment that Collect's
+        order does not rank): that log is to be downloaded."""
         if self._handle is None:
             self._handle = open(self.path, "rb")  # noqa: SIM115 - closed by close()
         chunks = []
         for start, end in self.spans[central_id]:
             self._handle.seek(start)
             chunks.append(self._handle.read(end - start))
-        raw = b"".join(chunks)
-        prefix = central_id.encode() + b","
-        lines = raw.split(b"\n")
-        if b'"' not in raw and not lines[-1] and all(x.startswith(prefix) for x in lines[:-1]):
-            # nothing quoted: a record a line, and taking the first cell off is all it takes
-            header = ",".join(self.header[1:]).encode() + b"\n"
-            return header + b"".join(x[len(prefix) :] + b"\n" for x in lines[:-1])
-        rows = csv.reader(io.StringIO(raw.decode("utf-8")))
-        return audit_log_csv(self.header[1:], (row[1:] for row in rows))
+        rows = csv.reader(io.StringIO(b"".join(chunks).decode("utf-8")))
+        content, certain = rebuild_audit_log(self.header[1:], (row[1:] for row in rows))
+        return content if certain else None
 
     def close(self) -> None:
         """Remove the temporary file."""
@@ -107,7 +109,7 @@ def may_come_from_export(
 ) -> bool:
     """Whether an export taken at ``taken_at`` holds this record's audit log exactly, if it
     has one for it: the record names an ``audit.csv`` under ``meta``, did not change since
-    the snapshot, and its form version keeps no column the export drops."""
+    the snapshot, and its form version has no column the export cannot rebuild."""
     meta = record.get("meta")
     if taken_at is None or not isinstance(meta, Mapping) or meta.get("audit") != AUDIT_FILE:
         return False
@@ -187,8 +189,9 @@ class ExportDownload:
 
 
 def exports_whole_audit(model: FormModel | None) -> bool:
-    """False when the form's audit question asks Collect for columns Central's export
-    leaves out (``identify-user``, ``track-changes-reasons``); True without a model."""
+    """False when the form's audit question asks Collect for the ``user`` or
+    ``change-reason`` column (``identify-user``, ``track-changes-reasons``), whose file the
+    export's rows cannot rebuild byte for byte; True without a model."""
     if model is None:
         return True
     for question in model.elements:
@@ -259,12 +262,19 @@ def _index(export: AuditExport) -> None:
         next(reader, None)  # header
         start = position
         last: str | None = None
+        seen: set[tuple[str, ...]] = set()
+        doubled: set[str] = set()
         for row in reader:
             end = position  # the reader has consumed exactly this row's lines
-            if not row or not any(row):
-                start = end
+            if not row or not any(row[1:]):
+                start = end  # a blank line, or the empty row of a log never uploaded
                 continue
             central_id = row[0]
+            if central_id != last:
+                seen.clear()
+            if tuple(row) in seen:
+                doubled.add(central_id)
+            seen.add(tuple(row))
             spans = export.spans.setdefault(central_id, [])
             if central_id == last and spans:
                 spans[-1] = (spans[-1][0], end)
@@ -273,3 +283,5 @@ def _index(export: AuditExport) -> None:
             last = central_id
             start = end
             export.rows += 1
+        for central_id in doubled:
+            del export.spans[central_id]

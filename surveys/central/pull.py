@@ -308,7 +308,6 @@ def _store_exported_audits(
     has them, else downloaded one by one (a log uploaded after its snapshot, an export that
     failed); a transaction per batch."""
     exported = export.result()
-    missing = [c for _, c, _ in deferred if exported is None or not exported.has(c)]
 
     def download(client: CentralClient, central_id: str) -> bytes | None:
         names = [a["name"] for a in client.attachments.list(form_id, central_id) if a.get("exists")]
@@ -316,14 +315,19 @@ def _store_exported_audits(
             return None
         return client.attachments.get(form_id, central_id, AUDIT_FILE)
 
-    fetched = dict(zip(missing, pool.map(download, missing), strict=True))
     for start in range(0, len(deferred), batch):
+        chunk = deferred[start : start + batch]
+        rebuilt = {  # None: a log whose order the export cannot tell
+            c: exported.audit_csv(c) for _, c, _ in chunk if exported and exported.has(c)
+        }
+        missing = [c for _, c, _ in chunk if rebuilt.get(c) is None]
+        fetched = dict(zip(missing, pool.map(download, missing), strict=True))
         files, logs = [], []
-        for pk, central_id, instance_id in deferred[start : start + batch]:
-            if central_id in fetched:
+        for pk, central_id, instance_id in chunk:
+            content = rebuilt.get(central_id)
+            if content is None:
                 content = fetched[central_id]
             else:
-                content = exported.audit_csv(central_id)  # type: ignore[union-attr]
                 result.audits_from_export += 1
             if content is None:
                 continue
@@ -456,7 +460,9 @@ def _download_attachments(
             if not export.finished():
                 out.later.add(central_id)  # stored once the export is in
             elif arrived is not None and arrived.has(central_id):
-                now[central_id] = arrived.audit_csv(central_id)
+                content = arrived.audit_csv(central_id)
+                if content is not None:  # else its order is not certain: downloaded
+                    now[central_id] = content
         out.from_export = len(now)
 
     def download(client: CentralClient, central_id: str) -> dict[str, bytes]:

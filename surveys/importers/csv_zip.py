@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -110,19 +111,86 @@ def _audits(rows: list[dict[str, str]] | None) -> dict[str, bytes]:
     out = {}
     for instance, lines in by_instance.items():
         columns = [c for c in lines[0] if c not in AUDIT_ID_COLUMNS]
-        out[instance] = audit_log_csv(columns, ([line.get(c) for c in columns] for line in lines))
+        content = audit_log_csv(columns, ([line.get(c) for c in columns] for line in lines))
+        if content is not None:
+            out[instance] = content
     return out
 
 
-def audit_log_csv(columns: list[str], rows: Iterable[list[str | None]]) -> bytes:
+OPTIONAL_AUDIT_COLUMNS = ("user", "change-reason")
+"""Columns Central's export always has (``lib/data/client-audits.js`` ``headers``) but
+Collect writes only with ``identify-user`` / ``track-changes-reasons``."""
+
+
+def audit_log_csv(columns: list[str], rows: Iterable[list[str | None]]) -> bytes | None:
     """One submission's audit.csv rebuilt from its rows of Central's combined audit CSV (the
-    ``instance ID`` column taken off), laid out as Collect writes it: a header, commas,
-    ``\n`` line ends, quotes only where a cell needs them."""
+    ``instance ID`` column taken off): see :func:`rebuild_audit_log`. None when no row has
+    an event (Central writes one empty row for a log that was expected but never uploaded)."""
+    return rebuild_audit_log(columns, rows)[0]
+
+
+def rebuild_audit_log(
+    columns: list[str], rows: Iterable[list[str | None]]
+) -> tuple[bytes | None, bool]:
+    """One submission's audit.csv rebuilt from its rows of Central's combined audit CSV,
+    laid out as Collect writes it: a header, commas, ``\\n`` line ends, quotes only where a
+    cell needs them; ``user`` and ``change-reason`` only when a row fills them; and whether
+    the order of its rows is certain.
+
+    Central's query orders the rows by submission only (its sort is not stable), so a log's
+    rows come in no particular order: they are put back in the order Collect writes them,
+    each event when it ends (an event without an end when it starts), by start on a tie,
+    and ``form save``, ``form exit``, ``form finalize`` in that order at the same moment.
+    Two different rows still tied after that leave the order uncertain."""
+    table = [["" if cell is None else cell for cell in row] for row in rows]
+    table = [row for row in table if any(row)]
+    if not table:
+        return None, True
+    keep = [
+        i
+        for i, name in enumerate(columns)
+        if name not in OPTIONAL_AUDIT_COLUMNS or any(i < len(r) and r[i] for r in table)
+    ]
+    if len(keep) < len(columns):
+        columns = [columns[i] for i in keep]
+        table = [[row[i] if i < len(row) else "" for i in keep] for row in table]
+    key = _logged_at(columns)
+    keyed = sorted(((key(row), row) for row in table), key=lambda pair: pair[0])
+    certain = all(a[0] != b[0] or a[1] == b[1] for a, b in itertools.pairwise(keyed))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
-    writer.writerows(["" if cell is None else cell for cell in row] for row in rows)
-    return buffer.getvalue().encode()
+    writer.writerows(row for _, row in keyed)
+    return buffer.getvalue().encode(), certain
+
+
+CLOSING_EVENTS = {"form save": 1, "form exit": 2, "form finalize": 3}
+"""The order in which Collect logs the events of closing a form, all at one moment."""
+
+
+def _logged_at(columns: list[str]) -> Callable[[list[str]], tuple[int, int, int]]:
+    """Sort key of an audit row: when Collect logged it (its end, else its start), then its
+    start, then the closing events' order; rows without readable times come first."""
+    start = columns.index("start") if "start" in columns else None
+    end = columns.index("end") if "end" in columns else None
+    event = columns.index("event") if "event" in columns else None
+
+    def millis(row: list[str], i: int | None) -> int | None:
+        if i is None or i >= len(row):
+            return None
+        try:
+            return int(row[i])
+        except ValueError:
+            return None
+
+    def key(row: list[str]) -> tuple[int, int, int]:
+        begun = millis(row, start)
+        ended = millis(row, end)
+        logged = ended if ended is not None else begun
+        rank = CLOSING_EVENTS.get(row[event], 0) if event is not None and event < len(row) else 0
+        return (-1 if logged is None else logged, -1 if begun is None else begun, rank)
+
+    return key
 
 
 class _Builder:

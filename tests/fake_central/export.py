@@ -12,8 +12,11 @@ Laid out as central-backend writes it (``lib/resources/submissions.js`` ``fullzi
   current versions except the audit log, names flattened (two submissions' ``photo.jpg``
   collide), and ``{f} - audit.csv``: every current version's audit log, ``instance ID`` (the
   submission's ``__id``) then ``event,node,start,end,latitude,longitude,accuracy,old-value,
-  new-value``; other columns (``user``, ``change-reason``) are left out, cells are trimmed,
-  blank lines skipped; submissions in creation order. No audit rows: no audit file.
+  new-value,user,change-reason``; other columns are left out, cells are trimmed, blank lines
+  skipped; submissions in creation order, but a log's rows in no particular order (Central
+  sorts by submission only, and its sort is not stable: here shuffled, seeded by the
+  ``__id``); a log expected but not uploaded gives one row with the ``__id`` only. No audit
+  rows: no audit file.
 - ``$filter`` as the OData one, deleted submissions never included.
 """
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 import zipfile
 from typing import Any
 
@@ -36,6 +40,8 @@ AUDIT_HEADERS = [
     "accuracy",
     "old-value",
     "new-value",
+    "user",
+    "change-reason",
 ]
 SYSTEM = [
     "SubmitterID",
@@ -94,10 +100,14 @@ def _attachments(archive: zipfile.ZipFile, form: FakeForm, subs: list[FakeSubmis
             continue  # no passphrase: neither its files nor its audit log
         audit_name = (sub.current.data.get("meta") or {}).get("audit")
         for name, content in sorted(sub.attachments.items()):
+            if name == audit_name and content is None:
+                audit_rows.append([sub.central_id, *([""] * len(AUDIT_HEADERS))])
             if content is None:
                 continue
             if name == audit_name:
-                audit_rows.extend([sub.central_id, *r] for r in _audit_events(content))
+                events = _audit_events(content)
+                random.Random(sub.central_id).shuffle(events)
+                audit_rows.extend([sub.central_id, *r] for r in events)
             else:
                 archive.writestr(f"media/{name}", content)
     if audit_rows:

@@ -155,7 +155,8 @@ def test_cli_push_and_publish_are_idempotent(central, tmp_path, monkeypatch):
     stamp = random.Random().randrange(10**9)
     config = tmp_path / "survey.toml"
     config.write_text(
-        f'id = "push-test"\ntitle = "Push test"\n[central]\nurl = "{central.url}"\n'
+        # a survey id of its own: Central keeps entity UUIDs unique across the whole server
+        f'id = "push-test-{stamp}"\ntitle = "Push test"\n[central]\nurl = "{central.url}"\n'
         f"project_id = {central.project}\n"
         f'[report]\nform = "{form_id}"\nunit = "hh_id"\nage = "age"\nbirths = "birth"\n'
         f'birth_sex = "bsex"\nlanguage = "en"\nbackcheck_list = "bc_{stamp}"\n',

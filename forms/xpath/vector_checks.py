@@ -648,12 +648,11 @@ def _calc_texts(value: V) -> np.ndarray:
 
 
 def _same_pairs(stored: np.ndarray, texts: np.ndarray) -> np.ndarray:
-    keys = (
-        pd.Series(stored, dtype=object).astype(str)
-        + "\x00"
-        + pd.Series(texts, dtype=object).astype(str)
-    )
-    return map_unique(lambda k: _same_text(*k.split("\x00", 1)), keys.to_numpy(dtype=object), bool)
+    # pairs as tuples, not joined strings: pandas' python-backed string dtype (no pyarrow)
+    # cuts strings at a NUL, so a separator character is not safe
+    pairs = np.empty(len(stored), dtype=object)
+    pairs[:] = list(zip(map(str, stored), map(str, texts), strict=True))
+    return map_unique(lambda pair: _same_text(*pair), pairs, bool)
 
 
 def _references(tree: Any, *, item_paths: bool = False) -> tuple[str, ...] | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from forms.model import FormModel, Question
+from forms.model import METADATA_TYPES, FormModel, Question
 
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 DATETIME_PATTERN = (
@@ -40,28 +40,7 @@ GEO_KINDS = {
     "geotrace": "LineString",
     "geoshape": "Polygon",
 }
-NOT_INPUT = frozenset(
-    {
-        "calculate",
-        "note",
-        "hidden",
-        "start",
-        "end",
-        "today",
-        "deviceid",
-        "username",
-        "phonenumber",
-        "subscriberid",
-        "simserial",
-        "email",
-        "audit",
-        "start-geopoint",
-        "background-audio",
-        "background-geopoint",
-        "xml-external",
-        "csv-external",
-    }
-)
+NOT_INPUT = METADATA_TYPES | {"calculate", "note", "hidden", "xml-external", "csv-external"}
 _YES = {"yes", "true", "true()", "1", "y"}
 
 

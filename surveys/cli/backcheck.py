@@ -7,21 +7,8 @@ from pathlib import Path
 
 import click
 
-from surveys.cli.common import handle_errors
-from surveys.config import CONFIG_FILE
+from surveys.cli.common import config_option, db_option, handle_errors
 
-config_option = click.option(
-    "-c",
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=CONFIG_FILE,
-    show_default=True,
-    help="The survey definition.",
-)
-db_option = click.option(
-    "--db", help="Store: SQLite file or SQLAlchemy URL (default $POPSURVEY_DB or popsurvey.db)."
-)
 out_option = click.option(
     "-o",
     "--out",

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from exports.errors import ExportsError
 from forms.errors import FormsError
+from surveys.config import CONFIG_FILE
 from surveys.errors import SurveysError
 from weighting.errors import WeightingError
 
@@ -22,6 +24,30 @@ LIBRARY_ERRORS: tuple[type[Exception], ...] = (
     ExportsError,
 )
 """Exception bases that the CLI reports as one line with exit code 1."""
+
+config_option = click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=CONFIG_FILE,
+    show_default=True,
+    help="The survey definition.",
+)
+"""``-c/--config``: survey.toml, passed as ``config_path``."""
+sample_option = click.option(
+    "-s",
+    "--sample",
+    "sample_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Sample directory [default: sample/ next to survey.toml].",
+)
+"""``-s/--sample``: the drawn sample's directory, passed as ``sample_dir``."""
+db_option = click.option(
+    "--db", help="Store: SQLite file or SQLAlchemy URL (default $POPSURVEY_DB or popsurvey.db)."
+)
+"""``--db``: the store."""
 
 
 def handle_errors(func: F) -> F:

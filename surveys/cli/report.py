@@ -8,32 +8,14 @@ from pathlib import Path
 
 import click
 
-from surveys.cli.common import handle_errors
+from surveys.cli.common import config_option, db_option, handle_errors, sample_option
 from surveys.cli.progress import progress_bar
-from surveys.config import CONFIG_FILE
-
-DB_HELP = "Store: SQLite file or SQLAlchemy URL (default $POPSURVEY_DB or popsurvey.db)."
 
 
 @click.command("report")
-@click.option(
-    "-c",
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=CONFIG_FILE,
-    show_default=True,
-    help="The survey definition.",
-)
-@click.option("--db", help=DB_HELP)
-@click.option(
-    "-s",
-    "--sample",
-    "sample_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Sample directory [default: sample/ next to survey.toml].",
-)
+@config_option
+@db_option
+@sample_option
 @click.option(
     "--lang",
     type=click.Choice(["zh", "en"]),

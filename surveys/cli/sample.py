@@ -8,29 +8,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from surveys.cli.common import handle_errors
-from surveys.config import CONFIG_FILE, SurveyConfig, load_config
+from surveys.cli.common import config_option, handle_errors, sample_option
+from surveys.config import SurveyConfig, load_config
 
 if TYPE_CHECKING:  # sampling (pandas, numpy) loads only when a command runs, not for --help
     from surveys.sampling import Sample
-
-config_option = click.option(
-    "-c",
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=CONFIG_FILE,
-    show_default=True,
-    help="The survey definition.",
-)
-sample_option = click.option(
-    "-s",
-    "--sample",
-    "sample_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Sample directory [default: sample/ next to survey.toml].",
-)
 
 
 def _config_with_sample(path: Path) -> SurveyConfig:

@@ -48,6 +48,18 @@ db_option = click.option(
     "--db", help="Store: SQLite file or SQLAlchemy URL (default $POPSURVEY_DB or popsurvey.db)."
 )
 """``--db``: the store."""
+timeout_option = click.option(
+    "--timeout", default=120.0, show_default=True, help="Read timeout, seconds."
+)
+"""``--timeout``: read timeout of requests to Central, seconds."""
+retries_option = click.option(
+    "--retries",
+    default=5,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Retries (with backoff) on 429, 5xx and connection errors.",
+)
+"""``--retries``: retries of requests to Central."""
 
 
 def handle_errors(func: F) -> F:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from surveys.cli.common import handle_errors
+from surveys.cli.common import handle_errors, retries_option, timeout_option
 from surveys.cli.progress import progress_bar
 
 survey_dir_argument = click.argument(
@@ -53,14 +53,8 @@ def _client(config, timeout: float = 120.0, retries: int = 5):  # type: ignore[n
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for QR codes, team sheets, tokens.csv [default: deploy.output or deploy/].",
 )
-@click.option("--timeout", default=120.0, show_default=True, help="Read timeout, seconds.")
-@click.option(
-    "--retries",
-    default=5,
-    show_default=True,
-    type=click.IntRange(0),
-    help="Retries (with backoff) on 429, 5xx and connection errors.",
-)
+@timeout_option
+@retries_option
 @click.option(
     "--revoke-unlisted",
     is_flag=True,

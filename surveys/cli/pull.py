@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from surveys.cli.common import handle_errors
+from surveys.cli.common import handle_errors, retries_option, timeout_option
 
 PASSWORD_HELP = "Read from POPSURVEY_CENTRAL_PASSWORD, or prompted for (never a CLI argument)."
 
@@ -82,14 +82,8 @@ PASSWORD_HELP = "Read from POPSURVEY_CENTRAL_PASSWORD, or prompted for (never a 
 @click.option(
     "--reconcile", is_flag=True, help="Also drop stored submissions Central no longer has (purged)."
 )
-@click.option("--timeout", default=120.0, show_default=True, help="Read timeout, seconds.")
-@click.option(
-    "--retries",
-    default=5,
-    show_default=True,
-    type=click.IntRange(0),
-    help="Retries (with backoff) on 429, 5xx and connection errors.",
-)
+@timeout_option
+@retries_option
 @click.option(
     "--wait",
     default=600.0,

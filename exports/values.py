@@ -283,31 +283,35 @@ def _as_text(
 
 
 def _dates(variable: Variable, series: pd.Series, issues: list[Issue]) -> Column:
-    if series.dtype.kind == "M":
-        stamps = series.dt.tz_localize(None) if series.dt.tz is not None else series
-    else:
-        text = pd.Series(_text(series), dtype=object).str.slice(0, 10)
-        stamps = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-        bad = stamps.isna().to_numpy() & ~_empty(series)
-        if bad.any():
-            return _as_text(variable, series, bad, issues, "dates")
-    days = stamps.to_numpy("datetime64[D]")
-    values = days.astype(np.int64).astype(np.float64)
-    values[np.isnat(days)] = np.nan
-    return Column(variable, values)
+    return _moments(variable, series, issues, chars=10, fmt="%Y-%m-%d", unit="D", what="dates")
 
 
 def _datetimes(variable: Variable, series: pd.Series, issues: list[Issue]) -> Column:
+    # the device's clock: drop the +08:00 offset rather than convert to UTC
+    return _moments(variable, series, issues, chars=23, fmt="ISO8601", unit="ms", what="date-times")
+
+
+def _moments(
+    variable: Variable,
+    series: pd.Series,
+    issues: list[Issue],
+    *,
+    chars: int,
+    fmt: str,
+    unit: str,
+    what: str,
+) -> Column:
+    """Dates or date-times as numbers of ``unit`` since 1970 (text cut to ``chars`` and read
+    with ``fmt``); a column with unreadable values is kept as text with a warning."""
     if series.dtype.kind == "M":
         stamps = series.dt.tz_localize(None) if series.dt.tz is not None else series
     else:
-        # the device's clock: drop the +08:00 offset rather than convert to UTC
-        text = pd.Series(_text(series), dtype=object).str.slice(0, 23)
-        stamps = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        text = pd.Series(_text(series), dtype=object).str.slice(0, chars)
+        stamps = pd.to_datetime(text, format=fmt, errors="coerce")
         bad = stamps.isna().to_numpy() & ~_empty(series)
         if bad.any():
-            return _as_text(variable, series, bad, issues, "date-times")
-    moments = stamps.to_numpy("datetime64[ms]")
+            return _as_text(variable, series, bad, issues, what)
+    moments = stamps.to_numpy(f"datetime64[{unit}]")
     values = moments.astype(np.int64).astype(np.float64)
     values[np.isnat(moments)] = np.nan
     return Column(variable, values)

@@ -527,7 +527,7 @@ def redact(text: str) -> str:
 
 
 class _RedactTokens(logging.Filter):
-    """Keep keys out of urllib3's retry warnings, which name the request path."""
+    """Keep keys out of urllib3's request and retry messages, which name the request path."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = redact(str(record.msg))
@@ -536,4 +536,7 @@ class _RedactTokens(logging.Filter):
         return True
 
 
-logging.getLogger("urllib3.connectionpool").addFilter(_RedactTokens())
+# A filter on a logger does not see records of its children, so each urllib3 logger that
+# names a request path gets one.
+for _name in ("urllib3.connectionpool", "urllib3.poolmanager", "urllib3.util.retry"):
+    logging.getLogger(_name).addFilter(_RedactTokens())

@@ -185,6 +185,7 @@ def test_revoking_keeps_the_key_out_of_errors_and_logs(deploy_target, survey, ca
         result = invoke("deploy", survey.folder, "--retries", "1")
     assert result.exit_code == 0, result.output
     assert "revoke app user e2" in result.output
+    assert "Incremented Retry for (url='/v1/sessions/***')" in caplog.text  # urllib3.util.retry
     assert "sessions/***" in caplog.text and key not in caplog.text
     assert key not in result.output
     again = invoke("deploy", survey.folder)  # the key is gone: nothing left to revoke

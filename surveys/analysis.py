@@ -304,18 +304,22 @@ def rake_to_config(
     design: SurveyDesign, weighting_config: Any, *, age: str = "c03_age"
 ) -> SurveyDesign:
     """Rake to the survey.toml margins (an ``age_group`` margin is derived from ``age``)."""
-    data = design.data
     for target in weighting_config.targets:
-        if target.variable == AGE_GROUP and AGE_GROUP not in data.columns:
-            labels = list(target.margins or {})
-            from dataclasses import replace
-
-            groups = age_groups(data[age], labels)
-            _refuse_ungrouped(data, groups, age, labels)
-            data = data.assign(**{AGE_GROUP: groups.to_numpy()})
-            design = replace(design, data=data)
+        if target.variable == AGE_GROUP:
+            design = with_age_group(design, list(target.margins or {}), age)
     targets = config_targets(weighting_config, float(np.sum(design.weights)))
     return rake(design, targets, epsilon=1e-9, maxit=100)
+
+
+def with_age_group(design: SurveyDesign, labels: Sequence[str], age: str) -> SurveyDesign:
+    """The design with an ``age_group`` column ("15-24", ... among ``labels``) derived from
+    ``age``, unless the data have one; an age outside every group is an error naming it."""
+    data = design.data
+    if AGE_GROUP in data.columns:
+        return design
+    groups = age_groups(data[age], labels)
+    _refuse_ungrouped(data, groups, age, labels)
+    return _replace_data(design, data.assign(**{AGE_GROUP: groups.to_numpy()}))
 
 
 # ---------------------------------------------------------------------- indicators

@@ -24,6 +24,7 @@ loads as usual.
 
 from __future__ import annotations
 
+import abc
 import builtins
 import importlib.abc
 import importlib.machinery
@@ -35,28 +36,25 @@ from typing import Any
 TARGET = "openpyxl.compat.numbers"
 
 
-class _NumpyScalarMeta(type):
-    def __instancecheck__(cls, instance: Any) -> bool:
+class NumpyScalar(abc.ABC):  # noqa: B024 (an ABC for its isinstance cache, not to subclass)
+    """``isinstance(x, NumpyScalar)``: x is a numpy integer, floating or bool scalar.
+
+    An ABC, so that ``isinstance`` answers from the ABC's per-type cache in C: openpyxl
+    checks ``NUMERIC_TYPES`` for every string it writes, and a Python-level check there
+    costs about 6 % of writing a workbook. A type is looked at once, when first met: no
+    numpy type can exist before numpy is loaded, so a negative answer given before then
+    (for ``str`` and the like) stays right.
+    """
+
+    @classmethod
+    def __subclasshook__(cls, subclass: type) -> bool:
         numpy = sys.modules.get("numpy")
         if numpy is None:
-            return False  # no numpy loaded: no numpy value can exist
-        try:
-            return isinstance(instance, (numpy.integer, numpy.floating, numpy.bool_))
-        except AttributeError:  # numpy half-way through its own import
-            return False
-
-    def __subclasscheck__(cls, subclass: type) -> bool:
-        numpy = sys.modules.get("numpy")
-        if numpy is None or not isinstance(subclass, type):
             return False
         try:
             return issubclass(subclass, (numpy.integer, numpy.floating, numpy.bool_))
-        except AttributeError:
+        except AttributeError:  # numpy half-way through its own import
             return False
-
-
-class NumpyScalar(metaclass=_NumpyScalarMeta):
-    """``isinstance(x, NumpyScalar)``: x is a numpy integer, floating or bool scalar."""
 
 
 def _refuse_numpy(name: str, *args: Any, **kwargs: Any) -> ModuleType:

@@ -426,17 +426,17 @@ BIRTH_ORDER = "birth_order"
 
 
 def _births_design(women: SurveyDesign, live: pd.DataFrame) -> SurveyDesign:
-    """Live births, each with its mother's weight, stratum and PSU, and its order among her
-    live births as "1", "2" or "3+" (from the form's ``d_order``; missing when not there)."""
-    mothers = women.data[["__id", "stratum", "psu"]].assign(_w=np.asarray(women.weights))
-    births = live.merge(mothers, on="__id", how="inner")
+    """Live births, each in its mother's row of ``women`` (her weight, stratum, PSU, fpc
+    and replicate weights; the variance is the women's design's, calibration included), with
+    its order among her live births as "1", "2" or "3+" (from the form's ``d_order``;
+    missing when not there)."""
+    row_of = pd.Series(np.arange(women.n), index=women.data["__id"].to_numpy())
+    births = live[live["__id"].isin(row_of.index)].copy()
     births["d14_sex"] = pd.to_numeric(births["d14_sex"], errors="coerce")
     order = pd.to_numeric(births.get("d_order", pd.Series(index=births.index)), errors="coerce")
     labels = order.clip(upper=3).map({1.0: "1", 2.0: "2", 3.0: "3+"})
     births[BIRTH_ORDER] = labels.astype(object).where(labels.notna(), None)
-    return SurveyDesign.from_frame(
-        births, weights="_w", ids="psu", strata="stratum", lonely_psu="adjust"
-    )
+    return SurveyDesign.nested(women, births, row_of.loc[births["__id"]].to_numpy())
 
 
 def _table(estimates: list[Estimate], name: str, method: str) -> pd.DataFrame:

@@ -25,6 +25,9 @@ residuals of the raking as R's ``svymean`` on a ``rake``-d design does (R check:
 equal-probability first stage, see :func:`design_frame`), the first stage's variance is
 multiplied by ``1 - n_h / N_h`` as with ``svydesign(fpc=)``. With replicate weights
 configured, the stored replicates carry every step, raking included, and give the SEs.
+The sex ratio at birth takes the women's design too: each birth sits in its mother's row
+(:meth:`weighting.design.SurveyDesign.nested`). The fertility rates' SEs are DHS's
+delete-one-cluster jackknife on the stored weights, which does not re-rake the replicates.
 Trimming after raking is approximated: the trimmed weights stand for the raked ones in the
 raking's residuals (R keeps the weights of the raking itself).
 """
@@ -131,7 +134,8 @@ def design_frame(design: SurveyDesign, sample_dir: str | Path) -> pd.DataFrame:
     N_h`` is not the correction of a PPS draw (large units have inclusion probabilities far
     above ``n_h / N_h``, certainty units 1), and the variance is the usual with-replacement
     approximation of the first stage, which is conservative (docs/EXPORTS.md, Design). Empty
-    too when the sample does not say how its first stage was drawn.
+    too when the sample does not say how its first stage was drawn, or when a respondent's
+    stratum has no ``frame_units``.
     """
     data = design.data
     out = pd.DataFrame({"__id": data["__id"].to_numpy()})
@@ -142,7 +146,8 @@ def design_frame(design: SurveyDesign, sample_dir: str | Path) -> pd.DataFrame:
         if _first_stage_method(sample_dir) in EQUAL_PROBABILITY_METHODS
         else {}
     )
-    out["fpc"] = out["stratum"].map(units).astype(float)
+    fpc = out["stratum"].map(units).astype(float)
+    out["fpc"] = fpc if fpc.notna().all() else np.nan  # all strata or none: one design
     return out
 
 

@@ -15,7 +15,7 @@ import pytest
 from wsupport import FIXTURES, assert_close, load
 
 from weighting.design import RakingRecord, SurveyDesign
-from weighting.estimate import svy_mean, svy_ratio, svy_total
+from weighting.estimate import svy_mean, svy_proportion, svy_ratio, svy_total
 from weighting.steps import as_raked, rake, trim_weights
 from weighting.targets import margin
 
@@ -124,3 +124,56 @@ def test_trimmed_weights_report_their_gap_to_the_margins():
     recorded = as_raked(again, MARGINS)
     assert recorded.history[-1].details["largest_margin_gap"] > 1e-6
     np.testing.assert_array_equal(recorded.weights, trimmed.weights)
+
+
+def births_of(design: SurveyDesign) -> tuple[pd.DataFrame, np.ndarray]:
+    """One row per birth (boys first) and the row of its mother in ``design``."""
+    counts = pd.read_csv(FIXTURES / "stored_calibration_births.csv")
+    mother = np.repeat(np.arange(design.n), counts["births"].to_numpy())
+    first = np.cumsum(counts["births"].to_numpy()) - counts["births"].to_numpy()
+    rank = np.arange(len(mother)) - first[mother]
+    sex = np.where(rank < counts["boys"].to_numpy()[mother], "M", "F")
+    births = pd.DataFrame({"sex": sex, "psu": design.data["psu"].to_numpy()[mother]})
+    births["stratum"] = design.data["stratum"].to_numpy()[mother]
+    return births, mother
+
+
+@pytest.mark.parametrize("fpc", [False, True], ids=["nofpc", "fpc"])
+@pytest.mark.parametrize("weights", ["raked", "fixed"])
+def test_births_nested_in_their_mothers_take_the_mothers_design(fpc, weights, reference):
+    """The share of boys among births, each birth in its mother's row: R's svyratio of boys
+    to births on the mothers' design (raked, or with the raked weights fixed)."""
+    mothers = stored(fpc)
+    if weights == "raked":
+        mothers = as_raked(mothers, MARGINS)
+    births, mother = births_of(mothers)
+    nested = SurveyDesign.nested(mothers, births, mother)
+    (found,) = svy_proportion(nested, "sex", "M")
+    ref = reference[
+        (reference["design"] == ("fpc" if fpc else "nofpc"))
+        & (reference["weights"] == weights)
+        & (reference["statistic"] == "share_boys")
+    ].iloc[0]
+    assert found.estimate == pytest.approx(float(ref["estimate"]), rel=1e-12)
+    assert found.se == pytest.approx(float(ref["se"]), rel=1e-8)
+
+
+def test_nested_births_without_calibration_equal_a_births_design():
+    """Without calibration, and with births in every PSU, the nested design gives the SEs of
+    a design declared on the births themselves (what R's svydesign on a births file gives)."""
+    mothers = stored(fpc=False)
+    births, mother = births_of(mothers)
+    assert set(births["psu"]) == set(mothers.data["psu"])
+    nested = SurveyDesign.nested(mothers, births, mother)
+    declared = SurveyDesign.from_frame(
+        births.assign(w=mothers.weights[mother]),
+        weights="w",
+        ids="psu",
+        strata="stratum",
+        lonely_psu="adjust",
+    )
+    for a, b in zip(
+        svy_proportion(nested, "sex", "M"), svy_proportion(declared, "sex", "M"), strict=True
+    ):
+        assert (a.estimate, a.ci_low, a.ci_high) == pytest.approx((b.estimate, b.ci_low, b.ci_high))
+        assert a.se == pytest.approx(b.se, rel=1e-12)

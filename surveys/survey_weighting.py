@@ -321,6 +321,22 @@ def stored_design(
     return design, run, frames
 
 
+def variance_note(design: SurveyDesign) -> str:
+    """How the SEs of estimates on ``design`` are computed, in one line for people."""
+    if design.replicates is not None:
+        return (
+            f"{design.replicates.count} {design.replicates.kind} replicate weights "
+            "(every weighting step repeated on each)"
+        )
+    parts = ["Taylor linearisation over strata and PSUs"]
+    raked = [s for s in design.history if s.method == "rake (recorded)"]
+    if raked:
+        parts.append(f"raking to {', '.join(raked[-1].targets)} counted")
+    fpc = design.columns.get("fpc")
+    parts.append("first stage with fpc" if fpc else "first stage with replacement (no fpc)")
+    return "; ".join(parts)
+
+
 FPC_COLUMN = "design_fpc"
 """The stored fpc in the respondents' data (the exports' name for it)."""
 

@@ -31,9 +31,10 @@ RAKED = CONFIG + (
 ASKED = ["--mean", "c03_age", "--total", "n_elig"]
 
 
-def estimates(survey_dir, url, out, *extra):
+def estimates(survey_dir, url, out, *extra, says: str = ""):
     result = run("estimate", "--survey", survey_dir, "--db", url, *ASKED, *extra, "-o", out)
     assert result.exit_code == 0, result.output
+    assert says in result.output  # the line saying how the SEs are computed
     return pd.read_csv(out)
 
 
@@ -43,7 +44,8 @@ def test_estimates_from_a_raked_run_have_the_raked_designs_ses(survey, tmp_path)
     exported = tmp_path / "weighted.csv"
     assert run("weight", "--survey", survey_dir, "--db", url, "-o", exported).exit_code == 0
     assert [s["method"] for s in stored(url).history][-1] == "rake"
-    from_store = estimates(survey_dir, url, tmp_path / "store.csv")
+    says = "SEs: Taylor linearisation over strata and PSUs; raking to age_group counted; "
+    from_store = estimates(survey_dir, url, tmp_path / "store.csv", says=says)
 
     # the same chain in memory: its design carries the raking record of the raking itself
     config = load_config(survey_dir / "survey.toml")
@@ -82,7 +84,7 @@ def test_an_equal_probability_first_stage_stores_the_fpc_and_estimates_use_it(su
     assert run("weight", "--survey", survey_dir, "--db", url, "-o", exported).exit_code == 0
     design = stored(url).design
     assert sorted(design["fpc"]) == [5, 5, 8, 8]
-    from_store = estimates(survey_dir, url, tmp_path / "store.csv")
+    from_store = estimates(survey_dir, url, tmp_path / "store.csv", says="first stage with fpc")
 
     data = pd.read_csv(exported)
     data["fpc"] = data["stratum"].map({"A": 5, "B": 8})

@@ -8,10 +8,13 @@ The public API:
 - :class:`FormsError`, :class:`XLSFormError`, :class:`ExpressionError`.
 """
 
+from forms import openpyxl_numbers
 from forms.errors import ExpressionError, FormsError, XLSFormError
 from forms.issues import Issue, Severity
 from forms.model import Choice, ChoiceList, FormModel, Question, language_code
 from forms.reader import read_form, read_markdown
+
+openpyxl_numbers.install()  # pyxform loads openpyxl; openpyxl need not load numpy for it
 
 __all__ = [
     "Choice",

@@ -304,18 +304,22 @@ def rake_to_config(
     design: SurveyDesign, weighting_config: Any, *, age: str = "c03_age"
 ) -> SurveyDesign:
     """Rake to the survey.toml margins (an ``age_group`` margin is derived from ``age``)."""
-    data = design.data
     for target in weighting_config.targets:
-        if target.variable == AGE_GROUP and AGE_GROUP not in data.columns:
-            labels = list(target.margins or {})
-            from dataclasses import replace
-
-            groups = age_groups(data[age], labels)
-            _refuse_ungrouped(data, groups, age, labels)
-            data = data.assign(**{AGE_GROUP: groups.to_numpy()})
-            design = replace(design, data=data)
+        if target.variable == AGE_GROUP:
+            design = with_age_group(design, list(target.margins or {}), age)
     targets = config_targets(weighting_config, float(np.sum(design.weights)))
     return rake(design, targets, epsilon=1e-9, maxit=100)
+
+
+def with_age_group(design: SurveyDesign, labels: Sequence[str], age: str) -> SurveyDesign:
+    """The design with an ``age_group`` column ("15-24", ... among ``labels``) derived from
+    ``age``, unless the data have one; an age outside every group is an error naming it."""
+    data = design.data
+    if AGE_GROUP in data.columns:
+        return design
+    groups = age_groups(data[age], labels)
+    _refuse_ungrouped(data, groups, age, labels)
+    return _replace_data(design, data.assign(**{AGE_GROUP: groups.to_numpy()}))
 
 
 # ---------------------------------------------------------------------- indicators
@@ -422,17 +426,17 @@ BIRTH_ORDER = "birth_order"
 
 
 def _births_design(women: SurveyDesign, live: pd.DataFrame) -> SurveyDesign:
-    """Live births, each with its mother's weight, stratum and PSU, and its order among her
-    live births as "1", "2" or "3+" (from the form's ``d_order``; missing when not there)."""
-    mothers = women.data[["__id", "stratum", "psu"]].assign(_w=np.asarray(women.weights))
-    births = live.merge(mothers, on="__id", how="inner")
+    """Live births, each in its mother's row of ``women`` (her weight, stratum, PSU, fpc
+    and replicate weights; the variance is the women's design's, calibration included), with
+    its order among her live births as "1", "2" or "3+" (from the form's ``d_order``;
+    missing when not there)."""
+    row_of = pd.Series(np.arange(women.n), index=women.data["__id"].to_numpy())
+    births = live[live["__id"].isin(row_of.index)].copy()
     births["d14_sex"] = pd.to_numeric(births["d14_sex"], errors="coerce")
     order = pd.to_numeric(births.get("d_order", pd.Series(index=births.index)), errors="coerce")
     labels = order.clip(upper=3).map({1.0: "1", 2.0: "2", 3.0: "3+"})
     births[BIRTH_ORDER] = labels.astype(object).where(labels.notna(), None)
-    return SurveyDesign.from_frame(
-        births, weights="_w", ids="psu", strata="stratum", lonely_psu="adjust"
-    )
+    return SurveyDesign.nested(women, births, row_of.loc[births["__id"]].to_numpy())
 
 
 def _table(estimates: list[Estimate], name: str, method: str) -> pd.DataFrame:

@@ -16,14 +16,25 @@ rejected in review are left out of the weights unless ``keep_invalid``; the coun
 recorded with the run. Their households count as sampled households without a usable
 interview (eligibility unknown).
 
-Estimates from the store treat the stored final weights as the design weights, with the
-sample's strata and PSUs (Taylor linearisation), as a user of an exported file would; the
-variance therefore ignores the calibration's own reduction. With replicate weights
+Estimates from the store use the stored final weights with the sample's strata and PSUs
+(Taylor linearisation, lonely PSUs centred on zero as R's ``survey.lonely.psu = "adjust"``)
+and are calibration-aware: when the run raked, the raking is recorded again from the run's
+history (its margins as used) with :func:`weighting.steps.as_raked`, so the SEs use the
+residuals of the raking as R's ``svymean`` on a ``rake``-d design does (R check:
+``tests/fixtures/r/weighting/stored_calibration.R``). When the run stored an fpc (an
+equal-probability first stage, see :func:`design_frame`), the first stage's variance is
+multiplied by ``1 - n_h / N_h`` as with ``svydesign(fpc=)``. With replicate weights
 configured, the stored replicates carry every step, raking included, and give the SEs.
+The sex ratio at birth takes the women's design too: each birth sits in its mother's row
+(:meth:`weighting.design.SurveyDesign.nested`). The fertility rates' SEs are DHS's
+delete-one-cluster jackknife on the stored weights, which does not re-rake the replicates.
+Trimming after raking is approximated: the trimmed weights stand for the raked ones in the
+raking's residuals (R keeps the weights of the raking itself).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -34,6 +45,7 @@ import pandas as pd
 
 from forms.issues import Issue
 from surveys.analysis import (
+    AGE_GROUP,
     AnalysisError,
     WeightedSurvey,
     fertility_estimates,
@@ -43,6 +55,7 @@ from surveys.analysis import (
     rake_to_config,
     respondent_design,
     sampled_households,
+    with_age_group,
 )
 from surveys.store.engine import Store
 from surveys.store.frames import AnalysisFrames, analysis_frames
@@ -58,7 +71,8 @@ from surveys.store.weights import (
 from weighting.design import SurveyDesign
 from weighting.diagnostics import history_table, kish_deff, weight_summary
 from weighting.estimate import domain_index
-from weighting.steps import trim_weights
+from weighting.steps import as_raked, trim_weights
+from weighting.targets import targets_from_dict
 
 RUN_NAME = "survey"
 """Name of the configured run in ``weighting_runs`` (one per form)."""
@@ -104,16 +118,46 @@ def weights_frame(design: SurveyDesign) -> pd.DataFrame:
     return out
 
 
+EQUAL_PROBABILITY_METHODS = frozenset({"srs"})
+"""First-stage selection methods with equal probabilities within a stratum: the only ones
+whose fpc ``1 - n_h / N_h`` is the finite population correction of the design."""
+
+
 def design_frame(design: SurveyDesign, sample_dir: str | Path) -> pd.DataFrame:
-    """The respondents' ``__id`` with their stratum and PSU as drawn and the fpc: the number
-    of first-stage units in the stratum's frame (``allocation.csv``'s ``frame_units``; empty
-    when the sample does not say)."""
+    """The respondents' ``__id`` with their stratum and PSU as drawn and the fpc.
+
+    The fpc is the number of first-stage units in the stratum's frame (``allocation.csv``'s
+    ``frame_units``) when the first stage drew them with equal probabilities (``srs``): then
+    ``1 - n_h / N_h`` is the first stage's finite population correction, as R's
+    ``svydesign(fpc=)`` and Stata's ``svyset, fpc()`` take it. With a PPS first stage
+    (``systematic_pps``, ``sampford``: the bundled surveys) it is left empty: ``1 - n_h /
+    N_h`` is not the correction of a PPS draw (large units have inclusion probabilities far
+    above ``n_h / N_h``, certainty units 1), and the variance is the usual with-replacement
+    approximation of the first stage, which is conservative (docs/EXPORTS.md, Design). Empty
+    too when the sample does not say how its first stage was drawn, or when a respondent's
+    stratum has no ``frame_units``.
+    """
     data = design.data
     out = pd.DataFrame({"__id": data["__id"].to_numpy()})
     for column in ("stratum", "psu"):
         out[column] = data[column].astype(str).to_numpy() if column in data else None
-    out["fpc"] = out["stratum"].map(_frame_units(sample_dir)).astype(float)
+    units = (
+        _frame_units(sample_dir)
+        if _first_stage_method(sample_dir) in EQUAL_PROBABILITY_METHODS
+        else {}
+    )
+    fpc = out["stratum"].map(units).astype(float)
+    out["fpc"] = fpc if fpc.notna().all() else np.nan  # all strata or none: one design
     return out
+
+
+def _first_stage_method(sample_dir: str | Path) -> str | None:
+    """The selection method of the sample's first stage, from its sample.json."""
+    try:
+        meta = json.loads((Path(sample_dir) / "sample.json").read_text(encoding="utf-8"))
+        return str(meta["design"]["stages"][0]["method"])
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None
 
 
 def _frame_units(sample_dir: str | Path) -> dict[str, float]:
@@ -269,10 +313,63 @@ def stored_design(
             rscales=options.get("rscales", 1.0),
         )
     else:
+        data, fpc = _with_stored_fpc(data, run)
         design = SurveyDesign.from_frame(
-            data, weights=FINAL, ids="psu", strata="stratum", lonely_psu="adjust"
+            data, weights=FINAL, ids="psu", strata="stratum", fpc=fpc, lonely_psu="adjust"
         )
+        design = recorded_raking(design, run)
     return design, run, frames
+
+
+def variance_note(design: SurveyDesign) -> str:
+    """How the SEs of estimates on ``design`` are computed, in one line for people."""
+    if design.replicates is not None:
+        return (
+            f"{design.replicates.count} {design.replicates.kind} replicate weights "
+            "(every weighting step repeated on each)"
+        )
+    parts = ["Taylor linearisation over strata and PSUs"]
+    raked = [s for s in design.history if s.method == "rake (recorded)"]
+    if raked:
+        parts.append(f"raking to {', '.join(raked[-1].targets)} counted")
+    fpc = design.columns.get("fpc")
+    parts.append("first stage with fpc" if fpc else "first stage with replacement (no fpc)")
+    return "; ".join(parts)
+
+
+FPC_COLUMN = "design_fpc"
+"""The stored fpc in the respondents' data (the exports' name for it)."""
+
+
+def _with_stored_fpc(data: pd.DataFrame, run: StoredRun) -> tuple[pd.DataFrame, str | None]:
+    """``data`` with the run's fpc and its column name, when the run stored one for every
+    respondent (None otherwise: the first stage is taken with replacement)."""
+    if run.design is None or "fpc" not in run.design or run.design["fpc"].isna().all():
+        return data, None
+    fpc = run.design[["__id", "fpc"]].rename(columns={"fpc": FPC_COLUMN})
+    data = data.drop(columns=[FPC_COLUMN], errors="ignore").merge(fpc, on="__id", how="left")
+    if data[FPC_COLUMN].isna().any():
+        raise AnalysisError(
+            f"weighting run {run.id}: {int(data[FPC_COLUMN].isna().sum())} weighted "
+            "submissions have no fpc while others have one: weight again"
+        )
+    return data, FPC_COLUMN
+
+
+def recorded_raking(design: SurveyDesign, run: StoredRun) -> SurveyDesign:
+    """``design`` (the run's stored weights) with the run's last raking recorded for the
+    variance (:func:`weighting.steps.as_raked`), its margins as the run's history kept them;
+    unchanged when the run did not rake."""
+    raked = [step for step in run.history if step.get("method") == "rake"]
+    if not raked:
+        return design
+    targets = raked[-1].get("targets") or "{}"
+    targets = targets_from_dict(json.loads(targets) if isinstance(targets, str) else targets)
+    for m in targets.margins:
+        if m.variables == (AGE_GROUP,):
+            labels = [level[0] for level in m.levels]
+            design = with_age_group(design, labels, run.spec.get("age") or "c03_age")
+    return as_raked(design, targets)
 
 
 def survey_indicators(

@@ -49,13 +49,15 @@ def test_demo_runs_every_stage(tmp_path):
         assert (out / "export" / f"fertility{suffix}").is_file(), suffix
     # the export declares the store's weighting run: its weights and design in every file
     do = (out / "export" / "fertility.do").read_text("utf-8")
+    # a PPS first stage: no fpc, the first stage taken with replacement (docs/EXPORTS.md)
     assert (
-        "svyset design_psu [pweight=final_weight], strata(design_stratum) fpc(design_fpc) "
-        "singleunit(certainty)" in do
+        "svyset design_psu [pweight=final_weight], strata(design_stratum) singleunit(certainty)"
+        in do
     )
     exported = pd.read_stata(out / "export" / "fertility.dta", convert_categoricals=False)
     weighted = exported[exported["final_weight"].notna()]
     assert len(weighted) == len(weights)
     assert weighted["final_weight"].sum() == pytest.approx(weights["final_weight"].sum())
-    assert weighted[["design_stratum", "design_psu", "design_fpc"]].notna().all().all()
+    assert weighted[["design_stratum", "design_psu"]].notna().all().all()
+    assert "design_fpc" not in exported.columns
     assert {"stratum", "psu"} <= set(exported.columns)  # the form's own questions

@@ -78,6 +78,19 @@ class GregRecord:
 
 
 @dataclass(frozen=True, eq=False)
+class NestedRecord:
+    """Rows nested in the rows of another design (births in their mothers' rows).
+
+    The variance of an estimate over the nested rows sums their influence values to the
+    parent rows and takes the parent design's variance, with its strata, PSUs, fpc and
+    weighting adjustments: the parent's rows are the sampled units.
+    """
+
+    parent: SurveyDesign
+    rows: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
 class Replicates:
     """Replicate analysis weights (n x R, already multiplied by the full-sample weights).
 
@@ -199,6 +212,49 @@ class SurveyDesign:
     def from_file(cls, path: str | Path, **options: Any) -> SurveyDesign:
         """Read a CSV, Parquet, .dta, .sav or .xlsx file and build a design from it."""
         return cls.from_frame(read_table(path), **options)
+
+    @classmethod
+    def nested(
+        cls, parent: SurveyDesign, data: pd.DataFrame, parent_rows: Sequence[int] | np.ndarray
+    ) -> SurveyDesign:
+        """A design over rows nested in ``parent``'s rows (births, each in its mother's row):
+        ``parent_rows`` gives each row's row in ``parent``.
+
+        Each row takes its parent row's weight, stratum, PSU, fpc and replicate weights; an
+        estimate's variance is the parent design's variance of its influence values summed
+        to the parent rows (:class:`NestedRecord`), so the parent's calibration counts and
+        its PSUs are the ones drawn. Without calibration the SEs are those of a design over
+        the nested rows with the parent's strata and PSUs, as R's ``svydesign`` on a births
+        file gives them, when every PSU of the parent has a nested row (the parent's PSUs
+        without one count here as PSUs with a zero total).
+        """
+        rows = np.asarray(parent_rows, dtype=np.int64)
+        if rows.ndim != 1 or len(rows) != len(data):
+            raise DesignError("give the parent row of every nested row")
+        if len(rows) and (rows.min() < 0 or rows.max() >= parent.n):
+            raise DesignError("a nested row's parent row is outside the parent design")
+
+        def take(arrays: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+            return tuple(_frozen(a[rows]) for a in arrays)
+
+        replicates = parent.replicates
+        if replicates is not None:
+            replicates = replace(replicates, weights=_frozen(replicates.weights[rows]))
+        step = WeightingStep("nested", details={"rows": len(rows), "parent_rows": parent.n})
+        return cls(
+            data=data.reset_index(drop=True).copy(),
+            weights=_frozen(parent.weights[rows]),
+            clusters=take(parent.clusters),
+            strata=take(parent.strata),
+            has_strata=parent.has_strata,
+            sampsize=take(parent.sampsize),
+            popsize=None if parent.popsize is None else take(parent.popsize),
+            columns=dict(parent.columns),
+            lonely_psu=parent.lonely_psu,
+            adjustments=(NestedRecord(parent, _frozen(rows)),),
+            replicates=replicates,
+            history=(*parent.history, step),
+        )
 
     @classmethod
     def from_replicate_weights(
@@ -459,4 +515,6 @@ def _cut_adjustment(adjustment: Any, keep: np.ndarray) -> Any:
         return RakingRecord(tuple((c[keep], w[keep]) for c, w in adjustment.margins))
     if isinstance(adjustment, GregRecord):
         return GregRecord(adjustment.scaled_model[keep], adjustment.w[keep])
+    if isinstance(adjustment, NestedRecord):
+        return NestedRecord(adjustment.parent, adjustment.rows[keep])
     return adjustment

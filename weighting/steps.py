@@ -4,6 +4,8 @@
   non-response, from the recorded outcomes.
 - :func:`post_stratify`: R's ``postStratify``.
 - :func:`rake`: iterative proportional fitting, R's ``rake`` (same sweeps, same stopping rule).
+- :func:`as_raked`: weights raked elsewhere (read back from a store), the raking recorded for
+  the variance.
 - :func:`calibrate`: GREG calibration with linear, raking or logit distance and bounds,
   R's ``calibrate``.
 - :func:`trim_weights`: R's ``trimWeights`` (equal redistribution of the trimmed weight).
@@ -170,6 +172,42 @@ def rake(
     return design.evolve(
         weights=w0 * factor[joint], step=step, adjustment=record, replicate_weights=reps
     )
+
+
+def as_raked(design: SurveyDesign, targets: Targets | Sequence[Margin]) -> SurveyDesign:
+    """The design whose current weights were already raked to ``targets`` (weights read
+    back from a store or a file): the raking is recorded for the variance, the weights are
+    kept.
+
+    This is what R's ``rake`` leaves behind when the weights already meet the margins: it
+    converges in its first sweep without changing them and records, for each margin, the
+    cells and the weights after it (here the weights themselves), so that Taylor
+    linearisation (:func:`weighting.variance.taylor_variance`) uses the residuals of the
+    raking, as R's ``svyrecvar`` does for a raked design, instead of treating the weights as
+    fixed. The step's details give the largest gap between a margin's weighted total and its
+    target, relative to the target (zero up to the raking's tolerance; larger when the weights
+    were trimmed after raking, and then the variance is the usual approximation that treats
+    the trimmed weights as raked).
+    """
+    margins = list(targets.margins if isinstance(targets, Targets) else targets)
+    if not margins:
+        raise TargetsError("a raking needs at least one margin")
+    factorized = _factorize(design, margins)
+    cells = [_margin_cells(design, m, partial=False, factorized=factorized) for m in margins]
+    w = np.asarray(design.weights, dtype=float)
+    gap = 0.0
+    for codes, population in cells:
+        sample = np.bincount(codes, weights=w, minlength=len(population))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            relative = np.where(population > 0, np.abs(sample - population) / population, 0.0)
+        gap = max(gap, float(relative.max(initial=0.0)))
+    step = WeightingStep(
+        "rake (recorded)",
+        {m.name: m.to_dict() for m in margins},
+        details={"weights": "kept", "largest_margin_gap": gap},
+    )
+    record = RakingRecord(tuple((codes, w) for codes, _ in cells))
+    return design.evolve(weights=w, step=step, adjustment=record)
 
 
 def _margin_factor(

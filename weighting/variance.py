@@ -4,7 +4,9 @@
 projected for every weighting adjustment (post-stratification residuals, the raking
 back-fitting, calibration residuals), then summed to PSU totals, centred within strata and
 scaled by ``n_h / (n_h - 1)`` and the finite population correction. Later stages contribute
-when an fpc is given for every stage. :func:`replicate_variance` is R's ``svrVar``.
+when an fpc is given for every stage. A design nested in another (births in their mothers'
+rows) sums the influence values to the parent's rows and takes the parent's variance.
+:func:`replicate_variance` is R's ``svrVar``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,14 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from weighting.design import GregRecord, PostStratRecord, RakingRecord, Replicates, SurveyDesign
+from weighting.design import (
+    GregRecord,
+    NestedRecord,
+    PostStratRecord,
+    RakingRecord,
+    Replicates,
+    SurveyDesign,
+)
 from weighting.errors import LonelyPSUError
 
 
@@ -31,6 +40,12 @@ def taylor_variance(
     """
     x = np.asarray(influence, dtype=float)
     x = x.reshape(len(x), -1)
+    nested = [i for i, a in enumerate(design.adjustments) if isinstance(a, NestedRecord)]
+    if nested:  # rows nested in a parent design's rows: the parent's variance of the sums
+        record = design.adjustments[nested[-1]]
+        x = project_adjustments(x, design.adjustments[nested[-1] + 1 :])
+        sums = rowsum(x, record.rows, record.parent.n)
+        return taylor_variance(sums, record.parent, diagonal=diagonal)
     x = project_adjustments(x, design.adjustments)
     popsize = design.popsize
     try:

@@ -143,13 +143,22 @@ def estimate_survey(
     table, issues = survey_indicators(design, frames, level=level, by=list(by) or None)
     for issue in issues:
         click.echo(issue.one_line(), err=True)
-    show_and_write(run_title(run), {"indicators": table}, language, output)
+    title = run_title(run, design)
+    if "d_hist" in frames.repeats:
+        title += "; TFR, ASFR, GFR: DHS delete-one-cluster jackknife on the final weights"
+    show_and_write(title, {"indicators": table}, language, output)
 
 
-def run_title(run: Any) -> str:
-    """One line naming the weighting run estimates come from."""
+def run_title(run: Any, design: Any = None) -> str:
+    """One line naming the weighting run estimates come from (and, given the design, how
+    their SEs are computed)."""
     when = f" of {run.finished_at:%Y-%m-%d %H:%M} UTC" if run.finished_at else ""
-    return f"{run.form_id}: estimates on weighting run {run.id}{when}"
+    title = f"{run.form_id}: estimates on weighting run {run.id}{when}"
+    if design is None:
+        return title
+    from surveys.survey_weighting import variance_note
+
+    return f"{title}\n  SEs: {variance_note(design)}"
 
 
 def show_and_write(

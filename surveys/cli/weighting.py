@@ -440,7 +440,7 @@ def estimate(
         generic = ("means", "totals", "ratios", "proportions", "quantiles", "by", "where")
         by_survey.refuse(ctx, "--survey", (*common, *generic))
         design, run, _ = by_survey.survey_design(survey, db, form_id)
-        title = by_survey.run_title(run)
+        title = by_survey.run_title(run, design)
     elif data is None:
         raise click.UsageError("give DATA or --survey DIR")
     else:

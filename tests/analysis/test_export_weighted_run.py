@@ -2,8 +2,8 @@
 (SQLite and PostgreSQL): every file carries the run's final weight and each respondent's
 stratum, PSU and fpc under names no question takes, the do-file svysets them, the SPSS plan
 declares them, the codebook says where they come from, a weighted mean computed by
-popsurvey's `weighting` from the exported .dta equals the store's, and a running or failed
-run is never exported."""
+popsurvey's `weighting` from the exported .dta (declared with its fpc) equals the store's,
+and a running or failed run is never exported."""
 
 from __future__ import annotations
 
@@ -58,7 +58,8 @@ selection = "n_elig"
 """
 
 FRAME_UNITS = {"A": 12, "B": 8}
-"""PSUs in each stratum's frame (allocation.csv), the fpc."""
+"""PSUs in each stratum's frame (allocation.csv), the fpc (the PSUs were drawn with equal
+probabilities: sample.json says srs)."""
 
 
 @pytest.fixture
@@ -73,6 +74,9 @@ def weighted(tmp_path, store_url):  # noqa: F811
         {"stratum": list(FRAME_UNITS), "frame_units": list(FRAME_UNITS.values()), "n": [2, 2]}
     )
     allocation.to_csv(survey_dir / "sample" / "allocation.csv", index=False)
+    (survey_dir / "sample" / "sample.json").write_text(
+        json.dumps({"design": {"stages": [{"unit": "psu", "method": "srs"}]}, "counts": {}})
+    )
     (survey_dir / "survey.toml").write_text(CONFIG, encoding="utf-8")
     result = run("weight", "--survey", survey_dir, "--db", store_url)
     assert result.exit_code == 0, result.output
@@ -144,23 +148,23 @@ def test_a_weighted_mean_from_the_exported_file_equals_the_stores(weighted, tmp_
         weights="final_weight",
         ids="design_psu",
         strata="design_stratum",
+        fpc="design_fpc",
         lonely_psu="adjust",
     )
     (got,) = svy_mean(design, "c03_age")
     assert got.estimate == pytest.approx(expected["estimate"], rel=1e-12)
     assert got.se == pytest.approx(expected["se"], rel=1e-12)
-    # the declared fpc shrinks the SE by sqrt(1 - n_h / N_h) within each stratum
-    with_fpc = SurveyDesign.from_frame(
+    # without the declared fpc the SE grows by 1 / sqrt(1 - n_h / N_h) within each stratum
+    without_fpc = SurveyDesign.from_frame(
         respondents,
         weights="final_weight",
         ids="design_psu",
         strata="design_stratum",
-        fpc="design_fpc",
         lonely_psu="adjust",
     )
-    (fpc,) = svy_mean(with_fpc, "c03_age")
-    assert fpc.estimate == pytest.approx(got.estimate, rel=1e-12)
-    assert fpc.se < got.se
+    (wr,) = svy_mean(without_fpc, "c03_age")
+    assert wr.estimate == pytest.approx(got.estimate, rel=1e-12)
+    assert wr.se > got.se
 
 
 def test_a_running_or_failed_run_is_never_exported(weighted, tmp_path):

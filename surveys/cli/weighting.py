@@ -95,7 +95,9 @@ def _print(title: str, table: pd.DataFrame) -> None:
     with pd.option_context(
         "display.max_rows", 200, "display.width", 140, "display.float_format", "{:.6g}".format
     ):
-        click.echo(table.to_string(index=False))
+        # no domain (None) and a normal-theory interval (df NaN) print as blanks, not "None"/"NaN"
+        blanks = {c: "" for c in table.columns if table[c].dtype == object}
+        click.echo(table.fillna(blanks).to_string(index=False, na_rep=""))
     click.echo()
 
 

@@ -270,3 +270,13 @@ def test_a_later_visit_left_out_leaves_the_weighted_one_in_the_estimates(survey,
     assert result.exit_code == 0, result.output
     assert pd.read_csv(out).loc[0, "n"] == 4  # b1's first visit, not the rejected second
     assert pd.read_csv(out).loc[0, "estimate"] < 99
+
+
+def test_the_table_on_screen_has_no_none_or_nan(survey):
+    url, survey_dir = survey
+    assert run("weight", "--survey", survey_dir, "--db", url).exit_code == 0
+    for language in ("en", "zh"):
+        asked = ["--mean", "c03_age", "--proportion", "result=1", "--language", language]
+        result = run("estimate", "--survey", survey_dir, "--db", url, *asked)
+        assert result.exit_code == 0, result.output
+        assert "None" not in result.output and "NaN" not in result.output

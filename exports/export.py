@@ -33,7 +33,7 @@ from exports.values import (
     prepare_dataset,
 )
 from exports.words import words_for
-from exports.writers import write_csv, write_dta, write_parquet, write_sav
+from exports.writers import choose_writer, write_csv, write_dta, write_parquet, write_sav
 from forms.codebook import resolve_language
 from forms.issues import Issue, Severity
 from forms.model import FormModel
@@ -131,7 +131,9 @@ def export_frames(
                 files.append((path.name, path))
                 done += 1
                 _tell(progress, done, total)
-            files += _syntax_files(staging, file_stem, dataset, options, design_names, texts, stem)
+            files += _syntax_files(
+                staging, file_stem, dataset, options, design_names, texts, stem, form.title
+            )
         origins = _origins(design, _exported_design_names(prepared))
         files += _codebooks(staging, stem, stems, options, form, design_names, texts, origins)
         issues = _unique(issues)
@@ -361,9 +363,10 @@ def _write(
             file_label=label,
             skipped_text=texts[SKIPPED],
             skip_code=options.codes.skipped,
+            writer=options.writer,
         )
     if fmt == "dta":
-        return write_dta(dataset, path, file_label=label, texts=texts)
+        return write_dta(dataset, path, file_label=label, texts=texts, writer=options.writer)
     if fmt == "csv":
         write_csv(dataset, path)
     else:
@@ -379,11 +382,14 @@ def _syntax_files(
     design: DesignNames,
     texts: dict[int, str],
     stem: str,
+    title: str,
 ) -> list[tuple[str, Path]]:
     out = []
     if "dta" in options.formats:
         path = staging / f"{file_stem}.do"
-        path.write_text(stata_do(dataset, f"{file_stem}.dta", design, texts), encoding="utf-8")
+        label = title if dataset.name is None else f"{title}: {dataset.name}"
+        text = stata_do(dataset, f"{file_stem}.dta", design, texts, label)
+        path.write_text(text, encoding="utf-8")
         out.append((path.name, path))
     sav = next((f for f in options.formats if f in ("sav", "zsav")), None)
     if sav:
@@ -462,6 +468,7 @@ def _provenance(
         "form_version": form.version,
         "language": language,
         "formats": list(options.formats),
+        "writer": choose_writer(options.writer) if {"sav", "dta"} & set(options.formats) else None,
         "pii": options.pii,
         "salt_given": options.salt is not None,
         "wide": list(options.wide),

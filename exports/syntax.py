@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from exports.dta import LABEL_MISSING
 from exports.options import DesignColumns
-from exports.values import SKIPPED, PreparedDataset
+from exports.values import PreparedDataset
 from exports.writers import (
     STATA_VARIABLE_LABEL_CHARS,
     cut_bytes,
     spss_labels,
     spss_missing,
+    stata_value_labels,
 )
 
 
@@ -57,7 +59,11 @@ def stata_text(text: str) -> str:
 
 
 def stata_do(
-    dataset: PreparedDataset, data_file: str, design: DesignNames, texts: dict[int, str]
+    dataset: PreparedDataset,
+    data_file: str,
+    design: DesignNames,
+    texts: dict[int, str],
+    file_label: str | None = None,
 ) -> str:
     """A do-file that opens ``data_file``, (re)declares the shared value label sets, adds
     notes and characteristics (question text, relevance, XPath, store column) and svysets
@@ -66,25 +72,16 @@ def stata_do(
         "* popsurvey export: labels, notes and survey design (Stata 14 or later)",
         "version 14",
         f'use `"{stata_text(data_file)}"\', clear',
+        *([f'label data `"{stata_text(file_label[:80])}"\''] if file_label else []),
         "",
         "* value labels: one set per choice list, shared by the variables that use it",
     ]
-    users: dict[str, list[str]] = {}
-    sets = {}
-    for column in dataset.columns:
-        label_set = column.variable.label_set
-        if label_set is not None and column.numeric:
-            users.setdefault(label_set.name, []).append(column.variable.name)
-            sets[label_set.name] = label_set
-    for name, label_set in sets.items():
-        parts = [f'{_number(v)} `"{stata_text(t)}"\'' for v, t in label_set.labels.items()]
-        for letter, numbers in (("d", label_set.dont_know), ("r", label_set.refused)):
-            if numbers:
-                text = " / ".join(label_set.labels[n] for n in sorted(numbers))
-                parts.append(f'.{letter} `"{stata_text(text)}"\'')
-        parts.append(f'.a `"{stata_text(texts[SKIPPED])}"\'')
+    sets, users = stata_value_labels(dataset, texts)
+    for name, labels in sets.items():
+        parts = [f'{_label_value(v)} `"{stata_text(t)}"\'' for v, t in labels.items()]
         lines.append(f"label define {name} " + " ".join(parts) + ", replace")
-        lines.append(f"label values {' '.join(users[name])} {name}")
+        members = [dataset.columns[i].variable.name for i, used in users.items() if used == name]
+        lines.append(f"label values {' '.join(members)} {name}")
     lines += ["", "* variable labels, notes and characteristics"]
     for column in dataset.columns:
         variable = column.variable
@@ -133,6 +130,13 @@ def stata_svyset(design: DesignNames) -> list[str]:
     else:
         options.append("singleunit(certainty)")
     return [f"svyset {unit} [pweight={design.weight}], {' '.join(options)}"]
+
+
+def _label_value(value: int) -> str:
+    """A value label table's number as Stata syntax (``.a`` for the extended missing)."""
+    if value > LABEL_MISSING:
+        return "." + chr(ord("a") + value - LABEL_MISSING - 1)
+    return str(value)
 
 
 def _number(value: float) -> str:

@@ -35,10 +35,21 @@ def _export(tmp_path, **options):
     return form, export_frames(form, frames.main, frames.repeats, tmp_path, opts, design)
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory):
+def _writers() -> list[str]:
+    try:
+        import polars_readstat  # noqa: F401
+    except ImportError:
+        return ["pyreadstat"]
+    return ["polars-readstat", "pyreadstat"]
+
+
+@pytest.fixture(scope="module", params=_writers())
+def exported(request, tmp_path_factory):
+    """The household export written by each writer installed: every round trip below
+    holds for polars-readstat and for the pyreadstat fallback alike."""
     out = tmp_path_factory.mktemp("export")
-    form, result = _export(out)
+    form, result = _export(out, writer=request.param)
+    assert result.provenance["writer"] == request.param
     return form, result, out
 
 
@@ -125,6 +136,26 @@ def test_stata_extended_missing_and_labels(exported):
     assert labelled["visit_time"][0] == pd.Timestamp("2024-01-15 10:20:30.123")
     variable_labels = pd.io.stata.StataReader(out / "household_export.dta").variable_labels()
     assert variable_labels["consent"] == "您同意吗？"
+
+
+def test_one_value_label_set_per_choice_list_in_the_dta(exported):
+    """Variables using the same choice list share its label set (the dummies share one
+    yes/no set) in the .dta itself, and the do-file declares the same sets."""
+    _, _, out = exported
+    meta = pyreadstat.read_dta(out / "household_export.dta", metadataonly=True)[1]
+    used = meta.variable_to_label
+    with pd.io.stata.StataReader(out / "household_export.dta") as reader:
+        sets = reader.value_labels()  # pandas reads the same sets
+    assert set(sets) == set(meta.value_labels)
+    assert used["symptoms_s01"] == used["symptoms_s40"] == "dummy_01"
+    assert used["edu"] == "edu" and used["consent"] == "yn"
+    assert sets["edu"][2] == "小学"
+    dummies = [name for name in used if name.startswith("symptoms_")]
+    assert len(dummies) > 3 and {used[name] for name in dummies} <= {"dummy_01", ""}
+    assert len(sets) < len([n for n in used.values() if n])  # shared, not one per variable
+    do = (out / "household_export.do").read_text("utf-8")
+    assert "label define dummy_01 " in do
+    assert "label values " in do and "symptoms_s40" in do
 
 
 def test_repeats_link_to_their_parents(exported):

@@ -42,7 +42,7 @@ from exports.options import MissingCodes
 from exports.plan import plan_dataset
 from exports.relevance import relevance_masks
 from exports.values import prepare_dataset
-from exports.writers import spss_frame, stata_frame
+from exports.writers import choose_writer, spss_frame, spss_values, stata_frame, stata_values
 from forms.frames import random_frames
 from forms.reader import read_markdown
 
@@ -120,18 +120,18 @@ def prepared(form, frame):
     return prepare_dataset(plan, frame, masks)
 
 
-def polars_frame(frame):
-    """The prepared frame as polars, or None without polars-readstat."""
+def polars_frame(dataset, values):
+    """The prepared values as a polars frame (numbers Float64, text String), or None without
+    polars-readstat."""
     try:
-        import polars as pl
         import polars_readstat  # noqa: F401
+
+        from exports.writers import polars_frame as frame_of
     except ImportError:
         return None
-    columns = {}
-    for name in frame.columns:
-        values = frame[name].to_numpy()
-        columns[name] = values if values.dtype != object else values.astype(str)
-    return pl.DataFrame(columns)
+    return frame_of(
+        [c.variable.name for c in dataset.columns], [values(c) for c in dataset.columns]
+    )
 
 
 def main() -> None:
@@ -153,10 +153,14 @@ def main() -> None:
     )
     dataset = prepared(form, frame)
     spss = spss_frame(dataset, -97.0)
-    stata, _ = stata_frame(dataset)
+    stata = stata_frame(dataset)
     print(f"exported variables: {len(dataset.columns)} (keys and text included)")
-    raw_polars = polars_frame(stata)
-    if raw_polars is None:
+    print(f"popsurvey's writer: {choose_writer()}")
+    raw_polars = {
+        "dta": polars_frame(dataset, stata_values),
+        "sav": polars_frame(dataset, lambda c: spss_values(c, -97.0)),
+    }
+    if raw_polars["dta"] is None:
         print("polars-readstat: not installed (pip install polars-readstat); skipped")
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -173,11 +177,11 @@ def main() -> None:
             else:
                 raw, _ = peak_extra(lambda: pyreadstat.write_sav(spss, str(out / "raw.sav")))
             timings = {"pyreadstat raw": raw}
-            if raw_polars is not None:
+            if raw_polars[fmt] is not None:
                 from polars_readstat import write_readstat
 
                 timings["polars-readstat raw"], _ = peak_extra(
-                    lambda fmt=fmt: write_readstat(raw_polars, str(out / f"polars.{fmt}"))
+                    lambda fmt=fmt: write_readstat(raw_polars[fmt], str(out / f"polars.{fmt}"))
                 )
             fastest = min(timings, key=lambda name: timings[name].wall)
             results[fmt] = (full, memory, timings, fastest)

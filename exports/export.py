@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,6 +68,7 @@ def export_frames(
     design: DesignColumns | None = None,
     *,
     progress: Progress | None = None,
+    older: Sequence[FormModel] = (),
 ) -> ExportResult:
     """Export the store's analysis frames of ``form`` into ``out_dir``.
 
@@ -77,6 +78,9 @@ def export_frames(
     and ``<form>.do``/``.sps`` syntax per dataset, ``<form>_csplan.sps``, the codebook
     (``<form>_codebook.xlsx``/``.md``), ``<form>_export.log`` and
     ``<form>_provenance.json``. Files appear all together or not at all.
+
+    ``older``: the form's earlier versions, newest first: frame columns of questions only
+    they have are exported too, labelled from the newest version having each.
     """
     options = options or ExportOptions()
     options.check()
@@ -105,7 +109,16 @@ def export_frames(
     total = len(names) * (1 + len(options.formats))
     done = 0
     for name in names:
-        plan = plan_dataset(form, name, language, options.codes, design_labels, sets)
+        plan = plan_dataset(
+            form,
+            name,
+            language,
+            options.codes,
+            design_labels,
+            sets,
+            older=older,
+            present=set(frames[name].columns),
+        )
         dataset = prepare_dataset(plan, frames[name], _masks_of(form, name, masks))
         issues += dataset.issues + _unplanned(plan, frames[name], name)
         prepared.append(dataset)
@@ -157,8 +170,8 @@ def export_frames(
 
 
 def _unplanned(plan: DatasetPlan, frame: pd.DataFrame, name: str | None) -> list[Issue]:
-    """A warning naming the frame's columns the form (newest version) has no variable for:
-    questions of older form versions, extra columns of the caller."""
+    """A warning naming the frame's columns no form version given has a variable for
+    (extra columns of the caller, questions of versions not given)."""
     used = {v.column.source for v in plan.variables}
     multiples = {v.column.source.rsplit("/", 1)[0] for v in plan.variables if v.kind == "dummy"}
     extra = [
@@ -174,7 +187,7 @@ def _unplanned(plan: DatasetPlan, frame: pd.DataFrame, name: str | None) -> list
         Issue(
             "E105",
             Severity.WARNING,
-            f"{name or 'main'}: columns not in the form's newest version are not exported: "
+            f"{name or 'main'}: columns of no form version given are not exported: "
             + ", ".join(extra),
         )
     ]

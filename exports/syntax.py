@@ -93,6 +93,8 @@ def stata_do(
             continue
         if len(variable.label) > STATA_VARIABLE_LABEL_CHARS:
             lines.append(f"notes {name}: {stata_text(variable.label)}")
+        if variable.form_version:
+            lines.append(f"notes {name}: only in form version {stata_text(variable.form_version)}")
         relevance = variable.relevance
         if relevance:
             lines.append(f"notes {name}: relevant if {stata_text(relevance)}")

@@ -361,3 +361,64 @@ def test_columns_the_form_lacks_are_named_in_a_warning(tmp_path):
     result = export_frames(form, main, frames.repeats, tmp_path, ExportOptions(formats=("csv",)))
     warning = next(i for i in result.issues if i.code == "E105")
     assert "old_question" in warning.message
+
+
+OLD_VERSION_MD = """
+| survey |
+| | type | name | label::English (en) | label::中文 (zh) |
+| | select_one smoke | smoked | Did you ever smoke? | 您吸过烟吗？ |
+| | select_multiple fuel | fuels | Cooking fuels | 做饭燃料 |
+| | integer | rooms | Rooms | 房间数 |
+
+| choices |
+| | list_name | name | label::English (en) | label::中文 (zh) |
+| | smoke | 1 | Yes | 是 |
+| | smoke | 2 | No | 否 |
+| | smoke | 98 | Don't know | 不知道 |
+| | fuel | gas | Gas | 燃气 |
+| | fuel | wood | Wood | 木柴 |
+
+| settings |
+| | form_id | default_language | version |
+| | household_export | 中文 (zh) | 2025010101 |
+"""
+
+
+@pytest.mark.parametrize("writer", _writers())
+def test_questions_of_older_form_versions_are_exported(tmp_path, writer):
+    """Columns only an older form version has are exported, labelled from that version (a
+    statistician loses nothing); a column of no version is named in warning E105."""
+    from forms.reader import read_markdown
+
+    form, frames = household_frames()
+    old = read_markdown(OLD_VERSION_MD, name="old.md")
+    main = frames.main.assign(
+        smoked=["1", None, "98", None],
+        fuels=["gas wood", None, "wood", None],
+        rooms=[3, None, 2, None],
+        stray=["x", "y", "z", "w"],
+    )
+    result = export_frames(
+        form,
+        main,
+        frames.repeats,
+        tmp_path,
+        ExportOptions(formats=("sav", "dta"), salt=SALT, writer=writer),
+        older=[old],
+    )
+    data, meta = pyreadstat.read_sav(tmp_path / "household_export.sav", user_missing=True)
+    assert data["smoked"].tolist()[0] == 1 and data["smoked"].tolist()[2] == 98
+    assert meta.column_names_to_labels["smoked"] == "您吸过烟吗？"
+    assert meta.variable_value_labels["smoked"][2] == "否"
+    assert {"lo": 98.0, "hi": 98.0} in meta.missing_ranges["smoked"]
+    assert data["fuels_wood"][0] == 1 and data["fuels_wood"][2] == 1 and data["fuels_gas"][2] == 0
+    assert meta.column_names_to_labels["fuels_gas"] == "做饭燃料: 燃气"
+    assert data["rooms"].tolist()[0] == 3
+    dta = pd.read_stata(tmp_path / "household_export.dta")
+    assert dta["smoked"].tolist()[0] == "是"
+    warnings = [i.message for i in result.issues if i.code == "E105"]
+    assert len(warnings) == 1 and "stray" in warnings[0] and "smoked" not in warnings[0]
+    codebook = (tmp_path / "household_export_codebook.md").read_text("utf-8")
+    assert "smoked (form version 2025010101 only)" in codebook
+    do = (tmp_path / "household_export.do").read_text("utf-8")
+    assert "notes smoked: only in form version 2025010101" in do

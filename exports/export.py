@@ -8,7 +8,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from exports.errors import ExportOptionsError
 from exports.options import DesignColumns, ExportOptions
 from exports.plan import DatasetPlan, LabelSet, Variable, can_skip, plan_dataset
 from exports.relevance import relevance_masks
-from exports.syntax import DesignNames, spss_csplan, spss_syntax, stata_do
+from exports.syntax import DesignNames, jkn_replicates, spss_csplan, spss_syntax, stata_do
 from exports.values import (
     DONT_KNOW,
     REFUSED,
@@ -128,7 +128,7 @@ def export_frames(
     pii_log = _apply_pii(prepared, options.pii, salt)
     log.append(pii_log)
     prepared = _reshape_wide(form, prepared, options.wide, word, log)
-    design_names = DesignNames.of(design, _exported_design_names(prepared))
+    design_names = _with_jkn(DesignNames.of(design, _exported_design_names(prepared)), prepared)
     out_dir = Path(out_dir)
     files: list[tuple[str, Path]] = []
     anchor = _existing_dir(out_dir)
@@ -342,6 +342,23 @@ def _wide_column(
         missing = np.zeros(size, dtype=np.int8)
         missing[rows[at]] = column.missing[at]
     return Column(variable, values, missing)
+
+
+def _with_jkn(names: DesignNames, datasets: list[PreparedDataset]) -> DesignNames:
+    """JKn designs get each replicate's stratum and multiplier for Stata's svyset."""
+    if (names.replicate_type or "").lower() != "jkn" or not (names.strata and names.psu):
+        return names
+    values = {c.variable.name: c.values for c in datasets[0].columns}
+    found = jkn_replicates(
+        values[names.weight],
+        values[names.strata],
+        values[names.psu],
+        values.get(names.fpc) if names.fpc else None,
+        [values[r] for r in names.replicates],
+    )
+    if found is None:
+        return names
+    return replace(names, replicate_strata=found[0], replicate_multipliers=found[1])
 
 
 def _origins(design: DesignColumns | None, exported: dict[str, str]) -> dict[str, str]:

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
+
 from exports.dta import LABEL_MISSING
 from exports.options import DesignColumns
 from exports.values import PreparedDataset
@@ -29,6 +32,10 @@ class DesignNames:
     replicates: tuple[str, ...] = ()
     replicate_type: str | None = None
     replicate_scale: float | None = None
+    replicate_strata: tuple[int, ...] = ()
+    """JKn: the stratum (1, 2, ... in order of appearance) whose PSU each replicate drops."""
+    replicate_multipliers: tuple[float, ...] = ()
+    """JKn: each replicate's multiplier ``(1 - n_h/N_h) (n_h - 1)/n_h`` (R's ``rscales``)."""
 
     @classmethod
     def of(cls, design: DesignColumns | None, names: dict[str, str]) -> DesignNames:
@@ -110,6 +117,15 @@ def stata_svyset(design: DesignNames) -> list[str]:
     """The ``svyset`` line(s) declaring the design (a comment when there is no weight)."""
     if design.weight is None:
         return ["* no weights in this export: run popsurvey weight, then export again"]
+    lines = []
+    if design.fpc:
+        lines += [
+            f"* fpc({design.fpc}): first-stage units in the stratum's frame (N_h), as R's",
+            "* svydesign(fpc=) takes it. Exact for PSUs drawn by simple random sampling; for",
+            "* a PPS first stage it is the usual approximation (1 - n_h/N_h) of the",
+            "* without-replacement variance (docs/EXPORTS.md). Leave fpc() out for the",
+            "* with-replacement (conservative) variance.",
+        ]
     options = []
     unit = design.psu or "_n"
     if design.strata:
@@ -125,13 +141,77 @@ def stata_svyset(design: DesignNames) -> list[str]:
         elif kind in ("brr", "fay"):
             fay = f" fay({1 - (design.replicate_scale or 1):g})" if kind == "fay" else ""
             options += [f"brrweight({span})", f"vce(brr){fay}", "mse"]
+        elif kind == "jkn" and design.replicate_strata:
+            lines += _jkn_locals(design)
+            options += [
+                f"jkrweight({span}, stratum(`jk_stratum') multiplier(`jk_multiplier'))",
+                "vce(jackknife)",
+                "mse",
+            ]
         else:
             options += [f"jkrweight({span})", "vce(jackknife)", "mse"]
         if not (design.psu or design.strata or design.fpc):
-            return [f"svyset [pweight={design.weight}], {' '.join(options)}"]
+            return [*lines, f"svyset [pweight={design.weight}], {' '.join(options)}"]
     else:
         options.append("singleunit(certainty)")
-    return [f"svyset {unit} [pweight={design.weight}], {' '.join(options)}"]
+    return [*lines, f"svyset {unit} [pweight={design.weight}], {' '.join(options)}"]
+
+
+def _jkn_locals(design: DesignNames) -> list[str]:
+    """Locals holding JKn's per-replicate strata and multipliers (built 50 at a time, so
+    that no line grows past what Stata reads)."""
+    lines = [
+        "* JKn: each replicate weight drops one PSU of one stratum; svyset has no per-stratum",
+        "* scale of its own, so each replicate gets its stratum and R's multiplier",
+        "* (1 - n_h/N_h) (n_h - 1)/n_h: with mse, Stata's jackknife variance is then",
+        "* sum_r m_r (theta_r - theta)^2, R's svrepdesign(type='JKn', mse=TRUE).",
+        'local jk_stratum ""',
+        'local jk_multiplier ""',
+    ]
+    step = 50
+    for at in range(0, len(design.replicate_strata), step):
+        strata = " ".join(str(s) for s in design.replicate_strata[at : at + step])
+        multipliers = " ".join(f"{m:.17g}" for m in design.replicate_multipliers[at : at + step])
+        lines.append(f'local jk_stratum "`jk_stratum\' {strata}"')
+        lines.append(f'local jk_multiplier "`jk_multiplier\' {multipliers}"')
+    return lines
+
+
+def jkn_replicates(
+    weight: np.ndarray,
+    strata: np.ndarray,
+    psu: np.ndarray,
+    fpc: np.ndarray | None,
+    replicates: list[np.ndarray],
+) -> tuple[tuple[int, ...], tuple[float, ...]] | None:
+    """Each JKn replicate's stratum (1, 2, ... in order of appearance) and multiplier, read
+    from the replicate weights themselves: the rows a replicate sets to 0 are the dropped
+    PSU's, in one stratum h with n_h PSUs (and N_h in the frame when ``fpc`` is given).
+    None when a replicate does not drop rows of exactly one stratum."""
+    weighted = ~np.isnan(weight) & (weight > 0)
+    codes, uniques = pd.factorize(pd.Series(strata[weighted]))
+    if len(uniques) == 0:
+        return None
+    psus = pd.Series(psu[weighted]).groupby(codes).nunique().to_numpy()
+    frame_units = None
+    if fpc is not None:
+        frame_units = pd.Series(fpc[weighted]).groupby(codes).max().to_numpy()
+    out_strata, multipliers = [], []
+    for values in replicates:
+        dropped = np.unique(codes[values[weighted] == 0])
+        if len(dropped) != 1:
+            return None
+        h = int(dropped[0])
+        n = int(psus[h])
+        if n == 1:  # a lonely PSU's stratum dropped whole ("adjust"): R's (H - 1)/H
+            multiplier = (len(uniques) - 1) / len(uniques)
+        else:
+            multiplier = (n - 1) / n
+            if frame_units is not None and np.isfinite(frame_units[h]) and frame_units[h] > 0:
+                multiplier *= (frame_units[h] - n) / frame_units[h]
+        out_strata.append(h + 1)
+        multipliers.append(float(multiplier))
+    return tuple(out_strata), tuple(multipliers)
 
 
 def _label_value(value: int) -> str:
@@ -241,6 +321,12 @@ def spss_csplan(data_file: str, plan_name: str, design: DesignNames) -> str | No
     if design.fpc:
         lines.append("  /ESTIMATOR TYPE=EQUAL_WOR")
         lines.append(f"  /POPSIZE VARIABLE={design.fpc}.")
+        lines += [
+            f"* {design.fpc}: first-stage units in the stratum's frame. EQUAL_WOR is exact for",
+            "* PSUs drawn by simple random sampling and the usual approximation for a PPS first",
+            "* stage (docs/EXPORTS.md); /ESTIMATOR TYPE=WR without /POPSIZE gives the",
+            "* with-replacement (conservative) variance.",
+        ]
     else:
         lines.append("  /ESTIMATOR TYPE=WR.")
     if design.replicates:

@@ -280,8 +280,12 @@ def test_design_codes_stay_as_drawn_and_replicates_join_the_svyset(tmp_path):
     do = (tmp_path / "household_export.do").read_text("utf-8")
     assert (
         "svyset design_psu [pweight=final_weight], strata(design_stratum) fpc(design_fpc) "
-        "jkrweight(repw_1-repw_2) vce(jackknife) mse" in do
+        "jkrweight(repw_1-repw_2, stratum(`jk_stratum') multiplier(`jk_multiplier')) "
+        "vce(jackknife) mse" in do
     )
+    # both replicates drop a PSU of stratum 01 (2 PSUs of 95): (1 - 2/95) (2 - 1)/2
+    assert 'local jk_stratum "`jk_stratum\' 1 1"' in do
+    assert f"`jk_multiplier' {93 / 95 / 2:.17g} {93 / 95 / 2:.17g}" in do
     codebook = (tmp_path / "household_export_codebook.md").read_text("utf-8")
     assert "design_fpc: weighting run 7: first-stage units in the stratum's frame" in codebook
 
@@ -422,3 +426,54 @@ def test_questions_of_older_form_versions_are_exported(tmp_path, writer):
     assert "smoked (form version 2025010101 only)" in codebook
     do = (tmp_path / "household_export.do").read_text("utf-8")
     assert "notes smoked: only in form version 2025010101" in do
+
+
+def test_jkn_multipliers_in_the_do_file_are_the_replicates_scales(tmp_path):
+    """svyset has no per-stratum scale for jackknife replicate weights: the do-file gives
+    each JKn replicate its stratum and multiplier, equal to the rscales popsurvey's
+    weighting (checked against R's survey) uses for the same replicates."""
+    import re
+
+    from weighting.design import SurveyDesign
+    from weighting.replicates import make_replicates
+
+    ids = ["uuid:0001", "uuid:0002", "uuid:0003", "uuid:0004"]
+    data = pd.DataFrame(
+        {
+            "__id": ids,
+            "final_weight": [10.0, 12.0, 20.0, 22.0],
+            "design_stratum": [1, 1, 2, 2],
+            "design_psu": [11, 12, 21, 22],
+            "design_fpc": [40.0, 40.0, 7.0, 7.0],
+        }
+    )
+    design = SurveyDesign.from_frame(
+        data, weights="final_weight", ids="design_psu", strata="design_stratum", fpc="design_fpc"
+    )
+    replicates = make_replicates(design, "JKn")
+    names = [f"repw_{r + 1}" for r in range(replicates.weights.shape[1])]
+    for r, name in enumerate(names):
+        data[name] = replicates.weights[:, r]
+    columns = DesignColumns(
+        data=data,
+        weight="final_weight",
+        strata="design_stratum",
+        psu="design_psu",
+        fpc="design_fpc",
+        replicates=tuple(names),
+        replicate_type="jkn",
+    )
+    _export(tmp_path, design=columns, formats=("dta",))
+    do = (tmp_path / "household_export.do").read_text("utf-8")
+    multipliers = [
+        float(v)
+        for line in re.findall(r"local jk_multiplier \"`jk_multiplier' ([^\"]*)\"", do)
+        for v in line.split()
+    ]
+    strata = [
+        int(v)
+        for line in re.findall(r"local jk_stratum \"`jk_stratum' ([^\"]*)\"", do)
+        for v in line.split()
+    ]
+    assert strata == [1, 1, 2, 2]
+    np.testing.assert_allclose(multipliers, replicates.scale * replicates.rscales, rtol=1e-15)

@@ -267,6 +267,8 @@ class _SetNames:
 
     def __init__(self, sets: dict[str, LabelSet]) -> None:
         self.sets = sets
+        self.seen: dict[tuple[int, bool], LabelSet] = {}
+        """The set of each (choice list object, or_other) already asked for."""
         self.registry = NameRegistry()
         for existing in sets.values():
             self.registry.claim(existing.name)
@@ -284,6 +286,12 @@ class _SetNames:
         choices = form.choices_for(question)
         if choices is None:
             return None
+        seen = (id(choices), bool(question.or_other))
+        if seen not in self.seen:
+            self.seen[seen] = self._for_list(form, question, choices, language, codes)
+        return self.seen[seen]
+
+    def _for_list(self, form, question, choices, language, codes) -> LabelSet:
         key = question.list_name or ""
         if question.or_other:
             key += "\0or_other"

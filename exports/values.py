@@ -96,7 +96,7 @@ def prepare_dataset(
     """Prepare every variable of ``plan`` from ``frame`` (the store's analysis frame)."""
     issues: list[Issue] = []
     columns: list[Column] = []
-    dummies: dict[str, pd.DataFrame] = {}
+    dummies: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}
     n = len(frame)
     for variable in plan.variables:
         column = _prepare(variable, frame, n, dummies, issues)
@@ -113,7 +113,7 @@ def _prepare(
     variable: Variable,
     frame: pd.DataFrame,
     n: int,
-    dummies: dict[str, pd.DataFrame],
+    dummies: dict[str, tuple[np.ndarray, np.ndarray, list[str]]],
     issues: list[Issue],
 ) -> Column | None:
     column = variable.column
@@ -127,12 +127,11 @@ def _prepare(
             return None
         if raw_source not in dummies:
             dummies[raw_source] = _dummy_table(frame[raw_source])
-        table = dummies[raw_source]
-        values = (
-            table[column.code].to_numpy(np.float64)
-            if column.code in table.columns
-            else np.where(_empty(frame[raw_source]), np.nan, 0.0)
-        )
+        codes, table, names = dummies[raw_source]
+        if column.code in names:
+            values = table[:, names.index(column.code)].take(codes)
+        else:  # a choice nobody picked: 0, or NaN with no answer
+            values = table[:, -1].take(codes)
         return Column(variable, values)
     if column.role == "geo" and source not in frame.columns:
         base = source.rsplit("_", 1)[0]
@@ -329,18 +328,22 @@ def _times(variable: Variable, series: pd.Series, issues: list[Issue]) -> Column
     return Column(variable, values)
 
 
-def _dummy_table(raw: pd.Series) -> pd.DataFrame:
+def _dummy_table(raw: pd.Series) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """A select_multiple's 0/1 per choice, once per distinct answer: the rows' answer numbers
+    (-1 for no answer), a table of answers x choices (its last row, for -1, all NaN; its
+    last column 0, or NaN for no answer) and the choices in table order."""
     codes, uniques = _factorized(raw)
     chosen = [set(u.split()) for u in uniques]
     names = sorted({c for s in chosen for c in s})
-    table = np.zeros((len(uniques) + 1, len(names)), dtype=np.float64)
+    position = {name: i for i, name in enumerate(names)}
+    table = np.zeros((len(uniques) + 1, len(names) + 1), dtype=np.float64)
     for row, picked in enumerate(chosen):
         for code in picked:
-            table[row, names.index(code)] = 1.0
+            table[row, position[code]] = 1.0
         if not picked:  # only spaces: no answer
             table[row, :] = np.nan
     table[-1, :] = np.nan  # code -1: no answer
-    return pd.DataFrame(table[codes], columns=names)
+    return codes, table, names
 
 
 def _geo_part(text: pd.Series, part: str) -> np.ndarray:

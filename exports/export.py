@@ -97,6 +97,8 @@ def export_frames(
     issues: list[Issue] = []
     log = [f"form {form.form_id} version {form.version}; language {language}"]
     log += [f"filter: {k}: {v}" for k, v in options.filters.items()]
+    if {"sav", "zsav", "dta"} & set(options.formats):
+        log.append(f"writer: {choose_writer(options.writer)} (.zsav: pyreadstat)")
     skip_questions = [
         q.name for q in form.elements if q.holds_data and not q.is_structure and can_skip(form, q)
     ]

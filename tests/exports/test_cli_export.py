@@ -137,6 +137,10 @@ def test_keep_and_unweighted_and_one_line_errors(any_store, store_url, tmp_path)
             "--keep-errors",
             "--keep-rejected",
             "--unweighted",
+            "--format",
+            "dta",
+            "--writer",
+            "pyreadstat",
             "--pii",
             "drop",
             "-o",
@@ -145,6 +149,8 @@ def test_keep_and_unweighted_and_one_line_errors(any_store, store_url, tmp_path)
     )
     assert result.exit_code == 0, result.output
     assert "KEPT (--keep-errors)" in result.output
+    assert "writer: pyreadstat" in result.output
+    assert pd.read_stata(out / "household_export.dta")["consent"].tolist()[1] == "否"
     table = pd.read_csv(out / "household_export.csv")
     assert table["submission_id"].tolist() == [f"uuid:000{n}" for n in (1, 2, 3, 4)]
     assert "final_weight" not in table.columns and "resp_name" not in table.columns

@@ -14,11 +14,11 @@ Timed, each format on its own:
 - **full export**: :func:`exports.export_frames` with everything -- relevance evaluated by the
   form logic engine, values prepared, variable and value labels, SPSS user-missing / Stata
   extended missing values, the do-file, SPSS syntax, codebook (XLSX, Markdown), provenance;
-- **pyreadstat raw**: ``pyreadstat.write_dta``/``write_sav`` of the same prepared frame (what
-  the export hands to pyreadstat) with no labels and no metadata;
-- **polars-readstat raw** (when it is installed: ``pip install polars-readstat``): its
-  ``write_readstat`` of the same frame as polars (numbers as Float64, text as String), no
-  labels.
+- **pyreadstat raw**: ``pyreadstat.write_dta``/``write_sav`` of the same prepared values (what
+  the export hands to pyreadstat when it is the writer) with no labels and no metadata;
+- **polars-readstat raw** (a popsurvey dependency, and its writer where installed): its
+  ``write_readstat`` of the same values as polars (numbers as Float64 with nulls, text as
+  String; what the export hands to it), no labels.
 
 Memory: the peak resident memory during the full export above the resident memory before
 it (Linux ``VmHWM`` reset through ``/proc/self/clear_refs``), against the size of the input

@@ -110,6 +110,7 @@ def test_values_labels_and_missing_codes_in_sav(exported):
     moment = pd.Timestamp(data["visit_time"][0])
     assert abs(moment - pd.Timestamp("2024-01-15 10:20:30.123")) < pd.Timedelta("1ms")
     assert meta.variable_measure["edu"] == "nominal"
+    assert meta.file_label == "household_export"  # the form's title, in the header
 
 
 def test_stata_extended_missing_and_labels(exported):

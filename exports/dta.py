@@ -163,8 +163,7 @@ def set_extended_missing(path: Path, reasons: dict[int, np.ndarray]) -> None:
             )
             picked = np.flatnonzero(why)
             cells[picked] = bits[why[picked]]
-        block.flush()
-    finally:
+    finally:  # unmapped without msync: the page cache has the cells, as after a write()
         del block
 
 

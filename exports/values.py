@@ -226,8 +226,8 @@ def _coded(variable: Variable, series: pd.Series, issues: list[Issue]) -> Column
                         variable=variable.name,
                     )
                 )
-    values = np.append(numbers, np.nan)[codes]  # code -1 (missing) picks the NaN
-    return Column(variable, values, _reasons(values, label_set))
+    values = np.append(numbers, np.nan).take(codes)  # code -1 (missing) picks the NaN
+    return Column(variable, values, _reasons(numbers, codes, label_set))
 
 
 def _new_number(label_set: LabelSet, code: str) -> float:
@@ -241,15 +241,14 @@ def _new_number(label_set: LabelSet, code: str) -> float:
     return number
 
 
-def _reasons(values: np.ndarray, label_set: LabelSet) -> np.ndarray | None:
+def _reasons(numbers: np.ndarray, codes: np.ndarray, label_set: LabelSet) -> np.ndarray | None:
+    """Why each row is missing (don't know, refused), decided once per distinct answer."""
     if not (label_set.dont_know or label_set.refused):
         return None
-    missing = np.zeros(len(values), dtype=np.int8)
-    if label_set.dont_know:
-        missing[np.isin(values, list(label_set.dont_know))] = DONT_KNOW
-    if label_set.refused:
-        missing[np.isin(values, list(label_set.refused))] = REFUSED
-    return missing if missing.any() else None
+    why = np.zeros(len(numbers) + 1, dtype=np.int8)  # the last: no answer (code -1)
+    why[:-1][np.isin(numbers, list(label_set.dont_know))] = DONT_KNOW
+    why[:-1][np.isin(numbers, list(label_set.refused))] = REFUSED
+    return why.take(codes) if why.any() else None
 
 
 def _number(variable: Variable, series: pd.Series, issues: list[Issue]) -> Column:

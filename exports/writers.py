@@ -175,9 +175,10 @@ def stata_values(column: Column) -> np.ndarray:
         return values + _STATA_DAY_OFFSET
     if kind == "datetime":
         return values + _STATA_MS_OFFSET
-    if column.missing is not None and column.numeric:
-        return np.where(column.missing > 0, np.nan, values)
-    return values
+    label_set = column.variable.label_set
+    if column.missing is not None and label_set and (label_set.dont_know or label_set.refused):
+        return np.where(column.missing > 0, np.nan, values)  # the codes' rows become "."
+    return values  # a skipped answer is NaN already
 
 
 def spss_frame(dataset: PreparedDataset, skip_code: float) -> pd.DataFrame:

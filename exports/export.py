@@ -8,6 +8,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -134,7 +135,10 @@ def export_frames(
     out_dir = Path(out_dir)
     files: list[tuple[str, Path]] = []
     anchor = _existing_dir(out_dir)
-    with tempfile.TemporaryDirectory(prefix=".popsurvey-export-", dir=anchor) as staging_dir:
+    with (
+        tempfile.TemporaryDirectory(prefix=".popsurvey-export-", dir=anchor) as staging_dir,
+        _Checksums() as checksums,
+    ):
         staging = Path(staging_dir)
         stems: list[tuple[PreparedDataset, str]] = []
         for dataset in prepared:
@@ -143,6 +147,7 @@ def export_frames(
             for fmt in options.formats:
                 path = staging / f"{file_stem}{EXTENSIONS[fmt]}"
                 issues += _write(fmt, dataset, path, form.title, texts, options)
+                checksums.start(path)  # hashed in a thread while the next files are made
                 files.append((path.name, path))
                 done += 1
                 _tell(progress, done, total)
@@ -153,7 +158,9 @@ def export_frames(
         files += _codebooks(staging, stem, stems, options, form, design_names, texts, origins)
         issues = _unique(issues)
         log += [issue.one_line() for issue in issues]
-        provenance = _provenance(form, language, options, design, stems, files, issues)
+        provenance = _provenance(
+            form, language, options, design, stems, files, issues, checksums.digest
+        )
         log_path = staging / f"{stem}_export.log"
         log_path.write_text("\n".join(log) + "\n", encoding="utf-8")
         json_path = staging / f"{stem}_provenance.json"
@@ -493,6 +500,7 @@ def _provenance(
     stems: list[tuple[PreparedDataset, str]],
     files: list[tuple[str, Path]],
     issues: list[Issue],
+    digest: Callable[[Path], str],
 ) -> dict[str, object]:
     return {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -516,11 +524,33 @@ def _provenance(
             for d, s in stems
         ],
         "files": [
-            {"name": name, "bytes": path.stat().st_size, "sha256": _sha256(path)}
+            {"name": name, "bytes": path.stat().st_size, "sha256": digest(path)}
             for name, path in files
         ],
         "warnings": len([i for i in issues if i.severity != Severity.INFO]),
     }
+
+
+class _Checksums:
+    """SHA-256 of the written files, computed in a thread (hashlib releases the GIL) while
+    the export goes on with the next files."""
+
+    def __enter__(self) -> _Checksums:
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-sha256")
+        self.jobs: dict[Path, Future[str]] = {}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def start(self, path: Path) -> None:
+        """Start hashing ``path`` (written, not to change again)."""
+        self.jobs[path] = self.pool.submit(_sha256, path)
+
+    def digest(self, path: Path) -> str:
+        """The SHA-256 of ``path`` (started before, or computed now)."""
+        job = self.jobs.get(path)
+        return job.result() if job is not None else _sha256(path)
 
 
 def _sha256(path: Path) -> str:

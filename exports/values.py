@@ -197,13 +197,23 @@ def _number_text(value: float) -> str:
 
 def _changed_codes(series: pd.Series, numbers: pd.Series) -> bool:
     """Whether text codes would not read back the same as numbers ("007", "1.50", 2**53+1)."""
-    text = series[series.notna()]
-    if not len(text) or not all(isinstance(v, str) for v in text):
+    known = series.notna().to_numpy()
+    # once per distinct code, not per row
+    pairs = pd.DataFrame(
+        {"code": series[known].to_numpy(object), "number": numbers.to_numpy()[known]}
+    )
+    pairs = pairs.drop_duplicates("code")
+    if not len(pairs) or not all(isinstance(v, str) for v in pairs["code"]):
         return False
-    values = numbers[series.notna()]
-    whole = values.map(lambda v: float(v).is_integer() and abs(v) < 2**53)
-    shown = [str(int(v)) if w else repr(float(v)) for v, w in zip(values, whole, strict=True)]
-    return any(code.strip() != again for code, again in zip(text, shown, strict=True))
+    return any(
+        code.strip() != _shown(number)
+        for code, number in zip(pairs["code"], pairs["number"], strict=True)
+    )
+
+
+def _shown(number: float) -> str:
+    whole = float(number).is_integer() and abs(number) < 2**53
+    return str(int(number)) if whole else repr(float(number))
 
 
 def _coded(variable: Variable, series: pd.Series, issues: list[Issue]) -> Column:
@@ -349,9 +359,10 @@ def _geo_part(text: pd.Series, part: str) -> np.ndarray:
     from forms.naming import GEO_PARTS
 
     index = GEO_PARTS.index(part)
-    pieces = pd.Series(_text(text), dtype=object).str.split(expand=False)
-    picked = pieces.map(lambda p: p[index] if isinstance(p, list) and len(p) > index else None)
-    return pd.to_numeric(picked, errors="coerce").to_numpy(np.float64)
+    pieces = pd.Series(_text(text), dtype=object).str.split(expand=True)
+    if index >= pieces.shape[1]:
+        return np.full(len(text), np.nan)
+    return pd.to_numeric(pieces[index], errors="coerce").to_numpy(np.float64)
 
 
 def _mark_skipped(column: Column, relevant: np.ndarray) -> None:
@@ -367,14 +378,15 @@ def _mark_skipped(column: Column, relevant: np.ndarray) -> None:
 
 def hash_values(values: np.ndarray, salt: str) -> np.ndarray:
     """Salted SHA-256 of each non-empty value (first 16 hex digits); None stays None."""
-    out = np.full(len(values), None, dtype=object)
     key = salt.encode("utf-8")
-    for i, value in enumerate(values):
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            continue
-        text = _number_text(value) if isinstance(value, float) else str(value)
-        out[i] = hashlib.sha256(key + text.encode("utf-8")).hexdigest()[:16]
-    return out
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    hashed = [
+        hashlib.sha256(
+            key + (_number_text(u) if isinstance(u, float) else str(u)).encode("utf-8")
+        ).hexdigest()[:16]
+        for u in uniques
+    ]  # once per distinct value
+    return np.array([*hashed, None], dtype=object).take(codes)
 
 
 def new_salt() -> str:

@@ -169,8 +169,9 @@ def _empty(series: pd.Series) -> np.ndarray:
 
 def _text(series: pd.Series) -> np.ndarray:
     if series.dtype.kind in "fiu":
-        out = series.map(lambda v: None if pd.isna(v) else _number_text(v)).to_numpy(object)
-        return out
+        codes, uniques = pd.factorize(series.to_numpy(), use_na_sentinel=True)
+        texts = [_number_text(u) for u in uniques]  # once per distinct number
+        return np.array([*texts, None], dtype=object).take(codes)
     values = series.to_numpy(dtype=object).copy()
     missing = pd.isna(values)
     values[missing] = None

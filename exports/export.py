@@ -100,19 +100,11 @@ def export_frames(
     log += [f"filter: {k}: {v}" for k, v in options.filters.items()]
     if {"sav", "zsav", "dta"} & set(options.formats):
         log.append(f"writer: {choose_writer(options.writer)} (.zsav: pyreadstat)")
-    skip_questions = [
-        q.name for q in form.elements if q.holds_data and not q.is_structure and can_skip(form, q)
-    ]
-    masks, relevance_issues = relevance_masks(form, main, repeats, skip_questions, options.today)
-    issues += relevance_issues
-    sets: dict[str, LabelSet] = {}
-    prepared: list[PreparedDataset] = []
     names = [None, *(r.name for r in form.repeats)]
     frames = {None: main, **repeats}
-    total = len(names) * (1 + len(options.formats))
-    done = 0
-    for name in names:
-        plan = plan_dataset(
+    sets: dict[str, LabelSet] = {}
+    plans = [
+        plan_dataset(
             form,
             name,
             language,
@@ -122,10 +114,32 @@ def export_frames(
             older=older,
             present=set(frames[name].columns),
         )
-        dataset = prepare_dataset(plan, frames[name], _masks_of(form, name, masks))
+        for name in names
+    ]
+    # progress in variables: relevance (1), each variable prepared, then written per format
+    sizes = {plan.name: len(plan.variables) for plan in plans}
+    total = 1 + sum(sizes.values()) * (1 + len(options.formats))
+    _tell(progress, 0, total)
+    skip_questions = [
+        q.name for q in form.elements if q.holds_data and not q.is_structure and can_skip(form, q)
+    ]
+    masks, relevance_issues = relevance_masks(form, main, repeats, skip_questions, options.today)
+    issues += relevance_issues
+    done = 1
+    _tell(progress, done, total)
+    prepared: list[PreparedDataset] = []
+    for plan in plans:
+        name = plan.name
+        start = done
+        dataset = prepare_dataset(
+            plan,
+            frames[name],
+            _masks_of(form, name, masks),
+            tick=lambda k, start=start: _tell(progress, start + k, total),
+        )
         issues += dataset.issues + _unplanned(plan, frames[name], name)
         prepared.append(dataset)
-        done += 1
+        done = start + sizes[name]
         _tell(progress, done, total)
     salt = options.salt or new_salt()
     pii_log = _apply_pii(prepared, options.pii, salt)
@@ -149,11 +163,12 @@ def export_frames(
                 issues += _write(fmt, dataset, path, form.title, texts, options)
                 checksums.start(path)  # hashed in a thread while the next files are made
                 files.append((path.name, path))
-                done += 1
-                _tell(progress, done, total)
+                done += sizes.get(dataset.name, 0)
+                _tell(progress, min(done, total), total)
             files += _syntax_files(
                 staging, file_stem, dataset, options, design_names, texts, stem, form.title
             )
+        _tell(progress, total, total)
         origins = _origins(design, _exported_design_names(prepared))
         files += _codebooks(staging, stem, stems, options, form, design_names, texts, origins)
         issues = _unique(issues)
@@ -203,7 +218,7 @@ def _unplanned(plan: DatasetPlan, frame: pd.DataFrame, name: str | None) -> list
 
 
 def _tell(progress: Progress | None, done: int, total: int) -> None:
-    if progress is not None:
+    if progress is not None and done <= total:
         progress(done, total)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -92,13 +93,17 @@ def prepare_dataset(
     plan: DatasetPlan,
     frame: pd.DataFrame,
     relevant: dict[str, np.ndarray],
+    tick: Callable[[int], None] | None = None,
 ) -> PreparedDataset:
-    """Prepare every variable of ``plan`` from ``frame`` (the store's analysis frame)."""
+    """Prepare every variable of ``plan`` from ``frame`` (the store's analysis frame);
+    ``tick(k)`` is told every 16 variables how many are done."""
     issues: list[Issue] = []
     columns: list[Column] = []
     dummies: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}
     n = len(frame)
-    for variable in plan.variables:
+    for k, variable in enumerate(plan.variables):
+        if tick is not None and k % 16 == 0:
+            tick(k)
         column = _prepare(variable, frame, n, dummies, issues)
         if column is None:
             continue

@@ -478,3 +478,20 @@ def test_jkn_multipliers_in_the_do_file_are_the_replicates_scales(tmp_path):
     ]
     assert strata == [1, 1, 2, 2]
     np.testing.assert_allclose(multipliers, replicates.scale * replicates.rscales, rtol=1e-15)
+
+
+def test_progress_moves_by_variables_and_ends_at_the_total(tmp_path):
+    form, frames = household_frames()
+    calls: list[tuple[int, int | None]] = []
+    export_frames(
+        form,
+        frames.main,
+        frames.repeats,
+        tmp_path,
+        ExportOptions(formats=("sav", "dta"), salt=SALT),
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    done = [d for d, _ in calls]
+    totals = {t for _, t in calls}
+    assert len(totals) == 1 and done == sorted(done)
+    assert done[-1] == totals.pop() and len(calls) > 8  # moves while preparing, not 3 jumps

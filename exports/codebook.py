@@ -65,7 +65,7 @@ def codebook_rows(
                     origins.get(variable.column.source, variable.column.source)
                     if variable.column.role == "design"
                     else variable.column.source,
-                    question.name if question is not None else "",
+                    _question_name(variable),
                     variable.relevance or "",
                     question.xpath if question is not None else "",
                 ]
@@ -86,6 +86,15 @@ def codebook_rows(
                     )
                 values[label_set.name] = rows
     return variables, [row for rows in values.values() for row in rows]
+
+
+def _question_name(variable) -> str:
+    question = variable.question
+    if question is None:
+        return ""
+    if variable.form_version:
+        return f"{question.name} (form version {variable.form_version} only)"
+    return question.name
 
 
 def _num(value: float) -> str:
@@ -141,13 +150,13 @@ def codebook_markdown(
             f"{len(dataset.columns)} variables",
             "",
             "| variable | label | kind | value labels | SPSS missing | Stata missing | "
-            "store column | relevance |",
-            "|---|---|---|---|---|---|---|---|",
+            "store column | question | relevance |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for row in variables:
             if row[1] != stem:
                 continue
-            cells = [row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[10]]
+            cells = [row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10]]
             lines.append("| " + " | ".join(_md(str(c)) for c in cells) + " |")
         lines.append("")
     lines += ["## Value label sets", "", "| set | value | label | choice code | missing |"]

@@ -7,8 +7,9 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from exports.errors import ExportOptionsError
 from exports.options import DesignColumns, ExportOptions
 from exports.plan import DatasetPlan, LabelSet, Variable, can_skip, plan_dataset
 from exports.relevance import relevance_masks
-from exports.syntax import DesignNames, spss_csplan, spss_syntax, stata_do
+from exports.syntax import DesignNames, jkn_replicates, spss_csplan, spss_syntax, stata_do
 from exports.values import (
     DONT_KNOW,
     REFUSED,
@@ -33,7 +34,7 @@ from exports.values import (
     prepare_dataset,
 )
 from exports.words import words_for
-from exports.writers import write_csv, write_dta, write_parquet, write_sav
+from exports.writers import choose_writer, write_csv, write_dta, write_parquet, write_sav
 from forms.codebook import resolve_language
 from forms.issues import Issue, Severity
 from forms.model import FormModel
@@ -68,6 +69,7 @@ def export_frames(
     design: DesignColumns | None = None,
     *,
     progress: Progress | None = None,
+    older: Sequence[FormModel] = (),
 ) -> ExportResult:
     """Export the store's analysis frames of ``form`` into ``out_dir``.
 
@@ -77,6 +79,9 @@ def export_frames(
     and ``<form>.do``/``.sps`` syntax per dataset, ``<form>_csplan.sps``, the codebook
     (``<form>_codebook.xlsx``/``.md``), ``<form>_export.log`` and
     ``<form>_provenance.json``. Files appear all together or not at all.
+
+    ``older``: the form's earlier versions, newest first: frame columns of questions only
+    they have are exported too, labelled from the newest version having each.
     """
     options = options or ExportOptions()
     options.check()
@@ -93,33 +98,61 @@ def export_frames(
     issues: list[Issue] = []
     log = [f"form {form.form_id} version {form.version}; language {language}"]
     log += [f"filter: {k}: {v}" for k, v in options.filters.items()]
+    if {"sav", "zsav", "dta"} & set(options.formats):
+        log.append(f"writer: {choose_writer(options.writer)} (.zsav: pyreadstat)")
+    names = [None, *(r.name for r in form.repeats)]
+    frames = {None: main, **repeats}
+    sets: dict[str, LabelSet] = {}
+    plans = [
+        plan_dataset(
+            form,
+            name,
+            language,
+            options.codes,
+            design_labels,
+            sets,
+            older=older,
+            present=set(frames[name].columns),
+        )
+        for name in names
+    ]
+    # progress in variables: relevance (1), each variable prepared, then written per format
+    sizes = {plan.name: len(plan.variables) for plan in plans}
+    total = 1 + sum(sizes.values()) * (1 + len(options.formats))
+    _tell(progress, 0, total)
     skip_questions = [
         q.name for q in form.elements if q.holds_data and not q.is_structure and can_skip(form, q)
     ]
     masks, relevance_issues = relevance_masks(form, main, repeats, skip_questions, options.today)
     issues += relevance_issues
-    sets: dict[str, LabelSet] = {}
+    done = 1
+    _tell(progress, done, total)
     prepared: list[PreparedDataset] = []
-    names = [None, *(r.name for r in form.repeats)]
-    frames = {None: main, **repeats}
-    total = len(names) * (1 + len(options.formats))
-    done = 0
-    for name in names:
-        plan = plan_dataset(form, name, language, options.codes, design_labels, sets)
-        dataset = prepare_dataset(plan, frames[name], _masks_of(form, name, masks))
+    for plan in plans:
+        name = plan.name
+        start = done
+        dataset = prepare_dataset(
+            plan,
+            frames[name],
+            _masks_of(form, name, masks),
+            tick=lambda k, start=start: _tell(progress, start + k, total),
+        )
         issues += dataset.issues + _unplanned(plan, frames[name], name)
         prepared.append(dataset)
-        done += 1
+        done = start + sizes[name]
         _tell(progress, done, total)
     salt = options.salt or new_salt()
     pii_log = _apply_pii(prepared, options.pii, salt)
     log.append(pii_log)
     prepared = _reshape_wide(form, prepared, options.wide, word, log)
-    design_names = DesignNames.of(design, _exported_design_names(prepared))
+    design_names = _with_jkn(DesignNames.of(design, _exported_design_names(prepared)), prepared)
     out_dir = Path(out_dir)
     files: list[tuple[str, Path]] = []
     anchor = _existing_dir(out_dir)
-    with tempfile.TemporaryDirectory(prefix=".popsurvey-export-", dir=anchor) as staging_dir:
+    with (
+        tempfile.TemporaryDirectory(prefix=".popsurvey-export-", dir=anchor) as staging_dir,
+        _Checksums() as checksums,
+    ):
         staging = Path(staging_dir)
         stems: list[tuple[PreparedDataset, str]] = []
         for dataset in prepared:
@@ -128,15 +161,21 @@ def export_frames(
             for fmt in options.formats:
                 path = staging / f"{file_stem}{EXTENSIONS[fmt]}"
                 issues += _write(fmt, dataset, path, form.title, texts, options)
+                checksums.start(path)  # hashed in a thread while the next files are made
                 files.append((path.name, path))
-                done += 1
-                _tell(progress, done, total)
-            files += _syntax_files(staging, file_stem, dataset, options, design_names, texts, stem)
+                done += sizes.get(dataset.name, 0)
+                _tell(progress, min(done, total), total)
+            files += _syntax_files(
+                staging, file_stem, dataset, options, design_names, texts, stem, form.title
+            )
+        _tell(progress, total, total)
         origins = _origins(design, _exported_design_names(prepared))
         files += _codebooks(staging, stem, stems, options, form, design_names, texts, origins)
         issues = _unique(issues)
         log += [issue.one_line() for issue in issues]
-        provenance = _provenance(form, language, options, design, stems, files, issues)
+        provenance = _provenance(
+            form, language, options, design, stems, files, issues, checksums.digest
+        )
         log_path = staging / f"{stem}_export.log"
         log_path.write_text("\n".join(log) + "\n", encoding="utf-8")
         json_path = staging / f"{stem}_provenance.json"
@@ -155,8 +194,8 @@ def export_frames(
 
 
 def _unplanned(plan: DatasetPlan, frame: pd.DataFrame, name: str | None) -> list[Issue]:
-    """A warning naming the frame's columns the form (newest version) has no variable for:
-    questions of older form versions, extra columns of the caller."""
+    """A warning naming the frame's columns no form version given has a variable for
+    (extra columns of the caller, questions of versions not given)."""
     used = {v.column.source for v in plan.variables}
     multiples = {v.column.source.rsplit("/", 1)[0] for v in plan.variables if v.kind == "dummy"}
     extra = [
@@ -172,14 +211,14 @@ def _unplanned(plan: DatasetPlan, frame: pd.DataFrame, name: str | None) -> list
         Issue(
             "E105",
             Severity.WARNING,
-            f"{name or 'main'}: columns not in the form's newest version are not exported: "
+            f"{name or 'main'}: columns of no form version given are not exported: "
             + ", ".join(extra),
         )
     ]
 
 
 def _tell(progress: Progress | None, done: int, total: int) -> None:
-    if progress is not None:
+    if progress is not None and done <= total:
         progress(done, total)
 
 
@@ -329,6 +368,23 @@ def _wide_column(
     return Column(variable, values, missing)
 
 
+def _with_jkn(names: DesignNames, datasets: list[PreparedDataset]) -> DesignNames:
+    """JKn designs get each replicate's stratum and multiplier for Stata's svyset."""
+    if (names.replicate_type or "").lower() != "jkn" or not (names.strata and names.psu):
+        return names
+    values = {c.variable.name: c.values for c in datasets[0].columns}
+    found = jkn_replicates(
+        values[names.weight],
+        values[names.strata],
+        values[names.psu],
+        values.get(names.fpc) if names.fpc else None,
+        [values[r] for r in names.replicates],
+    )
+    if found is None:
+        return names
+    return replace(names, replicate_strata=found[0], replicate_multipliers=found[1])
+
+
 def _origins(design: DesignColumns | None, exported: dict[str, str]) -> dict[str, str]:
     """Design column -> where it comes from, for the columns exported."""
     if design is None:
@@ -361,9 +417,10 @@ def _write(
             file_label=label,
             skipped_text=texts[SKIPPED],
             skip_code=options.codes.skipped,
+            writer=options.writer,
         )
     if fmt == "dta":
-        return write_dta(dataset, path, file_label=label, texts=texts)
+        return write_dta(dataset, path, file_label=label, texts=texts, writer=options.writer)
     if fmt == "csv":
         write_csv(dataset, path)
     else:
@@ -379,11 +436,14 @@ def _syntax_files(
     design: DesignNames,
     texts: dict[int, str],
     stem: str,
+    title: str,
 ) -> list[tuple[str, Path]]:
     out = []
     if "dta" in options.formats:
         path = staging / f"{file_stem}.do"
-        path.write_text(stata_do(dataset, f"{file_stem}.dta", design, texts), encoding="utf-8")
+        label = title if dataset.name is None else f"{title}: {dataset.name}"
+        text = stata_do(dataset, f"{file_stem}.dta", design, texts, label)
+        path.write_text(text, encoding="utf-8")
         out.append((path.name, path))
     sav = next((f for f in options.formats if f in ("sav", "zsav")), None)
     if sav:
@@ -455,6 +515,7 @@ def _provenance(
     stems: list[tuple[PreparedDataset, str]],
     files: list[tuple[str, Path]],
     issues: list[Issue],
+    digest: Callable[[Path], str],
 ) -> dict[str, object]:
     return {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -462,6 +523,7 @@ def _provenance(
         "form_version": form.version,
         "language": language,
         "formats": list(options.formats),
+        "writer": choose_writer(options.writer) if {"sav", "dta"} & set(options.formats) else None,
         "pii": options.pii,
         "salt_given": options.salt is not None,
         "wide": list(options.wide),
@@ -477,11 +539,33 @@ def _provenance(
             for d, s in stems
         ],
         "files": [
-            {"name": name, "bytes": path.stat().st_size, "sha256": _sha256(path)}
+            {"name": name, "bytes": path.stat().st_size, "sha256": digest(path)}
             for name, path in files
         ],
         "warnings": len([i for i in issues if i.severity != Severity.INFO]),
     }
+
+
+class _Checksums:
+    """SHA-256 of the written files, computed in a thread (hashlib releases the GIL) while
+    the export goes on with the next files."""
+
+    def __enter__(self) -> _Checksums:
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-sha256")
+        self.jobs: dict[Path, Future[str]] = {}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def start(self, path: Path) -> None:
+        """Start hashing ``path`` (written, not to change again)."""
+        self.jobs[path] = self.pool.submit(_sha256, path)
+
+    def digest(self, path: Path) -> str:
+        """The SHA-256 of ``path`` (started before, or computed now)."""
+        job = self.jobs.get(path)
+        return job.result() if job is not None else _sha256(path)
 
 
 def _sha256(path: Path) -> str:

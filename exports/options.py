@@ -11,6 +11,7 @@ from exports.errors import ExportOptionsError
 
 FORMATS = ("sav", "zsav", "dta", "csv", "parquet")
 PII_MODES = ("drop", "hash", "include")
+WRITERS = ("auto", "polars-readstat", "pyreadstat")
 SKIPPED_CODE = -97.0
 """SPSS value of "not applicable" (the question was not relevant); Stata writes ``.a``."""
 
@@ -85,6 +86,9 @@ class ExportOptions:
     """today() in relevance expressions (default: the date of the export)."""
     filters: dict[str, object] = field(default_factory=dict)
     """What the caller left out and why (recorded in the log and provenance)."""
+    writer: str = "auto"
+    """Writer of the .sav and .dta files: ``auto`` (polars-readstat where it is installed,
+    else pyreadstat), ``polars-readstat`` or ``pyreadstat``."""
 
     def check(self) -> None:
         """Raise :class:`ExportOptionsError` for an unknown format or PII mode."""
@@ -93,6 +97,10 @@ class ExportOptions:
             raise ExportOptionsError(
                 f"unknown export format {', '.join(unknown) or '(none)'}: "
                 f"choose from {', '.join(FORMATS)}"
+            )
+        if self.writer not in WRITERS:
+            raise ExportOptionsError(
+                f"writer must be one of {', '.join(WRITERS)}, not {self.writer}"
             )
         if self.pii not in PII_MODES:
             raise ExportOptionsError(f"pii must be one of {', '.join(PII_MODES)}, not {self.pii}")

@@ -13,7 +13,8 @@ using it; the 0/1 dummies share one yes/no set.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
 
 from exports.options import MissingCodes
 from exports.words import words_for
@@ -50,6 +51,9 @@ class LabelSet:
     """True when codes were numbered 1, 2, ... (not integers themselves)."""
     dont_know: set[float] = field(default_factory=set)
     refused: set[float] = field(default_factory=set)
+    source_labels: dict[float, str] = field(default_factory=dict)
+    """The labels as the choice list gives them (``labels`` may gain codes found in the
+    data); two versions' lists of one name share a set when these are equal."""
 
 
 @dataclass
@@ -64,6 +68,8 @@ class Variable:
     """The question (or an enclosing group) has a relevance: skipped rows get .a / -97."""
     relevance: str | None = None
     """The relevance of the question and its groups and repeats, joined with ``and``."""
+    form_version: str | None = None
+    """The form version the question comes from when the newest version lacks it."""
 
     @property
     def name(self) -> str:
@@ -106,50 +112,109 @@ def plan_dataset(
     codes: MissingCodes,
     design: dict[str, str] | None = None,
     sets: dict[str, LabelSet] | None = None,
+    older: Sequence[FormModel] = (),
+    present: Collection[str] | None = None,
 ) -> DatasetPlan:
     """The plan of one dataset. ``design``: design column -> its label (appended at the
-    end); ``sets`` shares label sets between datasets (by choice list)."""
+    end); ``sets`` shares label sets between datasets (by choice list).
+
+    ``older``: earlier versions of the form, newest first; the frame columns (``present``)
+    of their questions that the newest version lacks are exported too, after the newest
+    version's questions, labelled from the newest version that has them."""
     word = words_for(language)
     sets = {} if sets is None else sets
     registry = _SetNames(sets)
-    variables: list[Variable] = []
     design = design or {}
-    for column in dataset_columns(form, dataset, tuple(design)):
-        question = column.question
-        if question is None:
-            label = design.get(column.source) or word(column.source)
-            kind = _META_KINDS.get(column.source, "number" if column.role == "design" else "")
-            if column.source == "__position":
-                kind = "number"
-            variables.append(Variable(column, label, kind or "string"))
-            continue
-        text = question_label(question, language)
-        skip = can_skip(form, question)
-        if column.role == "choice":
-            choices = form.choices_for(question)
-            choice = choices.get(column.code or "") if choices else None
-            choice_text = (choice.text(language) if choice else None) or column.code or ""
-            label = f"{text}: {plain_text(choice_text) or choice_text}"
-            yes_no = registry.yes_no(word)
-            variables.append(Variable(column, label, "dummy", yes_no, skip))
-        elif column.role == "geo":
-            label = word("geo", label=text, part=word(column.code or ""))
-            variables.append(Variable(column, label, "number", None, skip))
-        elif column.role == "other":
-            variables.append(Variable(column, word("other_text", label=text), "string"))
-        else:
-            kind = question_kind(question)
-            label_set = (
-                registry.for_list(form, question, language, codes) if kind == "code" else None
-            )
-            if kind == "code" and label_set is None:
-                kind = "string"
-            numeric = kind in ("code", "number", "dummy")
-            variables.append(Variable(column, text, kind, label_set, skip and numeric))
-    for variable in variables:
-        if variable.question is not None:
-            variable.relevance = relevance_text(form, variable.question)
+    columns = dataset_columns(form, dataset, tuple(design))
+    own = [c for c in columns if c.role != "design"]
+    variables = [_variable(form, column, language, codes, design, registry, word) for column in own]
+    for old_form, column in older_columns(own, older, dataset, present or ()):
+        variable = _variable(old_form, column, language, codes, design, registry, word)
+        variable.can_skip = False  # rows of other versions never saw the question
+        variable.form_version = old_form.version
+        variables.append(variable)
+    variables += [
+        _variable(form, column, language, codes, design, registry, word)
+        for column in columns
+        if column.role == "design"
+    ]
     return DatasetPlan(dataset, variables, sets)
+
+
+def older_columns(
+    columns: list[ExportColumn],
+    older: Sequence[FormModel],
+    dataset: str | None,
+    present: Collection[str],
+) -> list[tuple[FormModel, ExportColumn]]:
+    """The columns of questions only older versions have (and the frame holds), each with
+    the newest older version that has it, named after every name of ``columns``."""
+    names = NameRegistry()
+    for column in columns:
+        names.claim(column.name)
+    sources = {c.source for c in columns}
+    out: list[tuple[FormModel, ExportColumn]] = []
+    for old in older:
+        if dataset is not None and old.get(dataset) is None:
+            continue
+        for column in dataset_columns(old, dataset):
+            if column.role in ("key", "meta", "design") or column.source in sources:
+                continue
+            if not _in_frame(column, present):
+                continue
+            sources.add(column.source)
+            out.append((old, replace(column, name=names.claim(column.name))))
+    return out
+
+
+def _in_frame(column: ExportColumn, present: Collection[str]) -> bool:
+    """Whether the frame holds the variable's values (dummies are made from their question's
+    own column; geopoint parts from their own columns or the geopoint text)."""
+    if column.role == "choice":
+        return column.source.rsplit("/", 1)[0] in present
+    if column.role == "geo":
+        return column.source in present or column.source.rsplit("_", 1)[0] in present
+    return column.source in present
+
+
+def _variable(
+    form: FormModel,
+    column: ExportColumn,
+    language: str | None,
+    codes: MissingCodes,
+    design: dict[str, str],
+    registry: _SetNames,
+    word,
+) -> Variable:
+    question = column.question
+    if question is None:
+        label = design.get(column.source) or word(column.source)
+        kind = _META_KINDS.get(column.source, "number" if column.role == "design" else "")
+        if column.source == "__position":
+            kind = "number"
+        return Variable(column, label, kind or "string")
+    text = question_label(question, language)
+    skip = can_skip(form, question)
+    if column.role == "choice":
+        choices = form.choices_for(question)
+        choice = choices.get(column.code or "") if choices else None
+        choice_text = (choice.text(language) if choice else None) or column.code or ""
+        label = f"{text}: {plain_text(choice_text) or choice_text}"
+        variable = Variable(column, label, "dummy", registry.yes_no(word), skip)
+    elif column.role == "geo":
+        label = word("geo", label=text, part=word(column.code or ""))
+        variable = Variable(column, label, "number", None, skip)
+    elif column.role == "other":
+        variable = Variable(column, word("other_text", label=text), "string")
+    else:
+        kind = question_kind(question)
+        label_set = registry.for_list(form, question, language, codes) if kind == "code" else None
+        if kind == "code" and label_set is None:
+            kind = "string"
+        numeric = kind in ("code", "number", "dummy")
+        variable = Variable(column, text, kind, label_set, skip and numeric)
+    variable.relevance = relevance_text(form, question)
+    return variable
 
 
 def question_label(question: Question, language: str | None) -> str:
@@ -202,6 +267,8 @@ class _SetNames:
 
     def __init__(self, sets: dict[str, LabelSet]) -> None:
         self.sets = sets
+        self.seen: dict[tuple[int, bool], LabelSet] = {}
+        """The set of each (choice list object, or_other) already asked for."""
         self.registry = NameRegistry()
         for existing in sets.values():
             self.registry.claim(existing.name)
@@ -219,11 +286,15 @@ class _SetNames:
         choices = form.choices_for(question)
         if choices is None:
             return None
+        seen = (id(choices), bool(question.or_other))
+        if seen not in self.seen:
+            self.seen[seen] = self._for_list(form, question, choices, language, codes)
+        return self.seen[seen]
+
+    def _for_list(self, form, question, choices, language, codes) -> LabelSet:
         key = question.list_name or ""
         if question.or_other:
             key += "\0or_other"
-        if key in self.sets:
-            return self.sets[key]
         all_codes = choice_codes(form, question) if question.or_other else choices.codes
         numbers, numbered = choice_numbers(tuple(all_codes))
         labels = {}
@@ -233,8 +304,15 @@ class _SetNames:
             if text is None and code == OTHER_CODE:
                 text = codebook_words(language)("other_label")
             labels[number] = text or code
+        # an older form version's list of the same name with other choices: a set of its own
+        version = 0
+        while key in self.sets and self.sets[key].source_labels != labels:
+            version += 1
+            key = f"{key.split(chr(1))[0]}\1{version}"
+        if key in self.sets:
+            return self.sets[key]
         name = self.registry.claim(question.list_name or question.name)
-        label_set = LabelSet(name, labels, numbers, numbered)
+        label_set = LabelSet(name, labels, numbers, numbered, source_labels=dict(labels))
         missing = {str(c) for c in codes.dont_know}, {str(c) for c in codes.refused}
         label_set.dont_know = {n for c, n in numbers.items() if c in missing[0]}
         label_set.refused = {n for c, n in numbers.items() if c in missing[1]}

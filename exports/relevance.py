@@ -77,14 +77,10 @@ def engine_frames(
 ) -> SubmissionFrames:
     """The analysis frames in :mod:`forms.frames`' layout (what the logic engine reads)."""
     sources = store_column_names(form)
-    wanted: dict[str | None, list[str]] = {None: []}
     geo: dict[str | None, list[str]] = {None: []}
     for question in form.elements:
-        if not question.holds_data:
-            continue
-        dataset = dataset_of(form, question)
-        target = geo if question.type in GEO_TYPES else wanted
-        target.setdefault(dataset, []).append(sources[question.xpath])
+        if question.holds_data and question.type in GEO_TYPES:
+            geo.setdefault(dataset_of(form, question), []).append(sources[question.xpath])
     out: dict[str | None, pd.DataFrame] = {}
     keys: dict[str | None, pd.Index] = {None: pd.Index(main[ID].astype(str))}
     for repeat in [None, *form.repeats]:
@@ -92,19 +88,21 @@ def engine_frames(
         frame = main if repeat is None else repeats.get(name)
         if frame is None:
             raise ExportDataError(f"no frame for repeat {name}")
-        data: dict[str, object] = {ID: frame[ID]}
+        # a shallow copy (copy-on-write): the engine reads the frame's own columns by their
+        # store names; only the engine's keys and geopoint texts are added
+        view = frame.copy(deep=False)
+        if not isinstance(view.index, pd.RangeIndex) or view.index.start != 0:
+            view = view.reset_index(drop=True)
         if repeat is not None:
             parent = form.by_xpath(repeat.repeats[-1]) if repeat.repeats else None
             parent_name = parent.name if parent is not None else None
-            data[PARENT_ROW] = _parent_rows(frame, keys[parent_name], name)
-            data[POSITION] = frame["__position"].to_numpy()
+            view[PARENT_ROW] = _parent_rows(frame, keys[parent_name], name)
+            view[POSITION] = frame["__position"].to_numpy()
             keys[name] = pd.Index(frame["__key"].astype(str))
-        for column in wanted.get(name, []):
-            if column in frame.columns:
-                data[column] = frame[column]
         for column in geo.get(name, []):
-            data[column] = _geo_text(frame, column)
-        out[name] = pd.DataFrame(data, index=pd.RangeIndex(len(frame)))
+            if column not in view.columns:
+                view[column] = _geo_text(view, column)
+        out[name] = view
     main_frame = out.pop(None)
     return SubmissionFrames(form=form, main=main_frame, repeats=out)  # type: ignore[arg-type]
 

@@ -6,13 +6,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
+
+from exports.dta import LABEL_MISSING
 from exports.options import DesignColumns
-from exports.values import SKIPPED, PreparedDataset
+from exports.values import PreparedDataset
 from exports.writers import (
     STATA_VARIABLE_LABEL_CHARS,
     cut_bytes,
     spss_labels,
     spss_missing,
+    stata_value_labels,
 )
 
 
@@ -27,6 +32,10 @@ class DesignNames:
     replicates: tuple[str, ...] = ()
     replicate_type: str | None = None
     replicate_scale: float | None = None
+    replicate_strata: tuple[int, ...] = ()
+    """JKn: the stratum (1, 2, ... in order of appearance) whose PSU each replicate drops."""
+    replicate_multipliers: tuple[float, ...] = ()
+    """JKn: each replicate's multiplier ``(1 - n_h/N_h) (n_h - 1)/n_h`` (R's ``rscales``)."""
 
     @classmethod
     def of(cls, design: DesignColumns | None, names: dict[str, str]) -> DesignNames:
@@ -57,7 +66,11 @@ def stata_text(text: str) -> str:
 
 
 def stata_do(
-    dataset: PreparedDataset, data_file: str, design: DesignNames, texts: dict[int, str]
+    dataset: PreparedDataset,
+    data_file: str,
+    design: DesignNames,
+    texts: dict[int, str],
+    file_label: str | None = None,
 ) -> str:
     """A do-file that opens ``data_file``, (re)declares the shared value label sets, adds
     notes and characteristics (question text, relevance, XPath, store column) and svysets
@@ -66,25 +79,16 @@ def stata_do(
         "* popsurvey export: labels, notes and survey design (Stata 14 or later)",
         "version 14",
         f'use `"{stata_text(data_file)}"\', clear',
+        *([f'label data `"{stata_text(file_label[:80])}"\''] if file_label else []),
         "",
         "* value labels: one set per choice list, shared by the variables that use it",
     ]
-    users: dict[str, list[str]] = {}
-    sets = {}
-    for column in dataset.columns:
-        label_set = column.variable.label_set
-        if label_set is not None and column.numeric:
-            users.setdefault(label_set.name, []).append(column.variable.name)
-            sets[label_set.name] = label_set
-    for name, label_set in sets.items():
-        parts = [f'{_number(v)} `"{stata_text(t)}"\'' for v, t in label_set.labels.items()]
-        for letter, numbers in (("d", label_set.dont_know), ("r", label_set.refused)):
-            if numbers:
-                text = " / ".join(label_set.labels[n] for n in sorted(numbers))
-                parts.append(f'.{letter} `"{stata_text(text)}"\'')
-        parts.append(f'.a `"{stata_text(texts[SKIPPED])}"\'')
+    sets, users = stata_value_labels(dataset, texts)
+    for name, labels in sets.items():
+        parts = [f'{_label_value(v)} `"{stata_text(t)}"\'' for v, t in labels.items()]
         lines.append(f"label define {name} " + " ".join(parts) + ", replace")
-        lines.append(f"label values {' '.join(users[name])} {name}")
+        members = [dataset.columns[i].variable.name for i, used in users.items() if used == name]
+        lines.append(f"label values {' '.join(members)} {name}")
     lines += ["", "* variable labels, notes and characteristics"]
     for column in dataset.columns:
         variable = column.variable
@@ -96,6 +100,8 @@ def stata_do(
             continue
         if len(variable.label) > STATA_VARIABLE_LABEL_CHARS:
             lines.append(f"notes {name}: {stata_text(variable.label)}")
+        if variable.form_version:
+            lines.append(f"notes {name}: only in form version {stata_text(variable.form_version)}")
         relevance = variable.relevance
         if relevance:
             lines.append(f"notes {name}: relevant if {stata_text(relevance)}")
@@ -111,6 +117,14 @@ def stata_svyset(design: DesignNames) -> list[str]:
     """The ``svyset`` line(s) declaring the design (a comment when there is no weight)."""
     if design.weight is None:
         return ["* no weights in this export: run popsurvey weight, then export again"]
+    lines = []
+    if design.fpc:
+        lines += [
+            f"* fpc({design.fpc}): first-stage units in the stratum's frame (N_h), as R's",
+            "* svydesign(fpc=) takes it; stored only for PSUs drawn by simple random sampling",
+            "* (a PPS first stage is declared with replacement: docs/EXPORTS.md). Leave fpc()",
+            "* out for the with-replacement (conservative) variance.",
+        ]
     options = []
     unit = design.psu or "_n"
     if design.strata:
@@ -126,13 +140,84 @@ def stata_svyset(design: DesignNames) -> list[str]:
         elif kind in ("brr", "fay"):
             fay = f" fay({1 - (design.replicate_scale or 1):g})" if kind == "fay" else ""
             options += [f"brrweight({span})", f"vce(brr){fay}", "mse"]
+        elif kind == "jkn" and design.replicate_strata:
+            lines += _jkn_locals(design)
+            options += [
+                f"jkrweight({span}, stratum(`jk_stratum') multiplier(`jk_multiplier'))",
+                "vce(jackknife)",
+                "mse",
+            ]
         else:
             options += [f"jkrweight({span})", "vce(jackknife)", "mse"]
         if not (design.psu or design.strata or design.fpc):
-            return [f"svyset [pweight={design.weight}], {' '.join(options)}"]
+            return [*lines, f"svyset [pweight={design.weight}], {' '.join(options)}"]
     else:
         options.append("singleunit(certainty)")
-    return [f"svyset {unit} [pweight={design.weight}], {' '.join(options)}"]
+    return [*lines, f"svyset {unit} [pweight={design.weight}], {' '.join(options)}"]
+
+
+def _jkn_locals(design: DesignNames) -> list[str]:
+    """Locals holding JKn's per-replicate strata and multipliers (built 50 at a time, so
+    that no line grows past what Stata reads)."""
+    lines = [
+        "* JKn: each replicate weight drops one PSU of one stratum; svyset has no per-stratum",
+        "* scale of its own, so each replicate gets its stratum and R's multiplier",
+        "* (1 - n_h/N_h) (n_h - 1)/n_h: with mse, Stata's jackknife variance is then",
+        "* sum_r m_r (theta_r - theta)^2, R's svrepdesign(type='JKn', mse=TRUE).",
+        'local jk_stratum ""',
+        'local jk_multiplier ""',
+    ]
+    step = 50
+    for at in range(0, len(design.replicate_strata), step):
+        strata = " ".join(str(s) for s in design.replicate_strata[at : at + step])
+        multipliers = " ".join(f"{m:.17g}" for m in design.replicate_multipliers[at : at + step])
+        lines.append(f'local jk_stratum "`jk_stratum\' {strata}"')
+        lines.append(f'local jk_multiplier "`jk_multiplier\' {multipliers}"')
+    return lines
+
+
+def jkn_replicates(
+    weight: np.ndarray,
+    strata: np.ndarray,
+    psu: np.ndarray,
+    fpc: np.ndarray | None,
+    replicates: list[np.ndarray],
+) -> tuple[tuple[int, ...], tuple[float, ...]] | None:
+    """Each JKn replicate's stratum (1, 2, ... in order of appearance) and multiplier, read
+    from the replicate weights themselves: the rows a replicate sets to 0 are the dropped
+    PSU's, in one stratum h with n_h PSUs (and N_h in the frame when ``fpc`` is given).
+    None when a replicate does not drop rows of exactly one stratum."""
+    weighted = ~np.isnan(weight) & (weight > 0)
+    codes, uniques = pd.factorize(pd.Series(strata[weighted]))
+    if len(uniques) == 0:
+        return None
+    psus = pd.Series(psu[weighted]).groupby(codes).nunique().to_numpy()
+    frame_units = None
+    if fpc is not None:
+        frame_units = pd.Series(fpc[weighted]).groupby(codes).max().to_numpy()
+    out_strata, multipliers = [], []
+    for values in replicates:
+        dropped = np.unique(codes[values[weighted] == 0])
+        if len(dropped) != 1:
+            return None
+        h = int(dropped[0])
+        n = int(psus[h])
+        if n == 1:  # a lonely PSU's stratum dropped whole ("adjust"): R's (H - 1)/H
+            multiplier = (len(uniques) - 1) / len(uniques)
+        else:
+            multiplier = (n - 1) / n
+            if frame_units is not None and np.isfinite(frame_units[h]) and frame_units[h] > 0:
+                multiplier *= (frame_units[h] - n) / frame_units[h]
+        out_strata.append(h + 1)
+        multipliers.append(float(multiplier))
+    return tuple(out_strata), tuple(multipliers)
+
+
+def _label_value(value: int) -> str:
+    """A value label table's number as Stata syntax (``.a`` for the extended missing)."""
+    if value > LABEL_MISSING:
+        return "." + chr(ord("a") + value - LABEL_MISSING - 1)
+    return str(value)
 
 
 def _number(value: float) -> str:
@@ -235,6 +320,12 @@ def spss_csplan(data_file: str, plan_name: str, design: DesignNames) -> str | No
     if design.fpc:
         lines.append("  /ESTIMATOR TYPE=EQUAL_WOR")
         lines.append(f"  /POPSIZE VARIABLE={design.fpc}.")
+        lines += [
+            f"* {design.fpc}: first-stage units in the stratum's frame, stored only for PSUs",
+            "* drawn by simple random sampling (a PPS first stage is declared TYPE=WR:",
+            "* docs/EXPORTS.md); /ESTIMATOR TYPE=WR without /POPSIZE gives the",
+            "* with-replacement (conservative) variance.",
+        ]
     else:
         lines.append("  /ESTIMATOR TYPE=WR.")
     if design.replicates:

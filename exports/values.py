@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -92,13 +93,17 @@ def prepare_dataset(
     plan: DatasetPlan,
     frame: pd.DataFrame,
     relevant: dict[str, np.ndarray],
+    tick: Callable[[int], None] | None = None,
 ) -> PreparedDataset:
-    """Prepare every variable of ``plan`` from ``frame`` (the store's analysis frame)."""
+    """Prepare every variable of ``plan`` from ``frame`` (the store's analysis frame);
+    ``tick(k)`` is told every 16 variables how many are done."""
     issues: list[Issue] = []
     columns: list[Column] = []
-    dummies: dict[str, pd.DataFrame] = {}
+    dummies: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}
     n = len(frame)
-    for variable in plan.variables:
+    for k, variable in enumerate(plan.variables):
+        if tick is not None and k % 16 == 0:
+            tick(k)
         column = _prepare(variable, frame, n, dummies, issues)
         if column is None:
             continue
@@ -113,7 +118,7 @@ def _prepare(
     variable: Variable,
     frame: pd.DataFrame,
     n: int,
-    dummies: dict[str, pd.DataFrame],
+    dummies: dict[str, tuple[np.ndarray, np.ndarray, list[str]]],
     issues: list[Issue],
 ) -> Column | None:
     column = variable.column
@@ -127,12 +132,11 @@ def _prepare(
             return None
         if raw_source not in dummies:
             dummies[raw_source] = _dummy_table(frame[raw_source])
-        table = dummies[raw_source]
-        values = (
-            table[column.code].to_numpy(np.float64)
-            if column.code in table.columns
-            else np.where(_empty(frame[raw_source]), np.nan, 0.0)
-        )
+        codes, table, names = dummies[raw_source]
+        if column.code in names:
+            values = table[:, names.index(column.code)].take(codes)
+        else:  # a choice nobody picked: 0, or NaN with no answer
+            values = table[:, -1].take(codes)
         return Column(variable, values)
     if column.role == "geo" and source not in frame.columns:
         base = source.rsplit("_", 1)[0]
@@ -170,8 +174,9 @@ def _empty(series: pd.Series) -> np.ndarray:
 
 def _text(series: pd.Series) -> np.ndarray:
     if series.dtype.kind in "fiu":
-        out = series.map(lambda v: None if pd.isna(v) else _number_text(v)).to_numpy(object)
-        return out
+        codes, uniques = pd.factorize(series.to_numpy(), use_na_sentinel=True)
+        texts = [_number_text(u) for u in uniques]  # once per distinct number
+        return np.array([*texts, None], dtype=object).take(codes)
     values = series.to_numpy(dtype=object).copy()
     missing = pd.isna(values)
     values[missing] = None
@@ -198,13 +203,23 @@ def _number_text(value: float) -> str:
 
 def _changed_codes(series: pd.Series, numbers: pd.Series) -> bool:
     """Whether text codes would not read back the same as numbers ("007", "1.50", 2**53+1)."""
-    text = series[series.notna()]
-    if not len(text) or not all(isinstance(v, str) for v in text):
+    known = series.notna().to_numpy()
+    # once per distinct code, not per row
+    pairs = pd.DataFrame(
+        {"code": series[known].to_numpy(object), "number": numbers.to_numpy()[known]}
+    )
+    pairs = pairs.drop_duplicates("code")
+    if not len(pairs) or not all(isinstance(v, str) for v in pairs["code"]):
         return False
-    values = numbers[series.notna()]
-    whole = values.map(lambda v: float(v).is_integer() and abs(v) < 2**53)
-    shown = [str(int(v)) if w else repr(float(v)) for v, w in zip(values, whole, strict=True)]
-    return any(code.strip() != again for code, again in zip(text, shown, strict=True))
+    return any(
+        code.strip() != _shown(number)
+        for code, number in zip(pairs["code"], pairs["number"], strict=True)
+    )
+
+
+def _shown(number: float) -> str:
+    whole = float(number).is_integer() and abs(number) < 2**53
+    return str(int(number)) if whole else repr(float(number))
 
 
 def _coded(variable: Variable, series: pd.Series, issues: list[Issue]) -> Column:
@@ -227,8 +242,8 @@ def _coded(variable: Variable, series: pd.Series, issues: list[Issue]) -> Column
                         variable=variable.name,
                     )
                 )
-    values = np.append(numbers, np.nan)[codes]  # code -1 (missing) picks the NaN
-    return Column(variable, values, _reasons(values, label_set))
+    values = np.append(numbers, np.nan).take(codes)  # code -1 (missing) picks the NaN
+    return Column(variable, values, _reasons(numbers, codes, label_set))
 
 
 def _new_number(label_set: LabelSet, code: str) -> float:
@@ -242,15 +257,14 @@ def _new_number(label_set: LabelSet, code: str) -> float:
     return number
 
 
-def _reasons(values: np.ndarray, label_set: LabelSet) -> np.ndarray | None:
+def _reasons(numbers: np.ndarray, codes: np.ndarray, label_set: LabelSet) -> np.ndarray | None:
+    """Why each row is missing (don't know, refused), decided once per distinct answer."""
     if not (label_set.dont_know or label_set.refused):
         return None
-    missing = np.zeros(len(values), dtype=np.int8)
-    if label_set.dont_know:
-        missing[np.isin(values, list(label_set.dont_know))] = DONT_KNOW
-    if label_set.refused:
-        missing[np.isin(values, list(label_set.refused))] = REFUSED
-    return missing if missing.any() else None
+    why = np.zeros(len(numbers) + 1, dtype=np.int8)  # the last: no answer (code -1)
+    why[:-1][np.isin(numbers, list(label_set.dont_know))] = DONT_KNOW
+    why[:-1][np.isin(numbers, list(label_set.refused))] = REFUSED
+    return why.take(codes) if why.any() else None
 
 
 def _number(variable: Variable, series: pd.Series, issues: list[Issue]) -> Column:
@@ -329,27 +343,32 @@ def _times(variable: Variable, series: pd.Series, issues: list[Issue]) -> Column
     return Column(variable, values)
 
 
-def _dummy_table(raw: pd.Series) -> pd.DataFrame:
+def _dummy_table(raw: pd.Series) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """A select_multiple's 0/1 per choice, once per distinct answer: the rows' answer numbers
+    (-1 for no answer), a table of answers x choices (its last row, for -1, all NaN; its
+    last column 0, or NaN for no answer) and the choices in table order."""
     codes, uniques = _factorized(raw)
     chosen = [set(u.split()) for u in uniques]
     names = sorted({c for s in chosen for c in s})
-    table = np.zeros((len(uniques) + 1, len(names)), dtype=np.float64)
+    position = {name: i for i, name in enumerate(names)}
+    table = np.zeros((len(uniques) + 1, len(names) + 1), dtype=np.float64)
     for row, picked in enumerate(chosen):
         for code in picked:
-            table[row, names.index(code)] = 1.0
+            table[row, position[code]] = 1.0
         if not picked:  # only spaces: no answer
             table[row, :] = np.nan
     table[-1, :] = np.nan  # code -1: no answer
-    return pd.DataFrame(table[codes], columns=names)
+    return codes, table, names
 
 
 def _geo_part(text: pd.Series, part: str) -> np.ndarray:
     from forms.naming import GEO_PARTS
 
     index = GEO_PARTS.index(part)
-    pieces = pd.Series(_text(text), dtype=object).str.split(expand=False)
-    picked = pieces.map(lambda p: p[index] if isinstance(p, list) and len(p) > index else None)
-    return pd.to_numeric(picked, errors="coerce").to_numpy(np.float64)
+    pieces = pd.Series(_text(text), dtype=object).str.split(expand=True)
+    if index >= pieces.shape[1]:
+        return np.full(len(text), np.nan)
+    return pd.to_numeric(pieces[index], errors="coerce").to_numpy(np.float64)
 
 
 def _mark_skipped(column: Column, relevant: np.ndarray) -> None:
@@ -365,14 +384,15 @@ def _mark_skipped(column: Column, relevant: np.ndarray) -> None:
 
 def hash_values(values: np.ndarray, salt: str) -> np.ndarray:
     """Salted SHA-256 of each non-empty value (first 16 hex digits); None stays None."""
-    out = np.full(len(values), None, dtype=object)
     key = salt.encode("utf-8")
-    for i, value in enumerate(values):
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            continue
-        text = _number_text(value) if isinstance(value, float) else str(value)
-        out[i] = hashlib.sha256(key + text.encode("utf-8")).hexdigest()[:16]
-    return out
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    hashed = [
+        hashlib.sha256(
+            key + (_number_text(u) if isinstance(u, float) else str(u)).encode("utf-8")
+        ).hexdigest()[:16]
+        for u in uniques
+    ]  # once per distinct value
+    return np.array([*hashed, None], dtype=object).take(codes)
 
 
 def new_salt() -> str:

@@ -83,8 +83,16 @@ def export_from_store(
     else:
         filters["weights"] = f"weighting run {design.run['id']} ({design.run['name']})"
     options = replace(options, filters={**options.filters, **filters})
+    older = [m for m in _newest_first(models_by_version) if m is not form]
     result = export_frames(
-        form, frames.main, frames.repeats, out_dir, options, design, progress=progress
+        form,
+        frames.main,
+        frames.repeats,
+        out_dir,
+        options,
+        design,
+        progress=progress,
+        older=older,
     )
     with store.transaction() as conn:
         conn.execute(
@@ -104,10 +112,14 @@ def export_from_store(
 
 
 def _newest(by_version: dict[str, FormModel]) -> FormModel:
+    return _newest_first(by_version)[0]
+
+
+def _newest_first(by_version: dict[str, FormModel]) -> list[FormModel]:
     def key(version: str) -> tuple[int, str]:
         return (int(version), version) if version.isdigit() else (0, version)
 
-    return by_version[max(by_version, key=key)]
+    return [by_version[v] for v in sorted(by_version, key=key, reverse=True)]
 
 
 def _left_out(

@@ -62,6 +62,13 @@ FORMAT_CHOICES = ("sav", "zsav", "dta", "csv", "parquet")
     help="Weights and design of this finished run (default: the newest finished run).",
 )
 @click.option("--unweighted", is_flag=True, help="Export without weights even when weighted.")
+@click.option(
+    "--writer",
+    type=click.Choice(["auto", "polars-readstat", "pyreadstat"]),
+    default="auto",
+    show_default=True,
+    help="Writer of .sav/.dta: polars-readstat where installed (auto), or pyreadstat.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar, summary only.")
 @handle_errors
 def export(
@@ -78,6 +85,7 @@ def export(
     keep_rejected: bool,
     weighting_run: int | None,
     unweighted: bool,
+    writer: str,
     quiet: bool,
 ) -> None:
     """Export a form's submissions as labelled datasets: the main table and one file per
@@ -98,6 +106,7 @@ def export(
         pii=pii,
         salt=salt,
         wide=wide,
+        writer=writer,
         **({"codes": codes_from_config(codes)} if codes is not None else {}),
     )
     with open_store(db) as store:
@@ -117,7 +126,7 @@ def export(
     for dataset, stem, rows, variables in result.datasets:
         click.echo(f"{dataset}: {stem} ({rows} rows, {variables} variables)")
     for line in result.log[1:]:
-        if line.startswith(("filter:", "pii:", "wide:")):
+        if line.startswith(("filter:", "pii:", "wide:", "writer:")):
             click.echo(line)
     warnings = [i for i in result.issues if i.severity != "info"]
     if warnings:

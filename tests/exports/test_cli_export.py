@@ -137,6 +137,10 @@ def test_keep_and_unweighted_and_one_line_errors(any_store, store_url, tmp_path)
             "--keep-errors",
             "--keep-rejected",
             "--unweighted",
+            "--format",
+            "dta",
+            "--writer",
+            "pyreadstat",
             "--pii",
             "drop",
             "-o",
@@ -145,6 +149,8 @@ def test_keep_and_unweighted_and_one_line_errors(any_store, store_url, tmp_path)
     )
     assert result.exit_code == 0, result.output
     assert "KEPT (--keep-errors)" in result.output
+    assert "writer: pyreadstat" in result.output
+    assert pd.read_stata(out / "household_export.dta")["consent"].tolist()[1] == "否"
     table = pd.read_csv(out / "household_export.csv")
     assert table["submission_id"].tolist() == [f"uuid:000{n}" for n in (1, 2, 3, 4)]
     assert "final_weight" not in table.columns and "resp_name" not in table.columns
@@ -163,3 +169,33 @@ def test_keep_and_unweighted_and_one_line_errors(any_store, store_url, tmp_path)
         assert refused.exit_code == 1, refused.output
         assert f"weighting run {run_id} is {status}" in refused.output
         assert "only a finished run" in refused.output
+
+
+def test_questions_of_older_form_versions_are_exported_from_the_store(
+    any_store, store_url, tmp_path
+):
+    """A submission of an older form version keeps the answers to questions the newest
+    version dropped: the export names and labels them from the stored older version."""
+    from forms.reader import read_markdown
+    from tests.exports.test_export_files import OLD_VERSION_MD
+
+    _fill(any_store)
+    old = read_markdown(OLD_VERSION_MD, name="old.md")
+    record = _record({"__id": "uuid:0009", "smoked": "2", "fuels": "gas wood", "rooms": "3"})
+    record["__system"]["formVersion"] = old.version
+    with any_store.transaction() as conn:
+        pk = writer.ensure_form(conn, old.form_id, old.title)
+        writer.save_form_version(conn, pk, old.version, old)
+        writer.store_submissions(conn, pk, [record], "test")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["export", "--db", store_url, "--format", "sav", "--unweighted", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    data, meta = pyreadstat.read_sav(out / "household_export.sav")
+    row = data[data["submission_id"] == "uuid:0009"].iloc[0]
+    assert row["smoked"] == 2 and meta.variable_value_labels["smoked"][2] == "否"
+    assert row["fuels_wood"] == 1 and row["rooms"] == 3
+    assert meta.column_names_to_labels["rooms"] == "房间数"
+    log = (out / "household_export_export.log").read_text("utf-8")
+    assert "E105" not in log

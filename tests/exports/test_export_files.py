@@ -35,10 +35,21 @@ def _export(tmp_path, **options):
     return form, export_frames(form, frames.main, frames.repeats, tmp_path, opts, design)
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory):
+def _writers() -> list[str]:
+    try:
+        import polars_readstat  # noqa: F401
+    except ImportError:
+        return ["pyreadstat"]
+    return ["polars-readstat", "pyreadstat"]
+
+
+@pytest.fixture(scope="module", params=_writers())
+def exported(request, tmp_path_factory):
+    """The household export written by each writer installed: every round trip below
+    holds for polars-readstat and for the pyreadstat fallback alike."""
     out = tmp_path_factory.mktemp("export")
-    form, result = _export(out)
+    form, result = _export(out, writer=request.param)
+    assert result.provenance["writer"] == request.param
     return form, result, out
 
 
@@ -99,6 +110,7 @@ def test_values_labels_and_missing_codes_in_sav(exported):
     moment = pd.Timestamp(data["visit_time"][0])
     assert abs(moment - pd.Timestamp("2024-01-15 10:20:30.123")) < pd.Timedelta("1ms")
     assert meta.variable_measure["edu"] == "nominal"
+    assert meta.file_label == "household_export"  # the form's title, in the header
 
 
 def test_stata_extended_missing_and_labels(exported):
@@ -125,6 +137,26 @@ def test_stata_extended_missing_and_labels(exported):
     assert labelled["visit_time"][0] == pd.Timestamp("2024-01-15 10:20:30.123")
     variable_labels = pd.io.stata.StataReader(out / "household_export.dta").variable_labels()
     assert variable_labels["consent"] == "您同意吗？"
+
+
+def test_one_value_label_set_per_choice_list_in_the_dta(exported):
+    """Variables using the same choice list share its label set (the dummies share one
+    yes/no set) in the .dta itself, and the do-file declares the same sets."""
+    _, _, out = exported
+    meta = pyreadstat.read_dta(out / "household_export.dta", metadataonly=True)[1]
+    used = meta.variable_to_label
+    with pd.io.stata.StataReader(out / "household_export.dta") as reader:
+        sets = reader.value_labels()  # pandas reads the same sets
+    assert set(sets) == set(meta.value_labels)
+    assert used["symptoms_s01"] == used["symptoms_s40"] == "dummy_01"
+    assert used["edu"] == "edu" and used["consent"] == "yn"
+    assert sets["edu"][2] == "小学"
+    dummies = [name for name in used if name.startswith("symptoms_")]
+    assert len(dummies) > 3 and {used[name] for name in dummies} <= {"dummy_01", ""}
+    assert len(sets) < len([n for n in used.values() if n])  # shared, not one per variable
+    do = (out / "household_export.do").read_text("utf-8")
+    assert "label define dummy_01 " in do
+    assert "label values " in do and "symptoms_s40" in do
 
 
 def test_repeats_link_to_their_parents(exported):
@@ -249,8 +281,12 @@ def test_design_codes_stay_as_drawn_and_replicates_join_the_svyset(tmp_path):
     do = (tmp_path / "household_export.do").read_text("utf-8")
     assert (
         "svyset design_psu [pweight=final_weight], strata(design_stratum) fpc(design_fpc) "
-        "jkrweight(repw_1-repw_2) vce(jackknife) mse" in do
+        "jkrweight(repw_1-repw_2, stratum(`jk_stratum') multiplier(`jk_multiplier')) "
+        "vce(jackknife) mse" in do
     )
+    # both replicates drop a PSU of stratum 01 (2 PSUs of 95): (1 - 2/95) (2 - 1)/2
+    assert 'local jk_stratum "`jk_stratum\' 1 1"' in do
+    assert f"`jk_multiplier' {93 / 95 / 2:.17g} {93 / 95 / 2:.17g}" in do
     codebook = (tmp_path / "household_export_codebook.md").read_text("utf-8")
     assert "design_fpc: weighting run 7: first-stage units in the stratum's frame" in codebook
 
@@ -330,3 +366,132 @@ def test_columns_the_form_lacks_are_named_in_a_warning(tmp_path):
     result = export_frames(form, main, frames.repeats, tmp_path, ExportOptions(formats=("csv",)))
     warning = next(i for i in result.issues if i.code == "E105")
     assert "old_question" in warning.message
+
+
+OLD_VERSION_MD = """
+| survey |
+| | type | name | label::English (en) | label::中文 (zh) |
+| | select_one smoke | smoked | Did you ever smoke? | 您吸过烟吗？ |
+| | select_multiple fuel | fuels | Cooking fuels | 做饭燃料 |
+| | integer | rooms | Rooms | 房间数 |
+
+| choices |
+| | list_name | name | label::English (en) | label::中文 (zh) |
+| | smoke | 1 | Yes | 是 |
+| | smoke | 2 | No | 否 |
+| | smoke | 98 | Don't know | 不知道 |
+| | fuel | gas | Gas | 燃气 |
+| | fuel | wood | Wood | 木柴 |
+
+| settings |
+| | form_id | default_language | version |
+| | household_export | 中文 (zh) | 2025010101 |
+"""
+
+
+@pytest.mark.parametrize("writer", _writers())
+def test_questions_of_older_form_versions_are_exported(tmp_path, writer):
+    """Columns only an older form version has are exported, labelled from that version (a
+    statistician loses nothing); a column of no version is named in warning E105."""
+    from forms.reader import read_markdown
+
+    form, frames = household_frames()
+    old = read_markdown(OLD_VERSION_MD, name="old.md")
+    main = frames.main.assign(
+        smoked=["1", None, "98", None],
+        fuels=["gas wood", None, "wood", None],
+        rooms=[3, None, 2, None],
+        stray=["x", "y", "z", "w"],
+    )
+    result = export_frames(
+        form,
+        main,
+        frames.repeats,
+        tmp_path,
+        ExportOptions(formats=("sav", "dta"), salt=SALT, writer=writer),
+        older=[old],
+    )
+    data, meta = pyreadstat.read_sav(tmp_path / "household_export.sav", user_missing=True)
+    assert data["smoked"].tolist()[0] == 1 and data["smoked"].tolist()[2] == 98
+    assert meta.column_names_to_labels["smoked"] == "您吸过烟吗？"
+    assert meta.variable_value_labels["smoked"][2] == "否"
+    assert {"lo": 98.0, "hi": 98.0} in meta.missing_ranges["smoked"]
+    assert data["fuels_wood"][0] == 1 and data["fuels_wood"][2] == 1 and data["fuels_gas"][2] == 0
+    assert meta.column_names_to_labels["fuels_gas"] == "做饭燃料: 燃气"
+    assert data["rooms"].tolist()[0] == 3
+    dta = pd.read_stata(tmp_path / "household_export.dta")
+    assert dta["smoked"].tolist()[0] == "是"
+    warnings = [i.message for i in result.issues if i.code == "E105"]
+    assert len(warnings) == 1 and "stray" in warnings[0] and "smoked" not in warnings[0]
+    codebook = (tmp_path / "household_export_codebook.md").read_text("utf-8")
+    assert "smoked (form version 2025010101 only)" in codebook
+    do = (tmp_path / "household_export.do").read_text("utf-8")
+    assert "notes smoked: only in form version 2025010101" in do
+
+
+def test_jkn_multipliers_in_the_do_file_are_the_replicates_scales(tmp_path):
+    """svyset has no per-stratum scale for jackknife replicate weights: the do-file gives
+    each JKn replicate its stratum and multiplier, equal to the rscales popsurvey's
+    weighting (checked against R's survey) uses for the same replicates."""
+    import re
+
+    from weighting.design import SurveyDesign
+    from weighting.replicates import make_replicates
+
+    ids = ["uuid:0001", "uuid:0002", "uuid:0003", "uuid:0004"]
+    data = pd.DataFrame(
+        {
+            "__id": ids,
+            "final_weight": [10.0, 12.0, 20.0, 22.0],
+            "design_stratum": [1, 1, 2, 2],
+            "design_psu": [11, 12, 21, 22],
+            "design_fpc": [40.0, 40.0, 7.0, 7.0],
+        }
+    )
+    design = SurveyDesign.from_frame(
+        data, weights="final_weight", ids="design_psu", strata="design_stratum", fpc="design_fpc"
+    )
+    replicates = make_replicates(design, "JKn")
+    names = [f"repw_{r + 1}" for r in range(replicates.weights.shape[1])]
+    for r, name in enumerate(names):
+        data[name] = replicates.weights[:, r]
+    columns = DesignColumns(
+        data=data,
+        weight="final_weight",
+        strata="design_stratum",
+        psu="design_psu",
+        fpc="design_fpc",
+        replicates=tuple(names),
+        replicate_type="jkn",
+    )
+    _export(tmp_path, design=columns, formats=("dta",))
+    do = (tmp_path / "household_export.do").read_text("utf-8")
+    multipliers = [
+        float(v)
+        for line in re.findall(r"local jk_multiplier \"`jk_multiplier' ([^\"]*)\"", do)
+        for v in line.split()
+    ]
+    strata = [
+        int(v)
+        for line in re.findall(r"local jk_stratum \"`jk_stratum' ([^\"]*)\"", do)
+        for v in line.split()
+    ]
+    assert strata == [1, 1, 2, 2]
+    np.testing.assert_allclose(multipliers, replicates.scale * replicates.rscales, rtol=1e-15)
+
+
+def test_progress_moves_by_variables_and_ends_at_the_total(tmp_path):
+    form, frames = household_frames()
+    calls: list[tuple[int, int | None]] = []
+    export_frames(
+        form,
+        frames.main,
+        frames.repeats,
+        tmp_path,
+        ExportOptions(formats=("sav", "dta"), salt=SALT),
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    done = [d for d, _ in calls]
+    totals = {t for _, t in calls}
+    assert len(totals) == 1 and done == sorted(done)
+    assert done[-1] == totals.pop() and len(calls) > 8  # moves while preparing, not 3 jumps

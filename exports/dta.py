@@ -1,0 +1,186 @@
+"""What a Stata 118/119 file gets after its writer (pyreadstat or polars-readstat) has written
+the data: the real variable names, one value label set per choice list shared by the
+variables that use it, and the extended missing values ``.a``/``.d``/``.r``.
+
+Neither writer can do these: both name a variable's value labels after the variable (one
+set per variable), pyreadstat's set names overflow Stata's 32 bytes for long variable names,
+and neither writes extended missing values from numbers (polars-readstat refuses values
+beyond Stata's largest double; pyreadstat needs object columns, checked cell by cell). The
+file's map (Stata's dta documentation, "Stata 118 format") locates each block: variable
+names and value-label names are fixed-width fields rewritten in place, the value labels are
+the file's last block (rewritten, then the map's two last offsets updated), and the data
+block's cells of the missing answers are set through a memory map.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from exports.errors import ExportWriteError
+from exports.values import DONT_KNOW, REFUSED, SKIPPED
+
+NAME_FIELD = 129
+"""Bytes of a variable name or value-label name field (formats 118 and 119)."""
+LABEL_MISSING = 2_147_483_621
+"""``.`` in a value label table (int32); ``.a`` is one more, ``.b`` two more..."""
+_DOUBLE_MISSING = 0x7FE0000000000000
+_LETTER_STEP = 0x0000010000000000
+_WIDTHS = {65526: 8, 65527: 4, 65528: 4, 65529: 2, 65530: 1, 32768: 8}
+_DOUBLE = 65526
+LETTERS = {DONT_KNOW: "d", REFUSED: "r", SKIPPED: "a"}
+
+
+def missing_label_value(letter: str) -> int:
+    """The number a value label table holds for ``.a`` ... ``.z``."""
+    return LABEL_MISSING + 1 + ord(letter) - ord("a")
+
+
+def missing_double_bits(letter: str) -> int:
+    """The bits of the double ``.a`` ... ``.z`` (``.a`` = 0x7FE0010000000000)."""
+    return _DOUBLE_MISSING + (ord(letter) - ord("a") + 1) * _LETTER_STEP
+
+
+@dataclass(frozen=True)
+class DtaMap:
+    """Where the blocks of a Stata 118/119 file are, and its shape."""
+
+    offsets: list[int]
+    byte_order: str
+    """``<`` or ``>``."""
+    variables: int
+    rows: int
+    map_at: int
+    """File offset of the first of the map's 14 offsets."""
+
+
+def read_map(path: Path) -> DtaMap:
+    """The map of a Stata 118/119 file (:class:`ExportWriteError` for another file)."""
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    start = head.find(b"<map>")
+    if not re.search(rb"<release>11[89]</release>", head) or start < 0:
+        raise ExportWriteError(f"{path.name}: not a Stata 118/119 file")
+    order = "little" if b"<byteorder>LSF</byteorder>" in head else "big"
+    k_at = head.find(b"<K>") + 3
+    k_size = 2 if b"<release>118</release>" in head else 4
+    variables = int.from_bytes(head[k_at : k_at + k_size], order)
+    n_at = head.find(b"<N>") + 3
+    rows = int.from_bytes(head[n_at : n_at + 8], order)
+    at = start + len(b"<map>")
+    offsets = [int.from_bytes(head[at + 8 * i : at + 8 * i + 8], order) for i in range(14)]
+    return DtaMap(offsets, "<" if order == "little" else ">", variables, rows, at)
+
+
+def rename_variables(path: Path, names: list[str]) -> None:
+    """Write ``names`` into the ``<varnames>`` block (the writers got short stand-ins)."""
+    layout = read_map(path)
+    with path.open("r+b") as handle:
+        handle.seek(layout.offsets[3])
+        if handle.read(10) != b"<varnames>":
+            raise ExportWriteError(f"{path.name}: <varnames> not where the map says")
+        handle.write(b"".join(_field(name) for name in names))
+
+
+def write_value_labels(
+    path: Path, sets: dict[str, dict[int, str]], users: dict[int, str], variables: int
+) -> None:
+    """Replace the file's value labels by ``sets`` (name -> value -> label) and attach set
+    ``users[i]`` to variable ``i`` (every other variable gets none)."""
+    layout = read_map(path)
+    order = layout.byte_order
+    names = b"".join(_field(users.get(i, "")) for i in range(variables))
+    tables = [b"<value_labels>"]
+    for name, labels in sets.items():
+        table = _table(labels, order)
+        tables += [
+            b"<lbl>",
+            np.array([len(table)], dtype=f"{order}i4").tobytes(),
+            _field(name),
+            b"\0\0\0",
+            table,
+            b"</lbl>",
+        ]
+    tables.append(b"</value_labels>")
+    tail = b"".join(tables)
+    end = b"</stata_dta>"
+    with path.open("r+b") as handle:
+        handle.seek(layout.offsets[6])
+        tag = b"<value_label_names>"
+        if handle.read(len(tag)) != tag:
+            raise ExportWriteError(f"{path.name}: <value_label_names> not where the map says")
+        handle.write(names)
+        handle.seek(layout.offsets[11])
+        if handle.read(len(b"<value_labels>")) != b"<value_labels>":
+            raise ExportWriteError(f"{path.name}: <value_labels> not where the map says")
+        handle.seek(layout.offsets[11])
+        handle.write(tail + end)
+        handle.truncate()
+        closing = layout.offsets[11] + len(tail)
+        handle.seek(layout.map_at + 8 * 12)
+        handle.write(np.array([closing, closing + len(end)], dtype=f"{order}u8").tobytes())
+
+
+def set_extended_missing(path: Path, reasons: dict[int, np.ndarray]) -> None:
+    """Set ``.d``/``.r``/``.a`` in the data block where ``reasons[i]`` (per row, for variable
+    ``i``, a double) says don't know, refused or skipped; the writer wrote ``.`` there."""
+    if not reasons:
+        return
+    layout = read_map(path)
+    order = layout.byte_order
+    with path.open("rb") as handle:
+        handle.seek(layout.offsets[2] + len(b"<variable_types>"))
+        types = np.frombuffer(handle.read(2 * layout.variables), dtype=f"{order}u2")
+    widths = np.array([_WIDTHS.get(int(t), int(t)) for t in types], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(widths)[:-1]])
+    row_width = int(widths.sum())
+    rows = layout.rows
+    if rows == 0:
+        return
+    bits = np.zeros(max(LETTERS) + 1, dtype=np.uint64)
+    for reason, letter in LETTERS.items():
+        bits[reason] = missing_double_bits(letter)
+    block = np.memmap(
+        path,
+        dtype=np.uint8,
+        mode="r+",
+        offset=layout.offsets[9] + len(b"<data>"),
+        shape=(rows * row_width,),
+    )
+    try:
+        for index, why in reasons.items():
+            if int(types[index]) != _DOUBLE:
+                raise ExportWriteError(f"{path.name}: variable {index + 1} is not a double")
+            cells = np.ndarray(
+                (rows,),
+                dtype=f"{order}u8",
+                buffer=block,
+                offset=int(starts[index]),
+                strides=(row_width,),
+            )
+            picked = np.flatnonzero(why)
+            cells[picked] = bits[why[picked]]
+    finally:  # unmapped without msync: the page cache has the cells, as after a write()
+        del block
+
+
+def _field(name: str) -> bytes:
+    encoded = name.encode("utf-8")[: NAME_FIELD - 1]
+    return encoded + b"\0" * (NAME_FIELD - len(encoded))
+
+
+def _table(labels: dict[int, str], order: str) -> bytes:
+    """One value label table: n, text length, offsets, values, texts (NUL-ended)."""
+    values = sorted(labels)
+    texts = [labels[v].replace("\0", "").encode("utf-8") + b"\0" for v in values]
+    offsets = np.cumsum([0] + [len(t) for t in texts[:-1]]) if texts else np.array([])
+    head = np.array([len(values), sum(len(t) for t in texts)], dtype=f"{order}i4").tobytes()
+    return (
+        head
+        + np.asarray(offsets, dtype=f"{order}i4").tobytes()
+        + np.asarray(values, dtype=f"{order}i4").tobytes()
+        + b"".join(texts)
+    )

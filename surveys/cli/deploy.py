@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from surveys.cli.common import handle_errors, retries_option, timeout_option
+from surveys.cli.common import db_option, handle_errors, retries_option, timeout_option
 from surveys.cli.progress import progress_bar
 
 survey_dir_argument = click.argument(
@@ -117,9 +117,7 @@ def deploy(
 
 @click.command("status")
 @survey_dir_argument
-@click.option(
-    "--db", help="Store: SQLite file or SQLAlchemy URL (default $POPSURVEY_DB or popsurvey.db)."
-)
+@db_option
 @click.option("--no-store", is_flag=True, help="Central only (do not open the store).")
 @handle_errors
 def status(survey_dir: Path, db: str | None, no_store: bool) -> None:

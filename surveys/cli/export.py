@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from surveys.cli.common import handle_errors
+from surveys.cli.common import db_option, handle_errors
 from surveys.cli.progress import progress_bar
 
 FORMAT_CHOICES = ("sav", "zsav", "dta", "csv", "parquet")
@@ -30,9 +30,7 @@ FORMAT_CHOICES = ("sav", "zsav", "dta", "csv", "parquet")
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the files.",
 )
-@click.option(
-    "--db", help="Store: SQLite file or SQLAlchemy URL (default $POPSURVEY_DB or popsurvey.db)."
-)
+@db_option
 @click.option(
     "--config",
     "config_path",

@@ -6,15 +6,13 @@ from pathlib import Path
 
 import click
 
-from surveys.cli.common import handle_errors
+from surveys.cli.common import db_option, handle_errors
 from surveys.cli.limits import max_unzipped_option
 
 
 @click.command("import")
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "--db", help="Store: SQLite file or SQLAlchemy URL (default $POPSURVEY_DB or popsurvey.db)."
-)
+@db_option
 @click.option(
     "--form-id", help="Form id (default: from --form, the zip, or every form of the JSON pages)."
 )

@@ -75,9 +75,14 @@ class Timings:
     """Every round's seconds per measurement."""
 
     rounds: dict[str, list[float]] = field(default_factory=dict)
+    cpu: dict[str, list[float]] = field(default_factory=dict)
+    loads: list[float] = field(default_factory=list)
 
-    def add(self, name: str, seconds: float) -> None:
+    def add(self, name: str, seconds: float, cpu: float | None = None) -> None:
         self.rounds.setdefault(name, []).append(seconds)
+        if cpu is not None:
+            self.cpu.setdefault(name, []).append(cpu)
+        self.loads.append(os.getloadavg()[0])
 
     def best(self, name: str) -> float:
         return min(self.rounds[name])
@@ -85,9 +90,11 @@ class Timings:
     def line(self, name: str, label: str, rows: int) -> str:
         seconds = self.rounds[name]
         spread = ", ".join(f"{s:.2f}" for s in seconds)
+        cpu = self.cpu.get(name)
+        used = f"; CPU {statistics.median(cpu):.1f} s (median)" if cpu else ""
         return (
             f"{label:44s} {min(seconds):8.2f} s  (median {statistics.median(seconds):.2f};"
-            f" rounds {spread})  {rows / min(seconds):,.0f}/s"
+            f" rounds {spread}{used})  {rows / min(seconds):,.0f}/s"
         )
 
 
@@ -116,16 +123,18 @@ def export_only(target: Target) -> tuple[float, int]:
     return elapsed, size
 
 
-def pull_once(target: Target, db: str, options: PullOptions) -> tuple[float, object]:
-    """Seconds and result of a pull into the fresh store ``db``."""
+def pull_once(target: Target, db: str, options: PullOptions) -> tuple[float, object, float]:
+    """Seconds, result and CPU seconds (this process) of a pull into the fresh store ``db``."""
     store = open_store(db)
     client = target.client()
+    cpu = time.process_time()
     started = time.perf_counter()
     result = pull_form(store, client, target.form_id, options)
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     store.close()
     client.close()
-    return elapsed, result
+    return elapsed, result, cpu
 
 
 def sqlite_store(run: Callable[[str], None]) -> None:
@@ -184,8 +193,8 @@ def measure(target: Target, args: argparse.Namespace) -> None:
             for kind, options in pulls:
 
                 def run(url: str, key: str = f"{store_name}/{kind}", o=options) -> None:
-                    seconds, result = pull_once(target, url, o)
-                    timings.add(key, seconds)
+                    seconds, result, cpu = pull_once(target, url, o)
+                    timings.add(key, seconds, cpu)
                     info[key] = result
 
                 make(run)
@@ -213,6 +222,22 @@ def measure(target: Target, args: argparse.Namespace) -> None:
                     f"{result.audits_from_export:,} logs from the export"  # type: ignore[attr-defined]
                 )
     fetch, export = timings.best("fetch"), timings.best("export")
+    loads = timings.loads
+    print(f"load average (1 min) at each measurement: {min(loads):.1f}-{max(loads):.1f}")
+    print()
+    for store_name, _ in stores:  # each round's pull against the same round's floor
+        for kind, floor in (("none", "fetch"), ("audit", "export")):
+            ratios = [
+                p / f
+                for p, f in zip(
+                    timings.rounds[f"{store_name}/{kind}"], timings.rounds[floor], strict=True
+                )
+            ]
+            print(
+                f"{store_name:10s} {kind:5s} / {floor:6s} per round: "
+                + ", ".join(f"{r:.2f}" for r in ratios)
+                + f" (median {statistics.median(ratios):.2f})"
+            )
     print()
     for store_name, _ in stores:
         ratio = timings.best(f"{store_name}/none") / fetch
@@ -261,7 +286,7 @@ def child_pull(url: str, form_id: str, page_size: int) -> None:
     target = Target(url, USER, PASSWORD, 1, form_id)
     options = PullOptions(page_size=page_size, attachments="none")
     with tempfile.TemporaryDirectory() as tmp:
-        elapsed, result = pull_once(target, f"{tmp}/mem.db", options)
+        elapsed, result, _ = pull_once(target, f"{tmp}/mem.db", options)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows = result.counts.new  # type: ignore[attr-defined]
     print(json.dumps({"rows": rows, "seconds": elapsed, "peak_rss_mib": peak}))

@@ -36,7 +36,8 @@ def main() -> None:
         form_id, _, rest = spec.partition("=")
         n, _, extra = rest.partition(":")
         model = household_form(extra=int(extra or 0), form_id=form_id)
-        central.add_form(1, model)
+        # published before the first submission (the fake's clock never goes back)
+        central.add_form(1, model, at=None if start is None else start - timedelta(minutes=1))
         seed(
             central,
             1,

@@ -28,10 +28,12 @@ from __future__ import annotations
 import csv
 import io
 import shutil
+import struct
 import tempfile
 import threading
 import time
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -66,6 +68,13 @@ class AuditExport:
     spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     margin: timedelta = EXPORT_MARGIN
     rows: int = 0
+    complete: set[str] = field(default_factory=set)
+    """``__id``s whose rows have all arrived (the next submission's rows began): their log
+    can be taken while the rest of the export still downloads."""
+    redo: set[str] = field(default_factory=set)
+    """``__id``s found complete that turned out not to be (rows again later, or a stream
+    that could not be checked): a log taken from them early is to be taken again."""
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _handle: BinaryIO | None = None
 
     def covers(self, record: Mapping[str, Any], model: FormModel | None = None) -> bool:
@@ -78,6 +87,10 @@ class AuditExport:
     def has(self, central_id: str) -> bool:
         """Whether the export has audit rows for the submission ``central_id``."""
         return central_id in self.spans
+
+    def arrived(self, central_id: str) -> bool:
+        """Whether all the rows of ``central_id`` have arrived (export still downloading)."""
+        return central_id in self.complete
 
     def audit_csv(self, central_id: str) -> bytes | None:
         """The submission's audit log rebuilt from the export's rows; None when the order of
@@ -139,6 +152,7 @@ class ExportDownload:
         self._lock = threading.Lock()
         self._discarded = False
         self._export: AuditExport | None = None
+        self._partial: AuditExport | None = None
         self._client = client.clone()
         self._thread = threading.Thread(
             target=self._run, args=(form_id, filter), name="central-export", daemon=True
@@ -154,7 +168,12 @@ class ExportDownload:
         started = time.monotonic()
         try:
             self._export = fetch_audit_export(
-                self._client, form_id, filter, self.margin, on_start=answered
+                self._client,
+                form_id,
+                filter,
+                self.margin,
+                on_start=answered,
+                on_index=lambda export: setattr(self, "_partial", export),
             )
         finally:
             self.seconds = time.monotonic() - started
@@ -172,6 +191,16 @@ class ExportDownload:
 
     def finished(self) -> bool:
         """Whether the download is over (:meth:`result` will not wait)."""
+        return not self._thread.is_alive()
+
+    def partial(self) -> AuditExport | None:
+        """The export being indexed as it downloads (its :attr:`AuditExport.complete` logs
+        can be taken already), or None before its audit CSV begins."""
+        return self._partial
+
+    def wait(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for the download to end; whether it has."""
+        self._thread.join(seconds)
         return not self._thread.is_alive()
 
     def result(self) -> AuditExport | None:
@@ -207,26 +236,287 @@ def fetch_audit_export(
     margin: timedelta = EXPORT_MARGIN,
     *,
     on_start: Callable[[datetime | None], None] | None = None,
+    on_index: Callable[[AuditExport], None] | None = None,
 ) -> AuditExport | None:
     """Download the form's export with attachments (filtered by ``filter``) and index its
-    combined audit CSV. None when Central cannot give it (an old Central, an error, a
-    broken zip, no ``Date``): the caller then downloads each log."""
+    combined audit CSV as it streams in (``on_index`` gets the export being indexed, whose
+    complete logs can be read before the download ends). None when Central cannot give it
+    (an old Central, an error, a broken zip, no ``Date``): the caller then downloads each
+    log. When the stream cannot be read as it comes (a zip laid out otherwise), the audit
+    CSV is extracted from the whole zip afterwards, as before."""
     folder = Path(tempfile.mkdtemp(prefix="popsurvey-export-"))
     target = folder / "audit.csv"
+    export = AuditExport(target, datetime.min, ["instance ID"], margin=margin)
     try:
-        with tempfile.TemporaryFile(dir=folder) as archive:
-            taken_at = client.submissions.export(form_id, archive, filter=filter, on_start=on_start)
+        with tempfile.TemporaryFile(dir=folder) as archive, open(target, "wb") as sink:
+            indexer = _Indexer(export, sink)
+            tap = _ZipTap(form_id, indexer.feed)
+            if on_index is not None:
+                on_index(export)
+            taken_at = client.submissions.export(
+                form_id, _Tee(archive, tap), filter=filter, on_start=on_start
+            )
             if taken_at is None:
                 raise CentralError("no Date header")
+            export.taken_at = taken_at
             archive.seek(0)
+            if tap.read_whole and indexer.finish():
+                with zipfile.ZipFile(archive):  # the zip's directory is sound
+                    return export
+            with export.lock:  # read again from the whole zip: nothing early is trusted
+                export.redo |= export.complete
+                export.complete.clear()
+                export.spans.clear()
+            sink.close()
             header = _extract_audit_csv(archive, form_id, target)
-        export = AuditExport(target, taken_at, header or ["instance ID"], margin=margin)
+        export.header = header or ["instance ID"]
+        export.rows = 0
         if header:
             _index(export)
+        export.complete.update(export.spans)
         return export
     except (CentralError, zipfile.BadZipFile, OSError, UnicodeDecodeError, csv.Error):
         shutil.rmtree(folder, ignore_errors=True)
         return None
+
+
+class _Tee:
+    """Writes the export to its file and to the zip tap."""
+
+    def __init__(self, sink: BinaryIO, tap: _ZipTap) -> None:
+        self.sink, self.tap = sink, tap
+
+    def write(self, chunk: bytes) -> None:
+        self.sink.write(chunk)
+        self.tap.write(chunk)
+
+
+class _ZipTap:
+    """Finds the combined audit CSV in Central's zip while it streams in (local file
+    headers, deflated or stored entries, data descriptors as archiver writes them) and hands
+    its bytes on as they inflate. Anything else in the layout stops it: the audit CSV is
+    then read from the whole zip (:attr:`read_whole` false)."""
+
+    def __init__(self, form_id: str, on_data: Callable[[bytes], None]) -> None:
+        self.form_id = form_id
+        self.on_data = on_data
+        self.buffer = b""
+        self.state = "header"
+        self.failed = False
+        self.found = False
+        self.ended = False  # the audit CSV entry was read to its end and its CRC checked
+        self.stopped = False  # past the local entries (the zip's directory began)
+        self._wanted = False
+        self._flags = 0
+        self._left = 0
+        self._crc = 0
+        self._inflate: Any = None
+
+    @property
+    def read_whole(self) -> bool:
+        """Whether the stream was read as it came: the audit CSV whole (CRC checked), or
+        every entry seen and none was it."""
+        return not self.failed and (self.ended or (self.stopped and not self.found))
+
+    def write(self, chunk: bytes) -> None:
+        if self.failed or self.stopped:
+            return
+        self.buffer += chunk
+        try:
+            while self._step():
+                pass
+        except (zlib.error, struct.error, ValueError):
+            self.failed = True
+
+    def _step(self) -> bool:
+        """Consume what the buffer allows; whether to go on."""
+        buf = self.buffer
+        if self.state == "header":
+            if len(buf) < 30:
+                return False
+            if buf[:4] != b"PK\x03\x04":
+                self.stopped = True  # the central directory: no more entries
+                return False
+            flags, method = struct.unpack("<HH", buf[6:10])
+            size = struct.unpack("<I", buf[18:22])[0]
+            name_length, extra_length = struct.unpack("<HH", buf[26:30])
+            if len(buf) < 30 + name_length + extra_length:
+                return False
+            name = buf[30 : 30 + name_length].decode("utf-8", "replace")
+            self.buffer = buf[30 + name_length + extra_length :]
+            self._wanted = not self.found and "/" not in name and name.endswith(" - audit.csv")
+            self.found = self.found or self._wanted
+            self._flags, self._crc = flags, 0
+            if method == 8:
+                self._inflate, self.state = zlib.decompressobj(-15), "deflate"
+            elif method == 0 and not flags & 8:
+                self._left, self.state = size, "stored"
+            else:
+                self.failed = True
+                return False
+            return True
+        if self.state == "deflate":
+            out = self._inflate.decompress(buf)
+            self.buffer = b""
+            self._emit(out)
+            if not self._inflate.eof:
+                return False
+            self.buffer = self._inflate.unused_data
+            self.state = "descriptor" if self._flags & 8 else "header"
+            if self.state == "header" and self._wanted:
+                self.failed = True  # no descriptor: the CRC is in the header (not archiver's)
+            return True
+        if self.state == "stored":
+            part = buf[: self._left]
+            self.buffer = buf[len(part) :]
+            self._left -= len(part)
+            self._emit(part)
+            if self._left:
+                return False
+            self.state = "header"
+            if self._wanted:
+                self.failed = True  # not archiver's layout: read from the whole zip
+            return True
+        # data descriptor: [signature] crc32, sizes (4 or 8 bytes each)
+        if len(buf) < 28:
+            return False
+        start = 4 if buf[:4] == b"PK\x07\x08" else 0
+        crc = struct.unpack("<I", buf[start : start + 4])[0]
+        for sizes in (8, 16):
+            after = start + 4 + sizes
+            if buf[after : after + 4] in (b"PK\x03\x04", b"PK\x01\x02"):
+                break
+        else:
+            self.failed = True
+            return False
+        if self._wanted:
+            if crc != self._crc:
+                self.failed = True
+                return False
+            self.ended = True
+        self.buffer = buf[after:]
+        self.state = "header"
+        return True
+
+    def _emit(self, data: bytes) -> None:
+        if self._wanted and data:
+            self._crc = zlib.crc32(data, self._crc)
+            self.on_data(data)
+
+
+class _Indexer:
+    """Writes the combined audit CSV to its file and indexes it as it arrives: byte ranges
+    of each ``__id``'s rows (Central writes a submission's rows together, ordered by
+    submission version), an ``__id`` complete once the next one's rows begin."""
+
+    def __init__(self, export: AuditExport, sink: BinaryIO) -> None:
+        self.export = export
+        self.sink = sink
+        self.pending = b""  # the bytes of a record not yet ended
+        self.position = 0
+        self.start = 0
+        self.header = False
+        self.bad = False
+        self.last: str | None = None
+        self.seen: set[tuple[str, ...]] = set()
+        self.doubled: set[str] = set()
+        self.done: set[str | None] = set()  # ``__id``s whose rows were followed by others
+
+    def feed(self, data: bytes) -> None:
+        """Take the next bytes of the CSV; index every record they end."""
+        if self.bad:
+            return
+        buffer = self.pending + data
+        end = _records_end(buffer)
+        self.pending = buffer[end:]
+        if end:
+            self.sink.write(buffer[:end])
+            self._records(buffer[:end])
+
+    def finish(self) -> bool:
+        """Index what is left (the last ``__id`` is complete); False when the CSV could
+        not be indexed (not an audit CSV), True when indexed or absent."""
+        if self.pending:
+            self.sink.write(self.pending)
+            self._records(self.pending)
+            self.pending = b""
+        if self.bad:
+            return False
+        self._close(self.last)
+        self.sink.flush()
+        return True
+
+    def _records(self, chunk: bytes) -> None:
+        export = self.export
+
+        def lines() -> Iterator[str]:
+            pieces = chunk.split(b"\n")
+            last = pieces.pop()  # after the final line end: empty, or a record without one
+            for line in [piece + b"\n" for piece in pieces] + ([last] if last else []):
+                self.position += len(line)
+                yield line.decode("utf-8-sig" if self.position == len(line) else "utf-8")
+
+        reader = csv.reader(lines())
+        if not self.header:
+            header = next(reader, None)
+            if header is None:
+                return
+            if header[0] not in AUDIT_ID_COLUMNS:
+                self.bad = True
+                return
+            export.header, self.header, self.start = header, True, self.position
+        closed = []
+        for row in reader:
+            end = self.position  # the reader has consumed exactly this row's lines
+            if not row or not any(row[1:]):
+                self.start = end  # a blank line, or the empty row of a log never uploaded
+                continue
+            central_id = row[0]
+            if central_id != self.last:
+                self.seen.clear()
+                closed.append(self.last)
+                self.done.add(self.last)
+                if central_id in self.done:  # rows again, apart from the first ones
+                    with export.lock:
+                        export.complete.discard(central_id)
+                        export.redo.add(central_id)
+            if tuple(row) in self.seen:
+                self.doubled.add(central_id)
+            self.seen.add(tuple(row))
+            spans = export.spans.setdefault(central_id, [])
+            if central_id == self.last and spans:
+                spans[-1] = (spans[-1][0], end)
+            else:
+                spans.append((self.start, end))
+            self.last = central_id
+            self.start = end
+            export.rows += 1
+        self.sink.flush()  # before any log is read from the file
+        for central_id in closed:
+            self._close(central_id)
+
+    def _close(self, central_id: str | None) -> None:
+        if central_id is None:
+            return
+        export = self.export
+        with export.lock:
+            if central_id in self.doubled:
+                export.spans.pop(central_id, None)
+                export.complete.discard(central_id)
+            elif central_id not in export.redo:
+                export.complete.add(central_id)
+
+
+def _records_end(buffer: bytes) -> int:
+    """Where the last whole CSV record of ``buffer`` ends (after a line end outside
+    quotes; ``buffer`` starts at a record's start), 0 when none does."""
+    quotes = buffer.count(b'"')
+    end = buffer.rfind(b"\n")
+    while end >= 0:
+        if (quotes - buffer.count(b'"', end)) % 2 == 0:
+            return end + 1
+        end = buffer.rfind(b"\n", 0, end)
+    return 0
 
 
 def _extract_audit_csv(archive: BinaryIO, form_id: str, target: Path) -> list[str] | None:

@@ -30,7 +30,7 @@ import sqlalchemy as sa
 
 from forms.issues import Issue, Severity
 from forms.model import FormModel
-from surveys.central.audit_export import EXPORT_MARGIN, ExportDownload
+from surveys.central.audit_export import EXPORT_MARGIN, AuditExport, ExportDownload
 from surveys.central.client import CentralClient, ODataPage
 from surveys.central.errors import CentralError
 from surveys.central.form_sources import FROM_FILE, VersionModel, fetch_version_model, versions_in
@@ -306,8 +306,46 @@ def _store_exported_audits(
 ) -> None:
     """The audit logs left for the export (``(pk, __id, instanceID)`` each): from it when it
     has them, else downloaded one by one (a log uploaded after its snapshot, an export that
-    failed); a transaction per batch."""
+    failed); a transaction per batch. While the export still downloads, the logs whose rows
+    have all arrived are stored already, a batch at a time, so that little is left to do
+    when its last byte comes."""
+    done: dict[str, tuple[int, str, str]] = {}
+    tried: set[str] = set()  # looked at early (a log whose order is uncertain waits)
+    pending = deferred
+    while pending and not export.wait(0.2):
+        partial = export.partial()
+        if partial is None:
+            continue
+        with partial.lock:
+            ready = [d for d in pending if d[1] in partial.complete and d[1] not in tried]
+        if len(ready) < min(batch, len(pending) - len(tried)):
+            continue  # wait for a whole batch (or the end)
+        ready = ready[:batch]
+        tried.update(d[1] for d in ready)
+        taken = _store_audit_batch(store, pool, form_id, partial, ready, result, early=True)
+        done.update((d[1], d) for d in taken)
+        taken_ids = {d[1] for d in taken}
+        pending = [d for d in pending if d[1] not in taken_ids]
     exported = export.result()
+    again = [done[c] for c in exported.redo if c in done] if exported is not None else []
+    left = pending + again
+    for start in range(0, len(left), batch):
+        _store_audit_batch(store, pool, form_id, exported, left[start : start + batch], result)
+
+
+def _store_audit_batch(
+    store: Store,
+    pool: ClientPool,
+    form_id: str,
+    exported: AuditExport | None,
+    chunk: list[tuple[int, str, str]],
+    result: PullResult,
+    *,
+    early: bool = False,
+) -> list[tuple[int, str, str]]:
+    """Store the audit logs of ``chunk`` in one transaction: from the export where it has
+    them, the others downloaded; with ``early`` (the export still downloading) only those
+    the export has, the rest left for later. Returns the entries stored."""
 
     def download(client: CentralClient, central_id: str) -> bytes | None:
         names = [a["name"] for a in client.attachments.list(form_id, central_id) if a.get("exists")]
@@ -315,30 +353,33 @@ def _store_exported_audits(
             return None
         return client.attachments.get(form_id, central_id, AUDIT_FILE)
 
-    for start in range(0, len(deferred), batch):
-        chunk = deferred[start : start + batch]
-        rebuilt = {  # None: a log whose order the export cannot tell
-            c: exported.audit_csv(c) for _, c, _ in chunk if exported and exported.has(c)
-        }
-        missing = [c for _, c, _ in chunk if rebuilt.get(c) is None]
-        fetched = dict(zip(missing, pool.map(download, missing), strict=True))
-        files, logs = [], []
-        for pk, central_id, instance_id in chunk:
-            content = rebuilt.get(central_id)
-            if content is None:
-                content = fetched[central_id]
-            else:
-                result.audits_from_export += 1
-            if content is None:
-                continue
-            files.append((pk, AUDIT_FILE, instance_id, content))
-            events, issues = parse_audit_csv(content, instance_id=instance_id)
-            logs.append((pk, instance_id, events))
-            result.issues.extend(issues)
-        with store.transaction() as conn:
-            writer.store_attachments(conn, files)
-            result.audit_events += writer.store_audits(conn, logs)
-        result.attachments += len(files)
+    rebuilt = {  # None: a log whose order the export cannot tell
+        c: exported.audit_csv(c) for _, c, _ in chunk if exported and exported.has(c)
+    }
+    if early:
+        chunk = [d for d in chunk if rebuilt.get(d[1]) is not None]
+    if not chunk:
+        return chunk
+    missing = [c for _, c, _ in chunk if rebuilt.get(c) is None]
+    fetched = dict(zip(missing, pool.map(download, missing), strict=True))
+    files, logs = [], []
+    for pk, central_id, instance_id in chunk:
+        content = rebuilt.get(central_id)
+        if content is None:
+            content = fetched[central_id]
+        else:
+            result.audits_from_export += 1
+        if content is None:
+            continue
+        files.append((pk, AUDIT_FILE, instance_id, content))
+        events, issues = parse_audit_csv(content, instance_id=instance_id)
+        logs.append((pk, instance_id, events))
+        result.issues.extend(issues)
+    with store.transaction() as conn:
+        writer.store_attachments(conn, files)
+        result.audit_events += writer.store_audits(conn, logs)
+    result.attachments += len(files)
+    return chunk
 
 
 def _version_models(

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
 from forms.issues import Issue
 from forms.model import FormModel
 from surveys.importers.errors import ImportFormatError
@@ -64,14 +66,7 @@ def import_records(
             counts = writer.store_submissions(conn, form_pk, batch, source)
             writer.sync_enumerators(conn, batch)
             result.counts.add(counts)
-            for pk, _central_id, instance_id in counts.changed_ids:
-                content = audit_for(instance_id)
-                if content is None:
-                    continue
-                writer.store_attachment(conn, pk, "audit.csv", instance_id, content)
-                events, issues = parse_audit_csv(content, instance_id=instance_id)
-                result.audit_events += writer.store_audit(conn, pk, instance_id, events)
-                result.issues.extend(issues)
+            store_batch_audits(conn, counts.changed_ids, audit_for, result)
             done += len(batch)
             if progress is not None:
                 progress(done, total)
@@ -91,6 +86,29 @@ def import_records(
         if batch:
             flush()
     return result
+
+
+def store_batch_audits(
+    conn: Connection,
+    changed: Iterable[tuple[int, Any, str]],
+    audit_for: Callable[[str], bytes | None],
+    result: ImportResult,
+) -> None:
+    """Store the audit logs of a batch's new and changed submissions (``(pk, __id,
+    instanceID)`` each) with the store's bulk writers: one statement for the batch's
+    audit.csv files and one for all their events, as a pull does, never one per submission."""
+    files, logs = [], []
+    latest = {pk: instance_id for pk, _central_id, instance_id in changed}  # once each
+    for pk, instance_id in latest.items():
+        content = audit_for(instance_id)
+        if content is None:
+            continue
+        files.append((pk, "audit.csv", instance_id, content))
+        events, issues = parse_audit_csv(content, instance_id=instance_id)
+        logs.append((pk, instance_id, events))
+        result.issues.extend(issues)
+    writer.store_attachments(conn, files)
+    result.audit_events += writer.store_audits(conn, logs)
 
 
 def checked_record(record: Any, where: str) -> Mapping[str, Any]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from operator import itemgetter
+from typing import NamedTuple
 
 from forms.issues import Issue, Severity
 
@@ -29,9 +30,9 @@ KNOWN_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class AuditEvent:
-    """One audit-log line."""
+class AuditEvent(NamedTuple):
+    """One audit-log line (a tuple in the store's column order, so that thousands of logs
+    go to the bulk writers without a conversion per event)."""
 
     seq: int
     event: str
@@ -59,51 +60,73 @@ def parse_audit_csv(
     columns = [h.strip().lower() for h in header]
     if not columns or columns[0] != "event":
         return [], [_issue(f"audit log header is not 'event,...': {header[:4]}", instance_id)]
+    named = list(dict.fromkeys(columns))
+    twice = len(named) < len(columns)  # a column named twice: its last cell counts
     events: list[AuditEvent] = []
     issues: list[Issue] = []
+    width = len(named)
+    cells = itemgetter(*(named.index(c) if c in named else width for c in KNOWN_COLUMNS))
     for line_no, row in enumerate(rows, start=2):
         if not row or not any(cell.strip() for cell in row):
             continue
-        values = dict(zip(columns, row, strict=False))
+        if twice:
+            values = dict(zip(columns, row, strict=False))
+            row = [values.get(c) for c in named]
+        elif len(row) != width:
+            row = (row + [None] * width)[:width]
+        row.append(None)  # the cell of a column the log does not have
+        event, node, start, end, lat, lon, acc, old, new, user, reason = cells(row)
         try:
-            events.append(_event(len(events), values))
+            events.append(
+                AuditEvent(
+                    len(events),
+                    (event or "").strip(),
+                    node or None,
+                    _int(start, "start"),
+                    _int(end, "end"),
+                    _float(lat, "latitude"),
+                    _float(lon, "longitude"),
+                    _float(acc, "accuracy"),
+                    old or None,
+                    new or None,
+                    user or None,
+                    reason or None,
+                )
+            )
         except ValueError as err:
             issues.append(_issue(f"audit.csv line {line_no}: {err}", instance_id))
     return events, issues
 
 
-def _event(seq: int, values: dict[str, str]) -> AuditEvent:
-    return AuditEvent(
-        seq=seq,
-        event=values.get("event", "").strip(),
-        node=values.get("node") or None,
-        start_ms=_int(values.get("start"), "start"),
-        end_ms=_int(values.get("end"), "end"),
-        latitude=_float(values.get("latitude"), "latitude"),
-        longitude=_float(values.get("longitude"), "longitude"),
-        accuracy=_float(values.get("accuracy"), "accuracy"),
-        old_value=values.get("old-value") or None,
-        new_value=values.get("new-value") or None,
-        user=values.get("user") or None,
-        change_reason=values.get("change-reason") or None,
-    )
+_EXACT = 2**53
+"""Integers below this survive the float round trip the parser has always made
+(``int(float(text))``), so the direct ``int(text)`` gives the same value."""
 
 
 def _int(text: str | None, column: str) -> int | None:
-    if text is None or not text.strip():
+    if text is None:
         return None
     try:
-        return int(float(text))
+        value = int(text)
+        if -_EXACT < value < _EXACT:
+            return value
     except ValueError:
+        if not text.strip():
+            return None
+    try:
+        return int(float(text))
+    except (ValueError, OverflowError):
         raise ValueError(f"column '{column}' is not a time in ms: {text!r}") from None
 
 
 def _float(text: str | None, column: str) -> float | None:
-    if text is None or not text.strip():
+    if text is None:
         return None
     try:
         return float(text)
     except ValueError:
+        if not text.strip():
+            return None
         raise ValueError(f"column '{column}' is not a number: {text!r}") from None
 
 

@@ -363,50 +363,18 @@ def store_audit(
     return store_audits(conn, [(submission_pk, instance_id, events)])
 
 
-_AUDIT_COLUMNS = (
-    "submission_id",
-    "instance_id",
-    "seq",
-    "event",
-    "node",
-    "start_ms",
-    "end_ms",
-    "latitude",
-    "longitude",
-    "accuracy",
-    "old_value",
-    "new_value",
-    "user",
-    "change_reason",
-)
+_AUDIT_COLUMNS = ("submission_id", "instance_id", *AuditEvent._fields)
+"""The audit_events columns written: an event's fields are named as its columns."""
 
 
 def store_audits(conn: Connection, logs: Sequence[tuple[int, str, Iterable[AuditEvent]]]) -> int:
     """Replace the audit events of many submissions at once: ``logs`` holds
-    ``(submission pk, instance id, events)``. Returns how many events were stored."""
+    ``(submission pk, instance id, events)``. Returns how many events were stored.
+    (An :class:`AuditEvent` is a tuple in the table's column order.)"""
     if not logs:
         return 0
     bulk.delete_where_in(conn, AUDITS, "submission_id", {pk for pk, _, _ in logs})
-    rows = [
-        (
-            pk,
-            instance_id,
-            e.seq,
-            e.event,
-            e.node,
-            e.start_ms,
-            e.end_ms,
-            e.latitude,
-            e.longitude,
-            e.accuracy,
-            e.old_value,
-            e.new_value,
-            e.user,
-            e.change_reason,
-        )
-        for pk, instance_id, events in logs
-        for e in events
-    ]
+    rows = [(pk, instance_id, *e) for pk, instance_id, events in logs for e in events]
     bulk.insert_rows(conn, AUDITS, _AUDIT_COLUMNS, rows)
     return len(rows)
 

@@ -33,6 +33,7 @@ class CentralHandle:
         self.fake: Any = None
         """The :class:`FakeCentral` behind the URL, when it is the fake (seeded directly)."""
         self._root: dict[str, str] = {}  # instanceID -> __id, to address edits
+        self._openrosa: Any = None  # (session, an app user's submission URL): submit_whole
 
     def make_client(self, policy: HttpPolicy = FAST) -> CentralClient:
         """A fresh client (what ``popsurvey pull`` would build)."""
@@ -116,6 +117,35 @@ class CentralHandle:
                 data=audit,
                 headers={"Content-Type": "text/csv"},
             )
+        return central_id
+
+    def submit_whole(self, data: dict[str, Any], audit: bytes | None = None) -> str:
+        """Submit (or edit, when meta has deprecatedID) with its audit log in ONE request,
+        as Collect does: an OpenRosa multipart POST by an app user of the form, so Central
+        never holds the submission without its log (:meth:`submit` uploads the log in a
+        second request). The fake is seeded directly. Returns the ``__id``."""
+        assert self.model is not None
+        files = {"audit.csv": audit} if audit is not None else None
+        if self.fake is not None:
+            return self.fake.submit(
+                self.project, self.model.form_id, data, attachments=files
+            ).central_id
+        from surveys.simulate.openrosa import app_user_url, post_submission
+
+        if self._openrosa is None:
+            import requests
+
+            user = self.add_app_user(f"openrosa {self.model.form_id}")
+            self._openrosa = requests.Session(), app_user_url(self.url, user["token"], self.project)
+        post_submission(
+            *self._openrosa,
+            xml=data_to_xml(data, self.model),
+            attachments=files or {},
+            instance_id=data["meta"]["instanceID"],
+        )
+        deprecated = data["meta"].get("deprecatedID")
+        central_id = self._root[deprecated] if deprecated else data["meta"]["instanceID"]
+        self._root[data["meta"]["instanceID"]] = central_id
         return central_id
 
     def review(self, central_id: str, state: str) -> None:

@@ -19,7 +19,10 @@ import sqlalchemy as sa
 from surveys.central.audit_export import (
     AuditExport,
     ExportDownload,
+    _extract_audit_csv,
     _index,
+    _Indexer,
+    _ZipTap,
     exports_whole_audit,
     fetch_audit_export,
 )
@@ -303,22 +306,21 @@ with open_store(db) as store:
 """
 
 
-def atomic_fieldwork(fake, rng, n, live):
+def atomic_fieldwork(central, rng, n, live):
     """``n`` submissions (two in three with an audit log) and one edit with a new log,
     review and deletion, each arriving whole as Collect sends them (one request with its
-    files): the fake is seeded directly, from another thread than the pull's."""
-    form_id = "household"
+    files; the fake is seeded directly, from another thread than the pull's)."""
     for i in range(n):
         data = make_submission(rng, audit=i % 3 != 2)
-        files = {"audit.csv": make_audit_csv(rng, data)} if i % 3 != 2 else None
-        live[fake.submit(1, form_id, data, attachments=files).central_id] = data
+        audit = make_audit_csv(rng, data) if i % 3 != 2 else None
+        live[central.submit_whole(data, audit)] = data
     ids = sorted(live)
     new = edited(live[ids[1]], rng)
     new["meta"]["audit"] = "audit.csv"
-    fake.submit(1, form_id, new, attachments={"audit.csv": make_audit_csv(rng, new)})
+    central.submit_whole(new, make_audit_csv(rng, new))
     live[ids[1]] = new
-    fake.review(1, form_id, ids[2], "approved")
-    fake.delete(1, form_id, ids[3])
+    central.review(ids[2], "approved")
+    central.delete(ids[3])
     del live[ids[3]]
 
 
@@ -329,23 +331,24 @@ def live_rows(snap, ids):
     return {t: [r for r in rows if t not in keyed or r[0] in ids] for t, rows in snap.items()}
 
 
-def test_bulk_pull_killed_during_fieldwork_ends_equal_to_a_per_submission_pull(fake, tmp_path):
+def test_bulk_pull_killed_during_fieldwork_ends_equal_to_a_per_submission_pull(central, tmp_path):
     """Pulls taking audit logs from the export, SIGKILLed at random points while
     submissions arrive, are edited (with new audit logs), reviewed and deleted, then run to
-    completion: the store equals a fresh per-submission pull, row for row."""
+    completion: the store equals a fresh per-submission pull, row for row. On the fake and,
+    when configured, on a real Central (fewer submissions: each is an OpenRosa request)."""
     import os
     import signal
     import subprocess
     import sys
     from pathlib import Path
 
-    fake.central.add_form(1, household_form())
     rng = random.Random(2026)
     live = {}
-    atomic_fieldwork(fake.central, rng, 1500, live)
+    atomic_fieldwork(central, rng, 1500 if central.fake else 600, live)
     time.sleep(1.1)
     db = tmp_path / "killed.db"
-    args = [fake.url, "admin@example.org", "correct horse", "1", "household", str(db)]
+    form_id = central.model.form_id
+    args = [central.url, central.user, central.password, str(central.project), form_id, str(db)]
     args.append("1")  # margin: the export's Date header has whole seconds
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     partial = 0
@@ -357,7 +360,7 @@ def test_bulk_pull_killed_during_fieldwork_ends_equal_to_a_per_submission_pull(f
             stderr=subprocess.PIPE,
         )
         wait_for_a_stored_page(db, proc)
-        atomic_fieldwork(fake.central, rng, rng.randrange(5, 40), live)  # while it runs
+        atomic_fieldwork(central, rng, rng.randrange(5, 40), live)  # while it runs
         time.sleep(rng.uniform(0, 1.0))
         proc.send_signal(signal.SIGKILL)
         proc.communicate()
@@ -369,7 +372,7 @@ def test_bulk_pull_killed_during_fieldwork_ends_equal_to_a_per_submission_pull(f
     assert int(final.stdout) > 0  # logs came from the export
 
     with open_store(str(db)) as killed, open_store(str(tmp_path / "each.db")) as fresh:
-        pull_form(fresh, central_client(fake), "household", EACH)
+        pull_form(fresh, central.make_client(), form_id, EACH)
         got, want = snapshot(killed), snapshot(fresh)
     assert got.pop("sync_state")[0][1:] == (None, None, None)  # the run finished
     want.pop("sync_state")
@@ -401,13 +404,6 @@ def wait_for_a_stored_page(db, proc, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None and not run_unfinished(db):
         time.sleep(0.05)
-
-
-def central_client(fake):
-    from surveys.central import CentralClient
-    from tests.central.handles import FAST
-
-    return CentralClient(fake.url, "admin@example.org", "correct horse", 1, FAST)
 
 
 def test_cli_pull_takes_audit_logs_from_the_export(fake, tmp_path, monkeypatch):
@@ -462,3 +458,61 @@ def test_export_logs_with_quoted_cells_are_rebuilt_exactly(tmp_path):
     for central_id, log in logs.items():
         assert export.audit_csv(central_id) == log.encode()
     export.close()
+
+
+def test_export_indexed_as_it_streams_equals_indexed_whole(tmp_path):
+    """The zip read as it arrives, in pieces of any size (data descriptors, as Central's
+    archiver writes them; quoted line breaks in cells; a log expected but never uploaded; a
+    log with a row twice; an ``__id`` whose rows come again later): the same audit file,
+    byte ranges and logs as indexing the whole file; a log counts as complete only once
+    the next one begins, and one whose rows came again is marked to be taken again."""
+    from tests.fake_central.export import _Stream
+
+    header = ["instance ID", "event", "node", "start", "end", "old-value", "new-value"]
+    rows = [
+        ["uuid:a", "form start", "", "1", "", "", ""],
+        ["uuid:a", "question", "/data/x", "2", "3", "", 'two\nlines, "quoted"'],
+        ["uuid:missing", "", "", "", "", "", ""],
+        ["uuid:twice", "form start", "", "1", "", "", ""],
+        ["uuid:twice", "form start", "", "1", "", "", ""],
+        ["uuid:b", "form start", "", "5", "", "", ""],
+        ["uuid:c", "question", "/data/y", "6", "7", "", "中文\r\n"],
+        ["uuid:b", "form exit", "", "9", "", "", ""],
+        ["uuid:d", "form start", "", "10", "", "", ""],
+    ]
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows([header, *rows])
+    sink = _Stream()
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("f.csv", "SubmissionDate,KEY\n" * 50)
+        archive.writestr("media/x - audit.csv", "not the log")
+        archive.writestr("f - audit.csv", "\ufeff" + text.getvalue())
+    data = sink.getvalue()
+    whole = AuditExport(tmp_path / "whole.csv", datetime.now(UTC), ["instance ID"])
+    whole.header = _extract_audit_csv(io.BytesIO(data), "f", whole.path)
+    _index(whole)
+    for size in (1, 7, 4096):
+        (tmp_path / str(size)).mkdir()  # close() removes the export's folder
+        streamed = AuditExport(tmp_path / str(size) / "a.csv", datetime.now(UTC), ["instance ID"])
+        with open(streamed.path, "wb") as out:
+            indexer = _Indexer(streamed, out)
+            tap = _ZipTap("f", indexer.feed)
+            for start in range(0, len(data), size):
+                tap.write(data[start : start + size])
+                if size == 1 and start == len(data) // 2:
+                    assert streamed.complete <= {"uuid:a"}  # nothing before its end
+            assert tap.read_whole and indexer.finish()
+        assert streamed.path.read_bytes() == whole.path.read_bytes()
+        assert (streamed.spans, streamed.rows, streamed.header) == (
+            whole.spans,
+            whole.rows,
+            whole.header,
+        )
+        assert streamed.complete == {"uuid:a", "uuid:c", "uuid:d"}
+        assert streamed.redo == {"uuid:b"}
+        for central_id in whole.spans:
+            assert streamed.audit_csv(central_id) == whole.audit_csv(central_id)
+        streamed.close()
+    broken = _ZipTap("f", lambda data: None)
+    broken.write(data[:40] + b"\x00" * 400)  # not a deflate stream: read the whole zip
+    assert not broken.read_whole

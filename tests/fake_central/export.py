@@ -84,13 +84,27 @@ def export_zip(form: FakeForm, subs: list[FakeSubmission], system: Any, attachme
             )
         )
         tables[form.xml_form_id].append(row)
-    out = io.BytesIO()
+    out = _Stream()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, rows in tables.items():
             archive.writestr(f"{name}.csv", _csv(rows))
         if attachments:
             _attachments(archive, form, subs)
     return out.getvalue()
+
+
+class _Stream(io.BytesIO):
+    """A sink the zip writer cannot seek in, so that it lays the zip out as Central's
+    streaming archiver does: sizes and CRC in a data descriptor after each entry."""
+
+    def seekable(self) -> bool:
+        return False
+
+    def seek(self, *args: Any) -> int:
+        raise OSError("not seekable")
+
+    def tell(self) -> int:
+        raise OSError("not seekable")
 
 
 def _attachments(archive: zipfile.ZipFile, form: FakeForm, subs: list[FakeSubmission]) -> None:

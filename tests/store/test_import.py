@@ -65,6 +65,30 @@ def test_json_pages_with_audits(store, tmp_path):
     assert again.counts.unchanged == 9  # idempotent
 
 
+def test_import_stores_audit_logs_in_bulk(any_store, tmp_path):
+    """A batch's audit logs go to the store in a fixed number of statements (the bulk
+    writers pull uses), not a DELETE and an INSERT per submission: 5x the submissions with
+    audit logs costs the same number of statements."""
+    from tests.store.test_bulk import count_statements
+
+    sent = count_statements(any_store)
+    costs = []
+    for n, new in ((12, 12), (60, 48)):  # the same seed: the first 12 are stored already
+        root = tmp_path / str(n)
+        write_pages(root, n=n, per_page=n)
+        before = len(sent)
+        result = import_json_pages(any_store, root, "household", MODEL)
+        costs.append(len(sent) - before)
+        assert (result.counts.new, result.audit_events) == (new, new * 6)
+    assert costs[1] <= costs[0] + 2, costs
+    with any_store.engine.connect() as conn:
+        events = conn.execute(sa.text("select count(*) from audit_events")).scalar_one()
+        files = conn.execute(
+            sa.text("select count(*) from attachments where name = 'audit.csv'")
+        ).scalar_one()
+    assert (events, files) == (60 * 6, 60)
+
+
 def test_bad_json_page_leaves_store_unchanged(store, tmp_path):
     write_pages(tmp_path)
     (tmp_path / "pages" / "household" / "page-0003.json").write_text("{not json")

@@ -193,6 +193,28 @@ def test_audit_csv_parsing():
     assert minimal[0].end_ms == 2 and minimal[0].latitude is None
 
 
+def test_audit_parse_odd_cells():
+    """Short and long rows, a column named twice (its last cell counts, as in a dict of
+    the row), times written as floats, and numbers too large for a time: an issue for
+    that line, never an exception."""
+    text = (
+        "Event, Node ,start,end,accuracy,start\n"
+        "question,/data/a,1,2\n"  # short: the second start is missing, the first counts
+        "question,/data/b,1,2,,3.0e3,extra\n"  # long: the extra cell is ignored
+        "question,/data/c,1,1e400,,5\n"
+        " , ,\n"
+        "form exit,,9007199254740993,,inf,9\n"
+    )
+    events, issues = parse_audit_csv(text.encode(), instance_id="uuid:y")
+    assert [(e.node, e.start_ms, e.end_ms, e.accuracy) for e in events] == [
+        ("/data/a", 1, 2, None),
+        ("/data/b", 3000, 2, None),
+        (None, 9, None, float("inf")),
+    ]
+    assert [e.seq for e in events] == [0, 1, 2]
+    assert len(issues) == 1 and "line 4" in issues[0].message and "'end'" in issues[0].message
+
+
 def _hold_lock(url, seconds, started):
     store = open_store(url)
     with store.lock("pull"):

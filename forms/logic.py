@@ -96,7 +96,13 @@ from forms.xpath.instance import (
     convert_answer,
     rows_instance,
 )
-from forms.xpath.interpreter import Context, Environment, evaluate, evaluate_boolean
+from forms.xpath.interpreter import (
+    Context,
+    Environment,
+    evaluate,
+    evaluate_boolean,
+    indexed_children,
+)
 from forms.xpath.parser import parse
 from forms.xpath.values import (
     EvaluationError,
@@ -821,6 +827,9 @@ class FormSession:
             return tuple(_item_code(item) for item in items)
         if compiled.tree is None or compiled.problem is not None:
             raise EvaluationError(compiled.problem or "not compiled")
+        indexed = indexed_children(secondary.root, None, compiled.tree, node, self.env)
+        if indexed is not None:  # a filter "column = ${ref}": looked up, not walked
+            return tuple(_item_code(item) for item in indexed)
         offered = []
         for position, item in enumerate(items, start=1):
             ctx = Context(item, node, position, len(items))

@@ -223,7 +223,10 @@ class ColumnValidator:
                 )
             else:
                 known_present += np.fromiter((type(o) is dict and link in o for o in objs), bool, n)
-        sizes = np.fromiter((len(o) if type(o) is dict else 0 for o in objs), np.int64, n)
+        if all_dicts:
+            sizes = np.fromiter(map(len, objs), np.int64, n)
+        else:
+            sizes = np.fromiter((len(o) if type(o) is dict else 0 for o in objs), np.int64, n)
         known = set(properties)
         for row in np.flatnonzero(checked & (sizes > known_present)).tolist():
             for key in sorted(objs[row].keys() - known):

@@ -648,11 +648,19 @@ def _calc_texts(value: V) -> np.ndarray:
 
 
 def _same_pairs(stored: np.ndarray, texts: np.ndarray) -> np.ndarray:
-    # pairs as tuples, not joined strings: pandas' python-backed string dtype (no pyarrow)
-    # cuts strings at a NUL, so a separator character is not safe
-    pairs = np.empty(len(stored), dtype=object)
-    pairs[:] = list(zip(map(str, stored), map(str, texts), strict=True))
-    return map_unique(lambda pair: _same_text(*pair), pairs, bool)
+    """Per row: is the stored text the same result as the recomputed one (equal texts at
+    once, the others by :func:`forms.logic._same_text` once per distinct pair)."""
+    left = np.fromiter(map(str, stored), dtype=object, count=len(stored))
+    right = np.fromiter(map(str, texts), dtype=object, count=len(texts))
+    same = np.asarray(left == right, dtype=bool)
+    rest = np.flatnonzero(~same)
+    if len(rest):
+        # pairs as tuples, not joined strings: pandas' python-backed string dtype (no
+        # pyarrow) cuts strings at a NUL, so a separator character is not safe
+        pairs = np.empty(len(rest), dtype=object)
+        pairs[:] = list(zip(left[rest].tolist(), right[rest].tolist(), strict=True))
+        same[rest] = map_unique(lambda pair: _same_text(*pair), pairs, bool)
+    return same
 
 
 def _references(tree: Any, *, item_paths: bool = False) -> tuple[str, ...] | None:

@@ -393,7 +393,7 @@ class FrameRun:
         if name in shared:
             self.tables[name] = shared[name]
         if name not in self.tables and _is_attachment(self.vl.logic, name):
-            self.tables[name] = _rows_table(self.vl.logic.attachments[name])
+            self.tables[name] = shared[name] = _rows_table(self.vl.logic.attachments[name])
         if name not in self.tables:
             instance = self.vl.logic.secondary(name)
             if instance is None:
@@ -539,9 +539,12 @@ class FrameRun:
         return asked & value & ~failed
 
     def own_empty(self, element: Question) -> np.ndarray:
-        """Rows of ``element``'s node frame where it has no answer."""
-        column = self.frame(self.node_frame(element))[self.vl.names[element.xpath]]
-        return _empty_mask(column)
+        """Rows of ``element``'s node frame where it has no answer (memoised per run)."""
+        memo = self.__dict__.setdefault("_own_empty", {})
+        if element.xpath not in memo:
+            column = self.frame(self.node_frame(element))[self.vl.names[element.xpath]]
+            memo[element.xpath] = _empty_mask(column)
+        return memo[element.xpath]
 
     def base_column(self, target: Question) -> V:
         """``target``'s answers as XPath values over its node frame, before relevance."""

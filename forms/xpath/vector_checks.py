@@ -126,25 +126,32 @@ class _Checker:
                 self._calculation(element, relevant)
             if element.is_select:
                 self._choices(element, relevant, empty)
-        self.arrays = self.run_.not_evaluated_arrays()
+        self.lists = self.run_.not_evaluated_lists()
         for repeat in self.form.repeats:
             self._repeat_count(repeat)
         self._not_evaluated()
         return self.out
 
-    def _inherited_reasons(self, element: Question) -> np.ndarray:
-        """Rows of ``element``'s frame where it or an enclosing group/repeat has a
-        relevance that could not be evaluated."""
+    def _reasons(self, element: Question) -> dict[int, tuple[str, ...]]:
+        """Row of ``element``'s node frame -> its "not evaluated" reasons as the
+        interpreter lists them: those of the enclosing groups and repeats (outermost first,
+        named: ``grp: relevant: ...``), then its own."""
         run = self.run_
         frame = run.node_frame(element)
-        n = run.size(frame)
-        has = np.zeros(n, dtype=bool)
-        for xpath in (*element.enclosing, element.xpath):
+        out: dict[int, tuple[str, ...]] = {}
+        for xpath in element.enclosing:
             ancestor = self.vl.elements[xpath]
-            theirs = self.arrays.get(ancestor.name)
-            if theirs is not None:
-                has |= pd.notna(theirs[run.row_map(frame, run.node_frame(ancestor))])
-        return has
+            theirs = self.lists.get(ancestor.name)
+            if not theirs:
+                continue
+            mapping = run.row_map(frame, run.node_frame(ancestor))
+            hit = np.isin(mapping, np.fromiter(theirs, np.int64, len(theirs)))
+            for row in np.flatnonzero(hit).tolist():
+                named = tuple(f"{ancestor.name}: {r}" for r in theirs[int(mapping[row])])
+                out[row] = (*out.get(row, ()), *named)
+        for row, reasons in self.lists.get(element.name, {}).items():
+            out[row] = (*out.get(row, ()), *reasons)
+        return out
 
     # -- issue helpers ------------------------------------------------------------------
     def _record(self, element: Question | None, rows: np.ndarray) -> np.ndarray:
@@ -451,9 +458,7 @@ class _Checker:
         keep = ~np.isin(records, list(skip)) if skip else np.ones(n, bool)
         expected, reasons = self._count_values(repeat, parent, compiled, relevant)
         mismatch = relevant & keep & pd.isna(reasons) & (expected != counts)
-        inherited = (
-            self._inherited_reasons(parent) if parent is not None else np.zeros(n, dtype=bool)
-        )
+        inherited = self._reasons(parent) if parent is not None else {}
         for row in range(n):
             path = self._node_path(parent, row)
             path = f"{path}/{repeat.name}"
@@ -468,10 +473,12 @@ class _Checker:
                     str(counts[row]),
                     path,
                 )
-            if keep[row] and ((relevant[row] and reasons[row] is not None) or inherited[row]):
-                self._add(
-                    "X199", Severity.INFO, parent, row, f"not evaluated: {reasons[row]}", None, path
-                )
+            if not keep[row]:
+                continue
+            own = (reasons[row],) if relevant[row] and reasons[row] is not None else ()
+            for reason in (*inherited.get(row, ()), *own):
+                message = f"not evaluated: {reason}"
+                self._add("X199", Severity.INFO, parent, row, message, None, path)
 
     def _node_path(self, element: Question | None, row: int) -> str:
         """Instance path of a group/repeat node (``/data/member[2]``), the root for None."""
@@ -535,32 +542,23 @@ class _Checker:
     # -- X199 -------------------------------------------------------------------------
     def _not_evaluated(self) -> None:
         run = self.run_
-        arrays = self.arrays
         for element in self.form.elements:
             if element.is_group or not (element.holds_data or element.is_repeat):
                 continue
-            frame = run.node_frame(element)
-            n = run.size(frame)
-            has = pd.notna(arrays.get(element.name, np.full(n, None, object)))
-            own = arrays.get(element.name, np.full(n, None, object))
-            texts = np.array(own, dtype=object)
-            for xpath in element.enclosing:
-                ancestor = self.vl.elements[xpath]
-                theirs = arrays.get(ancestor.name)
-                if theirs is None:
-                    continue
-                mapped = theirs[run.row_map(frame, run.node_frame(ancestor))]
-                hit = pd.notna(mapped)
-                has |= hit
-                texts = np.where(hit & pd.isna(texts), mapped, texts)
+            found = self._reasons(element)
+            if not found:
+                continue
+            skip: set[int] = set()
             if element.is_repeat:
                 bad = self.shapes.malformed.get(element.xpath, {})
                 gone = self.shapes.missing.get(element.xpath, set())
-                if bad or gone:
-                    records = run.row_map(frame, None)
-                    has &= ~np.isin(records, list(set(bad) | gone))
-            for row in np.flatnonzero(has).tolist():
-                self._add("X199", Severity.INFO, element, row, f"not evaluated: {texts[row]}")
+                skip = set(bad) | gone
+            records = run.row_map(run.node_frame(element), None)
+            for row in sorted(found):
+                if skip and int(records[row]) in skip:
+                    continue
+                for reason in found[row]:
+                    self._add("X199", Severity.INFO, element, row, f"not evaluated: {reason}")
         for xpath, records in self.shapes.malformed.items():
             for record, sent in records.items():
                 self.out.append(

@@ -386,6 +386,20 @@ class FrameRun:
             out[element.name] = joined
         return out
 
+    def not_evaluated_lists(self) -> dict[str, dict[int, tuple[str, ...]]]:
+        """Per element with reasons: row -> its "not evaluated" reasons, one by one
+        (relevance, constraint, required, calculation, choices; the interpreter lists them
+        separately too)."""
+        out: dict[str, dict[int, tuple[str, ...]]] = {}
+        for name, entries in self.reasons.items():
+            rows: dict[int, tuple[str, ...]] = {}
+            for _, reasons in sorted(entries, key=lambda r: r[0]):
+                for row in np.flatnonzero(pd.notna(reasons)).tolist():
+                    rows[row] = (*rows.get(row, ()), reasons[row])
+            if rows:
+                out[name] = rows
+        return out
+
     def table(self, name: str) -> dict[str, np.ndarray] | None:
         """Secondary instance ``name`` as text columns over its items (None when the
         form's FormLogic has no such instance); built once per VectorLogic."""

@@ -394,7 +394,9 @@ class _Checker:
         columns = [self._read(self.form[r])[rows] for r in names]
         own = self._raw(q)[rows]
         keys = list(zip(*[c.tolist() for c in columns], own.tolist(), strict=True))
-        cache: dict[tuple, tuple[dict, list]] = {}
+        # kept across batches (FrameRuns) of this VectorLogic: interview days recur
+        caches = self.vl.__dict__.setdefault("_distinct_results", {})
+        cache: dict[tuple, tuple[dict, list]] = caches.setdefault((q.name, column, self.today), {})
         out = []
         for key in keys:
             hit = cache.get(key)

@@ -54,7 +54,7 @@ import pandas as pd
 from forms.frames import PARENT_ROW, POSITION, SubmissionFrames, column_names, frames_to_submissions
 from forms.issues import Issue, Severity
 from forms.model import FormModel, Question
-from forms.xpath.ast import Binary, Call, Expr, Filter, Literal, Negate, Path, Ref, Step
+from forms.xpath.ast import Binary, Call, Expr, Filter, Literal, Negate, Path, Ref, Step, walk
 from forms.xpath.functions import compile_java_regex, fn_round
 from forms.xpath.values import (
     EPOCH,
@@ -364,6 +364,8 @@ class FrameRun:
         self.columns.pop(xpath, None)
         self.reads.clear()
         self._relevance.clear()
+        self.__dict__.get("_own_empty", {}).pop(xpath, None)
+        self.__dict__.pop("_matches", None)
 
     # -- not evaluated -----------------------------------------------------------------
     def note(self, element: Question, order: int, reasons: np.ndarray | None) -> None:
@@ -646,6 +648,17 @@ class FrameRun:
             notes.append("; ".join(reasons) or None)
         self.note(element, 1 if attribute == "constraint_ok" else 2, np.array(notes, object))
         return np.array(values, dtype=object)
+
+
+def _reads_context(expr: Expr) -> bool:
+    """Whether ``expr`` reads its context node (``current()``, a relative path), so that
+    its value is not that of any other question of the same frame."""
+    for node in walk(expr):
+        if isinstance(node, Call) and node.name in ("current", "position"):
+            return True
+        if isinstance(node, Path) and node.start is None and not node.absolute:
+            return True
+    return False
 
 
 def _is_attachment(logic: Any, name: str) -> bool:
@@ -1049,7 +1062,14 @@ class _Compiler:
         )
         if not shape_ok:
             raise CannotVectorize("a secondary instance that is not root/item")
-        counts, first = self._match(table, len(items), values)
+        # lookups of several columns of the same item (``item[name = ${hh}]/psu``,
+        # ``.../stratum``, ...) share one join per context frame
+        memo = self.run.__dict__.setdefault("_matches", {})
+        own = any(_reads_context(expr) for _, expr in pairs)
+        key = (name, self.frame, self.context.xpath if own else None, tuple(pairs))
+        if key not in memo:
+            memo[key] = self._match(table, len(items), values)
+        counts, first = memo[key]
         if column is None:
             data = full("str", "", self.n).data  # an item's own value is empty
         elif column not in table:

@@ -449,13 +449,10 @@ def _objects(values: Any) -> np.ndarray:
 
 
 def kinds_of(values: list[Any]) -> np.ndarray:
-    """The kind (ABSENT_KIND, NULL, ... OTHER) of each value: one hash per value, one
-    lookup per distinct Python type."""
-    if not values:
-        return np.empty(0, dtype=np.int8)
-    codes, uniques = pd.factorize(np.fromiter(map(type, values), dtype=object, count=len(values)))
-    lookup = np.array([_KIND_OF_TYPE.get(u, OTHER) for u in uniques], dtype=np.int8)
-    return lookup[codes]
+    """The kind (ABSENT_KIND, NULL, ... OTHER) of each value (one dictionary lookup of
+    each value's type, in C)."""
+    kinds = map(_KIND_OF_TYPE.get, map(type, values), itertools.repeat(OTHER))
+    return np.fromiter(kinds, dtype=np.int8, count=len(values))
 
 
 def logic_column(question: Any, values: list[Any], kinds: np.ndarray) -> Any:

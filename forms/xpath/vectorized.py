@@ -673,15 +673,29 @@ def _is_attachment(logic: Any, name: str) -> bool:
 
 def _rows_table(rows: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
     """An attachment's rows as the text columns :meth:`FrameRun.table` gives (the same as
-    reading them through :func:`forms.xpath.instance.rows_instance`, without its nodes)."""
-    names = dict.fromkeys(str(k) for row in rows for k in row)
+    reading them through :func:`forms.xpath.instance.rows_instance`, without its nodes).
+    Built with C-level loops: a 200,000-row households list is read on every run."""
+    import itertools
+
+    n = len(rows)
+    names = dict.fromkeys(map(str, itertools.chain.from_iterable(rows)))
+    plain = {type(row) for row in rows} <= {dict}
     columns: dict[str, np.ndarray] = {}
     for column in names:
-        texts = ["" if (v := row.get(column)) is None else str(v) for row in rows]
-        columns[column] = np.fromiter(texts, dtype=object, count=len(rows))
+        if plain:
+            cells = map(dict.get, rows, itertools.repeat(column))
+        else:
+            cells = (row.get(column) for row in rows)
+        texts = np.fromiter(cells, dtype=object, count=n)
+        is_text = np.fromiter(map(isinstance, texts, itertools.repeat(str)), bool, count=n)
+        odd = np.flatnonzero(~is_text)
+        for row in odd.tolist():
+            value = texts[row]
+            texts[row] = "" if value is None else str(value)
+        columns[column] = texts
     return {
         "__root__": np.array(["root"], dtype=object),
-        "__item__": np.full(len(rows), "item", dtype=object),
+        "__item__": np.full(n, "item", dtype=object),
         **columns,
     }
 

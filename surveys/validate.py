@@ -82,7 +82,11 @@ class FormSummary:
 
 def rules_digest(model: FormModel) -> str:
     """What a validation result depends on: the FormModel and the validator's version."""
-    return hashlib.sha256((RULES_VERSION + model.to_json()).encode("utf-8")).hexdigest()
+    return _digest_of(model.to_json())
+
+
+def _digest_of(model_json: str) -> str:
+    return hashlib.sha256((RULES_VERSION + model_json).encode("utf-8")).hexdigest()
 
 
 def nearest_version(version: str | None, known: Iterable[str]) -> str:
@@ -133,7 +137,8 @@ def validate_form(
                 "with --form FILE first"
             )
         models_by_version = {r.version: FormModel.from_json(r.model_json) for r in model_rows}
-        digests = {v: rules_digest(m) for v, m in models_by_version.items()}
+        model_jsons = {v: m.to_json() for v, m in models_by_version.items()}
+        digests = {v: _digest_of(text) for v, text in model_jsons.items()}
         stored, pending_rows = _pending(conn, form_pk, models_by_version, digests, everything)
     _store_schemas(store, model_rows, models_by_version)
     chosen = {}
@@ -145,7 +150,6 @@ def validate_form(
         pending.append(pk)
     summary = FormSummary(form_id, stored=stored, unchanged=stored - len(pending))
     run_id = uuid.uuid4().hex[:12]
-    model_jsons = {v: m.to_json() for v, m in models_by_version.items()}
     batches = [pending[start : start + BATCH] for start in range(0, len(pending), BATCH)]
     done = 0
     if progress is not None:

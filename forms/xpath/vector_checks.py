@@ -313,18 +313,18 @@ class _Checker:
         keys = self._read(target)
         stored = self._stored(q)
         empty = self.run_.own_empty(q)
-        allowed_by_key = {
-            k: set(v) | ({"other"} if q.or_other else set()) for k, v in groups.items()
-        }
+        extra = {"other"} if q.or_other else set()
+        allowed_by_key: dict[str, set[str]] = {}  # only the keys these rows hold
         multiple = q.type in ("select_multiple", "rank")
         n = len(relevant)
         bad = np.zeros(n, dtype=bool)
         missing = np.full(n, None, dtype=object)
         for row in np.flatnonzero(relevant & ~empty).tolist():
             key = keys[row]
-            allowed = allowed_by_key.get(
-                "" if key is None else _to_string(key), set(["other"] if q.or_other else [])
-            )
+            text_key = "" if key is None else _to_string(key)
+            allowed = allowed_by_key.get(text_key)
+            if allowed is None:
+                allowed = allowed_by_key[text_key] = set(groups.get(text_key, ())) | extra
             text = stored[row]
             codes = tuple(c for c in (text.split() if multiple else [text]) if c not in allowed)
             if codes:
@@ -598,10 +598,13 @@ def _group_items(table: Mapping[str, np.ndarray], column: str) -> dict[str, list
     codes = table.get("name", np.full(n, "", dtype=object))
     if any(_looks_boolean_or_number(t) for t in pd.unique(texts)):
         return None
-    groups: dict[str, list[str]] = {}
-    for text, code in zip(texts.tolist(), codes.tolist(), strict=True):
-        groups.setdefault(text, []).append(code)
-    return groups
+    if not n:
+        return {}
+    keys, uniques = pd.factorize(texts, use_na_sentinel=False)
+    order = np.argsort(keys, kind="stable")  # the list's order within each group
+    bounds = np.cumsum(np.bincount(keys, minlength=len(uniques)))[:-1]
+    parts = np.split(np.asarray(codes, dtype=object)[order], bounds)
+    return {text: part.tolist() for text, part in zip(list(uniques), parts, strict=True)}
 
 
 def _looks_boolean_or_number(text: str) -> bool:

@@ -96,7 +96,13 @@ from forms.xpath.instance import (
     convert_answer,
     rows_instance,
 )
-from forms.xpath.interpreter import Context, Environment, evaluate, evaluate_boolean
+from forms.xpath.interpreter import (
+    Context,
+    Environment,
+    evaluate,
+    evaluate_boolean,
+    indexed_children,
+)
 from forms.xpath.parser import parse
 from forms.xpath.values import (
     EvaluationError,
@@ -269,7 +275,9 @@ class SubmissionCheck:
             issues.extend(self._issues_of(item))
         return issues
 
-    def _issue(self, code: str, severity: Severity, item: QuestionResult, msg: str) -> Issue:
+    def _issue(
+        self, code: str, severity: Severity, item: QuestionResult, msg: str, value: str | None
+    ) -> Issue:
         return Issue(
             code=code,
             severity=severity,
@@ -277,6 +285,7 @@ class SubmissionCheck:
             variable=item.name,
             instance_id=self.instance_id,
             enumerator=self.enumerator,
+            value=value or None,
         )
 
     def _issues_of(self, item: QuestionResult) -> list[Issue]:
@@ -291,10 +300,11 @@ class SubmissionCheck:
                     item,
                     f"value '{item.value}' violates constraint {texts.get('constraint', '')}"
                     + (f" ({extra})" if extra else ""),
+                    item.value,
                 )
             )
         if item.required_missing:
-            out.append(self._issue("X102", Severity.ERROR, item, "required but empty"))
+            out.append(self._issue("X102", Severity.ERROR, item, "required but empty", None))
         if not item.relevant and item.value != "" and texts.get("kind") != "repeat":
             out.append(
                 self._issue(
@@ -302,6 +312,7 @@ class SubmissionCheck:
                     Severity.WARNING,
                     item,
                     f"answered ('{item.value}') but not relevant ({texts.get('relevant', '')})",
+                    item.value,
                 )
             )
         if item.calculation_mismatch is not None:
@@ -314,6 +325,7 @@ class SubmissionCheck:
                         item,
                         f"{stored} repeat instances but repeat_count "
                         f"{texts.get('repeat_count', '')} gives {recomputed}",
+                        stored,
                     )
                 )
             else:
@@ -323,6 +335,7 @@ class SubmissionCheck:
                         Severity.WARNING,
                         item,
                         f"stored calculation '{stored}' differs from recomputed '{recomputed}'",
+                        stored,
                     )
                 )
         if item.answer_not_offered:
@@ -333,10 +346,11 @@ class SubmissionCheck:
                     Severity.ERROR,
                     item,
                     f"answer '{codes}' is not among the choices offered",
+                    item.value,
                 )
             )
         for reason in item.not_evaluated:
-            out.append(self._issue("X199", Severity.INFO, item, f"not evaluated: {reason}"))
+            out.append(self._issue("X199", Severity.INFO, item, f"not evaluated: {reason}", None))
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -821,6 +835,9 @@ class FormSession:
             return tuple(_item_code(item) for item in items)
         if compiled.tree is None or compiled.problem is not None:
             raise EvaluationError(compiled.problem or "not compiled")
+        indexed = indexed_children(secondary.root, None, compiled.tree, node, self.env)
+        if indexed is not None:  # a filter "column = ${ref}": looked up, not walked
+            return tuple(_item_code(item) for item in indexed)
         offered = []
         for position, item in enumerate(items, start=1):
             ctx = Context(item, node, position, len(items))

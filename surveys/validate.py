@@ -13,6 +13,7 @@ dropped: a submission "has validation errors" when it has a row there with sever
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -24,16 +25,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-import numpy as np
 import sqlalchemy as sa
 
 from forms.issues import Issue
 from forms.logic import FormLogic
 from forms.model import FormModel
 from surveys.errors import SurveysError
-from surveys.store import models, writer
+from surveys.store import bulk, models, writer
 from surveys.store.engine import Store
-from surveys.store.records import as_utc
 from validation.codes import SEVERITY
 from validation.schema import schema_text
 from validation.validate import FormValidator
@@ -83,7 +82,11 @@ class FormSummary:
 
 def rules_digest(model: FormModel) -> str:
     """What a validation result depends on: the FormModel and the validator's version."""
-    return hashlib.sha256((RULES_VERSION + model.to_json()).encode("utf-8")).hexdigest()
+    return _digest_of(model.to_json())
+
+
+def _digest_of(model_json: str) -> str:
+    return hashlib.sha256((RULES_VERSION + model_json).encode("utf-8")).hexdigest()
 
 
 def nearest_version(version: str | None, known: Iterable[str]) -> str:
@@ -113,7 +116,8 @@ def validate_form(
 ) -> FormSummary:
     """Validate the new and changed submissions of ``form_id`` (all with ``everything``);
     ``attachments`` are the form's CSV media (``households.csv`` -> rows); ``workers``
-    processes validate batches side by side (the store is written by this process only)."""
+    processes read and validate batches side by side (the store is written by this
+    process only)."""
     today = today or date.today()
     with store.engine.connect() as conn:
         form_pk = writer.find_form(conn, form_id)
@@ -133,55 +137,36 @@ def validate_form(
                 "with --form FILE first"
             )
         models_by_version = {r.version: FormModel.from_json(r.model_json) for r in model_rows}
-        digests = {v: rules_digest(m) for v, m in models_by_version.items()}
-        rows = conn.execute(
-            sa.select(
-                SUBMISSIONS.c.id,
-                SUBMISSIONS.c.form_version,
-                SUBMISSIONS.c.stored_at,
-                STATE.c.stored_at.label("checked_stored_at"),
-                STATE.c.rules_digest,
-            )
-            .select_from(SUBMISSIONS.outerjoin(STATE, STATE.c.submission_id == SUBMISSIONS.c.id))
-            .where(SUBMISSIONS.c.form_id == form_pk)
-            .order_by(SUBMISSIONS.c.id)
-        ).all()
+        model_jsons = {v: m.to_json() for v, m in models_by_version.items()}
+        digests = {v: _digest_of(text) for v, text in model_jsons.items()}
+        stored, pending_rows = _pending(conn, form_pk, models_by_version, digests, everything)
     _store_schemas(store, model_rows, models_by_version)
     chosen = {}
     pending: list[int] = []
-    summary = FormSummary(form_id, stored=len(rows))
-    for row in rows:
-        version = row.form_version if row.form_version in models_by_version else None
-        use = version or nearest_version(row.form_version, models_by_version)
-        chosen[row.id] = (use, version is None)
-        fresh = (
-            not everything
-            and row.rules_digest == digests[use]
-            and as_utc(row.checked_stored_at) == as_utc(row.stored_at)
-        )
-        if fresh:
-            summary.unchanged += 1
-        else:
-            pending.append(row.id)
+    for pk, form_version in pending_rows:
+        version = form_version if form_version in models_by_version else None
+        use = version or nearest_version(form_version, models_by_version)
+        chosen[pk] = (use, version is None)
+        pending.append(pk)
+    summary = FormSummary(form_id, stored=stored, unchanged=stored - len(pending))
     run_id = uuid.uuid4().hex[:12]
-    model_jsons = {v: m.to_json() for v, m in models_by_version.items()}
     batches = [pending[start : start + BATCH] for start in range(0, len(pending), BATCH)]
     done = 0
     if progress is not None:
         progress(0, len(pending))
 
-    def record(batch: Sequence[int], rows: list[_Row], found: list) -> None:
+    def record(batch: Sequence[int], stamps: Mapping[int, Any], found: list) -> None:
         nonlocal done
         # the rows as read are what was validated: a pull rewriting one meanwhile makes
         # the next run validate it again
-        stamps = {r.id: r.stored_at for r in rows}
         _write(store, batch, found, chosen, digests, run_id, stamps)
         summary.issues.extend(found)
         done += len(batch)
         if progress is not None:
             progress(done, len(pending))
 
-    if workers > 1 and len(batches) > 1:
+    url = _shared_url(store)
+    if workers > 1 and len(batches) > 1 and url is not None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -190,23 +175,22 @@ def validate_form(
             max_workers=workers,
             mp_context=context,
             initializer=_start_worker,
-            initargs=(model_jsons, attachments, today),
+            initargs=(url, model_jsons, attachments, today),
         ) as pool:
             running = []
             for batch in batches:
-                rows = _read_batch(store, batch)
                 subset = {pk: chosen[pk] for pk in batch}
-                running.append((batch, rows, pool.submit(_check_in_worker, rows, subset)))
+                running.append((batch, pool.submit(_check_in_worker, batch, subset)))
                 while len(running) > workers:
-                    first = running.pop(0)
-                    record(first[0], first[1], first[2].result())
-            for batch, rows, future in running:
-                record(batch, rows, future.result())
+                    first, future = running.pop(0)
+                    record(first, *future.result())
+            for batch, future in running:
+                record(batch, *future.result())
     else:
         checker = _Checker(model_jsons, attachments, today)
         for batch in batches:
-            rows = _read_batch(store, batch)
-            record(batch, rows, checker.check(rows, chosen))
+            rows = _read_batch(store.engine, batch)
+            record(batch, _stamps(rows), checker.check(rows, chosen))
     summary.validated = len(pending)
     severities: dict[int, set[str]] = {}
     for pk, issue, _ in summary.issues:
@@ -214,6 +198,60 @@ def validate_form(
     summary.with_errors = sum(1 for s in severities.values() if "error" in s)
     summary.with_warnings = sum(1 for s in severities.values() if "warning" in s)
     return summary
+
+
+def _pending(conn, form_pk, models_by_version, digests, everything):
+    """(number of stored submissions, [(pk, form version)] of those to validate): new ones,
+    ones whose row changed since they were validated (``stored_at``) and ones validated
+    under other rules -- decided by the database, so that an incremental run reads only
+    the ids of what it validates, not the state of every stored submission."""
+    stored = conn.execute(
+        sa.select(sa.func.count()).select_from(SUBMISSIONS).where(SUBMISSIONS.c.form_id == form_pk)
+    ).scalar_one()
+    query = (
+        sa.select(SUBMISSIONS.c.id, SUBMISSIONS.c.form_version)
+        .select_from(SUBMISSIONS.outerjoin(STATE, STATE.c.submission_id == SUBMISSIONS.c.id))
+        .where(SUBMISSIONS.c.form_id == form_pk)
+        .order_by(SUBMISSIONS.c.id)
+    )
+    if not everything:
+        versions = [
+            v
+            for (v,) in conn.execute(
+                sa.select(SUBMISSIONS.c.form_version)
+                .distinct()
+                .where(SUBMISSIONS.c.form_id == form_pk)
+            )
+        ]
+
+        def digest_of(version: str | None) -> str:
+            return digests[nearest_version(version, models_by_version)]
+
+        named = {v: digest_of(v) for v in versions if v is not None}
+        expected = (
+            sa.case(named, value=SUBMISSIONS.c.form_version, else_=digest_of(None))
+            if named
+            else sa.literal(digest_of(None))
+        )
+        query = query.where(
+            sa.or_(
+                STATE.c.submission_id.is_(None),
+                STATE.c.stored_at.is_(None),
+                STATE.c.rules_digest.is_(None),
+                STATE.c.stored_at != SUBMISSIONS.c.stored_at,
+                STATE.c.rules_digest != expected,
+            )
+        )
+    return stored, [(row.id, row.form_version) for row in conn.execute(query)]
+
+
+def _shared_url(store: Store) -> str | None:
+    """The store's URL for worker processes (None for an in-memory SQLite database, which
+    only this process can read)."""
+    url = store.engine.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return None
+    return url.render_as_string(hide_password=False)
 
 
 def _store_schemas(store: Store, model_rows: list, models_by_version: dict) -> None:
@@ -246,20 +284,28 @@ class _Row:
     stored_at: Any
 
 
-def _read_batch(store: Store, batch: Sequence[int]) -> list[_Row]:
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(
-                SUBMISSIONS.c.id,
-                SUBMISSIONS.c.instance_id,
-                SUBMISSIONS.c.form_version,
-                SUBMISSIONS.c.submitter_id,
-                SUBMISSIONS.c.submitter_name,
-                SUBMISSIONS.c.raw_json,
-                SUBMISSIONS.c.stored_at,
-            ).where(SUBMISSIONS.c.id.in_(batch))
-        ).all()
-    return [_Row(*row) for row in rows]
+def _read_batch(engine: sa.Engine, batch: Sequence[int]) -> list[_Row]:
+    """The rows of the submissions ``batch`` (ids), as validation reads them."""
+    out: list[_Row] = []
+    with engine.connect() as conn:
+        for chunk in _chunks(batch, bulk.BATCH):
+            rows = conn.execute(
+                sa.select(
+                    SUBMISSIONS.c.id,
+                    SUBMISSIONS.c.instance_id,
+                    SUBMISSIONS.c.form_version,
+                    SUBMISSIONS.c.submitter_id,
+                    SUBMISSIONS.c.submitter_name,
+                    SUBMISSIONS.c.raw_json,
+                    SUBMISSIONS.c.stored_at,
+                ).where(SUBMISSIONS.c.id.in_(chunk))
+            ).all()
+            out.extend(_Row(*row) for row in rows)
+    return out
+
+
+def _stamps(rows: Sequence[_Row]) -> dict[int, Any]:
+    return {row.id: row.stored_at for row in rows}
 
 
 class _Checker:
@@ -273,6 +319,17 @@ class _Checker:
 
     def check(self, rows: list[_Row], chosen: Mapping[int, tuple[str, bool]]):
         """(submission pk, Issue, version validated against) of every issue of ``rows``."""
+        # a batch creates millions of objects that live until its end: the cyclic garbage
+        # collector would scan them again and again (~15 % of the time); it runs after
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._check(rows, chosen)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _check(self, rows: list[_Row], chosen: Mapping[int, tuple[str, bool]]):
         found: list[tuple[int, Issue, str]] = []
         by_version: dict[str, list[tuple[int, dict]]] = {}
         bad_text = _encoding_problems([r.raw_json or "" for r in rows])
@@ -320,17 +377,23 @@ class _Checker:
         return found
 
 
-_WORKER: _Checker | None = None
+_WORKER: tuple[sa.Engine, _Checker] | None = None
 
 
-def _start_worker(model_jsons: Mapping[str, str], attachments: Any, today: date) -> None:
+def _start_worker(url: str, model_jsons: Mapping[str, str], attachments: Any, today: date) -> None:
+    """A worker process: its own connection to the store and the validators."""
     global _WORKER
-    _WORKER = _Checker(model_jsons, attachments, today)
+    from surveys.store.engine import _create_engine
+
+    _WORKER = (_create_engine(url), _Checker(model_jsons, attachments, today))
 
 
-def _check_in_worker(rows: list[_Row], chosen: Mapping[int, tuple[str, bool]]):
+def _check_in_worker(batch: Sequence[int], chosen: Mapping[int, tuple[str, bool]]):
+    """Read and validate one batch: (stored_at by id, issues)."""
     assert _WORKER is not None
-    return _WORKER.check(rows, chosen)
+    engine, checker = _WORKER
+    rows = _read_batch(engine, batch)
+    return _stamps(rows), checker.check(rows, chosen)
 
 
 def _record_issue(code, message, row, who, value=None) -> Issue:
@@ -351,15 +414,21 @@ def _replace(issue: Issue, **changes: Any) -> Issue:
 
 
 def _encoding_problems(texts: list[str]) -> set[int]:
-    """Indices of the texts holding a lone surrogate (one regex pass over all of them)."""
-    if not texts:
-        return set()
-    joined = "\n".join(texts)
-    hits = [m.start() for m in _LONE_SURROGATE.finditer(joined)]
-    if not hits:
-        return set()
-    starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
-    return set(np.searchsorted(starts, hits, side="right") - 1)
+    """Indices of the texts holding a lone surrogate, escaped (``\\ud800``) or not: the
+    regex runs only on texts with an escape or a character UTF-8 cannot encode."""
+    out = set()
+    for index, text in enumerate(texts):
+        if ("\\u" in text or not _utf8_encodable(text)) and _LONE_SURROGATE.search(text):
+            out.add(index)
+    return out
+
+
+def _utf8_encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _surrogate_paths(record: Any, path: str = "") -> list[str]:
@@ -382,49 +451,77 @@ def _clean(text: str | None) -> str | None:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+_ISSUE_COLUMNS = (
+    "submission_id",
+    "run_id",
+    "code",
+    "severity",
+    "instance_id",
+    "enumerator",
+    "variable",
+    "message",
+    "value",
+    "form_version",
+    "created_at",
+)
+_STATE_COLUMNS = (
+    "submission_id",
+    "stored_at",
+    "checked_version",
+    "rules_digest",
+    "run_id",
+    "validated_at",
+    "errors",
+    "warnings",
+)
+
+
 def _write(store, batch, found, chosen, digests, run_id, stamps) -> None:
+    """Replace the issues and the state of the submissions ``batch`` (set-based: one
+    DELETE per 5,000 ids, the new rows by executemany or PostgreSQL's COPY)."""
     now = datetime.now(UTC)
-    counts: dict[int, Counter] = {pk: Counter() for pk in batch}
+    errors: Counter = Counter()
+    warnings: Counter = Counter()
     rows = []
     for pk, issue, version in found:
-        counts[pk][issue.severity.value] += 1
+        severity = issue.severity.value
+        if severity == "error":
+            errors[pk] += 1
+        elif severity == "warning":
+            warnings[pk] += 1
         rows.append(
-            {
-                "submission_id": pk,
-                "run_id": run_id,
-                "code": issue.code,
-                "severity": issue.severity.value,
-                "instance_id": _clean(issue.instance_id),
-                "enumerator": _clean(issue.enumerator),
-                "variable": _clean(issue.variable)[:300] if issue.variable else None,
-                "message": _clean(issue.message),
-                "value": _clean(issue.value),
-                "form_version": version,
-                "created_at": now,
-            }
+            (
+                pk,
+                run_id,
+                issue.code,
+                severity,
+                _clean(issue.instance_id),
+                _clean(issue.enumerator),
+                _clean(issue.variable)[:300] if issue.variable else None,
+                _clean(issue.message),
+                _clean(issue.value),
+                version,
+                now,
+            )
         )
+    states = [
+        (
+            pk,
+            stamps.get(pk),
+            chosen[pk][0],
+            digests[chosen[pk][0]],
+            run_id,
+            now,
+            errors[pk],
+            warnings[pk],
+        )
+        for pk in batch
+    ]
     with store.transaction() as conn:
-        for chunk in _chunks(batch, 500):
-            conn.execute(sa.delete(ISSUES).where(ISSUES.c.submission_id.in_(chunk)))
-            conn.execute(sa.delete(STATE).where(STATE.c.submission_id.in_(chunk)))
-        for chunk in _chunks(rows, 5000):
-            conn.execute(sa.insert(ISSUES), chunk)
-        conn.execute(
-            sa.insert(STATE),
-            [
-                {
-                    "submission_id": pk,
-                    "stored_at": stamps.get(pk),
-                    "checked_version": chosen[pk][0],
-                    "rules_digest": digests[chosen[pk][0]],
-                    "run_id": run_id,
-                    "validated_at": now,
-                    "errors": counts[pk]["error"],
-                    "warnings": counts[pk]["warning"],
-                }
-                for pk in batch
-            ],
-        )
+        bulk.delete_where_in(conn, ISSUES, "submission_id", batch)
+        bulk.delete_where_in(conn, STATE, "submission_id", batch)
+        bulk.insert_rows(conn, ISSUES, _ISSUE_COLUMNS, rows)
+        bulk.insert_rows(conn, STATE, _STATE_COLUMNS, states)
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

@@ -223,7 +223,10 @@ class ColumnValidator:
                 )
             else:
                 known_present += np.fromiter((type(o) is dict and link in o for o in objs), bool, n)
-        sizes = np.fromiter((len(o) if type(o) is dict else 0 for o in objs), np.int64, n)
+        if all_dicts:
+            sizes = np.fromiter(map(len, objs), np.int64, n)
+        else:
+            sizes = np.fromiter((len(o) if type(o) is dict else 0 for o in objs), np.int64, n)
         known = set(properties)
         for row in np.flatnonzero(checked & (sizes > known_present)).tolist():
             for key in sorted(objs[row].keys() - known):
@@ -446,13 +449,10 @@ def _objects(values: Any) -> np.ndarray:
 
 
 def kinds_of(values: list[Any]) -> np.ndarray:
-    """The kind (ABSENT_KIND, NULL, ... OTHER) of each value: one hash per value, one
-    lookup per distinct Python type."""
-    if not values:
-        return np.empty(0, dtype=np.int8)
-    codes, uniques = pd.factorize(np.fromiter(map(type, values), dtype=object, count=len(values)))
-    lookup = np.array([_KIND_OF_TYPE.get(u, OTHER) for u in uniques], dtype=np.int8)
-    return lookup[codes]
+    """The kind (ABSENT_KIND, NULL, ... OTHER) of each value (one dictionary lookup of
+    each value's type, in C)."""
+    kinds = map(_KIND_OF_TYPE.get, map(type, values), itertools.repeat(OTHER))
+    return np.fromiter(kinds, dtype=np.int8, count=len(values))
 
 
 def logic_column(question: Any, values: list[Any], kinds: np.ndarray) -> Any:

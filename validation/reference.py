@@ -8,7 +8,9 @@ Slow (per record) but independent of the column-wise path of :mod:`validation.co
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -29,9 +31,47 @@ _SCHEMA_CODES = {
 }
 
 
-def issue_key(issue: Issue) -> tuple[str, str | None, str | None]:
-    """What makes two issues the same finding: (code, instance ID, variable path)."""
-    return (issue.code, issue.instance_id, issue.variable)
+def issue_key(issue: Issue) -> tuple[str, str | None, str | None, str | None, str | None]:
+    """What makes two issues the same finding: (code, instance ID, variable path, value,
+    and for X199 the message: each reason a node could not be evaluated for is a finding
+    of its own)."""
+    detail = issue.message if issue.code == "X199" else None
+    return (issue.code, issue.instance_id, issue.variable, issue.value, detail)
+
+
+_STEP = re.compile(r"^(.*)\[([0-9]+)\]$")
+_NO_ANSWER_VALUE = frozenset({"X102", "X199"})
+"""Logic codes whose issue has no value (the answer is empty, or nothing was evaluated)."""
+
+
+def answer_at(record: Any, path: str) -> Any:
+    """The answer of ``record`` (an OData object) at an instance path such as
+    ``/data/grp/member[2]/age`` (a repeat sent as one object is its instance 1); None when
+    the record has nothing there."""
+    node = record
+    for part in path.strip("/").split("/")[1:]:
+        match = _STEP.match(part)
+        name, index = (match.group(1), int(match.group(2))) if match else (part, None)
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(name)
+        if index is not None:
+            rows = node if isinstance(node, list) else [node] if isinstance(node, Mapping) else []
+            if not 1 <= index <= len(rows):
+                return None
+            node = rows[index - 1]
+    return node
+
+
+def logic_value(issue: Issue, record: Any) -> str | None:
+    """The value of a form-logic issue (X101-X199), the same in both paths: the answer as
+    stored at the issue's path (JSON text, as for the schema codes), the number of
+    instances for X106, none for X102 and X199."""
+    if issue.code == "X106":
+        return issue.value
+    if issue.code in _NO_ANSWER_VALUE or not issue.variable:
+        return None
+    return value_text(answer_at(record, issue.variable)) or None
 
 
 def value_text(value: Any) -> str | None:
@@ -73,16 +113,16 @@ class ReferenceValidator:
         out = []
         for issue in check.violations():
             path, _, message = issue.message.partition(": ")
-            out.append(
-                Issue(
-                    code=issue.code,
-                    severity=issue.severity,
-                    message=message,
-                    variable=path,
-                    instance_id=issue.instance_id,
-                    enumerator=issue.enumerator,
-                )
+            found = Issue(
+                code=issue.code,
+                severity=issue.severity,
+                message=message,
+                variable=path,
+                instance_id=issue.instance_id,
+                enumerator=issue.enumerator,
+                value=issue.value,
             )
+            out.append(replace(found, value=logic_value(found, record)))
         return out
 
     def _issues_of(self, error: Any, instance_id: str | None, enumerator: str | None):

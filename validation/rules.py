@@ -127,6 +127,8 @@ def format_ok(fmt: str, text: str) -> bool:
 def geo_problems(geo: str, value: Any) -> list[tuple[str, str]]:
     """Problems of a GeoJSON answer as ``(path suffix, message)``, empty when fine: the
     geometry type, and coordinates as [longitude, latitude(, altitude)] in range."""
+    if geo == "Point" and _plain_point(value):
+        return []
     out: list[tuple[str, str]] = []
     if value.get("type") != geo:
         out.append(("/type", f"GeoJSON type must be '{geo}'"))
@@ -154,6 +156,21 @@ def geo_problems(geo: str, value: Any) -> list[tuple[str, str]]:
     if accuracy is not None and not isinstance(accuracy, dict):
         out.append(("/properties", "properties must be an object"))
     return out
+
+
+def _plain_point(value: dict) -> bool:
+    """A GeoJSON Point as Central writes it, in range (the common case, checked at once)."""
+    coordinates = value.get("coordinates")
+    if value.get("type") != "Point" or type(coordinates) is not list:
+        return False
+    if not 2 <= len(coordinates) <= 3 or any(type(c) not in (int, float) for c in coordinates):
+        return False
+    properties = value.get("properties")
+    return (
+        -180.0 <= coordinates[0] <= 180.0
+        and -90.0 <= coordinates[1] <= 90.0
+        and (properties is None or type(properties) is dict)
+    )
 
 
 def _position_problems(position: Any, where: str) -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@ per-record reference with the same results.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -17,6 +18,7 @@ from forms.model import FormModel
 from forms.xpath.vector_checks import check_frames
 from forms.xpath.vectorized import VectorLogic
 from validation.columns import ColumnValidator
+from validation.reference import logic_value
 
 
 def record_identity(record: Any) -> tuple[str | None, str | None]:
@@ -54,13 +56,12 @@ class FormValidator:
         for index, issue in schema_issues:
             out.append((index, _with_identity(issue, identities[index])))
         for found in logic_issues:
-            out.append((found.record, _with_identity(found.issue, identities[found.record])))
+            issue = replace(found.issue, value=logic_value(found.issue, records[found.record]))
+            out.append((found.record, _with_identity(issue, identities[found.record])))
         return out
 
 
 def _with_identity(issue: Issue, identity: tuple[str | None, str | None]) -> Issue:
-    from dataclasses import replace
-
     return replace(issue, instance_id=identity[0], enumerator=identity[1])
 
 

@@ -114,6 +114,9 @@ class Instance:
         """Repeats whose rows the submission did not include (OData without $expand)."""
         self.malformed_repeats: dict[str, str] = {}
         """Repeat xpath -> the JSON type sent instead of a list (neither list nor object)."""
+        self.indexes: dict[tuple[int, str | None, str], dict[str, list[Node]] | None] = {}
+        """Equality indexes of a secondary instance's items (see
+        :func:`forms.xpath.interpreter.indexed_children`), built on first use."""
 
     @property
     def root(self) -> Node:
@@ -261,6 +264,11 @@ def _point_text(coords: list[Any], accuracy: Any) -> str:
 
 
 def _plain_number(value: Any) -> str:
+    kind = type(value)
+    if kind is float:
+        return repr(value)
+    if kind is int:
+        return str(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return repr(float(value)) if isinstance(value, float) else str(value)
     return str(value)

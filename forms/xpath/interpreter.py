@@ -209,9 +209,15 @@ def _step(nodes: list[Node], step: Step, ctx: Context, env: Environment) -> list
     out: list[Node] = []
     seen: set[int] = set()
     for node in nodes:
-        candidates = _axis(node, step)
-        if step.predicates:
-            candidates = _apply_predicates(candidates, step.predicates, ctx, env)
+        indexed = None
+        if step.predicates and step.axis == "child" and step.name not in ("*", "node()"):
+            indexed = indexed_children(node, step.name, step.predicates[0], ctx.current, env)
+        if indexed is not None:
+            candidates = _apply_predicates(indexed, step.predicates[1:], ctx, env)
+        else:
+            candidates = _axis(node, step)
+            if step.predicates:
+                candidates = _apply_predicates(candidates, step.predicates, ctx, env)
         for candidate in candidates:
             if id(candidate) not in seen:
                 seen.add(id(candidate))
@@ -259,6 +265,115 @@ def _apply_predicates(
                 kept.append(node)
         nodes = kept
     return nodes
+
+
+# -- equality lookups in secondary instances ------------------------------------------
+_ITEM_FREE_CALLS = frozenset({"current", "today", "true", "false"})
+"""Functions without arguments that do not read the context node (nor draw anew)."""
+_CONTEXT_CALLS = frozenset(
+    {"position", "last", "name", "local-name", "random", "uuid", "once", "indexed-repeat"}
+)
+_EQUALITY_SPECS: dict[int, tuple[Expr, tuple[str, Expr] | None]] = {}
+
+
+def indexed_children(
+    parent: Node, name: str | None, predicate: Expr, current: Node, env: Environment
+) -> list[Node] | None:
+    """The children of ``parent`` (those named ``name``; all for None) for which the
+    predicate ``column = key`` holds, looked up in an index of the children by their
+    ``column`` text instead of evaluating the predicate once per child.
+
+    Only for a secondary instance (a choice list, an attached CSV, an entity list: they
+    never change and have no relevance) and a predicate whose ``key`` side does not read
+    the child (``${ref}``, ``current()``, literals, absolute paths). None when the lookup
+    would not be exactly JavaRosa's ``=`` (a number or boolean key compares as a number
+    or boolean; a child whose ``column`` is not text or is repeated): then the caller
+    evaluates the predicate child by child, as before."""
+    instance = parent.instance
+    if instance is env.instance or instance.relevance is not None:
+        return None
+    spec = _equality_spec(predicate)
+    if spec is None:
+        return None
+    column, key_expr = spec
+    slot = (id(parent), name, column)
+    if slot not in instance.indexes:
+        instance.indexes[slot] = _build_index(parent, name, column)
+    index = instance.indexes[slot]
+    if index is None:
+        return None
+    children = index.get("\0children", [])
+    if not children:
+        return []
+    key = unpack(evaluate(key_expr, Context(children[0], current, 1, len(children)), env))
+    if isinstance(key, bool | float):
+        return None
+    return list(index.get("=" + to_string(key), ()))
+
+
+def _equality_spec(predicate: Expr) -> tuple[str, Expr] | None:
+    """(column, key expression) of a predicate ``column = key`` (either order) whose key
+    does not read the context node; None otherwise (memoised per tree)."""
+    known = _EQUALITY_SPECS.get(id(predicate))
+    if known is not None and known[0] is predicate:
+        return known[1]
+    spec = None
+    if isinstance(predicate, Binary) and predicate.op == "=":
+        for column_side, key_side in (
+            (predicate.left, predicate.right),
+            (predicate.right, predicate.left),
+        ):
+            column = _child_column(column_side)
+            if column is not None and _item_free(key_side):
+                spec = (column, key_side)
+                break
+    _EQUALITY_SPECS[id(predicate)] = (predicate, spec)
+    return spec
+
+
+def _child_column(expr: Expr) -> str | None:
+    if (
+        isinstance(expr, Path)
+        and expr.start is None
+        and not expr.absolute
+        and len(expr.steps) == 1
+        and expr.steps[0].axis == "child"
+        and not expr.steps[0].predicates
+        and expr.steps[0].name not in ("*", "node()")
+    ):
+        return expr.steps[0].name
+    return None
+
+
+def _item_free(expr: Expr) -> bool:
+    """Does ``expr`` give the same value whatever the context node (not current())?"""
+    from forms.xpath.ast import walk
+
+    for node in walk(expr):
+        if isinstance(node, Path) and node.start is None and not node.absolute:
+            return False
+        if isinstance(node, Call):
+            if node.name in _CONTEXT_CALLS:
+                return False
+            if not node.args and node.name not in _ITEM_FREE_CALLS:
+                return False
+    return True
+
+
+def _build_index(parent: Node, name: str | None, column: str) -> dict[str, list[Node]] | None:
+    """Children of ``parent`` by the text of their ``column`` child ("" when they have
+    none), or None when some child's ``column`` is repeated or not text."""
+    children = [c for c in parent.children if name is None or c.name == name]
+    index: dict[str, list[Node]] = {"\0children": children}
+    for child in children:
+        cells = [c for c in child.children if c.name == column]
+        if len(cells) > 1:
+            return None
+        value = cells[0].read() if cells else ""
+        if not isinstance(value, str):
+            return None
+        index.setdefault("=" + value, []).append(child)
+    return index
 
 
 # -- functions ------------------------------------------------------------------------

@@ -126,25 +126,32 @@ class _Checker:
                 self._calculation(element, relevant)
             if element.is_select:
                 self._choices(element, relevant, empty)
-        self.arrays = self.run_.not_evaluated_arrays()
+        self.lists = self.run_.not_evaluated_lists()
         for repeat in self.form.repeats:
             self._repeat_count(repeat)
         self._not_evaluated()
         return self.out
 
-    def _inherited_reasons(self, element: Question) -> np.ndarray:
-        """Rows of ``element``'s frame where it or an enclosing group/repeat has a
-        relevance that could not be evaluated."""
+    def _reasons(self, element: Question) -> dict[int, tuple[str, ...]]:
+        """Row of ``element``'s node frame -> its "not evaluated" reasons as the
+        interpreter lists them: those of the enclosing groups and repeats (outermost first,
+        named: ``grp: relevant: ...``), then its own."""
         run = self.run_
         frame = run.node_frame(element)
-        n = run.size(frame)
-        has = np.zeros(n, dtype=bool)
-        for xpath in (*element.enclosing, element.xpath):
+        out: dict[int, tuple[str, ...]] = {}
+        for xpath in element.enclosing:
             ancestor = self.vl.elements[xpath]
-            theirs = self.arrays.get(ancestor.name)
-            if theirs is not None:
-                has |= pd.notna(theirs[run.row_map(frame, run.node_frame(ancestor))])
-        return has
+            theirs = self.lists.get(ancestor.name)
+            if not theirs:
+                continue
+            mapping = run.row_map(frame, run.node_frame(ancestor))
+            hit = np.isin(mapping, np.fromiter(theirs, np.int64, len(theirs)))
+            for row in np.flatnonzero(hit).tolist():
+                named = tuple(f"{ancestor.name}: {r}" for r in theirs[int(mapping[row])])
+                out[row] = (*out.get(row, ()), *named)
+        for row, reasons in self.lists.get(element.name, {}).items():
+            out[row] = (*out.get(row, ()), *reasons)
+        return out
 
     # -- issue helpers ------------------------------------------------------------------
     def _record(self, element: Question | None, rows: np.ndarray) -> np.ndarray:
@@ -306,18 +313,18 @@ class _Checker:
         keys = self._read(target)
         stored = self._stored(q)
         empty = self.run_.own_empty(q)
-        allowed_by_key = {
-            k: set(v) | ({"other"} if q.or_other else set()) for k, v in groups.items()
-        }
+        extra = {"other"} if q.or_other else set()
+        allowed_by_key: dict[str, set[str]] = {}  # only the keys these rows hold
         multiple = q.type in ("select_multiple", "rank")
         n = len(relevant)
         bad = np.zeros(n, dtype=bool)
         missing = np.full(n, None, dtype=object)
         for row in np.flatnonzero(relevant & ~empty).tolist():
             key = keys[row]
-            allowed = allowed_by_key.get(
-                "" if key is None else _to_string(key), set(["other"] if q.or_other else [])
-            )
+            text_key = "" if key is None else _to_string(key)
+            allowed = allowed_by_key.get(text_key)
+            if allowed is None:
+                allowed = allowed_by_key[text_key] = set(groups.get(text_key, ())) | extra
             text = stored[row]
             codes = tuple(c for c in (text.split() if multiple else [text]) if c not in allowed)
             if codes:
@@ -387,7 +394,9 @@ class _Checker:
         columns = [self._read(self.form[r])[rows] for r in names]
         own = self._raw(q)[rows]
         keys = list(zip(*[c.tolist() for c in columns], own.tolist(), strict=True))
-        cache: dict[tuple, tuple[dict, list]] = {}
+        # kept across batches (FrameRuns) of this VectorLogic: interview days recur
+        caches = self.vl.__dict__.setdefault("_distinct_results", {})
+        cache: dict[tuple, tuple[dict, list]] = caches.setdefault((q.name, column, self.today), {})
         out = []
         for key in keys:
             hit = cache.get(key)
@@ -451,9 +460,7 @@ class _Checker:
         keep = ~np.isin(records, list(skip)) if skip else np.ones(n, bool)
         expected, reasons = self._count_values(repeat, parent, compiled, relevant)
         mismatch = relevant & keep & pd.isna(reasons) & (expected != counts)
-        inherited = (
-            self._inherited_reasons(parent) if parent is not None else np.zeros(n, dtype=bool)
-        )
+        inherited = self._reasons(parent) if parent is not None else {}
         for row in range(n):
             path = self._node_path(parent, row)
             path = f"{path}/{repeat.name}"
@@ -468,10 +475,12 @@ class _Checker:
                     str(counts[row]),
                     path,
                 )
-            if keep[row] and ((relevant[row] and reasons[row] is not None) or inherited[row]):
-                self._add(
-                    "X199", Severity.INFO, parent, row, f"not evaluated: {reasons[row]}", None, path
-                )
+            if not keep[row]:
+                continue
+            own = (reasons[row],) if relevant[row] and reasons[row] is not None else ()
+            for reason in (*inherited.get(row, ()), *own):
+                message = f"not evaluated: {reason}"
+                self._add("X199", Severity.INFO, parent, row, message, None, path)
 
     def _node_path(self, element: Question | None, row: int) -> str:
         """Instance path of a group/repeat node (``/data/member[2]``), the root for None."""
@@ -535,32 +544,23 @@ class _Checker:
     # -- X199 -------------------------------------------------------------------------
     def _not_evaluated(self) -> None:
         run = self.run_
-        arrays = self.arrays
         for element in self.form.elements:
             if element.is_group or not (element.holds_data or element.is_repeat):
                 continue
-            frame = run.node_frame(element)
-            n = run.size(frame)
-            has = pd.notna(arrays.get(element.name, np.full(n, None, object)))
-            own = arrays.get(element.name, np.full(n, None, object))
-            texts = np.array(own, dtype=object)
-            for xpath in element.enclosing:
-                ancestor = self.vl.elements[xpath]
-                theirs = arrays.get(ancestor.name)
-                if theirs is None:
-                    continue
-                mapped = theirs[run.row_map(frame, run.node_frame(ancestor))]
-                hit = pd.notna(mapped)
-                has |= hit
-                texts = np.where(hit & pd.isna(texts), mapped, texts)
+            found = self._reasons(element)
+            if not found:
+                continue
+            skip: set[int] = set()
             if element.is_repeat:
                 bad = self.shapes.malformed.get(element.xpath, {})
                 gone = self.shapes.missing.get(element.xpath, set())
-                if bad or gone:
-                    records = run.row_map(frame, None)
-                    has &= ~np.isin(records, list(set(bad) | gone))
-            for row in np.flatnonzero(has).tolist():
-                self._add("X199", Severity.INFO, element, row, f"not evaluated: {texts[row]}")
+                skip = set(bad) | gone
+            records = run.row_map(run.node_frame(element), None)
+            for row in sorted(found):
+                if skip and int(records[row]) in skip:
+                    continue
+                for reason in found[row]:
+                    self._add("X199", Severity.INFO, element, row, f"not evaluated: {reason}")
         for xpath, records in self.shapes.malformed.items():
             for record, sent in records.items():
                 self.out.append(
@@ -598,10 +598,13 @@ def _group_items(table: Mapping[str, np.ndarray], column: str) -> dict[str, list
     codes = table.get("name", np.full(n, "", dtype=object))
     if any(_looks_boolean_or_number(t) for t in pd.unique(texts)):
         return None
-    groups: dict[str, list[str]] = {}
-    for text, code in zip(texts.tolist(), codes.tolist(), strict=True):
-        groups.setdefault(text, []).append(code)
-    return groups
+    if not n:
+        return {}
+    keys, uniques = pd.factorize(texts, use_na_sentinel=False)
+    order = np.argsort(keys, kind="stable")  # the list's order within each group
+    bounds = np.cumsum(np.bincount(keys, minlength=len(uniques)))[:-1]
+    parts = np.split(np.asarray(codes, dtype=object)[order], bounds)
+    return {text: part.tolist() for text, part in zip(list(uniques), parts, strict=True)}
 
 
 def _looks_boolean_or_number(text: str) -> bool:
@@ -648,11 +651,19 @@ def _calc_texts(value: V) -> np.ndarray:
 
 
 def _same_pairs(stored: np.ndarray, texts: np.ndarray) -> np.ndarray:
-    # pairs as tuples, not joined strings: pandas' python-backed string dtype (no pyarrow)
-    # cuts strings at a NUL, so a separator character is not safe
-    pairs = np.empty(len(stored), dtype=object)
-    pairs[:] = list(zip(map(str, stored), map(str, texts), strict=True))
-    return map_unique(lambda pair: _same_text(*pair), pairs, bool)
+    """Per row: is the stored text the same result as the recomputed one (equal texts at
+    once, the others by :func:`forms.logic._same_text` once per distinct pair)."""
+    left = np.fromiter(map(str, stored), dtype=object, count=len(stored))
+    right = np.fromiter(map(str, texts), dtype=object, count=len(texts))
+    same = np.asarray(left == right, dtype=bool)
+    rest = np.flatnonzero(~same)
+    if len(rest):
+        # pairs as tuples, not joined strings: pandas' python-backed string dtype (no
+        # pyarrow) cuts strings at a NUL, so a separator character is not safe
+        pairs = np.empty(len(rest), dtype=object)
+        pairs[:] = list(zip(left[rest].tolist(), right[rest].tolist(), strict=True))
+        same[rest] = map_unique(lambda pair: _same_text(*pair), pairs, bool)
+    return same
 
 
 def _references(tree: Any, *, item_paths: bool = False) -> tuple[str, ...] | None:

@@ -54,7 +54,7 @@ import pandas as pd
 from forms.frames import PARENT_ROW, POSITION, SubmissionFrames, column_names, frames_to_submissions
 from forms.issues import Issue, Severity
 from forms.model import FormModel, Question
-from forms.xpath.ast import Binary, Call, Expr, Filter, Literal, Negate, Path, Ref, Step
+from forms.xpath.ast import Binary, Call, Expr, Filter, Literal, Negate, Path, Ref, Step, walk
 from forms.xpath.functions import compile_java_regex, fn_round
 from forms.xpath.values import (
     EPOCH,
@@ -364,6 +364,8 @@ class FrameRun:
         self.columns.pop(xpath, None)
         self.reads.clear()
         self._relevance.clear()
+        self.__dict__.get("_own_empty", {}).pop(xpath, None)
+        self.__dict__.pop("_matches", None)
 
     # -- not evaluated -----------------------------------------------------------------
     def note(self, element: Question, order: int, reasons: np.ndarray | None) -> None:
@@ -386,6 +388,20 @@ class FrameRun:
             out[element.name] = joined
         return out
 
+    def not_evaluated_lists(self) -> dict[str, dict[int, tuple[str, ...]]]:
+        """Per element with reasons: row -> its "not evaluated" reasons, one by one
+        (relevance, constraint, required, calculation, choices; the interpreter lists them
+        separately too)."""
+        out: dict[str, dict[int, tuple[str, ...]]] = {}
+        for name, entries in self.reasons.items():
+            rows: dict[int, tuple[str, ...]] = {}
+            for _, reasons in sorted(entries, key=lambda r: r[0]):
+                for row in np.flatnonzero(pd.notna(reasons)).tolist():
+                    rows[row] = (*rows.get(row, ()), reasons[row])
+            if rows:
+                out[name] = rows
+        return out
+
     def table(self, name: str) -> dict[str, np.ndarray] | None:
         """Secondary instance ``name`` as text columns over its items (None when the
         form's FormLogic has no such instance); built once per VectorLogic."""
@@ -393,7 +409,7 @@ class FrameRun:
         if name in shared:
             self.tables[name] = shared[name]
         if name not in self.tables and _is_attachment(self.vl.logic, name):
-            self.tables[name] = _rows_table(self.vl.logic.attachments[name])
+            self.tables[name] = shared[name] = _rows_table(self.vl.logic.attachments[name])
         if name not in self.tables:
             instance = self.vl.logic.secondary(name)
             if instance is None:
@@ -539,9 +555,12 @@ class FrameRun:
         return asked & value & ~failed
 
     def own_empty(self, element: Question) -> np.ndarray:
-        """Rows of ``element``'s node frame where it has no answer."""
-        column = self.frame(self.node_frame(element))[self.vl.names[element.xpath]]
-        return _empty_mask(column)
+        """Rows of ``element``'s node frame where it has no answer (memoised per run)."""
+        memo = self.__dict__.setdefault("_own_empty", {})
+        if element.xpath not in memo:
+            column = self.frame(self.node_frame(element))[self.vl.names[element.xpath]]
+            memo[element.xpath] = _empty_mask(column)
+        return memo[element.xpath]
 
     def base_column(self, target: Question) -> V:
         """``target``'s answers as XPath values over its node frame, before relevance."""
@@ -631,6 +650,17 @@ class FrameRun:
         return np.array(values, dtype=object)
 
 
+def _reads_context(expr: Expr) -> bool:
+    """Whether ``expr`` reads its context node (``current()``, a relative path), so that
+    its value is not that of any other question of the same frame."""
+    for node in walk(expr):
+        if isinstance(node, Call) and node.name in ("current", "position"):
+            return True
+        if isinstance(node, Path) and node.start is None and not node.absolute:
+            return True
+    return False
+
+
 def _is_attachment(logic: Any, name: str) -> bool:
     """Whether ``instance(name)`` is an attachment's rows (not a choice list)."""
     form = logic.form
@@ -643,15 +673,29 @@ def _is_attachment(logic: Any, name: str) -> bool:
 
 def _rows_table(rows: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
     """An attachment's rows as the text columns :meth:`FrameRun.table` gives (the same as
-    reading them through :func:`forms.xpath.instance.rows_instance`, without its nodes)."""
-    names = dict.fromkeys(str(k) for row in rows for k in row)
+    reading them through :func:`forms.xpath.instance.rows_instance`, without its nodes).
+    Built with C-level loops: a 200,000-row households list is read on every run."""
+    import itertools
+
+    n = len(rows)
+    names = dict.fromkeys(map(str, itertools.chain.from_iterable(rows)))
+    plain = {type(row) for row in rows} <= {dict}
     columns: dict[str, np.ndarray] = {}
     for column in names:
-        texts = ["" if (v := row.get(column)) is None else str(v) for row in rows]
-        columns[column] = np.fromiter(texts, dtype=object, count=len(rows))
+        if plain:
+            cells = map(dict.get, rows, itertools.repeat(column))
+        else:
+            cells = (row.get(column) for row in rows)
+        texts = np.fromiter(cells, dtype=object, count=n)
+        is_text = np.fromiter(map(isinstance, texts, itertools.repeat(str)), bool, count=n)
+        odd = np.flatnonzero(~is_text)
+        for row in odd.tolist():
+            value = texts[row]
+            texts[row] = "" if value is None else str(value)
+        columns[column] = texts
     return {
         "__root__": np.array(["root"], dtype=object),
-        "__item__": np.full(len(rows), "item", dtype=object),
+        "__item__": np.full(n, "item", dtype=object),
         **columns,
     }
 
@@ -1032,7 +1076,14 @@ class _Compiler:
         )
         if not shape_ok:
             raise CannotVectorize("a secondary instance that is not root/item")
-        counts, first = self._match(table, len(items), values)
+        # lookups of several columns of the same item (``item[name = ${hh}]/psu``,
+        # ``.../stratum``, ...) share one join per context frame
+        memo = self.run.__dict__.setdefault("_matches", {})
+        own = any(_reads_context(expr) for _, expr in pairs)
+        key = (name, self.frame, self.context.xpath if own else None, tuple(pairs))
+        if key not in memo:
+            memo[key] = self._match(table, len(items), values)
+        counts, first = memo[key]
         if column is None:
             data = full("str", "", self.n).data  # an item's own value is empty
         elif column not in table:

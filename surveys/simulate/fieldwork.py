@@ -538,6 +538,7 @@ def _plant_records(
             if len(earlier) >= 2:
                 source = earlier[int(rng.integers(0, len(earlier)))]
                 changed = _copy_answers(submissions[source], sub, leaves, rng, form, filler)
+                recompute_calculations(sub, filler.logic, _record_day(sub, filler.today))
                 planted.append(
                     Planted(
                         e,
@@ -553,6 +554,7 @@ def _plant_records(
             what = _duplicate_id(submissions, seen.get(e, []), interviewed, row, rng, form)
             seen.setdefault(e, []).append(row)
             if what is not None:
+                recompute_calculations(sub, filler.logic, _record_day(sub, filler.today))
                 planted.append(Planted(e, profile, iid, what))
             continue
         seen.setdefault(e, []).append(row)
@@ -671,6 +673,63 @@ def _copy_answers(source, target, leaves, rng, form, filler) -> list[str]:
             holder[name] = codes[int(rng.integers(0, len(codes)))]
             changed.append(name)
     return changed
+
+
+def recompute_calculations(record: dict, logic: Any, today: date) -> None:
+    """Collect computes calculations live from the answers on the tablet: a record whose
+    answers were copied in (a fabricator's copy of an earlier interview, a duplicate
+    household ID) gets its calculations recomputed from its own answers, in form order,
+    as the tablet would have stored them (empty where not relevant). Calculations that
+    cannot be recomputed (random(), now(), triggers) and expressions that fail keep the
+    copied value."""
+    from forms.logic import stored_calculation_text
+    from forms.xpath.instance import convert_answer
+    from forms.xpath.values import EvaluationError
+
+    session = logic.run(record, today=today, strict=True)
+    for q in logic.form.elements:
+        if not (q.holds_data and q.calculation) or q.trigger:
+            continue
+        compiled = logic.expressions.get((q.name, "calculation"))
+        if compiled is None or not compiled.ok or not compiled.reproducible:
+            continue
+        for node in session.instance.nodes(q.xpath):
+            try:
+                relevant = session.relevant(node)
+                text = stored_calculation_text(session.value(compiled, node)) if relevant else ""
+            except EvaluationError:
+                continue
+            node.value = convert_answer(q, text or None)
+            session.forget()
+            _set_answer(record, node.path_text(), text or None)
+
+
+def _record_day(record: dict, default: date) -> date:
+    """The interview day of a record (its ``today``), for today()."""
+    text = record.get("today")
+    try:
+        return date.fromisoformat(text) if isinstance(text, str) else default
+    except ValueError:
+        return default
+
+
+def _set_answer(record: dict, path: str, value: Any) -> None:
+    """Set the answer at instance path ``/data/grp/rep[2]/q`` of an OData record (nothing
+    when the record lacks the enclosing groups or repeat instances)."""
+    import re
+
+    parts = path.strip("/").split("/")[1:]
+    target: Any = record
+    for part in parts[:-1]:
+        match = re.fullmatch(r"(.*)\[([0-9]+)\]", part)
+        name, index = (match.group(1), int(match.group(2))) if match else (part, None)
+        target = target.get(name) if isinstance(target, dict) else None
+        if index is not None:
+            rows = target if isinstance(target, list) else []
+            target = rows[index - 1] if 1 <= index <= len(rows) else None
+        if not isinstance(target, dict):
+            return
+    target[parts[-1]] = value
 
 
 def _holder(record: dict, q) -> dict | None:

@@ -10,8 +10,9 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pandas as pd
+import pytest
 import requests
-from simulate_support import END, START, bundled
+from simulate_support import END, START, bundled, checker
 
 from surveys.simulate import simulate_fieldwork
 from surveys.simulate.openrosa import app_user_url, post_submission, submission_xml
@@ -232,3 +233,37 @@ def test_chunked_output_does_not_depend_on_workers(survey, small_entities, tmp_p
     first = json.loads(outputs[0][0])
     assert len(first["value"]) == 70 and "@odata.nextLink" in first
     assert "@odata.nextLink" not in json.loads(outputs[0][-2])
+
+
+@pytest.mark.parametrize("name", ["migrants", "fertility"])
+def test_copied_records_have_their_own_calculations(survey, small_entities, name):
+    """A fabricator's copies and duplicate household IDs are typed on a tablet, where the
+    form's calculations are recomputed from the copied answers (and the record's own
+    interview day and household): the stored calculations agree with the form's logic."""
+    from datetime import date
+
+    from validation.validate import validate_records
+
+    config, _ = survey
+    enums = sorted(small_entities["enumerator"].unique())
+    profile_of = {e: ("fabricator" if k % 2 else "duplicate_ids") for k, e in enumerate(enums)}
+    form = bundled(name)
+    result = simulate_fieldwork(
+        form,
+        small_entities,
+        config.enumerators,
+        seed=4,
+        start=START,
+        end=END,
+        survey_id=config.id,
+        profile_of=profile_of,
+    )
+    planted = [row for row in result.ground_truth() if row["instance_ids"]]
+    assert {row["profile"] for row in planted} == {"fabricator", "duplicate_ids"}
+    issues = validate_records(
+        form,
+        result.submissions,
+        today=date(2027, 9, 1),
+        logic=checker(form, small_entities),
+    )
+    assert [i for i in issues if i.code == "X104"] == []

@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """The JSON Schema of a form's submissions: every rule, checked by jsonschema and by the
 column-wise path, issue by issue."""
 
@@ -145,3 +146,52 @@ def test_field_added_in_a_later_version():
     assert ("V106", "/data/phone") in _both(v1, record)
     assert _both(v2, record) == set()
     assert "phone" in submission_schema(v2)["properties"]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda r: r.update(hhsize=30), ("X101", "/data/hhsize", "30")),
+        (lambda r: r["member"][0].update(mname=None), ("X102", "/data/member[1]/mname", None)),
+        (
+            lambda r: r["dwelling"].update(rent=5.0) or r.update(hhsize=1, member=r["member"][:1]),
+            ("X103", "/data/dwelling/rent", "5.0"),
+        ),
+        (lambda r: r.update(nmembers="5"), ("X104", "/data/nmembers", "5")),
+        (lambda r: r.update(city="4401"), ("X105", "/data/city", "4401")),
+        (lambda r: r.update(hhsize=3), ("X106", "/data/member", "2")),
+        (
+            lambda r: r["member"][0]["child"][0].update(kbirth="2025-01-01"),
+            ("X101", "/data/member[1]/child[1]/kbirth", "2025-01-01"),
+        ),
+    ],
+)
+def test_logic_issues_carry_the_stored_value_in_both_paths(form, change, expected):
+    record = copy.deepcopy(valid_submission())
+    change(record)
+    bulk = validate_records(form, [record], today=TODAY)
+    reference = reference_issues(form, [record], today=TODAY)
+    assert {issue_key(i) for i in bulk} == {issue_key(i) for i in reference}
+    assert expected in {(i.code, i.variable, i.value) for i in bulk}
+
+
+UNREADABLE_MD = """
+| survey |             |      |       |                                                  |                                          |
+|        | type        | name | label | relevant                                         | constraint                               |
+|        | integer     | n    | N     |                                                  |                                          |
+|        | begin_group | g    | G     | count(instance('absent')/root/item) > 0 or ${n} > 1 |                                       |
+|        | integer     | x    | X     |                                                  | count(instance('absent')/root/item) > 0  |
+|        | end_group   |      |       |                                                  |                                          |
+"""
+
+
+def test_each_reason_not_evaluated_is_an_issue_of_its_own():
+    form = read_markdown(UNREADABLE_MD)
+    record = {"__id": "uuid:1", "n": 1, "g": {"x": 4}}
+    bulk = validate_records(form, [record], today=TODAY)
+    reference = reference_issues(form, [record], today=TODAY)
+    assert {issue_key(i) for i in bulk} == {issue_key(i) for i in reference}
+    reasons = sorted(i.message for i in bulk if i.code == "X199" and i.variable == "/data/g/x")
+    assert len(reasons) == 2
+    assert reasons[0].startswith("not evaluated: constraint: instance('absent')")
+    assert reasons[1].startswith("not evaluated: g: relevant: instance('absent')")

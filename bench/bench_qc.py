@@ -71,13 +71,20 @@ def audit_frame(audits: dict[str, str]) -> pd.DataFrame:
 
 
 def _chunk_job(job):
-    form_path, table, enumerators, seed, profile_of = job
+    form_path, table, enumerators, seed, profile_of, demography = job
     from surveys.simulate import simulate_fieldwork
     from surveys.store.frames import records_frames
 
     form = read_form(form_path)
     result = simulate_fieldwork(
-        form, table, enumerators, seed=seed, start=START, end=END, profile_of=profile_of
+        form,
+        table,
+        enumerators,
+        seed=seed,
+        start=START,
+        end=END,
+        profile_of=profile_of,
+        demography=demography,
     )
     frames = records_frames(form, result.submissions)
     return (
@@ -89,9 +96,12 @@ def _chunk_job(job):
     )
 
 
-def simulate_frames(form_path, n, per_enumerator, seed, workers, shares=None, chunk=25_000):
+def simulate_frames(
+    form_path, n, per_enumerator, seed, workers, shares=None, chunk=25_000, demography=None
+):
     """Simulated fieldwork as analysis frames: (main, repeats, audit, sample, profiles,
-    planted), in chunks of whole enumerators over ``workers`` processes."""
+    planted), in chunks of whole enumerators over ``workers`` processes (``demography``:
+    the simulator's DemographyParams, default when None)."""
     enumerators = max(n // per_enumerator, 10)
     table = households(n, enumerators, seed)
     table["enumerator"] = [f"enum{(i // per_enumerator) % enumerators:04d}" for i in range(n)]
@@ -111,7 +121,10 @@ def simulate_frames(form_path, n, per_enumerator, seed, workers, shares=None, ch
     from surveys.simulate.profiles import assign_profiles
 
     profile_of = assign_profiles(sorted(e.id for e in roster), shares, np.random.default_rng(seed))
-    jobs = [(str(form_path), c, roster, s, profile_of) for c, s in zip(chunks, seeds, strict=True)]
+    jobs = [
+        (str(form_path), c, roster, s, profile_of, demography)
+        for c, s in zip(chunks, seeds, strict=True)
+    ]
     if workers > 1 and len(jobs) > 1:
         from concurrent.futures import ProcessPoolExecutor
 

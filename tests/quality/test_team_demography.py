@@ -107,3 +107,122 @@ def test_sex_ratio_at_birth_interval():
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     assert low == pytest.approx(100 * (centre - half) / (1 - centre + half))
+
+
+def test_daughters_z_poisson_without_spread():
+    from scipy import stats
+
+    from validation.quality.demography import daughters_z
+
+    z, predicted = daughters_z(
+        np.array([20.0]), np.array([8.0]), np.array([21.0]), np.array([19.0]), 0.0
+    )
+    assert predicted[0] == 19.0  # no spread: the sons say nothing about the daughters
+    assert z[0] == pytest.approx(stats.norm.ppf(stats.poisson.cdf(8, 19)))
+
+
+def test_daughters_z_is_the_gamma_poisson_predictive():
+    """The negative binomial tail equals the Poisson tail integrated over the posterior
+    of the enumerator's fertility factor given her sons (Gamma(k + B, k + E_b))."""
+    from scipy import integrate, stats
+
+    from validation.quality.demography import daughters_z
+
+    tau2, sons, daughters, e_b, e_g = 0.05, 30.0, 12.0, 22.0, 20.0
+    k = 1 / tau2
+    posterior = stats.gamma(a=k + sons, scale=1 / (k + e_b))
+    tail, _ = integrate.quad(
+        lambda t: stats.poisson.cdf(daughters, t * e_g) * posterior.pdf(t), 0, 5, limit=200
+    )
+    z, predicted = daughters_z(
+        np.array([sons]), np.array([daughters]), np.array([e_b]), np.array([e_g]), tau2
+    )
+    assert predicted[0] == pytest.approx(e_g * (k + sons) / (k + e_b))
+    assert z[0] == pytest.approx(stats.norm.ppf(tail), rel=1e-6)
+
+
+BIRTHS_MD = """
+| survey |                   |           |          |
+|        | type              | name      | label    |
+|        | start             | start     |          |
+|        | end               | end       |          |
+|        | integer           | c03_age   | Age      |
+|        | begin repeat      | d_hist    | Births   |
+|        | select_one out    | d10_outcome | Outcome |
+|        | integer           | d11_year  | Year     |
+|        | integer           | d12_month | Month    |
+|        | select_one sex    | d14_sex   | Sex      |
+|        | end repeat        |           |          |
+| choices |                  |           |          |
+|        | list_name         | name      | label    |
+|        | out               | 1         | Live     |
+|        | out               | 3         | Miscarriage |
+|        | sex               | 1         | Boy      |
+|        | sex               | 2         | Girl     |
+| settings |                 |           |          |
+|        | form_title        | form_id   | version  |
+|        | Births            | births    | 1        |
+"""
+
+
+def _birth_team(omitting: str, seed: int = 3):
+    """12 enumerators x 40 women aged 20-49, live births Poisson(age-dependent) with a
+    sex ratio of 106; ``omitting`` leaves out 80% of her women's daughters."""
+    from forms import read_markdown
+    from validation.quality import QualityInputs, Roles, Thresholds
+
+    rng = np.random.default_rng(seed)
+    main, births = [], []
+    for e in range(12):
+        for w in range(40):
+            iid = f"uuid:{e:02d}-{w:02d}"
+            age = int(rng.integers(20, 50))
+            main.append(
+                {
+                    "__id": iid,
+                    "instance_id": iid,
+                    "submitter_name": f"e{e:02d}",
+                    "start": "2027-07-05T10:00:00.000+08:00",
+                    "end": "2027-07-05T10:40:00.000+08:00",
+                    "c03_age": float(age),
+                }
+            )
+            for _ in range(rng.poisson(0.05 * (age - 18))):
+                girl = rng.random() < 100 / 206
+                if girl and f"e{e:02d}" == omitting and rng.random() < 0.8:
+                    continue
+                births.append(
+                    {
+                        "__id": iid,
+                        "d10_outcome": "1",
+                        "d11_year": 2027.0 - rng.integers(0, age - 18),
+                        "d12_month": 6.0,
+                        "d14_sex": "2" if girl else "1",
+                    }
+                )
+    return QualityInputs(
+        form=read_markdown(BIRTHS_MD, name="births.md"),
+        main=pd.DataFrame(main),
+        repeats={"d_hist": pd.DataFrame(births)},
+        roles=Roles(outcome="none", children_born="none"),
+        thresholds=Thresholds(min_interviews=10),
+    )
+
+
+def test_enumerator_omitting_daughters_is_flagged_and_no_other():
+    report = run_quality(_birth_team("e05"), checks=["omitted_daughters"])
+    table = report.indicators[report.indicators["indicator"] == "daughters_per_woman"]
+    flagged = set(table.loc[table["flagged"], "enumerator"])
+    assert flagged == {"e05"}
+    row = table.set_index("enumerator").loc["e05"]
+    assert row["value"] < 0.5 * row["team"]  # daughters per woman vs expected
+    assert (
+        "live-born daughters per woman"
+        in report.enumerators.set_index("enumerator").loc["e05", "reasons_en"]
+    )
+
+
+def test_honest_team_gives_no_omission_flags():
+    for seed in range(5):
+        report = run_quality(_birth_team("nobody", seed), checks=["omitted_daughters"])
+        assert not report.indicators["flagged"].any()

@@ -7,6 +7,9 @@
   (over-dispersion: clustered areas and interviews).
 - ``level`` indicators (medians, means, indices): a robust z, (x - median) / (1.4826 MAD),
   over the enumerators that qualify.
+- ``tested`` indicators carry the z of a test their check made (e.g. daughters reported
+  against those expected from the women's ages and the sons reported) and its expected
+  value as the team's.
 
 An enumerator qualifies for a comparison only with at least ``min_interviews`` completed
 interviews AND at least as many cases under the indicator (ages near a boundary, births),
@@ -42,8 +45,12 @@ def compare_with_team(
         )
         eligible = (frame["interviews"] >= min_interviews) & (frame["n"] >= min_interviews)
         eligible &= frame["value"].notna()
-        if frame["kind"].iat[0] == "share":
+        kind = frame["kind"].iat[0]
+        if kind == "share":
             team, z = _share_z(frame, eligible.to_numpy())
+        elif kind == "tested":  # the check's own test: its expected value and z
+            team = frame["expected"].to_numpy(dtype=float)
+            z = np.where(eligible, frame["tested_z"].to_numpy(dtype=float), np.nan)
         else:
             team, z = _level_z(frame, eligible.to_numpy())
         frame["team"] = team

@@ -226,3 +226,49 @@ def test_honest_team_gives_no_omission_flags():
     for seed in range(5):
         report = run_quality(_birth_team("nobody", seed), checks=["omitted_daughters"])
         assert not report.indicators["flagged"].any()
+
+
+def test_ranking_ties_are_broken_by_the_enumerator_code_whatever_the_row_order():
+    from validation.quality.report import riskiest_first
+
+    table = pd.DataFrame(
+        {
+            "enumerator": ["enum021", "enum009", "enum030", "enum002", "enum015"],
+            "flagged": [True, True, False, True, True],
+            "risk": [465.0, 465.0, 900.0, 12.5, 465.0],
+        }
+    )
+    expected = ["enum009", "enum015", "enum021", "enum002", "enum030"]
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        shuffled = table.iloc[rng.permutation(len(table))]
+        assert riskiest_first(shuffled, ["flagged", "risk"])["enumerator"].tolist() == expected
+
+
+def test_risk_table_ranks_tied_enumerators_the_same_in_any_input_order():
+    """Two enumerators with identical interviews (equal risk) rank by their code, whether
+    their rows come first or last, and with text columns as object or string dtype."""
+    rows = []
+    for e in ("zed", "amy", "bob"):
+        for k in range(12):
+            night = e != "bob"
+            rows.append(
+                {
+                    "iid": f"uuid:{e}-{k:02d}",
+                    "e": e,
+                    "hhid": f"{e}-{k}",
+                    "start": "2027-07-05T23:30:00.000+08:00" if night else None,
+                    "end": "2027-07-06T00:10:00.000+08:00" if night else None,
+                    "age": 30 + k,
+                }
+            )
+    for rows_in in (rows, rows[::-1]):
+        main = interviews([{k: v for k, v in r.items() if v is not None} for r in rows_in])
+        for dtype in (object, "string"):
+            frame = main.copy()
+            frame["submitter_name"] = frame["submitter_name"].astype(dtype)
+            report = run_quality(inputs(frame))
+            ranking = report.enumerators
+            tied = ranking[ranking["enumerator"].isin(["zed", "amy"])]
+            assert tied["risk"].nunique() == 1
+            assert ranking["enumerator"].tolist()[:2] == ["amy", "zed"]

@@ -185,9 +185,23 @@ def risk_table(
                 "rank",
             ]
         )
-    table = table.sort_values(["flagged", "risk"], ascending=[False, False], kind="stable")
+    table = riskiest_first(table, ["flagged", "risk"])
     table["rank"] = np.arange(1, len(table) + 1)
-    return table.reset_index(drop=True)
+    return table
+
+
+def riskiest_first(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``table`` sorted by ``keys`` descending, ties broken by the enumerator's code
+    ascending: the same order whatever order the rows came in (a rank never depends on
+    how a platform's string type or a groupby happened to order them)."""
+    if not len(table):
+        return table.reset_index(drop=True)
+    columns = [table["enumerator"].astype(str).to_numpy()]
+    for key in reversed(keys):
+        values = table[key].to_numpy()
+        columns.insert(0, -values.astype(float))
+    order = np.lexsort(columns[::-1])
+    return table.iloc[order].reset_index(drop=True)
 
 
 def rho_table(inputs: QualityInputs) -> pd.DataFrame:

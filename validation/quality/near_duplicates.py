@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
+import pandas as pd
 
 from forms.issues import Severity
 from validation.quality.answers import answer_matrix, identical_share
@@ -97,11 +98,17 @@ def scan(
     *,
     seed: int = 0,
     required: int | None = None,
+    focus: np.ndarray | None = None,
 ) -> NearDuplicates:
     """Every pair of ``rows`` of ``matrix`` (codes, -1 missing) whose share of identical
-    answers is >= ``threshold``, and each row's best match (see the module doc)."""
+    answers is >= ``threshold``, and each row's best match (see the module doc).
+
+    With ``focus`` (booleans over ``rows``) only the pairs with at least one focus row are
+    generated and verified: the new interviews against the whole survey (an incremental
+    run; pairs of two other rows are left out, and their best shares are those found)."""
     rows = np.arange(len(matrix)) if rows is None else np.asarray(rows)
     sub = matrix[rows]
+    focus = None if focus is None else np.asarray(focus, dtype=bool)
     n, k = sub.shape
     d, _ = block_plan(k, threshold)
     rng = np.random.default_rng(seed)
@@ -109,6 +116,9 @@ def scan(
         return _result(rows, np.empty((0, 2), np.int64), np.empty(0), sub, threshold, 0, 0, 0, d)
     if d + 1 > k:  # threshold so low that no block must match: compare all pairs
         a, b = np.triu_indices(n, 1)
+        if focus is not None:
+            keep = focus[a] | focus[b]
+            a, b = a[keep], b[keep]
         return _verified(rows, sub, a, b, threshold, d, k, 0)
     need = required or REQUIRED_BLOCKS
     while d + need > k and need > 1:  # few variables: fewer blocks must match
@@ -121,7 +131,8 @@ def scan(
     codes = []
     total = 0
     for s in sets:
-        a, b = _bucket_pairs(_combined(block_hashes, s, rng))
+        keys = _combined(block_hashes, s, rng)
+        a, b = _bucket_pairs(keys) if focus is None else _focus_pairs(keys, focus)
         total += len(a)
         codes.append(a.astype(np.int64) * n + b)
         if sum(len(c) for c in codes) > 20_000_000:
@@ -181,6 +192,28 @@ def _bucket_pairs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if not a_parts:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     a, b = np.concatenate(a_parts), np.concatenate(b_parts)
+    return np.minimum(a, b), np.maximum(a, b)
+
+
+def _focus_pairs(keys: np.ndarray, focus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All pairs (i < j) of rows with equal keys where i or j is a focus row: each focus
+    row with every other member of its bucket (linear in the focus rows' buckets, not
+    quadratic in the buckets' sizes)."""
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    sizes = np.diff(np.r_[starts, len(keys)])
+    bucket = np.repeat(np.arange(len(starts)), sizes)  # bucket of each sorted position
+    mine = np.flatnonzero(focus[order] & (sizes[bucket] > 1))  # sorted positions
+    if not len(mine):
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    counts = sizes[bucket[mine]]
+    first = np.repeat(starts[bucket[mine]], counts)
+    offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    a = np.repeat(order[mine], counts)
+    b = order[first + offset]
+    keep = a != b
+    a, b = a[keep], b[keep]
     return np.minimum(a, b), np.maximum(a, b)
 
 
@@ -260,7 +293,10 @@ def near_duplicates(inputs: QualityInputs) -> CheckResult:
         return CheckResult(skipped="no comparable variables")
     threshold = inputs.thresholds.near_duplicate_share
     rows = compared_rows(matrix, inputs.completed)
-    found = scan(matrix, threshold, rows)
+    if inputs.earlier is None:
+        found = scan(matrix, threshold, rows)
+    else:
+        found = _scan_changed(inputs, matrix, threshold, rows)
     position = {int(r): i for i, r in enumerate(found.rows)}
     flagged = np.zeros(len(matrix), dtype=bool)
     result = CheckResult()
@@ -299,6 +335,34 @@ def near_duplicates(inputs: QualityInputs) -> CheckResult:
         "blocks": found.blocks,
         "identical_blocks_required": found.required,
         "max_differences": found.max_differences,
-        "best_share": {str(ids[r]): float(found.best_share[i]) for i, r in enumerate(found.rows)},
+        "best_share": dict(zip(ids[found.rows].tolist(), found.best_share.tolist(), strict=True)),
+        "best_match": {
+            str(ids[r]): str(ids[m])
+            for r, m in zip(found.rows.tolist(), found.best_match.tolist(), strict=True)
+            if m >= 0
+        },
     }
     return result
+
+
+def _scan_changed(
+    inputs: QualityInputs, matrix: np.ndarray, threshold: float, rows: np.ndarray
+) -> NearDuplicates:
+    """An incremental scan: the changed interviews (and those whose earlier best match
+    changed or is gone) against every interview; the others keep their earlier best
+    match unless a changed one beats it. Pairs of two unchanged interviews are not
+    scanned again: their shares have not changed."""
+    earlier = inputs.earlier
+    ids = inputs.instance_ids
+    share = earlier.best_share.reindex(ids[rows]).to_numpy(dtype=float)
+    match_id = earlier.best_match.reindex(ids[rows]).fillna("").astype(str).to_numpy()
+    row_of = pd.Index(ids).get_indexer(match_id)
+    changed = earlier.changed
+    focus = changed[rows] | np.isnan(share)
+    matched = row_of >= 0
+    focus |= (match_id != "") & (~matched | changed[np.maximum(row_of, 0)])
+    found = scan(matrix, threshold, rows, focus=focus)
+    keep = ~focus & (share > found.best_share)  # the earlier best still stands
+    found.best_share = np.where(keep, share, found.best_share)
+    found.best_match = np.where(keep, np.where(matched, row_of, -1), found.best_match)
+    return found

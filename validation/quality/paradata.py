@@ -16,7 +16,7 @@ from validation.quality.flags import (
     level_indicator,
     share_indicator,
 )
-from validation.quality.inputs import QualityInputs
+from validation.quality.inputs import AUDIT_SUMMARY_COLUMNS, QualityInputs
 from validation.quality.registry import check
 
 
@@ -74,6 +74,16 @@ def audit_per_interview(inputs: QualityInputs) -> pd.DataFrame:
         minutes = np.full(n, np.nan)
         minutes[bounds.index.to_numpy()] = ((bounds["last"] - bounds["first"]) / 60000.0).to_numpy()
         out["audit_minutes"] = minutes
+    if inputs.earlier is not None:  # submissions whose log was summarised before
+        given = np.zeros(n, dtype=bool)
+        if audit is not None and len(audit):
+            given[np.unique(row)] = True
+        stored = inputs.earlier.audit_summary.reindex(inputs.instance_ids)
+        take = ~given & stored["questions"].notna().to_numpy()
+        for column in AUDIT_SUMMARY_COLUMNS:
+            values = out[column].to_numpy(dtype=float, copy=True)
+            values[take] = stored[column].to_numpy(dtype=float)[take]
+            out[column] = values
     inputs.cache["audit_summary"] = out
     return out
 

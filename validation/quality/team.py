@@ -104,7 +104,8 @@ def _level_z(frame: pd.DataFrame, eligible: np.ndarray) -> tuple[np.ndarray, np.
     x = frame["value"].to_numpy(dtype=float)
     chosen = x[eligible]
     if len(chosen) < 3:
-        return np.full(len(x), np.nanmedian(x) if len(x) else np.nan), np.full(len(x), np.nan)
+        typical = np.nanmedian(x) if (~np.isnan(x)).any() else np.nan
+        return np.full(len(x), typical), np.full(len(x), np.nan)
     centre = float(np.median(chosen))
     # a difference under LEVEL_FLOOR of the typical value is never evidence, however
     # alike the other enumerators are (GPS spread ratios of 0.995 vs 1.000)

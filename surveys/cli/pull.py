@@ -202,13 +202,14 @@ def _quality_after_pull(store, form_id: str, config_path: Path | None) -> None: 
     itself stands."""
     from surveys.cli.qc import ranking_text
     from surveys.config import CONFIG_FILE, load_config
-    from surveys.quality import QualityRunError, run_store_qc
+    from surveys.errors import SurveysError
+    from surveys.quality import run_store_qc
 
     source = config_path or (Path(CONFIG_FILE) if Path(CONFIG_FILE).is_file() else None)
     config = load_config(source) if source is not None else None
     try:
         result = run_store_qc(store, form_id, config)
-    except QualityRunError as err:
+    except SurveysError as err:  # e.g. no XLSForm stored for the form: qc cannot read it
         click.echo(f"qc {form_id}: not run: {err}", err=True)
         return
     done = (

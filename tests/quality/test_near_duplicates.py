@@ -85,3 +85,10 @@ def test_focus_scan_finds_every_pair_with_a_new_interview(threshold):
     for a, b in expected:
         share = identical_share(matrix, np.array([a]), np.array([b]))[0]
         assert found.best_share[a] >= share - 1e-12 and found.best_share[b] >= share - 1e-12
+
+
+def test_no_candidate_pair_at_all():
+    """Interviews that share no block (all different) give no pair and no best match."""
+    matrix = np.arange(8 * 40, dtype=np.int32).reshape(8, 40)
+    found = scan(matrix, 0.85)
+    assert len(found.pairs) == 0 and (found.best_match == -1).all()

@@ -225,7 +225,7 @@ def _verified(rows, sub, a, b, threshold, d, n_blocks, need, candidates=None) ->
     # best match among all verified candidates (a lower bound below the threshold)
     best = np.full(len(sub), -1.0)
     match = np.full(len(sub), -1, dtype=np.int64)
-    for x, y in ((a, b), (b, a)):
+    for x, y in ((a, b), (b, a)) if len(a) else ():  # no candidate pair: nothing to rank
         order = np.argsort(-shares, kind="stable")
         order = order[np.argsort(x[order], kind="stable")]
         first = np.r_[True, x[order][1:] != x[order][:-1]]

@@ -179,8 +179,10 @@ def _object_text(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def run_size(folder: Path, n: int) -> dict:
-    """Load the first n submissions' worth of enumerators and run every check."""
+def run_size(folder: Path, n: int, workers: int = 2) -> dict:
+    """Load the first n submissions' worth of enumerators and run every check (the
+    near-duplicate scan in a second process with ``workers`` 2: its CPU time and peak RSS
+    are counted too)."""
     from validation.quality import Codes, QualityInputs, Thresholds, run_quality
 
     form = read_form(ROOT / "forms/questionnaires/migrants.xlsx")
@@ -209,9 +211,12 @@ def run_size(folder: Path, n: int) -> dict:
         thresholds=Thresholds(),
         fieldwork=(START, END),
     )
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     t1, c1 = time.perf_counter(), time.process_time()
-    report = run_quality(inputs)
+    report = run_quality(inputs, workers=workers)
     total, cpu = time.perf_counter() - t1, time.process_time() - c1
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    child_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
     notes = report.notes.get("near_duplicates", {})
     return {
         "n": len(main),
@@ -219,7 +224,9 @@ def run_size(folder: Path, n: int) -> dict:
         "audit_events": len(audit),
         "load_s": loaded,
         "total_s": total,
-        "cpu_s": cpu,
+        "cpu_s": cpu + child_cpu,
+        "child_cpu_s": child_cpu,
+        "child_peak_rss_mb": after.ru_maxrss / 1024 if workers > 1 else 0.0,
         "timings": report.timings,
         "cpu_timings": report.cpu_timings,
         "flags": len(report.flags),
@@ -255,7 +262,7 @@ def main() -> int:
     parser.add_argument("--run-size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run_size:
-        print(json.dumps(run_size(args.cache, args.run_size)))
+        print(json.dumps(run_size(args.cache, args.run_size, args.workers)))
         return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     largest = max(sizes)
@@ -275,7 +282,16 @@ def main() -> int:
     rows = []
     for n in sizes:
         out = subprocess.run(
-            [sys.executable, __file__, "--run-size", str(n), "--cache", str(args.cache)],
+            [
+                sys.executable,
+                __file__,
+                "--run-size",
+                str(n),
+                "--cache",
+                str(args.cache),
+                "--workers",
+                str(args.workers),
+            ],
             capture_output=True,
             text=True,
             check=True,
@@ -286,7 +302,8 @@ def main() -> int:
             f"{r['n']:>7,} submissions, {r['enumerators']:,} enumerators, "
             f"{r['audit_events']:,} audit events: checks {r['total_s']:.1f} s "
             f"(CPU {r['cpu_s']:.1f} s), "
-            f"peak RSS {r['peak_rss_mb']:,.0f} MB (frames loaded in {r['load_s']:.1f} s); "
+            f"peak RSS {r['peak_rss_mb']:,.0f} MB + second process "
+            f"{r['child_peak_rss_mb']:,.0f} MB (frames loaded in {r['load_s']:.1f} s); "
             f"near-duplicate candidates {r['near_duplicate_candidates']:,} "
             f"(k={r['required']} of {r['blocks']} blocks), pairs >= 0.85: "
             f"{r['near_duplicate_pairs']:,}; {r['flagged']} enumerators flagged",
@@ -310,10 +327,14 @@ def main() -> int:
         f"~{extrapolated:,.0f} s for {big['n']:,}; block-pigeonhole scan {nd:.1f} s "
         f"(x{extrapolated / nd:,.0f} faster)"
     )
-    verdict = "met" if big["total_s"] < 60 and big["peak_rss_mb"] < 4096 else "NOT met"
+    memory = big["peak_rss_mb"] + big["child_peak_rss_mb"]
+    verdict = "met" if big["total_s"] < 60 and memory < 4096 else "NOT met"
     print(
         f"target at {big['n']:,}: < 60 s and < 4096 MB -> {verdict} (wall "
-        f"{big['total_s']:.1f} s, CPU {big['cpu_s']:.1f} s, {big['peak_rss_mb']:,.0f} MB)"
+        f"{big['total_s']:.1f} s, CPU {big['cpu_s']:.1f} s of both processes, "
+        f"{big['peak_rss_mb']:,.0f} + {big['child_peak_rss_mb']:,.0f} MB peak RSS; the "
+        f"second process shares the parent's pages copy-on-write, so the sum is an upper "
+        f"bound)"
     )
     print(f"load: {os.getloadavg()}")
     return 0

@@ -149,10 +149,12 @@ def run_store_qc(
     now: datetime | None = None,
     progress: Callable[[int, int | None], None] | None = None,
     incremental: bool = True,
+    workers: int = 2,
 ) -> QCResult:
     """Run quality control on a stored form unless nothing changed since the last run
     (``force``: run anyway); ``incremental``: reuse what the last run with the same
-    settings kept of unchanged submissions (see the module doc), else recompute all."""
+    settings kept of unchanged submissions (see the module doc), else recompute all;
+    ``workers``: 2 runs the near-duplicate scan in a second process meanwhile."""
     thresholds, codes, roles = settings_of(config)
     settings = json.dumps(
         {
@@ -204,7 +206,7 @@ def run_store_qc(
         forms_by_version=_models(store, form_pk),
     )
     try:
-        report = run_quality(inputs, checks, progress)
+        report = run_quality(inputs, checks, progress, workers)
     except QualityError as err:
         raise QualityRunError(f"quality control of {form_id}: {err}") from None
     run_id = _save(store, form_pk, digest, count, settings, report, inputs, started)

@@ -65,6 +65,10 @@ def identical_share(
 ) -> np.ndarray:
     """For pairs of rows: identical answers over variables answered in at least one of the
     two (0 when neither answered anything)."""
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    if 2 * len(a) < len(matrix):  # a few pairs: prepare only the rows they need
+        rows, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+        return PairComparer(matrix[rows]).shares(inverse[: len(a)], inverse[len(a) :], chunk)
     return PairComparer(matrix).shares(a, b, chunk)
 
 

@@ -152,6 +152,7 @@ def paradata(inputs: QualityInputs) -> CheckResult:
     if ok.sum() >= t.outlier_min_values:
         q1, q3 = np.percentile(logs[ok], [25, 75])
         fence = q1 - t.duration_iqr_multiplier * (q3 - q1)
+        typical = np.exp(np.median(logs[ok]))
         short = ok & (logs < fence)
         for row in np.flatnonzero(short):
             result.flags.append(
@@ -159,7 +160,7 @@ def paradata(inputs: QualityInputs) -> CheckResult:
                     "Q501",
                     Severity.WARNING,
                     f"interview took {minutes[row]:.1f} min, below the fence of "
-                    f"{np.exp(fence):.1f} min (median {np.exp(np.median(logs[ok])):.1f} min)",
+                    f"{np.exp(fence):.1f} min (median {typical:.1f} min)",
                     instance_id=str(inputs.instance_ids[row]),
                     enumerator=who[row],
                     value=float(minutes[row]),

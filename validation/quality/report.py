@@ -54,10 +54,12 @@ def run_quality(
     inputs: QualityInputs,
     checks: Iterable[str] | None = None,
     progress: Callable[[int, int | None], None] | None = None,
+    workers: int = 1,
 ) -> QualityReport:
-    """Run the checks (all, or ``checks``) and rank the enumerators by risk."""
+    """Run the checks (all, or ``checks``) and rank the enumerators by risk; ``workers``
+    > 1 runs the near-duplicate scan in a second process at the same time."""
     cpu: dict[str, float] = {}
-    results, timings = run_checks(inputs, checks, progress, cpu)
+    results, timings = run_checks(inputs, checks, progress, cpu, workers)
     flags = [f for r in results.values() for f in r.flags]
     indicator_frames = [r.indicators for r in results.values() if len(r.indicators)]
     started, cpu_started = time.perf_counter(), time.process_time()

@@ -179,6 +179,56 @@ def _object_text(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+class PssSampler:
+    """Peak of the summed proportional set size (PSS: shared pages divided among the
+    processes sharing them) of this process and its children, sampled every 0.2 s from
+    /proc: the memory a forked second process really adds (its RSS counts the pages it
+    shares with the parent again)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> PssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:  # type: ignore[no-untyped-def]
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self.peak_mb = max(self.peak_mb, sum(_pss_mb(p) for p in _family()))
+
+    @staticmethod
+    def available() -> bool:
+        return Path("/proc/self/smaps_rollup").exists()
+
+
+def _family() -> list[int]:
+    pids = [os.getpid()]
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            pids += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return pids
+
+
+def _pss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def run_size(folder: Path, n: int, workers: int = 2) -> dict:
     """Load the first n submissions' worth of enumerators and run every check (the
     near-duplicate scan in a second process with ``workers`` 2: its CPU time and peak RSS
@@ -213,7 +263,8 @@ def run_size(folder: Path, n: int, workers: int = 2) -> dict:
     )
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     t1, c1 = time.perf_counter(), time.process_time()
-    report = run_quality(inputs, workers=workers)
+    with PssSampler() as pss:
+        report = run_quality(inputs, workers=workers)
     total, cpu = time.perf_counter() - t1, time.process_time() - c1
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     child_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
@@ -227,6 +278,7 @@ def run_size(folder: Path, n: int, workers: int = 2) -> dict:
         "cpu_s": cpu + child_cpu,
         "child_cpu_s": child_cpu,
         "child_peak_rss_mb": after.ru_maxrss / 1024 if workers > 1 else 0.0,
+        "peak_pss_mb": pss.peak_mb,
         "timings": report.timings,
         "cpu_timings": report.cpu_timings,
         "flags": len(report.flags),
@@ -303,7 +355,8 @@ def main() -> int:
             f"{r['audit_events']:,} audit events: checks {r['total_s']:.1f} s "
             f"(CPU {r['cpu_s']:.1f} s), "
             f"peak RSS {r['peak_rss_mb']:,.0f} MB + second process "
-            f"{r['child_peak_rss_mb']:,.0f} MB (frames loaded in {r['load_s']:.1f} s); "
+            f"{r['child_peak_rss_mb']:,.0f} MB, both together (PSS) {r['peak_pss_mb']:,.0f} MB "
+            f"(frames loaded in {r['load_s']:.1f} s); "
             f"near-duplicate candidates {r['near_duplicate_candidates']:,} "
             f"(k={r['required']} of {r['blocks']} blocks), pairs >= 0.85: "
             f"{r['near_duplicate_pairs']:,}; {r['flagged']} enumerators flagged",
@@ -327,14 +380,17 @@ def main() -> int:
         f"~{extrapolated:,.0f} s for {big['n']:,}; block-pigeonhole scan {nd:.1f} s "
         f"(x{extrapolated / nd:,.0f} faster)"
     )
-    memory = big["peak_rss_mb"] + big["child_peak_rss_mb"]
+    memory = max(big["peak_rss_mb"], big["peak_pss_mb"])
+    side = big["cpu_timings"].get("near_duplicates", 0.0) if args.workers > 1 else 0.0
+    idle = max(big["cpu_s"] - side, side)
     verdict = "met" if big["total_s"] < 60 and memory < 4096 else "NOT met"
     print(
         f"target at {big['n']:,}: < 60 s and < 4096 MB -> {verdict} (wall "
-        f"{big['total_s']:.1f} s, CPU {big['cpu_s']:.1f} s of both processes, "
-        f"{big['peak_rss_mb']:,.0f} + {big['child_peak_rss_mb']:,.0f} MB peak RSS; the "
-        f"second process shares the parent's pages copy-on-write, so the sum is an upper "
-        f"bound)"
+        f"{big['total_s']:.1f} s, CPU {big['cpu_s']:.1f} s of both processes: "
+        f"{big['cpu_s'] - side:.1f} s main, {side:.1f} s second process, so ~{idle:.0f} s "
+        f"wall on two idle cores; peak memory {memory:,.0f} MB: the main process's RSS, or "
+        f"both processes' summed PSS when larger; the second process's own RSS "
+        f"{big['child_peak_rss_mb']:,.0f} MB counts the pages it shares with the main one)"
     )
     print(f"load: {os.getloadavg()}")
     return 0

@@ -268,29 +268,25 @@ def _save_state(store, form_pk, run_id, stamps, report, inputs) -> None:
 
     summary = audit_per_interview(inputs)
     notes = report.notes.get("near_duplicates", {})
-    shares, matches = notes.get("best_share", {}), notes.get("best_match", {})
-    ids = inputs.instance_ids
-    frame = summary.assign(instance_id=ids).drop_duplicates("instance_id").set_index("instance_id")
-    rows = []
-    for r in stamps.itertuples(index=False):
-        known = r.instance_id in frame.index
-        values = frame.loc[r.instance_id] if known else None
-        share = shares.get(r.instance_id)
-        rows.append(
-            {
-                "submission_id": int(r.submission_id),
-                "form_id": form_pk,
-                "run_id": run_id,
-                "instance_id": r.instance_id,
-                "stamp": r.stamp,
-                **{
-                    c: (None if values is None or pd.isna(values[c]) else float(values[c]))
-                    for c in AUDIT_SUMMARY_COLUMNS
-                },
-                "best_share": None if share is None or share < 0 else float(share),
-                "best_match": matches.get(r.instance_id) or None,
-            }
-        )
+    kept = summary.assign(instance_id=inputs.instance_ids).drop_duplicates("instance_id")
+    table = stamps.merge(kept, on="instance_id", how="left")
+    share = table["instance_id"].map(notes.get("best_share", {}))
+    table["best_share"] = share.where(share >= 0)
+    table["best_match"] = table["instance_id"].map(notes.get("best_match", {}))
+    table["form_id"] = form_pk
+    table["run_id"] = run_id
+    columns = [
+        "submission_id",
+        "form_id",
+        "run_id",
+        "instance_id",
+        "stamp",
+        *AUDIT_SUMMARY_COLUMNS,
+        "best_share",
+        "best_match",
+    ]
+    table = table[columns].astype(object)
+    rows = table.where(table.notna(), None).to_dict("records")
     with store.engine.begin() as conn:
         conn.execute(STATE.delete().where(STATE.c.form_id == form_pk))
         for start in range(0, len(rows), 20_000):

@@ -270,8 +270,9 @@ def _save_state(store, form_pk, run_id, stamps, report, inputs) -> None:
     notes = report.notes.get("near_duplicates", {})
     kept = summary.assign(instance_id=inputs.instance_ids).drop_duplicates("instance_id")
     table = stamps.merge(kept, on="instance_id", how="left")
-    share = table["instance_id"].map(notes.get("best_share", {}))
-    table["best_share"] = share.where(share >= 0)
+    # -1: compared, no candidate pair at all (kept: such an interview need not be scanned
+    # again); missing: not compared (incomplete), scanned when it is
+    table["best_share"] = table["instance_id"].map(notes.get("best_share", {}))
     table["best_match"] = table["instance_id"].map(notes.get("best_match", {}))
     table["form_id"] = form_pk
     table["run_id"] = run_id

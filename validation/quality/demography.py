@@ -273,10 +273,7 @@ def births_per_woman(inputs: QualityInputs) -> CheckResult:
     # a woman never pregnant skips the question: she has no live birth
     values = np.where(np.isnan(values) & inputs.completed, 0.0, values)
     values = np.where(np.isin(values, list(dk | refused)), np.nan, values)
-    done = inputs.completed.copy()
-    age = _respondent_age(inputs)
-    if age is not None:  # a household without an eligible woman has no births to report
-        done &= ~np.isnan(age)
+    done = inputs.completed
     result = CheckResult()
     result.indicators = level_indicator(
         "births_per_woman", inputs.enumerators[done], values[done], how="mean", direction="both"

@@ -82,6 +82,7 @@ def test_focus_scan_finds_every_pair_with_a_new_interview(threshold):
     }
     found = scan(matrix, threshold, focus=focus)
     assert expected and {tuple(p) for p in found.pairs.tolist()} == expected
+    assert len(found.pairs) == len(expected)  # each pair once
     for a, b in expected:
         share = identical_share(matrix, np.array([a]), np.array([b]))[0]
         assert found.best_share[a] >= share - 1e-12 and found.best_share[b] >= share - 1e-12

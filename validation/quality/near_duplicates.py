@@ -222,7 +222,7 @@ def _focus_pairs(keys: np.ndarray, focus: np.ndarray) -> tuple[np.ndarray, np.nd
     offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     a = np.repeat(order[mine], counts)
     b = order[first + offset]
-    keep = a != b
+    keep = (a != b) & (~focus[b] | (a < b))  # two focus rows: their pair once
     a, b = a[keep], b[keep]
     return np.minimum(a, b), np.maximum(a, b)
 

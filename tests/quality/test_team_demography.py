@@ -272,3 +272,32 @@ def test_risk_table_ranks_tied_enumerators_the_same_in_any_input_order():
             tied = ranking[ranking["enumerator"].isin(["zed", "amy"])]
             assert tied["risk"].nunique() == 1
             assert ranking["enumerator"].tolist()[:2] == ["amy", "zed"]
+
+
+def test_checks_in_a_second_process_give_the_same_report():
+    """workers=2 runs the near-duplicate scan, outliers and dates in a forked process:
+    the same flags in the same order, the same ranking."""
+    rows = [
+        {
+            "e": f"e{i % 3}",
+            "hhid": f"h{i}",
+            "age": 20 + i % 40,
+            "worked": "1",
+            "hours": 40 + 70 * (i == 5),
+            "health": "1",
+            "i01": "1",
+            "i02": "2",
+            "i03": "1",
+            "i04": "2",
+        }
+        for i in range(60)
+    ]
+    one = run_quality(inputs(interviews(rows)))
+    two = run_quality(inputs(interviews(rows)), workers=2)
+    assert [(f.code, f.instance_id, f.message) for f in one.flags] == [
+        (f.code, f.instance_id, f.message) for f in two.flags
+    ]
+    assert one.enumerators.drop(columns="flag_counts").equals(
+        two.enumerators.drop(columns="flag_counts")
+    )
+    assert set(two.cpu_timings) >= {"near_duplicates", "outliers", "dates"}

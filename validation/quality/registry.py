@@ -113,8 +113,6 @@ def _start_side(inputs: QualityInputs, side: list[Check]):  # type: ignore[no-un
     from validation.quality.answers import answer_matrix
 
     answer_matrix(inputs)  # built once, before the fork: both processes read it
-    for shared in ("enumerators", "instance_ids", "completed", "starts", "ends", "local_starts"):
-        getattr(inputs, shared)  # so is every per-submission basic both sides use
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(target=_side_main, args=(inputs, side, sender), daemon=True)

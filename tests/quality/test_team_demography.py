@@ -275,7 +275,7 @@ def test_risk_table_ranks_tied_enumerators_the_same_in_any_input_order():
 
 
 def test_checks_in_a_second_process_give_the_same_report():
-    """workers=2 runs the near-duplicate scan, outliers and dates in a forked process:
+    """workers=2 runs the near-duplicate scan in a forked process:
     the same flags in the same order, the same ranking."""
     rows = [
         {
@@ -300,4 +300,4 @@ def test_checks_in_a_second_process_give_the_same_report():
     assert one.enumerators.drop(columns="flag_counts").equals(
         two.enumerators.drop(columns="flag_counts")
     )
-    assert set(two.cpu_timings) >= {"near_duplicates", "outliers", "dates"}
+    assert "near_duplicates" in two.cpu_timings

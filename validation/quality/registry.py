@@ -55,12 +55,12 @@ def selected_checks(names: Iterable[str] | None = None) -> list[Check]:
     return [CHECKS[n] for n in names]
 
 
-SIDE_CHECKS = ("near_duplicates", "outliers", "dates")
+SIDE_CHECKS = ("near_duplicates",)
 """Checks run in a second process when ``workers`` > 1: the survey-wide near-duplicate scan
 is the largest single piece of work and shares nothing with the other checks but the
-answer matrix, which is built before the fork (the child reads it copy-on-write); outliers
-and dates share nothing and even out the two processes' CPU (about 24 and 37 s at 200,000
-migrant submissions, bench/README.md)."""
+answer matrix, which is built before the fork (the child reads it copy-on-write). Moving
+outliers and dates there too evened out the CPU but took the two processes' memory over
+4 GB at 200,000 submissions (bench/README.md)."""
 
 
 def run_checks(

@@ -71,13 +71,20 @@ def audit_frame(audits: dict[str, str]) -> pd.DataFrame:
 
 
 def _chunk_job(job):
-    form_path, table, enumerators, seed, profile_of = job
+    form_path, table, enumerators, seed, profile_of, demography = job
     from surveys.simulate import simulate_fieldwork
     from surveys.store.frames import records_frames
 
     form = read_form(form_path)
     result = simulate_fieldwork(
-        form, table, enumerators, seed=seed, start=START, end=END, profile_of=profile_of
+        form,
+        table,
+        enumerators,
+        seed=seed,
+        start=START,
+        end=END,
+        profile_of=profile_of,
+        demography=demography,
     )
     frames = records_frames(form, result.submissions)
     return (
@@ -89,9 +96,12 @@ def _chunk_job(job):
     )
 
 
-def simulate_frames(form_path, n, per_enumerator, seed, workers, shares=None, chunk=25_000):
+def simulate_frames(
+    form_path, n, per_enumerator, seed, workers, shares=None, chunk=25_000, demography=None
+):
     """Simulated fieldwork as analysis frames: (main, repeats, audit, sample, profiles,
-    planted), in chunks of whole enumerators over ``workers`` processes."""
+    planted), in chunks of whole enumerators over ``workers`` processes (``demography``:
+    the simulator's DemographyParams, default when None)."""
     enumerators = max(n // per_enumerator, 10)
     table = households(n, enumerators, seed)
     table["enumerator"] = [f"enum{(i // per_enumerator) % enumerators:04d}" for i in range(n)]
@@ -111,7 +121,10 @@ def simulate_frames(form_path, n, per_enumerator, seed, workers, shares=None, ch
     from surveys.simulate.profiles import assign_profiles
 
     profile_of = assign_profiles(sorted(e.id for e in roster), shares, np.random.default_rng(seed))
-    jobs = [(str(form_path), c, roster, s, profile_of) for c, s in zip(chunks, seeds, strict=True)]
+    jobs = [
+        (str(form_path), c, roster, s, profile_of, demography)
+        for c, s in zip(chunks, seeds, strict=True)
+    ]
     if workers > 1 and len(jobs) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
@@ -166,8 +179,60 @@ def _object_text(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def run_size(folder: Path, n: int) -> dict:
-    """Load the first n submissions' worth of enumerators and run every check."""
+class PssSampler:
+    """Peak of the summed proportional set size (PSS: shared pages divided among the
+    processes sharing them) of this process and its children, sampled every 0.2 s from
+    /proc: the memory a forked second process really adds (its RSS counts the pages it
+    shares with the parent again)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> PssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:  # type: ignore[no-untyped-def]
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self.peak_mb = max(self.peak_mb, sum(_pss_mb(p) for p in _family()))
+
+    @staticmethod
+    def available() -> bool:
+        return Path("/proc/self/smaps_rollup").exists()
+
+
+def _family() -> list[int]:
+    pids = [os.getpid()]
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            pids += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return pids
+
+
+def _pss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def run_size(folder: Path, n: int, workers: int = 2) -> dict:
+    """Load the first n submissions' worth of enumerators and run every check (the
+    near-duplicate scan in a second process with ``workers`` 2: its CPU time and peak RSS
+    are counted too)."""
     from validation.quality import Codes, QualityInputs, Thresholds, run_quality
 
     form = read_form(ROOT / "forms/questionnaires/migrants.xlsx")
@@ -196,9 +261,13 @@ def run_size(folder: Path, n: int) -> dict:
         thresholds=Thresholds(),
         fieldwork=(START, END),
     )
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     t1, c1 = time.perf_counter(), time.process_time()
-    report = run_quality(inputs)
+    with PssSampler() as pss:
+        report = run_quality(inputs, workers=workers)
     total, cpu = time.perf_counter() - t1, time.process_time() - c1
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    child_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
     notes = report.notes.get("near_duplicates", {})
     return {
         "n": len(main),
@@ -206,7 +275,10 @@ def run_size(folder: Path, n: int) -> dict:
         "audit_events": len(audit),
         "load_s": loaded,
         "total_s": total,
-        "cpu_s": cpu,
+        "cpu_s": cpu + child_cpu,
+        "child_cpu_s": child_cpu,
+        "child_peak_rss_mb": after.ru_maxrss / 1024 if workers > 1 else 0.0,
+        "peak_pss_mb": pss.peak_mb,
         "timings": report.timings,
         "cpu_timings": report.cpu_timings,
         "flags": len(report.flags),
@@ -242,7 +314,7 @@ def main() -> int:
     parser.add_argument("--run-size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run_size:
-        print(json.dumps(run_size(args.cache, args.run_size)))
+        print(json.dumps(run_size(args.cache, args.run_size, args.workers)))
         return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     largest = max(sizes)
@@ -262,7 +334,16 @@ def main() -> int:
     rows = []
     for n in sizes:
         out = subprocess.run(
-            [sys.executable, __file__, "--run-size", str(n), "--cache", str(args.cache)],
+            [
+                sys.executable,
+                __file__,
+                "--run-size",
+                str(n),
+                "--cache",
+                str(args.cache),
+                "--workers",
+                str(args.workers),
+            ],
             capture_output=True,
             text=True,
             check=True,
@@ -273,7 +354,9 @@ def main() -> int:
             f"{r['n']:>7,} submissions, {r['enumerators']:,} enumerators, "
             f"{r['audit_events']:,} audit events: checks {r['total_s']:.1f} s "
             f"(CPU {r['cpu_s']:.1f} s), "
-            f"peak RSS {r['peak_rss_mb']:,.0f} MB (frames loaded in {r['load_s']:.1f} s); "
+            f"peak RSS {r['peak_rss_mb']:,.0f} MB + second process "
+            f"{r['child_peak_rss_mb']:,.0f} MB, both together (PSS) {r['peak_pss_mb']:,.0f} MB "
+            f"(frames loaded in {r['load_s']:.1f} s); "
             f"near-duplicate candidates {r['near_duplicate_candidates']:,} "
             f"(k={r['required']} of {r['blocks']} blocks), pairs >= 0.85: "
             f"{r['near_duplicate_pairs']:,}; {r['flagged']} enumerators flagged",
@@ -297,10 +380,17 @@ def main() -> int:
         f"~{extrapolated:,.0f} s for {big['n']:,}; block-pigeonhole scan {nd:.1f} s "
         f"(x{extrapolated / nd:,.0f} faster)"
     )
-    verdict = "met" if big["total_s"] < 60 and big["peak_rss_mb"] < 4096 else "NOT met"
+    memory = max(big["peak_rss_mb"], big["peak_pss_mb"])
+    side = big["cpu_timings"].get("near_duplicates", 0.0) if args.workers > 1 else 0.0
+    idle = max(big["cpu_s"] - side, side)
+    verdict = "met" if big["total_s"] < 60 and memory < 4096 else "NOT met"
     print(
         f"target at {big['n']:,}: < 60 s and < 4096 MB -> {verdict} (wall "
-        f"{big['total_s']:.1f} s, CPU {big['cpu_s']:.1f} s, {big['peak_rss_mb']:,.0f} MB)"
+        f"{big['total_s']:.1f} s, CPU {big['cpu_s']:.1f} s of both processes: "
+        f"{big['cpu_s'] - side:.1f} s main, {side:.1f} s second process, so ~{idle:.0f} s "
+        f"wall on two idle cores; peak memory {memory:,.0f} MB: the main process's RSS, or "
+        f"both processes' summed PSS when larger; the second process's own RSS "
+        f"{big['child_peak_rss_mb']:,.0f} MB counts the pages it shares with the main one)"
     )
     print(f"load: {os.getloadavg()}")
     return 0

@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_qc import END, START, _save_cache, simulate_frames  # noqa: E402
 
 from forms import read_form  # noqa: E402
+from surveys.simulate import DemographyParams  # noqa: E402
 from surveys.simulate.profiles import PROFILES  # noqa: E402
 from validation.quality import QualityInputs, run_quality  # noqa: E402
 from validation.quality.answers import answer_matrix  # noqa: E402
@@ -63,19 +64,35 @@ def main() -> int:
     parser.add_argument("--per", type=int, default=60, help="households per enumerator")
     parser.add_argument("--share", type=float, default=0.02, help="enumerators per profile")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--omission",
+        type=float,
+        default=DemographyParams().daughter_omission,
+        help="share of daughters an srb_skew enumerator leaves out (fertility)",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/popsurvey-qc-detection"))
     args = parser.parse_args()
     path = ROOT / "forms" / "questionnaires" / f"{args.form}.xlsx"
     shares = {p: args.share for p in PROFILES if p != "honest"}
     t0 = time.perf_counter()
+    demography = DemographyParams(daughter_omission=args.omission)
     cache = args.cache / f"{args.form}-{args.n}-{args.per}-{args.share}-{args.seed}"
+    if args.form == "fertility":
+        cache = cache.with_name(f"{cache.name}-omit{args.omission:g}")
     if (cache / "done").exists():
         main_, repeats, audit, sample, profiles, planted = _load(cache)
         print(f"read {len(main_):,} simulated {args.form} submissions from {cache}")
     else:
         main_, repeats, audit, sample, profiles, planted = simulate_frames(
-            path, args.n, args.per, args.seed, args.workers, shares=shares, chunk=6000
+            path,
+            args.n,
+            args.per,
+            args.seed,
+            args.workers,
+            shares=shares,
+            chunk=6000,
+            demography=demography,
         )
         _save(cache, main_, repeats, audit, sample, profiles, planted)
         print(

@@ -1,11 +1,18 @@
 """Quality control from the store: frames, audit events and the sample in, flags and the
 enumerators' risk ranking out (tables ``qc_runs``, ``qc_flags``, ``qc_enumerators``).
 
-Re-run after every pull: a run whose inputs (live submissions, their last change, audit
-events, settings) are unchanged since the last run is skipped; otherwise every check runs
-over the whole survey (near-duplicates and team comparisons are survey-wide) and the stored
-flags are updated in one transaction: a flag raised again keeps its id, first-seen time
-and the review state sent to Central; flags no longer raised are removed.
+Re-run after every pull (``popsurvey pull`` does, unless ``--no-qc``): a run whose inputs
+(live submissions, their last change, audit events, settings) are unchanged since the last
+run is skipped. Otherwise the run is incremental where the checks allow: each submission's
+audit-log summary and best near-duplicate match are kept in ``qc_submission_state`` with a
+stamp of the submission and its log, so only the audit events of new and changed
+submissions are read and summarised, and only they are scanned for near-duplicates against
+every interview. The rest is computed over the whole survey again (cheap once those two
+are kept): per-enumerator indicators and their comparison with the team depend on every
+enumerator (team rates, fences, age-specific expectations), and an enumerator's rank on
+all the others. The stored flags are updated in one transaction: a flag raised again keeps
+its id, first-seen time and the review state sent to Central; flags no longer raised are
+removed.
 """
 
 from __future__ import annotations
@@ -30,7 +37,9 @@ from surveys.store import models, writer
 from surveys.store.engine import Store
 from surveys.store.frames import analysis_frames
 from validation.quality import (
+    AUDIT_SUMMARY_COLUMNS,
     Codes,
+    EarlierResults,
     QualityError,
     QualityInputs,
     QualityReport,
@@ -46,6 +55,7 @@ RUNS = models.QCRun.__table__
 FLAGS = models.QCFlag.__table__
 RANKING = models.QCEnumerator.__table__
 AUDITS = models.AuditEvent.__table__
+STATE = models.QCSubmissionState.__table__
 
 
 class QualityRunError(SurveysError):
@@ -64,6 +74,10 @@ class QCResult:
     flags: pd.DataFrame
     run_id: int
     submissions: int
+    recomputed: int | None = None
+    """Submissions whose audit log and near-duplicates were re-computed (new or changed
+    since the last run); None when everything was (first run, settings changed, or not
+    incremental)."""
 
 
 def settings_of(config: SurveyConfig | None) -> tuple[Thresholds, Codes, Roles]:
@@ -134,8 +148,13 @@ def run_store_qc(
     checks: list[str] | None = None,
     now: datetime | None = None,
     progress: Callable[[int, int | None], None] | None = None,
+    incremental: bool = True,
+    workers: int = 2,
 ) -> QCResult:
-    """Run quality control on a stored form unless nothing changed since the last run."""
+    """Run quality control on a stored form unless nothing changed since the last run
+    (``force``: run anyway); ``incremental``: reuse what the last run with the same
+    settings kept of unchanged submissions (see the module doc), else recompute all;
+    ``workers``: 2 runs the near-duplicate scan in a second process meanwhile."""
     thresholds, codes, roles = settings_of(config)
     settings = json.dumps(
         {
@@ -153,12 +172,28 @@ def run_store_qc(
     if last is not None and last.fingerprint == digest and not force:
         return QCResult(form_id, False, None, *_stored(store, form_pk), last.id, count)
     started = datetime.now(UTC)
+    stamps = _stamps(store, form_pk)
+    kept = (
+        _kept_state(store, form_pk)
+        if incremental and last is not None and last.settings_json == settings
+        else None
+    )
+    changed_pks = None
+    if kept is not None and len(kept):
+        old_stamp = stamps["submission_id"].map(kept.set_index("submission_id")["stamp"])
+        changed_pks = stamps.loc[old_stamp != stamps["stamp"], "submission_id"].tolist()
     frames = analysis_frames(store, form_id)
+    earlier = (
+        _earlier(frames.main, stamps, kept, set(changed_pks), roles)
+        if changed_pks is not None
+        else None
+    )
     inputs = QualityInputs(
         form=_newest_model(store, form_pk),
         main=frames.main,
         repeats=frames.repeats,
-        audit=_audit_events(store, form_pk),
+        audit=_audit_events(store, form_pk, changed_pks),
+        earlier=earlier,
         sample=read_sample(config),
         codes=codes,
         thresholds=thresholds,
@@ -171,11 +206,92 @@ def run_store_qc(
         forms_by_version=_models(store, form_pk),
     )
     try:
-        report = run_quality(inputs, checks, progress)
+        report = run_quality(inputs, checks, progress, workers)
     except QualityError as err:
         raise QualityRunError(f"quality control of {form_id}: {err}") from None
     run_id = _save(store, form_pk, digest, count, settings, report, inputs, started)
-    return QCResult(form_id, True, report, *_stored(store, form_pk), run_id, count)
+    _save_state(store, form_pk, run_id, stamps, report, inputs)
+    recomputed = None if changed_pks is None else len(changed_pks)
+    return QCResult(form_id, True, report, *_stored(store, form_pk), run_id, count, recomputed)
+
+
+def _stamps(store: Store, form_pk: int) -> pd.DataFrame:
+    """Per live submission: primary key, instance ID and a stamp that changes when the
+    submission is stored again or its audit log is replaced (new event ids)."""
+    table = writer.SUBMISSIONS
+    last_event = (
+        sa.select(AUDITS.c.submission_id, sa.func.max(AUDITS.c.id).label("last_event"))
+        .group_by(AUDITS.c.submission_id)
+        .subquery()
+    )
+    query = (
+        sa.select(table.c.id, table.c.instance_id, table.c.stored_at, last_event.c.last_event)
+        .select_from(table.outerjoin(last_event, last_event.c.submission_id == table.c.id))
+        .where(table.c.form_id == form_pk, table.c.deleted.is_(False))
+    )
+    with store.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return pd.DataFrame(
+        {
+            "submission_id": [r.id for r in rows],
+            "instance_id": [r.instance_id for r in rows],
+            "stamp": [f"{r.stored_at}|{r.last_event}" for r in rows],
+        }
+    )
+
+
+def _kept_state(store: Store, form_pk: int) -> pd.DataFrame:
+    with store.engine.connect() as conn:
+        return pd.read_sql(sa.select(STATE).where(STATE.c.form_id == form_pk), conn)
+
+
+def _earlier(
+    main: pd.DataFrame, stamps: pd.DataFrame, kept: pd.DataFrame, changed: set, roles: Roles
+) -> EarlierResults:
+    """What the last run kept, for the checks: unchanged submissions' audit summaries and
+    best matches, and which main rows changed."""
+    column = roles.instance if roles.instance in main.columns else "__id"
+    pk_of = dict(zip(stamps["instance_id"], stamps["submission_id"], strict=True))
+    pks = main[column].map(pk_of)
+    unchanged = kept[~kept["submission_id"].isin(changed)].set_index("instance_id")
+    return EarlierResults(
+        changed=(pks.isna() | pks.isin(changed)).to_numpy(dtype=bool),
+        audit_summary=unchanged[list(AUDIT_SUMMARY_COLUMNS)],
+        best_share=unchanged["best_share"],
+        best_match=unchanged["best_match"],
+    )
+
+
+def _save_state(store, form_pk, run_id, stamps, report, inputs) -> None:
+    """Keep each live submission's stamp, audit summary and best match for the next run."""
+    from validation.quality.paradata import audit_per_interview
+
+    summary = audit_per_interview(inputs)
+    notes = report.notes.get("near_duplicates", {})
+    kept = summary.assign(instance_id=inputs.instance_ids).drop_duplicates("instance_id")
+    table = stamps.merge(kept, on="instance_id", how="left")
+    # -1: compared, no candidate pair at all (kept: such an interview need not be scanned
+    # again); missing: not compared (incomplete), scanned when it is
+    table["best_share"] = table["instance_id"].map(notes.get("best_share", {}))
+    table["best_match"] = table["instance_id"].map(notes.get("best_match", {}))
+    table["form_id"] = form_pk
+    table["run_id"] = run_id
+    columns = [
+        "submission_id",
+        "form_id",
+        "run_id",
+        "instance_id",
+        "stamp",
+        *AUDIT_SUMMARY_COLUMNS,
+        "best_share",
+        "best_match",
+    ]
+    table = table[columns].astype(object)
+    rows = table.where(table.notna(), None).to_dict("records")
+    with store.engine.begin() as conn:
+        conn.execute(STATE.delete().where(STATE.c.form_id == form_pk))
+        for start in range(0, len(rows), 20_000):
+            conn.execute(STATE.insert(), rows[start : start + 20_000])
 
 
 def _fieldwork(config: SurveyConfig | None) -> list[str] | None:
@@ -218,7 +334,9 @@ def _newest_model(store: Store, form_pk: int):
     return found[max(found, key=version_key)]
 
 
-def _audit_events(store: Store, form_pk: int) -> pd.DataFrame:
+def _audit_events(store: Store, form_pk: int, only: list[int] | None = None) -> pd.DataFrame:
+    """The audit events of the form's live submissions (of the submissions ``only`` when
+    given), in each log's order, texts as categories."""
     table = writer.SUBMISSIONS
     columns = [
         AUDITS.c.instance_id,
@@ -235,9 +353,26 @@ def _audit_events(store: Store, form_pk: int) -> pd.DataFrame:
         .where(table.c.form_id == form_pk, table.c.deleted.is_(False))
         .order_by(AUDITS.c.submission_id, AUDITS.c.seq)
     )
+    if only is not None:
+        query = query.where(AUDITS.c.submission_id.in_(sa.bindparam("only", expanding=True)))
     parts = []
     with store.engine.connect() as conn:
-        for chunk in pd.read_sql(query, conn, chunksize=AUDIT_CHUNK):
+        batches = (
+            [None]
+            if only is None
+            else [only[i : i + 5000] for i in range(0, len(only), 5000)] or []
+        )
+        chunks = (
+            chunk
+            for batch in batches
+            for chunk in pd.read_sql(
+                query,
+                conn,
+                chunksize=AUDIT_CHUNK,
+                params=None if batch is None else {"only": batch},
+            )
+        )
+        for chunk in chunks:
             for column in ("submission_instance", "event", "node"):
                 chunk[column] = chunk[column].astype("category")
             parts.append(chunk)

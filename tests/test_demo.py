@@ -33,7 +33,7 @@ def test_demo_runs_every_stage(tmp_path):
     assert (weights["final_weight"] > 0).all()
     ranking = pd.read_csv(out / "qc" / "fertility.qc.enumerators.csv")
     truth = pd.read_csv(out / "fieldwork" / "ground_truth" / "fertility.csv")
-    # a sex ratio of 150 is not detectable from ~25 births per enumerator (bench/README.md)
+    # daughters left out (srb_skew) are detectable only when nearly all are (bench/README.md)
     detectable = ~truth["profile"].isin(["honest", "srb_skew"])
     planted = set(truth.loc[detectable, "enumerator"])
     honest = set(truth.loc[truth["profile"] == "honest", "enumerator"])

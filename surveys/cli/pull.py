@@ -98,6 +98,14 @@ PASSWORD_HELP = "Read from POPSURVEY_CENTRAL_PASSWORD, or prompted for (never a 
     help="survey.toml whose [central] gives url, project_id and pyodk_config (default: "
     "./survey.toml when there is one; --url/--user/--project and the environment win).",
 )
+@click.option(
+    "--qc/--no-qc",
+    "run_qc",
+    default=True,
+    show_default=True,
+    help="After new or changed submissions arrive, re-run quality control (popsurvey qc) "
+    "on them: audit logs and near-duplicates of the new ones only, rankings of everyone.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @handle_errors
 def pull(
@@ -118,6 +126,7 @@ def pull(
     retries: int,
     wait: float,
     config_path: Path | None,
+    run_qc: bool,
     quiet: bool,
 ) -> None:
     """Pull FORM_IDS from ODK Central into the store (first all, then incrementally).
@@ -174,6 +183,41 @@ def pull(
                     bar.close()
             click.echo(result.summary())
             _echo_issues(result.issues)
+            if run_qc and _changed(result):
+                _quality_after_pull(store, form_id, config_path)
+
+
+def _changed(result) -> bool:  # type: ignore[no-untyped-def]
+    """Whether a pull stored anything quality control reads."""
+    c = result.counts
+    return bool(
+        c.new + c.edited + c.updated + result.deleted + result.restored + result.purged
+        or result.audit_events
+    )
+
+
+def _quality_after_pull(store, form_id: str, config_path: Path | None) -> None:  # type: ignore[no-untyped-def]
+    """Quality control of the pulled form, incremental (``surveys.quality``); a form that
+    cannot be checked (no XLSForm stored, a bad setting) is one line on stderr, the pull
+    itself stands."""
+    from surveys.cli.qc import ranking_text
+    from surveys.config import CONFIG_FILE, load_config
+    from surveys.errors import SurveysError
+    from surveys.quality import run_store_qc
+
+    source = config_path or (Path(CONFIG_FILE) if Path(CONFIG_FILE).is_file() else None)
+    config = load_config(source) if source is not None else None
+    try:
+        result = run_store_qc(store, form_id, config)
+    except SurveysError as err:  # e.g. no XLSForm stored for the form: qc cannot read it
+        click.echo(f"qc {form_id}: not run: {err}", err=True)
+        return
+    done = (
+        f" ({result.recomputed} new or changed submission(s) re-computed)"
+        if result.recomputed is not None
+        else ""
+    )
+    click.echo("qc " + ranking_text(result, 0) + done)
 
 
 def central_settings(

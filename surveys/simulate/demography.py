@@ -69,6 +69,9 @@ class DemographyParams:
     tfr: float = 1.3
     srb: float = 110.0
     twin_share: float = 0.01
+    daughter_omission: float = 0.6
+    """Share of live-born daughters an ``srb_skew`` enumerator leaves out of the birth
+    history and the counts (reported sex ratio at birth about srb / (1 - share))."""
 
 
 def asfr_per_year(tfr: float) -> np.ndarray:
@@ -343,8 +346,15 @@ def fertility_personas(
     *,
     heaping: np.ndarray,
     srb: np.ndarray,
+    omit_daughters: np.ndarray | None = None,
 ) -> Personas:
-    """Women 15-60 with a birth history from the TFR schedule; ``srb`` per record."""
+    """Women 15-60 with a birth history from the TFR schedule; ``srb`` per record.
+
+    ``omit_daughters`` (per record, 0-1) is the chance that each live-born daughter is
+    left out of what the woman's interview reports (history and counts alike, as Collect's
+    consistency check forces): the births happened, so her later birth intervals keep the
+    gap and the sex ratio and births per woman she reports fall. The number left out is in
+    ``table["omitted"]``."""
     p = Personas(n, cmc_int, rng)
     ages = heap_ages(rng.integers(15, 61, n), heaping, 15, 60)
     ages = np.where((ages > 50) & (rng.random(n) < 0.3), rng.integers(15, 50, n), ages)
@@ -363,14 +373,22 @@ def fertility_personas(
             births[i].append(int(cmc[i]))
         next_ok = np.where(hit, cmc + 12, next_ok)
     p_male = srb / (100.0 + srb)
+    omit = np.zeros(n) if omit_daughters is None else np.asarray(omit_daughters, dtype=float)
+    omitted = np.zeros(n, dtype=np.int64)
     for i in range(n):
         rows = []
         for cmc in births[i]:
             twins = rng.random() < params.twin_share
+            children = []
             for _ in range(2 if twins else 1):
                 sex = "1" if rng.random() < p_male[i] else "2"
                 alive = rng.random() >= 0.015
-                rows.append((1, cmc, 2 if twins else 1, sex, alive))
+                if sex == "2" and omit[i] > 0 and rng.random() < omit[i]:
+                    omitted[i] += 1  # a twin left out makes the other a single birth
+                    continue
+                children.append((sex, alive))
+            for sex, alive in children:
+                rows.append((1, cmc, len(children), sex, alive))
         low = int(birth[i]) + 16 * 12
         span = int(p.cmc_int[i]) - low
         if span > 0:
@@ -386,7 +404,9 @@ def fertility_personas(
     mar = np.maximum(mar, birth + 13 * 12 + 1)
     marital = np.where(married, "2", "1").astype(object)
     marital[married & (rng.random(n) < 0.04)] = "4"
-    p.table.update(age=ages, birth_cmc=birth, married=married, mar_cmc=mar, marital=marital)
+    p.table.update(
+        age=ages, birth_cmc=birth, married=married, mar_cmc=mar, marital=marital, omitted=omitted
+    )
     return p
 
 

@@ -210,13 +210,18 @@ def simulate_fieldwork(
     models = AnswerModels(codes=codes or Codes())
     cmc_int = ((plan["day"].dt.year - 1900) * 12 + plan["day"].dt.month).to_numpy()
     heaping = prof == "age_heaping"
+    omitted_daughters = None
     screen_out = (prof == "screen_out") & (plan["outcome"].to_numpy() == "1")
     if form.form_id.startswith("migrant") and "b06_hukou_place" in form:
         personas = migrant_personas(n, cmc_int, rng, heaping=heaping, screen_out=screen_out)
         models.update(migrant_models(personas, params))
     elif "d_hist" in form and "c01_birth_year" in form:
-        srb = np.where(prof == "srb_skew", 150.0, params.srb)
-        personas = fertility_personas(n, cmc_int, rng, params, heaping=heaping, srb=srb)
+        srb = np.full(n, params.srb)
+        omit = np.where(prof == "srb_skew", params.daughter_omission, 0.0)
+        personas = fertility_personas(
+            n, cmc_int, rng, params, heaping=heaping, srb=srb, omit_daughters=omit
+        )
+        omitted_daughters = personas["omitted"]
         models.update(fertility_models(personas, params))
         if screen_out.any():
             base = models.by_name["b02_n_women"]
@@ -263,7 +268,9 @@ def simulate_fieldwork(
             audit="audit" in form,
         )
         submissions.append(_ordered(record))
-    _plant_records(submissions, prof, enum_ids, plan, rng, planted, form, filler, invented)
+    _plant_records(
+        submissions, prof, enum_ids, plan, rng, planted, form, filler, invented, omitted_daughters
+    )
     lap("records")
     changes: list[tuple[str, str, str, str]] = []
     logs = (
@@ -521,9 +528,10 @@ def _ordered(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _plant_records(
-    submissions, prof, enum_ids, plan, rng, planted, form, filler, invented=None
+    submissions, prof, enum_ids, plan, rng, planted, form, filler, invented=None, omitted=None
 ) -> None:
-    """Fabricated copies, duplicate IDs, and the ground truth of every planted problem."""
+    """Fabricated copies, duplicate IDs, and the ground truth of every planted problem
+    (``omitted``: live-born daughters left out of each interview's birth history)."""
     outcome = plan["outcome"].to_numpy()
     consent = plan["consent"].to_numpy()
     interviewed = (outcome == "1") & (consent == "1")
@@ -567,8 +575,10 @@ def _plant_records(
             what = f"started {plan['start'][row]:%H:%M}"
         elif profile == "gps_one_place":
             what = "GPS at the enumerator's single spot"
-        elif profile in ("curbstoner", "dont_know", "age_heaping", "srb_skew") and interviewed[row]:
+        elif profile in ("curbstoner", "dont_know", "age_heaping") and interviewed[row]:
             what = PROFILE_WHAT[profile]
+        elif profile == "srb_skew" and interviewed[row] and omitted is not None and omitted[row]:
+            what = f"{int(omitted[row])} live-born daughter(s) left out of the birth history"
         elif profile == "screen_out" and interviewed[row]:
             what = "eligible household screened out"
         if what is not None:
@@ -579,7 +589,6 @@ PROFILE_WHAT = {
     "curbstoner": "low-variance made-up answers",
     "dont_know": "don't know on ~45% of answers that allow it",
     "age_heaping": "respondent's age rounded to a multiple of 5",
-    "srb_skew": "births drawn with sex ratio 150",
 }
 
 KEEP_GROUPS = frozenset({"a_id", "a_visit", "meta", "__system", "__id"})

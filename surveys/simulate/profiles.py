@@ -10,7 +10,9 @@ fabricator     after a few real interviews, copies of an own earlier interview w
 curbstoner     made-up answers with little variance: the same code / mid-range number
 dont_know      don't know (98, 9998, ...) for about 45% of the answers that allow it
 age_heaping    respondents' ages rounded to multiples of 5 (heaping on 0 and 5)
-srb_skew       sex ratio at birth of the reported births ~150 instead of the chosen one
+srb_skew       live-born daughters left out of the birth history and the counts (60% of
+               them by default, ``DemographyParams.daughter_omission``): the reported sex
+               ratio at birth rises (about 110 -> 275) and births per woman fall
 gps_one_place  every GPS point at the same spot (the enumerator's home)
 night          interviews started between 22:00 and 05:00
 screen_out     eligible households screened out (migrants: hukou "this county";
@@ -42,7 +44,7 @@ PROFILES: dict[str, str] = {
     "curbstoner": "made-up answers with low variance (same code, mid-range numbers)",
     "dont_know": "heavy use of don't know codes",
     "age_heaping": "respondent ages heaped on 0 and 5",
-    "srb_skew": "sex ratio at birth skewed to about 150 boys per 100 girls",
+    "srb_skew": "daughters left out of birth histories (sex ratio at birth skewed up)",
     "gps_one_place": "all GPS points at one place",
     "night": "interviews at night (22:00-05:00)",
     "screen_out": "eligible households screened out as ineligible",

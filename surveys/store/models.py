@@ -315,6 +315,26 @@ class QCRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
 
+class QCSubmissionState(Base):
+    """What the latest quality-control run kept of a submission, so that the next run
+    re-computes only new and changed ones: its audit-log summary and best near-duplicate
+    match. ``stamp`` tells whether the submission (or its audit log) changed since."""
+
+    __tablename__ = "qc_submission_state"
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("qc_runs.id"))
+    instance_id: Mapped[str | None] = mapped_column(String(100))
+    stamp: Mapped[str | None] = mapped_column(String(100))
+    questions: Mapped[float | None] = mapped_column(Float)
+    median_question_seconds: Mapped[float | None] = mapped_column(Float)
+    changes: Mapped[float | None] = mapped_column(Float)
+    consent_seconds: Mapped[float | None] = mapped_column(Float)
+    audit_minutes: Mapped[float | None] = mapped_column(Float)
+    best_share: Mapped[float | None] = mapped_column(Float)
+    best_match: Mapped[str | None] = mapped_column(String(100))
+
+
 class QCEnumerator(Base):
     """An enumerator's place in the risk ranking of the latest run of a form."""
 

@@ -32,6 +32,8 @@ FORM_VERSIONS = models.FormVersion.__table__
 SYNC = models.SyncState.__table__
 ENUMERATORS = models.Enumerator.__table__
 VALIDATION_TABLES = (models.ValidationIssue.__table__, models.ValidationState.__table__)
+QC_STATE = models.QCSubmissionState.__table__
+"""What quality control keeps per submission (dropped with a purged submission)."""
 
 _CHUNK = bulk.BATCH
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -350,7 +352,7 @@ def remove_missing(conn: Connection, form_pk: int, live_or_deleted: set[str]) ->
     ).all()
     gone = [r.id for r in stored if r.central_id not in live_or_deleted]
     for chunk in _chunks(gone):
-        for table in (REPEATS, AUDITS, ATTACHMENTS, VERSIONS, *VALIDATION_TABLES):
+        for table in (REPEATS, AUDITS, ATTACHMENTS, VERSIONS, *VALIDATION_TABLES, QC_STATE):
             conn.execute(sa.delete(table).where(table.c.submission_id.in_(chunk)))
         conn.execute(sa.delete(SUBMISSIONS).where(SUBMISSIONS.c.id.in_(chunk)))
     return len(gone)

@@ -78,3 +78,27 @@ def test_errors_are_one_line_without_secrets(env, monkeypatch):
     garbage = CliRunner().invoke(main, ["pull", form_id, "-q"])
     assert garbage.exit_code == 1
     assert garbage.output.count("\n") == 1 and "not JSON" in garbage.output
+
+
+def test_pull_reruns_quality_control_on_what_arrived(env):
+    """A pull that stores submissions re-runs quality control; the next pull re-computes
+    only the new ones; a pull with nothing new leaves it; --no-qc skips it."""
+    central, form_file = env
+    form_id = central.model.form_id
+    first = CliRunner().invoke(main, ["pull", form_id, "-q", "--form", str(form_file)])
+    assert first.exit_code == 0, first.output
+    assert f"qc {form_id}: 30 submissions checked" in first.output
+    rng = random.Random(12)
+    for _ in range(5):
+        data = make_submission(rng, audit=True)
+        central.submit(data, make_audit_csv(rng, data))
+    second = CliRunner().invoke(main, ["pull", form_id, "-q"])
+    assert second.exit_code == 0, second.output
+    assert f"qc {form_id}: 35 submissions checked" in second.output
+    assert "(5 new or changed submission(s) re-computed)" in second.output
+    nothing = CliRunner().invoke(main, ["pull", form_id, "-q"])
+    assert nothing.exit_code == 0 and "qc " not in nothing.output
+    data = make_submission(rng, audit=True)
+    central.submit(data, make_audit_csv(rng, data))
+    skipped = CliRunner().invoke(main, ["pull", form_id, "-q", "--no-qc"])
+    assert skipped.exit_code == 0 and "1 new" in skipped.output and "qc " not in skipped.output

@@ -68,3 +68,28 @@ def test_mostly_empty_records_are_not_compared_by_the_check():
     # two refusals with nothing but consent: identical, but not interviews
     frame = interviews([{"a07_consent": "2"}, {"a07_consent": "2"}])
     assert not near_duplicates(inputs(frame)).flags
+
+
+@pytest.mark.parametrize("threshold", [0.85, 0.75])
+def test_focus_scan_finds_every_pair_with_a_new_interview(threshold):
+    """An incremental scan (the new interviews against all) finds exactly the all-pairs
+    scan's pairs that have a new interview in them, with their exact best matches."""
+    matrix = _survey(n=1500, copies=200)
+    rng = np.random.default_rng(3)
+    focus = rng.random(len(matrix)) < 0.1
+    expected = {
+        tuple(p) for p in exact_scan(matrix, threshold).tolist() if focus[p[0]] or focus[p[1]]
+    }
+    found = scan(matrix, threshold, focus=focus)
+    assert expected and {tuple(p) for p in found.pairs.tolist()} == expected
+    assert len(found.pairs) == len(expected)  # each pair once
+    for a, b in expected:
+        share = identical_share(matrix, np.array([a]), np.array([b]))[0]
+        assert found.best_share[a] >= share - 1e-12 and found.best_share[b] >= share - 1e-12
+
+
+def test_no_candidate_pair_at_all():
+    """Interviews that share no block (all different) give no pair and no best match."""
+    matrix = np.arange(8 * 40, dtype=np.int32).reshape(8, 40)
+    found = scan(matrix, 0.85)
+    assert len(found.pairs) == 0 and (found.best_match == -1).all()

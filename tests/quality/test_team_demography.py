@@ -107,3 +107,197 @@ def test_sex_ratio_at_birth_interval():
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     assert low == pytest.approx(100 * (centre - half) / (1 - centre + half))
+
+
+def test_daughters_z_poisson_without_spread():
+    from scipy import stats
+
+    from validation.quality.demography import daughters_z
+
+    z, predicted = daughters_z(
+        np.array([20.0]), np.array([8.0]), np.array([21.0]), np.array([19.0]), 0.0
+    )
+    assert predicted[0] == 19.0  # no spread: the sons say nothing about the daughters
+    assert z[0] == pytest.approx(stats.norm.ppf(stats.poisson.cdf(8, 19)))
+
+
+def test_daughters_z_is_the_gamma_poisson_predictive():
+    """The negative binomial tail equals the Poisson tail integrated over the posterior
+    of the enumerator's fertility factor given her sons (Gamma(k + B, k + E_b))."""
+    from scipy import integrate, stats
+
+    from validation.quality.demography import daughters_z
+
+    tau2, sons, daughters, e_b, e_g = 0.05, 30.0, 12.0, 22.0, 20.0
+    k = 1 / tau2
+    posterior = stats.gamma(a=k + sons, scale=1 / (k + e_b))
+    tail, _ = integrate.quad(
+        lambda t: stats.poisson.cdf(daughters, t * e_g) * posterior.pdf(t), 0, 5, limit=200
+    )
+    z, predicted = daughters_z(
+        np.array([sons]), np.array([daughters]), np.array([e_b]), np.array([e_g]), tau2
+    )
+    assert predicted[0] == pytest.approx(e_g * (k + sons) / (k + e_b))
+    assert z[0] == pytest.approx(stats.norm.ppf(tail), rel=1e-6)
+
+
+BIRTHS_MD = """
+| survey |                   |           |          |
+|        | type              | name      | label    |
+|        | start             | start     |          |
+|        | end               | end       |          |
+|        | integer           | c03_age   | Age      |
+|        | begin repeat      | d_hist    | Births   |
+|        | select_one out    | d10_outcome | Outcome |
+|        | integer           | d11_year  | Year     |
+|        | integer           | d12_month | Month    |
+|        | select_one sex    | d14_sex   | Sex      |
+|        | end repeat        |           |          |
+| choices |                  |           |          |
+|        | list_name         | name      | label    |
+|        | out               | 1         | Live     |
+|        | out               | 3         | Miscarriage |
+|        | sex               | 1         | Boy      |
+|        | sex               | 2         | Girl     |
+| settings |                 |           |          |
+|        | form_title        | form_id   | version  |
+|        | Births            | births    | 1        |
+"""
+
+
+def _birth_team(omitting: str, seed: int = 3):
+    """12 enumerators x 40 women aged 20-49, live births Poisson(age-dependent) with a
+    sex ratio of 106; ``omitting`` leaves out 80% of her women's daughters."""
+    from forms import read_markdown
+    from validation.quality import QualityInputs, Roles, Thresholds
+
+    rng = np.random.default_rng(seed)
+    main, births = [], []
+    for e in range(12):
+        for w in range(40):
+            iid = f"uuid:{e:02d}-{w:02d}"
+            age = int(rng.integers(20, 50))
+            main.append(
+                {
+                    "__id": iid,
+                    "instance_id": iid,
+                    "submitter_name": f"e{e:02d}",
+                    "start": "2027-07-05T10:00:00.000+08:00",
+                    "end": "2027-07-05T10:40:00.000+08:00",
+                    "c03_age": float(age),
+                }
+            )
+            for _ in range(rng.poisson(0.05 * (age - 18))):
+                girl = rng.random() < 100 / 206
+                if girl and f"e{e:02d}" == omitting and rng.random() < 0.8:
+                    continue
+                births.append(
+                    {
+                        "__id": iid,
+                        "d10_outcome": "1",
+                        "d11_year": 2027.0 - rng.integers(0, age - 18),
+                        "d12_month": 6.0,
+                        "d14_sex": "2" if girl else "1",
+                    }
+                )
+    return QualityInputs(
+        form=read_markdown(BIRTHS_MD, name="births.md"),
+        main=pd.DataFrame(main),
+        repeats={"d_hist": pd.DataFrame(births)},
+        roles=Roles(outcome="none", children_born="none"),
+        thresholds=Thresholds(min_interviews=10),
+    )
+
+
+def test_enumerator_omitting_daughters_is_flagged_and_no_other():
+    report = run_quality(_birth_team("e05"), checks=["omitted_daughters"])
+    table = report.indicators[report.indicators["indicator"] == "daughters_per_woman"]
+    flagged = set(table.loc[table["flagged"], "enumerator"])
+    assert flagged == {"e05"}
+    row = table.set_index("enumerator").loc["e05"]
+    assert row["value"] < 0.5 * row["team"]  # daughters per woman vs expected
+    assert (
+        "live-born daughters per woman"
+        in report.enumerators.set_index("enumerator").loc["e05", "reasons_en"]
+    )
+
+
+def test_honest_team_gives_no_omission_flags():
+    for seed in range(5):
+        report = run_quality(_birth_team("nobody", seed), checks=["omitted_daughters"])
+        assert not report.indicators["flagged"].any()
+
+
+def test_ranking_ties_are_broken_by_the_enumerator_code_whatever_the_row_order():
+    from validation.quality.report import riskiest_first
+
+    table = pd.DataFrame(
+        {
+            "enumerator": ["enum021", "enum009", "enum030", "enum002", "enum015"],
+            "flagged": [True, True, False, True, True],
+            "risk": [465.0, 465.0, 900.0, 12.5, 465.0],
+        }
+    )
+    expected = ["enum009", "enum015", "enum021", "enum002", "enum030"]
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        shuffled = table.iloc[rng.permutation(len(table))]
+        assert riskiest_first(shuffled, ["flagged", "risk"])["enumerator"].tolist() == expected
+
+
+def test_risk_table_ranks_tied_enumerators_the_same_in_any_input_order():
+    """Two enumerators with identical interviews (equal risk) rank by their code, whether
+    their rows come first or last, and with text columns as object or string dtype."""
+    rows = []
+    for e in ("zed", "amy", "bob"):
+        for k in range(12):
+            night = e != "bob"
+            rows.append(
+                {
+                    "iid": f"uuid:{e}-{k:02d}",
+                    "e": e,
+                    "hhid": f"{e}-{k}",
+                    "start": "2027-07-05T23:30:00.000+08:00" if night else None,
+                    "end": "2027-07-06T00:10:00.000+08:00" if night else None,
+                    "age": 30 + k,
+                }
+            )
+    for rows_in in (rows, rows[::-1]):
+        main = interviews([{k: v for k, v in r.items() if v is not None} for r in rows_in])
+        for dtype in (object, "string"):
+            frame = main.copy()
+            frame["submitter_name"] = frame["submitter_name"].astype(dtype)
+            report = run_quality(inputs(frame))
+            ranking = report.enumerators
+            tied = ranking[ranking["enumerator"].isin(["zed", "amy"])]
+            assert tied["risk"].nunique() == 1
+            assert ranking["enumerator"].tolist()[:2] == ["amy", "zed"]
+
+
+def test_checks_in_a_second_process_give_the_same_report():
+    """workers=2 runs the near-duplicate scan in a forked process:
+    the same flags in the same order, the same ranking."""
+    rows = [
+        {
+            "e": f"e{i % 3}",
+            "hhid": f"h{i}",
+            "age": 20 + i % 40,
+            "worked": "1",
+            "hours": 40 + 70 * (i == 5),
+            "health": "1",
+            "i01": "1",
+            "i02": "2",
+            "i03": "1",
+            "i04": "2",
+        }
+        for i in range(60)
+    ]
+    one = run_quality(inputs(interviews(rows)))
+    two = run_quality(inputs(interviews(rows)), workers=2)
+    assert [(f.code, f.instance_id, f.message) for f in one.flags] == [
+        (f.code, f.instance_id, f.message) for f in two.flags
+    ]
+    assert one.enumerators.drop(columns="flag_counts").equals(
+        two.enumerators.drop(columns="flag_counts")
+    )
+    assert "near_duplicates" in two.cpu_timings

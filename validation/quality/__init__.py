@@ -15,14 +15,23 @@ Takes plain inputs only (a FormModel, frames, thresholds, codes), never the stor
 
 from validation.quality.errors import QualityError
 from validation.quality.flags import CheckResult, Flag
-from validation.quality.inputs import Codes, QualityInputs, Roles, Thresholds
+from validation.quality.inputs import (
+    AUDIT_SUMMARY_COLUMNS,
+    Codes,
+    EarlierResults,
+    QualityInputs,
+    Roles,
+    Thresholds,
+)
 from validation.quality.registry import CHECKS, selected_checks
 from validation.quality.report import QualityReport, run_quality
 
 __all__ = [
+    "AUDIT_SUMMARY_COLUMNS",
     "CHECKS",
     "CheckResult",
     "Codes",
+    "EarlierResults",
     "Flag",
     "QualityError",
     "QualityInputs",

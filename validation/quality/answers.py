@@ -56,16 +56,53 @@ def differing_share(matrix: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndar
     return 1.0 - identical_share(matrix, a, b)
 
 
+NARROW_MAX = 253
+"""Columns whose codes are all <= this are compared as bytes (see :class:`PairComparer`)."""
+
+
 def identical_share(
     matrix: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 200_000
 ) -> np.ndarray:
     """For pairs of rows: identical answers over variables answered in at least one of the
     two (0 when neither answered anything)."""
-    out = np.zeros(len(a), dtype=float)
-    for lo in range(0, len(a), chunk):
-        x, y = matrix[a[lo : lo + chunk]], matrix[b[lo : lo + chunk]]
-        either = (x >= 0) | (y >= 0)
-        same = (x == y) & (x >= 0)
-        union = either.sum(axis=1)
-        out[lo : lo + chunk] = np.where(union > 0, same.sum(axis=1) / np.maximum(union, 1), 0.0)
-    return out
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    if 2 * len(a) < len(matrix):  # a few pairs: prepare only the rows they need
+        rows, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+        return PairComparer(matrix[rows]).shares(inverse[: len(a)], inverse[len(a) :], chunk)
+    return PairComparer(matrix).shares(a, b, chunk)
+
+
+class PairComparer:
+    """:func:`identical_share` for many pairs of one matrix, with the matrix prepared once.
+
+    Columns with at most 254 distinct codes are compared as bytes (a quarter of the memory
+    traffic of int32 codes): a missing answer is 255 on the left of a pair and 254 on the
+    right, so equal bytes are always an identical ANSWER, and ``left & right >= 254``
+    exactly when both are missing (a code <= 253 ANDed with anything is <= 253). Wider
+    columns (numbers with many values) are compared as they are."""
+
+    def __init__(self, matrix: np.ndarray) -> None:
+        matrix = np.asarray(matrix)
+        narrow = (matrix.max(axis=0, initial=-1) <= NARROW_MAX) if matrix.size else []
+        narrow = np.asarray(narrow, dtype=bool)
+        codes = matrix[:, narrow]
+        self.left = np.where(codes >= 0, codes, 255).astype(np.uint8)
+        self.right = np.where(codes >= 0, codes, 254).astype(np.uint8)
+        self.wide = np.ascontiguousarray(matrix[:, ~narrow])
+        self.k = matrix.shape[1] if matrix.ndim == 2 else 0
+
+    def shares(self, a: np.ndarray, b: np.ndarray, chunk: int = 200_000) -> np.ndarray:
+        """Share of identical answers of each pair (a[i], b[i])."""
+        out = np.zeros(len(a), dtype=float)
+        for lo in range(0, len(a), chunk):
+            i, j = a[lo : lo + chunk], b[lo : lo + chunk]
+            x, y = self.left[i], self.right[j]
+            same = np.count_nonzero(x == y, axis=1)
+            neither = np.count_nonzero((x & y) >= 254, axis=1)
+            if self.wide.shape[1]:
+                u, v = self.wide[i], self.wide[j]
+                same += np.count_nonzero((u == v) & (u >= 0), axis=1)
+                neither += np.count_nonzero((u < 0) & (v < 0), axis=1)
+            union = self.k - neither
+            out[lo : lo + chunk] = np.where(union > 0, same / np.maximum(union, 1), 0.0)
+        return out

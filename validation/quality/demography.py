@@ -16,6 +16,7 @@ from validation.quality.flags import (
     Flag,
     level_indicator,
     share_indicator,
+    tested_frame,
 )
 from validation.quality.inputs import QualityInputs, numeric_special_codes, text
 from validation.quality.registry import check
@@ -278,3 +279,121 @@ def births_per_woman(inputs: QualityInputs) -> CheckResult:
         "births_per_woman", inputs.enumerators[done], values[done], how="mean", direction="both"
     )
     return result
+
+
+AGE_GROUP_YEARS = 5
+"""Width of the age groups of the team's expected sons and daughters per woman."""
+
+
+@check("Q806", "omitted_daughters")
+def omitted_daughters(inputs: QualityInputs) -> CheckResult:
+    """Daughters reported per enumerator against those expected from the women's ages and
+    the sons the same enumerator reported (births of girls left out of the histories).
+
+    Each interviewed woman is expected the team's mean number of live-born sons and
+    daughters of her age group; an enumerator's women are expected ``E_b`` sons and ``E_g``
+    daughters. Their fertility may differ from the team's by a factor theta (area, cohort)
+    with a gamma spread ``tau2`` estimated from the team's total births (Var T = E +
+    tau2 E^2). Sons are what an omitting enumerator keeps, so given her ``B`` sons the
+    daughters she should report are negative binomial with size ``1/tau2 + B`` and mean
+    ``E_g (1/tau2 + B) / (1/tau2 + E_b)`` (Poisson ``E_g`` when tau2 = 0; the sex-ratio
+    test conditional on all births when tau2 is large). The z of the lower tail is the
+    evidence; it combines the sex ratio at birth with births per woman, so it detects
+    omission that neither shows alone on a few dozen births."""
+    births = _births(inputs)
+    if births is None or births["boy"] is None:
+        return CheckResult(skipped="no birth history with the child's sex")
+    women = np.flatnonzero(inputs.completed)
+    age = _respondent_age(inputs)
+    if age is None:
+        return CheckResult(skipped="no respondent age")
+    age_w = age[women]
+    known = ~np.isnan(age_w)
+    women, age_w = women[known], age_w[known]
+    if len(women) < 2:
+        return CheckResult(skipped="too few interviews with the respondent's age")
+    row_of = np.full(len(inputs.main), -1, dtype=np.int64)
+    row_of[women] = np.arange(len(women))
+    where = row_of[births["owner"]]
+    ok = where >= 0
+    sons = np.bincount(where[ok & births["boy"]], minlength=len(women)).astype(float)
+    daughters = np.bincount(where[ok & births["girl"]], minlength=len(women)).astype(float)
+    group = (age_w // AGE_GROUP_YEARS).astype(np.int64)
+    group -= group.min()
+    sizes = np.bincount(group).astype(float)
+    per_group = np.maximum(sizes, 1.0)
+    expected_sons = (np.bincount(group, weights=sons) / per_group)[group]
+    expected_daughters = (np.bincount(group, weights=daughters) / per_group)[group]
+    who = inputs.enumerators[women].astype(str)
+    names, index = np.unique(who, return_inverse=True)
+    b = np.bincount(index, weights=sons)
+    g = np.bincount(index, weights=daughters)
+    e_b = np.bincount(index, weights=expected_sons)
+    e_g = np.bincount(index, weights=expected_daughters)
+    counts = np.bincount(index)
+    z, predicted = daughters_z(b, g, e_b, e_g, births_spread(b + g, e_b + e_g, counts))
+    result = CheckResult()
+    result.indicators = tested_frame(
+        "daughters_per_woman",
+        names,
+        g / counts,
+        counts,
+        predicted / counts,
+        z,
+        direction="low",
+        weight=1.5,
+    )
+    return result
+
+
+def _respondent_age(inputs: QualityInputs) -> np.ndarray | None:
+    """The respondent's age per submission (the first respondent-age variable present)."""
+    for name in inputs.roles.respondent_age:
+        if name in inputs.main.columns:
+            age = pd.to_numeric(inputs.main[name], errors="coerce").to_numpy(dtype=float)
+            dk, refused = numeric_special_codes(inputs.question(name), inputs.codes)
+            return np.where(np.isin(age, list(dk | refused)), np.nan, age)
+    return None
+
+
+def births_spread(
+    total: np.ndarray, expected: np.ndarray, women: np.ndarray, min_women: int = 10
+) -> float:
+    """Moment estimate of tau2, the squared coefficient of variation of enumerators'
+    fertility beyond Poisson noise (Var T = E + tau2 E^2), over enumerators with at least
+    ``min_women`` women; 0 when the spread is Poisson's or less."""
+    keep = (women >= min_women) & (expected > 0)
+    if keep.sum() < 3:
+        return 0.0
+    t, e = total[keep], expected[keep]
+    return max(0.0, float(((t - e) ** 2 - e).sum() / (e**2).sum()))
+
+
+def daughters_z(
+    sons: np.ndarray,
+    daughters: np.ndarray,
+    expected_sons: np.ndarray,
+    expected_daughters: np.ndarray,
+    tau2: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Signed z of the daughters reported against the negative binomial (Poisson when
+    ``tau2`` is 0) predicted from the women's ages and the sons reported, and the
+    predicted mean; z < 0 for too few daughters (lower tail), > 0 for too many."""
+    from scipy import stats
+
+    if tau2 > 0:
+        k = 1.0 / tau2
+        size = k + sons
+        prob = (k + expected_sons) / (k + expected_sons + expected_daughters)
+        predicted = size * (1 - prob) / prob
+        low = stats.nbinom.cdf(daughters, size, prob)
+        high = stats.nbinom.sf(daughters - 1, size, prob)
+    else:
+        predicted = expected_daughters.astype(float)
+        low = stats.poisson.cdf(daughters, predicted)
+        high = stats.poisson.sf(daughters - 1, predicted)
+    z_low = stats.norm.isf(np.clip(low, 1e-300, 1.0))
+    z_high = stats.norm.isf(np.clip(high, 1e-300, 1.0))
+    z = np.where(z_low >= z_high, -np.maximum(z_low, 0), np.maximum(z_high, 0))
+    z = np.where(predicted > 0, z, 0.0)
+    return z, predicted

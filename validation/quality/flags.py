@@ -194,6 +194,26 @@ def level_frame(
     )
 
 
+def tested_frame(
+    name: str,
+    enumerators: Iterable[Any],
+    values: Iterable[float],
+    counts: Iterable[int],
+    expected: Iterable[float],
+    z: Iterable[float],
+    *,
+    direction: str = "both",
+    weight: float = 1.0,
+) -> pd.DataFrame:
+    """An indicator frame whose check made its own test: the team's (expected) value and
+    the z of each enumerator are given, not derived from the others' values."""
+    frame = level_frame(name, enumerators, values, counts, direction=direction, weight=weight)
+    frame["kind"] = "tested"
+    frame["expected"] = np.asarray(list(expected), dtype=float)
+    frame["tested_z"] = np.asarray(list(z), dtype=float)
+    return frame
+
+
 def jsonable(value: Any) -> Any:
     """Numbers, strings, lists and dicts only (numpy and pandas values converted)."""
     if isinstance(value, Mapping):

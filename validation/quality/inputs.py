@@ -139,6 +139,34 @@ class Roles:
         return cls(**clean)
 
 
+AUDIT_SUMMARY_COLUMNS = (
+    "questions",
+    "median_question_seconds",
+    "changes",
+    "consent_seconds",
+    "audit_minutes",
+)
+"""What the paradata check needs of a submission's audit log (one row per submission)."""
+
+
+@dataclass
+class EarlierResults:
+    """What an earlier run found for submissions that did not change since (an incremental
+    run after a pull): checks that allow it reuse these and work on the rest only.
+
+    ``changed``: per main row, new or changed since the earlier run (its audit events are
+    in ``QualityInputs.audit``; it is scanned for near-duplicates against every interview).
+    ``audit_summary``: per instance ID, the earlier audit summary (columns
+    :data:`AUDIT_SUMMARY_COLUMNS`) of submissions whose events are not given again.
+    ``best_share`` / ``best_match``: per instance ID, the earlier highest share of
+    identical answers and the instance ID it was found with ('' for none)."""
+
+    changed: np.ndarray
+    audit_summary: pd.DataFrame
+    best_share: pd.Series
+    best_match: pd.Series
+
+
 @dataclass
 class QualityInputs:
     """Everything the checks read.
@@ -164,6 +192,8 @@ class QualityInputs:
     timezone: str = "Asia/Shanghai"
     now: datetime | None = None
     forms_by_version: Mapping[str, FormModel] = field(default_factory=dict)
+    earlier: EarlierResults | None = None
+    """Results of an earlier run kept for unchanged submissions (incremental runs)."""
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
     """Results shared between checks (the answer matrix, applicability)."""
 

@@ -16,7 +16,7 @@ from validation.quality.flags import (
     level_indicator,
     share_indicator,
 )
-from validation.quality.inputs import QualityInputs
+from validation.quality.inputs import AUDIT_SUMMARY_COLUMNS, QualityInputs
 from validation.quality.registry import check
 
 
@@ -74,6 +74,16 @@ def audit_per_interview(inputs: QualityInputs) -> pd.DataFrame:
         minutes = np.full(n, np.nan)
         minutes[bounds.index.to_numpy()] = ((bounds["last"] - bounds["first"]) / 60000.0).to_numpy()
         out["audit_minutes"] = minutes
+    if inputs.earlier is not None:  # submissions whose log was summarised before
+        given = np.zeros(n, dtype=bool)
+        if audit is not None and len(audit):
+            given[np.unique(row)] = True
+        stored = inputs.earlier.audit_summary.reindex(inputs.instance_ids)
+        take = ~given & stored["questions"].notna().to_numpy()
+        for column in AUDIT_SUMMARY_COLUMNS:
+            values = out[column].to_numpy(dtype=float, copy=True)
+            values[take] = stored[column].to_numpy(dtype=float)[take]
+            out[column] = values
     inputs.cache["audit_summary"] = out
     return out
 
@@ -142,6 +152,7 @@ def paradata(inputs: QualityInputs) -> CheckResult:
     if ok.sum() >= t.outlier_min_values:
         q1, q3 = np.percentile(logs[ok], [25, 75])
         fence = q1 - t.duration_iqr_multiplier * (q3 - q1)
+        typical = np.exp(np.median(logs[ok]))
         short = ok & (logs < fence)
         for row in np.flatnonzero(short):
             result.flags.append(
@@ -149,7 +160,7 @@ def paradata(inputs: QualityInputs) -> CheckResult:
                     "Q501",
                     Severity.WARNING,
                     f"interview took {minutes[row]:.1f} min, below the fence of "
-                    f"{np.exp(fence):.1f} min (median {np.exp(np.median(logs[ok])):.1f} min)",
+                    f"{np.exp(fence):.1f} min (median {typical:.1f} min)",
                     instance_id=str(inputs.instance_ids[row]),
                     enumerator=who[row],
                     value=float(minutes[row]),

@@ -54,10 +54,12 @@ def run_quality(
     inputs: QualityInputs,
     checks: Iterable[str] | None = None,
     progress: Callable[[int, int | None], None] | None = None,
+    workers: int = 1,
 ) -> QualityReport:
-    """Run the checks (all, or ``checks``) and rank the enumerators by risk."""
+    """Run the checks (all, or ``checks``) and rank the enumerators by risk; ``workers``
+    > 1 runs the near-duplicate scan in a second process at the same time."""
     cpu: dict[str, float] = {}
-    results, timings = run_checks(inputs, checks, progress, cpu)
+    results, timings = run_checks(inputs, checks, progress, cpu, workers)
     flags = [f for r in results.values() for f in r.flags]
     indicator_frames = [r.indicators for r in results.values() if len(r.indicators)]
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -185,9 +187,23 @@ def risk_table(
                 "rank",
             ]
         )
-    table = table.sort_values(["flagged", "risk"], ascending=[False, False], kind="stable")
+    table = riskiest_first(table, ["flagged", "risk"])
     table["rank"] = np.arange(1, len(table) + 1)
-    return table.reset_index(drop=True)
+    return table
+
+
+def riskiest_first(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``table`` sorted by ``keys`` descending, ties broken by the enumerator's code
+    ascending: the same order whatever order the rows came in (a rank never depends on
+    how a platform's string type or a groupby happened to order them)."""
+    if not len(table):
+        return table.reset_index(drop=True)
+    columns = [table["enumerator"].astype(str).to_numpy()]
+    for key in reversed(keys):
+        values = table[key].to_numpy()
+        columns.insert(0, -values.astype(float))
+    order = np.lexsort(columns[::-1])
+    return table.iloc[order].reset_index(drop=True)
 
 
 def rho_table(inputs: QualityInputs) -> pd.DataFrame:

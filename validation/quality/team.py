@@ -7,6 +7,9 @@
   (over-dispersion: clustered areas and interviews).
 - ``level`` indicators (medians, means, indices): a robust z, (x - median) / (1.4826 MAD),
   over the enumerators that qualify.
+- ``tested`` indicators carry the z of a test their check made (e.g. daughters reported
+  against those expected from the women's ages and the sons reported) and its expected
+  value as the team's.
 
 An enumerator qualifies for a comparison only with at least ``min_interviews`` completed
 interviews AND at least as many cases under the indicator (ages near a boundary, births),
@@ -42,8 +45,12 @@ def compare_with_team(
         )
         eligible = (frame["interviews"] >= min_interviews) & (frame["n"] >= min_interviews)
         eligible &= frame["value"].notna()
-        if frame["kind"].iat[0] == "share":
+        kind = frame["kind"].iat[0]
+        if kind == "share":
             team, z = _share_z(frame, eligible.to_numpy())
+        elif kind == "tested":  # the check's own test: its expected value and z
+            team = frame["expected"].to_numpy(dtype=float)
+            z = np.where(eligible, frame["tested_z"].to_numpy(dtype=float), np.nan)
         else:
             team, z = _level_z(frame, eligible.to_numpy())
         frame["team"] = team
@@ -97,7 +104,8 @@ def _level_z(frame: pd.DataFrame, eligible: np.ndarray) -> tuple[np.ndarray, np.
     x = frame["value"].to_numpy(dtype=float)
     chosen = x[eligible]
     if len(chosen) < 3:
-        return np.full(len(x), np.nanmedian(x) if len(x) else np.nan), np.full(len(x), np.nan)
+        typical = np.nanmedian(x) if (~np.isnan(x)).any() else np.nan
+        return np.full(len(x), typical), np.full(len(x), np.nan)
     centre = float(np.median(chosen))
     # a difference under LEVEL_FLOOR of the typical value is never evidence, however
     # alike the other enumerators are (GPS spread ratios of 0.995 vs 1.000)

@@ -50,6 +50,11 @@ LABELS: dict[str, tuple[str, str, str]] = {
     ),
     "boy_share": ("boys among live births", "活产中男孩比例", "pct"),
     "births_per_woman": ("live births per woman", "每名妇女活产数", "num"),
+    "daughters_per_woman": (
+        "live-born daughters per woman (team: expected from her age and the sons reported)",
+        "每名妇女活产女儿数（全队：按年龄及所报儿子数的期望值）",
+        "num",
+    ),
     "modal_answer_share": (
         "answers equal to the enumerator's most frequent one",
         "答案集中度",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from validation.quality.report import riskiest_first
 from validation.report.heaping import (
     WHIPPLE_SPAN,
     last_digit_shares,
@@ -262,8 +263,8 @@ def risk_scores(
     score = given.combine_first(score)
     reasons: dict[str, list[tuple[str, int]]] = {}
     if not flags.empty:
-        counts = flags.groupby(["enumerator", "check"]).size()
-        for (enumerator, check), n in counts.sort_values(ascending=False).items():
+        counts = flags.groupby(["enumerator", "check"]).size()  # sorted by both keys
+        for (enumerator, check), n in counts.sort_values(ascending=False, kind="stable").items():
             reasons.setdefault(enumerator, []).append((check, int(n)))
     for enumerator, rate in excess[excess > 0].items():
         reasons.setdefault(enumerator, []).insert(0, ("backcheck", round(100 * rate)))
@@ -301,9 +302,9 @@ def enumerator_table(
     table["reasons"] = [
         "; ".join(f"{c} ({n})" for c, n in reasons.get(e, [])[:4]) for e in table.index
     ]
-    table = table.sort_values(["risk", "flagged"], ascending=False)
+    table = riskiest_first(table.reset_index(), ["risk", "flagged"])
     table.insert(0, "rank", range(1, len(table) + 1))
-    return table.reset_index(), reasons
+    return table, reasons
 
 
 def counts_by(rows: pd.Series, columns: pd.Series) -> pd.DataFrame:

@@ -10,16 +10,14 @@ from typing import Any
 
 import click
 
-from surveys.cli.common import handle_errors, retries_option, timeout_option
+from surveys.cli.common import db_option, handle_errors, retries_option, timeout_option
 
 PASSWORD_HELP = "Read from POPSURVEY_CENTRAL_PASSWORD, or prompted for (never a CLI argument)."
 
 
 @click.command("pull")
 @click.argument("form_ids", nargs=-1, required=True)
-@click.option(
-    "--db", help="Store: SQLite file or SQLAlchemy URL (default $POPSURVEY_DB or popsurvey.db)."
-)
+@db_option
 @click.option(
     "--url", envvar="POPSURVEY_CENTRAL_URL", help="Central base URL [$POPSURVEY_CENTRAL_URL]."
 )

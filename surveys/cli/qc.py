@@ -6,15 +6,13 @@ from pathlib import Path
 
 import click
 
-from surveys.cli.common import handle_errors
+from surveys.cli.common import db_option, handle_errors
 from surveys.cli.progress import progress_bar
 
 
 @click.command("qc")
 @click.argument("form_id")
-@click.option(
-    "--db", help="Store: SQLite file or SQLAlchemy URL (default $POPSURVEY_DB or popsurvey.db)."
-)
+@db_option
 @click.option(
     "-c",
     "--config",

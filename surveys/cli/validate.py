@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from surveys.cli.common import handle_errors
+from surveys.cli.common import db_option, handle_errors
 from surveys.cli.progress import progress_bar
 
 DETAIL_COLUMNS = (
@@ -43,9 +43,7 @@ DETAIL_COLUMNS = (
     is_flag=True,
     help="Validate every stored submission again, not only new and changed ones.",
 )
-@click.option(
-    "--db", help="Store: SQLite file or SQLAlchemy URL (default $POPSURVEY_DB or popsurvey.db)."
-)
+@db_option
 @click.option(
     "--format",
     "output_format",

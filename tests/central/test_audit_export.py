@@ -10,6 +10,7 @@ import io
 import random
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -360,10 +361,15 @@ def test_bulk_pull_killed_during_fieldwork_ends_equal_to_a_per_submission_pull(c
             stderr=subprocess.PIPE,
         )
         wait_for_a_stored_page(db, proc)
-        atomic_fieldwork(central, rng, rng.randrange(5, 40), live)  # while it runs
-        time.sleep(rng.uniform(0, 1.0))
-        proc.send_signal(signal.SIGKILL)
-        proc.communicate()
+        # fieldwork goes on while the pull runs, and the kill comes soon after the first
+        # stored page: on an idle machine a pull ends before a few dozen OpenRosa requests do
+        n, delay = rng.randrange(5, 40), rng.uniform(0, 0.5)
+        with ThreadPoolExecutor(1) as pool:
+            fieldwork = pool.submit(atomic_fieldwork, central, rng, n, live)
+            time.sleep(delay)
+            proc.send_signal(signal.SIGKILL)
+            proc.communicate()
+            fieldwork.result()  # its errors are the test's
         partial += run_unfinished(db)
     time.sleep(1.1)
     final = subprocess.run([sys.executable, "-c", KILL_SCRIPT, *args], env=env, capture_output=True)

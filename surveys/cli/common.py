@@ -62,6 +62,16 @@ retries_option = click.option(
 """``--retries``: retries of requests to Central."""
 
 
+def optional_config(config_path: Path | None):  # type: ignore[no-untyped-def]
+    """The survey definition at ``config_path``, else ./survey.toml when there is one, else
+    None (commands that work on the store alone)."""
+    from surveys.config import load_config
+
+    if config_path is None and Path(CONFIG_FILE).is_file():
+        config_path = Path(CONFIG_FILE)
+    return load_config(config_path) if config_path is not None else None
+
+
 def handle_errors(func: F) -> F:
     """Turn popsurvey's library exceptions, and operating-system errors such as a full disk
     or a folder that cannot be written, into ``click.ClickException`` (one line, exit 1)."""

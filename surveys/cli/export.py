@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from surveys.cli.common import db_option, handle_errors
+from surveys.cli.common import db_option, handle_errors, optional_config
 from surveys.cli.progress import progress_bar
 
 FORMAT_CHOICES = ("sav", "zsav", "dta", "csv", "parquet")
@@ -97,7 +97,7 @@ def export(
     from surveys.exporting import codes_from_config, export_from_store, only_form
     from surveys.store import open_store
 
-    codes = _codes(config_path)
+    codes = optional_config(config_path)
     options = ExportOptions(
         formats=formats or ("sav", "dta"),
         language=lang,
@@ -130,14 +130,3 @@ def export(
     if warnings:
         click.echo(f"{len(warnings)} warnings (see {form_id}_export.log)")
     click.echo(f"wrote {len(result.files)} files to {out_dir}")
-
-
-def _codes(path: Path | None):
-    from surveys.config import CONFIG_FILE, load_config
-
-    if path is None:
-        default = Path(CONFIG_FILE)
-        if not default.exists():
-            return None
-        path = default
-    return load_config(path)

@@ -10,7 +10,13 @@ from typing import Any
 
 import click
 
-from surveys.cli.common import db_option, handle_errors, retries_option, timeout_option
+from surveys.cli.common import (
+    db_option,
+    handle_errors,
+    optional_config,
+    retries_option,
+    timeout_option,
+)
 
 PASSWORD_HELP = "Read from POPSURVEY_CENTRAL_PASSWORD, or prompted for (never a CLI argument)."
 
@@ -199,12 +205,10 @@ def _quality_after_pull(store, form_id: str, config_path: Path | None) -> None: 
     cannot be checked (no XLSForm stored, a bad setting) is one line on stderr, the pull
     itself stands."""
     from surveys.cli.qc import ranking_text
-    from surveys.config import CONFIG_FILE, load_config
     from surveys.errors import SurveysError
     from surveys.quality import run_store_qc
 
-    source = config_path or (Path(CONFIG_FILE) if Path(CONFIG_FILE).is_file() else None)
-    config = load_config(source) if source is not None else None
+    config = optional_config(config_path)
     try:
         result = run_store_qc(store, form_id, config)
     except SurveysError as err:  # e.g. no XLSForm stored for the form: qc cannot read it

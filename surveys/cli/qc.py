@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from surveys.cli.common import db_option, handle_errors
+from surveys.cli.common import db_option, handle_errors, optional_config
 from surveys.cli.progress import progress_bar
 
 
@@ -60,13 +60,10 @@ def qc(
     Nothing is recomputed when no submission, audit log or setting changed since the last
     run (use --force to run anyway).
     """
-    from surveys.config import CONFIG_FILE, load_config
     from surveys.quality import run_store_qc, write_outputs
     from surveys.store import open_store
 
-    if config_path is None and Path(CONFIG_FILE).exists():
-        config_path = Path(CONFIG_FILE)
-    config = load_config(config_path) if config_path is not None else None
+    config = optional_config(config_path)
     with open_store(db) as store, progress_bar(f"qc {form_id}", quiet) as progress:
         result = run_store_qc(
             store, form_id, config, force=force, checks=list(checks) or None, progress=progress

@@ -1,19 +1,24 @@
 """`popsurvey qc` from the store: a full run over stored migrant submissions with their
 audit logs (the store read included), then an incremental run after new submissions.
 
-    .venv/bin/python bench/bench_qc_store.py [--n 50000] [--later 1000] [--workers 2]
+    .venv/bin/python bench/bench_qc_store.py [--n 50000] [--later 1000] [--workers 2] [--keep DIR]
 
 Simulated fieldwork (pages and audit logs, as a pull would bring them) is imported into a
 fresh SQLite store, all but the last ``--later`` submissions; then, timed: the store read
 alone (analysis frames; audit events), the full ``surveys.quality.run_store_qc``; then the
 rest is imported and the incremental run is timed (it reads only the new submissions'
 audit events and scans only them for near-duplicates). CPU time counts every process.
+
+``--keep DIR`` keeps the simulated pages and the imported store (all but the last
+``--later``) in DIR, so that a later run times the same store without the hour it takes to
+simulate and import 200,000 submissions with their audit logs; each run works on a copy.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -60,12 +65,20 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--pages", type=Path, default=None, help="Keep/reuse simulated pages.")
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="Keep/reuse the pages and the imported store."
+    )
+    parser.add_argument(
+        "--setup-only", action="store_true", help="With --keep: prepare the store, time nothing."
+    )
     args = parser.parse_args()
     form = read_form(ROOT / "forms/questionnaires/migrants.xlsx")
     enumerators = max(args.n // 100, 10)
     table = households(args.n, enumerators, args.seed)
     with tempfile.TemporaryDirectory() as folder:
-        pages = args.pages or Path(folder)
+        pages = args.pages or (args.keep / "pages" if args.keep else Path(folder))
+        pages.mkdir(parents=True, exist_ok=True)
+        kept = args.keep / f"qc-{args.n}-{args.later}-{args.seed}.db" if args.keep else None
         t0 = time.perf_counter()
         if not (pages / "pages" / form.form_id).is_dir():
             simulate_to_directory(
@@ -93,13 +106,25 @@ def main() -> int:
                 audit_for=lambda iid: audit_of(pages, iid),
             )
 
-        load(first)
+        if kept is not None and kept.exists():
+            store.close()
+            shutil.copyfile(kept, Path(folder, "qc.db"))
+            store = open_store(f"sqlite:///{folder}/qc.db")
+        else:
+            load(first)
+            if kept is not None:
+                store.close()
+                shutil.copyfile(Path(folder, "qc.db"), kept)
+                store = open_store(f"sqlite:///{folder}/qc.db")
         print(
             f"setup: {len(first):,} migrant submissions with audit logs stored in "
             f"{time.perf_counter() - t0:.0f} s (not timed); SQLite file "
             f"{Path(folder, 'qc.db').stat().st_size / 2**20:,.0f} MiB",
             flush=True,
         )
+        if args.setup_only:
+            store.close()
+            return 0
         pk = _form_pk(store, form.form_id)
         frames = timed("store read: analysis frames", lambda: analysis_frames(store, form.form_id))
         events = timed("store read: audit events", lambda: _audit_events(store, pk))

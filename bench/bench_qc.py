@@ -34,6 +34,7 @@ from bench_simulate import Enum, households  # noqa: E402
 
 from forms import read_form  # noqa: E402
 from surveys.sampling.persons import assign_kish_tables  # noqa: E402
+from surveys.simulate.output import enumerator_chunks  # noqa: E402
 
 AUDIT_COLUMNS = [
     "event",
@@ -107,16 +108,7 @@ def simulate_frames(
     table["enumerator"] = [f"enum{(i // per_enumerator) % enumerators:04d}" for i in range(n)]
     table["kish_table"] = assign_kish_tables(n, np.random.default_rng(seed))  # fertility
     roster = [Enum(i) for i in range(enumerators)]
-    groups = [g for _, g in table.groupby("enumerator", sort=True)]
-    chunks, current, size = [], [], 0
-    for group in groups:
-        current.append(group)
-        size += len(group)
-        if size >= chunk:
-            chunks.append(pd.concat(current, ignore_index=True))
-            current, size = [], 0
-    if current:
-        chunks.append(pd.concat(current, ignore_index=True))
+    chunks = enumerator_chunks(table, chunk)
     seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(len(chunks))]
     from surveys.simulate.profiles import assign_profiles
 

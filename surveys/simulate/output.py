@@ -140,8 +140,9 @@ class PageWriter:
         write_atomic(self.folder / f"page-{self.number:04d}.json", text.encode())
 
 
-def _chunks(table, chunk_size: int) -> list:
-    """Households cut into chunks of whole enumerators (in enumerator order)."""
+def enumerator_chunks(table, chunk_size: int) -> list:
+    """Households cut into chunks of whole enumerators (in enumerator order), each of at
+    least ``chunk_size`` households but the last."""
     order = table.sort_values("enumerator", kind="stable")
     groups = [g for _, g in order.groupby("enumerator", sort=True)]
     chunks, current, size = [], [], 0
@@ -198,7 +199,7 @@ def simulate_to_directory(
     if profile_of is None:
         roster = _roster(enumerators, table, seed)
         profile_of = assign_profiles(sorted(roster), profiles, np.random.default_rng(seed))
-    chunks = _chunks(table, chunk_size)
+    chunks = enumerator_chunks(table, chunk_size)
     seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(len(chunks))]
     jobs = [
         (form, chunk, list(enumerators), out_dir, s, {**kwargs, "profile_of": profile_of})

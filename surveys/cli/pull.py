@@ -187,17 +187,8 @@ def pull(
                     bar.close()
             click.echo(result.summary())
             _echo_issues(result.issues)
-            if run_qc and _changed(result):
+            if run_qc and result.stored_changes:
                 _quality_after_pull(store, form_id, config_path)
-
-
-def _changed(result) -> bool:  # type: ignore[no-untyped-def]
-    """Whether a pull stored anything quality control reads."""
-    c = result.counts
-    return bool(
-        c.new + c.edited + c.updated + result.deleted + result.restored + result.purged
-        or result.audit_events
-    )
 
 
 def _quality_after_pull(store, form_id: str, config_path: Path | None) -> None:  # type: ignore[no-untyped-def]

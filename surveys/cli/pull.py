@@ -6,7 +6,7 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,6 +17,9 @@ from surveys.cli.common import (
     retries_option,
     timeout_option,
 )
+
+if TYPE_CHECKING:
+    from surveys.config import SurveyConfig
 
 PASSWORD_HELP = "Read from POPSURVEY_CENTRAL_PASSWORD, or prompted for (never a CLI argument)."
 
@@ -147,7 +150,8 @@ def pull(
     from surveys.central.pull import PullOptions, pull_form
     from surveys.store import display_url, open_store
 
-    settings = central_settings(config_path, url=url, user=user, project=project)
+    config = optional_config(config_path)
+    settings = central_settings(config, url=url, user=user, project=project)
     if not settings.get("password"):
         settings["password"] = click.prompt(
             f"Central password for {settings['username']} at {settings['base_url']}",
@@ -188,10 +192,10 @@ def pull(
             click.echo(result.summary())
             _echo_issues(result.issues)
             if run_qc and result.stored_changes:
-                _quality_after_pull(store, form_id, config_path)
+                _quality_after_pull(store, form_id, config)
 
 
-def _quality_after_pull(store, form_id: str, config_path: Path | None) -> None:  # type: ignore[no-untyped-def]
+def _quality_after_pull(store, form_id: str, config) -> None:  # type: ignore[no-untyped-def]
     """Quality control of the pulled form, incremental (``surveys.quality``); a form that
     cannot be checked (no XLSForm stored, a bad setting) is one line on stderr, the pull
     itself stands."""
@@ -199,7 +203,6 @@ def _quality_after_pull(store, form_id: str, config_path: Path | None) -> None: 
     from surveys.errors import SurveysError
     from surveys.quality import run_store_qc
 
-    config = optional_config(config_path)
     try:
         result = run_store_qc(store, form_id, config)
     except SurveysError as err:  # e.g. no XLSForm stored for the form: qc cannot read it
@@ -214,14 +217,14 @@ def _quality_after_pull(store, form_id: str, config_path: Path | None) -> None: 
 
 
 def central_settings(
-    config_path: Path | None, *, url: str | None, user: str | None, project: int | None
+    config: SurveyConfig | None, *, url: str | None, user: str | None, project: int | None
 ) -> dict[str, Any]:
     """Central's base_url, username, project_id (and password when not to be asked for)
-    from the options and environment, else survey.toml's [central] section, else the pyodk
-    config file it names. Raises :class:`CentralError` naming what is missing (before any
+    from the options and environment, else the [central] section of ``config`` (survey.toml,
+    see :func:`surveys.cli.common.optional_config`), else the pyodk config file it names.
+    Raises :class:`CentralError` naming what is missing and the survey.toml read (before any
     password is asked for)."""
     from surveys.central import CentralError
-    from surveys.config import CONFIG_FILE, load_config
 
     values: dict[str, Any] = {
         "base_url": url or os.environ.get("POPSURVEY_CENTRAL_URL"),
@@ -229,8 +232,7 @@ def central_settings(
         "project_id": project or os.environ.get("POPSURVEY_CENTRAL_PROJECT"),
         "password": os.environ.get("POPSURVEY_CENTRAL_PASSWORD"),
     }
-    source = config_path or (Path(CONFIG_FILE) if Path(CONFIG_FILE).is_file() else None)
-    central = load_config(source).central if source is not None else None
+    central = config.central if config is not None else None
     if central is not None:
         values["base_url"] = values["base_url"] or central.url
         values["project_id"] = values["project_id"] or central.project_id
@@ -245,7 +247,7 @@ def central_settings(
     }
     missing = [names[k] for k in names if values[k] in (None, "")]
     if missing:
-        where = f" ({source} read)" if source is not None else " (no survey.toml here)"
+        where = f" ({config.path} read)" if config is not None else " (no survey.toml here)"
         raise CentralError("Central settings missing: " + ", ".join(missing) + where)
     return values
 

@@ -6,7 +6,8 @@ edits, new answers, review changes) or whose version's rules changed since they 
 validated -- or all of them with ``everything`` -- are read in batches, checked by
 :class:`validation.validate.FormValidator` (schema and form logic, column-wise) and by the
 record-level checks (broken JSON, invalid text encodings, unknown form version), and their
-issues replace the ones stored before in ``validation_issues``. Submissions are never
+issues replace the ones stored before in ``validation_issues`` (a submission purged by a pull
+meanwhile is skipped: no row outlives its submission). Submissions are never
 dropped: a submission "has validation errors" when it has a row there with severity
 ``error`` (:func:`surveys.store.issues.submissions_with_errors`).
 """
@@ -151,16 +152,17 @@ def validate_form(
     summary = FormSummary(form_id, stored=stored, unchanged=stored - len(pending))
     run_id = uuid.uuid4().hex[:12]
     batches = [pending[start : start + BATCH] for start in range(0, len(pending), BATCH)]
-    done = 0
+    done = validated = 0
     if progress is not None:
         progress(0, len(pending))
 
     def record(batch: Sequence[int], stamps: Mapping[int, Any], found: list) -> None:
-        nonlocal done
+        nonlocal done, validated
         # the rows as read are what was validated: a pull rewriting one meanwhile makes
         # the next run validate it again
-        _write(store, batch, found, chosen, digests, run_id, stamps)
-        summary.issues.extend(found)
+        written, kept = _write(store, batch, found, chosen, digests, run_id, stamps)
+        summary.issues.extend(kept)
+        validated += written
         done += len(batch)
         if progress is not None:
             progress(done, len(pending))
@@ -191,7 +193,7 @@ def validate_form(
         for batch in batches:
             rows = _read_batch(store.engine, batch)
             record(batch, _stamps(rows), checker.check(rows, chosen))
-    summary.validated = len(pending)
+    summary.validated = validated
     severities: dict[int, set[str]] = {}
     for pk, issue, _ in summary.issues:
         severities.setdefault(pk, set()).add(issue.severity.value)
@@ -476,9 +478,11 @@ _STATE_COLUMNS = (
 )
 
 
-def _write(store, batch, found, chosen, digests, run_id, stamps) -> None:
+def _write(store, batch, found, chosen, digests, run_id, stamps) -> tuple[int, list]:
     """Replace the issues and the state of the submissions ``batch`` (set-based: one
-    DELETE per 5,000 ids, the new rows by executemany or PostgreSQL's COPY)."""
+    DELETE per 5,000 ids, the new rows by executemany or PostgreSQL's COPY). A submission
+    purged since it was chosen (not read: no stamp) or since it was read gets no rows: it
+    is skipped. Returns how many submissions were written and their issues."""
     now = datetime.now(UTC)
     errors: Counter = Counter()
     warnings: Counter = Counter()
@@ -518,10 +522,34 @@ def _write(store, batch, found, chosen, digests, run_id, stamps) -> None:
         for pk in batch
     ]
     with store.transaction() as conn:
+        present = _still_stored(conn, [pk for pk in batch if pk in stamps])
         bulk.delete_where_in(conn, ISSUES, "submission_id", batch)
         bulk.delete_where_in(conn, STATE, "submission_id", batch)
+        if len(present) < len(batch):
+            rows = [row for row in rows if row[0] in present]
+            states = [state for state in states if state[0] in present]
+            found = [item for item in found if item[0] in present]
         bulk.insert_rows(conn, ISSUES, _ISSUE_COLUMNS, rows)
         bulk.insert_rows(conn, STATE, _STATE_COLUMNS, states)
+    return len(states), found
+
+
+def _still_stored(conn, ids: Sequence[int]) -> set[int]:
+    """The submissions among ``ids`` still in the store. On PostgreSQL they stay locked
+    (FOR KEY SHARE, which edits by a pull do not wait for) until the transaction ends, so a
+    purge either went first -- and they are not returned -- or waits and then removes the
+    rows written for them (:func:`surveys.store.writer.remove_missing` locks first too);
+    SQLite's write lock already orders the two."""
+    present: set[int] = set()
+    for chunk in _chunks(sorted(ids), bulk.BATCH):
+        query = (
+            sa.select(SUBMISSIONS.c.id)
+            .where(SUBMISSIONS.c.id.in_(chunk))
+            .order_by(SUBMISSIONS.c.id)
+            .with_for_update(read=True, key_share=True)
+        )
+        present.update(conn.execute(query).scalars())
+    return present
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from datetime import date
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from surveys.store.issues import submissions_with_errors, unvalidated_submission
 from surveys.validate import nearest_version, stored_issues, validate_form
 
 TODAY = date(2024, 7, 1)
+STATE, ISSUES = models.ValidationState.__table__, models.ValidationIssue.__table__
 V1, V2 = read_markdown(SURVEY_V1), read_markdown(SURVEY_V2)
 
 
@@ -132,6 +134,143 @@ def test_broken_json_and_bad_encoding_are_records_not_crashes(any_store):
     assert ("uuid:ok", "V201", None) in codes
     assert ("uuid:enc", "V202", "/member[1]/mname") in codes
     assert submissions_with_errors(store, "housing") == {"uuid:ok", "uuid:enc"}
+
+
+def _purge(conn, *central_ids):
+    """What ``pull --reconcile`` does with submissions Central no longer has."""
+    form_pk = writer.find_form(conn, "housing")
+    stored = set(conn.execute(sa.select(writer.SUBMISSIONS.c.central_id)).scalars())
+    return writer.remove_missing(conn, form_pk, stored - set(central_ids))
+
+
+def _validation_rows(store):
+    """(central ids with a validation_state row, validation rows without a submission)."""
+    subs = writer.SUBMISSIONS
+    with store.engine.connect() as conn:
+        validated = set(
+            conn.execute(
+                sa.select(subs.c.central_id).join(STATE, STATE.c.submission_id == subs.c.id)
+            ).scalars()
+        )
+        orphans = sum(
+            conn.execute(
+                sa.select(sa.func.count())
+                .select_from(table)
+                .where(table.c.submission_id.not_in(sa.select(subs.c.id)))
+            ).scalar_one()
+            for table in (STATE, ISSUES)
+        )
+    return validated, orphans
+
+
+def test_a_submission_purged_before_it_is_read_is_skipped(any_store, monkeypatch):
+    """Purged after validation chose its pending work, before it read the rows: skipped,
+    no crash, no validation row pointing at the missing submission."""
+    import surveys.validate
+
+    store = any_store
+    _put(store, [_record("uuid:a"), _record("uuid:b", hhsize="two"), _record("uuid:c")])
+    read = surveys.validate._read_batch
+
+    def purge_then_read(engine, batch):
+        with store.transaction() as conn:
+            assert _purge(conn, "uuid:b") == 1
+        return read(engine, batch)
+
+    monkeypatch.setattr(surveys.validate, "_read_batch", purge_then_read)
+    summary = validate_form(store, "housing", today=TODAY)
+    assert (summary.validated, summary.with_errors, summary.issues) == (2, 0, [])
+    assert _validation_rows(store) == ({"uuid:a", "uuid:c"}, 0)
+
+
+def test_a_submission_purged_after_it_was_read_is_skipped(any_store, monkeypatch):
+    """Purged while its batch is being checked: neither its state nor its issues stored."""
+    import surveys.validate
+
+    store = any_store
+    _put(store, [_record("uuid:a"), _record("uuid:b", hhsize="two"), _record("uuid:c")])
+    validate_form(store, "housing", today=TODAY)
+    _put(store, [_record("uuid:b", instance_id="uuid:b2", hhsize="three")])  # an edit
+    check = surveys.validate._Checker.check
+
+    def check_then_purge(self, rows, chosen):
+        found = check(self, rows, chosen)
+        assert found  # b's errors, found before the purge
+        with store.transaction() as conn:
+            assert _purge(conn, "uuid:b") == 1
+        return found
+
+    monkeypatch.setattr(surveys.validate._Checker, "check", check_then_purge)
+    summary = validate_form(store, "housing", today=TODAY)
+    assert (summary.validated, summary.unchanged, summary.issues) == (0, 2, [])
+    assert _validation_rows(store) == ({"uuid:a", "uuid:c"}, 0)
+    assert stored_issues(store, "housing") == []
+
+
+def test_a_purge_beside_a_validation_run_leaves_no_orphan(any_store, monkeypatch):
+    """Two processes: a purge holding its transaction while validation writes, then
+    validation holding its write while a purge starts. Whichever goes first, neither fails
+    and no validation row outlives its submission (on PostgreSQL the row locks order them,
+    on SQLite the write lock)."""
+    import surveys.validate
+
+    store = any_store
+    _put(store, [_record(f"uuid:{c}") for c in "abcd"])
+
+    def in_thread(target):
+        outcome = {}
+
+        def run():
+            try:
+                outcome["result"] = target()
+            except Exception as err:  # reported by the assertions below
+                outcome["error"] = err
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        return thread, outcome
+
+    # 1. the purge first: validation waits for it, then skips what it removed
+    with store.engine.connect() as conn:
+        purge = conn.begin()
+        assert _purge(conn, "uuid:b") == 1
+        thread, outcome = in_thread(lambda: validate_form(store, "housing", today=TODAY))
+        thread.join(1.5)
+        assert "error" not in outcome, outcome.get("error")
+        purge.commit()
+    thread.join(60)
+    assert "error" not in outcome, outcome["error"]
+    assert outcome["result"].validated == 3
+    assert _validation_rows(store) == ({"uuid:a", "uuid:c", "uuid:d"}, 0)
+
+    # 2. validation first: the purge waits for its write, then removes the rows it wrote
+    _put(store, [_record("uuid:c", instance_id="uuid:c2", hhsize="two")])  # an edit
+    held, release = threading.Event(), threading.Event()
+    insert_rows = surveys.validate.bulk.insert_rows
+
+    def insert_and_hold(conn, table, columns, rows):
+        insert_rows(conn, table, columns, rows)
+        if table is STATE:
+            held.set()
+            release.wait(30)
+
+    monkeypatch.setattr(surveys.validate.bulk, "insert_rows", insert_and_hold)
+    validation, validated = in_thread(lambda: validate_form(store, "housing", today=TODAY))
+    assert held.wait(30)
+
+    def purge_c():
+        with store.transaction() as conn:
+            return _purge(conn, "uuid:c")
+
+    purging, purged = in_thread(purge_c)
+    purging.join(1.0)
+    release.set()
+    validation.join(60)
+    purging.join(60)
+    assert "error" not in validated, validated.get("error")
+    assert "error" not in purged, purged.get("error")
+    assert validated["result"].validated == 1 and purged["result"] == 1
+    assert _validation_rows(store) == ({"uuid:a", "uuid:d"}, 0)
 
 
 def test_validate_command(tmp_path):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from surveys.cli.common import (
+    LIBRARY_ERRORS,
     db_option,
     handle_errors,
     optional_config,
@@ -113,6 +114,15 @@ PASSWORD_HELP = "Read from POPSURVEY_CENTRAL_PASSWORD, or prompted for (never a 
     help="After new or changed submissions arrive, re-run quality control (popsurvey qc) "
     "on them: audit logs and near-duplicates of the new ones only, rankings of everyone.",
 )
+@click.option(
+    "--validate/--no-validate",
+    "run_validation",
+    default=True,
+    show_default=True,
+    help="After new or changed submissions arrive, validate them (popsurvey validate, "
+    "incremental: the new and changed ones only). A run that fails keeps the pulled data "
+    "and exits 1; a form without a stored FormModel is not validated (one line).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @handle_errors
 def pull(
@@ -134,6 +144,7 @@ def pull(
     wait: float,
     config_path: Path | None,
     run_qc: bool,
+    run_validation: bool,
     quiet: bool,
 ) -> None:
     """Pull FORM_IDS from ODK Central into the store (first all, then incrementally).
@@ -143,7 +154,8 @@ def pull(
     password from --user / POPSURVEY_CENTRAL_USER / POPSURVEY_CENTRAL_PASSWORD or the pyodk
     config file that [central] pyodk_config names. The password is asked for last, once
     the server is known; it is never printed or logged. A pull killed at any point can
-    simply be run again.
+    simply be run again. A pull that stored anything re-runs quality control and
+    validation on it (--no-qc, --no-validate).
     """
     from forms import read_form
     from surveys.central import CentralClient, HttpPolicy
@@ -171,6 +183,7 @@ def pull(
         reconcile=reconcile,
         lock_timeout=wait,
     )
+    failed: list[str] = []
     with open_store(db) as store:
         if not quiet:
             click.echo(f"store: {display_url(str(store.engine.url))}", err=True)
@@ -193,6 +206,17 @@ def pull(
             _echo_issues(result.issues)
             if run_qc and result.stored_changes:
                 _quality_after_pull(store, form_id, config)
+            if run_validation and result.stored_changes:
+                failure = _validation_after_pull(store, form_id, quiet)
+                if failure is not None:
+                    failed.append(failure)
+    if failed:
+        raise click.ClickException(
+            "validation after the pull failed: "
+            + "; ".join(failed)
+            + " (the pulled submissions are stored: run popsurvey validate once fixed, or pull"
+            " with --no-validate)"
+        )
 
 
 def _quality_after_pull(store, form_id: str, config) -> None:  # type: ignore[no-untyped-def]
@@ -214,6 +238,41 @@ def _quality_after_pull(store, form_id: str, config) -> None:  # type: ignore[no
         else ""
     )
     click.echo("qc " + ranking_text(result, 0) + done)
+
+
+def _validation_after_pull(store, form_id: str, quiet: bool) -> str | None:  # type: ignore[no-untyped-def]
+    """Validate the new and changed submissions of the pulled form (``surveys.validate``,
+    as ``popsurvey validate --form FORM_ID``) and print its summary line; returns a failure
+    of the run as one line (None when it ran). A form that cannot be validated at all (no
+    FormModel stored: an XForm uploaded without its XLSForm) is one line on stderr, as for
+    quality control. The pull is stored already, whatever happens."""
+    from datetime import date
+
+    from surveys.cli.progress import progress_bar
+    from surveys.cli.validate import DEFAULT_WORKERS
+    from surveys.validate import ValidationRunError, validate_form
+
+    try:
+        with progress_bar(f"validate {form_id}", quiet) as progress:
+            summary = validate_form(
+                store, form_id, today=date.today(), progress=progress, workers=DEFAULT_WORKERS
+            )
+    except ValidationRunError as err:  # cannot start: the form's F001 warning says why
+        click.echo(f"validate {form_id}: not run: {_one_line(err)}", err=True)
+        return None
+    except Exception as err:  # any failure of the run: one line and exit 1, the data stays
+        return f"{form_id}: {_one_line(err)}"
+    click.echo("validate " + summary.line())
+    return None
+
+
+def _one_line(err: Exception) -> str:
+    """A library error's message; else the error's type and the first line of its message
+    (a database error's: the driver's, without SQLAlchemy's statement and link)."""
+    if isinstance(err, LIBRARY_ERRORS):
+        return " ".join(str(err).split())
+    detail = str(getattr(err, "orig", None) or err).strip()
+    return f"{type(err).__name__}: {detail.splitlines()[0]}" if detail else type(err).__name__
 
 
 def central_settings(

@@ -16,6 +16,8 @@ import click
 from surveys.cli.common import db_option, handle_errors
 from surveys.cli.progress import progress_bar
 
+DEFAULT_WORKERS = 2
+"""Processes validating batches side by side (also after ``popsurvey pull``)."""
 DETAIL_COLUMNS = (
     "form_id",
     "central_id",
@@ -76,7 +78,7 @@ DETAIL_COLUMNS = (
 )
 @click.option(
     "--workers",
-    default=2,
+    default=DEFAULT_WORKERS,
     show_default=True,
     type=click.IntRange(1, 32),
     help="Processes validating batches side by side.",

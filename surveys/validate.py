@@ -81,13 +81,32 @@ class FormSummary:
         )
 
 
-def rules_digest(model: FormModel) -> str:
-    """What a validation result depends on: the FormModel and the validator's version."""
-    return _digest_of(model.to_json())
+RULES_PART = 32
+"""Hex digits of a rules digest that stand for the rules; the other 32 for the attachments."""
+NO_ATTACHMENTS = hashlib.sha256(b"no attachments").hexdigest()[:RULES_PART]
 
 
-def _digest_of(model_json: str) -> str:
-    return hashlib.sha256((RULES_VERSION + model_json).encode("utf-8")).hexdigest()
+def rules_digest(
+    model: FormModel, attachments: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
+) -> str:
+    """What a validation result depends on: the FormModel and the validator's version (the
+    first half), and the attachments the run was given (the second half)."""
+    return _digest_of(model.to_json(), _attachments_part(attachments))
+
+
+def _digest_of(model_json: str, attachments_part: str) -> str:
+    rules = hashlib.sha256((RULES_VERSION + model_json).encode("utf-8")).hexdigest()
+    return rules[:RULES_PART] + attachments_part
+
+
+def _attachments_part(attachments: Mapping[str, Sequence[Mapping[str, Any]]] | None) -> str:
+    """The attachments' half of a rules digest: lookups and choices from files are checked
+    only when the files are given, so a run given other files validates again."""
+    if not attachments:
+        return NO_ATTACHMENTS
+    plain = {str(name): [dict(row) for row in rows] for name, rows in attachments.items()}
+    text = json.dumps(plain, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()[:RULES_PART]
 
 
 def nearest_version(version: str | None, known: Iterable[str]) -> str:
@@ -139,8 +158,12 @@ def validate_form(
             )
         models_by_version = {r.version: FormModel.from_json(r.model_json) for r in model_rows}
         model_jsons = {v: m.to_json() for v, m in models_by_version.items()}
-        digests = {v: _digest_of(text) for v, text in model_jsons.items()}
-        stored, pending_rows = _pending(conn, form_pk, models_by_version, digests, everything)
+        files = _attachments_part(attachments)
+        digests = {v: _digest_of(text, files) for v, text in model_jsons.items()}
+        by_files = files != NO_ATTACHMENTS
+        stored, pending_rows = _pending(
+            conn, form_pk, models_by_version, digests, everything, by_files
+        )
     _store_schemas(store, model_rows, models_by_version)
     chosen = {}
     pending: list[int] = []
@@ -202,11 +225,13 @@ def validate_form(
     return summary
 
 
-def _pending(conn, form_pk, models_by_version, digests, everything):
+def _pending(conn, form_pk, models_by_version, digests, everything, by_files):
     """(number of stored submissions, [(pk, form version)] of those to validate): new ones,
     ones whose row changed since they were validated (``stored_at``) and ones validated
     under other rules -- decided by the database, so that an incremental run reads only
-    the ids of what it validates, not the state of every stored submission."""
+    the ids of what it validates, not the state of every stored submission. A run given
+    attachments (``by_files``) also takes the ones validated with other attachments or
+    none; a run without takes the results of any (it would only check less)."""
     stored = conn.execute(
         sa.select(sa.func.count()).select_from(SUBMISSIONS).where(SUBMISSIONS.c.form_id == form_pk)
     ).scalar_one()
@@ -227,7 +252,8 @@ def _pending(conn, form_pk, models_by_version, digests, everything):
         ]
 
         def digest_of(version: str | None) -> str:
-            return digests[nearest_version(version, models_by_version)]
+            digest = digests[nearest_version(version, models_by_version)]
+            return digest if by_files else digest[:RULES_PART]
 
         named = {v: digest_of(v) for v in versions if v is not None}
         expected = (
@@ -241,7 +267,12 @@ def _pending(conn, form_pk, models_by_version, digests, everything):
                 STATE.c.stored_at.is_(None),
                 STATE.c.rules_digest.is_(None),
                 STATE.c.stored_at != SUBMISSIONS.c.stored_at,
-                STATE.c.rules_digest != expected,
+                (
+                    STATE.c.rules_digest
+                    if by_files
+                    else sa.func.substr(STATE.c.rules_digest, 1, RULES_PART)
+                )
+                != expected,
             )
         )
     return stored, [(row.id, row.form_version) for row in conn.execute(query)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import sys
 from datetime import timedelta
@@ -123,6 +124,14 @@ PASSWORD_HELP = "Read from POPSURVEY_CENTRAL_PASSWORD, or prompted for (never a 
     "incremental: the new and changed ones only). A run that fails keeps the pulled data "
     "and exits 1; a form without a stored FormModel is not validated (one line).",
 )
+@click.option(
+    "--attachment",
+    "attachment_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A CSV the form reads, for that validation (as popsurvey validate --attachment; "
+    "give the same files to both, or each re-validates what the other did).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @handle_errors
 def pull(
@@ -145,6 +154,7 @@ def pull(
     config_path: Path | None,
     run_qc: bool,
     run_validation: bool,
+    attachment_files: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Pull FORM_IDS from ODK Central into the store (first all, then incrementally).
@@ -163,6 +173,7 @@ def pull(
     from surveys.store import display_url, open_store
 
     config = optional_config(config_path)
+    attachments = _read_attachments(attachment_files) if run_validation else {}
     settings = central_settings(config, url=url, user=user, project=project)
     if not settings.get("password"):
         settings["password"] = click.prompt(
@@ -207,7 +218,7 @@ def pull(
             if run_qc and result.stored_changes:
                 _quality_after_pull(store, form_id, config)
             if run_validation and result.stored_changes:
-                failure = _validation_after_pull(store, form_id, quiet)
+                failure = _validation_after_pull(store, form_id, attachments, quiet)
                 if failure is not None:
                     failed.append(failure)
     if failed:
@@ -240,7 +251,21 @@ def _quality_after_pull(store, form_id: str, config) -> None:  # type: ignore[no
     click.echo("qc " + ranking_text(result, 0) + done)
 
 
-def _validation_after_pull(store, form_id: str, quiet: bool) -> str | None:  # type: ignore[no-untyped-def]
+def _read_attachments(paths: tuple[str, ...]) -> dict[str, list[dict[str, str]]]:
+    """The rows of each CSV attachment by file name (read before pulling: a file that does
+    not read is one line before anything is done)."""
+    from surveys.cli.validate import read_csv_rows
+
+    out = {}
+    for path in paths:
+        try:
+            out[Path(path).name] = read_csv_rows(path)
+        except (UnicodeDecodeError, csv.Error) as err:
+            raise click.ClickException(f"{path}: not a UTF-8 CSV file: {err}") from err
+    return out
+
+
+def _validation_after_pull(store, form_id: str, attachments: dict, quiet: bool) -> str | None:  # type: ignore[no-untyped-def]
     """Validate the new and changed submissions of the pulled form (``surveys.validate``,
     as ``popsurvey validate --form FORM_ID``) and print its summary line; returns a failure
     of the run as one line (None when it ran). A form that cannot be validated at all (no
@@ -255,7 +280,12 @@ def _validation_after_pull(store, form_id: str, quiet: bool) -> str | None:  # t
     try:
         with progress_bar(f"validate {form_id}", quiet) as progress:
             summary = validate_form(
-                store, form_id, today=date.today(), progress=progress, workers=DEFAULT_WORKERS
+                store,
+                form_id,
+                today=date.today(),
+                attachments=attachments,
+                progress=progress,
+                workers=DEFAULT_WORKERS,
             )
     except ValidationRunError as err:  # cannot start: the form's F001 warning says why
         click.echo(f"validate {form_id}: not run: {_one_line(err)}", err=True)

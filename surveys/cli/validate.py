@@ -100,7 +100,8 @@ def validate(
     (constraints, required, relevance, calculations, choice filters, repeat counts) and
     record-level checks (broken JSON, text encodings, unknown form versions).
 
-    New and changed submissions only, unless --all. Issues replace the ones stored before
+    New and changed submissions only, unless --all (and those checked with other
+    --attachment files, or none, when files are given). Issues replace the ones stored before
     (table validation_issues); a summary by form, enumerator and code follows. Exits 0
     when the run completed, whatever it found: data problems are findings.
     """

@@ -186,3 +186,26 @@ def _as_if_uploaded_as_xml(client, form_id, version):
 
     no_xlsform = SimpleNamespace(forms=SimpleNamespace(xlsform=lambda form, ver: None))
     return fetch_version_model(no_xlsform, form_id, version)
+
+
+def test_pull_validates_with_the_attachments_given(env, tmp_path):
+    """--attachment gives validation after the pull the form's CSVs, as popsurvey validate
+    --attachment: a validate given the same files then has nothing to do; a file that does
+    not read is one line before anything is pulled."""
+    central, form_file = env
+    form_id = central.model.form_id
+    households = tmp_path / "households.csv"
+    households.write_text("name,label,size\nh1,H1,3\n", encoding="utf-8")
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes("name,label\nh1,\u6237\n".encode("gb18030"))
+    refused = CliRunner().invoke(main, ["pull", form_id, "-q", "--attachment", str(bad)])
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert refused.output.startswith(f"Error: {bad}: not a UTF-8 CSV file")
+    assert not os.path.exists(os.environ["POPSURVEY_DB"])
+    pull = ["pull", form_id, "-q", "--form", str(form_file), "--attachment", str(households)]
+    pulled = CliRunner().invoke(main, pull)
+    assert pulled.exit_code == 0, pulled.output
+    assert f"validate {form_id}: 30 submission(s) validated" in pulled.output
+    same = ["validate", "--form", form_id, "-q", "--attachment", str(households)]
+    again = CliRunner().invoke(main, same)
+    assert again.exit_code == 0 and "0 submission(s) validated, 30 unchanged" in again.output

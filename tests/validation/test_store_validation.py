@@ -4,19 +4,20 @@ record-level checks, the contract other stages rely on; SQLite and PostgreSQL.""
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import threading
 from datetime import date
 
 import sqlalchemy as sa
 from click.testing import CliRunner
-from fixtures import SURVEY_V1, SURVEY_V2, valid_submission
+from fixtures import LOOKUP_FORM, SURVEY_V1, SURVEY_V2, valid_submission
 
 from forms import read_markdown
 from surveys.cli import main
 from surveys.store import models, open_store, writer
 from surveys.store.issues import submissions_with_errors, unvalidated_submissions
-from surveys.validate import nearest_version, stored_issues, validate_form
+from surveys.validate import RULES_VERSION, nearest_version, stored_issues, validate_form
 
 TODAY = date(2024, 7, 1)
 STATE, ISSUES = models.ValidationState.__table__, models.ValidationIssue.__table__
@@ -134,6 +135,51 @@ def test_broken_json_and_bad_encoding_are_records_not_crashes(any_store):
     assert ("uuid:ok", "V201", None) in codes
     assert ("uuid:enc", "V202", "/member[1]/mname") in codes
     assert submissions_with_errors(store, "housing") == {"uuid:ok", "uuid:enc"}
+
+
+LOOKUP = read_markdown(LOOKUP_FORM)
+HOUSEHOLDS = {"households.csv": [{"name": "h1", "label": "H1", "size": "3"}]}
+
+
+def test_a_run_given_attachments_validates_again_what_was_checked_without(any_store):
+    """Lookups into an attachment are only checked when it is given (X199 otherwise): a run
+    given the file re-validates what a run without it (e.g. after a pull) checked; a run
+    without it takes those results as they are; states stored before attachments counted
+    stay valid for runs without."""
+    store = any_store
+    records = [
+        {
+            "__id": f"uuid:{size}",
+            "meta": {"instanceID": f"uuid:{size}"},
+            "__system": {"formVersion": "1"},
+            "hh": "h1",
+            "hhsize": size,
+        }
+        for size in (2, 9)
+    ]
+    with store.transaction() as conn:
+        pk = writer.ensure_form(conn, "lookup")
+        writer.save_form_version(conn, pk, "1", LOOKUP, source="file")
+        writer.store_submissions(conn, pk, records, "test")
+
+    def codes():
+        return {(r["central_id"], r["code"]) for r in stored_issues(store, "lookup")}
+
+    without = validate_form(store, "lookup", today=TODAY)
+    assert without.validated == 2 and codes() == {("uuid:2", "X199"), ("uuid:9", "X199")}
+    given = validate_form(store, "lookup", today=TODAY, attachments=HOUSEHOLDS)
+    assert given.validated == 2 and codes() == {("uuid:9", "X101")}
+    assert validate_form(store, "lookup", today=TODAY, attachments=HOUSEHOLDS).validated == 0
+    assert validate_form(store, "lookup", today=TODAY).validated == 0
+    other = {"households.csv": [{"name": "h1", "label": "H1", "size": "10"}]}
+    assert validate_form(store, "lookup", today=TODAY, attachments=other).validated == 2
+    assert codes() == set()
+    # a state written before the digest had an attachments half: the FormModel's digest
+    old = hashlib.sha256((RULES_VERSION + LOOKUP.to_json()).encode("utf-8")).hexdigest()
+    with store.transaction() as conn:
+        conn.execute(sa.update(STATE).values(rules_digest=old))
+    assert validate_form(store, "lookup", today=TODAY).validated == 0
+    assert validate_form(store, "lookup", today=TODAY, attachments=other).validated == 2
 
 
 def _purge(conn, *central_ids):

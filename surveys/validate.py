@@ -6,7 +6,8 @@ edits, new answers, review changes) or whose version's rules changed since they 
 validated -- or all of them with ``everything`` -- are read in batches, checked by
 :class:`validation.validate.FormValidator` (schema and form logic, column-wise) and by the
 record-level checks (broken JSON, invalid text encodings, unknown form version), and their
-issues replace the ones stored before in ``validation_issues``. Submissions are never
+issues replace the ones stored before in ``validation_issues`` (a submission purged by a pull
+meanwhile is skipped: no row outlives its submission). Submissions are never
 dropped: a submission "has validation errors" when it has a row there with severity
 ``error`` (:func:`surveys.store.issues.submissions_with_errors`).
 """
@@ -80,13 +81,32 @@ class FormSummary:
         )
 
 
-def rules_digest(model: FormModel) -> str:
-    """What a validation result depends on: the FormModel and the validator's version."""
-    return _digest_of(model.to_json())
+RULES_PART = 32
+"""Hex digits of a rules digest that stand for the rules; the other 32 for the attachments."""
+NO_ATTACHMENTS = hashlib.sha256(b"no attachments").hexdigest()[:RULES_PART]
 
 
-def _digest_of(model_json: str) -> str:
-    return hashlib.sha256((RULES_VERSION + model_json).encode("utf-8")).hexdigest()
+def rules_digest(
+    model: FormModel, attachments: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
+) -> str:
+    """What a validation result depends on: the FormModel and the validator's version (the
+    first half), and the attachments the run was given (the second half)."""
+    return _digest_of(model.to_json(), _attachments_part(attachments))
+
+
+def _digest_of(model_json: str, attachments_part: str) -> str:
+    rules = hashlib.sha256((RULES_VERSION + model_json).encode("utf-8")).hexdigest()
+    return rules[:RULES_PART] + attachments_part
+
+
+def _attachments_part(attachments: Mapping[str, Sequence[Mapping[str, Any]]] | None) -> str:
+    """The attachments' half of a rules digest: lookups and choices from files are checked
+    only when the files are given, so a run given other files validates again."""
+    if not attachments:
+        return NO_ATTACHMENTS
+    plain = {str(name): [dict(row) for row in rows] for name, rows in attachments.items()}
+    text = json.dumps(plain, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()[:RULES_PART]
 
 
 def nearest_version(version: str | None, known: Iterable[str]) -> str:
@@ -138,8 +158,12 @@ def validate_form(
             )
         models_by_version = {r.version: FormModel.from_json(r.model_json) for r in model_rows}
         model_jsons = {v: m.to_json() for v, m in models_by_version.items()}
-        digests = {v: _digest_of(text) for v, text in model_jsons.items()}
-        stored, pending_rows = _pending(conn, form_pk, models_by_version, digests, everything)
+        files = _attachments_part(attachments)
+        digests = {v: _digest_of(text, files) for v, text in model_jsons.items()}
+        by_files = files != NO_ATTACHMENTS
+        stored, pending_rows = _pending(
+            conn, form_pk, models_by_version, digests, everything, by_files
+        )
     _store_schemas(store, model_rows, models_by_version)
     chosen = {}
     pending: list[int] = []
@@ -151,16 +175,17 @@ def validate_form(
     summary = FormSummary(form_id, stored=stored, unchanged=stored - len(pending))
     run_id = uuid.uuid4().hex[:12]
     batches = [pending[start : start + BATCH] for start in range(0, len(pending), BATCH)]
-    done = 0
+    done = validated = 0
     if progress is not None:
         progress(0, len(pending))
 
     def record(batch: Sequence[int], stamps: Mapping[int, Any], found: list) -> None:
-        nonlocal done
+        nonlocal done, validated
         # the rows as read are what was validated: a pull rewriting one meanwhile makes
         # the next run validate it again
-        _write(store, batch, found, chosen, digests, run_id, stamps)
-        summary.issues.extend(found)
+        written, kept = _write(store, batch, found, chosen, digests, run_id, stamps)
+        summary.issues.extend(kept)
+        validated += written
         done += len(batch)
         if progress is not None:
             progress(done, len(pending))
@@ -191,7 +216,7 @@ def validate_form(
         for batch in batches:
             rows = _read_batch(store.engine, batch)
             record(batch, _stamps(rows), checker.check(rows, chosen))
-    summary.validated = len(pending)
+    summary.validated = validated
     severities: dict[int, set[str]] = {}
     for pk, issue, _ in summary.issues:
         severities.setdefault(pk, set()).add(issue.severity.value)
@@ -200,11 +225,13 @@ def validate_form(
     return summary
 
 
-def _pending(conn, form_pk, models_by_version, digests, everything):
+def _pending(conn, form_pk, models_by_version, digests, everything, by_files):
     """(number of stored submissions, [(pk, form version)] of those to validate): new ones,
     ones whose row changed since they were validated (``stored_at``) and ones validated
     under other rules -- decided by the database, so that an incremental run reads only
-    the ids of what it validates, not the state of every stored submission."""
+    the ids of what it validates, not the state of every stored submission. A run given
+    attachments (``by_files``) also takes the ones validated with other attachments or
+    none; a run without takes the results of any (it would only check less)."""
     stored = conn.execute(
         sa.select(sa.func.count()).select_from(SUBMISSIONS).where(SUBMISSIONS.c.form_id == form_pk)
     ).scalar_one()
@@ -225,7 +252,8 @@ def _pending(conn, form_pk, models_by_version, digests, everything):
         ]
 
         def digest_of(version: str | None) -> str:
-            return digests[nearest_version(version, models_by_version)]
+            digest = digests[nearest_version(version, models_by_version)]
+            return digest if by_files else digest[:RULES_PART]
 
         named = {v: digest_of(v) for v in versions if v is not None}
         expected = (
@@ -239,7 +267,12 @@ def _pending(conn, form_pk, models_by_version, digests, everything):
                 STATE.c.stored_at.is_(None),
                 STATE.c.rules_digest.is_(None),
                 STATE.c.stored_at != SUBMISSIONS.c.stored_at,
-                STATE.c.rules_digest != expected,
+                (
+                    STATE.c.rules_digest
+                    if by_files
+                    else sa.func.substr(STATE.c.rules_digest, 1, RULES_PART)
+                )
+                != expected,
             )
         )
     return stored, [(row.id, row.form_version) for row in conn.execute(query)]
@@ -476,9 +509,11 @@ _STATE_COLUMNS = (
 )
 
 
-def _write(store, batch, found, chosen, digests, run_id, stamps) -> None:
+def _write(store, batch, found, chosen, digests, run_id, stamps) -> tuple[int, list]:
     """Replace the issues and the state of the submissions ``batch`` (set-based: one
-    DELETE per 5,000 ids, the new rows by executemany or PostgreSQL's COPY)."""
+    DELETE per 5,000 ids, the new rows by executemany or PostgreSQL's COPY). A submission
+    purged since it was chosen (not read: no stamp) or since it was read gets no rows: it
+    is skipped. Returns how many submissions were written and their issues."""
     now = datetime.now(UTC)
     errors: Counter = Counter()
     warnings: Counter = Counter()
@@ -518,10 +553,34 @@ def _write(store, batch, found, chosen, digests, run_id, stamps) -> None:
         for pk in batch
     ]
     with store.transaction() as conn:
+        present = _still_stored(conn, [pk for pk in batch if pk in stamps])
         bulk.delete_where_in(conn, ISSUES, "submission_id", batch)
         bulk.delete_where_in(conn, STATE, "submission_id", batch)
+        if len(present) < len(batch):
+            rows = [row for row in rows if row[0] in present]
+            states = [state for state in states if state[0] in present]
+            found = [item for item in found if item[0] in present]
         bulk.insert_rows(conn, ISSUES, _ISSUE_COLUMNS, rows)
         bulk.insert_rows(conn, STATE, _STATE_COLUMNS, states)
+    return len(states), found
+
+
+def _still_stored(conn, ids: Sequence[int]) -> set[int]:
+    """The submissions among ``ids`` still in the store. On PostgreSQL they stay locked
+    (FOR KEY SHARE, which edits by a pull do not wait for) until the transaction ends, so a
+    purge either went first -- and they are not returned -- or waits and then removes the
+    rows written for them (:func:`surveys.store.writer.remove_missing` locks first too);
+    SQLite's write lock already orders the two."""
+    present: set[int] = set()
+    for chunk in _chunks(sorted(ids), bulk.BATCH):
+        query = (
+            sa.select(SUBMISSIONS.c.id)
+            .where(SUBMISSIONS.c.id.in_(chunk))
+            .order_by(SUBMISSIONS.c.id)
+            .with_for_update(read=True, key_share=True)
+        )
+        present.update(conn.execute(query).scalars())
+    return present
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

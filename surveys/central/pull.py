@@ -87,6 +87,15 @@ class PullResult:
     """Encrypted submissions read without answers (Central's OData cannot decrypt) and with
     none imported for them yet."""
 
+    @property
+    def stored_changes(self) -> bool:
+        """Whether the pull changed the store: submissions new, edited, updated, deleted,
+        restored or purged, or audit events stored (what quality control and validation
+        read)."""
+        c = self.counts
+        changed = c.new + c.edited + c.updated + self.deleted + self.restored + self.purged
+        return bool(changed or self.audit_events)
+
     def summary(self) -> str:
         """One line for people."""
         c = self.counts

@@ -64,7 +64,8 @@ retries_option = click.option(
 
 def optional_config(config_path: Path | None):  # type: ignore[no-untyped-def]
     """The survey definition at ``config_path``, else ./survey.toml when there is one, else
-    None (commands that work on the store alone)."""
+    None (commands that work on the store alone). The one lookup of an optional survey.toml:
+    the file read is the result's ``path``, for messages that name it."""
     from surveys.config import load_config
 
     if config_path is None and Path(CONFIG_FILE).is_file():

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from surveys.cli.common import (
+    LIBRARY_ERRORS,
     db_option,
     handle_errors,
     optional_config,
     retries_option,
     timeout_option,
 )
+
+if TYPE_CHECKING:
+    from surveys.config import SurveyConfig
 
 PASSWORD_HELP = "Read from POPSURVEY_CENTRAL_PASSWORD, or prompted for (never a CLI argument)."
 
@@ -110,6 +115,23 @@ PASSWORD_HELP = "Read from POPSURVEY_CENTRAL_PASSWORD, or prompted for (never a 
     help="After new or changed submissions arrive, re-run quality control (popsurvey qc) "
     "on them: audit logs and near-duplicates of the new ones only, rankings of everyone.",
 )
+@click.option(
+    "--validate/--no-validate",
+    "run_validation",
+    default=True,
+    show_default=True,
+    help="After new or changed submissions arrive, validate them (popsurvey validate, "
+    "incremental: the new and changed ones only). A run that fails keeps the pulled data "
+    "and exits 1; a form without a stored FormModel is not validated (one line).",
+)
+@click.option(
+    "--attachment",
+    "attachment_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A CSV the form reads, for that validation (as popsurvey validate --attachment; "
+    "give the same files to both, or each re-validates what the other did).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @handle_errors
 def pull(
@@ -131,6 +153,8 @@ def pull(
     wait: float,
     config_path: Path | None,
     run_qc: bool,
+    run_validation: bool,
+    attachment_files: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Pull FORM_IDS from ODK Central into the store (first all, then incrementally).
@@ -140,14 +164,17 @@ def pull(
     password from --user / POPSURVEY_CENTRAL_USER / POPSURVEY_CENTRAL_PASSWORD or the pyodk
     config file that [central] pyodk_config names. The password is asked for last, once
     the server is known; it is never printed or logged. A pull killed at any point can
-    simply be run again.
+    simply be run again. A pull that stored anything re-runs quality control and
+    validation on it (--no-qc, --no-validate).
     """
     from forms import read_form
     from surveys.central import CentralClient, HttpPolicy
     from surveys.central.pull import PullOptions, pull_form
     from surveys.store import display_url, open_store
 
-    settings = central_settings(config_path, url=url, user=user, project=project)
+    config = optional_config(config_path)
+    attachments = _read_attachments(attachment_files) if run_validation else {}
+    settings = central_settings(config, url=url, user=user, project=project)
     if not settings.get("password"):
         settings["password"] = click.prompt(
             f"Central password for {settings['username']} at {settings['base_url']}",
@@ -167,6 +194,7 @@ def pull(
         reconcile=reconcile,
         lock_timeout=wait,
     )
+    failed: list[str] = []
     with open_store(db) as store:
         if not quiet:
             click.echo(f"store: {display_url(str(store.engine.url))}", err=True)
@@ -187,20 +215,22 @@ def pull(
                     bar.close()
             click.echo(result.summary())
             _echo_issues(result.issues)
-            if run_qc and _changed(result):
-                _quality_after_pull(store, form_id, config_path)
+            if run_qc and result.stored_changes:
+                _quality_after_pull(store, form_id, config)
+            if run_validation and result.stored_changes:
+                failure = _validation_after_pull(store, form_id, attachments, quiet)
+                if failure is not None:
+                    failed.append(failure)
+    if failed:
+        raise click.ClickException(
+            "validation after the pull failed: "
+            + "; ".join(failed)
+            + " (the pulled submissions are stored: run popsurvey validate once fixed, or pull"
+            " with --no-validate)"
+        )
 
 
-def _changed(result) -> bool:  # type: ignore[no-untyped-def]
-    """Whether a pull stored anything quality control reads."""
-    c = result.counts
-    return bool(
-        c.new + c.edited + c.updated + result.deleted + result.restored + result.purged
-        or result.audit_events
-    )
-
-
-def _quality_after_pull(store, form_id: str, config_path: Path | None) -> None:  # type: ignore[no-untyped-def]
+def _quality_after_pull(store, form_id: str, config) -> None:  # type: ignore[no-untyped-def]
     """Quality control of the pulled form, incremental (``surveys.quality``); a form that
     cannot be checked (no XLSForm stored, a bad setting) is one line on stderr, the pull
     itself stands."""
@@ -208,7 +238,6 @@ def _quality_after_pull(store, form_id: str, config_path: Path | None) -> None: 
     from surveys.errors import SurveysError
     from surveys.quality import run_store_qc
 
-    config = optional_config(config_path)
     try:
         result = run_store_qc(store, form_id, config)
     except SurveysError as err:  # e.g. no XLSForm stored for the form: qc cannot read it
@@ -222,15 +251,69 @@ def _quality_after_pull(store, form_id: str, config_path: Path | None) -> None: 
     click.echo("qc " + ranking_text(result, 0) + done)
 
 
+def _read_attachments(paths: tuple[str, ...]) -> dict[str, list[dict[str, str]]]:
+    """The rows of each CSV attachment by file name (read before pulling: a file that does
+    not read is one line before anything is done)."""
+    from surveys.cli.validate import read_csv_rows
+
+    out = {}
+    for path in paths:
+        try:
+            out[Path(path).name] = read_csv_rows(path)
+        except (UnicodeDecodeError, csv.Error) as err:
+            raise click.ClickException(f"{path}: not a UTF-8 CSV file: {err}") from err
+    return out
+
+
+def _validation_after_pull(store, form_id: str, attachments: dict, quiet: bool) -> str | None:  # type: ignore[no-untyped-def]
+    """Validate the new and changed submissions of the pulled form (``surveys.validate``,
+    as ``popsurvey validate --form FORM_ID``) and print its summary line; returns a failure
+    of the run as one line (None when it ran). A form that cannot be validated at all (no
+    FormModel stored: an XForm uploaded without its XLSForm) is one line on stderr, as for
+    quality control. The pull is stored already, whatever happens."""
+    from datetime import date
+
+    from surveys.cli.progress import progress_bar
+    from surveys.cli.validate import DEFAULT_WORKERS
+    from surveys.validate import ValidationRunError, validate_form
+
+    try:
+        with progress_bar(f"validate {form_id}", quiet) as progress:
+            summary = validate_form(
+                store,
+                form_id,
+                today=date.today(),
+                attachments=attachments,
+                progress=progress,
+                workers=DEFAULT_WORKERS,
+            )
+    except ValidationRunError as err:  # cannot start: the form's F001 warning says why
+        click.echo(f"validate {form_id}: not run: {_one_line(err)}", err=True)
+        return None
+    except Exception as err:  # any failure of the run: one line and exit 1, the data stays
+        return f"{form_id}: {_one_line(err)}"
+    click.echo("validate " + summary.line())
+    return None
+
+
+def _one_line(err: Exception) -> str:
+    """A library error's message; else the error's type and the first line of its message
+    (a database error's: the driver's, without SQLAlchemy's statement and link)."""
+    if isinstance(err, LIBRARY_ERRORS):
+        return " ".join(str(err).split())
+    detail = str(getattr(err, "orig", None) or err).strip()
+    return f"{type(err).__name__}: {detail.splitlines()[0]}" if detail else type(err).__name__
+
+
 def central_settings(
-    config_path: Path | None, *, url: str | None, user: str | None, project: int | None
+    config: SurveyConfig | None, *, url: str | None, user: str | None, project: int | None
 ) -> dict[str, Any]:
     """Central's base_url, username, project_id (and password when not to be asked for)
-    from the options and environment, else survey.toml's [central] section, else the pyodk
-    config file it names. Raises :class:`CentralError` naming what is missing (before any
+    from the options and environment, else the [central] section of ``config`` (survey.toml,
+    see :func:`surveys.cli.common.optional_config`), else the pyodk config file it names.
+    Raises :class:`CentralError` naming what is missing and the survey.toml read (before any
     password is asked for)."""
     from surveys.central import CentralError
-    from surveys.config import CONFIG_FILE, load_config
 
     values: dict[str, Any] = {
         "base_url": url or os.environ.get("POPSURVEY_CENTRAL_URL"),
@@ -238,8 +321,7 @@ def central_settings(
         "project_id": project or os.environ.get("POPSURVEY_CENTRAL_PROJECT"),
         "password": os.environ.get("POPSURVEY_CENTRAL_PASSWORD"),
     }
-    source = config_path or (Path(CONFIG_FILE) if Path(CONFIG_FILE).is_file() else None)
-    central = load_config(source).central if source is not None else None
+    central = config.central if config is not None else None
     if central is not None:
         values["base_url"] = values["base_url"] or central.url
         values["project_id"] = values["project_id"] or central.project_id
@@ -254,7 +336,7 @@ def central_settings(
     }
     missing = [names[k] for k in names if values[k] in (None, "")]
     if missing:
-        where = f" ({source} read)" if source is not None else " (no survey.toml here)"
+        where = f" ({config.path} read)" if config is not None else " (no survey.toml here)"
         raise CentralError("Central settings missing: " + ", ".join(missing) + where)
     return values
 

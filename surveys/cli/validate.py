@@ -16,6 +16,8 @@ import click
 from surveys.cli.common import db_option, handle_errors
 from surveys.cli.progress import progress_bar
 
+DEFAULT_WORKERS = 2
+"""Processes validating batches side by side (also after ``popsurvey pull``)."""
 DETAIL_COLUMNS = (
     "form_id",
     "central_id",
@@ -76,7 +78,7 @@ DETAIL_COLUMNS = (
 )
 @click.option(
     "--workers",
-    default=2,
+    default=DEFAULT_WORKERS,
     show_default=True,
     type=click.IntRange(1, 32),
     help="Processes validating batches side by side.",
@@ -98,7 +100,8 @@ def validate(
     (constraints, required, relevance, calculations, choice filters, repeat counts) and
     record-level checks (broken JSON, text encodings, unknown form versions).
 
-    New and changed submissions only, unless --all. Issues replace the ones stored before
+    New and changed submissions only, unless --all (and those checked with other
+    --attachment files, or none, when files are given). Issues replace the ones stored before
     (table validation_issues); a summary by form, enumerator and code follows. Exits 0
     when the run completed, whatever it found: data problems are findings.
     """

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from surveys.cli.common import handle_errors
+from surveys.cli.common import db_option, handle_errors
 
 if TYPE_CHECKING:  # the weighting stack (scipy, pandas) loads only when a command runs
     import pandas as pd
@@ -107,13 +107,9 @@ def survey_options(func):
         click.option(
             "--survey",
             type=click.Path(exists=True, path_type=Path),
-            help="Survey directory (or its survey.toml): work on the store, not on DATA.",
+            help="Survey directory (or its survey.toml): work on the store (--db), not on DATA.",
         ),
-        click.option(
-            "--db",
-            envvar="POPSURVEY_DB",
-            help="With --survey: store, SQLite file or SQLAlchemy URL [$POPSURVEY_DB].",
-        ),
+        db_option,
         click.option(
             "--form", "form_id", help="With --survey: form to use (default [weighting] form)."
         ),

@@ -352,6 +352,15 @@ def remove_missing(conn: Connection, form_pk: int, live_or_deleted: set[str]) ->
     ).all()
     gone = [r.id for r in stored if r.central_id not in live_or_deleted]
     for chunk in _chunks(gone):
+        # PostgreSQL: lock the submissions before deleting what refers to them, so that a
+        # validation run writing rows for them meanwhile finishes first (and its rows are
+        # deleted here) or waits and skips them (surveys.validate._still_stored)
+        conn.execute(
+            sa.select(SUBMISSIONS.c.id)
+            .where(SUBMISSIONS.c.id.in_(chunk))
+            .order_by(SUBMISSIONS.c.id)
+            .with_for_update()
+        ).all()
         for table in (REPEATS, AUDITS, ATTACHMENTS, VERSIONS, *VALIDATION_TABLES, QC_STATE):
             conn.execute(sa.delete(table).where(table.c.submission_id.in_(chunk)))
         conn.execute(sa.delete(SUBMISSIONS).where(SUBMISSIONS.c.id.in_(chunk)))

@@ -196,6 +196,25 @@ def test_options_a_mode_does_not_use_are_errors(survey, tmp_path):
     assert result.exit_code == 2 and "--weights: not used with --survey" in result.output
 
 
+def test_the_store_option_is_the_shared_db_option(survey, tmp_path, monkeypatch):
+    """weight and estimate take --db as every store command does ($POPSURVEY_DB, else
+    popsurvey.db); it belongs to --survey mode."""
+    url, survey_dir = survey
+    monkeypatch.setenv("POPSURVEY_DB", url)
+    assert run("weight", "--survey", survey_dir).exit_code == 0
+    result = run("estimate", "--survey", survey_dir, "--mean", "c03_age")
+    assert result.exit_code == 0, result.output
+    data = tmp_path / "x.csv"
+    data.write_text("y,w\n1,1\n", encoding="utf-8")
+    for command in ("weight", "estimate"):
+        result = run(command, data, "--db", url, "-o", tmp_path / "o.csv")
+        assert result.exit_code == 2 and "--db: not used with DATA" in result.output
+        help_text = run(command, "--help").output
+        assert "SQLite file or SQLAlchemy URL (default $POPSURVEY_DB or popsurvey.db)" in " ".join(
+            help_text.split()
+        )
+
+
 def test_estimate_before_any_weighting_says_what_to_do(survey):
     url, survey_dir = survey
     result = run("estimate", "--survey", survey_dir, "--db", url, "--mean", "c03_age")

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from surveys.central.pull import PullOptions, pull_form
+from surveys.central.pull import PullOptions, PullResult, pull_form
 from surveys.store import models
 from tests.fake_central.fixture import edited, make_audit_csv, make_submission
 
@@ -165,3 +165,17 @@ def test_overlap_window_dedupes(central, store):
     assert again.received == 4 and again.counts.unchanged == 4
     with store.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(models.Submission)).scalar() == 4
+
+
+def test_stored_changes_counts_every_kind_of_change():
+    """Quality control and validation re-run after a pull that changed the store: any
+    submission written or removed, or audit events stored; unchanged rows are no change."""
+    quiet = PullResult("hh", None, received=5)
+    quiet.counts.unchanged = 5
+    assert not quiet.stored_changes
+    for field in ("new", "edited", "updated"):
+        result = PullResult("hh", None)
+        setattr(result.counts, field, 1)
+        assert result.stored_changes, field
+    for field in ("deleted", "restored", "purged", "audit_events"):
+        assert PullResult("hh", None, **{field: 1}).stored_changes, field

@@ -72,6 +72,23 @@ def test_without_a_url_nothing_is_asked_and_the_error_says_where_to_set_it(tmp_p
     assert list(tmp_path.iterdir()) == []  # no store created either
 
 
+def test_missing_settings_name_the_survey_toml_read(survey, tmp_path_factory, monkeypatch):
+    """./survey.toml or the one given with -c: read once, and named when it lacks a setting."""
+    toml = survey / "survey.toml"
+    text = toml.read_text(encoding="utf-8").replace("project_id = 1", "# project_id = 1", 1)
+    toml.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("POPSURVEY_CENTRAL_USER", "admin@example.org")
+    monkeypatch.chdir(survey)
+    here = CliRunner().invoke(main, ["pull", "hh", "-q"], input="secret\n")
+    assert here.exit_code == 1 and "Traceback" not in here.output
+    assert "POPSURVEY_CENTRAL_PROJECT (or [central] project_id in survey.toml)" in here.output
+    assert f"({toml} read)" in here.output
+    monkeypatch.chdir(tmp_path_factory.mktemp("elsewhere"))
+    given = CliRunner().invoke(main, ["pull", "hh", "-q", "-c", str(toml)], input="secret\n")
+    assert given.exit_code == 1 and f"({toml} read)" in given.output
+    assert "password" not in given.output.lower()
+
+
 def test_credentials_from_the_pyodk_config_that_survey_toml_names(survey, monkeypatch):
     pyodk = survey / "private" / "pyodk.toml"
     pyodk.parent.mkdir()

@@ -48,6 +48,17 @@ SURVEY_V2 = SURVEY_V1.replace(
     "|        | text                   | phone      | Phone          |                      |                     |          |                                    |                  |              |\n|        | calculate              | nmembers   |",
 ).replace("| housing                | 1          |", "| housing                | 2          |")
 
+LOOKUP_FORM = """
+| survey |                                     |         |           |                                                          |
+|        | type                                | name    | label     | constraint                                               |
+|        | select_one_from_file households.csv | hh      | Household |                                                          |
+|        | integer                             | hhsize  | Size      | . <= instance('households')/root/item[name = ${hh}]/size |
+| settings |                                   |         |           |                                                          |
+|        | form_id                             | version |           |                                                          |
+|        | lookup                              | 1       |           |                                                          |
+"""
+"""A form that reads an attachment: the household's size limit from households.csv."""
+
 
 def valid_submission(**overrides):
     """A valid OData submission of SURVEY_V1 (``overrides`` replace top-level keys)."""

@@ -4,20 +4,23 @@ record-level checks, the contract other stages rely on; SQLite and PostgreSQL.""
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+import threading
 from datetime import date
 
 import sqlalchemy as sa
 from click.testing import CliRunner
-from fixtures import SURVEY_V1, SURVEY_V2, valid_submission
+from fixtures import LOOKUP_FORM, SURVEY_V1, SURVEY_V2, valid_submission
 
 from forms import read_markdown
 from surveys.cli import main
 from surveys.store import models, open_store, writer
 from surveys.store.issues import submissions_with_errors, unvalidated_submissions
-from surveys.validate import nearest_version, stored_issues, validate_form
+from surveys.validate import RULES_VERSION, nearest_version, stored_issues, validate_form
 
 TODAY = date(2024, 7, 1)
+STATE, ISSUES = models.ValidationState.__table__, models.ValidationIssue.__table__
 V1, V2 = read_markdown(SURVEY_V1), read_markdown(SURVEY_V2)
 
 
@@ -132,6 +135,188 @@ def test_broken_json_and_bad_encoding_are_records_not_crashes(any_store):
     assert ("uuid:ok", "V201", None) in codes
     assert ("uuid:enc", "V202", "/member[1]/mname") in codes
     assert submissions_with_errors(store, "housing") == {"uuid:ok", "uuid:enc"}
+
+
+LOOKUP = read_markdown(LOOKUP_FORM)
+HOUSEHOLDS = {"households.csv": [{"name": "h1", "label": "H1", "size": "3"}]}
+
+
+def test_a_run_given_attachments_validates_again_what_was_checked_without(any_store):
+    """Lookups into an attachment are only checked when it is given (X199 otherwise): a run
+    given the file re-validates what a run without it (e.g. after a pull) checked; a run
+    without it takes those results as they are; states stored before attachments counted
+    stay valid for runs without."""
+    store = any_store
+    records = [
+        {
+            "__id": f"uuid:{size}",
+            "meta": {"instanceID": f"uuid:{size}"},
+            "__system": {"formVersion": "1"},
+            "hh": "h1",
+            "hhsize": size,
+        }
+        for size in (2, 9)
+    ]
+    with store.transaction() as conn:
+        pk = writer.ensure_form(conn, "lookup")
+        writer.save_form_version(conn, pk, "1", LOOKUP, source="file")
+        writer.store_submissions(conn, pk, records, "test")
+
+    def codes():
+        return {(r["central_id"], r["code"]) for r in stored_issues(store, "lookup")}
+
+    without = validate_form(store, "lookup", today=TODAY)
+    assert without.validated == 2 and codes() == {("uuid:2", "X199"), ("uuid:9", "X199")}
+    given = validate_form(store, "lookup", today=TODAY, attachments=HOUSEHOLDS)
+    assert given.validated == 2 and codes() == {("uuid:9", "X101")}
+    assert validate_form(store, "lookup", today=TODAY, attachments=HOUSEHOLDS).validated == 0
+    assert validate_form(store, "lookup", today=TODAY).validated == 0
+    other = {"households.csv": [{"name": "h1", "label": "H1", "size": "10"}]}
+    assert validate_form(store, "lookup", today=TODAY, attachments=other).validated == 2
+    assert codes() == set()
+    # a state written before the digest had an attachments half: the FormModel's digest
+    old = hashlib.sha256((RULES_VERSION + LOOKUP.to_json()).encode("utf-8")).hexdigest()
+    with store.transaction() as conn:
+        conn.execute(sa.update(STATE).values(rules_digest=old))
+    assert validate_form(store, "lookup", today=TODAY).validated == 0
+    assert validate_form(store, "lookup", today=TODAY, attachments=other).validated == 2
+
+
+def _purge(conn, *central_ids):
+    """What ``pull --reconcile`` does with submissions Central no longer has."""
+    form_pk = writer.find_form(conn, "housing")
+    stored = set(conn.execute(sa.select(writer.SUBMISSIONS.c.central_id)).scalars())
+    return writer.remove_missing(conn, form_pk, stored - set(central_ids))
+
+
+def _validation_rows(store):
+    """(central ids with a validation_state row, validation rows without a submission)."""
+    subs = writer.SUBMISSIONS
+    with store.engine.connect() as conn:
+        validated = set(
+            conn.execute(
+                sa.select(subs.c.central_id).join(STATE, STATE.c.submission_id == subs.c.id)
+            ).scalars()
+        )
+        orphans = sum(
+            conn.execute(
+                sa.select(sa.func.count())
+                .select_from(table)
+                .where(table.c.submission_id.not_in(sa.select(subs.c.id)))
+            ).scalar_one()
+            for table in (STATE, ISSUES)
+        )
+    return validated, orphans
+
+
+def test_a_submission_purged_before_it_is_read_is_skipped(any_store, monkeypatch):
+    """Purged after validation chose its pending work, before it read the rows: skipped,
+    no crash, no validation row pointing at the missing submission."""
+    import surveys.validate
+
+    store = any_store
+    _put(store, [_record("uuid:a"), _record("uuid:b", hhsize="two"), _record("uuid:c")])
+    read = surveys.validate._read_batch
+
+    def purge_then_read(engine, batch):
+        with store.transaction() as conn:
+            assert _purge(conn, "uuid:b") == 1
+        return read(engine, batch)
+
+    monkeypatch.setattr(surveys.validate, "_read_batch", purge_then_read)
+    summary = validate_form(store, "housing", today=TODAY)
+    assert (summary.validated, summary.with_errors, summary.issues) == (2, 0, [])
+    assert _validation_rows(store) == ({"uuid:a", "uuid:c"}, 0)
+
+
+def test_a_submission_purged_after_it_was_read_is_skipped(any_store, monkeypatch):
+    """Purged while its batch is being checked: neither its state nor its issues stored."""
+    import surveys.validate
+
+    store = any_store
+    _put(store, [_record("uuid:a"), _record("uuid:b", hhsize="two"), _record("uuid:c")])
+    validate_form(store, "housing", today=TODAY)
+    _put(store, [_record("uuid:b", instance_id="uuid:b2", hhsize="three")])  # an edit
+    check = surveys.validate._Checker.check
+
+    def check_then_purge(self, rows, chosen):
+        found = check(self, rows, chosen)
+        assert found  # b's errors, found before the purge
+        with store.transaction() as conn:
+            assert _purge(conn, "uuid:b") == 1
+        return found
+
+    monkeypatch.setattr(surveys.validate._Checker, "check", check_then_purge)
+    summary = validate_form(store, "housing", today=TODAY)
+    assert (summary.validated, summary.unchanged, summary.issues) == (0, 2, [])
+    assert _validation_rows(store) == ({"uuid:a", "uuid:c"}, 0)
+    assert stored_issues(store, "housing") == []
+
+
+def test_a_purge_beside_a_validation_run_leaves_no_orphan(any_store, monkeypatch):
+    """Two processes: a purge holding its transaction while validation writes, then
+    validation holding its write while a purge starts. Whichever goes first, neither fails
+    and no validation row outlives its submission (on PostgreSQL the row locks order them,
+    on SQLite the write lock)."""
+    import surveys.validate
+
+    store = any_store
+    _put(store, [_record(f"uuid:{c}") for c in "abcd"])
+
+    def in_thread(target):
+        outcome = {}
+
+        def run():
+            try:
+                outcome["result"] = target()
+            except Exception as err:  # reported by the assertions below
+                outcome["error"] = err
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        return thread, outcome
+
+    # 1. the purge first: validation waits for it, then skips what it removed
+    with store.engine.connect() as conn:
+        purge = conn.begin()
+        assert _purge(conn, "uuid:b") == 1
+        thread, outcome = in_thread(lambda: validate_form(store, "housing", today=TODAY))
+        thread.join(1.5)
+        assert "error" not in outcome, outcome.get("error")
+        purge.commit()
+    thread.join(60)
+    assert "error" not in outcome, outcome["error"]
+    assert outcome["result"].validated == 3
+    assert _validation_rows(store) == ({"uuid:a", "uuid:c", "uuid:d"}, 0)
+
+    # 2. validation first: the purge waits for its write, then removes the rows it wrote
+    _put(store, [_record("uuid:c", instance_id="uuid:c2", hhsize="two")])  # an edit
+    held, release = threading.Event(), threading.Event()
+    insert_rows = surveys.validate.bulk.insert_rows
+
+    def insert_and_hold(conn, table, columns, rows):
+        insert_rows(conn, table, columns, rows)
+        if table is STATE:
+            held.set()
+            release.wait(30)
+
+    monkeypatch.setattr(surveys.validate.bulk, "insert_rows", insert_and_hold)
+    validation, validated = in_thread(lambda: validate_form(store, "housing", today=TODAY))
+    assert held.wait(30)
+
+    def purge_c():
+        with store.transaction() as conn:
+            return _purge(conn, "uuid:c")
+
+    purging, purged = in_thread(purge_c)
+    purging.join(1.0)
+    release.set()
+    validation.join(60)
+    purging.join(60)
+    assert "error" not in validated, validated.get("error")
+    assert "error" not in purged, purged.get("error")
+    assert validated["result"].validated == 1 and purged["result"] == 1
+    assert _validation_rows(store) == ({"uuid:a", "uuid:d"}, 0)
 
 
 def test_validate_command(tmp_path):

@@ -32,8 +32,9 @@ FORM_VERSIONS = models.FormVersion.__table__
 SYNC = models.SyncState.__table__
 ENUMERATORS = models.Enumerator.__table__
 VALIDATION_TABLES = (models.ValidationIssue.__table__, models.ValidationState.__table__)
-QC_STATE = models.QCSubmissionState.__table__
-"""What quality control keeps per submission (dropped with a purged submission)."""
+QC_TABLES = (models.QCSubmissionState.__table__, models.QCFlag.__table__)
+"""What quality control keeps per submission: state and flags, dropped with a purged
+submission (the next run sees fewer submissions and recomputes the rest)."""
 
 _CHUNK = bulk.BATCH
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -361,7 +362,7 @@ def remove_missing(conn: Connection, form_pk: int, live_or_deleted: set[str]) ->
             .order_by(SUBMISSIONS.c.id)
             .with_for_update()
         ).all()
-        for table in (REPEATS, AUDITS, ATTACHMENTS, VERSIONS, *VALIDATION_TABLES, QC_STATE):
+        for table in (REPEATS, AUDITS, ATTACHMENTS, VERSIONS, *VALIDATION_TABLES, *QC_TABLES):
             conn.execute(sa.delete(table).where(table.c.submission_id.in_(chunk)))
         conn.execute(sa.delete(SUBMISSIONS).where(SUBMISSIONS.c.id.in_(chunk)))
     return len(gone)

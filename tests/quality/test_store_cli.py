@@ -169,3 +169,28 @@ def test_incremental_run_after_new_submissions_equals_a_full_run(any_store, fiel
         return {i: s for i, s in shares.items() if s >= threshold}
 
     assert above(incremental) == above(full)
+
+
+def test_a_flagged_submission_purged_on_central_is_removed_with_its_flags(any_store, fieldwork):
+    """A pull that finds a submission purged on Central removes it even when quality control
+    flagged it (qc_flags points at the submission); the next run recomputes without it."""
+    from surveys.store import writer
+
+    config, form, folder, _ = fieldwork
+    import_json_pages(any_store, folder, form.form_id, form)
+    first = run_store_qc(any_store, form.form_id, config)
+    flagged = first.flags.dropna(subset=["instance_id"])["instance_id"].iloc[0]
+    with any_store.engine.begin() as conn:
+        form_pk = conn.execute(
+            sa.select(writer.FORMS.c.id).where(writer.FORMS.c.xml_form_id == form.form_id)
+        ).scalar_one()
+        ids = set(
+            conn.execute(
+                sa.select(writer.SUBMISSIONS.c.central_id).where(
+                    writer.SUBMISSIONS.c.form_id == form_pk
+                )
+            ).scalars()
+        )
+        assert writer.remove_missing(conn, form_pk, ids - {flagged}) == 1
+    again = run_store_qc(any_store, form.form_id, config)
+    assert again.ran and flagged not in set(again.flags["instance_id"].dropna())

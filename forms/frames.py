@@ -98,76 +98,79 @@ def submission_frames(
         key: {ID: [], PARENT_ROW: [], POSITION: [], **{names[q.xpath]: [] for q in qs}}
         for key, qs in layout.items()
     }
-    root = f"/{form.root}"
+    steps = _compile(f"/{form.root}", None, raw, children, names)
+    main = raw[None]
+    ids, parents, positions = main[ID], main[PARENT_ROW], main[POSITION]
     for submission in submissions:
         sub_id = submission.get(ID) or (submission.get("meta") or {}).get("instanceID")
-        columns = raw[None]
-        row = len(columns[ID])
-        columns[ID].append(sub_id)
-        columns[PARENT_ROW].append(-1)
-        columns[POSITION].append(1)
-        _collect(form, submission, root, None, row, sub_id, raw, children, names)
-        _pad(raw[None], len(columns[ID]))
+        row = len(ids)
+        ids.append(sub_id)
+        parents.append(-1)
+        positions.append(1)
+        _collect(steps, submission, row, sub_id)
+    for columns in raw.values():
+        _pad(columns, len(columns[ID]))
     frames = {key: _typed_frame(cols, layout[key], names, key is None) for key, cols in raw.items()}
-    main = frames.pop(None)
-    return SubmissionFrames(form=form, main=main, repeats=frames)  # type: ignore[arg-type]
+    main_frame = frames.pop(None)
+    return SubmissionFrames(form=form, main=main_frame, repeats=frames)  # type: ignore[arg-type]
 
 
-def _collect(
-    form: FormModel,
-    data: Mapping[str, Any],
+_LEAF, _GROUP, _REPEAT = 0, 1, 2
+Step = tuple[int, str, Any, list]  # (kind, name, target column or repeat frame, sub-steps)
+
+
+def _compile(
     xpath: str,
     frame: str | None,
-    row: int,
-    sub_id: Any,
     raw: dict[str | None, dict[str, list[Any]]],
     children: Mapping[str, list[Question]],
     names: Mapping[str, str],
-) -> None:
+) -> list[Step]:
+    """The walk of one group's answers, resolved once per form: each answer's target
+    column, each group's and repeat's own walk (flattening then costs a lookup per answer,
+    not a pass over the form's structure per submission)."""
+    steps: list[Step] = []
     for element in children.get(xpath, ()):
-        value = data.get(element.name) if isinstance(data, Mapping) else None
         if element.is_repeat:
-            columns = raw[element.name]
-            for position, item in enumerate(repeat_rows(value), 1):
-                child_row = len(columns[ID])
-                columns[ID].append(sub_id)
-                columns[PARENT_ROW].append(row)
-                columns[POSITION].append(position)
-                _collect(
-                    form,
-                    item if isinstance(item, Mapping) else {},
-                    element.xpath,
-                    element.name,
-                    child_row,
-                    sub_id,
-                    raw,
-                    children,
-                    names,
-                )
-                _pad(columns, len(columns[ID]))
+            inner = _compile(element.xpath, element.name, raw, children, names)
+            steps.append((_REPEAT, element.name, raw[element.name], inner))
         elif element.is_group:
-            _collect(
-                form,
-                value if isinstance(value, Mapping) else {},
-                element.xpath,
-                frame,
-                row,
-                sub_id,
-                raw,
-                children,
-                names,
+            steps.append(
+                (_GROUP, element.name, None, _compile(element.xpath, frame, raw, children, names))
             )
         elif element.holds_data:
-            column = raw[frame][names[element.xpath]]
-            while len(column) < row:
-                column.append(None)
-            column.append(value)
+            steps.append((_LEAF, element.name, raw[frame][names[element.xpath]], []))
+    return steps
+
+
+def _collect(steps: list[Step], data: Any, row: int, sub_id: Any) -> None:
+    get = data.get if isinstance(data, dict | Mapping) else _nothing
+    for kind, name, target, inner in steps:
+        value = get(name)
+        if kind == _LEAF:
+            if len(target) < row:  # an answer missing from earlier rows of its frame
+                target.extend([None] * (row - len(target)))
+            target.append(value)
+        elif kind == _GROUP:
+            _collect(inner, value, row, sub_id)
+        else:
+            ids, parents, positions = target[ID], target[PARENT_ROW], target[POSITION]
+            for position, item in enumerate(repeat_rows(value), 1):
+                child_row = len(ids)
+                ids.append(sub_id)
+                parents.append(row)
+                positions.append(position)
+                _collect(inner, item, child_row, sub_id)
+
+
+def _nothing(name: str) -> None:
+    return None
 
 
 def _pad(columns: dict[str, list[Any]], length: int) -> None:
     for values in columns.values():
-        while len(values) < length:
-            values.append(None)
+        if len(values) < length:
+            values.extend([None] * (length - len(values)))
 
 
 def _typed_frame(
@@ -190,12 +193,18 @@ def typed_column(question: Question, values: list[Any]) -> pd.Series:
     """One column of answers typed by question type (see the module docstring)."""
     kind = question.type
     if kind in NUMERIC:
-        numbers = [_number(v) for v in values]
+        nan = float("nan")
+        numbers = [
+            v
+            if v.__class__ is float
+            else (nan if v is None else (float(v) if v.__class__ is int else _number(v)))
+            for v in values
+        ]
         if all(n is not None for n in numbers):
             return pd.Series(np.asarray(numbers, dtype=np.float64))
-        return pd.Series([_text(v) for v in values], dtype=object)
+        return pd.Series(_texts(values), dtype=object)
     if kind in DATE:
-        texts = [_text(v) for v in values]
+        texts = _texts(values)
         parsed = pd.to_datetime(pd.Series(texts, dtype=object), format="%Y-%m-%d", errors="coerce")
         bad = parsed.isna() & pd.Series([t is not None for t in texts])
         if bad.any():
@@ -205,7 +214,14 @@ def typed_column(question: Question, values: list[Any]) -> pd.Series:
         return pd.Series(
             [geojson_to_text(v) if v not in (None, "") else None for v in values], dtype=object
         )
-    return pd.Series([_text(v) for v in values], dtype=object)
+    return pd.Series(_texts(values), dtype=object)
+
+
+def _texts(values: list[Any]) -> list[str | None]:
+    """:func:`_text` of every value (strings and None, most answers, without a call)."""
+    return [
+        (v or None) if v.__class__ is str else (None if v is None else _text(v)) for v in values
+    ]
 
 
 def _number(value: Any) -> float | None:

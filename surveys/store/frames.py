@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -158,13 +159,16 @@ def _dummies(
 ) -> dict[str, pd.Series]:
     choices = model.choices_for(question)
     codes = choices.codes if choices else ()
+    empty: frozenset[str] = frozenset()
     chosen = [
-        None if v is None or (isinstance(v, float) and pd.isna(v)) else set(str(v).split())
+        empty if v is None or (isinstance(v, float) and v != v) else set(str(v).split())
         for v in series
     ]
+    missing = np.fromiter((c is empty for c in chosen), dtype=bool, count=len(chosen))
     return {
-        f"{column}/{code}": pd.array(
-            [None if c is None else int(code in c) for c in chosen], dtype="Int8"
+        f"{column}/{code}": pd.arrays.IntegerArray(
+            np.fromiter((code in c for c in chosen), dtype=np.int8, count=len(chosen)),
+            missing.copy(),
         )
         for code in codes
     }

@@ -264,21 +264,33 @@ def sex_ratio_at_birth(inputs: QualityInputs) -> CheckResult:
 
 @check("Q805", "births_per_woman")
 def births_per_woman(inputs: QualityInputs) -> CheckResult:
-    """Children ever born reported per interviewed woman, against the team."""
+    """Children ever born reported per interviewed eligible woman, against the team."""
     column = inputs.column(inputs.roles.children_born)
     if column is None:
         return CheckResult(skipped=f"no variable '{inputs.roles.children_born}'")
     values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
     dk, refused = numeric_special_codes(inputs.question(inputs.roles.children_born), inputs.codes)
+    women = interviewed_women(inputs)
     # a woman never pregnant skips the question: she has no live birth
-    values = np.where(np.isnan(values) & inputs.completed, 0.0, values)
+    values = np.where(np.isnan(values) & women, 0.0, values)
     values = np.where(np.isin(values, list(dk | refused)), np.nan, values)
-    done = inputs.completed
     result = CheckResult()
     result.indicators = level_indicator(
-        "births_per_woman", inputs.enumerators[done], values[done], how="mean", direction="both"
+        "births_per_woman", inputs.enumerators[women], values[women], how="mean", direction="both"
     )
     return result
+
+
+def interviewed_women(inputs: QualityInputs) -> np.ndarray:
+    """Submissions with an interviewed eligible respondent: completed contacts not screened
+    out and, when the form has a respondent-age variable, with her age given (a household
+    without an eligible woman, or whose selected woman refused or was away, has no births
+    to report; they are counted by the screened-out share, not as women with none)."""
+    women = inputs.completed & ~inputs.screened_out
+    age = _respondent_age(inputs)
+    if age is not None:
+        women &= ~np.isnan(age)
+    return women
 
 
 AGE_GROUP_YEARS = 5
@@ -303,7 +315,7 @@ def omitted_daughters(inputs: QualityInputs) -> CheckResult:
     births = _births(inputs)
     if births is None or births["boy"] is None:
         return CheckResult(skipped="no birth history with the child's sex")
-    women = np.flatnonzero(inputs.completed)
+    women = np.flatnonzero(interviewed_women(inputs))
     age = _respondent_age(inputs)
     if age is None:
         return CheckResult(skipped="no respondent age")

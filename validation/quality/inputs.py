@@ -229,6 +229,16 @@ class QualityInputs:
         return done
 
     @cached_property
+    def screened_out(self) -> np.ndarray:
+        """Completed contacts whose final result says no eligible respondent (no eligible
+        woman, not a migrant household); all False when the form has no final result."""
+        final = self.column(self.roles.final_result)
+        if final is None:
+            return np.zeros(len(self.main), dtype=bool)
+        screened = text(final).isin(self.roles.ineligible).to_numpy(dtype=bool)
+        return screened & self.completed
+
+    @cached_property
     def starts(self) -> pd.Series:
         """Interview start as UTC timestamps (NaT when unknown)."""
         return moments(self.main.get(self.roles.start), len(self.main))

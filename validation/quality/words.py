@@ -66,7 +66,11 @@ LABELS: dict[str, tuple[str, str, str]] = {
         "pct",
     ),
     "applicable_questions": ("applicable questions per interview", "每份问卷适用题目数", "num"),
-    "screened_out_share": ("contacted households screened out", "接触住户被筛为不合格", "pct"),
+    "screened_out_share": (
+        "of contacted households screened out (no eligible respondent)",
+        "接触住户被筛为无合格调查对象",
+        "pct",
+    ),
     "straight_lining_share": ("interviews straight-lining a battery", "量表题全部同一答案", "pct"),
     "outdated_version_share": ("submissions on an old form version", "使用旧版问卷", "pct"),
     "share_done": ("sampled units done", "样本完成比例", "pct"),

@@ -107,9 +107,11 @@ def oracle_power(children, p_boy, q, ages, alphas, reps, rng):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, default=DEFAULT)
-    parser.add_argument("--women", type=int, default=200_000, help="for P(N = n | age)")
+    parser.add_argument("--women", type=int, default=400_000, help="for P(N = n | age)")
     parser.add_argument("--reps", type=int, default=4000, help="draws per enumerator")
-    parser.add_argument("--indicators", type=int, default=34, help="m for the per-indicator alpha")
+    parser.add_argument(
+        "--indicators", type=int, default=36, help="m tests per enumerator (per-indicator alpha)"
+    )
     parser.add_argument("--team-z", type=float, default=3.5)
     args = parser.parse_args()
     t0, c0 = time.perf_counter(), time.process_time()

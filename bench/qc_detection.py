@@ -145,6 +145,7 @@ def main() -> int:
         print(f"    {row.enumerator}: {row.reasons_en}")
     missed = [(e, profiles[e]) for e in sorted(set(profiles) - honest - flagged)]
     print(f"planted enumerators not flagged: {missed}")
+    _omission(report, profiles)
     matrix, _ = answer_matrix(inputs)
     rows_compared = compared_rows(matrix, inputs.completed)
     threshold = inputs.thresholds.near_duplicate_share
@@ -160,6 +161,29 @@ def main() -> int:
         f"identical sets: {exact == found}"
     )
     return 0
+
+
+def _omission(report, profiles) -> None:
+    """Q806 (omitted daughters) per srb_skew enumerator, its "needs a look" notes by
+    profile, and its areas that need a look."""
+    table = report.indicators[report.indicators["indicator"] == "daughters_per_woman"]
+    if not len(table):
+        return
+    table = table.set_index("enumerator")
+    skewed = sorted(e for e, p in profiles.items() if p == "srb_skew")
+    print(
+        "Q806 z of the srb_skew enumerators: "
+        + ", ".join(f"{e} {table.loc[e, 'z']:.2f}" for e in skewed if e in table.index)
+    )
+    notes = [f.enumerator for f in report.flags if f.code == "Q806" and f.instance_id is None]
+    by_profile = pd.Series([profiles.get(e, "?") for e in notes]).value_counts().to_dict()
+    print(f"Q806 'needs a look' notes: {len(notes)} ({by_profile or 'none'}): {sorted(notes)}")
+    areas = report.notes.get("omitted_daughters", {}).get("areas", [])
+    looked = [a for a in areas if a["needs_a_look"]]
+    print(
+        f"Q806 per area: {len(areas)} areas, {len(looked)} need a look; lowest z "
+        + (f"{min(a['z'] for a in areas):.2f}" if areas else "-")
+    )
 
 
 if __name__ == "__main__":

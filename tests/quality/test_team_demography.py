@@ -378,3 +378,27 @@ def test_omission_by_area_pools_the_enumerators_of_an_area():
     assert set(areas) == set("ABCDEFGH") and areas["A"]["women"] == 180
     assert areas["A"]["flagged"] and not any(areas[k]["needs_a_look"] for k in "BCDEFGH")
     assert areas["A"]["daughters"] < areas["A"]["expected_daughters"]
+
+
+def test_qc_prints_the_areas_that_need_a_look():
+    from types import SimpleNamespace
+
+    from surveys.cli.qc import area_lines
+
+    area = {"women": 180, "sons": 70.0, "daughters": 30.0, "expected_daughters": 66.3}
+    notes = {
+        "omitted_daughters": {
+            "areas": [
+                {**area, "area": "41", "z": -4.2, "flagged": True, "needs_a_look": True},
+                {**area, "area": "42", "z": -3.1, "flagged": False, "needs_a_look": True},
+                {**area, "area": "43", "z": -1.0, "flagged": False, "needs_a_look": False},
+            ]
+        }
+    }
+    assert area_lines(SimpleNamespace(notes=notes)) == [
+        "area 41: 30 daughters reported by 180 women vs 66.3 expected from their ages and the "
+        "70 sons (z -4.2): flagged",
+        "area 42: 30 daughters reported by 180 women vs 66.3 expected from their ages and the "
+        "70 sons (z -3.1): needs a look",
+    ]
+    assert area_lines(None) == []

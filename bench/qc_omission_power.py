@@ -5,14 +5,18 @@ with probability q, as the simulator's srb_skew profile does) and is tested agai
 team, ``--repeats`` times per q. Beside Q806 as it is, the variants tried for more power:
 
 - ``Q806 before``: the between-enumerator spread tau2 by moments (the planted
-  enumerators' wild totals widened everyone's range); ``Q806 now``: tau2 by moments
-  over the enumerators within 3 standard deviations (iterated);
-- ``poisson``: daughters against the Poisson of those expected from the women's ages
-  alone (no sons, no spread between enumerators): what conditioning on sons costs;
-- ``empirical``: the variance of the daughters expected is the team's per-woman variance
-  of daughters within her age group (parity is under-dispersed: at most one birth a year,
-  12 months apart) plus the spread between enumerators estimated on top of it, tails of
-  the moment-matched binomial (variance below the mean) or negative binomial (above);
+  enumerators' wild totals widened everyone's range) and the exact tail P(X <= g);
+  ``cut spread``: tau2 by moments over the enumerators within 3 standard deviations
+  (iterated), exact tail; ``Q806 now``: that and the mid-p tail (Lancaster), whose size is
+  the nominal rate on average where the exact tail's is about half (printed below);
+- ``poisson``: daughters (exact tail) against the Poisson of those expected from the
+  women's ages alone (no sons, no spread between enumerators): what conditioning on sons
+  costs;
+- ``empirical`` (exact tails): the variance of the daughters expected is the team's
+  per-woman variance of daughters within her age group (parity is under-dispersed: at
+  most one birth a year, 12 months apart) plus the spread between enumerators estimated
+  on top of it, tails of the moment-matched binomial (variance below the mean) or
+  negative binomial (above);
 - the one-sided "needs a look" threshold: Q806's z at the per-indicator false-positive
   rate 1 - 0.95^(1/m) (m tests per enumerator share the issue's 5%), against team_z;
 - pooling by area: the same test on all the women of a stratum (the sample's area), for
@@ -127,6 +131,26 @@ def empirical_z(g, e_g, v) -> np.ndarray:
     return -stats.norm.isf(np.clip(low, 1e-300, 1.0))
 
 
+def exact_z(b, g, e_b, e_g, tau2) -> np.ndarray:
+    """Q806's lower-tail z as it was before the mid-p: the exact tail P(X <= g)."""
+    if tau2 > 0:
+        k = 1.0 / tau2
+        dist = stats.nbinom(k + b, (k + e_b) / (k + e_b + e_g))
+    else:
+        dist = stats.poisson(e_g)
+    return -stats.norm.isf(np.clip(dist.cdf(g), 1e-300, 1.0))
+
+
+def null_size(e_g, thresholds, rng, reps=20000) -> list[tuple[float, float]]:
+    """Share of null (Poisson) daughters of each honest enumerator's expected count found
+    at each z threshold, by the exact tail and by the mid-p, averaged over enumerators."""
+    draws = rng.poisson(e_g[None, :], (reps, len(e_g))).astype(float)
+    exact = -stats.norm.isf(np.clip(stats.poisson.cdf(draws, e_g[None, :]), 1e-300, 1.0))
+    mid = stats.poisson.cdf(draws - 1, e_g[None, :]) + 0.5 * stats.poisson.pmf(draws, e_g[None, :])
+    mid = -stats.norm.isf(np.clip(mid, 1e-300, 1.0))
+    return [((exact <= -t).mean(), (mid <= -t).mean()) for t in thresholds]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, default=DEFAULT)
@@ -150,7 +174,7 @@ def main() -> int:
     look_z = float(stats.norm.isf(look_alpha))
     dispersion = e["v_g"][honest].sum() / e_g[honest].sum()
     print(
-        f"tau2 {tau2:.4f} (Q806 now: outliers cut), {tau2_before:.4f} (Q806 before: moments), "
+        f"tau2 {tau2:.4f} (Q806: outliers cut), {tau2_before:.4f} (Q806 before: moments), "
         f"{tau2_emp:.4f} (outliers cut, over the empirical variance); within-age-group variance "
         f"of daughters / mean {dispersion:.3f}; {honest.sum()} honest enumerators: median "
         f"{np.median(counts[honest]):.0f} women, {np.median(e_g[honest]):.1f} daughters expected"
@@ -163,14 +187,15 @@ def main() -> int:
     v_emp = e["v_g"] + tau2_emp * e_g**2
     print(
         "found at z >= 3.5 / at the look z:\n"
-        "share left out  SRB reported   Q806 before   Q806 now (z>=3.0, 2.5)         "
-        "poisson        empirical"
+        "share left out  SRB reported   Q806 before   cut spread     Q806 now (z>=3.0, 2.5)"
+        "         poisson        empirical"
     )
     for q in SHARES:
         found: dict[str, list[float]] = {}
         for _ in range(args.repeats if q > 0 else 1):
             thinned = rng.binomial(g.astype(int), 1 - q).astype(float) if q > 0 else g
-            zb, _ = D.daughters_z(b, thinned, e_b, e_g, tau2_before)
+            zb = exact_z(b, thinned, e_b, e_g, tau2_before)
+            zx = exact_z(b, thinned, e_b, e_g, tau2)
             z, _ = D.daughters_z(b, thinned, e_b, e_g, tau2)
             zp = -stats.norm.isf(np.clip(stats.poisson.cdf(thinned, e_g), 1e-300, 1))
             ze = empirical_z(thinned, e_g, v_emp)
@@ -185,15 +210,27 @@ def main() -> int:
                 ("plook", zp, look_z),
                 ("e35", ze, 3.5),
                 ("elook", ze, look_z),
+                ("x35", zx, 3.5),
+                ("xlook", zx, look_z),
             ):
                 found.setdefault(key, []).append((values[honest] <= -t).mean())
         m = {k: np.mean(v) for k, v in found.items()}
         srb = f"~{110 / (1 - q):.0f}" if q < 1 else "all boys"
         print(
             f"{q:>14.2f}  {srb:>12}   {m['b35']:.3f} / {m['blook']:.3f}"
+            f"  {m['x35']:.3f} / {m['xlook']:.3f}"
             f"  {m['q35']:.3f} / {m['look']:.3f} ({m['q30']:.3f}, {m['q25']:.3f})"
             f"   {m['p35']:.3f} / {m['plook']:.3f}   {m['e35']:.3f} / {m['elook']:.3f}"
         )
+    sizes = null_size(e_g[honest], (3.5, look_z), rng)
+    print(
+        "size under the null (Poisson daughters at each honest enumerator's expected count, "
+        "20,000 draws each): "
+        + "; ".join(
+            f"z >= {t:.2f} (nominal {stats.norm.sf(t):.5f}): exact {a:.5f}, mid-p {b_:.5f}"
+            for t, (a, b_) in zip((3.5, look_z), sizes, strict=True)
+        )
+    )
     areas(w, profiles, tau2, look_z, rng, args.repeats)
     print(
         f"CPU {time.process_time() - c0:.1f} s, wall {time.perf_counter() - t0:.1f} s, "

@@ -119,12 +119,14 @@ def test_daughters_z_poisson_without_spread():
         np.array([20.0]), np.array([8.0]), np.array([21.0]), np.array([19.0]), 0.0
     )
     assert predicted[0] == 19.0  # no spread: the sons say nothing about the daughters
-    assert z[0] == pytest.approx(stats.norm.ppf(stats.poisson.cdf(8, 19)))
+    # the mid-p value of 8 daughters against Poisson(19)
+    mid_p = stats.poisson.cdf(7, 19) + 0.5 * stats.poisson.pmf(8, 19)
+    assert z[0] == pytest.approx(stats.norm.ppf(mid_p))
 
 
 def test_daughters_z_is_the_gamma_poisson_predictive():
-    """The negative binomial tail equals the Poisson tail integrated over the posterior
-    of the enumerator's fertility factor given her sons (Gamma(k + B, k + E_b))."""
+    """The negative binomial tail (mid-p) equals the Poisson one integrated over the
+    posterior of the enumerator's fertility factor given her sons (Gamma(k + B, k + E_b))."""
     from scipy import integrate, stats
 
     from validation.quality.demography import daughters_z
@@ -132,9 +134,13 @@ def test_daughters_z_is_the_gamma_poisson_predictive():
     tau2, sons, daughters, e_b, e_g = 0.05, 30.0, 12.0, 22.0, 20.0
     k = 1 / tau2
     posterior = stats.gamma(a=k + sons, scale=1 / (k + e_b))
-    tail, _ = integrate.quad(
-        lambda t: stats.poisson.cdf(daughters, t * e_g) * posterior.pdf(t), 0, 5, limit=200
-    )
+
+    def mid_p(t):  # P(X < 12) + P(X = 12) / 2 given the fertility factor t
+        return stats.poisson.cdf(daughters - 1, t * e_g) + 0.5 * stats.poisson.pmf(
+            daughters, t * e_g
+        )
+
+    tail, _ = integrate.quad(lambda t: mid_p(t) * posterior.pdf(t), 0, 5, limit=200)
     z, predicted = daughters_z(
         np.array([sons]), np.array([daughters]), np.array([e_b]), np.array([e_g]), tau2
     )

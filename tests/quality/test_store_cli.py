@@ -169,3 +169,10 @@ def test_incremental_run_after_new_submissions_equals_a_full_run(any_store, fiel
         return {i: s for i, s in shares.items() if s >= threshold}
 
     assert above(incremental) == above(full)
+
+    def several_kinds(result):  # made from the flags after the checks: the same both ways
+        table = result.report.indicators
+        table = table[table["indicator"] == "multiple_anomaly_share"]
+        return sorted(zip(table["enumerator"], table["successes"], table["n"], strict=True))
+
+    assert several_kinds(full) and several_kinds(incremental) == several_kinds(full)

@@ -107,6 +107,9 @@ def main() -> int:
         audit=audit,
         sample=sample,
         fieldwork=(START, END),
+        # as the store path does (surveys.quality): the simulated fieldwork lies after
+        # today's clock, which would make every interview one "in the future" (Q603)
+        now=pd.to_datetime(main_["submission_date"], utc=True).max().to_pydatetime(),
     )
     t1 = time.perf_counter()
     report = run_quality(inputs)
@@ -145,6 +148,8 @@ def main() -> int:
         print(f"    {row.enumerator}: {row.reasons_en}")
     missed = [(e, profiles[e]) for e in sorted(set(profiles) - honest - flagged)]
     print(f"planted enumerators not flagged: {missed}")
+    _omission(report, profiles)
+    _multiple(report, profiles)
     matrix, _ = answer_matrix(inputs)
     rows_compared = compared_rows(matrix, inputs.completed)
     threshold = inputs.thresholds.near_duplicate_share
@@ -160,6 +165,59 @@ def main() -> int:
         f"identical sets: {exact == found}"
     )
     return 0
+
+
+def _omission(report, profiles) -> None:
+    """Q806 (omitted daughters) per srb_skew enumerator, its "needs a look" notes by
+    profile, and its areas that need a look."""
+    table = report.indicators[report.indicators["indicator"] == "daughters_per_woman"]
+    if not len(table):
+        return
+    table = table.set_index("enumerator")
+    skewed = sorted(e for e, p in profiles.items() if p == "srb_skew")
+    print(
+        "Q806 z of the srb_skew enumerators: "
+        + ", ".join(f"{e} {table.loc[e, 'z']:.2f}" for e in skewed if e in table.index)
+    )
+    notes = [f.enumerator for f in report.flags if f.code == "Q806" and f.instance_id is None]
+    by_profile = pd.Series([profiles.get(e, "?") for e in notes]).value_counts().to_dict()
+    print(f"Q806 'needs a look' notes: {len(notes)} ({by_profile or 'none'}): {sorted(notes)}")
+    areas = report.notes.get("omitted_daughters", {}).get("areas", [])
+    looked = [a for a in areas if a["needs_a_look"]]
+    print(
+        f"Q806 per area: {len(areas)} areas, {len(looked)} need a look; lowest z "
+        + (f"{min(a['z'] for a in areas):.2f}" if areas else "-")
+    )
+
+
+def _multiple(report, profiles) -> None:
+    """Interviews with two or more kinds of anomaly: the indicator of each planted partial
+    fabricator and of the honest enumerators with the highest signal."""
+    table = report.indicators[report.indicators["indicator"] == "multiple_anomaly_share"]
+    if not len(table):
+        return
+    table = table.assign(profile=table["enumerator"].map(profiles).fillna("?"))
+    notes = report.notes.get("multiple_anomalies", {})
+    print(
+        f"two or more kinds of anomaly: {notes.get('interviews', 0)} of "
+        f"{notes.get('completed', 0)} interviews; most frequent: "
+        + ", ".join(f"{k} {v}" for k, v in list(notes.get("combinations", {}).items())[:4])
+        + f"; step {report.timings['multiple_anomalies']:.3f} s wall, "
+        f"{report.cpu_timings['multiple_anomalies']:.3f} s CPU"
+    )
+
+    def line(row) -> str:
+        return (
+            f"{row.enumerator} {int(row.successes)}/{int(row.n)} ({row.value:.1%}) "
+            f"team {row.team:.2%} z {row.z:.2f}"
+        )
+
+    partial = table[table["profile"] == "partial_fab"].sort_values("enumerator")
+    print("  partial_fab: " + "; ".join(line(r) for r in partial.itertuples()))
+    honest = table[table["profile"] == "honest"].sort_values("signal", ascending=False)
+    print("  honest, highest 3: " + "; ".join(line(r) for r in honest.head(3).itertuples()))
+    flagged = table[table["flagged"]].groupby("profile").size().to_dict()
+    print(f"  flagged on this indicator by profile: {flagged}")
 
 
 if __name__ == "__main__":

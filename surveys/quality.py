@@ -406,6 +406,7 @@ def _save(store, form_pk, digest, count, settings, report, inputs, started) -> i
         "skipped": report.skipped,
         "timings": report.timings,
         "rho_int": report.rho.to_dict("records"),
+        "omission_by_area": report.notes.get("omitted_daughters", {}).get("areas", []),
     }
     with store.engine.begin() as conn:
         run_id = conn.execute(

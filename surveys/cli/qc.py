@@ -91,4 +91,21 @@ def ranking_text(result, top: int, lang: str = "en") -> str:
                 f"{row.rank:>4}{mark} {row.enumerator:<14}{row.interviews:>10}{row.risk:>8.1f}  "
                 f"{getattr(row, column) or ''}"
             )
+    lines += area_lines(result.report)
     return "\n".join(lines)
+
+
+def area_lines(report) -> list[str]:
+    """One line per area whose daughters fall short enough to need a look (Q806 per area,
+    ``roles.area``): an area's practice that no single enumerator's births can show."""
+    notes = report.notes.get("omitted_daughters", {}) if report is not None else {}
+    lines = []
+    for area in notes.get("areas", []):
+        if area["needs_a_look"]:
+            verdict = "flagged" if area["flagged"] else "needs a look"
+            lines.append(
+                f"area {area['area']}: {area['daughters']:.0f} daughters reported by "
+                f"{area['women']} women vs {area['expected_daughters']:.1f} expected from their "
+                f"ages and the {area['sons']:.0f} sons (z {area['z']:.1f}): {verdict}"
+            )
+    return lines

@@ -170,6 +170,13 @@ def test_incremental_run_after_new_submissions_equals_a_full_run(any_store, fiel
 
     assert above(incremental) == above(full)
 
+    def several_kinds(result):  # made from the flags after the checks: the same both ways
+        table = result.report.indicators
+        table = table[table["indicator"] == "multiple_anomaly_share"]
+        return sorted(zip(table["enumerator"], table["successes"], table["n"], strict=True))
+
+    assert several_kinds(full) and several_kinds(incremental) == several_kinds(full)
+
 
 def test_a_flagged_submission_purged_on_central_is_removed_with_its_flags(any_store, fieldwork):
     """A pull that finds a submission purged on Central removes it even when quality control

@@ -3,6 +3,7 @@ sex ratio at birth intervals."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -118,12 +119,14 @@ def test_daughters_z_poisson_without_spread():
         np.array([20.0]), np.array([8.0]), np.array([21.0]), np.array([19.0]), 0.0
     )
     assert predicted[0] == 19.0  # no spread: the sons say nothing about the daughters
-    assert z[0] == pytest.approx(stats.norm.ppf(stats.poisson.cdf(8, 19)))
+    # the mid-p value of 8 daughters against Poisson(19)
+    mid_p = stats.poisson.cdf(7, 19) + 0.5 * stats.poisson.pmf(8, 19)
+    assert z[0] == pytest.approx(stats.norm.ppf(mid_p))
 
 
 def test_daughters_z_is_the_gamma_poisson_predictive():
-    """The negative binomial tail equals the Poisson tail integrated over the posterior
-    of the enumerator's fertility factor given her sons (Gamma(k + B, k + E_b))."""
+    """The negative binomial tail (mid-p) equals the Poisson one integrated over the
+    posterior of the enumerator's fertility factor given her sons (Gamma(k + B, k + E_b))."""
     from scipy import integrate, stats
 
     from validation.quality.demography import daughters_z
@@ -131,9 +134,13 @@ def test_daughters_z_is_the_gamma_poisson_predictive():
     tau2, sons, daughters, e_b, e_g = 0.05, 30.0, 12.0, 22.0, 20.0
     k = 1 / tau2
     posterior = stats.gamma(a=k + sons, scale=1 / (k + e_b))
-    tail, _ = integrate.quad(
-        lambda t: stats.poisson.cdf(daughters, t * e_g) * posterior.pdf(t), 0, 5, limit=200
-    )
+
+    def mid_p(t):  # P(X < 12) + P(X = 12) / 2 given the fertility factor t
+        return stats.poisson.cdf(daughters - 1, t * e_g) + 0.5 * stats.poisson.pmf(
+            daughters, t * e_g
+        )
+
+    tail, _ = integrate.quad(lambda t: mid_p(t) * posterior.pdf(t), 0, 5, limit=200)
     z, predicted = daughters_z(
         np.array([sons]), np.array([daughters]), np.array([e_b]), np.array([e_g]), tau2
     )
@@ -165,16 +172,16 @@ BIRTHS_MD = """
 """
 
 
-def _birth_team(omitting: str, seed: int = 3):
-    """12 enumerators x 40 women aged 20-49, live births Poisson(age-dependent) with a
+def _birth_team(omitting: str, seed: int = 3, enumerators: int = 12, women: int = 40):
+    """12 enumerators x 40 women (by default) aged 20-49, live births Poisson(age-dependent) with a
     sex ratio of 106; ``omitting`` leaves out 80% of her women's daughters."""
     from forms import read_markdown
     from validation.quality import QualityInputs, Roles, Thresholds
 
     rng = np.random.default_rng(seed)
     main, births = [], []
-    for e in range(12):
-        for w in range(40):
+    for e in range(enumerators):
+        for w in range(women):
             iid = f"uuid:{e:02d}-{w:02d}"
             age = int(rng.integers(20, 50))
             main.append(
@@ -301,3 +308,103 @@ def test_checks_in_a_second_process_give_the_same_report():
         two.enumerators.drop(columns="flag_counts")
     )
     assert "near_duplicates" in two.cpu_timings
+
+
+def test_births_spread_is_not_widened_by_a_few_wild_enumerators():
+    """Gamma-Poisson totals with a known tau2, then five enumerators whose totals are far
+    off (copied or invented interviews): the estimate stays near the truth; the plain
+    moment estimate does not."""
+    from validation.quality.demography import births_spread, moment_births_spread
+
+    rng = np.random.default_rng(11)
+    for tau2 in (0.0, 0.05):
+        estimates, moments = [], []
+        for _ in range(40):
+            expected = rng.uniform(25, 45, 150)
+            theta = rng.gamma(1 / tau2, tau2, 150) if tau2 else np.ones(150)
+            total = rng.poisson(theta * expected).astype(float)
+            total[:5] = np.array([0.0, 1.0, 150.0, 160.0, 0.0])
+            women = np.full(150, 45)
+            estimates.append(births_spread(total, expected, women))
+            moments.append(moment_births_spread(total, expected, women))
+        assert np.mean(estimates) == pytest.approx(tau2, abs=0.008)
+        assert np.mean(moments) > tau2 + 0.1
+
+
+def test_births_spread_without_outliers_is_the_moment_estimate():
+    from validation.quality.demography import births_spread, moment_births_spread
+
+    rng = np.random.default_rng(5)
+    expected = rng.uniform(25, 45, 60)
+    total = rng.poisson(rng.gamma(20, 1 / 20, 60) * expected).astype(float)
+    women = np.full(60, 40)
+    moment = moment_births_spread(total, expected, women)
+    z = (total - expected) / np.sqrt(expected + moment * expected**2)
+    if (np.abs(z) <= 3).all():  # nobody cut: the moment estimate over the truncated normal
+        assert births_spread(total, expected, women) == pytest.approx(moment / 0.9733, rel=1e-3)
+
+
+def test_an_omitter_below_the_flag_gets_a_needs_a_look_note():
+    """40 women, two of every three daughters of e05 left out (13 -> 5): her z lies between
+    the look threshold and the flag for this seed: an INFO note with the counts, no flag."""
+    from validation.quality import Thresholds
+
+    team = _birth_team("nobody", seed=1)
+    births = team.repeats["d_hist"]
+    girls = births.index[(births["d14_sex"] == "2") & births["__id"].str.startswith("uuid:05")]
+    births = births.drop([g for i, g in enumerate(girls) if i % 3])
+    inputs = dataclasses.replace(
+        team, repeats={"d_hist": births}, thresholds=Thresholds(min_interviews=10)
+    )
+    report = run_quality(inputs, checks=["omitted_daughters"])
+    row = report.indicators.set_index("enumerator").loc["e05"]
+    notes = [f for f in report.flags if f.code == "Q806"]
+    assert -3.5 < row["z"] <= -2.98 and not row["flagged"]
+    assert [f.enumerator for f in notes] == ["e05"]
+    assert notes[0].severity.value == "info" and notes[0].message.startswith("needs a look: ")
+    assert notes[0].evidence["daughters"] == 5 == row["value"] * 40
+    assert not report.enumerators.set_index("enumerator").loc["e05", "flagged"]
+
+
+def test_omission_by_area_pools_the_enumerators_of_an_area():
+    """Eight areas of three enumerators with 60 women each; in area A every enumerator
+    leaves out 60% of the daughters (an area's practice): no enumerator is flagged, the area
+    is."""
+    team = _birth_team("nobody", seed=4, enumerators=24, women=60)
+    main = team.main.copy()
+    main["stratum"] = main["submitter_name"].map(lambda e: "ABCDEFGH"[int(e[1:]) // 3])
+    births = team.repeats["d_hist"]
+    in_a = births["__id"].str[5:7].astype(int) // 3 == 0
+    rng = np.random.default_rng(0)
+    births = births[~(in_a & (births["d14_sex"] == "2") & (rng.random(len(births)) < 0.6))]
+    inputs = dataclasses.replace(team, main=main, repeats={"d_hist": births})
+    report = run_quality(inputs, checks=["omitted_daughters"])
+    assert not report.indicators["flagged"].any()
+    areas = {a["area"]: a for a in report.notes["omitted_daughters"]["areas"]}
+    assert set(areas) == set("ABCDEFGH") and areas["A"]["women"] == 180
+    assert areas["A"]["flagged"] and not any(areas[k]["needs_a_look"] for k in "BCDEFGH")
+    assert areas["A"]["daughters"] < areas["A"]["expected_daughters"]
+
+
+def test_qc_prints_the_areas_that_need_a_look():
+    from types import SimpleNamespace
+
+    from surveys.cli.qc import area_lines
+
+    area = {"women": 180, "sons": 70.0, "daughters": 30.0, "expected_daughters": 66.3}
+    notes = {
+        "omitted_daughters": {
+            "areas": [
+                {**area, "area": "41", "z": -4.2, "flagged": True, "needs_a_look": True},
+                {**area, "area": "42", "z": -3.1, "flagged": False, "needs_a_look": True},
+                {**area, "area": "43", "z": -1.0, "flagged": False, "needs_a_look": False},
+            ]
+        }
+    }
+    assert area_lines(SimpleNamespace(notes=notes)) == [
+        "area 41: 30 daughters reported by 180 women vs 66.3 expected from their ages and the "
+        "70 sons (z -4.2): flagged",
+        "area 42: 30 daughters reported by 180 women vs 66.3 expected from their ages and the "
+        "70 sons (z -3.1): needs a look",
+    ]
+    assert area_lines(None) == []

@@ -8,8 +8,10 @@
 
 A registry of checks (:mod:`.registry`; one module per concept: :mod:`.ids`,
 :mod:`.near_duplicates`, :mod:`.rates`, :mod:`.outliers`, :mod:`.paradata`, :mod:`.dates`,
-:mod:`.gps`, :mod:`.demography`, :mod:`.fabrication`, :mod:`.admin`), each enumerator
-compared with the team (:mod:`.team`), and a risk score with reasons (:mod:`.report`).
+:mod:`.gps`, :mod:`.demography`, :mod:`.fabrication`, :mod:`.admin`), interviews with
+anomalies of several kinds at once made from their flags (:mod:`.combined`), each
+enumerator compared with the team (:mod:`.team`), and a risk score with reasons
+(:mod:`.report`).
 Takes plain inputs only (a FormModel, frames, thresholds, codes), never the store.
 """
 

@@ -71,7 +71,7 @@ def low_variance(inputs: QualityInputs) -> CheckResult:
 @check("Q852", "routes")
 def routes(inputs: QualityInputs) -> CheckResult:
     """Few don't-know/other answers, fewer applicable questions (follow-up modules skipped)
-    and households screened out as ineligible, each against the team."""
+    and households screened out as ineligible (too many or too few), against the team."""
     counts = answer_counts(inputs).counts
     done = inputs.completed
     who = inputs.enumerators
@@ -96,19 +96,27 @@ def routes(inputs: QualityInputs) -> CheckResult:
             direction="low",
         ),
     ]
-    final = inputs.column(inputs.roles.final_result)
-    outcome = inputs.column(inputs.roles.outcome)
-    if final is not None:
-        contacted = (
-            text(outcome).isin(inputs.roles.completed).to_numpy(dtype=bool)
-            if outcome is not None
-            else np.ones(len(final), dtype=bool)
-        )
-        screened = text(final).isin(inputs.roles.ineligible).to_numpy(dtype=bool)
-        frames.append(share_indicator("screened_out_share", who, screened, contacted, weight=1.5))
+    if inputs.column(inputs.roles.final_result) is not None:
+        frames.append(screened_out_share(inputs))
     result = CheckResult()
     result.indicators = pd.concat(frames, ignore_index=True)
     return result
+
+
+def screened_out_share(inputs: QualityInputs) -> pd.DataFrame:
+    """Share of the households an enumerator contacted (consent not refused) that were
+    screened out as having no eligible respondent, against the team in both directions:
+    too many is eligible households screened out to shorten the work; too few is
+    interviews invented at the desk, which never find a household without an eligible
+    woman or migrant. It rests on the contacted households (n)."""
+    return share_indicator(
+        "screened_out_share",
+        inputs.enumerators,
+        inputs.screened_out,
+        inputs.completed,
+        direction="both",
+        weight=1.5,
+    )
 
 
 def batteries(inputs: QualityInputs) -> list[tuple[str, ...]]:

@@ -41,6 +41,11 @@ class Thresholds:
     """An enumerator is compared with the team on an indicator only from this many cases."""
     team_z: float = 3.5
     """Robust z (or binomial z, corrected for over-dispersion) that flags an indicator."""
+    omission_look_z: float = 2.98
+    """Q806's z (too few daughters) from which an enumerator or area "needs a look" (an
+    INFO note, not a flag): the one-sided z of the per-indicator false-positive rate
+    1 - 0.95^(1/36) = 0.0014, the 5% of honest enumerators the issue allows shared by the
+    36 tests an enumerator faces (docs/QUALITY.md)."""
     night_hours: tuple[int, int] = (22, 6)
     submission_delay_days: float = 7.0
     outlier_min_values: int = 20
@@ -118,6 +123,8 @@ class Roles:
     interview_month: str = "a_int_month"
     key_variables: tuple[str, ...] = ()
     """Variables for rho_int; empty: every select_one and number of the main frame."""
+    area: str = "stratum"
+    """The area of a submission (stratum, county) for the area-level omission test."""
     outlier_groups: tuple[str, ...] = ("stratum",)
     batteries: tuple[tuple[str, ...], ...] = ()
     """Question batteries for straight-lining; empty: runs of 4+ select_one questions of one
@@ -227,6 +234,16 @@ class QualityInputs:
             consent = text(self.main[self.roles.consent])
             done &= ~consent.isin(["2", "0", "no"]).to_numpy()
         return done
+
+    @cached_property
+    def screened_out(self) -> np.ndarray:
+        """Completed contacts whose final result says no eligible respondent (no eligible
+        woman, not a migrant household); all False when the form has no final result."""
+        final = self.column(self.roles.final_result)
+        if final is None:
+            return np.zeros(len(self.main), dtype=bool)
+        screened = text(final).isin(self.roles.ineligible).to_numpy(dtype=bool)
+        return screened & self.completed
 
     @cached_property
     def starts(self) -> pd.Series:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from forms.issues import Severity
 from validation.quality.answers import comparable_questions
+from validation.quality.combined import SOURCE_CHECKS, multiple_anomalies
 from validation.quality.flags import Flag, level_frame
 from validation.quality.inputs import QualityInputs, text
 from validation.quality.registry import run_checks
@@ -57,11 +58,28 @@ def run_quality(
     workers: int = 1,
 ) -> QualityReport:
     """Run the checks (all, or ``checks``) and rank the enumerators by risk; ``workers``
-    > 1 runs the near-duplicate scan in a second process at the same time."""
+    > 1 runs the near-duplicate scan in a second process at the same time. After the
+    checks, their per-interview flags give the share of interviews with anomalies of two
+    or more kinds (:mod:`validation.quality.combined`), compared with the team like the
+    checks' own indicators."""
     cpu: dict[str, float] = {}
     results, timings = run_checks(inputs, checks, progress, cpu, workers)
     flags = [f for r in results.values() for f in r.flags]
     indicator_frames = [r.indicators for r in results.values() if len(r.indicators)]
+    started, cpu_started = time.perf_counter(), time.process_time()
+    notes = {name: r.notes for name, r in results.items() if r.notes}
+    skipped = {name: r.skipped for name, r in results.items() if r.skipped}
+    sources = [n for n in SOURCE_CHECKS if n in results and not results[n].skipped]
+    if len(sources) >= 2:  # computed from the flags the checks raised, never re-checked
+        combined, notes["multiple_anomalies"] = multiple_anomalies(
+            flags, inputs.instance_ids, inputs.enumerators, inputs.completed
+        )
+        notes["multiple_anomalies"]["checks"] = sources
+        indicator_frames.append(combined)
+    else:
+        skipped["multiple_anomalies"] = "fewer than two per-interview checks ran"
+    timings["multiple_anomalies"] = time.perf_counter() - started
+    cpu["multiple_anomalies"] = time.process_time() - cpu_started
     started, cpu_started = time.perf_counter(), time.process_time()
     profile = profile_scores(
         inputs.main[inputs.completed],
@@ -101,8 +119,8 @@ def run_quality(
         indicators=compared,
         enumerators=enumerators,
         rho=rho,
-        skipped={name: r.skipped for name, r in results.items() if r.skipped},
-        notes={name: r.notes for name, r in results.items() if r.notes},
+        skipped=skipped,
+        notes=notes,
         timings=timings,
         cpu_timings=cpu,
     )
@@ -150,8 +168,10 @@ def risk_table(
         en, zh = [], []
         for i in order[:4]:
             item = strong.iloc[int(i)]
-            en.append(reason(item["indicator"], item["value"], item["team"], int(item["n"])))
-            zh.append(reason(item["indicator"], item["value"], item["team"], int(item["n"]), "zh"))
+            said = (item["indicator"], item["value"], item["team"], int(item["n"]))
+            counted = item["successes"]
+            en.append(reason(*said, successes=counted))
+            zh.append(reason(*said, "zh", successes=counted))
         for flag in own_flags:
             words = FLAG_REASONS.get(flag.code, (flag.message, flag.message))
             en.append(f"{words[0]}: {flag.message}")

@@ -66,12 +66,25 @@ LABELS: dict[str, tuple[str, str, str]] = {
         "pct",
     ),
     "applicable_questions": ("applicable questions per interview", "每份问卷适用题目数", "num"),
-    "screened_out_share": ("contacted households screened out", "接触住户被筛为不合格", "pct"),
+    "screened_out_share": (
+        "of contacted households screened out (no eligible respondent)",
+        "接触住户被筛为无合格调查对象",
+        "pct",
+    ),
     "straight_lining_share": ("interviews straight-lining a battery", "量表题全部同一答案", "pct"),
     "outdated_version_share": ("submissions on an old form version", "使用旧版问卷", "pct"),
     "share_done": ("sampled units done", "样本完成比例", "pct"),
     "profile_score": ("answer profile unlike the team's", "答案分布与全队不同", "num"),
+    "multiple_anomaly_share": (
+        "with two or more kinds of anomaly",
+        "同时有两类及以上异常",
+        "pct",
+    ),
 }
+
+COUNTED = frozenset({"multiple_anomaly_share"})
+"""Share indicators whose reason names the count it rests on: "3 of 13 interviews (23%)
+with two or more kinds of anomaly vs team 1%"."""
 
 
 def show(value: float, fmt: str) -> str:
@@ -87,9 +100,23 @@ def show(value: float, fmt: str) -> str:
     return f"{value:.2f}" if abs(value) < 10 else f"{value:.0f}"
 
 
-def reason(name: str, value: float, team: float, n: int, language: str = "en") -> str:
-    """One reason: ``median duration 11 min vs team 34 min (n=41)``; zh in Chinese."""
+def reason(
+    name: str,
+    value: float,
+    team: float,
+    n: int,
+    language: str = "en",
+    successes: float | None = None,
+) -> str:
+    """One reason: ``median duration 11 min vs team 34 min (n=41)``; zh in Chinese. An
+    indicator in :data:`COUNTED` with its ``successes`` names the count: ``3 of 13
+    interviews (23%) with two or more kinds of anomaly vs team 1%``."""
     en, zh, fmt = LABELS.get(name, (name.replace("_", " "), name, "num"))
+    if name in COUNTED and successes is not None and not math.isnan(successes):
+        k = round(float(successes))
+        if language == "zh":
+            return f"{n}份访问中{k}份（{show(value, fmt)}）{zh}，全队 {show(team, fmt)}"
+        return f"{k} of {n} interviews ({show(value, fmt)}) {en} vs team {show(team, fmt)}"
     if language == "zh":
         return f"{zh} {show(value, fmt)}，全队 {show(team, fmt)}（n={n}）"
     if fmt == "pct" and en.startswith("of "):

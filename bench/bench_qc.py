@@ -252,6 +252,9 @@ def run_size(folder: Path, n: int, workers: int = 2) -> dict:
         codes=Codes(),
         thresholds=Thresholds(),
         fieldwork=(START, END),
+        # as the store path does (surveys.quality): the simulated fieldwork lies after
+        # today's clock, which would make every interview one "in the future" (Q603)
+        now=pd.to_datetime(main["submission_date"], utc=True).max().to_pydatetime(),
     )
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     t1, c1 = time.perf_counter(), time.process_time()

@@ -450,11 +450,15 @@ def _save(store, form_pk, digest, count, settings, report, inputs, started) -> i
 def _indicator_json(frame: pd.DataFrame | None) -> str:
     if frame is None:
         return "{}"
-    columns = ["value", "n", "team", "z", "signal", "flagged"]
+    records = frame[["indicator", *INDICATOR_FIELDS]].to_dict("records")
     return json.dumps(
-        jsonable({r["indicator"]: {c: r[c] for c in columns} for _, r in frame.iterrows()}),
+        jsonable({r["indicator"]: {c: r[c] for c in INDICATOR_FIELDS} for r in records}),
         ensure_ascii=False,
     )
+
+
+INDICATOR_FIELDS = ("value", "n", "team", "z", "signal", "flagged")
+"""What the ranking keeps of each of an enumerator's indicators (``indicators_json``)."""
 
 
 def _submission_keys(store: Store, form_pk: int) -> dict[str, int]:
@@ -474,21 +478,29 @@ def _flag_key(code, instance_id, enumerator, variable) -> tuple:
     return (code or "", instance_id or "", enumerator or "", variable or "")
 
 
+FLAG_CONTENT = ("submission_id", "check", "severity", "value", "message", "details_json")
+"""A stored flag's columns that a new run may change (beyond its run)."""
+
+
 def _update_flags(conn, form_pk, run_id, report, submission_pk, now) -> None:
+    """Keep each flag a run finds again (its id, created_at and review state) and move it
+    to this run; insert new flags and delete those no longer found. Only the kept flags
+    whose content changed are rewritten one by one (a run after a pull finds most again)."""
+    columns = [FLAGS.c.id, FLAGS.c.code, FLAGS.c.instance_id, FLAGS.c.enumerator]
+    columns += [FLAGS.c.variable, *(FLAGS.c[c] for c in FLAG_CONTENT)]
     existing = {
-        _flag_key(r.code, r.instance_id, r.enumerator, r.variable): r.id
-        for r in conn.execute(
-            sa.select(
-                FLAGS.c.id, FLAGS.c.code, FLAGS.c.instance_id, FLAGS.c.enumerator, FLAGS.c.variable
-            ).where(FLAGS.c.form_id == form_pk)
+        _flag_key(r.code, r.instance_id, r.enumerator, r.variable): (
+            r.id,
+            tuple(getattr(r, c) for c in FLAG_CONTENT),
         )
+        for r in conn.execute(sa.select(*columns).where(FLAGS.c.form_id == form_pk))
     }
     check_of = {}
     from validation.quality.registry import CHECKS
 
     for item in CHECKS.values():
         check_of[item.code] = item.name
-    fresh, again = [], []
+    fresh, changed = [], []
     seen: set[tuple] = set()
     for flag in report.flags:
         key = _flag_key(flag.code, flag.instance_id, flag.enumerator, flag.variable)
@@ -496,35 +508,55 @@ def _update_flags(conn, form_pk, run_id, report, submission_pk, now) -> None:
             continue
         seen.add(key)
         values = {
-            "form_id": form_pk,
-            "run_id": run_id,
             "submission_id": submission_pk.get(flag.instance_id or ""),
             "check": check_of.get(flag.code, _check_name(flag.code)),
-            "code": flag.code,
             "severity": flag.severity.value,
             "value": flag.value,
-            "instance_id": flag.instance_id,
-            "enumerator": flag.enumerator,
-            "variable": flag.variable,
             "message": flag.message,
             "details_json": json.dumps(jsonable(flag.evidence), ensure_ascii=False),
         }
-        if key in existing:
-            again.append({"pk": existing[key], **values})
-        else:
-            fresh.append({**values, "created_at": now})
-    gone = [pk for key, pk in existing.items() if key not in seen]
+        stored = existing.get(key)
+        if stored is None:
+            fresh.append(
+                {
+                    **values,
+                    "form_id": form_pk,
+                    "run_id": run_id,
+                    "code": flag.code,
+                    "instance_id": flag.instance_id,
+                    "enumerator": flag.enumerator,
+                    "variable": flag.variable,
+                    "created_at": now,
+                }
+            )
+        elif not _same_content(stored[1], tuple(values[c] for c in FLAG_CONTENT)):
+            changed.append({"pk": stored[0], **values})
+    gone = [pk for key, (pk, _) in existing.items() if key not in seen]
     for start in range(0, len(gone), 500):
         conn.execute(FLAGS.delete().where(FLAGS.c.id.in_(gone[start : start + 500])))
-    if again:
+    conn.execute(FLAGS.update().where(FLAGS.c.form_id == form_pk).values(run_id=run_id))
+    if changed:
         update = (
             FLAGS.update()
             .where(FLAGS.c.id == sa.bindparam("pk"))
-            .values({k: sa.bindparam(k) for k in again[0] if k != "pk"})
+            .values({k: sa.bindparam(k) for k in FLAG_CONTENT})
         )
-        conn.execute(update, again)
+        conn.execute(update, changed)
     if fresh:
         conn.execute(FLAGS.insert(), fresh)
+
+
+def _same_content(stored: tuple, new: tuple) -> bool:
+    """Whether a stored flag's content equals a new run's (floats as the database keeps
+    them: NaN stored as NULL)."""
+    for old, value in zip(stored, new, strict=True):
+        if isinstance(value, float) and value != value:
+            value = None
+        if isinstance(old, float) and old != old:
+            old = None
+        if old != value:
+            return False
+    return True
 
 
 def _check_name(code: str) -> str:

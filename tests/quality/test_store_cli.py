@@ -201,3 +201,19 @@ def test_a_flagged_submission_purged_on_central_is_removed_with_its_flags(any_st
         assert writer.remove_missing(conn, form_pk, ids - {flagged}) == 1
     again = run_store_qc(any_store, form.form_id, config)
     assert again.ran and flagged not in set(again.flags["instance_id"].dropna())
+
+
+def test_a_new_run_rewrites_only_flags_whose_content_changed(any_store, fieldwork):
+    """Flags found again move to the new run; one whose stored content differs from what the
+    run found (here tampered with) is rewritten, the others keep their rows."""
+    config, form, folder, _ = fieldwork
+    import_json_pages(any_store, folder, form.form_id, form)
+    first = run_store_qc(any_store, form.form_id, config)
+    tampered, untouched = (int(i) for i in first.flags["id"].iloc[:2])
+    with any_store.engine.begin() as conn:
+        conn.execute(FLAGS.update().where(FLAGS.c.id == tampered).values(message="edited"))
+    again = run_store_qc(any_store, form.form_id, config, force=True)
+    stored = again.flags.set_index("id")
+    assert stored.loc[tampered, "message"] == first.flags.set_index("id").loc[tampered, "message"]
+    assert stored.loc[untouched, "run_id"] == again.run_id != first.run_id
+    assert set(stored.index) == set(first.flags["id"])

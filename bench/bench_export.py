@@ -46,8 +46,9 @@ from exports.plan import plan_dataset
 from exports.relevance import relevance_masks
 from exports.values import prepare_dataset
 from exports.writers import choose_writer, spss_frame, spss_values, stata_frame, stata_values
-from forms.frames import random_frames
+from forms.frames import coded_column, frames_to_submissions, random_frames
 from forms.reader import read_markdown
+from surveys.store.frames import records_frames
 
 LISTS = 10
 SELECTS, INTEGERS, MULTIPLES, TEXTS, DATES = 150, 60, 8, 12, 6
@@ -137,18 +138,70 @@ def polars_frame(dataset, values):
     )
 
 
+def as_stored(form, frame):
+    """``frame`` as the store's analysis frames give it to ``popsurvey export``
+    (``analysis_frames(coded=True)``): select_one columns through the store's own
+    :func:`forms.frames.coded_column`."""
+    for question in form.elements:
+        choices = form.choices_for(question)
+        if question.type == "select_one" and choices is not None and question.name in frame:
+            frame[question.name] = coded_column(frame[question.name].tolist(), choices.codes)
+    return frame
+
+
+def frame_build(form, rows: int, seed: int) -> str:
+    """The store's frame building (``records_frames``: the code ``analysis_frames`` runs on
+    the stored JSON) with select_one columns as text and as codes, on the same records."""
+    records = frames_to_submissions(random_frames(form, rows, seed=seed))
+    times = []
+    for coded in (False, True):
+        start, cpu = time.perf_counter(), time.process_time()
+        records_frames(form, records, coded=coded)
+        times.append(Timing(time.perf_counter() - start, time.process_time() - cpu))
+    return (
+        f"store frame building, {rows:,} submissions: select_one as text {times[0]}, "
+        f"as codes {times[1]}"
+    )
+
+
+def both_formats(form, frame, out: Path, results: dict) -> tuple:
+    """What `popsurvey export` does by default: both formats from one preparation, against
+    the sum of each raw writer's two times."""
+    both = ExportOptions(formats=("dta", "sav"))
+    full, memory = peak_extra(lambda: export_frames(form, frame, {}, out / "both", both))
+    sums = {
+        name: Timing(
+            results[".dta"][2][name].wall + results[".sav"][2][name].wall,
+            results[".dta"][2][name].cpu + results[".sav"][2][name].cpu,
+        )
+        for name in results[".dta"][2]
+    }
+    fastest = min(sums, key=lambda name: sums[name].wall)
+    return full, memory, sums, fastest
+
+
 def main() -> None:
     """Run the benchmark and print times, ratios and memory."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--formats", default="dta,sav", help="dta, sav or dta,sav")
+    parser.add_argument(
+        "--build-rows",
+        type=int,
+        default=20_000,
+        help="submissions for the frame-building comparison (0: skip it)",
+    )
     args = parser.parse_args()
+    formats = tuple(args.formats.split(","))
     import pyreadstat
 
     form = benchmark_form()
     start = time.perf_counter()
+    if args.build_rows:
+        print(frame_build(form, args.build_rows, args.seed))
     frames = random_frames(form, args.rows, seed=args.seed)
-    frame = frames.main
+    frame = as_stored(form, frames.main)
     frame_bytes = int(frame.memory_usage(deep=True).sum())
     print(
         f"frame: {len(frame):,} rows x {frame.shape[1] - 1} question columns, "
@@ -168,7 +221,7 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        for fmt in ("dta", "sav"):
+        for fmt in formats:
             options = ExportOptions(formats=(fmt,))
             full, memory = peak_extra(
                 lambda options=options, fmt=fmt: export_frames(
@@ -188,18 +241,10 @@ def main() -> None:
                 )
             fastest = min(timings, key=lambda name: timings[name].wall)
             results[f".{fmt}"] = (full, memory, timings, fastest)
-        # what `popsurvey export` does by default: both formats from one preparation
-        both = ExportOptions(formats=("dta", "sav"))
-        full, memory = peak_extra(lambda: export_frames(form, frame, {}, out / "both", both))
-        sums = {
-            name: Timing(
-                results[".dta"][2][name].wall + results[".sav"][2][name].wall,
-                results[".dta"][2][name].cpu + results[".sav"][2][name].cpu,
+        if len(formats) == 2:
+            results[".dta + .sav in one export (raw: the sum of both)"] = both_formats(
+                form, frame, out, results
             )
-            for name in results[".dta"][2]
-        }
-        fastest = min(sums, key=lambda name: sums[name].wall)
-        results[".dta + .sav in one export (raw: the sum of both)"] = (full, memory, sums, fastest)
     for fmt, (full, memory, timings, fastest) in results.items():
         peers = ", ".join(f"{name} {t}" for name, t in timings.items())
         ratios = ", ".join(

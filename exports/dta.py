@@ -9,7 +9,7 @@ beyond Stata's largest double; pyreadstat needs object columns, checked cell by 
 file's map (Stata's dta documentation, "Stata 118 format") locates each block: variable
 names and value-label names are fixed-width fields rewritten in place, the value labels are
 the file's last block (rewritten, then the map's two last offsets updated), and the data
-block's cells of the missing answers are set through a memory map.
+block's cells of the missing answers are set in blocks of rows read and written back.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ _DOUBLE_MISSING = 0x7FE0000000000000
 _LETTER_STEP = 0x0000010000000000
 _WIDTHS = {65526: 8, 65527: 4, 65528: 4, 65529: 2, 65530: 1, 32768: 8}
 _DOUBLE = 65526
+_PATCH_BYTES = 8 << 20
 LETTERS = {DONT_KNOW: "d", REFUSED: "r", SKIPPED: "a"}
 
 
@@ -143,28 +144,35 @@ def set_extended_missing(path: Path, reasons: dict[int, np.ndarray]) -> None:
     bits = np.zeros(max(LETTERS) + 1, dtype=np.uint64)
     for reason, letter in LETTERS.items():
         bits[reason] = missing_double_bits(letter)
-    block = np.memmap(
-        path,
-        dtype=np.uint8,
-        mode="r+",
-        offset=layout.offsets[9] + len(b"<data>"),
-        shape=(rows * row_width,),
-    )
-    try:
-        for index, why in reasons.items():
-            if int(types[index]) != _DOUBLE:
-                raise ExportWriteError(f"{path.name}: variable {index + 1} is not a double")
-            cells = np.ndarray(
-                (rows,),
-                dtype=f"{order}u8",
-                buffer=block,
-                offset=int(starts[index]),
-                strides=(row_width,),
-            )
-            picked = np.flatnonzero(why)
-            cells[picked] = bits[why[picked]]
-    finally:  # unmapped without msync: the page cache has the cells, as after a write()
-        del block
+    for index in reasons:
+        if int(types[index]) != _DOUBLE:
+            raise ExportWriteError(f"{path.name}: variable {index + 1} is not a double")
+    # blocks of whole rows read, patched in memory and written back: sequential reads and
+    # writes of the page cache instead of a memory map's page faults across the block
+    step = max(1, _PATCH_BYTES // row_width)
+    data_at = layout.offsets[9] + len(b"<data>")
+    buffer = np.empty(min(step, rows) * row_width, dtype=np.uint8)
+    with path.open("r+b") as handle:
+        for first in range(0, rows, step):
+            count = min(step, rows - first)
+            block = buffer[: count * row_width]
+            handle.seek(data_at + first * row_width)
+            if handle.readinto(memoryview(block)) != len(block):
+                raise ExportWriteError(f"{path.name}: the data block is shorter than the map says")
+            for index, why in reasons.items():
+                part = why[first : first + count]
+                picked = np.flatnonzero(part)
+                if len(picked):
+                    cells = np.ndarray(
+                        (count,),
+                        dtype=f"{order}u8",
+                        buffer=block,
+                        offset=int(starts[index]),
+                        strides=(row_width,),
+                    )
+                    cells[picked] = bits[part[picked]]
+            handle.seek(data_at + first * row_width)
+            handle.write(memoryview(block))
 
 
 def _field(name: str) -> bytes:

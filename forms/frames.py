@@ -14,6 +14,8 @@ Column types follow the question type: numbers ``float64`` (NaN when empty), dat
 ``datetime64[ns]``, other answers text (``None`` when empty; geopoints as ODK's
 ``"lat lon alt acc"``, select_multiple as the space-separated codes). A column whose
 answers do not fit its type (``"abc"`` in an integer) stays ``object`` with the values kept.
+With ``coded=True`` a select_one with a choice list is a pandas ``Categorical`` instead
+(:func:`coded_column`: the same texts, held as small integer codes).
 These frames are what :mod:`forms.xpath.vectorized` evaluates a form's logic over.
 """
 
@@ -36,6 +38,7 @@ KEY_COLUMNS = (ID, PARENT_ROW, POSITION)
 NUMERIC = frozenset({"integer", "decimal", "range"})
 DATE = frozenset({"date"})
 GEO = frozenset({"geopoint", "geotrace", "geoshape", "start-geopoint"})
+CODED = frozenset({"select_one"})
 
 
 @dataclass(frozen=True)
@@ -86,9 +89,10 @@ def frame_layout(form: FormModel) -> dict[str | None, list[Question]]:
 
 
 def submission_frames(
-    form: FormModel, submissions: Iterable[Mapping[str, Any]]
+    form: FormModel, submissions: Iterable[Mapping[str, Any]], *, coded: bool = False
 ) -> SubmissionFrames:
-    """Flatten OData submissions (repeats inline, as ``$expand=*`` gives them)."""
+    """Flatten OData submissions (repeats inline, as ``$expand=*`` gives them);
+    ``coded``: select_one columns as :func:`coded_column` categoricals."""
     names = column_names(form)
     layout = frame_layout(form)
     children: dict[str, list[Question]] = {}
@@ -108,7 +112,10 @@ def submission_frames(
         columns[POSITION].append(1)
         _collect(form, submission, root, None, row, sub_id, raw, children, names)
         _pad(raw[None], len(columns[ID]))
-    frames = {key: _typed_frame(cols, layout[key], names, key is None) for key, cols in raw.items()}
+    frames = {
+        key: _typed_frame(form if coded else None, cols, layout[key], names, key is None)
+        for key, cols in raw.items()
+    }
     main = frames.pop(None)
     return SubmissionFrames(form=form, main=main, repeats=frames)  # type: ignore[arg-type]
 
@@ -171,6 +178,7 @@ def _pad(columns: dict[str, list[Any]], length: int) -> None:
 
 
 def _typed_frame(
+    coded: FormModel | None,
     columns: dict[str, list[Any]],
     questions: list[Question],
     names: Mapping[str, str],
@@ -182,7 +190,11 @@ def _typed_frame(
         data[POSITION] = np.asarray(columns[POSITION], dtype=np.int64)
     for question in questions:
         name = names[question.xpath]
-        data[name] = typed_column(question, columns[name])
+        choices = coded.choices_for(question) if coded is not None else None
+        if choices is not None and question.type in CODED:
+            data[name] = coded_column(columns[name], choices.codes)
+        else:
+            data[name] = typed_column(question, columns[name])
     return pd.DataFrame(data)
 
 
@@ -206,6 +218,28 @@ def typed_column(question: Question, values: list[Any]) -> pd.Series:
             [geojson_to_text(v) if v not in (None, "") else None for v in values], dtype=object
         )
     return pd.Series([_text(v) for v in values], dtype=object)
+
+
+def coded_column(values: Sequence[Any], codes: Sequence[str]) -> pd.Series:
+    """A select_one's answers as a pandas ``Categorical``: the texts :func:`typed_column`
+    gives (missing for no answer), held as codes into the categories -- the choice list's
+    codes in sheet order, then any other answer in order of first appearance. Consumers
+    that compare, ``isin`` or ``to_numpy(dtype=object)`` see the same texts; exports read
+    the integer codes without touching each text again."""
+    index = {code: i for i, code in enumerate(dict.fromkeys(codes))}
+    get = index.get
+    try:
+        numbers = np.fromiter((get(v, -2) for v in values), dtype=np.int32, count=len(values))
+    except TypeError:  # an unhashable answer (a list, a dict): every row the slow way
+        numbers = np.full(len(values), -2, dtype=np.int32)
+    for row in np.flatnonzero(numbers == -2):  # no answer, or text not in the list
+        text = _text(values[row])
+        if text is None:
+            numbers[row] = -1
+        else:
+            numbers[row] = index.setdefault(text, len(index))
+    categories = pd.Index(list(index), dtype=object)
+    return pd.Series(pd.Categorical.from_codes(numbers, categories=categories))
 
 
 def _number(value: Any) -> float | None:

@@ -495,3 +495,57 @@ def test_progress_moves_by_variables_and_ends_at_the_total(tmp_path):
     totals = {t for _, t in calls}
     assert len(totals) == 1 and done == sorted(done)
     assert done[-1] == totals.pop() and len(calls) > 8  # moves while preparing, not 3 jumps
+
+
+def test_coded_frames_export_the_same_files(tmp_path):
+    """The store's coded frames (select_one as categoricals, what ``popsurvey export``
+    reads) give the same values, labels and missing codes as text columns; a code outside
+    the list left with no row (its submission filtered out) adds no label and no warning."""
+    from forms.frames import submission_frames
+    from forms.naming import with_specify_other
+    from tests.exports.household import household_form, household_records
+
+    form = household_form()
+    records = household_records()
+    records[3]["g1"]["edu"] = "phd"  # a code outside the list: a label and a warning
+    out = {}
+    for coded in (False, True):
+        frames = submission_frames(with_specify_other(form), records, coded=coded)
+        target = tmp_path / str(coded)
+        result = export_frames(
+            form,
+            frames.main,
+            frames.repeats,
+            target,
+            ExportOptions(formats=("sav", "dta"), salt=SALT),
+        )
+        out[coded] = target, result
+    assert isinstance(
+        submission_frames(with_specify_other(form), records, coded=True).main["edu"].dtype,
+        pd.CategoricalDtype,
+    )
+    for name in ("household_export.sav", "household_export.dta", "household_export_hh.sav"):
+        read = pyreadstat.read_sav if name.endswith(".sav") else pyreadstat.read_dta
+        plain_data, plain_meta = read(out[False][0] / name, user_missing=True)
+        coded_data, coded_meta = read(out[True][0] / name, user_missing=True)
+        pd.testing.assert_frame_equal(plain_data, coded_data)
+        assert plain_meta.variable_value_labels == coded_meta.variable_value_labels
+        assert plain_meta.missing_ranges == coded_meta.missing_ranges
+    assert [i.message for i in out[False][1].issues] == [i.message for i in out[True][1].issues]
+
+
+def test_a_filtered_out_code_adds_no_label(tmp_path):
+    from forms.frames import submission_frames
+    from forms.naming import with_specify_other
+    from tests.exports.household import household_form, household_records
+
+    form = household_form()
+    frames = submission_frames(with_specify_other(form), household_records(), coded=True)
+    main = frames.main.copy()
+    main["edu"] = main["edu"].cat.add_categories(["phd"])  # seen in a row filtered out
+    result = export_frames(
+        form, main, frames.repeats, tmp_path, ExportOptions(formats=("sav",), salt=SALT)
+    )
+    assert "E102" not in {i.code for i in result.issues}
+    _, meta = pyreadstat.read_sav(tmp_path / "household_export.sav", metadataonly=True)
+    assert "phd" not in meta.variable_value_labels["edu"].values()

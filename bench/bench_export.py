@@ -1,13 +1,18 @@
 """Benchmark: a labelled export of 200,000 rows x 300 variables to .dta and .sav, against raw
 writers of the same prepared frame measured in the same run.
 
-    .venv/bin/python bench/bench_export.py            # --rows 200000 --seed 5
+    .venv/bin/python bench/bench_export.py            # --rows 200000 --seed 5 --rounds 2
 
 The form (generated, seeded): 150 select_one questions over 10 choice lists of 8 labelled
-choices plus don't-know/refused codes, 60 integers, 4 select_multiple with 8 choices (the raw
+choices plus don't-know/refused codes, 60 integers, 8 select_multiple with 8 choices (the raw
 string plus 8 dummies each), 12 texts, 6 dates; half of the questions are relevant only when
 ``consent = 1``. 300 exported variables besides the keys, 200,000 rows
-(``forms.frames.random_frames``).
+(``forms.frames.random_frames``), handed to the export as the store hands them to
+``popsurvey export`` (``analysis_frames(coded=True)``: select_one columns as categoricals
+made by the store's own :func:`forms.frames.coded_column`). First, on ``--build-rows``
+submissions, the store's frame building (``records_frames``: what ``analysis_frames`` runs
+on the stored JSON) with select_one columns as text and as codes: what the codes cost
+before the export.
 
 Timed, each format on its own:
 
@@ -20,13 +25,16 @@ Timed, each format on its own:
   ``write_readstat`` of the same values as polars (numbers as Float64 with nulls, text as
   String; what the export hands to it), no labels.
 
-Then both formats in one export (what ``popsurvey export`` does by default: one preparation,
-two files) against the sum of each raw writer's two times.
+Each ``--rounds`` times, full export and raw writes alternating so that neither is always
+first in a cold process; every round is printed and the fastest of each compared
+(pyreadstat, several times slower, once). Then both formats in one export (what
+``popsurvey export`` does by default: one preparation, two files) against the sum of each
+raw writer's best times.
 
-Memory: the peak resident memory during the full export above the resident memory before
-it (Linux ``VmHWM`` reset through ``/proc/self/clear_refs``), against the size of the input
-frame (pandas ``memory_usage(deep=True)``). Targets: the full export within 1.3x of the
-fastest raw writer; peak memory under 2x the frame.
+Memory: the largest peak resident memory during a full export above the resident memory
+before it (Linux ``VmHWM`` reset through ``/proc/self/clear_refs``), against the size of
+the input frame (pandas ``memory_usage(deep=True)``). Targets: the full export within 1.3x
+of the fastest raw writer; peak memory under 2x the frame.
 """
 
 from __future__ import annotations

@@ -42,6 +42,7 @@ from exports.dta import (
 from exports.errors import ExportOptionsError, ExportWriteError
 from exports.options import WRITERS
 from exports.plan import LabelSet
+from exports.sav import share_value_labels
 from exports.values import SKIPPED, Column, PreparedDataset
 from forms.issues import Issue, Severity
 
@@ -301,6 +302,7 @@ def write_sav(
             ),
         )
         set_sav_file_label(path, file_label)
+        share_value_labels(path)
         return labels.issues + issues
     import pyreadstat
 
@@ -320,6 +322,7 @@ def write_sav(
             variable_measure=measure,
         ),
     )
+    share_value_labels(path)
     return labels.issues + issues
 
 

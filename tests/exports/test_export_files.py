@@ -549,3 +549,34 @@ def test_a_filtered_out_code_adds_no_label(tmp_path):
     assert "E102" not in {i.code for i in result.issues}
     _, meta = pyreadstat.read_sav(tmp_path / "household_export.sav", metadataonly=True)
     assert "phd" not in meta.variable_value_labels["edu"].values()
+
+
+def test_sav_variables_with_the_same_labels_share_one_set(exported):
+    """One value label set per distinct set of labels (a choice list), not one per
+    variable: the .sav dictionary is rewritten in place, the data untouched."""
+    _, _result, out = exported
+    _, meta = pyreadstat.read_sav(out / "household_export.sav", user_missing=True)
+    labelled = meta.variable_to_label
+    distinct = {tuple(sorted(meta.variable_value_labels[v].items())) for v in labelled}
+    assert len(set(labelled.values())) == len(meta.value_labels)
+    assert len(meta.value_labels) == len(distinct) < len(labelled)
+    users: dict[str, list[str]] = {}
+    for variable, label_set in labelled.items():
+        users.setdefault(label_set, []).append(variable)
+    assert any(len(v) > 2 for v in users.values())
+
+
+def test_sharing_sav_labels_keeps_the_length_and_the_data(tmp_path):
+    from exports.sav import share_value_labels
+
+    form, frames = household_frames()
+    export_frames(
+        form, frames.main, frames.repeats, tmp_path, ExportOptions(formats=("sav",), salt=SALT)
+    )
+    path = tmp_path / "household_export.sav"
+    size, before = path.stat().st_size, pyreadstat.read_sav(path, user_missing=True)
+    assert share_value_labels(path)[0] == share_value_labels(path)[1]  # merged already
+    after = pyreadstat.read_sav(path, user_missing=True)
+    assert path.stat().st_size == size
+    pd.testing.assert_frame_equal(before[0], after[0])
+    assert before[1].variable_value_labels == after[1].variable_value_labels

@@ -8,11 +8,11 @@ choices plus don't-know/refused codes, 60 integers, 8 select_multiple with 8 cho
 string plus 8 dummies each), 12 texts, 6 dates; half of the questions are relevant only when
 ``consent = 1``. 300 exported variables besides the keys, 200,000 rows
 (``forms.frames.random_frames``), handed to the export as the store hands them to
-``popsurvey export`` (``analysis_frames(coded=True)``: select_one columns as categoricals
-made by the store's own :func:`forms.frames.coded_column`). First, on ``--build-rows``
+``popsurvey export`` (``analysis_frames(coded=True)``: select_one and select_multiple columns as
+categoricals made by the store's own :func:`forms.frames.coded_column`). First, on ``--build-rows``
 submissions, the store's frame building (``records_frames``: what ``analysis_frames`` runs
-on the stored JSON) with select_one columns as text and as codes: what the codes cost
-before the export.
+on the stored JSON) with select columns as text and as codes: what the codes cost before
+the export.
 
 Timed, each format on its own:
 
@@ -54,7 +54,7 @@ from exports.plan import plan_dataset
 from exports.relevance import relevance_masks
 from exports.values import prepare_dataset
 from exports.writers import choose_writer, spss_frame, spss_values, stata_frame, stata_values
-from forms.frames import coded_column, frames_to_submissions, random_frames
+from forms.frames import CODED, coded_column, frames_to_submissions, random_frames
 from forms.reader import read_markdown
 from surveys.store.frames import records_frames
 
@@ -148,18 +148,20 @@ def polars_frame(dataset, values):
 
 def as_stored(form, frame):
     """``frame`` as the store's analysis frames give it to ``popsurvey export``
-    (``analysis_frames(coded=True)``): select_one columns through the store's own
+    (``analysis_frames(coded=True)``): select columns through the store's own
     :func:`forms.frames.coded_column`."""
     for question in form.elements:
-        choices = form.choices_for(question)
-        if question.type == "select_one" and choices is not None and question.name in frame:
-            frame[question.name] = coded_column(frame[question.name].tolist(), choices.codes)
+        if question.type in CODED and question.name in frame:
+            choices = form.choices_for(question)
+            one = choices is not None and question.type == "select_one"
+            codes = choices.codes if one else ()
+            frame[question.name] = coded_column(frame[question.name].tolist(), codes)
     return frame
 
 
 def frame_build(form, rows: int, seed: int) -> str:
     """The store's frame building (``records_frames``: the code ``analysis_frames`` runs on
-    the stored JSON) with select_one columns as text and as codes, on the same records."""
+    the stored JSON) with select columns as text and as codes, on the same records."""
     records = frames_to_submissions(random_frames(form, rows, seed=seed))
     times = []
     for coded in (False, True):
@@ -167,7 +169,7 @@ def frame_build(form, rows: int, seed: int) -> str:
         records_frames(form, records, coded=coded)
         times.append(Timing(time.perf_counter() - start, time.process_time() - cpu))
     return (
-        f"store frame building, {rows:,} submissions: select_one as text {times[0]}, "
+        f"store frame building, {rows:,} submissions: selects as text {times[0]}, "
         f"as codes {times[1]}"
     )
 

@@ -210,6 +210,9 @@ def _empty(series: pd.Series) -> np.ndarray:
 
 
 def _text(series: pd.Series) -> np.ndarray:
+    if isinstance(series.dtype, pd.CategoricalDtype):  # coded: once per distinct answer
+        texts = [_unique_text(u) for u in series.cat.categories]
+        return np.array([*texts, None], dtype=object).take(series.cat.codes.to_numpy())
     if series.dtype.kind in "fiu":
         codes, uniques = pd.factorize(series.to_numpy(), use_na_sentinel=True)
         texts = [_number_text(u) for u in uniques]  # once per distinct number

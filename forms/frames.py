@@ -14,8 +14,8 @@ Column types follow the question type: numbers ``float64`` (NaN when empty), dat
 ``datetime64[ns]``, other answers text (``None`` when empty; geopoints as ODK's
 ``"lat lon alt acc"``, select_multiple as the space-separated codes). A column whose
 answers do not fit its type (``"abc"`` in an integer) stays ``object`` with the values kept.
-With ``coded=True`` a select_one with a choice list is a pandas ``Categorical`` instead
-(:func:`coded_column`: the same texts, held as small integer codes).
+With ``coded=True`` select_one and select_multiple answers are pandas ``Categorical``
+columns instead (:func:`coded_column`: the same texts, held as small integer codes).
 These frames are what :mod:`forms.xpath.vectorized` evaluates a form's logic over.
 """
 
@@ -38,7 +38,7 @@ KEY_COLUMNS = (ID, PARENT_ROW, POSITION)
 NUMERIC = frozenset({"integer", "decimal", "range"})
 DATE = frozenset({"date"})
 GEO = frozenset({"geopoint", "geotrace", "geoshape", "start-geopoint"})
-CODED = frozenset({"select_one"})
+CODED = frozenset({"select_one", "select_multiple"})
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def submission_frames(
     form: FormModel, submissions: Iterable[Mapping[str, Any]], *, coded: bool = False
 ) -> SubmissionFrames:
     """Flatten OData submissions (repeats inline, as ``$expand=*`` gives them);
-    ``coded``: select_one columns as :func:`coded_column` categoricals."""
+    ``coded``: select columns as :func:`coded_column` categoricals."""
     names = column_names(form)
     layout = frame_layout(form)
     children: dict[str, list[Question]] = {}
@@ -190,9 +190,10 @@ def _typed_frame(
         data[POSITION] = np.asarray(columns[POSITION], dtype=np.int64)
     for question in questions:
         name = names[question.xpath]
-        choices = coded.choices_for(question) if coded is not None else None
-        if choices is not None and question.type in CODED:
-            data[name] = coded_column(columns[name], choices.codes)
+        if coded is not None and question.type in CODED:
+            choices = coded.choices_for(question)
+            codes = choices.codes if choices is not None and question.type == "select_one" else ()
+            data[name] = coded_column(columns[name], codes)
         else:
             data[name] = typed_column(question, columns[name])
     return pd.DataFrame(data)
@@ -220,26 +221,30 @@ def typed_column(question: Question, values: list[Any]) -> pd.Series:
     return pd.Series([_text(v) for v in values], dtype=object)
 
 
-def coded_column(values: Sequence[Any], codes: Sequence[str]) -> pd.Series:
-    """A select_one's answers as a pandas ``Categorical``: the texts :func:`typed_column`
-    gives (missing for no answer), held as codes into the categories -- the choice list's
-    codes in sheet order, then any other answer in order of first appearance. Consumers
-    that compare, ``isin`` or ``to_numpy(dtype=object)`` see the same texts; exports read
-    the integer codes without touching each text again."""
-    index = {code: i for i, code in enumerate(dict.fromkeys(codes))}
-    get = index.get
-    try:
-        numbers = np.fromiter((get(v, -2) for v in values), dtype=np.int32, count=len(values))
-    except TypeError:  # an unhashable answer (a list, a dict): every row the slow way
-        numbers = np.full(len(values), -2, dtype=np.int32)
-    for row in np.flatnonzero(numbers == -2):  # no answer, or text not in the list
-        text = _text(values[row])
-        if text is None:
-            numbers[row] = -1
-        else:
-            numbers[row] = index.setdefault(text, len(index))
-    categories = pd.Index(list(index), dtype=object)
-    return pd.Series(pd.Categorical.from_codes(numbers, categories=categories))
+def coded_column(values: Sequence[Any], codes: Sequence[str] = ()) -> pd.Series:
+    """A select's answers as a pandas ``Categorical``: the texts :func:`typed_column`
+    gives (missing for no answer), held as codes into the categories -- ``codes`` (the
+    choice list's, in sheet order) first, then any other answer in order of first
+    appearance. Consumers that compare, ``isin`` or ``to_numpy(dtype=object)`` see the same
+    texts; exports read the integer codes without touching each text again."""
+    index: dict[Any, int] = {None: -1, "": -1}
+    for code in codes:
+        index.setdefault(code, len(index) - 2)
+    add = index.setdefault
+    try:  # one dict look-up per answer, new answers numbered as they come
+        numbers = np.fromiter((add(v, len(index) - 2) for v in values), np.int64, len(values))
+    except TypeError:  # an unhashable answer (a list, a dict): as text
+        return coded_column([_text(v) for v in values], codes)
+    # answers that are not texts (a number sent for a code...) take their text's category
+    categories: dict[str, int] = {}
+    lookup = np.full(len(index) - 1, -1, dtype=np.int64)  # the last: no answer (-1)
+    for key, number in index.items():
+        if number >= 0:
+            text = key if type(key) is str else _text(key)
+            if text is not None:
+                lookup[number] = categories.setdefault(text, len(categories))
+    labels = pd.Index(list(categories), dtype=object)
+    return pd.Series(pd.Categorical.from_codes(lookup[numbers], categories=labels))
 
 
 def _number(value: Any) -> float | None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -167,6 +168,16 @@ def _dummies(
 ) -> dict[str, pd.Series]:
     choices = model.choices_for(question)
     codes = choices.codes if choices else ()
+    if isinstance(series.dtype, pd.CategoricalDtype):  # coded: once per distinct answer
+        rows = series.cat.codes.to_numpy()
+        picked = [set(str(text).split()) for text in series.cat.categories]
+        empty = rows < 0
+        return {
+            f"{column}/{code}": pd.arrays.IntegerArray(
+                np.array([code in p for p in picked] + [False], dtype=np.int8)[rows], empty
+            )
+            for code in codes
+        }
     chosen = [
         None if v is None or (isinstance(v, float) and pd.isna(v)) else set(str(v).split())
         for v in series

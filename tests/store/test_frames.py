@@ -68,9 +68,10 @@ def test_frames_from_two_form_versions(tmp_path):
 
 
 def test_coded_frames_hold_the_same_texts_as_codes(tmp_path):
-    """``coded=True`` (what exports read): select_one columns are categoricals of the very
-    texts the plain frames hold -- the list's codes first, then codes outside the list, no
-    answer missing -- in the main frame, in nested repeats and across form versions."""
+    """``coded=True`` (what exports read): select_one and select_multiple columns are
+    categoricals of the very texts the plain frames hold -- the list's codes first, then
+    codes outside the list, no answer missing -- with the same dummies, in the main frame,
+    in nested repeats and across form versions."""
     rng = random.Random(3)
     v1, v2 = household_form(version="1"), household_form(extra=1, version="2")
     old = [make_submission(rng) for _ in range(4)]
@@ -101,16 +102,18 @@ def test_coded_frames_hold_the_same_texts_as_codes(tmp_path):
     assert sex[4] == "2"  # the number 2 sent by the first version-2 submission
     assert isinstance(coded.repeats["birth"]["bsex"].dtype, pd.CategoricalDtype)
     assert coded.main["hh_id"].dtype == object  # text questions stay text
-    assert coded.main["services"].dtype == object
+    assert isinstance(coded.main["services"].dtype, pd.CategoricalDtype)
+    assert coded.main["services/folic_acid"].dtype == "Int8"
 
 
 def test_coded_column_keeps_every_answer():
-    from forms.frames import coded_column
+    from forms.frames import coded_column, typed_column
 
-    values = ["b", None, "a", "", "zz", 1, "b", ["odd"], float("nan")]
+    values = ["b", None, "a", "", "zz", 1, "b", 2.0, "1", float("nan")]
     column = coded_column(values, ("a", "b", "1"))
-    assert list(column.cat.categories)[:3] == ["a", "b", "1"]
+    assert list(column.cat.categories) == ["a", "b", "1", "zz", "2", "NaN"]
     texts = column.to_numpy(dtype=object)
-    assert texts[0] == "b" and texts[2] == "a" and texts[4] == "zz" and texts[5] == "1"
-    assert pd.isna(texts[1]) and pd.isna(texts[3])
-    assert texts[7] == "['odd']"  # unhashable: kept as text, never lost
+    plain = typed_column(household_form()["sex"], values).to_numpy(dtype=object)
+    assert [None if pd.isna(t) else t for t in texts] == list(plain)
+    odd = coded_column(["a", ["x"], None], ("a",)).to_numpy(dtype=object)
+    assert odd[0] == "a" and odd[1] == "['x']" and pd.isna(odd[2])  # kept as text

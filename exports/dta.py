@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -125,11 +126,12 @@ def write_value_labels(
         handle.write(np.array([closing, closing + len(end)], dtype=f"{order}u8").tobytes())
 
 
-def set_extended_missing(path: Path, reasons: dict[int, np.ndarray]) -> None:
+def set_extended_missing(path: Path, reasons: dict[int, np.ndarray], hasher: Any = None) -> None:
     """Set ``.d``/``.r``/``.a`` in the data block where ``reasons[i]`` (per row, for variable
-    ``i``, a double) says don't know, refused or skipped; the writer wrote ``.`` there."""
-    if not reasons:
-        return
+    ``i``, a double) says don't know, refused or skipped; the writer wrote ``.`` there.
+
+    ``hasher`` (a :mod:`hashlib` object) is fed the whole file as it then is, in a thread
+    beside the patching: the file's checksum without reading it once more."""
     layout = read_map(path)
     order = layout.byte_order
     with path.open("rb") as handle:
@@ -138,9 +140,7 @@ def set_extended_missing(path: Path, reasons: dict[int, np.ndarray]) -> None:
     widths = np.array([_WIDTHS.get(int(t), int(t)) for t in types], dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(widths)[:-1]])
     row_width = int(widths.sum())
-    rows = layout.rows
-    if rows == 0:
-        return
+    rows = layout.rows if reasons else 0
     bits = np.zeros(max(LETTERS) + 1, dtype=np.uint64)
     for reason, letter in LETTERS.items():
         bits[reason] = missing_double_bits(letter)
@@ -149,10 +149,11 @@ def set_extended_missing(path: Path, reasons: dict[int, np.ndarray]) -> None:
             raise ExportWriteError(f"{path.name}: variable {index + 1} is not a double")
     # blocks of whole rows read, patched in memory and written back: sequential reads and
     # writes of the page cache instead of a memory map's page faults across the block
-    step = max(1, _PATCH_BYTES // row_width)
+    step = max(1, _PATCH_BYTES // max(row_width, 1))
     data_at = layout.offsets[9] + len(b"<data>")
     buffer = np.empty(min(step, rows) * row_width, dtype=np.uint8)
-    with path.open("r+b") as handle:
+    with path.open("r+b") as handle, _Feeder(hasher) as feed:
+        feed(handle, 0, data_at)
         for first in range(0, rows, step):
             count = min(step, rows - first)
             block = buffer[: count * row_width]
@@ -173,6 +174,46 @@ def set_extended_missing(path: Path, reasons: dict[int, np.ndarray]) -> None:
                     cells[picked] = bits[part[picked]]
             handle.seek(data_at + first * row_width)
             handle.write(memoryview(block))
+            feed.bytes(block)
+        feed(handle, data_at + rows * row_width, None)
+
+
+class _Feeder:
+    """Bytes handed to a hasher in a thread, in order (hashlib releases the interpreter
+    lock on large buffers: the hashing runs beside the patching); nothing without one."""
+
+    def __init__(self, hasher: Any) -> None:
+        self.hasher = hasher
+
+    def __enter__(self) -> _Feeder:
+        if self.hasher is not None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dta-sha256")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.hasher is not None:
+            self.pool.shutdown(wait=True)
+
+    def bytes(self, data: np.ndarray | bytes) -> None:
+        """Hash a copy of ``data`` next."""
+        if self.hasher is not None:
+            self.pool.submit(self.hasher.update, bytes(data))
+
+    def __call__(self, handle: BinaryIO, start: int, end: int | None) -> None:
+        """Hash the file's bytes from ``start`` to ``end`` (None: to its end) next."""
+        if self.hasher is None:
+            return
+        handle.seek(start)
+        left = None if end is None else end - start
+        while left is None or left > 0:
+            chunk = handle.read(_PATCH_BYTES if left is None else min(left, _PATCH_BYTES))
+            if not chunk:
+                break
+            self.bytes(chunk)
+            if left is not None:
+                left -= len(chunk)
 
 
 def _field(name: str) -> bytes:

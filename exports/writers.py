@@ -29,6 +29,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -425,8 +426,10 @@ def write_dta(
     file_label: str,
     texts: dict[int, str],
     writer: str = "auto",
+    hasher: Any = None,
 ) -> list[Issue]:
-    """Write one dataset as Stata 14+ .dta (format 118, UTF-8, strL for long text).
+    """Write one dataset as Stata 14+ .dta (format 118, UTF-8, strL for long text);
+    ``hasher`` (a :mod:`hashlib` object) is fed the finished file.
 
     The writer gets the data under short stand-in names (``v0``, ``v1``...), variable
     labels and formats; :mod:`exports.dta` then puts in the real names, the shared value
@@ -477,7 +480,7 @@ def write_dta(
         for i, c in enumerate(dataset.columns)
         if c.missing is not None and c.numeric and c.variable.kind not in ("date", "datetime")
     }
-    set_extended_missing(path, reasons)
+    set_extended_missing(path, reasons, hasher)
     return issues
 
 

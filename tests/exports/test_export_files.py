@@ -580,3 +580,13 @@ def test_sharing_sav_labels_keeps_the_length_and_the_data(tmp_path):
     assert path.stat().st_size == size
     pd.testing.assert_frame_equal(before[0], after[0])
     assert before[1].variable_value_labels == after[1].variable_value_labels
+
+
+def test_every_checksum_is_the_file_s(exported):
+    """The provenance's SHA-256 of each file, a .dta's taken as its last pass reads it."""
+    import hashlib
+
+    _, result, out = exported
+    for name, digest in result.checksums().items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest, name
+    assert any(name.endswith(".dta") for name in result.checksums())

@@ -256,7 +256,7 @@ def main() -> None:
         out = Path(tmp)
         for fmt in formats:
             runs: dict[str, list[Timing]] = {"full": [], "pyreadstat raw": []}
-            memory = None
+            memory, raw_memory = None, 0
             for round_ in range(args.rounds):  # alternating, so neither is always first
                 options = ExportOptions(formats=(fmt,))
                 full, extra = peak_extra(
@@ -277,15 +277,20 @@ def main() -> None:
                 if raw_polars[fmt] is not None:
                     from polars_readstat import write_readstat
 
-                    runs.setdefault("polars-readstat raw", []).append(
-                        peak_extra(
-                            lambda fmt=fmt: write_readstat(
-                                raw_polars[fmt], str(out / f"polars.{fmt}")
-                            )
-                        )[0]
+                    timing, extra = peak_extra(
+                        lambda fmt=fmt: write_readstat(raw_polars[fmt], str(out / f"polars.{fmt}"))
                     )
+                    runs.setdefault("polars-readstat raw", []).append(timing)
+                    raw_memory = max(raw_memory, extra or 0)
                     _clear(out)
             print(f".{fmt} rounds: " + "; ".join(f"{k} {_all(v)}" for k, v in runs.items()))
+            if raw_polars[fmt] is not None:
+                print(
+                    f".{fmt} polars-readstat raw: its own peak +{raw_memory / 2**20:,.0f} MiB "
+                    f"beside its input frame of {raw_polars[fmt].estimated_size() / 2**20:,.0f} "
+                    f"MiB ({(raw_memory + raw_polars[fmt].estimated_size()) / frame_bytes:.2f}x "
+                    "the frame together)"
+                )
             best = {name: min(times, key=lambda t: t.wall) for name, times in runs.items()}
             full = best.pop("full")
             fastest = min(best, key=lambda name: best[name].wall)

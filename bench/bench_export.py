@@ -1,13 +1,18 @@
 """Benchmark: a labelled export of 200,000 rows x 300 variables to .dta and .sav, against raw
 writers of the same prepared frame measured in the same run.
 
-    .venv/bin/python bench/bench_export.py            # --rows 200000 --seed 5
+    .venv/bin/python bench/bench_export.py            # --rows 200000 --seed 5 --rounds 2
 
 The form (generated, seeded): 150 select_one questions over 10 choice lists of 8 labelled
-choices plus don't-know/refused codes, 60 integers, 4 select_multiple with 8 choices (the raw
+choices plus don't-know/refused codes, 60 integers, 8 select_multiple with 8 choices (the raw
 string plus 8 dummies each), 12 texts, 6 dates; half of the questions are relevant only when
 ``consent = 1``. 300 exported variables besides the keys, 200,000 rows
-(``forms.frames.random_frames``).
+(``forms.frames.random_frames``), handed to the export as the store hands them to
+``popsurvey export`` (``analysis_frames(coded=True)``: select_one and select_multiple columns as
+categoricals made by the store's own :func:`forms.frames.coded_column`). First, on ``--build-rows``
+submissions, the store's frame building (``records_frames``: what ``analysis_frames`` runs
+on the stored JSON) with select columns as text and as codes: what the codes cost before
+the export.
 
 Timed, each format on its own:
 
@@ -20,13 +25,16 @@ Timed, each format on its own:
   ``write_readstat`` of the same values as polars (numbers as Float64 with nulls, text as
   String; what the export hands to it), no labels.
 
-Then both formats in one export (what ``popsurvey export`` does by default: one preparation,
-two files) against the sum of each raw writer's two times.
+Each ``--rounds`` times, full export and raw writes alternating so that neither is always
+first in a cold process; every round is printed and the fastest of each compared
+(pyreadstat, several times slower, once). Then both formats in one export (what
+``popsurvey export`` does by default: one preparation, two files) against the sum of each
+raw writer's best times.
 
-Memory: the peak resident memory during the full export above the resident memory before
-it (Linux ``VmHWM`` reset through ``/proc/self/clear_refs``), against the size of the input
-frame (pandas ``memory_usage(deep=True)``). Targets: the full export within 1.3x of the
-fastest raw writer; peak memory under 2x the frame.
+Memory: the largest peak resident memory during a full export above the resident memory
+before it (Linux ``VmHWM`` reset through ``/proc/self/clear_refs``), against the size of
+the input frame (pandas ``memory_usage(deep=True)``). Targets: the full export within 1.3x
+of the fastest raw writer; peak memory under 2x the frame.
 """
 
 from __future__ import annotations
@@ -46,8 +54,9 @@ from exports.plan import plan_dataset
 from exports.relevance import relevance_masks
 from exports.values import prepare_dataset
 from exports.writers import choose_writer, spss_frame, spss_values, stata_frame, stata_values
-from forms.frames import random_frames
+from forms.frames import CODED, coded_column, frames_to_submissions, random_frames
 from forms.reader import read_markdown
+from surveys.store.frames import records_frames
 
 LISTS = 10
 SELECTS, INTEGERS, MULTIPLES, TEXTS, DATES = 150, 60, 8, 12, 6
@@ -137,18 +146,95 @@ def polars_frame(dataset, values):
     )
 
 
+def as_stored(form, frame):
+    """``frame`` as the store's analysis frames give it to ``popsurvey export``
+    (``analysis_frames(coded=True)``): select columns through the store's own
+    :func:`forms.frames.coded_column`."""
+    for question in form.elements:
+        if question.type in CODED and question.name in frame:
+            choices = form.choices_for(question)
+            one = choices is not None and question.type == "select_one"
+            codes = choices.codes if one else ()
+            frame[question.name] = coded_column(frame[question.name].tolist(), codes)
+    return frame
+
+
+def frame_build(form, rows: int, seed: int, rounds: int) -> str:
+    """The store's frame building (``records_frames``: the code ``analysis_frames`` runs on
+    the stored JSON) with select columns as text and as codes, on the same records,
+    alternating ``rounds`` times (the fastest of each)."""
+    records = frames_to_submissions(random_frames(form, rows, seed=seed))
+    times: dict[bool, list[Timing]] = {False: [], True: []}
+    for _ in range(rounds):
+        for coded in (False, True):
+            start, cpu = time.perf_counter(), time.process_time()
+            records_frames(form, records, coded=coded)
+            times[coded].append(Timing(time.perf_counter() - start, time.process_time() - cpu))
+    text, codes = (min(times[k], key=lambda t: t.cpu) for k in (False, True))
+    return (
+        f"store frame building, {rows:,} submissions (fastest of {rounds}): selects as text "
+        f"{text}, as codes {codes}"
+    )
+
+
+def _clear(out: Path) -> None:
+    """Remove what a measurement wrote (the next one starts with the same free disk)."""
+    for path in sorted(out.rglob("*"), reverse=True):
+        path.rmdir() if path.is_dir() else path.unlink()
+
+
+def _all(times: list[Timing]) -> str:
+    return ", ".join(str(t) for t in times)
+
+
+def both_formats(form, frame, out: Path, results: dict, rounds: int) -> tuple:
+    """What `popsurvey export` does by default: both formats from one preparation, against
+    the sum of each raw writer's best times."""
+    both = ExportOptions(formats=("dta", "sav"))
+    runs, memory = [], None
+    for _ in range(rounds):
+        full, extra = peak_extra(lambda: export_frames(form, frame, {}, out / "both", both))
+        runs.append(full)
+        memory = max(memory or 0, extra or 0) if extra is not None else memory
+        _clear(out)
+    print(f".dta + .sav rounds: full {_all(runs)}")
+    full = min(runs, key=lambda t: t.wall)
+    sums = {
+        name: Timing(
+            results[".dta"][2][name].wall + results[".sav"][2][name].wall,
+            results[".dta"][2][name].cpu + results[".sav"][2][name].cpu,
+        )
+        for name in results[".dta"][2]
+    }
+    fastest = min(sums, key=lambda name: sums[name].wall)
+    return full, memory, sums, fastest
+
+
 def main() -> None:
     """Run the benchmark and print times, ratios and memory."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--formats", default="dta,sav", help="dta, sav or dta,sav")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="full export and raw writes, alternating"
+    )
+    parser.add_argument(
+        "--build-rows",
+        type=int,
+        default=20_000,
+        help="submissions for the frame-building comparison (0: skip it)",
+    )
     args = parser.parse_args()
+    formats = tuple(args.formats.split(","))
     import pyreadstat
 
     form = benchmark_form()
     start = time.perf_counter()
+    if args.build_rows:
+        print(frame_build(form, args.build_rows, args.seed, args.rounds))
     frames = random_frames(form, args.rows, seed=args.seed)
-    frame = frames.main
+    frame = as_stored(form, frames.main)
     frame_bytes = int(frame.memory_usage(deep=True).sum())
     print(
         f"frame: {len(frame):,} rows x {frame.shape[1] - 1} question columns, "
@@ -168,38 +254,51 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        for fmt in ("dta", "sav"):
-            options = ExportOptions(formats=(fmt,))
-            full, memory = peak_extra(
-                lambda options=options, fmt=fmt: export_frames(
-                    form, frame, {}, out / f"full_{fmt}", options
+        for fmt in formats:
+            runs: dict[str, list[Timing]] = {"full": [], "pyreadstat raw": []}
+            memory, raw_memory = None, 0
+            for round_ in range(args.rounds):  # alternating, so neither is always first
+                options = ExportOptions(formats=(fmt,))
+                full, extra = peak_extra(
+                    lambda options=options, fmt=fmt: export_frames(
+                        form, frame, {}, out / f"full_{fmt}", options
+                    )
                 )
-            )
-            if fmt == "dta":
-                raw, _ = peak_extra(lambda: pyreadstat.write_dta(stata, str(out / "raw.dta")))
-            else:
-                raw, _ = peak_extra(lambda: pyreadstat.write_sav(spss, str(out / "raw.sav")))
-            timings = {"pyreadstat raw": raw}
-            if raw_polars[fmt] is not None:
-                from polars_readstat import write_readstat
+                runs["full"].append(full)
+                memory = max(memory or 0, extra or 0) if extra is not None else memory
+                _clear(out)
+                if round_ == 0:  # several times slower than polars-readstat: once
+                    raw_write = {
+                        "dta": lambda: pyreadstat.write_dta(stata, str(out / "raw.dta")),
+                        "sav": lambda: pyreadstat.write_sav(spss, str(out / "raw.sav")),
+                    }[fmt]
+                    runs["pyreadstat raw"].append(peak_extra(raw_write)[0])
+                    _clear(out)
+                if raw_polars[fmt] is not None:
+                    from polars_readstat import write_readstat
 
-                timings["polars-readstat raw"], _ = peak_extra(
-                    lambda fmt=fmt: write_readstat(raw_polars[fmt], str(out / f"polars.{fmt}"))
+                    timing, extra = peak_extra(
+                        lambda fmt=fmt: write_readstat(raw_polars[fmt], str(out / f"polars.{fmt}"))
+                    )
+                    runs.setdefault("polars-readstat raw", []).append(timing)
+                    raw_memory = max(raw_memory, extra or 0)
+                    _clear(out)
+            print(f".{fmt} rounds: " + "; ".join(f"{k} {_all(v)}" for k, v in runs.items()))
+            if raw_polars[fmt] is not None:
+                print(
+                    f".{fmt} polars-readstat raw: its own peak +{raw_memory / 2**20:,.0f} MiB "
+                    f"beside its input frame of {raw_polars[fmt].estimated_size() / 2**20:,.0f} "
+                    f"MiB ({(raw_memory + raw_polars[fmt].estimated_size()) / frame_bytes:.2f}x "
+                    "the frame together)"
                 )
-            fastest = min(timings, key=lambda name: timings[name].wall)
-            results[f".{fmt}"] = (full, memory, timings, fastest)
-        # what `popsurvey export` does by default: both formats from one preparation
-        both = ExportOptions(formats=("dta", "sav"))
-        full, memory = peak_extra(lambda: export_frames(form, frame, {}, out / "both", both))
-        sums = {
-            name: Timing(
-                results[".dta"][2][name].wall + results[".sav"][2][name].wall,
-                results[".dta"][2][name].cpu + results[".sav"][2][name].cpu,
+            best = {name: min(times, key=lambda t: t.wall) for name, times in runs.items()}
+            full = best.pop("full")
+            fastest = min(best, key=lambda name: best[name].wall)
+            results[f".{fmt}"] = (full, memory, best, fastest)
+        if len(formats) == 2:
+            results[".dta + .sav in one export (raw: the sum of both)"] = both_formats(
+                form, frame, out, results, args.rounds
             )
-            for name in results[".dta"][2]
-        }
-        fastest = min(sums, key=lambda name: sums[name].wall)
-        results[".dta + .sav in one export (raw: the sum of both)"] = (full, memory, sums, fastest)
     for fmt, (full, memory, timings, fastest) in results.items():
         peers = ", ".join(f"{name} {t}" for name, t in timings.items())
         ratios = ", ".join(

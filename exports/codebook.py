@@ -107,28 +107,39 @@ def codebook_xlsx(
     title: str,
     origins: dict[str, str] | None = None,
 ) -> bytes:
-    """The codebook workbook: sheets ``datasets``, ``variables``, ``value_labels``."""
-    from openpyxl import Workbook
+    """The codebook workbook: sheets ``datasets``, ``variables``, ``value_labels``
+    (xlsxwriter: texts stay texts, never formulas or links)."""
+    import xlsxwriter
 
     variables, values = codebook_rows(datasets, skip_code, origins)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "datasets"
-    sheet.append(["dataset", "file", "rows", "variables", "title"])
-    for dataset, stem in datasets:
-        sheet.append([dataset.name or "main", stem, dataset.rows, len(dataset.columns), title])
-    for name, header, rows in (
-        ("variables", VARIABLE_HEADER, variables),
-        ("value_labels", VALUE_HEADER, values),
-    ):
-        sheet = book.create_sheet(name)
-        sheet.append(list(header))
-        for row in rows:
-            sheet.append(row)
-        sheet.freeze_panes = "A2"
-    book.properties.creator = "popsurvey"
     buffer = BytesIO()
-    book.save(buffer)
+    book = xlsxwriter.Workbook(
+        buffer,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "nan_inf_to_errors": True,
+        },
+    )
+    book.set_properties({"author": "popsurvey"})
+    summary = [
+        [dataset.name or "main", stem, dataset.rows, len(dataset.columns), title]
+        for dataset, stem in datasets
+    ]
+    for name, header, rows, freeze in (
+        ("datasets", ("dataset", "file", "rows", "variables", "title"), summary, False),
+        ("variables", VARIABLE_HEADER, variables, True),
+        ("value_labels", VALUE_HEADER, values, True),
+    ):
+        sheet = book.add_worksheet(name)
+        sheet.write_row(0, 0, list(header))
+        for number, row in enumerate(rows, 1):
+            sheet.write_row(number, 0, row)
+        if freeze:
+            sheet.freeze_panes(1, 0)
+    book.close()
     return buffer.getvalue()
 
 

@@ -12,6 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -160,8 +161,11 @@ def export_frames(
             stems.append((dataset, file_stem))
             for fmt in options.formats:
                 path = staging / f"{file_stem}{EXTENSIONS[fmt]}"
-                issues += _write(fmt, dataset, path, form.title, texts, options)
-                checksums.start(path)  # hashed in a thread while the next files are made
+                # a .dta is hashed as its writer's last pass reads it; other files in a
+                # thread while the next ones are made
+                hasher = hashlib.sha256() if fmt == "dta" else None
+                issues += _write(fmt, dataset, path, form.title, texts, options, hasher)
+                checksums.start(path, hasher)
                 files.append((path.name, path))
                 done += sizes.get(dataset.name, 0)
                 _tell(progress, min(done, total), total)
@@ -407,6 +411,7 @@ def _write(
     title: str,
     texts: dict[int, str],
     options: ExportOptions,
+    hasher: Any = None,
 ) -> list[Issue]:
     label = title if dataset.name is None else f"{title}: {dataset.name}"
     if fmt in ("sav", "zsav"):
@@ -420,7 +425,9 @@ def _write(
             writer=options.writer,
         )
     if fmt == "dta":
-        return write_dta(dataset, path, file_label=label, texts=texts, writer=options.writer)
+        return write_dta(
+            dataset, path, file_label=label, texts=texts, writer=options.writer, hasher=hasher
+        )
     if fmt == "csv":
         write_csv(dataset, path)
     else:
@@ -558,9 +565,15 @@ class _Checksums:
     def __exit__(self, *exc: object) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def start(self, path: Path) -> None:
-        """Start hashing ``path`` (written, not to change again)."""
-        self.jobs[path] = self.pool.submit(_sha256, path)
+    def start(self, path: Path, hashed: Any = None) -> None:
+        """Start hashing ``path`` (written, not to change again), or take ``hashed``, a
+        SHA-256 object already fed the whole file."""
+        if hashed is not None:
+            done: Future[str] = Future()
+            done.set_result(hashed.hexdigest())
+            self.jobs[path] = done
+        else:
+            self.jobs[path] = self.pool.submit(_sha256, path)
 
     def digest(self, path: Path) -> str:
         """The SHA-256 of ``path`` (started before, or computed now)."""

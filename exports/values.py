@@ -31,18 +31,57 @@ NOT_MISSING, DONT_KNOW, REFUSED, SKIPPED = 0, 1, 2, 3
 _MS_PER_DAY = 86_400_000
 
 
-@dataclass
 class Column:
-    """Prepared values of one variable (module docstring)."""
+    """Prepared values of one variable (module docstring).
 
-    variable: Variable
-    values: np.ndarray
-    missing: np.ndarray | None = None
+    A coded variable (a choice, a select_multiple dummy) may be held compactly as
+    ``codes`` (per row, -1 for no answer) into a small ``table`` of numbers whose last
+    entry is the value of -1: :attr:`values` then builds the numbers on each use, so the
+    prepared dataset holds a byte or so per row instead of eight until a writer needs them.
+    """
+
+    __slots__ = ("_values", "codes", "missing", "table", "variable")
+
+    def __init__(
+        self,
+        variable: Variable,
+        values: np.ndarray | None = None,
+        missing: np.ndarray | None = None,
+        *,
+        codes: np.ndarray | None = None,
+        table: np.ndarray | None = None,
+    ) -> None:
+        if (values is None) == (codes is None or table is None):
+            raise ValueError("a Column needs its values, or codes and a table")
+        self.variable = variable
+        self._values = values
+        self.missing = missing
+        self.codes = codes
+        self.table = table
+
+    @property
+    def values(self) -> np.ndarray:
+        """The values, one per row (built from ``codes`` and ``table`` when held so)."""
+        if self._values is not None:
+            return self._values
+        assert self.codes is not None and self.table is not None
+        return self.table.take(self.codes)
+
+    @values.setter
+    def values(self, values: np.ndarray) -> None:
+        self._values, self.codes, self.table = values, None, None
 
     @property
     def numeric(self) -> bool:
         """True when the values are numbers (dates included)."""
-        return self.values.dtype.kind == "f"
+        held = self._values if self._values is not None else self.table
+        assert held is not None
+        return held.dtype.kind == "f"
+
+    def __len__(self) -> int:
+        held = self._values if self._values is not None else self.codes
+        assert held is not None
+        return len(held)
 
 
 @dataclass
@@ -133,11 +172,9 @@ def _prepare(
         if raw_source not in dummies:
             dummies[raw_source] = _dummy_table(frame[raw_source])
         codes, table, names = dummies[raw_source]
-        if column.code in names:
-            values = table[:, names.index(column.code)].take(codes)
-        else:  # a choice nobody picked: 0, or NaN with no answer
-            values = table[:, -1].take(codes)
-        return Column(variable, values)
+        # a choice nobody picked: the last column (0, or NaN with no answer)
+        picked = table[:, names.index(column.code) if column.code in names else -1]
+        return Column(variable, codes=codes, table=picked.copy())
     if column.role == "geo" and source not in frame.columns:
         base = source.rsplit("_", 1)[0]
         if base not in frame.columns:
@@ -173,6 +210,9 @@ def _empty(series: pd.Series) -> np.ndarray:
 
 
 def _text(series: pd.Series) -> np.ndarray:
+    if isinstance(series.dtype, pd.CategoricalDtype):  # coded: once per distinct answer
+        texts = [_unique_text(u) for u in series.cat.categories]
+        return np.array([*texts, None], dtype=object).take(series.cat.codes.to_numpy())
     if series.dtype.kind in "fiu":
         codes, uniques = pd.factorize(series.to_numpy(), use_na_sentinel=True)
         texts = [_number_text(u) for u in uniques]  # once per distinct number
@@ -188,13 +228,18 @@ def _text(series: pd.Series) -> np.ndarray:
 
 def _factorized(series: pd.Series) -> tuple[np.ndarray, list[str]]:
     """Codes (-1 for missing) and the distinct answers as text: per-value work is done once
-    per distinct answer, not once per row."""
+    per distinct answer, not once per row. A categorical column (the store's select_one
+    columns, ``coded=True``) already holds them: nothing is hashed again."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(), [_unique_text(u) for u in series.cat.categories]
     codes, uniques = pd.factorize(series.to_numpy(), use_na_sentinel=True)
-    texts = [
-        u if isinstance(u, str) else _number_text(u) if isinstance(u, int | float) else str(u)
-        for u in uniques
-    ]
-    return codes, texts
+    return codes, [_unique_text(u) for u in uniques]
+
+
+def _unique_text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    return _number_text(value) if isinstance(value, int | float) else str(value)
 
 
 def _number_text(value: float) -> str:
@@ -228,8 +273,10 @@ def _coded(variable: Variable, series: pd.Series, issues: list[Issue]) -> Column
     codes, uniques = _factorized(series)
     texts = [u.strip() for u in uniques]
     numbers = np.array([label_set.code_of.get(t, np.nan) for t in texts], dtype=np.float64)
+    # a category may have no row left (rows filtered out): no number, no warning for it
+    used = np.bincount(codes.astype(np.intp) + 1, minlength=len(texts) + 1)[1:] > 0
     for i, text in enumerate(texts):
-        if np.isnan(numbers[i]) and text != "":
+        if np.isnan(numbers[i]) and text != "" and used[i]:
             numbers[i] = label_set.code_of.get(text, np.nan)
             if np.isnan(numbers[i]):
                 numbers[i] = _new_number(label_set, text)
@@ -242,8 +289,8 @@ def _coded(variable: Variable, series: pd.Series, issues: list[Issue]) -> Column
                         variable=variable.name,
                     )
                 )
-    values = np.append(numbers, np.nan).take(codes)  # code -1 (missing) picks the NaN
-    return Column(variable, values, _reasons(numbers, codes, label_set))
+    table = np.append(numbers, np.nan)  # code -1 (missing) picks the NaN
+    return Column(variable, None, _reasons(numbers, codes, label_set), codes=codes, table=table)
 
 
 def _new_number(label_set: LabelSet, code: str) -> float:
@@ -372,13 +419,16 @@ def _geo_part(text: pd.Series, part: str) -> np.ndarray:
 
 
 def _mark_skipped(column: Column, relevant: np.ndarray) -> None:
-    if not column.numeric or len(relevant) != len(column.values):
+    if not column.numeric or len(relevant) != len(column):
         return
-    skipped = ~relevant & np.isnan(column.values)
+    if column.codes is not None and column.table is not None:
+        skipped = ~relevant & np.isnan(column.table).take(column.codes)
+    else:
+        skipped = ~relevant & np.isnan(column.values)
     if not skipped.any():
         return
     if column.missing is None:
-        column.missing = np.zeros(len(column.values), dtype=np.int8)
+        column.missing = np.zeros(len(column), dtype=np.int8)
     column.missing[skipped] = SKIPPED
 
 

@@ -26,9 +26,10 @@ days and ``%tc`` milliseconds since 1960, SPSS seconds since 1582-10-14.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,6 +43,7 @@ from exports.dta import (
 from exports.errors import ExportOptionsError, ExportWriteError
 from exports.options import WRITERS
 from exports.plan import LabelSet
+from exports.sav import share_value_labels
 from exports.values import SKIPPED, Column, PreparedDataset
 from forms.issues import Issue, Severity
 
@@ -169,16 +171,19 @@ def stata_values(column: Column) -> np.ndarray:
     """One variable as Stata values: dates since 1960, ``.`` (NaN) where an answer is
     missing for a reason (set to ``.d .r .a`` in the written file by
     :func:`exports.dta.set_extended_missing`), text as it is."""
-    values = column.values
     kind = column.variable.kind
     if kind == "date":
-        return values + _STATA_DAY_OFFSET
+        return column.values + _STATA_DAY_OFFSET
     if kind == "datetime":
-        return values + _STATA_MS_OFFSET
+        return column.values + _STATA_MS_OFFSET
     label_set = column.variable.label_set
     if column.missing is not None and label_set and (label_set.dont_know or label_set.refused):
-        return np.where(column.missing > 0, np.nan, values)  # the codes' rows become "."
-    return values  # a skipped answer is NaN already
+        if column.codes is not None and column.table is not None:  # decided once per code
+            table = column.table.copy()
+            table[np.isin(table, [*label_set.dont_know, *label_set.refused])] = np.nan
+            return table.take(column.codes)
+        return np.where(column.missing > 0, np.nan, column.values)  # the codes' rows: "."
+    return column.values  # a skipped answer is NaN already
 
 
 def spss_frame(dataset: PreparedDataset, skip_code: float) -> pd.DataFrame:
@@ -196,7 +201,7 @@ def stata_frame(dataset: PreparedDataset) -> pd.DataFrame:
     )
 
 
-def pandas_frame(names: list[str], arrays: list[np.ndarray]) -> pd.DataFrame:
+def pandas_frame(names: list[str], arrays: Iterable[np.ndarray]) -> pd.DataFrame:
     """Columns as a pandas frame for pyreadstat: numbers as they are, text as objects with
     "" for no text (pandas would infer its str dtype, whose missing values are NaN, which
     pyreadstat cannot write)."""
@@ -208,7 +213,7 @@ def pandas_frame(names: list[str], arrays: list[np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame(data, copy=False)
 
 
-def polars_frame(names: list[str], arrays: list[np.ndarray]):
+def polars_frame(names: list[str], arrays: Iterable[np.ndarray]):
     """Columns as a polars frame for polars-readstat: numbers as Float64 with nulls for NaN
     (written as system missing), text as String with nulls for no text."""
     import polars as pl
@@ -275,7 +280,8 @@ def write_sav(
         if c.numeric and c.variable.kind not in ("date", "datetime", "time")
     }
     names = [c.variable.name for c in dataset.columns]
-    arrays = [spss_values(c, skip_code) for c in dataset.columns]
+    # one variable's values at a time: each becomes a column of the writer's frame and goes
+    arrays = (spss_values(c, skip_code) for c in dataset.columns)
     if choose_writer(writer) == "polars-readstat" and not compress:
         from polars_readstat import write_readstat
 
@@ -297,6 +303,7 @@ def write_sav(
             ),
         )
         set_sav_file_label(path, file_label)
+        share_value_labels(path)
         return labels.issues + issues
     import pyreadstat
 
@@ -316,6 +323,7 @@ def write_sav(
             variable_measure=measure,
         ),
     )
+    share_value_labels(path)
     return labels.issues + issues
 
 
@@ -418,8 +426,10 @@ def write_dta(
     file_label: str,
     texts: dict[int, str],
     writer: str = "auto",
+    hasher: Any = None,
 ) -> list[Issue]:
-    """Write one dataset as Stata 14+ .dta (format 118, UTF-8, strL for long text).
+    """Write one dataset as Stata 14+ .dta (format 118, UTF-8, strL for long text);
+    ``hasher`` (a :mod:`hashlib` object) is fed the finished file.
 
     The writer gets the data under short stand-in names (``v0``, ``v1``...), variable
     labels and formats; :mod:`exports.dta` then puts in the real names, the shared value
@@ -428,7 +438,7 @@ def write_dta(
     variable_labels, issues = stata_variable_labels(dataset)
     names = [c.variable.name for c in dataset.columns]
     short = {name: f"v{i}" for i, name in enumerate(names)}
-    arrays = [stata_values(c) for c in dataset.columns]
+    arrays = (stata_values(c) for c in dataset.columns)  # one at a time (write_sav)
     column_labels = {short[k]: v for k, v in variable_labels.items()}
     display = {short[k]: v for k, v in formats(dataset, STATA_FORMATS).items()}
     if choose_writer(writer) == "polars-readstat":
@@ -470,7 +480,7 @@ def write_dta(
         for i, c in enumerate(dataset.columns)
         if c.missing is not None and c.numeric and c.variable.kind not in ("date", "datetime")
     }
-    set_extended_missing(path, reasons)
+    set_extended_missing(path, reasons, hasher)
     return issues
 
 

@@ -14,6 +14,8 @@ Column types follow the question type: numbers ``float64`` (NaN when empty), dat
 ``datetime64[ns]``, other answers text (``None`` when empty; geopoints as ODK's
 ``"lat lon alt acc"``, select_multiple as the space-separated codes). A column whose
 answers do not fit its type (``"abc"`` in an integer) stays ``object`` with the values kept.
+With ``coded=True`` select_one and select_multiple answers are pandas ``Categorical``
+columns instead (:func:`coded_column`: the same texts, held as small integer codes).
 These frames are what :mod:`forms.xpath.vectorized` evaluates a form's logic over.
 """
 
@@ -36,6 +38,7 @@ KEY_COLUMNS = (ID, PARENT_ROW, POSITION)
 NUMERIC = frozenset({"integer", "decimal", "range"})
 DATE = frozenset({"date"})
 GEO = frozenset({"geopoint", "geotrace", "geoshape", "start-geopoint"})
+CODED = frozenset({"select_one", "select_multiple"})
 
 
 @dataclass(frozen=True)
@@ -86,9 +89,10 @@ def frame_layout(form: FormModel) -> dict[str | None, list[Question]]:
 
 
 def submission_frames(
-    form: FormModel, submissions: Iterable[Mapping[str, Any]]
+    form: FormModel, submissions: Iterable[Mapping[str, Any]], *, coded: bool = False
 ) -> SubmissionFrames:
-    """Flatten OData submissions (repeats inline, as ``$expand=*`` gives them)."""
+    """Flatten OData submissions (repeats inline, as ``$expand=*`` gives them);
+    ``coded``: select columns as :func:`coded_column` categoricals."""
     names = column_names(form)
     layout = frame_layout(form)
     children: dict[str, list[Question]] = {}
@@ -110,7 +114,10 @@ def submission_frames(
         _collect(steps, submission, row, sub_id)
     for columns in raw.values():
         _pad(columns, len(columns[ID]))
-    frames = {key: _typed_frame(cols, layout[key], names, key is None) for key, cols in raw.items()}
+    frames = {
+        key: _typed_frame(form if coded else None, cols, layout[key], names, key is None)
+        for key, cols in raw.items()
+    }
     main_frame = frames.pop(None)
     return SubmissionFrames(form=form, main=main_frame, repeats=frames)  # type: ignore[arg-type]
 
@@ -174,6 +181,7 @@ def _pad(columns: dict[str, list[Any]], length: int) -> None:
 
 
 def _typed_frame(
+    coded: FormModel | None,
     columns: dict[str, list[Any]],
     questions: list[Question],
     names: Mapping[str, str],
@@ -185,7 +193,12 @@ def _typed_frame(
         data[POSITION] = np.asarray(columns[POSITION], dtype=np.int64)
     for question in questions:
         name = names[question.xpath]
-        data[name] = typed_column(question, columns[name])
+        if coded is not None and question.type in CODED:
+            choices = coded.choices_for(question)
+            codes = choices.codes if choices is not None and question.type == "select_one" else ()
+            data[name] = coded_column(columns[name], codes)
+        else:
+            data[name] = typed_column(question, columns[name])
     return pd.DataFrame(data)
 
 
@@ -222,6 +235,32 @@ def _texts(values: list[Any]) -> list[str | None]:
     return [
         (v or None) if v.__class__ is str else (None if v is None else _text(v)) for v in values
     ]
+
+
+def coded_column(values: Sequence[Any], codes: Sequence[str] = ()) -> pd.Series:
+    """A select's answers as a pandas ``Categorical``: the texts :func:`typed_column`
+    gives (missing for no answer), held as codes into the categories -- ``codes`` (the
+    choice list's, in sheet order) first, then any other answer in order of first
+    appearance. Consumers that compare, ``isin`` or ``to_numpy(dtype=object)`` see the same
+    texts; exports read the integer codes without touching each text again."""
+    index: dict[Any, int] = {None: -1, "": -1}
+    for code in codes:
+        index.setdefault(code, len(index) - 2)
+    add = index.setdefault
+    try:  # one dict look-up per answer, new answers numbered as they come
+        numbers = np.fromiter((add(v, len(index) - 2) for v in values), np.int64, len(values))
+    except TypeError:  # an unhashable answer (a list, a dict): as text
+        return coded_column([_text(v) for v in values], codes)
+    # answers that are not texts (a number sent for a code...) take their text's category
+    categories: dict[str, int] = {}
+    lookup = np.full(len(index) - 1, -1, dtype=np.int64)  # the last: no answer (-1)
+    for key, number in index.items():
+        if number >= 0:
+            text = key if type(key) is str else _text(key)
+            if text is not None:
+                lookup[number] = categories.setdefault(text, len(categories))
+    labels = pd.Index(list(categories), dtype=object)
+    return pd.Series(pd.Categorical.from_codes(lookup[numbers], categories=labels))
 
 
 def _number(value: Any) -> float | None:

@@ -63,7 +63,7 @@ def export_from_store(
     progress: Callable[[int, int | None], None] | None = None,
 ) -> ExportResult:
     """Export a form's stored submissions (see the module docstring) and record the run."""
-    frames = analysis_frames(store, form_id)
+    frames = analysis_frames(store, form_id, coded=True)  # select_one codes as categoricals
     with store.engine.connect() as conn:
         form_pk = conn.execute(
             sa.select(writer.FORMS.c.id).where(writer.FORMS.c.xml_form_id == form_id)

@@ -495,3 +495,98 @@ def test_progress_moves_by_variables_and_ends_at_the_total(tmp_path):
     totals = {t for _, t in calls}
     assert len(totals) == 1 and done == sorted(done)
     assert done[-1] == totals.pop() and len(calls) > 8  # moves while preparing, not 3 jumps
+
+
+def test_coded_frames_export_the_same_files(tmp_path):
+    """The store's coded frames (select_one as categoricals, what ``popsurvey export``
+    reads) give the same values, labels and missing codes as text columns; a code outside
+    the list left with no row (its submission filtered out) adds no label and no warning."""
+    from forms.frames import submission_frames
+    from forms.naming import with_specify_other
+    from tests.exports.household import household_form, household_records
+
+    form = household_form()
+    records = household_records()
+    records[3]["g1"]["edu"] = "phd"  # a code outside the list: a label and a warning
+    out = {}
+    for coded in (False, True):
+        frames = submission_frames(with_specify_other(form), records, coded=coded)
+        target = tmp_path / str(coded)
+        result = export_frames(
+            form,
+            frames.main,
+            frames.repeats,
+            target,
+            ExportOptions(formats=("sav", "dta"), salt=SALT),
+        )
+        out[coded] = target, result
+    assert isinstance(
+        submission_frames(with_specify_other(form), records, coded=True).main["edu"].dtype,
+        pd.CategoricalDtype,
+    )
+    for name in ("household_export.sav", "household_export.dta", "household_export_hh.sav"):
+        read = pyreadstat.read_sav if name.endswith(".sav") else pyreadstat.read_dta
+        plain_data, plain_meta = read(out[False][0] / name, user_missing=True)
+        coded_data, coded_meta = read(out[True][0] / name, user_missing=True)
+        pd.testing.assert_frame_equal(plain_data, coded_data)
+        assert plain_meta.variable_value_labels == coded_meta.variable_value_labels
+        assert plain_meta.missing_ranges == coded_meta.missing_ranges
+    assert [i.message for i in out[False][1].issues] == [i.message for i in out[True][1].issues]
+
+
+def test_a_filtered_out_code_adds_no_label(tmp_path):
+    from forms.frames import submission_frames
+    from forms.naming import with_specify_other
+    from tests.exports.household import household_form, household_records
+
+    form = household_form()
+    frames = submission_frames(with_specify_other(form), household_records(), coded=True)
+    main = frames.main.copy()
+    main["edu"] = main["edu"].cat.add_categories(["phd"])  # seen in a row filtered out
+    result = export_frames(
+        form, main, frames.repeats, tmp_path, ExportOptions(formats=("sav",), salt=SALT)
+    )
+    assert "E102" not in {i.code for i in result.issues}
+    _, meta = pyreadstat.read_sav(tmp_path / "household_export.sav", metadataonly=True)
+    assert "phd" not in meta.variable_value_labels["edu"].values()
+
+
+def test_sav_variables_with_the_same_labels_share_one_set(exported):
+    """One value label set per distinct set of labels (a choice list), not one per
+    variable: the .sav dictionary is rewritten in place, the data untouched."""
+    _, _result, out = exported
+    _, meta = pyreadstat.read_sav(out / "household_export.sav", user_missing=True)
+    labelled = meta.variable_to_label
+    distinct = {tuple(sorted(meta.variable_value_labels[v].items())) for v in labelled}
+    assert len(set(labelled.values())) == len(meta.value_labels)
+    assert len(meta.value_labels) == len(distinct) < len(labelled)
+    users: dict[str, list[str]] = {}
+    for variable, label_set in labelled.items():
+        users.setdefault(label_set, []).append(variable)
+    assert any(len(v) > 2 for v in users.values())
+
+
+def test_sharing_sav_labels_keeps_the_length_and_the_data(tmp_path):
+    from exports.sav import share_value_labels
+
+    form, frames = household_frames()
+    export_frames(
+        form, frames.main, frames.repeats, tmp_path, ExportOptions(formats=("sav",), salt=SALT)
+    )
+    path = tmp_path / "household_export.sav"
+    size, before = path.stat().st_size, pyreadstat.read_sav(path, user_missing=True)
+    assert share_value_labels(path)[0] == share_value_labels(path)[1]  # merged already
+    after = pyreadstat.read_sav(path, user_missing=True)
+    assert path.stat().st_size == size
+    pd.testing.assert_frame_equal(before[0], after[0])
+    assert before[1].variable_value_labels == after[1].variable_value_labels
+
+
+def test_every_checksum_is_the_file_s(exported):
+    """The provenance's SHA-256 of each file, a .dta's taken as its last pass reads it."""
+    import hashlib
+
+    _, result, out = exported
+    for name, digest in result.checksums().items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest, name
+    assert any(name.endswith(".dta") for name in result.checksums())

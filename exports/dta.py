@@ -25,6 +25,8 @@ import numpy as np
 from exports.errors import ExportWriteError
 from exports.values import DONT_KNOW, REFUSED, SKIPPED
 
+WINDOW_BYTES = 64 << 20
+"""Bytes of the file mapped at a time (a multiple of the map granularity)."""
 NAME_FIELD = 129
 """Bytes of a variable name or value-label name field (formats 118 and 119)."""
 LABEL_MISSING = 2_147_483_621
@@ -131,9 +133,10 @@ def set_extended_missing(path: Path, reasons: dict[int, np.ndarray]) -> None:
 
     Only those cells are written: each variable's cells are a strided view of the file
     mapped into memory (offset: the data block, plus the row times the row's width, plus the
-    variable's place in the row), set in one vectorised assignment; the rest of the data
-    block is neither read nor copied. Variables may be stored as byte, int, long or double
-    (Stata's missing values differ per type)."""
+    variable's place in the row), set by one vectorised assignment per window of
+    :data:`WINDOW_BYTES` (mapped pages count as the process's memory until unmapped); the
+    rest of the data block is neither read nor copied. Variables may be stored as byte,
+    int, long or double (Stata's missing values differ per type)."""
     layout = read_map(path)
     if not reasons or layout.rows == 0:
         return
@@ -150,21 +153,30 @@ def set_extended_missing(path: Path, reasons: dict[int, np.ndarray]) -> None:
     for index in reasons:
         if int(types[index]) not in _MISSING_OF_TYPE:
             raise ExportWriteError(f"{path.name}: variable {index + 1} is not numeric")
-    with path.open("r+b") as handle, mmap.mmap(handle.fileno(), 0) as mapped:
-        for index, why in reasons.items():
-            picked = np.flatnonzero(why)
-            if not len(picked):
-                continue
-            code, missing = _MISSING_OF_TYPE[int(types[index])]
-            cells = np.ndarray(
-                (layout.rows,),
-                dtype=f"{order}{code}",
-                buffer=mapped,
-                offset=data_at + int(starts[index]),
-                strides=(row_width,),
-            )
-            cells[picked] = missing[why[picked]]
-            del cells  # the map cannot close while a view of it lives
+    picked = {i: np.flatnonzero(why) for i, why in reasons.items()}
+    step = max(1, WINDOW_BYTES // max(row_width, 1))
+    with path.open("r+b") as handle:
+        for first in range(0, layout.rows, step):
+            last = min(layout.rows, first + step)
+            start = data_at + first * row_width
+            base = start - start % mmap.ALLOCATIONGRANULARITY
+            length = data_at + last * row_width - base
+            with mmap.mmap(handle.fileno(), length, offset=base) as mapped:
+                for index, rows in picked.items():
+                    low, high = np.searchsorted(rows, [first, last])
+                    if low == high:
+                        continue
+                    here = rows[low:high]
+                    code, missing = _MISSING_OF_TYPE[int(types[index])]
+                    cells = np.ndarray(
+                        (last - first,),
+                        dtype=f"{order}{code}",
+                        buffer=mapped,
+                        offset=start - base + int(starts[index]),
+                        strides=(row_width,),
+                    )
+                    cells[here - first] = missing[reasons[index][here]]
+                    del cells  # the map cannot close while a view of it lives
 
 
 def _missing_table(system: int, step: int, dtype: str) -> np.ndarray:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from exports.codebook import codebook_markdown, codebook_xlsx
+from exports.dta import WINDOW_BYTES
 from exports.errors import ExportOptionsError
 from exports.options import DesignColumns, ExportOptions
 from exports.plan import DatasetPlan, LabelSet, Variable, can_skip, plan_dataset
@@ -570,13 +571,16 @@ class _Checksums:
 
 
 def _sha256(path: Path) -> str:
-    """The file's SHA-256, read through a memory map in one call: hashlib lets go of the
-    interpreter lock for the whole file, so the hashing runs beside writers that hold it."""
+    """The file's SHA-256, read through a memory map 64 MiB at a time: hashlib lets go of
+    the interpreter lock for each window, so the hashing runs beside writers that hold it,
+    and no more than a window of the file is mapped (counted as this process's memory)."""
     digest = hashlib.sha256()
+    size = path.stat().st_size
     with path.open("rb") as handle:
-        if path.stat().st_size:
-            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-                digest.update(mapped)
+        for start in range(0, size, WINDOW_BYTES):
+            length = min(WINDOW_BYTES, size - start)
+            with mmap.mmap(handle.fileno(), length, offset=start, access=mmap.ACCESS_READ) as part:
+                digest.update(part)
     return digest.hexdigest()
 
 

@@ -136,7 +136,7 @@ def set_extended_missing(path: Path, reasons: dict[int, np.ndarray]) -> None:
     variable's place in the row), set by one vectorised assignment per window of
     :data:`WINDOW_BYTES` (mapped pages count as the process's memory until unmapped); the
     rest of the data block is neither read nor copied. Variables may be stored as byte,
-    int, long or double (Stata's missing values differ per type)."""
+    int, long, float or double (Stata's missing values differ per type)."""
     layout = read_map(path)
     if not reasons or layout.rows == 0:
         return
@@ -190,10 +190,12 @@ def _missing_table(system: int, step: int, dtype: str) -> np.ndarray:
 
 _MISSING_OF_TYPE = {
     # Stata's dta documentation, "Representation of numbers": byte . = 101, int . = 32,741,
-    # long . = 2,147,483,621, double . = 0x7fe0000000000000, then .a, .b... one apart
+    # long . = 2,147,483,621, then .a, .b... one apart; float . = 0x7f000000, .a 0x800 more;
+    # double . = 0x7fe0000000000000, .a 0x010000000000 more
     65530: ("i1", _missing_table(101, 1, "i1")),
     65529: ("i2", _missing_table(32_741, 1, "i2")),
     65528: ("i4", _missing_table(2_147_483_621, 1, "i4")),
+    65527: ("u4", _missing_table(0x7F000000, 0x800, "u4")),
     65526: ("u8", _missing_table(_DOUBLE_MISSING, _LETTER_STEP, "u8")),
 }
 

@@ -189,9 +189,10 @@ def stata_storage_values(column: Column) -> np.ndarray:
     missing) so the writer stores them in 1, 2 or 4 bytes instead of 8; anything else (dates,
     fractions, text) as :func:`stata_values` gives it.
 
-    A variable holding both ``.`` and an extended missing value stays double: pyreadstat
-    (1.3.8, ``user_missing=True``) reads a ``.`` that follows a ``.a`` in an integer column
-    as an arbitrary number, in a double column correctly."""
+    A variable holding both ``.`` and an extended missing value is stored as ``float`` (4
+    bytes, whole numbers exact up to 2**24) instead: pyreadstat (1.3.8, ``user_missing=True``)
+    reads a ``.`` that follows a ``.a`` in an integer column as an arbitrary number, in a
+    float or double column correctly."""
     if not column.numeric or column.variable.kind in ("date", "datetime", "time"):
         return stata_values(column)
     if column.codes is not None and column.table is not None:  # decided on the small table
@@ -204,7 +205,7 @@ def stata_storage_values(column: Column) -> np.ndarray:
         whole = np.where(np.isnan(table), outside, table).astype(dtype).take(column.codes)
         unknown = whole == outside
         if _both_missing_kinds(column, unknown):
-            return table.take(column.codes)
+            return _as_float(table.take(column.codes), unknown, dtype)
         return np.ma.MaskedArray(whole, unknown)
     values = stata_values(column)
     dtype = _integer_type(values)
@@ -212,8 +213,16 @@ def stata_storage_values(column: Column) -> np.ndarray:
         return values
     unknown = np.isnan(values)
     if _both_missing_kinds(column, unknown):
-        return values
+        return _as_float(values, unknown, dtype)
     return np.ma.MaskedArray(np.where(unknown, 0, values).astype(dtype), unknown)
+
+
+def _as_float(values: np.ndarray, unknown: np.ndarray, dtype: type) -> np.ndarray:
+    """Whole numbers of a byte or int range as masked float32 (Stata ``float``), larger
+    ones as they are (double)."""
+    if dtype is np.int32:
+        return values
+    return np.ma.MaskedArray(values.astype(np.float32), unknown)
 
 
 def _both_missing_kinds(column: Column, unknown: np.ndarray) -> bool:

@@ -50,17 +50,33 @@ def test_letters_in_every_storage_type(tmp_path, values, stored):
     assert data == [values[0], "d", "r", "a", values[4]]
 
 
-def test_dot_and_letters_together_stay_double():
-    why = np.array([0, SKIPPED, 0, 0], np.uint8)
-    column = Column(_variable(), np.array([1.0, np.nan, np.nan, 2.0]), why)
-    assert stata_storage_values(column).dtype == np.float64
+def test_dot_and_letters_together_are_stored_as_float(tmp_path):
+    """pyreadstat (user_missing=True) misreads a "." after ".a" in an integer variable: such
+    variables are Stata floats, read back right by both readers."""
+    why = np.array([NOT_MISSING, SKIPPED, NOT_MISSING, NOT_MISSING, DONT_KNOW], np.uint8)
+    column = Column(_variable(), np.array([1.0, np.nan, np.nan, 30_000.0, np.nan]), why)
+    prepared = stata_storage_values(column)
+    assert prepared.dtype == np.float32
     codes = Column(
         _variable("code"),
         missing=why,
-        codes=np.array([0, -1, -1, 1], np.int8),
+        codes=np.array([0, -1, -1, 1, -1], np.int8),
         table=np.array([1.0, 2.0, np.nan]),
     )
-    assert stata_storage_values(codes).dtype == np.float64
+    assert stata_storage_values(codes).dtype == np.float32
+    big = Column(_variable(), np.array([1.0, np.nan, np.nan, 3e6, np.nan]), why)
+    assert stata_storage_values(big).dtype == np.float64  # beyond a float's whole numbers
+    path = tmp_path / "x.dta"
+    polars_readstat.write_readstat(polars_frame(["x"], [prepared]), str(path), format="dta")
+    set_extended_missing(path, {0: why})
+    assert pyreadstat.read_dta(path, metadataonly=True)[1].readstat_variable_types["x"] == "float"
+    data = pyreadstat.read_dta(path, user_missing=True)[0]["x"].tolist()
+    assert data[:2] == [1.0, "a"] and np.isnan(data[2]) and data[3:] == [30_000.0, "d"]
+    raw = pd.read_stata(path, convert_missing=True)["x"].tolist()
+    assert [str(v) for v in raw[1:3]] + [str(raw[4])] == [".a", ".", ".d"]
+
+
+def test_only_system_missing_stays_integer():
     only_dots = Column(_variable(), np.array([1.0, np.nan, 3.0, 2.0]), np.zeros(4, np.uint8))
     narrowed = stata_storage_values(only_dots)
     assert narrowed.dtype == np.int8 and narrowed.mask.tolist() == [False, True, False, False]

@@ -141,15 +141,15 @@ def test_stata_extended_missing_and_labels(exported):
 
 def test_dta_storage_types(exported, request):
     """polars-readstat stores whole numbers as byte/int where they fit; a variable with both
-    ``.`` and a lettered missing value stays double (pyreadstat misreads ``.`` after ``.a``
-    in an integer column); pyreadstat's fallback writes doubles. Values read back the same."""
+    ``.`` and a lettered missing value is a float (pyreadstat misreads ``.`` after ``.a`` in
+    an integer column); pyreadstat's fallback writes doubles. Values read back the same."""
     _, _, out = exported
     meta = pyreadstat.read_dta(out / "household_export.dta", metadataonly=True)[1]
     types = meta.readstat_variable_types
     if "polars-readstat" in request.node.callspec.id:
         assert types["consent"] == "int8"  # 1, 2, .d, 1
         assert types["symptoms_s02"] == "int8"  # dummies
-        assert types["edu"] == "double"  # 2, .a, .a, .
+        assert types["edu"] == "float"  # 2, .a, .a, .
         assert types["gps_latitude"] == "double"  # fractions
         assert types["visit_date"] == "double"
     else:

@@ -205,7 +205,9 @@ def stata_storage_values(column: Column) -> np.ndarray:
         whole = np.where(np.isnan(table), outside, table).astype(dtype).take(column.codes)
         unknown = whole == outside
         if _both_missing_kinds(column, unknown):
-            return _as_float(table.take(column.codes), unknown, dtype)
+            if dtype is np.int32:
+                return table.take(column.codes)
+            return np.ma.MaskedArray(table.astype(np.float32).take(column.codes), unknown)
         return np.ma.MaskedArray(whole, unknown)
     values = stata_values(column)
     dtype = _integer_type(values)

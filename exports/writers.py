@@ -200,15 +200,16 @@ def stata_storage_values(column: Column) -> np.ndarray:
         dtype = _integer_type(table)
         if dtype is None:
             return table.take(column.codes)
-        # one take: missing entries become the type's smallest number, outside Stata's range
-        outside = np.iinfo(dtype).min
-        whole = np.where(np.isnan(table), outside, table).astype(dtype).take(column.codes)
-        unknown = whole == outside
+        # one take: a byte or int range is exact in float32, which tells the missing too
+        taken = (
+            table.take(column.codes)
+            if dtype is np.int32
+            else table.astype(np.float32).take(column.codes)
+        )
+        unknown = np.isnan(taken)
         if _both_missing_kinds(column, unknown):
-            if dtype is np.int32:
-                return table.take(column.codes)
-            return np.ma.MaskedArray(table.astype(np.float32).take(column.codes), unknown)
-        return np.ma.MaskedArray(whole, unknown)
+            return taken if dtype is np.int32 else np.ma.MaskedArray(taken, unknown)
+        return np.ma.MaskedArray(np.where(unknown, 0, taken).astype(dtype), unknown)
     values = stata_values(column)
     dtype = _integer_type(values)
     if dtype is None:

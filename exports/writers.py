@@ -14,6 +14,10 @@ Missing values, per format:
 - CSV and Parquet: don't-know and refused keep their codes, skipped and item missing are
   empty (the codebook tells which is which).
 
+Stata storage types (polars-readstat): whole numbers as byte/int/long where they fit, as
+float where a variable holds both ``.`` and a lettered missing value (pyreadstat misreads
+that in integer variables), else double (:func:`stata_storage_values`; docs/EXPORTS.md).
+
 Text is never missing in SPSS or Stata: an empty string is an empty answer *or* a skipped
 question (ODK stores both as empty); the question's relevance, in the do-file's notes and
 the codebook, tells them apart.

@@ -22,8 +22,9 @@ Timed, each format on its own:
 - **pyreadstat raw**: ``pyreadstat.write_dta``/``write_sav`` of the same prepared values (what
   the export hands to pyreadstat when it is the writer) with no labels and no metadata;
 - **polars-readstat raw** (a popsurvey dependency, and its writer where installed): its
-  ``write_readstat`` of the same values as polars (numbers as Float64 with nulls, text as
-  String; what the export hands to it), no labels.
+  ``write_readstat`` of the same values as polars, exactly what the export hands to it
+  (for .dta whole numbers as Int8/Int16/Int32 with nulls, stored as byte/int/long, others
+  Float64 with nulls; for .sav every number Float64; text as String), no labels.
 
 Each ``--rounds`` times, full export and raw writes alternating so that neither is always
 first in a cold process; every round is printed and the fastest of each compared
@@ -43,6 +44,7 @@ import argparse
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,7 +55,13 @@ from exports.options import MissingCodes
 from exports.plan import plan_dataset
 from exports.relevance import relevance_masks
 from exports.values import prepare_dataset
-from exports.writers import choose_writer, spss_frame, spss_values, stata_frame, stata_values
+from exports.writers import (
+    choose_writer,
+    spss_frame,
+    spss_values,
+    stata_frame,
+    stata_storage_values,
+)
 from forms.frames import CODED, coded_column, frames_to_submissions, random_frames
 from forms.reader import read_markdown
 from surveys.store.frames import records_frames
@@ -246,11 +254,14 @@ def main() -> None:
     print(f"exported variables: {len(dataset.columns)} (keys and text included)")
     print(f"popsurvey's writer: {choose_writer()}")
     raw_polars = {
-        "dta": polars_frame(dataset, stata_values),
+        "dta": polars_frame(dataset, stata_storage_values),
         "sav": polars_frame(dataset, lambda c: spss_values(c, -97.0)),
     }
     if raw_polars["dta"] is None:
         print("polars-readstat: not installed (pip install polars-readstat); skipped")
+    else:
+        kinds = Counter(str(dtype) for dtype in raw_polars["dta"].dtypes)
+        print(f".dta writer's input columns by type: {dict(sorted(kinds.items()))}")
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)

@@ -9,21 +9,24 @@ beyond Stata's largest double; pyreadstat needs object columns, checked cell by 
 file's map (Stata's dta documentation, "Stata 118 format") locates each block: variable
 names and value-label names are fixed-width fields rewritten in place, the value labels are
 the file's last block (rewritten, then the map's two last offsets updated), and the data
-block's cells of the missing answers are set in blocks of rows read and written back.
+block's cells of the missing answers are set through a memory map of the file, and only
+those cells.
 """
 
 from __future__ import annotations
 
+import mmap
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
 
 import numpy as np
 
 from exports.errors import ExportWriteError
 from exports.values import DONT_KNOW, REFUSED, SKIPPED
 
+WINDOW_BYTES = 64 << 20
+"""Bytes of the file mapped at a time (a multiple of the map granularity)."""
 NAME_FIELD = 129
 """Bytes of a variable name or value-label name field (formats 118 and 119)."""
 LABEL_MISSING = 2_147_483_621
@@ -31,8 +34,6 @@ LABEL_MISSING = 2_147_483_621
 _DOUBLE_MISSING = 0x7FE0000000000000
 _LETTER_STEP = 0x0000010000000000
 _WIDTHS = {65526: 8, 65527: 4, 65528: 4, 65529: 2, 65530: 1, 32768: 8}
-_DOUBLE = 65526
-_PATCH_BYTES = 8 << 20
 LETTERS = {DONT_KNOW: "d", REFUSED: "r", SKIPPED: "a"}
 
 
@@ -126,13 +127,19 @@ def write_value_labels(
         handle.write(np.array([closing, closing + len(end)], dtype=f"{order}u8").tobytes())
 
 
-def set_extended_missing(path: Path, reasons: dict[int, np.ndarray], hasher: Any = None) -> None:
+def set_extended_missing(path: Path, reasons: dict[int, np.ndarray]) -> None:
     """Set ``.d``/``.r``/``.a`` in the data block where ``reasons[i]`` (per row, for variable
-    ``i``, a double) says don't know, refused or skipped; the writer wrote ``.`` there.
+    ``i``) says don't know, refused or skipped; the writer wrote ``.`` there.
 
-    ``hasher`` (a :mod:`hashlib` object) is fed the whole file as it then is, in a thread
-    beside the patching: the file's checksum without reading it once more."""
+    Only those cells are written: each variable's cells are a strided view of the file
+    mapped into memory (offset: the data block, plus the row times the row's width, plus the
+    variable's place in the row), set by one vectorised assignment per window of
+    :data:`WINDOW_BYTES` (mapped pages count as the process's memory until unmapped); the
+    rest of the data block is neither read nor copied. Variables may be stored as byte,
+    int, long, float or double (Stata's missing values differ per type)."""
     layout = read_map(path)
+    if not reasons or layout.rows == 0:
+        return
     order = layout.byte_order
     with path.open("rb") as handle:
         handle.seek(layout.offsets[2] + len(b"<variable_types>"))
@@ -140,80 +147,57 @@ def set_extended_missing(path: Path, reasons: dict[int, np.ndarray], hasher: Any
     widths = np.array([_WIDTHS.get(int(t), int(t)) for t in types], dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(widths)[:-1]])
     row_width = int(widths.sum())
-    rows = layout.rows if reasons else 0
-    bits = np.zeros(max(LETTERS) + 1, dtype=np.uint64)
-    for reason, letter in LETTERS.items():
-        bits[reason] = missing_double_bits(letter)
-    for index in reasons:
-        if int(types[index]) != _DOUBLE:
-            raise ExportWriteError(f"{path.name}: variable {index + 1} is not a double")
-    # blocks of whole rows read, patched in memory and written back: sequential reads and
-    # writes of the page cache instead of a memory map's page faults across the block
-    step = max(1, _PATCH_BYTES // max(row_width, 1))
     data_at = layout.offsets[9] + len(b"<data>")
-    buffer = np.empty(min(step, rows) * row_width, dtype=np.uint8)
-    with path.open("r+b") as handle, _Feeder(hasher) as feed:
-        feed(handle, 0, data_at)
-        for first in range(0, rows, step):
-            count = min(step, rows - first)
-            block = buffer[: count * row_width]
-            handle.seek(data_at + first * row_width)
-            if handle.readinto(memoryview(block)) != len(block):
-                raise ExportWriteError(f"{path.name}: the data block is shorter than the map says")
-            for index, why in reasons.items():
-                part = why[first : first + count]
-                picked = np.flatnonzero(part)
-                if len(picked):
+    if data_at + layout.rows * row_width > path.stat().st_size:
+        raise ExportWriteError(f"{path.name}: the data block is shorter than the map says")
+    for index in reasons:
+        if int(types[index]) not in _MISSING_OF_TYPE:
+            raise ExportWriteError(f"{path.name}: variable {index + 1} is not numeric")
+    picked = {i: np.flatnonzero(why) for i, why in reasons.items()}
+    step = max(1, WINDOW_BYTES // max(row_width, 1))
+    with path.open("r+b") as handle:
+        for first in range(0, layout.rows, step):
+            last = min(layout.rows, first + step)
+            start = data_at + first * row_width
+            base = start - start % mmap.ALLOCATIONGRANULARITY
+            length = data_at + last * row_width - base
+            with mmap.mmap(handle.fileno(), length, offset=base) as mapped:
+                for index, rows in picked.items():
+                    low, high = np.searchsorted(rows, [first, last])
+                    if low == high:
+                        continue
+                    here = rows[low:high]
+                    code, missing = _MISSING_OF_TYPE[int(types[index])]
                     cells = np.ndarray(
-                        (count,),
-                        dtype=f"{order}u8",
-                        buffer=block,
-                        offset=int(starts[index]),
+                        (last - first,),
+                        dtype=f"{order}{code}",
+                        buffer=mapped,
+                        offset=start - base + int(starts[index]),
                         strides=(row_width,),
                     )
-                    cells[picked] = bits[part[picked]]
-            handle.seek(data_at + first * row_width)
-            handle.write(memoryview(block))
-            feed.bytes(block)
-        feed(handle, data_at + rows * row_width, None)
+                    cells[here - first] = missing[reasons[index][here]]
+                    del cells  # the map cannot close while a view of it lives
 
 
-class _Feeder:
-    """Bytes handed to a hasher in a thread, in order (hashlib releases the interpreter
-    lock on large buffers: the hashing runs beside the patching); nothing without one."""
+def _missing_table(system: int, step: int, dtype: str) -> np.ndarray:
+    """Per reason (:data:`LETTERS`), the stored value of its letter for one storage type
+    whose ``.`` is ``system`` and whose ``.a``, ``.b``... follow it ``step`` apart."""
+    table = np.zeros(max(LETTERS) + 1, dtype=dtype)
+    for reason, letter in LETTERS.items():
+        table[reason] = system + (ord(letter) - ord("a") + 1) * step
+    return table
 
-    def __init__(self, hasher: Any) -> None:
-        self.hasher = hasher
 
-    def __enter__(self) -> _Feeder:
-        if self.hasher is not None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dta-sha256")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.hasher is not None:
-            self.pool.shutdown(wait=True)
-
-    def bytes(self, data: np.ndarray | bytes) -> None:
-        """Hash a copy of ``data`` next."""
-        if self.hasher is not None:
-            self.pool.submit(self.hasher.update, bytes(data))
-
-    def __call__(self, handle: BinaryIO, start: int, end: int | None) -> None:
-        """Hash the file's bytes from ``start`` to ``end`` (None: to its end) next."""
-        if self.hasher is None:
-            return
-        handle.seek(start)
-        left = None if end is None else end - start
-        while left is None or left > 0:
-            chunk = handle.read(_PATCH_BYTES if left is None else min(left, _PATCH_BYTES))
-            if not chunk:
-                break
-            self.bytes(chunk)
-            if left is not None:
-                left -= len(chunk)
+_MISSING_OF_TYPE = {
+    # Stata's dta documentation, "Representation of numbers": byte . = 101, int . = 32,741,
+    # long . = 2,147,483,621, then .a, .b... one apart; float . = 0x7f000000, .a 0x800 more;
+    # double . = 0x7fe0000000000000, .a 0x010000000000 more
+    65530: ("i1", _missing_table(101, 1, "i1")),
+    65529: ("i2", _missing_table(32_741, 1, "i2")),
+    65528: ("i4", _missing_table(2_147_483_621, 1, "i4")),
+    65527: ("u4", _missing_table(0x7F000000, 0x800, "u4")),
+    65526: ("u8", _missing_table(_DOUBLE_MISSING, _LETTER_STEP, "u8")),
+}
 
 
 def _field(name: str) -> bytes:

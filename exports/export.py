@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -12,12 +13,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from exports.codebook import codebook_markdown, codebook_xlsx
+from exports.dta import WINDOW_BYTES
 from exports.errors import ExportOptionsError
 from exports.options import DesignColumns, ExportOptions
 from exports.plan import DatasetPlan, LabelSet, Variable, can_skip, plan_dataset
@@ -161,11 +162,8 @@ def export_frames(
             stems.append((dataset, file_stem))
             for fmt in options.formats:
                 path = staging / f"{file_stem}{EXTENSIONS[fmt]}"
-                # a .dta is hashed as its writer's last pass reads it; other files in a
-                # thread while the next ones are made
-                hasher = hashlib.sha256() if fmt == "dta" else None
-                issues += _write(fmt, dataset, path, form.title, texts, options, hasher)
-                checksums.start(path, hasher)
+                issues += _write(fmt, dataset, path, form.title, texts, options)
+                checksums.start(path)  # hashed in a thread while the next ones are made
                 files.append((path.name, path))
                 done += sizes.get(dataset.name, 0)
                 _tell(progress, min(done, total), total)
@@ -411,7 +409,6 @@ def _write(
     title: str,
     texts: dict[int, str],
     options: ExportOptions,
-    hasher: Any = None,
 ) -> list[Issue]:
     label = title if dataset.name is None else f"{title}: {dataset.name}"
     if fmt in ("sav", "zsav"):
@@ -425,9 +422,7 @@ def _write(
             writer=options.writer,
         )
     if fmt == "dta":
-        return write_dta(
-            dataset, path, file_label=label, texts=texts, writer=options.writer, hasher=hasher
-        )
+        return write_dta(dataset, path, file_label=label, texts=texts, writer=options.writer)
     if fmt == "csv":
         write_csv(dataset, path)
     else:
@@ -565,15 +560,9 @@ class _Checksums:
     def __exit__(self, *exc: object) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def start(self, path: Path, hashed: Any = None) -> None:
-        """Start hashing ``path`` (written, not to change again), or take ``hashed``, a
-        SHA-256 object already fed the whole file."""
-        if hashed is not None:
-            done: Future[str] = Future()
-            done.set_result(hashed.hexdigest())
-            self.jobs[path] = done
-        else:
-            self.jobs[path] = self.pool.submit(_sha256, path)
+    def start(self, path: Path) -> None:
+        """Start hashing ``path`` (written, not to change again)."""
+        self.jobs[path] = self.pool.submit(_sha256, path)
 
     def digest(self, path: Path) -> str:
         """The SHA-256 of ``path`` (started before, or computed now)."""
@@ -582,10 +571,16 @@ class _Checksums:
 
 
 def _sha256(path: Path) -> str:
+    """The file's SHA-256, read through a memory map 64 MiB at a time: hashlib lets go of
+    the interpreter lock for each window, so the hashing runs beside writers that hold it,
+    and no more than a window of the file is mapped (counted as this process's memory)."""
     digest = hashlib.sha256()
+    size = path.stat().st_size
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+        for start in range(0, size, WINDOW_BYTES):
+            length = min(WINDOW_BYTES, size - start)
+            with mmap.mmap(handle.fileno(), length, offset=start, access=mmap.ACCESS_READ) as part:
+                digest.update(part)
     return digest.hexdigest()
 
 

@@ -14,6 +14,10 @@ Missing values, per format:
 - CSV and Parquet: don't-know and refused keep their codes, skipped and item missing are
   empty (the codebook tells which is which).
 
+Stata storage types (polars-readstat): whole numbers as byte/int/long where they fit, as
+float where a variable holds both ``.`` and a lettered missing value (pyreadstat misreads
+that in integer variables), else double (:func:`stata_storage_values`; docs/EXPORTS.md).
+
 Text is never missing in SPSS or Stata: an empty string is an empty answer *or* a skipped
 question (ODK stores both as empty); the question's relevance, in the do-file's notes and
 the codebook, tells them apart.
@@ -29,7 +33,6 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -179,11 +182,97 @@ def stata_values(column: Column) -> np.ndarray:
     label_set = column.variable.label_set
     if column.missing is not None and label_set and (label_set.dont_know or label_set.refused):
         if column.codes is not None and column.table is not None:  # decided once per code
-            table = column.table.copy()
-            table[np.isin(table, [*label_set.dont_know, *label_set.refused])] = np.nan
-            return table.take(column.codes)
+            return _stata_table(column).take(column.codes)
         return np.where(column.missing > 0, np.nan, column.values)  # the codes' rows: "."
     return column.values  # a skipped answer is NaN already
+
+
+def stata_storage_values(column: Column) -> np.ndarray:
+    """One variable as :func:`stata_values`, whole numbers that fit Stata's ``byte``
+    (-127...100), ``int`` (-32,767...32,740) or ``long`` as a masked integer array (masked:
+    missing) so the writer stores them in 1, 2 or 4 bytes instead of 8; anything else (dates,
+    fractions, text) as :func:`stata_values` gives it.
+
+    A variable holding both ``.`` and an extended missing value is stored as ``float`` (4
+    bytes, whole numbers exact up to 2**24) instead: pyreadstat (1.3.8, ``user_missing=True``)
+    reads a ``.`` that follows a ``.a`` in an integer column as an arbitrary number, in a
+    float or double column correctly."""
+    if not column.numeric or column.variable.kind in ("date", "datetime", "time"):
+        return stata_values(column)
+    if column.codes is not None and column.table is not None:  # decided on the small table
+        table = _stata_table(column)
+        dtype = _integer_type(table)
+        if dtype is None:
+            return table.take(column.codes)
+        # one take: a byte or int range is exact in float32, which tells the missing too
+        taken = (
+            table.take(column.codes)
+            if dtype is np.int32
+            else table.astype(np.float32).take(column.codes)
+        )
+        unknown = np.isnan(taken)
+        if _both_missing_kinds(column, unknown):
+            return taken if dtype is np.int32 else np.ma.MaskedArray(taken, unknown)
+        return np.ma.MaskedArray(np.where(unknown, 0, taken).astype(dtype), unknown)
+    values = stata_values(column)
+    dtype = _integer_type(values)
+    if dtype is None:
+        return values
+    unknown = np.isnan(values)
+    if _both_missing_kinds(column, unknown):
+        return _as_float(values, unknown, dtype)
+    return np.ma.MaskedArray(np.where(unknown, 0, values).astype(dtype), unknown)
+
+
+def _as_float(values: np.ndarray, unknown: np.ndarray, dtype: type) -> np.ndarray:
+    """Whole numbers of a byte or int range as masked float32 (Stata ``float``), larger
+    ones as they are (double)."""
+    if dtype is np.int32:
+        return values
+    return np.ma.MaskedArray(values.astype(np.float32), unknown)
+
+
+def _both_missing_kinds(column: Column, unknown: np.ndarray) -> bool:
+    """True when some missing values get a letter (``.a``...) and others stay ``.``."""
+    if column.missing is None:
+        return False
+    lettered = column.missing > 0
+    return bool(lettered.any()) and bool((unknown & ~lettered).any())
+
+
+_STATA_INTEGERS = (
+    (np.int8, -127, 100),
+    (np.int16, -32_767, 32_740),
+    (np.int32, -2_147_483_647, 2_147_483_620),
+)
+
+
+def _integer_type(values: np.ndarray) -> type | None:
+    """The narrowest Stata integer type holding every known value, None if one is not whole."""
+    if not len(values):
+        return None
+    low, high = np.nanmin(values, initial=np.inf), np.nanmax(values, initial=-np.inf)
+    if low > high:  # nothing known
+        return np.int8
+    for dtype, smallest, largest in _STATA_INTEGERS:
+        if smallest <= low and high <= largest:
+            known = values[~np.isnan(values)] if len(values) > 256 else values
+            with np.errstate(invalid="ignore"):
+                if np.all((known == np.trunc(known)) | np.isnan(known)):
+                    return dtype
+            return None
+    return None
+
+
+def _stata_table(column: Column) -> np.ndarray:
+    """The table of a coded variable with don't-know and refused numbers as NaN."""
+    assert column.table is not None
+    label_set = column.variable.label_set
+    if column.missing is None or not label_set or not (label_set.dont_know or label_set.refused):
+        return column.table
+    table = column.table.copy()
+    table[np.isin(table, [*label_set.dont_know, *label_set.refused])] = np.nan
+    return table
 
 
 def spss_frame(dataset: PreparedDataset, skip_code: float) -> pd.DataFrame:
@@ -215,12 +304,15 @@ def pandas_frame(names: list[str], arrays: Iterable[np.ndarray]) -> pd.DataFrame
 
 def polars_frame(names: list[str], arrays: Iterable[np.ndarray]):
     """Columns as a polars frame for polars-readstat: numbers as Float64 with nulls for NaN
-    (written as system missing), text as String with nulls for no text."""
+    (written as system missing), masked integers as integers with nulls where masked
+    (handed over without a copy of the values), text as String with nulls for no text."""
     import polars as pl
 
     series = []
     for name, values in zip(names, arrays, strict=True):
-        if values.dtype == object:
+        if isinstance(values, np.ma.MaskedArray):
+            series.append(pl.Series(name, values))
+        elif values.dtype == object:
             series.append(pl.Series(name, values.tolist(), dtype=pl.String))
         else:
             series.append(pl.Series(name, values, dtype=pl.Float64, nan_to_null=True))
@@ -426,10 +518,10 @@ def write_dta(
     file_label: str,
     texts: dict[int, str],
     writer: str = "auto",
-    hasher: Any = None,
 ) -> list[Issue]:
-    """Write one dataset as Stata 14+ .dta (format 118, UTF-8, strL for long text);
-    ``hasher`` (a :mod:`hashlib` object) is fed the finished file.
+    """Write one dataset as Stata 14+ .dta (format 118, UTF-8, strL for long text); with
+    polars-readstat whole numbers are stored as byte, int or long where they fit
+    (:func:`stata_storage_values`), else as double.
 
     The writer gets the data under short stand-in names (``v0``, ``v1``...), variable
     labels and formats; :mod:`exports.dta` then puts in the real names, the shared value
@@ -438,12 +530,13 @@ def write_dta(
     variable_labels, issues = stata_variable_labels(dataset)
     names = [c.variable.name for c in dataset.columns]
     short = {name: f"v{i}" for i, name in enumerate(names)}
-    arrays = (stata_values(c) for c in dataset.columns)  # one at a time (write_sav)
     column_labels = {short[k]: v for k, v in variable_labels.items()}
     display = {short[k]: v for k, v in formats(dataset, STATA_FORMATS).items()}
     if choose_writer(writer) == "polars-readstat":
         from polars_readstat import write_readstat
 
+        # one variable's values at a time (write_sav)
+        arrays = (stata_storage_values(c) for c in dataset.columns)
         frame = polars_frame(list(short.values()), arrays)
         del arrays
         _guard(
@@ -459,6 +552,7 @@ def write_dta(
     else:
         import pyreadstat
 
+        arrays = (stata_values(c) for c in dataset.columns)
         frame = pandas_frame(list(short.values()), arrays)
         del arrays
         _guard(
@@ -480,7 +574,7 @@ def write_dta(
         for i, c in enumerate(dataset.columns)
         if c.missing is not None and c.numeric and c.variable.kind not in ("date", "datetime")
     }
-    set_extended_missing(path, reasons, hasher)
+    set_extended_missing(path, reasons)
     return issues
 
 

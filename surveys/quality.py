@@ -396,27 +396,33 @@ AUDIT_COLUMNS += ("old_value", "new_value")
 
 
 def _audit_chunk(rows: list[tuple]) -> pd.DataFrame:
-    """One batch of audit rows as columns: texts as categories, times as int64 (float64
-    with NaN where a time is missing), values as objects (None where missing)."""
-    instance, event, node, start, end, old, new = zip(*rows, strict=True)
+    """One batch of audit rows as columns: texts as categories (sorted, as ``astype``
+    gives them), times as int64 (float64 with NaN where a time is missing), values as
+    objects (None where missing)."""
+    table = np.array(rows, dtype=object)
     return pd.DataFrame(
         {
-            "submission_instance": pd.Categorical(instance),
-            "event": pd.Categorical(event),
-            "node": pd.Categorical(node),
-            "start_ms": _milliseconds(start),
-            "end_ms": _milliseconds(end),
-            "old_value": np.array(old, dtype=object),
-            "new_value": np.array(new, dtype=object),
+            "submission_instance": _categories(table[:, 0]),
+            "event": _categories(table[:, 1]),
+            "node": _categories(table[:, 2]),
+            "start_ms": _milliseconds(table[:, 3]),
+            "end_ms": _milliseconds(table[:, 4]),
+            "old_value": table[:, 5].copy(),
+            "new_value": table[:, 6].copy(),
         }
     )
 
 
-def _milliseconds(values: tuple) -> np.ndarray:
-    as_float = np.array(values, dtype=float)
+def _categories(texts: np.ndarray) -> pd.Categorical:
+    codes, categories = pd.factorize(texts, sort=True)
+    return pd.Categorical.from_codes(codes, categories)
+
+
+def _milliseconds(values: np.ndarray) -> np.ndarray:
+    as_float = values.astype(float)
     if np.isnan(as_float).any():
         return as_float
-    return np.array(values, dtype=np.int64)
+    return values.astype(np.int64)
 
 
 def _last_run(store: Store, form_pk: int):

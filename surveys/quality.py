@@ -544,7 +544,8 @@ def _update_flags(conn, form_pk, run_id, report, submission_pk, now) -> None:
         seen.add(key)
         values = {
             "submission_id": submission_pk.get(flag.instance_id or ""),
-            "check": check_of.get(flag.code, _check_name(flag.code)),
+            "check": check_of.get(flag.code)
+            or check_of.setdefault(flag.code, _check_name(flag.code)),
             "severity": flag.severity.value,
             "value": flag.value,
             "message": flag.message,

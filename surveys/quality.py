@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from pandas.api.types import union_categoricals
@@ -33,7 +34,7 @@ from pandas.api.types import union_categoricals
 from forms.files import write_all_or_nothing
 from surveys.config import SurveyConfig
 from surveys.errors import SurveysError
-from surveys.store import models, writer
+from surveys.store import bulk, models, stream, writer
 from surveys.store.engine import Store
 from surveys.store.frames import analysis_frames
 from validation.quality import (
@@ -210,7 +211,7 @@ def run_store_qc(
     except QualityError as err:
         raise QualityRunError(f"quality control of {form_id}: {err}") from None
     run_id = _save(store, form_pk, digest, count, settings, report, inputs, started)
-    _save_state(store, form_pk, run_id, stamps, report, inputs)
+    _save_state(store, form_pk, run_id, stamps, report, inputs, kept)
     recomputed = None if changed_pks is None else len(changed_pks)
     return QCResult(form_id, True, report, *_stored(store, form_pk), run_id, count, recomputed)
 
@@ -262,8 +263,10 @@ def _earlier(
     )
 
 
-def _save_state(store, form_pk, run_id, stamps, report, inputs) -> None:
-    """Keep each live submission's stamp, audit summary and best match for the next run."""
+def _save_state(store, form_pk, run_id, stamps, report, inputs, stored=None) -> None:
+    """Keep each live submission's stamp, audit summary and best match for the next run,
+    writing only the rows that changed since the stored state (``stored``: that state, when
+    already read); every row is then the latest run's."""
     from validation.quality.paradata import audit_per_interview
 
     summary = audit_per_interview(inputs)
@@ -286,12 +289,28 @@ def _save_state(store, form_pk, run_id, stamps, report, inputs) -> None:
         "best_share",
         "best_match",
     ]
-    table = table[columns].astype(object)
-    rows = table.where(table.notna(), None).to_dict("records")
+    table = table[columns]
+    if stored is None:
+        stored = _kept_state(store, form_pk)
+    gone, written = _state_changes(table, stored[columns])
+    rows = written.astype(object)
+    rows = list(rows.where(rows.notna(), None).itertuples(index=False, name=None))
     with store.engine.begin() as conn:
-        conn.execute(STATE.delete().where(STATE.c.form_id == form_pk))
-        for start in range(0, len(rows), 20_000):
-            conn.execute(STATE.insert(), rows[start : start + 20_000])
+        bulk.delete_where_in(conn, STATE, "submission_id", [*gone, *written["submission_id"]])
+        bulk.insert_rows(conn, STATE, columns, rows)
+        conn.execute(STATE.update().where(STATE.c.form_id == form_pk).values(run_id=run_id))
+
+
+def _state_changes(new: pd.DataFrame, stored: pd.DataFrame) -> tuple[list[int], pd.DataFrame]:
+    """The stored state rows to delete (submissions gone) and the new rows to write (new
+    submissions and those whose content changed; NULL equals NaN, the run is no content)."""
+    gone = stored.loc[~stored["submission_id"].isin(new["submission_id"]), "submission_id"]
+    old = new[["submission_id"]].merge(stored, on="submission_id", how="left")
+    same = pd.Series(old["submission_id"].isin(stored["submission_id"]).to_numpy())
+    for column in new.columns.drop(["submission_id", "run_id"]):
+        a, b = new[column].reset_index(drop=True), old[column]
+        same &= (a.isna() & b.isna()) | (a.notna() & b.notna() & (a == b))
+    return [int(pk) for pk in gone], new[~same.to_numpy()]
 
 
 def _fieldwork(config: SurveyConfig | None) -> list[str] | None:
@@ -336,50 +355,31 @@ def _newest_model(store: Store, form_pk: int):
 
 def _audit_events(store: Store, form_pk: int, only: list[int] | None = None) -> pd.DataFrame:
     """The audit events of the form's live submissions (of the submissions ``only`` when
-    given), in each log's order, texts as categories."""
-    table = writer.SUBMISSIONS
-    columns = [
-        AUDITS.c.instance_id,
-        AUDITS.c.event,
-        AUDITS.c.node,
-        AUDITS.c.start_ms,
-        AUDITS.c.end_ms,
-        AUDITS.c.old_value,
-        AUDITS.c.new_value,
-    ]
-    query = (
-        sa.select(table.c.instance_id.label("submission_instance"), *columns[1:])
-        .select_from(AUDITS.join(table, AUDITS.c.submission_id == table.c.id))
-        .where(table.c.form_id == form_pk, table.c.deleted.is_(False))
-        .order_by(AUDITS.c.submission_id, AUDITS.c.seq)
+    given), in each log's order, texts as categories. Read through the driver's cursor
+    (:func:`surveys.store.stream.row_batches`), a batch of ``AUDIT_CHUNK`` rows at a time."""
+    sql = (
+        f"SELECT s.instance_id, a.event, a.node, a.start_ms, a.end_ms, a.old_value, "
+        f"a.new_value FROM {AUDITS.name} a JOIN {writer.SUBMISSIONS.name} s "
+        f"ON a.submission_id = s.id WHERE s.form_id = ? AND s.deleted = ?"
     )
-    if only is not None:
-        query = query.where(AUDITS.c.submission_id.in_(sa.bindparam("only", expanding=True)))
+    order = " ORDER BY a.submission_id, a.seq"
+    if only is None:
+        queries = [(sql + order, [form_pk, False])]
+    else:
+        queries = [
+            (
+                f"{sql} AND a.submission_id IN ({', '.join('?' * len(batch))}){order}",
+                [form_pk, False, *batch],
+            )
+            for batch in (only[i : i + 5000] for i in range(0, len(only), 5000))
+        ]
     parts = []
     with store.engine.connect() as conn:
-        batches = (
-            [None]
-            if only is None
-            else [only[i : i + 5000] for i in range(0, len(only), 5000)] or []
-        )
-        chunks = (
-            chunk
-            for batch in batches
-            for chunk in pd.read_sql(
-                query,
-                conn,
-                chunksize=AUDIT_CHUNK,
-                params=None if batch is None else {"only": batch},
-            )
-        )
-        for chunk in chunks:
-            for column in ("submission_instance", "event", "node"):
-                chunk[column] = chunk[column].astype("category")
-            parts.append(chunk)
+        for text, params in queries:
+            for rows in stream.row_batches(conn, text, params, AUDIT_CHUNK):
+                parts.append(_audit_chunk(rows))
     if not parts:
-        return pd.DataFrame(
-            columns=["instance_id", "event", "node", "start_ms", "end_ms", "old_value", "new_value"]
-        )
+        return pd.DataFrame(columns=["instance_id", *AUDIT_COLUMNS[1:]])
     frame = pd.concat(
         [p.drop(columns=["submission_instance", "event", "node"]) for p in parts],
         ignore_index=True,
@@ -388,6 +388,41 @@ def _audit_events(store: Store, form_pk: int, only: list[int] | None = None) -> 
         frame[column] = union_categoricals([p[column] for p in parts])
     # the submission's current instance ID (an edited submission's log came with it)
     return frame.rename(columns={"submission_instance": "instance_id"})
+
+
+AUDIT_COLUMNS = ("submission_instance", "event", "node", "start_ms", "end_ms")
+AUDIT_COLUMNS += ("old_value", "new_value")
+"""The audit events' columns as read (the submission's instance ID first)."""
+
+
+def _audit_chunk(rows: list[tuple]) -> pd.DataFrame:
+    """One batch of audit rows as columns: texts as categories (sorted, as ``astype``
+    gives them), times as int64 (float64 with NaN where a time is missing), values as
+    objects (None where missing)."""
+    table = np.array(rows, dtype=object)
+    return pd.DataFrame(
+        {
+            "submission_instance": _categories(table[:, 0]),
+            "event": _categories(table[:, 1]),
+            "node": _categories(table[:, 2]),
+            "start_ms": _milliseconds(table[:, 3]),
+            "end_ms": _milliseconds(table[:, 4]),
+            "old_value": table[:, 5].copy(),
+            "new_value": table[:, 6].copy(),
+        }
+    )
+
+
+def _categories(texts: np.ndarray) -> pd.Categorical:
+    codes, categories = pd.factorize(texts, sort=True)
+    return pd.Categorical.from_codes(codes, categories)
+
+
+def _milliseconds(values: np.ndarray) -> np.ndarray:
+    as_float = values.astype(float)
+    if np.isnan(as_float).any():
+        return as_float
+    return values.astype(np.int64)
 
 
 def _last_run(store: Store, form_pk: int):
@@ -509,7 +544,8 @@ def _update_flags(conn, form_pk, run_id, report, submission_pk, now) -> None:
         seen.add(key)
         values = {
             "submission_id": submission_pk.get(flag.instance_id or ""),
-            "check": check_of.get(flag.code, _check_name(flag.code)),
+            "check": check_of.get(flag.code)
+            or check_of.setdefault(flag.code, _check_name(flag.code)),
             "severity": flag.severity.value,
             "value": flag.value,
             "message": flag.message,

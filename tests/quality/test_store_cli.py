@@ -217,3 +217,120 @@ def test_a_new_run_rewrites_only_flags_whose_content_changed(any_store, fieldwor
     assert stored.loc[tampered, "message"] == first.flags.set_index("id").loc[tampered, "message"]
     assert stored.loc[untouched, "run_id"] == again.run_id != first.run_id
     assert set(stored.index) == set(first.flags["id"])
+
+
+def _audit_events_by_read_sql(store, form_pk, only=None, chunk=500_000):
+    """The audit events as pandas.read_sql read them before the driver-cursor reader (the
+    reference the faster reader must equal: columns, dtypes, categories, order)."""
+    from pandas.api.types import union_categoricals
+
+    from surveys.quality import AUDITS
+    from surveys.store import writer
+
+    table = writer.SUBMISSIONS
+    query = (
+        sa.select(
+            table.c.instance_id.label("submission_instance"),
+            AUDITS.c.event,
+            AUDITS.c.node,
+            AUDITS.c.start_ms,
+            AUDITS.c.end_ms,
+            AUDITS.c.old_value,
+            AUDITS.c.new_value,
+        )
+        .select_from(AUDITS.join(table, AUDITS.c.submission_id == table.c.id))
+        .where(table.c.form_id == form_pk, table.c.deleted.is_(False))
+        .order_by(AUDITS.c.submission_id, AUDITS.c.seq)
+    )
+    if only is not None:
+        query = query.where(AUDITS.c.submission_id.in_(only))
+    with store.engine.connect() as conn:
+        parts = list(pd.read_sql(query, conn, chunksize=chunk))
+    for part in parts:
+        for column in ("submission_instance", "event", "node"):
+            part[column] = part[column].astype("category")
+    frame = pd.concat(
+        [p.drop(columns=["submission_instance", "event", "node"]) for p in parts],
+        ignore_index=True,
+    )
+    for column in ("submission_instance", "event", "node"):
+        frame[column] = union_categoricals([p[column] for p in parts])
+    return frame.rename(columns={"submission_instance": "instance_id"})
+
+
+def test_audit_events_read_through_the_driver_equal_read_sql(any_store, fieldwork, monkeypatch):
+    """The driver-cursor reader gives the frame pandas.read_sql gave (dtypes, categories and
+    their order, row order), in one batch and in many, for all submissions and for some;
+    missing times become NaN (float64) and missing values None."""
+    import surveys.quality as quality
+    from surveys.store import writer
+
+    _config, form, folder, _ = fieldwork
+    import_json_pages(any_store, folder, form.form_id, form)
+    form_pk = quality._form_pk(any_store, form.form_id)
+    with any_store.engine.begin() as conn:  # a missing time and missing texts
+        first = conn.execute(sa.select(sa.func.min(quality.AUDITS.c.id))).scalar()
+        conn.execute(
+            quality.AUDITS.update()
+            .where(quality.AUDITS.c.id == first)
+            .values(end_ms=None, node=None, old_value=None)
+        )
+        pks = list(
+            conn.execute(
+                sa.select(writer.SUBMISSIONS.c.id).where(writer.SUBMISSIONS.c.form_id == form_pk)
+            ).scalars()
+        )
+    for chunk in (500_000, 997):
+        monkeypatch.setattr(quality, "AUDIT_CHUNK", chunk)
+        for only in (None, pks[::3]):
+            read = quality._audit_events(any_store, form_pk, only)
+            expected = _audit_events_by_read_sql(any_store, form_pk, only, chunk)
+            assert len(read) > chunk or chunk > 1000
+            pd.testing.assert_frame_equal(read, expected)
+            for column in ("instance_id", "event", "node"):
+                assert list(read[column].cat.categories) == list(expected[column].cat.categories)
+    assert quality._audit_events(any_store, form_pk, []).empty
+
+
+def _state(store):
+    from surveys.quality import STATE
+
+    with store.engine.connect() as conn:
+        table = pd.read_sql(sa.select(STATE).order_by(STATE.c.submission_id), conn)
+    return table.drop(columns=["run_id"]), set(table["run_id"])
+
+
+def test_state_written_by_changes_equals_the_state_rewritten_whole(any_store, fieldwork):
+    """After an incremental run (new submissions, one gone, one whose stamp was tampered
+    with, so it is recomputed) the kept state holds what rewriting it whole would: the
+    run's best matches, and stamps and audit summaries equal to a full run's from scratch;
+    every row belongs to the latest run."""
+    from surveys.quality import STATE
+    from surveys.store import writer
+
+    config, form, folder, _ = fieldwork
+    _import_part(any_store, folder, form, 0)
+    first = run_store_qc(any_store, form.form_id, config)
+    before, _ = _state(any_store)
+    tampered, gone = (int(i) for i in before["submission_id"].iloc[:2])
+    with any_store.engine.begin() as conn:
+        conn.execute(STATE.update().where(STATE.c.submission_id == tampered).values(stamp="x"))
+        conn.execute(
+            writer.SUBMISSIONS.update().where(writer.SUBMISSIONS.c.id == gone).values(deleted=True)
+        )
+    _import_part(any_store, folder, form, 1)
+    incremental = run_store_qc(any_store, form.form_id, config)
+    kept, runs = _state(any_store)
+    assert runs == {incremental.run_id} != {first.run_id}
+    assert gone not in set(kept["submission_id"])
+    assert kept.set_index("submission_id").loc[tampered, "stamp"] != "x"
+    notes = incremental.report.notes["near_duplicates"]
+    for column in ("best_share", "best_match"):  # below the threshold a run's lower bound
+        expected = kept["instance_id"].map(notes[column]).rename(column)
+        pd.testing.assert_series_equal(kept[column], expected, check_dtype=False)
+    with any_store.engine.begin() as conn:
+        conn.execute(STATE.delete())
+    run_store_qc(any_store, form.form_id, config, force=True, incremental=False)
+    rewritten, _ = _state(any_store)
+    columns = kept.columns.drop(["best_share", "best_match"])
+    pd.testing.assert_frame_equal(kept[columns], rewritten[columns])

@@ -85,3 +85,21 @@ def test_report_uses_the_quality_stage_ranking_and_messages(tmp_path):
     assert len(book["duration"]) == 4  # the base flags are read as before
     html = (out / "report.en.html").read_text("utf-8")
     assert "answers unlike the team" in html and "dk_rate" in html
+
+
+def test_every_quality_check_and_indicator_has_words_in_both_languages():
+    """The report names each registered check and each indicator the quality stage writes
+    in Chinese and English (a check added without words would show its raw name)."""
+    from validation.quality.registry import selected_checks
+    from validation.quality.words import LABELS
+    from validation.report.i18n import CHECK_LABELS, LANGUAGES, indicator_label
+
+    checks = selected_checks()  # every registered check
+    assert len(checks) >= 20
+    missing = [c.name for c in checks if c.name not in CHECK_LABELS]
+    assert not missing, f"checks without report words: {missing}"
+    for item in checks:
+        assert all(CHECK_LABELS[item.name].get(language) for language in LANGUAGES)
+    for name in LABELS:
+        for language in LANGUAGES:
+            assert indicator_label(name, language), (name, language)

@@ -179,6 +179,7 @@ CHECK_LABELS: dict[str, dict[str, str]] = {
     "boundary_displacement": {"zh": "年龄边界外移", "en": "boundary displacement"},
     "sex_ratio_at_birth": {"zh": "出生性别比", "en": "sex ratio at birth"},
     "births_per_woman": {"zh": "每名妇女活产数", "en": "births per woman"},
+    "omitted_daughters": {"zh": "漏报女儿", "en": "daughters left out of birth histories"},
     "low_variance": {"zh": "答案变化少", "en": "low variance of answers"},
     "routes": {"zh": "跳问路径", "en": "skip routes"},
     "straight_lining": {"zh": "量表题同一答案", "en": "straight-lining"},

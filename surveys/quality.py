@@ -530,11 +530,9 @@ def _update_flags(conn, form_pk, run_id, report, submission_pk, now) -> None:
         )
         for r in conn.execute(sa.select(*columns).where(FLAGS.c.form_id == form_pk))
     }
-    check_of = {}
     from validation.quality.registry import CHECKS
 
-    for item in CHECKS.values():
-        check_of[item.code] = item.name
+    check_of = {item.code: item.name for item in CHECKS.values()}
     fresh, changed = [], []
     seen: set[tuple] = set()
     for flag in report.flags:
@@ -567,9 +565,9 @@ def _update_flags(conn, form_pk, run_id, report, submission_pk, now) -> None:
             )
         elif not _same_content(stored[1], tuple(values[c] for c in FLAG_CONTENT)):
             changed.append({"pk": stored[0], **values})
-    gone = [pk for key, (pk, _) in existing.items() if key not in seen]
-    for start in range(0, len(gone), 500):
-        conn.execute(FLAGS.delete().where(FLAGS.c.id.in_(gone[start : start + 500])))
+    bulk.delete_where_in(
+        conn, FLAGS, "id", [pk for key, (pk, _) in existing.items() if key not in seen]
+    )
     conn.execute(FLAGS.update().where(FLAGS.c.form_id == form_pk).values(run_id=run_id))
     if changed:
         update = (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import sys
 from datetime import timedelta
@@ -173,7 +172,9 @@ def pull(
     from surveys.store import display_url, open_store
 
     config = optional_config(config_path)
-    attachments = _read_attachments(attachment_files) if run_validation else {}
+    from surveys.cli.validate import read_attachments
+
+    attachments = read_attachments(attachment_files) if run_validation else {}
     settings = central_settings(config, url=url, user=user, project=project)
     if not settings.get("password"):
         settings["password"] = click.prompt(
@@ -249,20 +250,6 @@ def _quality_after_pull(store, form_id: str, config) -> None:  # type: ignore[no
         else ""
     )
     click.echo("qc " + ranking_text(result, 0) + done)
-
-
-def _read_attachments(paths: tuple[str, ...]) -> dict[str, list[dict[str, str]]]:
-    """The rows of each CSV attachment by file name (read before pulling: a file that does
-    not read is one line before anything is done)."""
-    from surveys.cli.validate import read_csv_rows
-
-    out = {}
-    for path in paths:
-        try:
-            out[Path(path).name] = read_csv_rows(path)
-        except (UnicodeDecodeError, csv.Error) as err:
-            raise click.ClickException(f"{path}: not a UTF-8 CSV file: {err}") from err
-    return out
 
 
 def _validation_after_pull(store, form_id: str, attachments: dict, quiet: bool) -> str | None:  # type: ignore[no-untyped-def]

@@ -108,7 +108,7 @@ def validate(
     from surveys.store import open_store
     from surveys.validate import validate_form
 
-    attachments = {Path(f).name: read_csv_rows(f) for f in attachment_files}
+    attachments = read_attachments(attachment_files)
     with open_store(db) as store:
         forms = list(form_ids) or all_form_ids(store)
         for form_id in forms:
@@ -148,6 +148,18 @@ def validate(
             )
         if len(details) > limit:
             click.echo(f"... and {len(details) - limit} more issue(s): use --format csv or json")
+
+
+def read_attachments(paths: tuple[str, ...]) -> dict[str, list[dict[str, str]]]:
+    """The rows of each CSV attachment by file name; a file that does not read as UTF-8 CSV
+    is one line (before anything is done with the store)."""
+    out = {}
+    for path in paths:
+        try:
+            out[Path(path).name] = read_csv_rows(path)
+        except (UnicodeDecodeError, csv.Error) as err:
+            raise click.ClickException(f"{path}: not a UTF-8 CSV file: {err}") from err
+    return out
 
 
 def read_csv_rows(path: str) -> list[dict[str, str]]:

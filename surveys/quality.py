@@ -357,26 +357,32 @@ def _audit_events(store: Store, form_pk: int, only: list[int] | None = None) -> 
     """The audit events of the form's live submissions (of the submissions ``only`` when
     given), in each log's order, texts as categories. Read through the driver's cursor
     (:func:`surveys.store.stream.row_batches`), a batch of ``AUDIT_CHUNK`` rows at a time."""
-    sql = (
-        f"SELECT s.instance_id, a.event, a.node, a.start_ms, a.end_ms, a.old_value, "
-        f"a.new_value FROM {AUDITS.name} a JOIN {writer.SUBMISSIONS.name} s "
-        f"ON a.submission_id = s.id WHERE s.form_id = ? AND s.deleted = ?"
+    table = writer.SUBMISSIONS
+    query = (
+        sa.select(
+            table.c.instance_id,
+            AUDITS.c.event,
+            AUDITS.c.node,
+            AUDITS.c.start_ms,
+            AUDITS.c.end_ms,
+            AUDITS.c.old_value,
+            AUDITS.c.new_value,
+        )
+        .select_from(AUDITS.join(table, AUDITS.c.submission_id == table.c.id))
+        .where(table.c.form_id == form_pk, table.c.deleted.is_(False))
+        .order_by(AUDITS.c.submission_id, AUDITS.c.seq)
     )
-    order = " ORDER BY a.submission_id, a.seq"
     if only is None:
-        queries = [(sql + order, [form_pk, False])]
+        queries = [query]
     else:
         queries = [
-            (
-                f"{sql} AND a.submission_id IN ({', '.join('?' * len(batch))}){order}",
-                [form_pk, False, *batch],
-            )
-            for batch in (only[i : i + 5000] for i in range(0, len(only), 5000))
+            query.where(AUDITS.c.submission_id.in_(only[i : i + 5000]))
+            for i in range(0, len(only), 5000)
         ]
     parts = []
     with store.engine.connect() as conn:
-        for text, params in queries:
-            for rows in stream.row_batches(conn, text, params, AUDIT_CHUNK):
+        for query in queries:
+            for rows in stream.row_batches(conn, query, AUDIT_CHUNK):
                 parts.append(_audit_chunk(rows))
     if not parts:
         return pd.DataFrame(columns=["instance_id", *AUDIT_COLUMNS[1:]])

@@ -10,19 +10,22 @@ keeps the result and the client holds one batch at a time, never every tuple at 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.expression import Executable
 
 
 def row_batches(
-    conn: Connection, sql: str, params: Sequence[Any] = (), size: int = 100_000
+    conn: Connection, statement: Executable, size: int = 100_000
 ) -> Iterator[list[tuple]]:
-    """The rows of ``sql`` (``?`` markers, replaced by the driver's own) in lists of at most
-    ``size`` tuples, read inside ``conn``'s transaction."""
-    if conn.dialect.paramstyle != "qmark":
-        sql = sql.replace("?", "%s")
+    """The rows of ``statement`` (compiled for ``conn``'s database, expanding ``IN``
+    parameters rendered) in lists of at most ``size`` tuples, read inside ``conn``'s
+    transaction."""
+    compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.params
+    if compiled.positional:
+        params = tuple(params[name] for name in compiled.positiontup or ())
     raw = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
         cursor = raw.cursor(name=f"popsurvey_{uuid.uuid4().hex[:12]}")
@@ -30,7 +33,7 @@ def row_batches(
     else:
         cursor = raw.cursor()
     try:
-        cursor.execute(sql, tuple(params))
+        cursor.execute(compiled.string, params)
         while rows := cursor.fetchmany(size):
             yield rows
     finally:

@@ -19,12 +19,15 @@ from surveys.simulate.openrosa import app_user_url, post_submission, submission_
 from surveys.simulate.output import write_simulation
 
 
-def _planted(survey, small_entities, name="migrants"):
+def _planted(survey, small_entities, name="migrants", profile_of=None):
+    """Simulated fieldwork of form ``name`` with planted profiles (``profile_of``; default:
+    one enumerator each of six profiles, the rest honest): (form, profile_of, result)."""
     config, _ = survey
-    enums = sorted(small_entities["enumerator"].unique())
-    profiles = ["speeder", "fabricator", "night", "gps_one_place", "screen_out", "dont_know"]
-    profile_of = {e: "honest" for e in enums}
-    profile_of.update(dict(zip(enums, profiles, strict=False)))
+    if profile_of is None:
+        enums = sorted(small_entities["enumerator"].unique())
+        profiles = ["speeder", "fabricator", "night", "gps_one_place", "screen_out", "dont_know"]
+        profile_of = {e: "honest" for e in enums}
+        profile_of.update(dict(zip(enums, profiles, strict=False)))
     form = bundled(name)
     return (
         form,
@@ -244,20 +247,9 @@ def test_copied_records_have_their_own_calculations(survey, small_entities, name
 
     from validation.validate import validate_records
 
-    config, _ = survey
     enums = sorted(small_entities["enumerator"].unique())
     profile_of = {e: ("fabricator" if k % 2 else "duplicate_ids") for k, e in enumerate(enums)}
-    form = bundled(name)
-    result = simulate_fieldwork(
-        form,
-        small_entities,
-        config.enumerators,
-        seed=4,
-        start=START,
-        end=END,
-        survey_id=config.id,
-        profile_of=profile_of,
-    )
+    form, _, result = _planted(survey, small_entities, name, profile_of)
     planted = [row for row in result.ground_truth() if row["instance_ids"]]
     assert {row["profile"] for row in planted} == {"fabricator", "duplicate_ids"}
     issues = validate_records(

@@ -42,11 +42,6 @@ def missing_label_value(letter: str) -> int:
     return LABEL_MISSING + 1 + ord(letter) - ord("a")
 
 
-def missing_double_bits(letter: str) -> int:
-    """The bits of the double ``.a`` ... ``.z`` (``.a`` = 0x7FE0010000000000)."""
-    return _DOUBLE_MISSING + (ord(letter) - ord("a") + 1) * _LETTER_STEP
-
-
 @dataclass(frozen=True)
 class DtaMap:
     """Where the blocks of a Stata 118/119 file are, and its shape."""

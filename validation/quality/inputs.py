@@ -331,11 +331,3 @@ def numeric_special_codes(question: Question | None, codes: Codes) -> tuple[set[
         elif literal in codes.refused or (nines and digits.endswith("9")):
             refused.add(float(literal))
     return dk, refused
-
-
-def _is_number(text_: str) -> bool:
-    try:
-        float(text_)
-    except ValueError:
-        return False
-    return True

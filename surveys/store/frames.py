@@ -173,27 +173,17 @@ def _dummies(
 ) -> dict[str, pd.Series]:
     choices = model.choices_for(question)
     codes = choices.codes if choices else ()
-    if isinstance(series.dtype, pd.CategoricalDtype):  # coded: once per distinct answer
-        rows = series.cat.codes.to_numpy()
-        picked = [set(str(text).split()) for text in series.cat.categories]
-        unanswered = rows < 0
-        return {
-            f"{column}/{code}": pd.arrays.IntegerArray(
-                np.array([code in p for p in picked] + [False], dtype=np.int8)[rows],
-                unanswered.copy(),
-            )
-            for code in codes
-        }
-    empty: frozenset[str] = frozenset()
-    chosen = [
-        empty if v is None or (isinstance(v, float) and v != v) else set(str(v).split())
-        for v in series
-    ]
-    missing = np.fromiter((c is empty for c in chosen), dtype=bool, count=len(chosen))
+    # once per distinct answer: a coded column's categories, else the texts factorized
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        rows, answers = series.cat.codes.to_numpy(), series.cat.categories
+    else:
+        rows, answers = pd.factorize(series)
+    picked = [set(str(answer).split()) for answer in answers]
+    unanswered = rows < 0
     return {
         f"{column}/{code}": pd.arrays.IntegerArray(
-            np.fromiter((code in c for c in chosen), dtype=np.int8, count=len(chosen)),
-            missing.copy(),
+            np.array([code in p for p in picked] + [False], dtype=np.int8)[rows],
+            unanswered.copy(),
         )
         for code in codes
     }

@@ -36,7 +36,14 @@ from exports.values import (
     prepare_dataset,
 )
 from exports.words import words_for
-from exports.writers import choose_writer, write_csv, write_dta, write_parquet, write_sav
+from exports.writers import (
+    choose_writer,
+    sav_writer,
+    write_csv,
+    write_dta,
+    write_parquet,
+    write_sav,
+)
 from forms.codebook import resolve_language
 from forms.issues import Issue, Severity
 from forms.model import FormModel
@@ -101,7 +108,7 @@ def export_frames(
     log = [f"form {form.form_id} version {form.version}; language {language}"]
     log += [f"filter: {k}: {v}" for k, v in options.filters.items()]
     if {"sav", "zsav", "dta"} & set(options.formats):
-        log.append(f"writer: {choose_writer(options.writer)} (.zsav: pyreadstat)")
+        log.append(f"writer: {_writers_text(options)}")
     names = [None, *(r.name for r in form.repeats)]
     frames = {None: main, **repeats}
     sets: dict[str, LabelSet] = {}
@@ -402,6 +409,25 @@ def _exported_design_names(datasets: list[PreparedDataset]) -> dict[str, str]:
     }
 
 
+def _writers_used(options: ExportOptions) -> dict[str, str]:
+    """The writer of each labelled format asked (.sav, .zsav, .dta)."""
+    used = {}
+    for fmt in options.formats:
+        if fmt in ("sav", "zsav"):
+            used[fmt] = sav_writer(options.writer, compress=fmt == "zsav")
+        elif fmt == "dta":
+            used[fmt] = choose_writer(options.writer)
+    return used
+
+
+def _writers_text(options: ExportOptions) -> str:
+    """The log's writer line: one name when one writer writes every file."""
+    used = _writers_used(options)
+    if len(set(used.values())) == 1:
+        return next(iter(used.values()))
+    return ", ".join(f".{fmt} {writer}" for fmt, writer in used.items())
+
+
 def _write(
     fmt: str,
     dataset: PreparedDataset,
@@ -525,7 +551,8 @@ def _provenance(
         "form_version": form.version,
         "language": language,
         "formats": list(options.formats),
-        "writer": choose_writer(options.writer) if {"sav", "dta"} & set(options.formats) else None,
+        "writer": sav_writer(options.writer) if {"sav", "dta"} & set(options.formats) else None,
+        "writers": _writers_used(options),
         "pii": options.pii,
         "salt_given": options.salt is not None,
         "wide": list(options.wide),

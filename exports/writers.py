@@ -1,8 +1,11 @@
 """Prepared datasets to files: SPSS .sav/.zsav and Stata .dta, CSV, Parquet.
 
-The .sav and .dta files are written by polars-readstat where it is installed (about five
-times faster than pyreadstat on wide survey files), else by pyreadstat; either way the same
-values, labels and missing codes (:func:`choose_writer`; ``ExportOptions.writer``).
+A .sav is written by popsurvey's own writer (:mod:`exports.spss_file`, numpy, a row chunk
+at a time, one value label set per distinct set of labels) unless another is asked; the
+.dta files by polars-readstat where it is installed (about five times faster than
+pyreadstat on wide survey files), else by pyreadstat; a .zsav always by pyreadstat. Every
+writer gives the same values, labels and missing codes (:func:`choose_writer`,
+:func:`sav_writer`; ``ExportOptions.writer``).
 
 Missing values, per format:
 
@@ -33,6 +36,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -44,9 +48,16 @@ from exports.dta import (
     write_value_labels,
 )
 from exports.errors import ExportOptionsError, ExportWriteError
-from exports.options import WRITERS
+from exports.options import NATIVE_WRITER, WRITERS
 from exports.plan import LabelSet
 from exports.sav import share_value_labels
+from exports.spss_file import (
+    MAX_STRING_BYTES,
+    SavLabelSet,
+    SavTexts,
+    SavVariable,
+    write_system_file,
+)
 from exports.values import SKIPPED, Column, PreparedDataset
 from forms.issues import Issue, Severity
 
@@ -62,6 +73,7 @@ _SAV_LABEL_AT = 109  # header: $FL2, product (60), 5 int32, bias (8), date (9), 
 _SAV_LABEL_BYTES = 64
 STATA_FORMATS = {"date": "%td", "datetime": "%tc", "time": "%tcHH:MM:SS"}
 SPSS_FORMATS = {"date": "DATE11", "datetime": "DATETIME23.2", "time": "TIME11.2"}
+T = TypeVar("T")
 
 
 @dataclass
@@ -157,17 +169,41 @@ def spss_missing(dataset: PreparedDataset, skip_code: float) -> tuple[dict, list
 def spss_values(column: Column, skip_code: float) -> np.ndarray:
     """One variable as SPSS values: codes kept, skipped = ``skip_code``, dates in seconds
     since 1582-10-14, text as it is (None for no text)."""
-    values = column.values
+    if not column.numeric:
+        return column.values
+    return spss_rows(column, skip_code)(0, len(column))
+
+
+def spss_rows(column: Column, skip_code: float) -> Callable[[int, int], np.ndarray]:
+    """A numeric variable's SPSS values (:func:`spss_values`) of a row range, computed on
+    each call from what the column holds (a coded column's codes and table: no full-size
+    array of its numbers is ever made)."""
     kind = column.variable.kind
-    if kind == "date":
-        return values * 86_400.0 + _SPSS_SECONDS_OFFSET
-    if kind == "datetime":
-        return values / 1000.0 + _SPSS_SECONDS_OFFSET
-    if kind == "time":
-        return values / 1000.0
-    if column.missing is not None and column.numeric:
-        return np.where(column.missing == SKIPPED, skip_code, values)
-    return values
+    missing = column.missing
+    if kind in ("date", "datetime", "time"):
+        values = column.values
+        scale, shift = {
+            "date": (86_400.0, _SPSS_SECONDS_OFFSET),
+            "datetime": (0.001, _SPSS_SECONDS_OFFSET),
+            "time": (0.001, 0.0),
+        }[kind]
+        return lambda start, stop: values[start:stop] * scale + shift
+    if column.codes is not None and column.table is not None:
+        codes, table = column.codes, column.table
+
+        def coded(start: int, stop: int) -> np.ndarray:
+            values = table.take(codes[start:stop])
+            if missing is not None:
+                values[missing[start:stop] == SKIPPED] = skip_code
+            return values
+
+        return coded
+    values = column.values
+    if missing is not None:
+        return lambda start, stop: np.where(
+            missing[start:stop] == SKIPPED, skip_code, values[start:stop]
+        )
+    return lambda start, stop: values[start:stop]
 
 
 def stata_values(column: Column) -> np.ndarray:
@@ -329,8 +365,9 @@ def formats(dataset: PreparedDataset, table: dict[str, str]) -> dict[str, str]:
 
 
 def choose_writer(asked: str = "auto") -> str:
-    """The writer of .sav and .dta files: polars-readstat when it is installed (``auto``),
-    else pyreadstat; ``asked`` may name one (:data:`WRITERS`)."""
+    """The ReadStat writer of the files popsurvey does not write itself (.dta) and of a
+    .sav when one is asked for: polars-readstat when it is installed (``auto`` and
+    ``popsurvey``), else pyreadstat; ``asked`` may name one (:data:`WRITERS`)."""
     if asked not in WRITERS:
         raise ExportOptionsError(f"writer must be one of {', '.join(WRITERS)}, not {asked}")
     if asked == "pyreadstat":
@@ -345,6 +382,15 @@ def choose_writer(asked: str = "auto") -> str:
             ) from err
         return "pyreadstat"
     return "polars-readstat"
+
+
+def sav_writer(asked: str = "auto", *, compress: bool = False) -> str:
+    """The writer of a .sav: popsurvey's own (``auto``, ``popsurvey``) or the ReadStat
+    writer asked (:func:`choose_writer`); a .zsav (``compress``) is always pyreadstat's."""
+    writer = choose_writer(asked)  # checks the name
+    if compress:
+        return "pyreadstat"
+    return NATIVE_WRITER if asked in ("auto", NATIVE_WRITER) else writer
 
 
 def write_sav(
@@ -371,10 +417,19 @@ def write_sav(
         for c in dataset.columns
         if c.numeric and c.variable.kind not in ("date", "datetime", "time")
     }
+    chosen = sav_writer(writer, compress=compress)
+    if chosen == NATIVE_WRITER:
+        issues += _guard(
+            path,
+            lambda: write_native_sav(
+                dataset, path, labels, missing, spss_formats, measure, file_label, skip_code
+            ),
+        )
+        return labels.issues + issues
     names = [c.variable.name for c in dataset.columns]
     # one variable's values at a time: each becomes a column of the writer's frame and goes
     arrays = (spss_values(c, skip_code) for c in dataset.columns)
-    if choose_writer(writer) == "polars-readstat" and not compress:
+    if chosen == "polars-readstat":
         from polars_readstat import write_readstat
 
         frame = polars_frame(names, arrays)
@@ -417,6 +472,103 @@ def write_sav(
     )
     share_value_labels(path)
     return labels.issues + issues
+
+
+def write_native_sav(
+    dataset: PreparedDataset,
+    path: Path,
+    labels: Labels,
+    missing: dict[str, list[float]],
+    spss_formats: dict[str, str],
+    measure: dict[str, str],
+    file_label: str,
+    skip_code: float,
+) -> list[Issue]:
+    """Write ``dataset`` as an uncompressed .sav with :mod:`exports.spss_file`: numbers
+    computed a row chunk at a time (:func:`spss_rows`), text encoded once per distinct
+    text, one value label record pair per distinct set of labels. Returns warnings (value
+    labels of a text variable, text cut to 32,767 bytes)."""
+    issues: list[Issue] = []
+    variables: list[SavVariable] = []
+    sources: list = []
+    for column in dataset.columns:
+        name = column.variable.name
+        label = labels.variable.get(name, "")
+        if column.numeric:
+            spec = spss_formats.get(name, "F8.2")
+            # a date's column as wide as its format (a number's: 8)
+            dated = spec in SPSS_FORMATS.values()
+            shown = _spss_format_fields(spec)["width"] if dated else None
+            variables.append(
+                SavVariable(
+                    name,
+                    0,
+                    label,
+                    spec,
+                    measure.get(name, "scale"),
+                    tuple(missing.get(name, ())),
+                    display_width=shown,
+                )
+            )
+            sources.append(spss_rows(column, skip_code))
+            continue
+        texts = _sav_texts(column, issues)
+        if name in labels.values:
+            issues.append(_text_labels_issue(name))
+        variables.append(SavVariable(name, texts.width, label, measure="nominal"))
+        sources.append(texts)
+    write_system_file(
+        path,
+        variables,
+        sources,
+        dataset.rows,
+        label_sets=shared_label_sets(variables, labels.values),
+        file_label=file_label,
+    )
+    return issues
+
+
+def _sav_texts(column: Column, issues: list[Issue]) -> SavTexts:
+    """A text variable's distinct texts, those over SPSS's 32,767 bytes cut (warned)."""
+    texts = SavTexts.of(column.values)
+    if texts.width > MAX_STRING_BYTES:
+        name = column.variable.name
+        issues.append(
+            Issue(
+                "E101",
+                Severity.WARNING,
+                f"{name}: text longer than SPSS's {MAX_STRING_BYTES:,} bytes cut",
+                variable=name,
+            )
+        )
+        texts.texts = [
+            cut_bytes(t.decode("utf-8"), MAX_STRING_BYTES).encode("utf-8") for t in texts.texts
+        ]
+    return texts
+
+
+def _text_labels_issue(name: str) -> Issue:
+    return Issue(
+        "E101",
+        Severity.WARNING,
+        f"{name}: value labels of a text variable are not written to the .sav",
+        variable=name,
+    )
+
+
+def shared_label_sets(
+    variables: list[SavVariable], values: dict[str, dict[float | str, str]]
+) -> list[SavLabelSet]:
+    """One label set per distinct set of labels, shared by every numeric variable having
+    exactly those labels (a choice list's variables, the dummies' yes/no), in the order of
+    their first variable."""
+    sets: dict[tuple, list[int]] = {}
+    for position, variable in enumerate(variables):
+        labels = values.get(variable.name)
+        if variable.width == 0 and labels:
+            key = tuple(sorted((float(k), v) for k, v in labels.items()))
+            sets.setdefault(key, []).append(position)
+    return [SavLabelSet(dict(key), users) for key, users in sets.items()]
 
 
 _SPSS_FORMAT_TYPES = {"A": 1, "F": 5, "DATE": 20, "TIME": 21, "DATETIME": 22}
@@ -629,9 +781,9 @@ def _stamps(values: np.ndarray, unit: str) -> np.ndarray:
     return stamps.astype("datetime64[ms]")
 
 
-def _guard(path: Path, write: Callable[[], None]) -> None:
+def _guard(path: Path, write: Callable[[], T]) -> T:
     try:
-        write()
+        return write()
     except OSError:
         raise
     except Exception as err:  # pyreadstat's own errors: name the file and the reason

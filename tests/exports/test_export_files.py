@@ -39,14 +39,14 @@ def _writers() -> list[str]:
     try:
         import polars_readstat  # noqa: F401
     except ImportError:
-        return ["pyreadstat"]
-    return ["polars-readstat", "pyreadstat"]
+        return ["popsurvey", "pyreadstat"]
+    return ["popsurvey", "polars-readstat", "pyreadstat"]
 
 
 @pytest.fixture(scope="module", params=_writers())
 def exported(request, tmp_path_factory):
     """The household export written by each writer installed: every round trip below
-    holds for polars-readstat and for the pyreadstat fallback alike."""
+    holds for popsurvey's own .sav writer, polars-readstat and pyreadstat alike."""
     out = tmp_path_factory.mktemp("export")
     form, result = _export(out, writer=request.param)
     assert result.provenance["writer"] == request.param

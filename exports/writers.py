@@ -180,6 +180,8 @@ def spss_rows(column: Column, skip_code: float) -> Callable[[int, int], np.ndarr
     array of its numbers is ever made)."""
     kind = column.variable.kind
     missing = column.missing
+    if missing is not None and not (missing == SKIPPED).any():
+        missing = None  # only don't-know and refused: their codes are the values already
     if kind in ("date", "datetime", "time"):
         values = column.values
         scale, shift = {

@@ -20,9 +20,10 @@ import pandas as pd
 from exports.codebook import codebook_markdown, codebook_xlsx
 from exports.dta import WINDOW_BYTES
 from exports.errors import ExportOptionsError
-from exports.options import DesignColumns, ExportOptions
+from exports.options import NATIVE_WRITER, DesignColumns, ExportOptions
 from exports.plan import DatasetPlan, LabelSet, Variable, can_skip, plan_dataset
 from exports.relevance import relevance_masks
+from exports.spss_file import Digest
 from exports.syntax import DesignNames, jkn_replicates, spss_csplan, spss_syntax, stata_do
 from exports.values import (
     DONT_KNOW,
@@ -169,8 +170,11 @@ def export_frames(
             stems.append((dataset, file_stem))
             for fmt in options.formats:
                 path = staging / f"{file_stem}{EXTENSIONS[fmt]}"
-                issues += _write(fmt, dataset, path, form.title, texts, options)
-                checksums.start(path)  # hashed in a thread while the next ones are made
+                # popsurvey's own .sav writer hashes the bytes as it writes them
+                native = fmt == "sav" and sav_writer(options.writer) == NATIVE_WRITER
+                digest = hashlib.sha256() if native else None
+                issues += _write(fmt, dataset, path, form.title, texts, options, digest)
+                checksums.start(path, digest)  # else hashed in a thread meanwhile
                 files.append((path.name, path))
                 done += sizes.get(dataset.name, 0)
                 _tell(progress, min(done, total), total)
@@ -435,6 +439,7 @@ def _write(
     title: str,
     texts: dict[int, str],
     options: ExportOptions,
+    digest: Digest | None = None,
 ) -> list[Issue]:
     label = title if dataset.name is None else f"{title}: {dataset.name}"
     if fmt in ("sav", "zsav"):
@@ -446,6 +451,7 @@ def _write(
             skipped_text=texts[SKIPPED],
             skip_code=options.codes.skipped,
             writer=options.writer,
+            digest=digest,
         )
     if fmt == "dta":
         return write_dta(dataset, path, file_label=label, texts=texts, writer=options.writer)
@@ -587,8 +593,14 @@ class _Checksums:
     def __exit__(self, *exc: object) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def start(self, path: Path) -> None:
-        """Start hashing ``path`` (written, not to change again)."""
+    def start(self, path: Path, digest: Digest | None = None) -> None:
+        """Start hashing ``path`` (written, not to change again), or take the ``digest``
+        its writer fed while writing it."""
+        if digest is not None:
+            done: Future[str] = Future()
+            done.set_result(digest.hexdigest())
+            self.jobs[path] = done
+            return
         self.jobs[path] = self.pool.submit(_sha256, path)
 
     def digest(self, path: Path) -> str:

@@ -21,10 +21,11 @@ from __future__ import annotations
 import struct
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import numpy as np
 import pandas as pd
@@ -103,6 +104,13 @@ class SavTexts:
         return max([1, *map(len, self.texts)])
 
 
+class Digest(Protocol):
+    """What the writer feeds the bytes it writes (``hashlib.sha256()``...)."""
+
+    def update(self, data: bytes | memoryview, /) -> None:
+        """Add ``data``."""
+
+
 Numbers = Callable[[int, int], np.ndarray]
 """A numeric variable's values of rows ``start:stop`` as float64 (NaN: system missing)."""
 Source = Numbers | np.ndarray | SavTexts
@@ -118,13 +126,16 @@ def write_system_file(
     file_label: str = "",
     created: datetime | None = None,
     chunk_bytes: int = CHUNK_BYTES,
+    digest: Digest | None = None,
 ) -> None:
     """Write an uncompressed SPSS system file at ``path``.
 
     ``sources`` gives each variable's values: for a number a float64 array or a function
     of a row range returning one (called once per chunk, so values can be computed on the
     fly), for a string a :class:`SavTexts` (or an object array of ``str``/None). Raises
-    :class:`ExportWriteError` for a dictionary the format cannot hold."""
+    :class:`ExportWriteError` for a dictionary the format cannot hold. ``digest`` (a
+    ``hashlib`` object) is fed every byte written, so the file need not be read again to
+    be checksummed."""
     if len(sources) != len(variables):
         raise ExportWriteError(f"{len(variables)} variables but {len(sources)} sources")
     if rows > 2**31 - 1:
@@ -137,7 +148,9 @@ def write_system_file(
     ]
     with open(path, "wb", buffering=0) as handle:
         _write_all(handle, dictionary)
-        _write_cases(handle, layout, columns, rows, chunk_bytes)
+        if digest is not None:
+            digest.update(dictionary)
+        _write_cases(handle, layout, columns, rows, chunk_bytes, digest)
 
 
 class _Layout:
@@ -413,29 +426,61 @@ def _column(variable: SavVariable, source: Source, rows: int, storage: int):
 
 
 def _write_cases(
-    handle: BinaryIO, layout: _Layout, columns: list, rows: int, chunk_bytes: int
+    handle: BinaryIO,
+    layout: _Layout,
+    columns: list,
+    rows: int,
+    chunk_bytes: int,
+    digest: Digest | None,
 ) -> None:
     """The cases, a chunk of rows at a time: numbers into their 8-byte slots (NaN made
-    system missing once per run of adjacent numeric slots), strings into their bytes."""
+    system missing once per run of adjacent numeric slots), strings into their bytes.
+    With a ``digest``, each chunk written is hashed in a thread (hashlib lets go of the
+    interpreter lock) while the next one is built in a second buffer."""
     case_bytes = layout.case_bytes
     if rows == 0 or case_bytes == 0:
         return
     per_chunk = max(1, min(rows, chunk_bytes // case_bytes))
-    buffer = np.empty((per_chunk, case_bytes // 8), dtype="<f8")
-    as_bytes = buffer.view(np.uint8)
+    buffers = [
+        np.empty((per_chunk, case_bytes // 8), dtype="<f8") for _ in range(2 if digest else 1)
+    ]
+    hashed: list[Future | None] = [None] * len(buffers)
     numeric_runs = _numeric_runs(layout)
-    for start in range(0, rows, per_chunk):
-        stop = min(rows, start + per_chunk)
-        n = stop - start
-        for variable, offset, column in zip(layout.variables, layout.offsets, columns, strict=True):
-            if variable.width == 0:
-                buffer[:n, offset // 8] = column(start, stop)
-            else:
-                as_bytes[:n, offset : offset + column.storage] = column.rows(start, stop)
-        for first, last in numeric_runs:
-            block = buffer[:n, first:last]
-            np.copyto(block, SYSMIS, where=np.isnan(block))
-        _write_all(handle, memoryview(as_bytes[:n]).cast("B"))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sav-sha256") as pool:
+        for k, start in enumerate(range(0, rows, per_chunk)):
+            which = k % len(buffers)
+            if hashed[which] is not None:
+                hashed[which].result()  # its bytes hashed: the buffer may be reused
+            stop = min(rows, start + per_chunk)
+            chunk = _fill(buffers[which], layout, columns, numeric_runs, start, stop)
+            _write_all(handle, chunk)
+            if digest is not None:
+                hashed[which] = pool.submit(digest.update, chunk)
+        for job in hashed:
+            if job is not None:
+                job.result()
+
+
+def _fill(
+    buffer: np.ndarray,
+    layout: _Layout,
+    columns: list,
+    numeric_runs: list[tuple[int, int]],
+    start: int,
+    stop: int,
+) -> memoryview:
+    """Rows ``start:stop`` built in ``buffer``; their bytes."""
+    n = stop - start
+    as_bytes = buffer.view(np.uint8)
+    for variable, offset, column in zip(layout.variables, layout.offsets, columns, strict=True):
+        if variable.width == 0:
+            buffer[:n, offset // 8] = column(start, stop)
+        else:
+            as_bytes[:n, offset : offset + column.storage] = column.rows(start, stop)
+    for first, last in numeric_runs:
+        block = buffer[:n, first:last]
+        np.copyto(block, SYSMIS, where=np.isnan(block))
+    return memoryview(as_bytes[:n]).cast("B")
 
 
 def _numeric_runs(layout: _Layout) -> list[tuple[int, int]]:
@@ -465,6 +510,7 @@ __all__ = [
     "CHUNK_BYTES",
     "MAX_STRING_BYTES",
     "SYSMIS",
+    "Digest",
     "SavLabelSet",
     "SavTexts",
     "SavVariable",

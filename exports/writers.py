@@ -53,6 +53,7 @@ from exports.plan import LabelSet
 from exports.sav import share_value_labels
 from exports.spss_file import (
     MAX_STRING_BYTES,
+    Digest,
     SavLabelSet,
     SavTexts,
     SavVariable,
@@ -404,10 +405,12 @@ def write_sav(
     skipped_text: str,
     skip_code: float,
     writer: str = "auto",
+    digest: Digest | None = None,
 ) -> list[Issue]:
     """Write one dataset as .sav (or .zsav when ``compress``); returns label warnings.
     A .zsav is always written by pyreadstat (polars-readstat's compression is the older
-    bytecode one, not ZSAV's zlib)."""
+    bytecode one, not ZSAV's zlib). ``digest`` (a ``hashlib`` object) is fed the file's
+    bytes as popsurvey's own writer writes them; the other writers leave it untouched."""
     labels = spss_labels(dataset, skipped_text, skip_code)
     missing, issues = spss_missing(dataset, skip_code)
     spss_formats = formats(dataset, SPSS_FORMATS)
@@ -424,7 +427,15 @@ def write_sav(
         issues += _guard(
             path,
             lambda: write_native_sav(
-                dataset, path, labels, missing, spss_formats, measure, file_label, skip_code
+                dataset,
+                path,
+                labels,
+                missing,
+                spss_formats,
+                measure,
+                file_label,
+                skip_code,
+                digest=digest,
             ),
         )
         return labels.issues + issues
@@ -485,11 +496,14 @@ def write_native_sav(
     measure: dict[str, str],
     file_label: str,
     skip_code: float,
+    *,
+    digest: Digest | None = None,
 ) -> list[Issue]:
     """Write ``dataset`` as an uncompressed .sav with :mod:`exports.spss_file`: numbers
     computed a row chunk at a time (:func:`spss_rows`), text encoded once per distinct
-    text, one value label record pair per distinct set of labels. Returns warnings (value
-    labels of a text variable, text cut to 32,767 bytes)."""
+    text, one value label record pair per distinct set of labels; ``digest`` is fed the
+    bytes written. Returns warnings (value labels of a text variable, text cut to 32,767
+    bytes)."""
     issues: list[Issue] = []
     variables: list[SavVariable] = []
     sources: list = []
@@ -526,6 +540,7 @@ def write_native_sav(
         dataset.rows,
         label_sets=shared_label_sets(variables, labels.values),
         file_label=file_label,
+        digest=digest,
     )
     return issues
 

@@ -57,6 +57,7 @@ from exports.relevance import relevance_masks
 from exports.values import prepare_dataset
 from exports.writers import (
     choose_writer,
+    sav_writer,
     spss_frame,
     spss_values,
     stata_frame,
@@ -252,7 +253,7 @@ def main() -> None:
     spss = spss_frame(dataset, -97.0)
     stata = stata_frame(dataset)
     print(f"exported variables: {len(dataset.columns)} (keys and text included)")
-    print(f"popsurvey's writer: {choose_writer()}")
+    print(f"popsurvey's writers: .sav {sav_writer()}, .dta {choose_writer()}")
     raw_polars = {
         "dta": polars_frame(dataset, stata_storage_values),
         "sav": polars_frame(dataset, lambda c: spss_values(c, -97.0)),

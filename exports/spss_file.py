@@ -110,6 +110,9 @@ class Digest(Protocol):
     def update(self, data: bytes | memoryview, /) -> None:
         """Add ``data``."""
 
+    def hexdigest(self) -> str:
+        """The digest of everything added."""
+
 
 Numbers = Callable[[int, int], np.ndarray]
 """A numeric variable's values of rows ``start:stop`` as float64 (NaN: system missing)."""

@@ -183,14 +183,13 @@ def spss_rows(column: Column, skip_code: float) -> Callable[[int, int], np.ndarr
     missing = column.missing
     if missing is not None and not (missing == SKIPPED).any():
         missing = None  # only don't-know and refused: their codes are the values already
-    if kind in ("date", "datetime", "time"):
-        values = column.values
-        scale, shift = {
-            "date": (86_400.0, _SPSS_SECONDS_OFFSET),
-            "datetime": (0.001, _SPSS_SECONDS_OFFSET),
-            "time": (0.001, 0.0),
-        }[kind]
-        return lambda start, stop: values[start:stop] * scale + shift
+    if kind == "date":
+        days = column.values
+        return lambda start, stop: days[start:stop] * 86_400.0 + _SPSS_SECONDS_OFFSET
+    if kind in ("datetime", "time"):
+        ms = column.values
+        shift = _SPSS_SECONDS_OFFSET if kind == "datetime" else 0.0
+        return lambda start, stop: ms[start:stop] / 1000.0 + shift
     if column.codes is not None and column.table is not None:
         codes, table = column.codes, column.table
 

@@ -357,3 +357,32 @@ def test_pspp_reads_an_empty_file(tmp_path):
     )
     output = _pspp(tmp_path, "GET FILE='empty.sav'.\nDISPLAY DICTIONARY.\nLIST.\n")
     assert "A400" in output
+
+
+@needs_pspp
+def test_pspp_reads_the_household_export_without_a_warning(tmp_path):
+    """The real-world form's files as `popsurvey export` writes them by default: colliding
+    and Chinese names, a 6,000-byte answer, repeats, shared label sets."""
+    from exports import ExportOptions, export_frames
+    from tests.exports.household import LONG_TEXT, household_frames
+
+    form, frames = household_frames()
+    result = export_frames(
+        form, frames.main, frames.repeats, tmp_path, ExportOptions(formats=("sav",), salt="s")
+    )
+    assert result.provenance["writers"] == {"sav": "popsurvey"}
+    for _, stem, rows, variables in result.datasets:
+        output = _pspp(
+            tmp_path,
+            f"SYSFILE INFO FILE='{stem}.sav'.\nGET FILE='{stem}.sav'.\nLIST.\n",
+        )
+        info = dict(re.findall(r"^\|(Variables|Cases)\s*\|\s*(\d+)\|$", output, re.MULTILINE))
+        assert info == {"Variables": str(variables), "Cases": str(rows)}, stem
+    output = _pspp(
+        tmp_path,
+        "GET FILE='household_export.sav'.\n"
+        "COMPUTE notes_bytes = LENGTH(RTRIM(notes)).\n"
+        "FORMATS notes_bytes (F8.0).\n"
+        "LIST VARIABLES=notes_bytes.\n",
+    )
+    assert str(len(LONG_TEXT.encode("utf-8"))) in output

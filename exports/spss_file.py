@@ -84,24 +84,32 @@ class SavLabelSet:
 
 class SavTexts:
     """A string variable's values as one code per row (-1: no text) into its distinct
-    texts, UTF-8 encoded: each distinct text is encoded once."""
+    texts: each distinct text is encoded once (for a large set of distinct texts, once
+    more per chunk, so that no encoded copy of the whole column is held)."""
 
-    __slots__ = ("codes", "texts")
+    __slots__ = ("_width", "codes", "texts")
 
-    def __init__(self, codes: np.ndarray, texts: Sequence[bytes]) -> None:
+    def __init__(self, codes: np.ndarray, texts: Sequence[str]) -> None:
         self.codes = codes
         self.texts = list(texts)
+        self._width: int | None = None
 
     @classmethod
     def of(cls, values: np.ndarray) -> SavTexts:
         """The texts of an object array of ``str`` (None or NaN: no text)."""
         codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
-        return cls(codes, [str(u).encode("utf-8") for u in uniques])
+        return cls(codes, [u if isinstance(u, str) else str(u) for u in uniques])
 
     @property
     def width(self) -> int:
-        """The longest text in bytes, at least 1 (SPSS has no zero-width string)."""
-        return max([1, *map(len, self.texts)])
+        """The longest text in UTF-8 bytes, at least 1 (SPSS has no zero-width string)."""
+        if self._width is None:
+            self._width = max([1, *(len(t) if t.isascii() else _bytes(t) for t in self.texts)])
+        return self._width
+
+
+def _bytes(text: str) -> int:
+    return len(text.encode("utf-8"))
 
 
 class Digest(Protocol):
@@ -378,14 +386,19 @@ class _Texts:
         self.width, self.storage = width, storage
         self.table = None
         if (len(self.texts) + 1) * storage <= _TABLE_BYTES:
-            self.table = _laid_out([*self.texts, b""], width, storage)
+            self.table = _laid_out(_encoded([*self.texts, ""]), width, storage)
 
     def rows(self, start: int, stop: int) -> np.ndarray:
         codes = self.codes[start:stop]
         if self.table is not None:
             return self.table.take(codes, axis=0)  # code -1: the empty last row
         texts = self.texts
-        return _laid_out([texts[c] if c >= 0 else b"" for c in codes], self.width, self.storage)
+        chunk = _encoded([texts[c] if c >= 0 else "" for c in codes])
+        return _laid_out(chunk, self.width, self.storage)
+
+
+def _encoded(texts: Sequence[str]) -> list[bytes]:
+    return [t.encode("utf-8") for t in texts]
 
 
 def _laid_out(texts: Sequence[bytes], width: int, storage: int) -> np.ndarray:

@@ -545,22 +545,25 @@ def write_native_sav(
 
 
 def _sav_texts(column: Column, issues: list[Issue]) -> SavTexts:
-    """A text variable's distinct texts, those over SPSS's 32,767 bytes cut (warned)."""
-    texts = SavTexts.of(column.values)
-    if texts.width > MAX_STRING_BYTES:
-        name = column.variable.name
-        issues.append(
-            Issue(
-                "E101",
-                Severity.WARNING,
-                f"{name}: text longer than SPSS's {MAX_STRING_BYTES:,} bytes cut",
-                variable=name,
-            )
+    """A text variable's distinct texts (a coded column's table as it is, else the values
+    factorized), those over SPSS's 32,767 bytes cut (warned)."""
+    table = column.table
+    if column.codes is not None and table is not None and pd.isna(table[-1]):
+        texts = SavTexts(column.codes, ["" if pd.isna(t) else str(t) for t in table[:-1]])
+    else:
+        texts = SavTexts.of(column.values)
+    if texts.width <= MAX_STRING_BYTES:
+        return texts
+    name = column.variable.name
+    issues.append(
+        Issue(
+            "E101",
+            Severity.WARNING,
+            f"{name}: text longer than SPSS's {MAX_STRING_BYTES:,} bytes cut",
+            variable=name,
         )
-        texts.texts = [
-            cut_bytes(t.decode("utf-8"), MAX_STRING_BYTES).encode("utf-8") for t in texts.texts
-        ]
-    return texts
+    )
+    return SavTexts(texts.codes, [cut_bytes(t, MAX_STRING_BYTES) for t in texts.texts])
 
 
 def _text_labels_issue(name: str) -> Issue:

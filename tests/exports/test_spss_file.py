@@ -197,7 +197,7 @@ def test_numbers_computed_per_row_range(tmp_path):
     write_system_file(
         path,
         [SavVariable("x"), SavVariable("t", 3)],
-        [numbers, SavTexts(np.array([0, -1] * 5), [b"abc"])],
+        [numbers, SavTexts(np.array([0, -1] * 5), ["abc"])],
         10,
         chunk_bytes=4 * case,
     )
@@ -386,3 +386,36 @@ def test_pspp_reads_the_household_export_without_a_warning(tmp_path):
         "LIST VARIABLES=notes_bytes.\n",
     )
     assert str(len(LONG_TEXT.encode("utf-8"))) in output
+
+
+def test_distinct_texts_laid_out_per_chunk_give_the_same_file(tmp_path, monkeypatch):
+    """Past a size, a string column's distinct texts are encoded per chunk instead of laid
+    out once: the same bytes."""
+    import exports.spss_file
+
+    variables, sources, label_sets, _ = _sample(rows=41)
+    written = []
+    for table_bytes in (32 << 20, 0):
+        monkeypatch.setattr(exports.spss_file, "_TABLE_BYTES", table_bytes)
+        path = tmp_path / f"t{table_bytes}.sav"
+        write_system_file(
+            path, variables, sources, 41, label_sets=label_sets, created=CREATED, chunk_bytes=5000
+        )
+        written.append(path.read_bytes())
+    assert written[0] == written[1]
+
+
+def test_a_coded_text_column_is_written_from_its_table(tmp_path):
+    from exports.plan import Variable
+    from exports.values import Column
+    from exports.writers import Labels, write_native_sav
+    from forms.naming import ExportColumn
+
+    variable = Variable(ExportColumn("where", "where", "answer", None), "Where", "string")
+    table = np.array(["河边", "well", None], dtype=object)
+    column = Column(variable, codes=np.array([0, 1, -1, 0], dtype=np.int8), table=table)
+    dataset = type("Dataset", (), {"columns": [column], "rows": 4})()
+    assert write_native_sav(dataset, tmp_path / "c.sav", Labels(), {}, {}, {}, "", -97.0) == []
+    data, meta = pyreadstat.read_sav(tmp_path / "c.sav")
+    assert data["where"].tolist() == ["河边", "well", "", "河边"]
+    assert meta.original_variable_types["where"] == "A6"

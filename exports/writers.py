@@ -805,6 +805,8 @@ def _guard(path: Path, write: Callable[[], T]) -> T:
         return write()
     except OSError:
         raise
+    except ExportWriteError as err:  # popsurvey's own writer: add the file's name
+        raise ExportWriteError(f"{path.name}: {err}") from err
     except Exception as err:  # pyreadstat's own errors: name the file and the reason
         raise ExportWriteError(f"{path.name}: {type(err).__name__}: {err}") from err
 

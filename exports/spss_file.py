@@ -217,6 +217,7 @@ def _short_names(names: Sequence[str], segments: Sequence[list[int]]) -> list[li
     variable's long name: readers rename to long names one by one)."""
     longs = {name.upper().encode("utf-8") for name in names}
     taken: set[bytes] = set()
+    tried: dict[bytes, int] = {}  # the last suffix number tried per base: no quadratic search
     out = []
     for name, widths in zip(names, segments, strict=True):
         own = name.upper().encode("utf-8")
@@ -226,13 +227,13 @@ def _short_names(names: Sequence[str], segments: Sequence[list[int]]) -> list[li
         names_of = []
         for segment in range(len(widths)):
             candidate = base if segment == 0 else _suffixed(base, f"{segment}")
-            k = 1
+            key = base + b"%d" % segment
             while (
                 candidate in taken
                 or candidate.decode("utf-8") in _RESERVED
                 or (candidate in longs and candidate != own)
             ):
-                k += 1
+                tried[key] = k = tried.get(key, 1) + 1
                 candidate = _suffixed(base, f"_{k}" if segment == 0 else f"{segment}_{k}")
             taken.add(candidate)
             names_of.append(candidate)

@@ -419,3 +419,12 @@ def test_a_coded_text_column_is_written_from_its_table(tmp_path):
     data, meta = pyreadstat.read_sav(tmp_path / "c.sav")
     assert data["where"].tolist() == ["河边", "well", "", "河边"]
     assert meta.original_variable_types["where"] == "A6"
+
+
+def test_many_names_with_one_prefix_get_unique_short_names(tmp_path):
+    names = [f"symptoms_choice_{i}" for i in range(1_200)]
+    path = tmp_path / "many.sav"
+    write_system_file(path, [SavVariable(n) for n in names], [np.zeros(1)] * len(names), 1)
+    shorts = _short_names(path.read_bytes())
+    assert len(set(shorts)) == len(names) and shorts[1] == b"SYMPTO_2"
+    assert pyreadstat.read_sav(path, metadataonly=True)[1].column_names == names

@@ -56,11 +56,11 @@ from exports.plan import plan_dataset
 from exports.relevance import relevance_masks
 from exports.values import prepare_dataset
 from exports.writers import (
-    choose_writer,
     spss_frame,
     spss_values,
     stata_frame,
     stata_storage_values,
+    writers_used,
 )
 from forms.frames import CODED, coded_column, frames_to_submissions, random_frames
 from forms.reader import read_markdown
@@ -252,7 +252,7 @@ def main() -> None:
     spss = spss_frame(dataset, -97.0)
     stata = stata_frame(dataset)
     print(f"exported variables: {len(dataset.columns)} (keys and text included)")
-    print(f"popsurvey's writer: {choose_writer()}")
+    print(f"popsurvey's writers: {writers_used('auto', formats)}")
     raw_polars = {
         "dta": polars_frame(dataset, stata_storage_values),
         "sav": polars_frame(dataset, lambda c: spss_values(c, -97.0)),

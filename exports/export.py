@@ -36,7 +36,7 @@ from exports.values import (
     prepare_dataset,
 )
 from exports.words import words_for
-from exports.writers import choose_writer, write_csv, write_dta, write_parquet, write_sav
+from exports.writers import write_csv, write_dta, write_parquet, write_sav, writers_used
 from forms.codebook import resolve_language
 from forms.issues import Issue, Severity
 from forms.model import FormModel
@@ -101,7 +101,7 @@ def export_frames(
     log = [f"form {form.form_id} version {form.version}; language {language}"]
     log += [f"filter: {k}: {v}" for k, v in options.filters.items()]
     if {"sav", "zsav", "dta"} & set(options.formats):
-        log.append(f"writer: {choose_writer(options.writer)} (.zsav: pyreadstat)")
+        log.append(f"writer: {writers_used(options.writer, options.formats)} (.zsav: pyreadstat)")
     names = [None, *(r.name for r in form.repeats)]
     frames = {None: main, **repeats}
     sets: dict[str, LabelSet] = {}
@@ -525,7 +525,11 @@ def _provenance(
         "form_version": form.version,
         "language": language,
         "formats": list(options.formats),
-        "writer": choose_writer(options.writer) if {"sav", "dta"} & set(options.formats) else None,
+        "writer": (
+            writers_used(options.writer, options.formats)
+            if {"sav", "dta"} & set(options.formats)
+            else None
+        ),
         "pii": options.pii,
         "salt_given": options.salt is not None,
         "wide": list(options.wide),

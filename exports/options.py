@@ -11,7 +11,9 @@ from exports.errors import ExportOptionsError
 
 FORMATS = ("sav", "zsav", "dta", "csv", "parquet")
 PII_MODES = ("drop", "hash", "include")
-WRITERS = ("auto", "polars-readstat", "pyreadstat")
+NATIVE_WRITER = "popsurvey"
+"""popsurvey's own writer (.dta: :mod:`exports.stata_file`)."""
+WRITERS = ("auto", NATIVE_WRITER, "polars-readstat", "pyreadstat")
 SKIPPED_CODE = -97.0
 """SPSS value of "not applicable" (the question was not relevant); Stata writes ``.a``."""
 
@@ -87,8 +89,9 @@ class ExportOptions:
     filters: dict[str, object] = field(default_factory=dict)
     """What the caller left out and why (recorded in the log and provenance)."""
     writer: str = "auto"
-    """Writer of the .sav and .dta files: ``auto`` (polars-readstat where it is installed,
-    else pyreadstat), ``polars-readstat`` or ``pyreadstat``."""
+    """Writer of the .sav and .dta files: ``auto`` (.dta: popsurvey's own; .sav:
+    polars-readstat where it is installed, else pyreadstat), ``popsurvey``,
+    ``polars-readstat`` or ``pyreadstat`` (:func:`exports.writers.choose_writer`)."""
 
     def check(self) -> None:
         """Raise :class:`ExportOptionsError` for an unknown format or PII mode."""

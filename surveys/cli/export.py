@@ -62,10 +62,11 @@ FORMAT_CHOICES = ("sav", "zsav", "dta", "csv", "parquet")
 @click.option("--unweighted", is_flag=True, help="Export without weights even when weighted.")
 @click.option(
     "--writer",
-    type=click.Choice(["auto", "polars-readstat", "pyreadstat"]),
+    type=click.Choice(["auto", "popsurvey", "polars-readstat", "pyreadstat"]),
     default="auto",
     show_default=True,
-    help="Writer of .sav/.dta: polars-readstat where installed (auto), or pyreadstat.",
+    help="Writer of .sav/.dta (auto: popsurvey's own for .dta, polars-readstat where "
+    "installed for .sav).",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar, summary only.")
 @handle_errors

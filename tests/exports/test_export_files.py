@@ -39,17 +39,21 @@ def _writers() -> list[str]:
     try:
         import polars_readstat  # noqa: F401
     except ImportError:
-        return ["pyreadstat"]
-    return ["polars-readstat", "pyreadstat"]
+        return ["popsurvey", "pyreadstat"]
+    return ["popsurvey", "polars-readstat", "pyreadstat"]
 
 
 @pytest.fixture(scope="module", params=_writers())
 def exported(request, tmp_path_factory):
     """The household export written by each writer installed: every round trip below
-    holds for polars-readstat and for the pyreadstat fallback alike."""
+    holds for popsurvey's own .dta writer, polars-readstat and the pyreadstat fallback
+    alike."""
     out = tmp_path_factory.mktemp("export")
     form, result = _export(out, writer=request.param)
-    assert result.provenance["writer"] == request.param
+    if request.param == "popsurvey":  # popsurvey's own writer writes .dta; .sav as auto
+        assert result.provenance["writer"].startswith(".dta popsurvey, .sav ")
+    else:
+        assert result.provenance["writer"] == request.param
     return form, result, out
 
 
@@ -140,13 +144,14 @@ def test_stata_extended_missing_and_labels(exported):
 
 
 def test_dta_storage_types(exported, request):
-    """polars-readstat stores whole numbers as byte/int where they fit; a variable with both
-    ``.`` and a lettered missing value is a float (pyreadstat misreads ``.`` after ``.a`` in
-    an integer column); pyreadstat's fallback writes doubles. Values read back the same."""
+    """popsurvey's writer and polars-readstat store whole numbers as byte/int where they
+    fit; a variable with both ``.`` and a lettered missing value is a float (pyreadstat
+    misreads ``.`` after ``.a`` in an integer column); pyreadstat's fallback writes doubles.
+    Values read back the same."""
     _, _, out = exported
     meta = pyreadstat.read_dta(out / "household_export.dta", metadataonly=True)[1]
     types = meta.readstat_variable_types
-    if "polars-readstat" in request.node.callspec.id:
+    if request.node.callspec.id in ("popsurvey", "polars-readstat"):
         assert types["consent"] == "int8"  # 1, 2, .d, 1
         assert types["symptoms_s02"] == "int8"  # dummies
         assert types["edu"] == "float"  # 2, .a, .a, .

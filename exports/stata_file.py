@@ -20,6 +20,7 @@ This module knows the file format only: plain names, types, labels and arrays.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -63,6 +64,8 @@ _MISSING_BITS = {
 }
 _GSO_TEXT = 130
 """GSO type of a NUL-terminated text (129: binary)."""
+_GSO_HEAD = struct.Struct("<3sIQBI")
+"""A GSO record before its text: "GSO", v, o, type, length (the NUL included)."""
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -114,14 +117,8 @@ class StataVariable:
     value_labels: str = ""
 
 
-class Sink(Protocol):
-    """Where the file's bytes go (a file opened for binary writing)."""
-
-    def write(self, data: bytes | memoryview | np.ndarray, /) -> int | None: ...
-
-
 def write_stata_file(
-    handle: BinaryIO | Sink,
+    handle: BinaryIO,
     variables: list[StataVariable],
     rows: int,
     *,
@@ -164,7 +161,7 @@ def write_stata_file(
 class _Writer:
     """Writes bytes to the sink, counts them and hands them to the hasher."""
 
-    def __init__(self, handle: BinaryIO | Sink, hasher) -> None:
+    def __init__(self, handle: BinaryIO, hasher) -> None:
         self.handle, self.hasher, self.count = handle, hasher, 0
 
     def __call__(self, data: bytes | memoryview) -> None:
@@ -237,7 +234,7 @@ def _strl_keys(variable: int, texts: Texts) -> tuple[np.ndarray, list[tuple[int,
 
 
 def _gso_size(text: bytes) -> int:
-    return 3 + 4 + 8 + 1 + 4 + len(text) + 1
+    return _GSO_HEAD.size + len(text) + 1
 
 
 def _gso_batches(columns: list[_Column], batch_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
@@ -247,9 +244,8 @@ def _gso_batches(columns: list[_Column], batch_bytes: int = CHUNK_BYTES) -> Iter
     batch: list[bytes] = []
     size = 0
     for key, text in records:
-        head = np.array([key & 0xFFFF], "<u4").tobytes() + np.array([key >> 16], "<u8").tobytes()
-        length = np.array([len(text) + 1], "<u4").tobytes()
-        batch.append(b"GSO" + head + bytes([_GSO_TEXT]) + length + text + b"\0")
+        head = _GSO_HEAD.pack(b"GSO", key & 0xFFFF, key >> 16, _GSO_TEXT, len(text) + 1)
+        batch.append(head + text + b"\0")
         size += len(batch[-1])
         if size >= batch_bytes:
             yield b"".join(batch)

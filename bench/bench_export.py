@@ -21,7 +21,8 @@ Timed, each format on its own:
   extended missing values, the do-file, SPSS syntax, codebook (XLSX, Markdown), provenance;
 - **pyreadstat raw**: ``pyreadstat.write_dta``/``write_sav`` of the same prepared values (what
   the export hands to pyreadstat when it is the writer) with no labels and no metadata;
-- **polars-readstat raw** (a popsurvey dependency, and its writer where installed): its
+- **polars-readstat raw** (a popsurvey dependency; the .sav writer where installed, the
+  .dta writer before popsurvey's own): its
   ``write_readstat`` of the same values as polars, exactly what the export hands to it
   (for .dta whole numbers as Int8/Int16/Int32 with nulls, stored as byte/int/long, others
   Float64 with nulls; for .sav every number Float64; text as String), no labels.

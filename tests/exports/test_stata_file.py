@@ -31,7 +31,7 @@ from exports.stata_file import (
     write_stata_file,
 )
 from exports.values import DONT_KNOW, NOT_MISSING, REFUSED, SKIPPED, Column, PreparedDataset
-from exports.writers import write_dta
+from exports.writers import choose_writer, write_dta, writers_used
 from forms.naming import ExportColumn
 
 STAMP = datetime(2026, 12, 6, 17, 5)
@@ -281,6 +281,7 @@ def _prepared() -> PreparedDataset:
             only_skip,
         ),
         Column(_variable("nothing", "number"), np.full(6, np.nan)),
+        Column(_variable("blank", "string"), np.full(6, None, dtype=object)),
         Column(_variable("note", "string"), np.array(["一", None, "x" * 2500, "", "a", "一"])),
         # text held as codes into a table of texts (its last entry: no text)
         Column(
@@ -323,6 +324,7 @@ def test_prepared_columns_read_back_as_polars_readstat_and_pyreadstat_files(tmp_
         "byte",
         "text",
         "text",
+        "text",
     ]
     reads = {}
     for writer in ("popsurvey", "polars-readstat", "pyreadstat"):
@@ -362,7 +364,8 @@ def test_prepared_columns_read_back_as_polars_readstat_and_pyreadstat_files(tmp_
     data = pyreadstat.read_dta(tmp_path / "popsurvey.dta", user_missing=True)[0]
     assert data["consent"].tolist() == [1, "d", "r", "a", 2, 1]
     assert data["age"].tolist()[3] == "a" and np.isnan(data["age"][4])
-    assert data["nothing"].isna().all()
+    assert data["nothing"].isna().all() and data["blank"].tolist() == [""] * 6
+    assert _types(tmp_path / "popsurvey.dta")[-3:] == [1, STRL, STRL]  # none; 2,500 and 2,100 bytes
 
 
 def test_values_stata_cannot_hold_are_refused(tmp_path):
@@ -389,6 +392,17 @@ def test_values_stata_cannot_hold_are_refused(tmp_path):
             1,
             value_labels={"big": {2**40: "too big"}},
         )
+
+
+def test_popsurvey_writes_dta_by_default():
+    assert choose_writer("auto", "dta") == "popsurvey"
+    assert choose_writer("popsurvey", "dta") == "popsurvey"
+    assert choose_writer("pyreadstat", "dta") == "pyreadstat"
+    assert choose_writer("popsurvey", "sav") == choose_writer("auto", "sav") != "popsurvey"
+    assert writers_used("auto", ("dta", "csv")) == "popsurvey"
+    assert writers_used("pyreadstat", ("dta", "sav")) == "pyreadstat"
+    sav = choose_writer("auto", "sav")
+    assert writers_used("auto", ("sav", "dta")) == f".dta popsurvey, .sav {sav}"
 
 
 def test_stata_variables_carry_labels_and_sets():

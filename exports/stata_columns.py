@@ -150,6 +150,8 @@ def stored_values(column: Column, storage: str) -> Stored:
         table = _stored(_stata_table(column), storage, name)
         if _has_coded_reasons(column):
             _letter_codes(table, column, letters)
+        if missing is not None and not np.any(missing == SKIPPED):
+            missing = None  # don't know and refused are in the table: nothing per row
         return _coded_values(table, column.codes, missing, letters[SKIPPED])
     offset = {"date": STATA_DAY_OFFSET, "datetime": STATA_MS_OFFSET}.get(column.variable.kind)
     return _plain_values(column.values, offset, missing, storage, name)

@@ -21,7 +21,8 @@ Timed, each format on its own:
   extended missing values, the do-file, SPSS syntax, codebook (XLSX, Markdown), provenance;
 - **pyreadstat raw**: ``pyreadstat.write_dta``/``write_sav`` of the same prepared values (what
   the export hands to pyreadstat when it is the writer) with no labels and no metadata;
-- **polars-readstat raw** (a popsurvey dependency, and its writer where installed): its
+- **polars-readstat raw** (a popsurvey dependency; the .sav writer where installed, the
+  .dta writer before popsurvey's own): its
   ``write_readstat`` of the same values as polars, exactly what the export hands to it
   (for .dta whole numbers as Int8/Int16/Int32 with nulls, stored as byte/int/long, others
   Float64 with nulls; for .sav every number Float64; text as String), no labels.
@@ -56,12 +57,12 @@ from exports.plan import plan_dataset
 from exports.relevance import relevance_masks
 from exports.values import prepare_dataset
 from exports.writers import (
-    choose_writer,
-    sav_writer,
     spss_frame,
     spss_values,
     stata_frame,
     stata_storage_values,
+    writers_text,
+    writers_used,
 )
 from forms.frames import CODED, coded_column, frames_to_submissions, random_frames
 from forms.reader import read_markdown
@@ -253,7 +254,7 @@ def main() -> None:
     spss = spss_frame(dataset, -97.0)
     stata = stata_frame(dataset)
     print(f"exported variables: {len(dataset.columns)} (keys and text included)")
-    print(f"popsurvey's writers: .sav {sav_writer()}, .dta {choose_writer()}")
+    print(f"popsurvey's writers: {writers_text(writers_used('auto', formats))}")
     raw_polars = {
         "dta": polars_frame(dataset, stata_storage_values),
         "sav": polars_frame(dataset, lambda c: spss_values(c, -97.0)),

@@ -23,16 +23,13 @@ from pathlib import Path
 import numpy as np
 
 from exports.errors import ExportWriteError
+from exports.stata_file import STORAGE_TYPES, missing_values, name_field, value_label_table
 from exports.values import DONT_KNOW, REFUSED, SKIPPED
 
 WINDOW_BYTES = 64 << 20
 """Bytes of the file mapped at a time (a multiple of the map granularity)."""
-NAME_FIELD = 129
-"""Bytes of a variable name or value-label name field (formats 118 and 119)."""
 LABEL_MISSING = 2_147_483_621
 """``.`` in a value label table (int32); ``.a`` is one more, ``.b`` two more..."""
-_DOUBLE_MISSING = 0x7FE0000000000000
-_LETTER_STEP = 0x0000010000000000
 _WIDTHS = {65526: 8, 65527: 4, 65528: 4, 65529: 2, 65530: 1, 32768: 8}
 LETTERS = {DONT_KNOW: "d", REFUSED: "r", SKIPPED: "a"}
 
@@ -80,7 +77,7 @@ def rename_variables(path: Path, names: list[str]) -> None:
         handle.seek(layout.offsets[3])
         if handle.read(10) != b"<varnames>":
             raise ExportWriteError(f"{path.name}: <varnames> not where the map says")
-        handle.write(b"".join(_field(name) for name in names))
+        handle.write(b"".join(name_field(name) for name in names))
 
 
 def write_value_labels(
@@ -90,14 +87,14 @@ def write_value_labels(
     ``users[i]`` to variable ``i`` (every other variable gets none)."""
     layout = read_map(path)
     order = layout.byte_order
-    names = b"".join(_field(users.get(i, "")) for i in range(variables))
+    names = b"".join(name_field(users.get(i, "")) for i in range(variables))
     tables = [b"<value_labels>"]
     for name, labels in sets.items():
-        table = _table(labels, order)
+        table = value_label_table(labels, order)
         tables += [
             b"<lbl>",
             np.array([len(table)], dtype=f"{order}i4").tobytes(),
-            _field(name),
+            name_field(name),
             b"\0\0\0",
             table,
             b"</lbl>",
@@ -174,41 +171,15 @@ def set_extended_missing(path: Path, reasons: dict[int, np.ndarray]) -> None:
                     del cells  # the map cannot close while a view of it lives
 
 
-def _missing_table(system: int, step: int, dtype: str) -> np.ndarray:
-    """Per reason (:data:`LETTERS`), the stored value of its letter for one storage type
-    whose ``.`` is ``system`` and whose ``.a``, ``.b``... follow it ``step`` apart."""
-    table = np.zeros(max(LETTERS) + 1, dtype=dtype)
-    for reason, letter in LETTERS.items():
-        table[reason] = system + (ord(letter) - ord("a") + 1) * step
-    return table
+def _missing_table(storage: str) -> np.ndarray:
+    """Per reason (:data:`LETTERS`), the stored value of its letter in one storage type, as
+    the unsigned bits :func:`set_extended_missing` writes."""
+    letters = [LETTERS.get(reason, "") for reason in range(max(LETTERS) + 1)]
+    values = missing_values(storage, letters)
+    return values.view(f"<{_BITS[storage]}")
 
 
+_BITS = {"byte": "i1", "int": "i2", "long": "i4", "float": "u4", "double": "u8"}
 _MISSING_OF_TYPE = {
-    # Stata's dta documentation, "Representation of numbers": byte . = 101, int . = 32,741,
-    # long . = 2,147,483,621, then .a, .b... one apart; float . = 0x7f000000, .a 0x800 more;
-    # double . = 0x7fe0000000000000, .a 0x010000000000 more
-    65530: ("i1", _missing_table(101, 1, "i1")),
-    65529: ("i2", _missing_table(32_741, 1, "i2")),
-    65528: ("i4", _missing_table(2_147_483_621, 1, "i4")),
-    65527: ("u4", _missing_table(0x7F000000, 0x800, "u4")),
-    65526: ("u8", _missing_table(_DOUBLE_MISSING, _LETTER_STEP, "u8")),
+    STORAGE_TYPES[storage]: (bits, _missing_table(storage)) for storage, bits in _BITS.items()
 }
-
-
-def _field(name: str) -> bytes:
-    encoded = name.encode("utf-8")[: NAME_FIELD - 1]
-    return encoded + b"\0" * (NAME_FIELD - len(encoded))
-
-
-def _table(labels: dict[int, str], order: str) -> bytes:
-    """One value label table: n, text length, offsets, values, texts (NUL-ended)."""
-    values = sorted(labels)
-    texts = [labels[v].replace("\0", "").encode("utf-8") + b"\0" for v in values]
-    offsets = np.cumsum([0] + [len(t) for t in texts[:-1]]) if texts else np.array([])
-    head = np.array([len(values), sum(len(t) for t in texts)], dtype=f"{order}i4").tobytes()
-    return (
-        head
-        + np.asarray(offsets, dtype=f"{order}i4").tobytes()
-        + np.asarray(values, dtype=f"{order}i4").tobytes()
-        + b"".join(texts)
-    )

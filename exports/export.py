@@ -39,11 +39,12 @@ from exports.values import (
 from exports.words import words_for
 from exports.writers import (
     choose_writer,
-    sav_writer,
     write_csv,
     write_dta,
     write_parquet,
     write_sav,
+    writers_text,
+    writers_used,
 )
 from forms.codebook import resolve_language
 from forms.issues import Issue, Severity
@@ -109,7 +110,7 @@ def export_frames(
     log = [f"form {form.form_id} version {form.version}; language {language}"]
     log += [f"filter: {k}: {v}" for k, v in options.filters.items()]
     if {"sav", "zsav", "dta"} & set(options.formats):
-        log.append(f"writer: {_writers_text(options)}")
+        log.append(f"writer: {writers_text(writers_used(options.writer, options.formats))}")
     names = [None, *(r.name for r in form.repeats)]
     frames = {None: main, **repeats}
     sets: dict[str, LabelSet] = {}
@@ -171,7 +172,7 @@ def export_frames(
             for fmt in options.formats:
                 path = staging / f"{file_stem}{EXTENSIONS[fmt]}"
                 # popsurvey's own .sav writer hashes the bytes as it writes them
-                native = fmt == "sav" and sav_writer(options.writer) == NATIVE_WRITER
+                native = fmt == "sav" and choose_writer(options.writer, fmt) == NATIVE_WRITER
                 digest = hashlib.sha256() if native else None
                 issues += _write(fmt, dataset, path, form.title, texts, options, digest)
                 checksums.start(path, digest)  # else hashed in a thread meanwhile
@@ -413,25 +414,6 @@ def _exported_design_names(datasets: list[PreparedDataset]) -> dict[str, str]:
     }
 
 
-def _writers_used(options: ExportOptions) -> dict[str, str]:
-    """The writer of each labelled format asked (.sav, .zsav, .dta)."""
-    used = {}
-    for fmt in options.formats:
-        if fmt in ("sav", "zsav"):
-            used[fmt] = sav_writer(options.writer, compress=fmt == "zsav")
-        elif fmt == "dta":
-            used[fmt] = choose_writer(options.writer)
-    return used
-
-
-def _writers_text(options: ExportOptions) -> str:
-    """The log's writer line: one name when one writer writes every file."""
-    used = _writers_used(options)
-    if len(set(used.values())) == 1:
-        return next(iter(used.values()))
-    return ", ".join(f".{fmt} {writer}" for fmt, writer in used.items())
-
-
 def _write(
     fmt: str,
     dataset: PreparedDataset,
@@ -551,14 +533,15 @@ def _provenance(
     issues: list[Issue],
     digest: Callable[[Path], str],
 ) -> dict[str, object]:
+    used = writers_used(options.writer, options.formats)
     return {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "form_id": form.form_id,
         "form_version": form.version,
         "language": language,
         "formats": list(options.formats),
-        "writer": sav_writer(options.writer) if {"sav", "dta"} & set(options.formats) else None,
-        "writers": _writers_used(options),
+        "writer": writers_text(used) if used else None,
+        "writers": used,
         "pii": options.pii,
         "salt_given": options.salt is not None,
         "wide": list(options.wide),

@@ -11,10 +11,10 @@ from exports.errors import ExportOptionsError
 
 FORMATS = ("sav", "zsav", "dta", "csv", "parquet")
 PII_MODES = ("drop", "hash", "include")
-WRITERS = ("auto", "popsurvey", "polars-readstat", "pyreadstat")
 NATIVE_WRITER = "popsurvey"
-"""popsurvey's own writer (:mod:`exports.spss_file` for .sav), the default where it writes
-the format."""
+"""popsurvey's own writers (:mod:`exports.spss_file` for .sav, :mod:`exports.stata_file` for
+.dta), the default."""
+WRITERS = ("auto", NATIVE_WRITER, "polars-readstat", "pyreadstat")
 SKIPPED_CODE = -97.0
 """SPSS value of "not applicable" (the question was not relevant); Stata writes ``.a``."""
 
@@ -90,9 +90,9 @@ class ExportOptions:
     filters: dict[str, object] = field(default_factory=dict)
     """What the caller left out and why (recorded in the log and provenance)."""
     writer: str = "auto"
-    """Writer of the .sav and .dta files: ``auto`` (popsurvey's own for .sav, and for .dta
-    polars-readstat where it is installed, else pyreadstat), ``popsurvey`` (the same),
-    ``polars-readstat`` or ``pyreadstat``. A .zsav is always written by pyreadstat."""
+    """Writer of the .sav and .dta files: ``auto`` or ``popsurvey`` (popsurvey's own),
+    ``polars-readstat`` or ``pyreadstat`` (:func:`exports.writers.choose_writer`). A .zsav
+    is always written by pyreadstat."""
 
     def check(self) -> None:
         """Raise :class:`ExportOptionsError` for an unknown format or PII mode."""

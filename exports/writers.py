@@ -1,11 +1,10 @@
 """Prepared datasets to files: SPSS .sav/.zsav and Stata .dta, CSV, Parquet.
 
-A .sav is written by popsurvey's own writer (:mod:`exports.spss_file`, numpy, a row chunk
-at a time, one value label set per distinct set of labels) unless another is asked; the
-.dta files by polars-readstat where it is installed (about five times faster than
-pyreadstat on wide survey files), else by pyreadstat; a .zsav always by pyreadstat. Every
-writer gives the same values, labels and missing codes (:func:`choose_writer`,
-:func:`sav_writer`; ``ExportOptions.writer``).
+The .sav and .dta files are written by popsurvey's own writers (:mod:`exports.spss_file`,
+:mod:`exports.stata_file`: numpy, a row chunk at a time, one value label set per distinct
+set of labels) unless another is asked: polars-readstat or pyreadstat; a .zsav always by
+pyreadstat. Every writer gives the same values, labels and missing codes
+(:func:`choose_writer`; ``ExportOptions.writer``).
 
 Missing values, per format:
 
@@ -17,9 +16,10 @@ Missing values, per format:
 - CSV and Parquet: don't-know and refused keep their codes, skipped and item missing are
   empty (the codebook tells which is which).
 
-Stata storage types (polars-readstat): whole numbers as byte/int/long where they fit, as
-float where a variable holds both ``.`` and a lettered missing value (pyreadstat misreads
-that in integer variables), else double (:func:`stata_storage_values`; docs/EXPORTS.md).
+Stata storage types (popsurvey's writer, polars-readstat): whole numbers as byte/int/long
+where they fit, as float where a variable holds both ``.`` and a lettered missing value
+(pyreadstat misreads that in integer variables), else double
+(:func:`exports.stata_columns.stata_storage`; docs/EXPORTS.md).
 
 Text is never missing in SPSS or Stata: an empty string is an empty answer *or* a skipped
 question (ODK stores both as empty); the question's relevance, in the do-file's notes and
@@ -59,6 +59,8 @@ from exports.spss_file import (
     SavVariable,
     write_system_file,
 )
+from exports.stata_columns import stata_storage_values, stata_values, stata_variables
+from exports.stata_file import write_stata_file
 from exports.values import SKIPPED, Column, PreparedDataset
 from forms.issues import Issue, Severity
 
@@ -67,8 +69,6 @@ SPSS_VARIABLE_LABEL_BYTES = 256
 SPSS_VALUE_LABEL_BYTES = 120
 STATA_VALUE_LABEL_BYTES = 32_000
 SPSS_MAX_MISSING = 3
-_STATA_DAY_OFFSET = 3653.0  # 1960-01-01 -> 1970-01-01
-_STATA_MS_OFFSET = _STATA_DAY_OFFSET * 86_400_000
 _SPSS_SECONDS_OFFSET = 12_219_379_200.0  # 1582-10-14 -> 1970-01-01
 _SAV_LABEL_AT = 109  # header: $FL2, product (60), 5 int32, bias (8), date (9), time (8)
 _SAV_LABEL_BYTES = 64
@@ -208,111 +208,6 @@ def spss_rows(column: Column, skip_code: float) -> Callable[[int, int], np.ndarr
     return lambda start, stop: values[start:stop]
 
 
-def stata_values(column: Column) -> np.ndarray:
-    """One variable as Stata values: dates since 1960, ``.`` (NaN) where an answer is
-    missing for a reason (set to ``.d .r .a`` in the written file by
-    :func:`exports.dta.set_extended_missing`), text as it is."""
-    kind = column.variable.kind
-    if kind == "date":
-        return column.values + _STATA_DAY_OFFSET
-    if kind == "datetime":
-        return column.values + _STATA_MS_OFFSET
-    label_set = column.variable.label_set
-    if column.missing is not None and label_set and (label_set.dont_know or label_set.refused):
-        if column.codes is not None and column.table is not None:  # decided once per code
-            return _stata_table(column).take(column.codes)
-        return np.where(column.missing > 0, np.nan, column.values)  # the codes' rows: "."
-    return column.values  # a skipped answer is NaN already
-
-
-def stata_storage_values(column: Column) -> np.ndarray:
-    """One variable as :func:`stata_values`, whole numbers that fit Stata's ``byte``
-    (-127...100), ``int`` (-32,767...32,740) or ``long`` as a masked integer array (masked:
-    missing) so the writer stores them in 1, 2 or 4 bytes instead of 8; anything else (dates,
-    fractions, text) as :func:`stata_values` gives it.
-
-    A variable holding both ``.`` and an extended missing value is stored as ``float`` (4
-    bytes, whole numbers exact up to 2**24) instead: pyreadstat (1.3.8, ``user_missing=True``)
-    reads a ``.`` that follows a ``.a`` in an integer column as an arbitrary number, in a
-    float or double column correctly."""
-    if not column.numeric or column.variable.kind in ("date", "datetime", "time"):
-        return stata_values(column)
-    if column.codes is not None and column.table is not None:  # decided on the small table
-        table = _stata_table(column)
-        dtype = _integer_type(table)
-        if dtype is None:
-            return table.take(column.codes)
-        # one take: a byte or int range is exact in float32, which tells the missing too
-        taken = (
-            table.take(column.codes)
-            if dtype is np.int32
-            else table.astype(np.float32).take(column.codes)
-        )
-        unknown = np.isnan(taken)
-        if _both_missing_kinds(column, unknown):
-            return taken if dtype is np.int32 else np.ma.MaskedArray(taken, unknown)
-        return np.ma.MaskedArray(np.where(unknown, 0, taken).astype(dtype), unknown)
-    values = stata_values(column)
-    dtype = _integer_type(values)
-    if dtype is None:
-        return values
-    unknown = np.isnan(values)
-    if _both_missing_kinds(column, unknown):
-        return _as_float(values, unknown, dtype)
-    return np.ma.MaskedArray(np.where(unknown, 0, values).astype(dtype), unknown)
-
-
-def _as_float(values: np.ndarray, unknown: np.ndarray, dtype: type) -> np.ndarray:
-    """Whole numbers of a byte or int range as masked float32 (Stata ``float``), larger
-    ones as they are (double)."""
-    if dtype is np.int32:
-        return values
-    return np.ma.MaskedArray(values.astype(np.float32), unknown)
-
-
-def _both_missing_kinds(column: Column, unknown: np.ndarray) -> bool:
-    """True when some missing values get a letter (``.a``...) and others stay ``.``."""
-    if column.missing is None:
-        return False
-    lettered = column.missing > 0
-    return bool(lettered.any()) and bool((unknown & ~lettered).any())
-
-
-_STATA_INTEGERS = (
-    (np.int8, -127, 100),
-    (np.int16, -32_767, 32_740),
-    (np.int32, -2_147_483_647, 2_147_483_620),
-)
-
-
-def _integer_type(values: np.ndarray) -> type | None:
-    """The narrowest Stata integer type holding every known value, None if one is not whole."""
-    if not len(values):
-        return None
-    low, high = np.nanmin(values, initial=np.inf), np.nanmax(values, initial=-np.inf)
-    if low > high:  # nothing known
-        return np.int8
-    for dtype, smallest, largest in _STATA_INTEGERS:
-        if smallest <= low and high <= largest:
-            known = values[~np.isnan(values)] if len(values) > 256 else values
-            with np.errstate(invalid="ignore"):
-                if np.all((known == np.trunc(known)) | np.isnan(known)):
-                    return dtype
-            return None
-    return None
-
-
-def _stata_table(column: Column) -> np.ndarray:
-    """The table of a coded variable with don't-know and refused numbers as NaN."""
-    assert column.table is not None
-    label_set = column.variable.label_set
-    if column.missing is None or not label_set or not (label_set.dont_know or label_set.refused):
-        return column.table
-    table = column.table.copy()
-    table[np.isin(table, [*label_set.dont_know, *label_set.refused])] = np.nan
-    return table
-
-
 def spss_frame(dataset: PreparedDataset, skip_code: float) -> pd.DataFrame:
     """The dataset as SPSS values in a pandas frame (pyreadstat's input)."""
     return pandas_frame(
@@ -366,33 +261,38 @@ def formats(dataset: PreparedDataset, table: dict[str, str]) -> dict[str, str]:
     }
 
 
-def choose_writer(asked: str = "auto") -> str:
-    """The ReadStat writer of the files popsurvey does not write itself (.dta) and of a
-    .sav when one is asked for: polars-readstat when it is installed (``auto`` and
-    ``popsurvey``), else pyreadstat; ``asked`` may name one (:data:`WRITERS`)."""
+def choose_writer(asked: str = "auto", fmt: str = "sav") -> str:
+    """The writer of one format's files (``sav``, ``zsav`` or ``dta``): popsurvey's own
+    (:data:`NATIVE_WRITER`) for ``auto`` and ``popsurvey``, else the ReadStat writer
+    named (:data:`WRITERS`); a .zsav is always pyreadstat's (ZSAV's zlib compression)."""
     if asked not in WRITERS:
         raise ExportOptionsError(f"writer must be one of {', '.join(WRITERS)}, not {asked}")
-    if asked == "pyreadstat":
-        return asked
+    if fmt == "zsav" or asked == "pyreadstat":
+        return "pyreadstat"
+    if asked in ("auto", NATIVE_WRITER):
+        return NATIVE_WRITER
     try:
         import polars  # noqa: F401
         import polars_readstat  # noqa: F401
     except ImportError as err:
-        if asked == "polars-readstat":
-            raise ExportOptionsError(
-                "the polars-readstat writer is not installed: pip install polars-readstat"
-            ) from err
-        return "pyreadstat"
+        raise ExportOptionsError(
+            "the polars-readstat writer is not installed: pip install polars-readstat"
+        ) from err
     return "polars-readstat"
 
 
-def sav_writer(asked: str = "auto", *, compress: bool = False) -> str:
-    """The writer of a .sav: popsurvey's own (``auto``, ``popsurvey``) or the ReadStat
-    writer asked (:func:`choose_writer`); a .zsav (``compress``) is always pyreadstat's."""
-    writer = choose_writer(asked)  # checks the name
-    if compress:
-        return "pyreadstat"
-    return NATIVE_WRITER if asked in ("auto", NATIVE_WRITER) else writer
+def writers_used(asked: str, formats: Iterable[str]) -> dict[str, str]:
+    """The writer of each labelled format of an export (``sav``, ``zsav``, ``dta``)."""
+    return {f: choose_writer(asked, f) for f in formats if f in ("sav", "zsav", "dta")}
+
+
+def writers_text(used: dict[str, str]) -> str:
+    """The writers as the export's log and provenance name them: one name when one writer
+    writes every file, else ``.dta popsurvey, .zsav pyreadstat``."""
+    names = set(used.values())
+    if len(names) == 1:
+        return names.pop()
+    return ", ".join(f".{fmt} {name}" for fmt, name in used.items())
 
 
 def write_sav(
@@ -421,7 +321,7 @@ def write_sav(
         for c in dataset.columns
         if c.numeric and c.variable.kind not in ("date", "datetime", "time")
     }
-    chosen = sav_writer(writer, compress=compress)
+    chosen = choose_writer(writer, "zsav" if compress else "sav")
     if chosen == NATIVE_WRITER:
         issues += _guard(
             path,
@@ -690,20 +590,30 @@ def write_dta(
     texts: dict[int, str],
     writer: str = "auto",
 ) -> list[Issue]:
-    """Write one dataset as Stata 14+ .dta (format 118, UTF-8, strL for long text); with
-    polars-readstat whole numbers are stored as byte, int or long where they fit
-    (:func:`stata_storage_values`), else as double.
+    """Write one dataset as Stata 14+ .dta (format 118, UTF-8, strL for long text); returns
+    label warnings. Numbers are stored as byte, int, long or float where they fit
+    (:func:`exports.stata_columns.stata_storage`), else as double; pyreadstat stores every
+    number as double.
 
-    The writer gets the data under short stand-in names (``v0``, ``v1``...), variable
-    labels and formats; :mod:`exports.dta` then puts in the real names, the shared value
-    label sets and the extended missing values. polars-readstat writes no dataset label: the
-    do-file sets it (``label data``)."""
+    popsurvey's own writer (:mod:`exports.stata_file`, the default) writes the file with
+    everything in it. polars-readstat and pyreadstat get the data under short stand-in
+    names (``v0``, ``v1``...), variable labels and formats; :mod:`exports.dta` then puts in
+    the real names, the shared value label sets and the extended missing values.
+    polars-readstat writes no dataset label: the do-file sets it (``label data``)."""
     variable_labels, issues = stata_variable_labels(dataset)
+    chosen = choose_writer(writer, "dta")
+    if chosen == NATIVE_WRITER:
+        sets, users = stata_value_labels(dataset, texts)
+        display = formats(dataset, STATA_FORMATS)
+        variables = stata_variables(dataset, variable_labels, display, users)
+        with path.open("wb") as handle:
+            write_stata_file(handle, variables, dataset.rows, value_labels=sets, label=file_label)
+        return issues
     names = [c.variable.name for c in dataset.columns]
     short = {name: f"v{i}" for i, name in enumerate(names)}
     column_labels = {short[k]: v for k, v in variable_labels.items()}
     display = {short[k]: v for k, v in formats(dataset, STATA_FORMATS).items()}
-    if choose_writer(writer) == "polars-readstat":
+    if chosen == "polars-readstat":
         from polars_readstat import write_readstat
 
         # one variable's values at a time (write_sav)
@@ -811,4 +721,12 @@ def _guard(path: Path, write: Callable[[], T]) -> T:
         raise ExportWriteError(f"{path.name}: {type(err).__name__}: {err}") from err
 
 
-__all__ = ["Column", "write_csv", "write_dta", "write_parquet", "write_sav"]
+__all__ = [
+    "Column",
+    "stata_storage_values",
+    "stata_values",
+    "write_csv",
+    "write_dta",
+    "write_parquet",
+    "write_sav",
+]

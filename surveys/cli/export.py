@@ -65,8 +65,8 @@ FORMAT_CHOICES = ("sav", "zsav", "dta", "csv", "parquet")
     type=click.Choice(["auto", "popsurvey", "polars-readstat", "pyreadstat"]),
     default="auto",
     show_default=True,
-    help="Writer of .sav/.dta: popsurvey's own for .sav and polars-readstat where installed "
-    "for .dta (auto), or the one named (.zsav: always pyreadstat).",
+    help="Writer of .sav/.dta: popsurvey's own (auto), or the one named (.zsav: always "
+    "pyreadstat).",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar, summary only.")
 @handle_errors

@@ -46,10 +46,11 @@ def _writers() -> list[str]:
 @pytest.fixture(scope="module", params=_writers())
 def exported(request, tmp_path_factory):
     """The household export written by each writer installed: every round trip below
-    holds for popsurvey's own .sav writer, polars-readstat and pyreadstat alike."""
+    holds for popsurvey's own writers, polars-readstat and pyreadstat alike."""
     out = tmp_path_factory.mktemp("export")
     form, result = _export(out, writer=request.param)
     assert result.provenance["writer"] == request.param
+    assert result.provenance["writers"] == {"sav": request.param, "dta": request.param}
     return form, result, out
 
 
@@ -140,13 +141,14 @@ def test_stata_extended_missing_and_labels(exported):
 
 
 def test_dta_storage_types(exported):
-    """polars-readstat stores whole numbers as byte/int where they fit; a variable with both
-    ``.`` and a lettered missing value is a float (pyreadstat misreads ``.`` after ``.a`` in
-    an integer column); pyreadstat's fallback writes doubles. Values read back the same."""
+    """popsurvey's writer and polars-readstat store whole numbers as byte/int where they
+    fit; a variable with both ``.`` and a lettered missing value is a float (pyreadstat
+    misreads ``.`` after ``.a`` in an integer column); pyreadstat writes doubles. Values
+    read back the same."""
     _, result, out = exported
     meta = pyreadstat.read_dta(out / "household_export.dta", metadataonly=True)[1]
     types = meta.readstat_variable_types
-    if result.provenance["writers"]["dta"] == "polars-readstat":
+    if result.provenance["writers"]["dta"] in ("popsurvey", "polars-readstat"):
         assert types["consent"] == "int8"  # 1, 2, .d, 1
         assert types["symptoms_s02"] == "int8"  # dummies
         assert types["edu"] == "float"  # 2, .a, .a, .

@@ -3,13 +3,10 @@ codebook, log and provenance), all or nothing."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import mmap
 import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from exports.checksum import Checksums
 from exports.codebook import codebook_markdown, codebook_xlsx
-from exports.dta import WINDOW_BYTES
 from exports.errors import ExportOptionsError
 from exports.options import DesignColumns, ExportOptions
 from exports.plan import DatasetPlan, LabelSet, Variable, can_skip, plan_dataset
@@ -153,7 +150,7 @@ def export_frames(
     anchor = _existing_dir(out_dir)
     with (
         tempfile.TemporaryDirectory(prefix=".popsurvey-export-", dir=anchor) as staging_dir,
-        _Checksums() as checksums,
+        Checksums() as checksums,
     ):
         staging = Path(staging_dir)
         stems: list[tuple[PreparedDataset, str]] = []
@@ -546,42 +543,6 @@ def _provenance(
         ],
         "warnings": len([i for i in issues if i.severity != Severity.INFO]),
     }
-
-
-class _Checksums:
-    """SHA-256 of the written files, computed in a thread (hashlib releases the GIL) while
-    the export goes on with the next files."""
-
-    def __enter__(self) -> _Checksums:
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-sha256")
-        self.jobs: dict[Path, Future[str]] = {}
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-    def start(self, path: Path) -> None:
-        """Start hashing ``path`` (written, not to change again)."""
-        self.jobs[path] = self.pool.submit(_sha256, path)
-
-    def digest(self, path: Path) -> str:
-        """The SHA-256 of ``path`` (started before, or computed now)."""
-        job = self.jobs.get(path)
-        return job.result() if job is not None else _sha256(path)
-
-
-def _sha256(path: Path) -> str:
-    """The file's SHA-256, read through a memory map 64 MiB at a time: hashlib lets go of
-    the interpreter lock for each window, so the hashing runs beside writers that hold it,
-    and no more than a window of the file is mapped (counted as this process's memory)."""
-    digest = hashlib.sha256()
-    size = path.stat().st_size
-    with path.open("rb") as handle:
-        for start in range(0, size, WINDOW_BYTES):
-            length = min(WINDOW_BYTES, size - start)
-            with mmap.mmap(handle.fileno(), length, offset=start, access=mmap.ACCESS_READ) as part:
-                digest.update(part)
-    return digest.hexdigest()
 
 
 __all__ = ["DatasetPlan", "ExportResult", "export_frames"]

@@ -17,7 +17,7 @@ import hashlib
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from threading import Condition, Lock
+from threading import Condition, Lock, Thread
 
 _STEP = 1 << 20
 """Bytes read back and hashed at a time."""
@@ -31,25 +31,30 @@ _streamed_lock = Lock()
 class HashedFile:
     """A binary file open for writing whose SHA-256 is computed in a thread that reads the
     bytes back as they are written, in order (from the page cache: the writer's buffers are
-    neither copied nor held; see the module docstring)."""
+    neither copied nor held; see the module docstring). Unbuffered: each write goes to the
+    file at once, so write in chunks, not value by value."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.path.abspath(path)
         self._file = open(self.path, "wb", buffering=0)  # noqa: SIM115 (closed by close())
+        self._position = 0
         self._written = 0  # the file's end while written in order
         self._in_order = True
         self._closed = False
+        self._digest: str | None = None
         self._change = Condition()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-sha256")
-        self._digest = self._pool.submit(self._follow)
+        # a daemon thread: a handle never closed cannot keep the interpreter from exiting
+        self._thread = Thread(target=self._follow, name="export-sha256", daemon=True)
+        self._thread.start()
 
     def write(self, data) -> int:
         """Write ``data`` (bytes or any buffer, e.g. a numpy array) at the current position."""
-        at = self._file.tell()
         view = memoryview(data).cast("B")
+        at = self._position
         written = 0
         while written < len(view):  # an unbuffered file may write part of it
             written += self._file.write(view[written:])
+        self._position += written
         if self._in_order:
             with self._change:
                 if at != self._written:
@@ -59,9 +64,15 @@ class HashedFile:
                     self._change.notify()
         return written
 
-    def _follow(self) -> str | None:
+    def _follow(self) -> None:
+        try:
+            self._digest = self._hash_as_written()
+        except OSError:
+            self._digest = None  # the export reads the file instead
+
+    def _hash_as_written(self) -> str | None:
         digest = hashlib.sha256()
-        buffer = bytearray(_STEP)
+        buffer = memoryview(bytearray(_STEP))
         with open(self.path, "rb", buffering=0) as reader:
             position = 0
             while True:
@@ -72,21 +83,22 @@ class HashedFile:
                         return None
                     end, last = self._written, self._closed
                 while position < end:
-                    got = reader.readinto(memoryview(buffer)[: min(_STEP, end - position)])
+                    got = reader.readinto(buffer[: min(_STEP, end - position)])
                     if not got:
                         return None
-                    digest.update(memoryview(buffer)[:got])
+                    digest.update(buffer[:got])
                     position += got
                 if last:
                     return digest.hexdigest()
 
     def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
         """Move the position (writing before the end then makes the streamed hash unused)."""
-        return self._file.seek(offset, whence)
+        self._position = self._file.seek(offset, whence)
+        return self._position
 
     def tell(self) -> int:
         """The current position."""
-        return self._file.tell()
+        return self._position
 
     def flush(self) -> None:
         """Nothing to flush: every write goes to the file at once."""
@@ -100,12 +112,11 @@ class HashedFile:
             self._closed = True
             self._in_order = self._in_order and completed
             self._change.notify()
-        digest = self._digest.result()
-        self._pool.shutdown(wait=True)
+        self._thread.join()
         stat = os.stat(self.path)
-        if digest is not None and stat.st_size == self._written:
+        if self._digest is not None and stat.st_size == self._written:
             with _streamed_lock:
-                _streamed[self.path] = (digest, _identity(stat))
+                _streamed[self.path] = (self._digest, _identity(stat))
 
     def __enter__(self) -> HashedFile:
         return self

@@ -17,6 +17,7 @@ import pandas as pd
 from exports.checksum import Checksums
 from exports.codebook import codebook_markdown, codebook_xlsx
 from exports.errors import ExportOptionsError
+from exports.keys import arrow_key_rows, key_rows
 from exports.options import DesignColumns, ExportOptions
 from exports.plan import DatasetPlan, LabelSet, Variable, can_skip, plan_dataset
 from exports.relevance import relevance_masks
@@ -262,13 +263,11 @@ def _join_design(
     if design is None:
         return main, repeats
     table = design.data.drop_duplicates(design.key).set_index(design.key)[list(design.columns())]
-    # distinct texts stay distinct as str (1 and "1" would not): looked up by pyarrow
-    text_keys = pd.api.types.infer_dtype(table.index, skipna=False) == "string"
     table.index = table.index.astype(str)
 
     def joined(frame: pd.DataFrame) -> pd.DataFrame:
         ids = frame["__id"].astype(str)
-        rows = _rows_of(table.index, ids) if text_keys else None
+        rows = arrow_key_rows(table.index, ids)
         if rows is not None and len(rows) and rows.min() >= 0:
             extra = table.take(rows)  # every submission weighted: no reindex by text
         else:
@@ -278,20 +277,6 @@ def _join_design(
         return pd.concat([keep, extra], axis=1)
 
     return joined(main), {name: joined(frame) for name, frame in repeats.items()}
-
-
-def _rows_of(keys: pd.Index, ids: pd.Series) -> np.ndarray | None:
-    """The position in ``keys`` (unique) of each id (-1: none), looked up by pyarrow's hash
-    join (pandas hashes the ids as Python strings: 0.16 s against 0.04 s for 200,000);
-    None without pyarrow (pandas then looks them up)."""
-    try:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-    except ImportError:
-        return None
-    known = pa.array(pd.Series(keys.array), type=pa.large_string(), from_pandas=True)
-    wanted = pa.array(ids, type=pa.large_string(), from_pandas=True)
-    return pc.index_in(wanted, value_set=known).fill_null(-1).to_numpy().astype(np.intp)
 
 
 def _masks_of(form: FormModel, dataset: str | None, masks: dict[str, np.ndarray]):
@@ -353,7 +338,7 @@ def _reshape_wide(
             out.append(dataset)
             continue
         by_source = {c.variable.column.source: c for c in dataset.columns}
-        rows = main_ids.get_indexer(by_source["__parent_key"].values)
+        rows = key_rows(main_ids, by_source["__parent_key"].values)
         positions = by_source["__position"].values.astype(np.int64)
         most = int(positions.max()) if len(positions) else 0
         for k in range(1, most + 1):

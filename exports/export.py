@@ -3,13 +3,10 @@ codebook, log and provenance), all or nothing."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import mmap
 import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,13 +14,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from exports.checksum import Checksums
 from exports.codebook import codebook_markdown, codebook_xlsx
-from exports.dta import WINDOW_BYTES
 from exports.errors import ExportOptionsError
-from exports.options import NATIVE_WRITER, DesignColumns, ExportOptions
+from exports.keys import arrow_key_rows, key_rows
+from exports.options import DesignColumns, ExportOptions
 from exports.plan import DatasetPlan, LabelSet, Variable, can_skip, plan_dataset
 from exports.relevance import relevance_masks
-from exports.spss_file import Digest
 from exports.syntax import DesignNames, jkn_replicates, spss_csplan, spss_syntax, stata_do
 from exports.values import (
     DONT_KNOW,
@@ -38,7 +35,6 @@ from exports.values import (
 )
 from exports.words import words_for
 from exports.writers import (
-    choose_writer,
     write_csv,
     write_dta,
     write_parquet,
@@ -162,7 +158,7 @@ def export_frames(
     anchor = _existing_dir(out_dir)
     with (
         tempfile.TemporaryDirectory(prefix=".popsurvey-export-", dir=anchor) as staging_dir,
-        _Checksums() as checksums,
+        Checksums() as checksums,
     ):
         staging = Path(staging_dir)
         stems: list[tuple[PreparedDataset, str]] = []
@@ -171,11 +167,8 @@ def export_frames(
             stems.append((dataset, file_stem))
             for fmt in options.formats:
                 path = staging / f"{file_stem}{EXTENSIONS[fmt]}"
-                # popsurvey's own .sav writer hashes the bytes as it writes them
-                native = fmt == "sav" and choose_writer(options.writer, fmt) == NATIVE_WRITER
-                digest = hashlib.sha256() if native else None
-                issues += _write(fmt, dataset, path, form.title, texts, options, digest)
-                checksums.start(path, digest)  # else hashed in a thread meanwhile
+                issues += _write(fmt, dataset, path, form.title, texts, options)
+                checksums.start(path)  # hashed as written (popsurvey's writers) or meanwhile
                 files.append((path.name, path))
                 done += sizes.get(dataset.name, 0)
                 _tell(progress, min(done, total), total)
@@ -281,7 +274,11 @@ def _join_design(
 
     def joined(frame: pd.DataFrame) -> pd.DataFrame:
         ids = frame["__id"].astype(str)
-        extra = table.reindex(ids.to_numpy())
+        rows = arrow_key_rows(table.index, ids)
+        if rows is not None and len(rows) and rows.min() >= 0:
+            extra = table.take(rows)  # every submission weighted: no reindex by text
+        else:
+            extra = table.reindex(ids.to_numpy())
         extra.index = frame.index
         keep = frame.drop(columns=[c for c in extra.columns if c in frame.columns])
         return pd.concat([keep, extra], axis=1)
@@ -348,7 +345,7 @@ def _reshape_wide(
             out.append(dataset)
             continue
         by_source = {c.variable.column.source: c for c in dataset.columns}
-        rows = main_ids.get_indexer(by_source["__parent_key"].values)
+        rows = key_rows(main_ids, by_source["__parent_key"].values)
         positions = by_source["__position"].values.astype(np.int64)
         most = int(positions.max()) if len(positions) else 0
         for k in range(1, most + 1):
@@ -421,7 +418,6 @@ def _write(
     title: str,
     texts: dict[int, str],
     options: ExportOptions,
-    digest: Digest | None = None,
 ) -> list[Issue]:
     label = title if dataset.name is None else f"{title}: {dataset.name}"
     if fmt in ("sav", "zsav"):
@@ -433,7 +429,6 @@ def _write(
             skipped_text=texts[SKIPPED],
             skip_code=options.codes.skipped,
             writer=options.writer,
-            digest=digest,
         )
     if fmt == "dta":
         return write_dta(dataset, path, file_label=label, texts=texts, writer=options.writer)
@@ -562,48 +557,6 @@ def _provenance(
         ],
         "warnings": len([i for i in issues if i.severity != Severity.INFO]),
     }
-
-
-class _Checksums:
-    """SHA-256 of the written files, computed in a thread (hashlib releases the GIL) while
-    the export goes on with the next files."""
-
-    def __enter__(self) -> _Checksums:
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-sha256")
-        self.jobs: dict[Path, Future[str]] = {}
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-    def start(self, path: Path, digest: Digest | None = None) -> None:
-        """Start hashing ``path`` (written, not to change again), or take the ``digest``
-        its writer fed while writing it."""
-        if digest is not None:
-            done: Future[str] = Future()
-            done.set_result(digest.hexdigest())
-            self.jobs[path] = done
-            return
-        self.jobs[path] = self.pool.submit(_sha256, path)
-
-    def digest(self, path: Path) -> str:
-        """The SHA-256 of ``path`` (started before, or computed now)."""
-        job = self.jobs.get(path)
-        return job.result() if job is not None else _sha256(path)
-
-
-def _sha256(path: Path) -> str:
-    """The file's SHA-256, read through a memory map 64 MiB at a time: hashlib lets go of
-    the interpreter lock for each window, so the hashing runs beside writers that hold it,
-    and no more than a window of the file is mapped (counted as this process's memory)."""
-    digest = hashlib.sha256()
-    size = path.stat().st_size
-    with path.open("rb") as handle:
-        for start in range(0, size, WINDOW_BYTES):
-            length = min(WINDOW_BYTES, size - start)
-            with mmap.mmap(handle.fileno(), length, offset=start, access=mmap.ACCESS_READ) as part:
-                digest.update(part)
-    return digest.hexdigest()
 
 
 __all__ = ["DatasetPlan", "ExportResult", "export_frames"]

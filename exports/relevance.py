@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from exports.errors import ExportDataError
+from exports.keys import key_rows
 from forms.frames import ID, PARENT_ROW, POSITION, SubmissionFrames
 from forms.issues import Issue, Severity
 from forms.model import FormModel
@@ -108,7 +109,7 @@ def engine_frames(
 
 
 def _parent_rows(frame: pd.DataFrame, parent_keys: pd.Index, name: str) -> np.ndarray:
-    rows = parent_keys.get_indexer(frame["__parent_key"].astype(str))
+    rows = key_rows(parent_keys, frame["__parent_key"].astype(str))
     if (rows < 0).any():
         key = frame["__parent_key"].iloc[int(np.argmax(rows < 0))]
         raise ExportDataError(f"repeat {name}: row with parent key {key} has no parent row")

@@ -21,11 +21,10 @@ from __future__ import annotations
 import struct
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -112,23 +111,13 @@ def _bytes(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-class Digest(Protocol):
-    """What the writer feeds the bytes it writes (``hashlib.sha256()``...)."""
-
-    def update(self, data: bytes | memoryview, /) -> None:
-        """Add ``data``."""
-
-    def hexdigest(self) -> str:
-        """The digest of everything added."""
-
-
 Numbers = Callable[[int, int], np.ndarray]
 """A numeric variable's values of rows ``start:stop`` as float64 (NaN: system missing)."""
 Source = Numbers | np.ndarray | SavTexts
 
 
 def write_system_file(
-    path: Path | str,
+    target: Path | str | BinaryIO,
     variables: Sequence[SavVariable],
     sources: Sequence[Source],
     rows: int,
@@ -137,16 +126,14 @@ def write_system_file(
     file_label: str = "",
     created: datetime | None = None,
     chunk_bytes: int = CHUNK_BYTES,
-    digest: Digest | None = None,
 ) -> None:
-    """Write an uncompressed SPSS system file at ``path``.
+    """Write an uncompressed SPSS system file to ``target`` (a path, or a binary file open
+    for writing: :func:`exports.checksum.hashed_open` hashes it as it is written).
 
     ``sources`` gives each variable's values: for a number a float64 array or a function
     of a row range returning one (called once per chunk, so values can be computed on the
     fly), for a string a :class:`SavTexts` (or an object array of ``str``/None). Raises
-    :class:`ExportWriteError` for a dictionary the format cannot hold. ``digest`` (a
-    ``hashlib`` object) is fed every byte written, so the file need not be read again to
-    be checksummed."""
+    :class:`ExportWriteError` for a dictionary the format cannot hold."""
     if len(sources) != len(variables):
         raise ExportWriteError(f"{len(variables)} variables but {len(sources)} sources")
     if rows > 2**31 - 1:
@@ -157,11 +144,13 @@ def write_system_file(
         _column(variable, source, rows, storage)
         for variable, source, storage in zip(variables, sources, layout.storage, strict=True)
     ]
-    with open(path, "wb", buffering=0) as handle:
+    if hasattr(target, "write"):
+        _write_all(target, dictionary)
+        _write_cases(target, layout, columns, rows, chunk_bytes)
+        return
+    with open(target, "wb", buffering=0) as handle:
         _write_all(handle, dictionary)
-        if digest is not None:
-            digest.update(dictionary)
-        _write_cases(handle, layout, columns, rows, chunk_bytes, digest)
+        _write_cases(handle, layout, columns, rows, chunk_bytes)
 
 
 class _Layout:
@@ -443,39 +432,19 @@ def _column(variable: SavVariable, source: Source, rows: int, storage: int):
 
 
 def _write_cases(
-    handle: BinaryIO,
-    layout: _Layout,
-    columns: list,
-    rows: int,
-    chunk_bytes: int,
-    digest: Digest | None,
+    handle: BinaryIO, layout: _Layout, columns: list, rows: int, chunk_bytes: int
 ) -> None:
     """The cases, a chunk of rows at a time: numbers into their 8-byte slots (NaN made
-    system missing once per run of adjacent numeric slots), strings into their bytes.
-    With a ``digest``, each chunk written is hashed in a thread (hashlib lets go of the
-    interpreter lock) while the next one is built in a second buffer."""
+    system missing once per run of adjacent numeric slots), strings into their bytes."""
     case_bytes = layout.case_bytes
     if rows == 0 or case_bytes == 0:
         return
     per_chunk = max(1, min(rows, chunk_bytes // case_bytes))
-    buffers = [
-        np.empty((per_chunk, case_bytes // 8), dtype="<f8") for _ in range(2 if digest else 1)
-    ]
-    hashed: list[Future | None] = [None] * len(buffers)
+    buffer = np.empty((per_chunk, case_bytes // 8), dtype="<f8")
     numeric_runs = _numeric_runs(layout)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sav-sha256") as pool:
-        for k, start in enumerate(range(0, rows, per_chunk)):
-            which = k % len(buffers)
-            if hashed[which] is not None:
-                hashed[which].result()  # its bytes hashed: the buffer may be reused
-            stop = min(rows, start + per_chunk)
-            chunk = _fill(buffers[which], layout, columns, numeric_runs, start, stop)
-            _write_all(handle, chunk)
-            if digest is not None:
-                hashed[which] = pool.submit(digest.update, chunk)
-        for job in hashed:
-            if job is not None:
-                job.result()
+    for start in range(0, rows, per_chunk):
+        stop = min(rows, start + per_chunk)
+        _write_all(handle, _fill(buffer, layout, columns, numeric_runs, start, stop))
 
 
 def _fill(
@@ -527,7 +496,6 @@ __all__ = [
     "CHUNK_BYTES",
     "MAX_STRING_BYTES",
     "SYSMIS",
-    "Digest",
     "SavLabelSet",
     "SavTexts",
     "SavVariable",

@@ -126,12 +126,10 @@ def write_stata_file(
     label: str = "",
     timestamp: datetime | None = None,
     chunk_bytes: int = CHUNK_BYTES,
-    hasher: Callable[[bytes | memoryview], object] | None = None,
 ) -> int:
     """Write a format-118 file of ``rows`` observations to ``handle``, front to back; return
     the bytes written. ``value_labels``: set name -> value -> text (values are int32, the
     texts at most 32,000 bytes); ``label`` is the dataset label (80 characters);
-    ``hasher(bytes)`` is given every byte written, in order (e.g. a hashlib ``update``).
     :class:`ExportWriteError` for what format 118 cannot hold."""
     if len(variables) > MAX_VARIABLES:
         raise ExportWriteError(
@@ -144,7 +142,7 @@ def write_stata_file(
     gso_bytes = sum(_gso_size(text) for column in columns for _, text in column.gsos)
     tail = _value_label_block(sets) + b"</stata_dta>"
     offsets = _offsets(head, rows * row_width, gso_bytes, len(tail))
-    written = _Writer(handle, hasher)
+    written = _Writer(handle)
     written(head.bytes(offsets))
     written(b"<data>")
     _write_data(written, columns, rows, row_width, chunk_bytes)
@@ -159,15 +157,13 @@ def write_stata_file(
 
 
 class _Writer:
-    """Writes bytes to the sink, counts them and hands them to the hasher."""
+    """Writes bytes to the sink and counts them."""
 
-    def __init__(self, handle: BinaryIO, hasher) -> None:
-        self.handle, self.hasher, self.count = handle, hasher, 0
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle, self.count = handle, 0
 
     def __call__(self, data: bytes | memoryview) -> None:
         self.handle.write(data)
-        if self.hasher is not None:
-            self.hasher(data)
         self.count += len(data) if isinstance(data, bytes) else data.nbytes
 
 

@@ -107,6 +107,8 @@ def normalise_repeats(
     if "__id" not in main.columns:
         raise ExportDataError("the main frame has no __id column")
     out: dict[str, pd.DataFrame] = {}
+    if not form.repeats:  # no keys to make (the main keys as text: 10 ms per 200,000)
+        return out
     keys: dict[str | None, np.ndarray] = {None: main["__id"].astype(str).to_numpy(object)}
     for repeat in form.repeats:
         frame = repeats.get(repeat.name)
@@ -139,6 +141,8 @@ def prepare_dataset(
     issues: list[Issue] = []
     columns: list[Column] = []
     dummies: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}
+    # questions with the same relevance share one mask: negated once for all of them
+    not_relevant: dict[int, np.ndarray] = {}
     n = len(frame)
     for k, variable in enumerate(plan.variables):
         if tick is not None and k % 16 == 0:
@@ -148,7 +152,10 @@ def prepare_dataset(
             continue
         question = variable.question
         if variable.can_skip and question is not None and question.name in relevant:
-            _mark_skipped(column, relevant[question.name])
+            mask = relevant[question.name]
+            if id(mask) not in not_relevant:
+                not_relevant[id(mask)] = ~np.asarray(mask, dtype=bool)
+            _mark_skipped(column, not_relevant[id(mask)])
         columns.append(column)
     return PreparedDataset(plan, columns, n, issues)
 
@@ -217,8 +224,18 @@ def _text(series: pd.Series) -> np.ndarray:
         codes, uniques = pd.factorize(series.to_numpy(), use_na_sentinel=True)
         texts = [_number_text(u) for u in uniques]  # once per distinct number
         return np.array([*texts, None], dtype=object).take(codes)
-    values = series.to_numpy(dtype=object).copy()
+    if isinstance(series.dtype, pd.StringDtype):  # str or missing: no value to check
+        return series.to_numpy(dtype=object, na_value=None)
+    values = series.to_numpy(dtype=object)
+    # the frame's own array when it needs no change: only str and None (half the time of
+    # pandas.isna and a check of the rest)
+    if pd.api.types.infer_dtype(values[~np.equal(values, None)], skipna=False) in (
+        "string",
+        "empty",
+    ):
+        return values
     missing = pd.isna(values)
+    values = values.copy()
     values[missing] = None
     if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
         odd = ~missing & np.array([not isinstance(v, str) for v in values], dtype=bool)
@@ -231,7 +248,8 @@ def _factorized(series: pd.Series) -> tuple[np.ndarray, list[str]]:
     per distinct answer, not once per row. A categorical column (the store's select_one
     columns, ``coded=True``) already holds them: nothing is hashed again."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        return series.cat.codes.to_numpy(), [_unique_text(u) for u in series.cat.categories]
+        # the categorical's own codes (read-only): ``.cat.codes`` would copy them
+        return series.array.codes, [_unique_text(u) for u in series.cat.categories]
     codes, uniques = pd.factorize(series.to_numpy(), use_na_sentinel=True)
     return codes, [_unique_text(u) for u in uniques]
 
@@ -273,10 +291,12 @@ def _coded(variable: Variable, series: pd.Series, issues: list[Issue]) -> Column
     codes, uniques = _factorized(series)
     texts = [u.strip() for u in uniques]
     numbers = np.array([label_set.code_of.get(t, np.nan) for t in texts], dtype=np.float64)
+    unknown = [i for i, t in enumerate(texts) if np.isnan(numbers[i]) and t != ""]
     # a category may have no row left (rows filtered out): no number, no warning for it
-    used = np.bincount(codes.astype(np.intp) + 1, minlength=len(texts) + 1)[1:] > 0
-    for i, text in enumerate(texts):
-        if np.isnan(numbers[i]) and text != "" and used[i]:
+    used = _used_codes(codes, len(texts)) if unknown else np.zeros(len(texts), dtype=bool)
+    for i in unknown:
+        text = texts[i]
+        if used[i]:
             numbers[i] = label_set.code_of.get(text, np.nan)
             if np.isnan(numbers[i]):
                 numbers[i] = _new_number(label_set, text)
@@ -291,6 +311,11 @@ def _coded(variable: Variable, series: pd.Series, issues: list[Issue]) -> Column
                 )
     table = np.append(numbers, np.nan)  # code -1 (missing) picks the NaN
     return Column(variable, None, _reasons(numbers, codes, label_set), codes=codes, table=table)
+
+
+def _used_codes(codes: np.ndarray, count: int) -> np.ndarray:
+    """Whether each of the ``count`` codes occurs in ``codes`` (-1: no answer)."""
+    return np.bincount(codes.astype(np.intp) + 1, minlength=count + 1)[1:] > 0
 
 
 def _new_number(label_set: LabelSet, code: str) -> float:
@@ -311,7 +336,26 @@ def _reasons(numbers: np.ndarray, codes: np.ndarray, label_set: LabelSet) -> np.
     why = np.zeros(len(numbers) + 1, dtype=np.int8)  # the last: no answer (code -1)
     why[:-1][np.isin(numbers, list(label_set.dont_know))] = DONT_KNOW
     why[:-1][np.isin(numbers, list(label_set.refused))] = REFUSED
-    return why.take(codes) if why.any() else None
+    return _take_sparse(why, codes) if why.any() else None
+
+
+def _take_sparse(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``table.take(codes)`` (code -1: the table's last entry) for a table of few non-zero
+    entries: one comparison of the codes per such entry, several times faster than a take
+    over the rows (an int8 take: 0.35 ms, two comparisons: 0.05 ms per 200,000 rows)."""
+    hits = np.flatnonzero(table)
+    if len(hits) > 8:
+        return table.take(codes)
+    out = np.zeros(len(codes), dtype=table.dtype)
+    last = len(table) - 1
+    for i in hits:
+        # a Python int: a numpy int64 would widen the codes before comparing
+        at = codes == (-1 if i == last else int(i))
+        if table.dtype == bool:
+            out |= at
+        else:
+            out += at.view(np.int8).astype(table.dtype, copy=False) * table[i]
+    return out
 
 
 def _number(variable: Variable, series: pd.Series, issues: list[Issue]) -> Column:
@@ -418,18 +462,20 @@ def _geo_part(text: pd.Series, part: str) -> np.ndarray:
     return pd.to_numeric(pieces[index], errors="coerce").to_numpy(np.float64)
 
 
-def _mark_skipped(column: Column, relevant: np.ndarray) -> None:
-    if not column.numeric or len(relevant) != len(column):
+def _mark_skipped(column: Column, not_relevant: np.ndarray) -> None:
+    if not column.numeric or len(not_relevant) != len(column):
         return
     if column.codes is not None and column.table is not None:
-        skipped = ~relevant & np.isnan(column.table).take(column.codes)
+        skipped = not_relevant & _take_sparse(np.isnan(column.table), column.codes)
     else:
-        skipped = ~relevant & np.isnan(column.values)
+        skipped = not_relevant & np.isnan(column.values)
     if not skipped.any():
         return
+    marks = skipped.view(np.int8) * np.int8(SKIPPED)
     if column.missing is None:
-        column.missing = np.zeros(len(column), dtype=np.int8)
-    column.missing[skipped] = SKIPPED
+        column.missing = marks
+    else:  # a don't-know or refused row has its code, never NaN: no row gets both
+        column.missing += marks
 
 
 def hash_values(values: np.ndarray, salt: str) -> np.ndarray:

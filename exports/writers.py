@@ -41,6 +41,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
+from exports.checksum import hashed_open
 from exports.dta import (
     missing_label_value,
     rename_variables,
@@ -53,7 +54,6 @@ from exports.plan import LabelSet
 from exports.sav import share_value_labels
 from exports.spss_file import (
     MAX_STRING_BYTES,
-    Digest,
     SavLabelSet,
     SavTexts,
     SavVariable,
@@ -304,12 +304,10 @@ def write_sav(
     skipped_text: str,
     skip_code: float,
     writer: str = "auto",
-    digest: Digest | None = None,
 ) -> list[Issue]:
     """Write one dataset as .sav (or .zsav when ``compress``); returns label warnings.
     A .zsav is always written by pyreadstat (polars-readstat's compression is the older
-    bytecode one, not ZSAV's zlib). ``digest`` (a ``hashlib`` object) is fed the file's
-    bytes as popsurvey's own writer writes them; the other writers leave it untouched."""
+    bytecode one, not ZSAV's zlib)."""
     labels = spss_labels(dataset, skipped_text, skip_code)
     missing, issues = spss_missing(dataset, skip_code)
     spss_formats = formats(dataset, SPSS_FORMATS)
@@ -334,7 +332,6 @@ def write_sav(
                 measure,
                 file_label,
                 skip_code,
-                digest=digest,
             ),
         )
         return labels.issues + issues
@@ -395,14 +392,12 @@ def write_native_sav(
     measure: dict[str, str],
     file_label: str,
     skip_code: float,
-    *,
-    digest: Digest | None = None,
 ) -> list[Issue]:
     """Write ``dataset`` as an uncompressed .sav with :mod:`exports.spss_file`: numbers
     computed a row chunk at a time (:func:`spss_rows`), text encoded once per distinct
-    text, one value label record pair per distinct set of labels; ``digest`` is fed the
-    bytes written. Returns warnings (value labels of a text variable, text cut to 32,767
-    bytes)."""
+    text, one value label record pair per distinct set of labels; the file is hashed as it
+    is written (:func:`exports.checksum.hashed_open`). Returns warnings (value labels of a
+    text variable, text cut to 32,767 bytes)."""
     issues: list[Issue] = []
     variables: list[SavVariable] = []
     sources: list = []
@@ -432,15 +427,15 @@ def write_native_sav(
             issues.append(_text_labels_issue(name))
         variables.append(SavVariable(name, texts.width, label, measure="nominal"))
         sources.append(texts)
-    write_system_file(
-        path,
-        variables,
-        sources,
-        dataset.rows,
-        label_sets=shared_label_sets(variables, labels.values),
-        file_label=file_label,
-        digest=digest,
-    )
+    with hashed_open(path) as handle:
+        write_system_file(
+            handle,
+            variables,
+            sources,
+            dataset.rows,
+            label_sets=shared_label_sets(variables, labels.values),
+            file_label=file_label,
+        )
     return issues
 
 
@@ -606,7 +601,7 @@ def write_dta(
         sets, users = stata_value_labels(dataset, texts)
         display = formats(dataset, STATA_FORMATS)
         variables = stata_variables(dataset, variable_labels, display, users)
-        with path.open("wb") as handle:
+        with hashed_open(path) as handle:
             write_stata_file(handle, variables, dataset.rows, value_labels=sets, label=file_label)
         return issues
     names = [c.variable.name for c in dataset.columns]

@@ -6,7 +6,6 @@ with nothing known, and the same file whatever the chunk size."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 from datetime import datetime
 from pathlib import Path
@@ -182,14 +181,9 @@ def test_the_file_is_the_same_whatever_the_chunk_and_hashed_as_written(tmp_path)
         _texts("t", [words[i % 4] for i in range(1_001)]),
     ]
     whole = _write(tmp_path / "whole.dta", variables, 1_001)
-    digest = hashlib.sha256()
     for chunk in (1, 100, 7_777):
-        written = _write(
-            tmp_path / f"{chunk}.dta", variables, 1_001, chunk_bytes=chunk, hasher=digest.update
-        )
+        written = _write(tmp_path / f"{chunk}.dta", variables, 1_001, chunk_bytes=chunk)
         assert written == whole, chunk
-        assert digest.hexdigest() == hashlib.sha256(whole).hexdigest()
-        digest = hashlib.sha256()
     frame = pd.read_stata(tmp_path / "whole.dta")
     assert frame["n"].tolist() == numbers.tolist()
     assert frame["t"].tolist()[:4] == ["", "一", "two", "x" * 3000]

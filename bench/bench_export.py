@@ -55,16 +55,17 @@ from exports import ExportOptions, export_frames
 from exports.options import MissingCodes
 from exports.plan import plan_dataset
 from exports.relevance import relevance_masks
+from exports.spss_file import write_system_file
 from exports.stata_columns import stata_variables
 from exports.stata_file import write_stata_file
 from exports.values import prepare_dataset
 from exports.writers import (
     Labels,
+    sav_variables,
     spss_frame,
     spss_values,
     stata_frame,
     stata_storage_values,
-    write_native_sav,
     writers_text,
     writers_used,
 )
@@ -162,14 +163,16 @@ def polars_frame(dataset, values):
 
 def native_raw(dataset, fmt: str, path: Path) -> None:
     """popsurvey's own writer of ``fmt`` given the same prepared dataset with no labels, no
-    value labels, no formats, no missing-value declarations: the bare data write (the
-    stored values computed from the prepared columns chunk by chunk, as the export does)."""
+    value labels, no formats, no missing-value declarations, not hashed: the bare data
+    write (the stored values computed from the prepared columns chunk by chunk, as the
+    export does)."""
     if fmt == "dta":
         variables = stata_variables(dataset, {}, {}, {})
         with path.open("wb") as handle:
             write_stata_file(handle, variables, dataset.rows)
     else:
-        write_native_sav(dataset, path, Labels(), {}, {}, {}, "", -97.0)
+        variables, sources, _ = sav_variables(dataset, Labels(), {}, {}, {}, -97.0)
+        write_system_file(path, variables, sources, dataset.rows)
 
 
 def as_stored(form, frame):

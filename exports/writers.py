@@ -393,11 +393,36 @@ def write_native_sav(
     file_label: str,
     skip_code: float,
 ) -> list[Issue]:
-    """Write ``dataset`` as an uncompressed .sav with :mod:`exports.spss_file`: numbers
-    computed a row chunk at a time (:func:`spss_rows`), text encoded once per distinct
-    text, one value label record pair per distinct set of labels; the file is hashed as it
-    is written (:func:`exports.checksum.hashed_open`). Returns warnings (value labels of a
-    text variable, text cut to 32,767 bytes)."""
+    """Write ``dataset`` as an uncompressed .sav with :mod:`exports.spss_file`
+    (:func:`sav_variables`), one value label record pair per distinct set of labels; the
+    file is hashed as it is written (:func:`exports.checksum.hashed_open`). Returns warnings
+    (value labels of a text variable, text cut to 32,767 bytes)."""
+    variables, sources, issues = sav_variables(
+        dataset, labels, missing, spss_formats, measure, skip_code
+    )
+    with hashed_open(path) as handle:
+        write_system_file(
+            handle,
+            variables,
+            sources,
+            dataset.rows,
+            label_sets=shared_label_sets(variables, labels.values),
+            file_label=file_label,
+        )
+    return issues
+
+
+def sav_variables(
+    dataset: PreparedDataset,
+    labels: Labels,
+    missing: dict[str, list[float]],
+    spss_formats: dict[str, str],
+    measure: dict[str, str],
+    skip_code: float,
+) -> tuple[list[SavVariable], list, list[Issue]]:
+    """The dataset's variables for :func:`exports.spss_file.write_system_file` and each
+    one's values: numbers computed a row chunk at a time (:func:`spss_rows`), text encoded
+    once per distinct text; with the warnings (value labels of a text variable, text cut)."""
     issues: list[Issue] = []
     variables: list[SavVariable] = []
     sources: list = []
@@ -427,16 +452,7 @@ def write_native_sav(
             issues.append(_text_labels_issue(name))
         variables.append(SavVariable(name, texts.width, label, measure="nominal"))
         sources.append(texts)
-    with hashed_open(path) as handle:
-        write_system_file(
-            handle,
-            variables,
-            sources,
-            dataset.rows,
-            label_sets=shared_label_sets(variables, labels.values),
-            file_label=file_label,
-        )
-    return issues
+    return variables, sources, issues
 
 
 def _sav_texts(column: Column, issues: list[Issue]) -> SavTexts:

@@ -309,3 +309,20 @@ def test_pspp_reads_random_files_without_a_warning(seed, tmp_path):
     assert "error" not in output.lower() and "warning" not in output.lower(), output
     info = dict(re.findall(r"^\|(Variables|Cases)\s*\|\s*(\d+)\|$", output, re.MULTILINE))
     assert info == {"Variables": str(len(dataset.columns)), "Cases": "23"}
+
+
+def test_texts_with_nul_bytes_lose_them_in_both_formats(tmp_path):
+    """ReadStat skips a NUL in a .sav text, PSPP ends the text there, pyreadstat's writer
+    too: popsurvey's writers drop NULs from .sav texts as from .dta texts."""
+    texts = np.array([*NUL_TEXTS, None, "\0"], dtype=object)
+    variable = _variable("note", "string", None, False)
+    dataset = PreparedDataset(None, [Column(variable, texts)], len(texts))  # type: ignore[arg-type]
+    options = {"file_label": "", "writer": "popsurvey"}
+    path = tmp_path / "n.sav"
+    write_sav(dataset, path, compress=False, skipped_text="", skip_code=-97, **options)
+    write_dta(dataset, tmp_path / "n.dta", texts=TEXTS, **options)
+    expected = ["ab", "lead", "trail", "", ""]
+    assert pyreadstat.read_sav(tmp_path / "n.sav")[0]["note"].tolist() == expected
+    assert pyreadstat.read_dta(tmp_path / "n.dta")[0]["note"].tolist() == expected
+    assert pd.read_stata(tmp_path / "n.dta")["note"].tolist() == expected
+    assert b"\0" not in (tmp_path / "n.sav").read_bytes().split(b"trail")[-1]

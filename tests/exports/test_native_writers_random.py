@@ -283,7 +283,7 @@ needs_pspp = pytest.mark.skipif(
 
 @needs_pspp
 @pytest.mark.parametrize("seed", [3, 11, 26])
-def test_pspp_reads_random_files_without_a_warning(seed, tmp_path):
+def test_pspp_reads_random_files_without_a_warning_and_saves_them_again(seed, tmp_path):
     dataset = _dataset(seed, 23, 60)
     write_sav(
         dataset,
@@ -294,7 +294,8 @@ def test_pspp_reads_random_files_without_a_warning(seed, tmp_path):
         skip_code=SKIP_CODE,
     )
     (tmp_path / "run.sps").write_text(
-        "SYSFILE INFO FILE='r.sav'.\nGET FILE='r.sav'.\nDISPLAY DICTIONARY.\nLIST.\n",
+        "SYSFILE INFO FILE='r.sav'.\nGET FILE='r.sav'.\nDISPLAY DICTIONARY.\nLIST.\n"
+        "SAVE OUTFILE='pspp.sav'.\n",
         encoding="utf-8",
     )
     result = subprocess.run(
@@ -309,6 +310,11 @@ def test_pspp_reads_random_files_without_a_warning(seed, tmp_path):
     assert "error" not in output.lower() and "warning" not in output.lower(), output
     info = dict(re.findall(r"^\|(Variables|Cases)\s*\|\s*(\d+)\|$", output, re.MULTILINE))
     assert info == {"Variables": str(len(dataset.columns)), "Cases": "23"}
+    # the file PSPP saves again holds what it read: the same values, labels and missing
+    ours, pspp = (_sav_read(tmp_path / name) for name in ("r.sav", "pspp.sav"))
+    _same(ours[0], pspp[0], "PSPP's copy")
+    for key in ("names", "labels", "value_labels", "missing", "rows"):
+        assert ours[1][key] == pspp[1][key], key
 
 
 def test_texts_with_nul_bytes_lose_them_in_both_formats(tmp_path):

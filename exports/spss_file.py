@@ -247,7 +247,8 @@ def _short_names(names: Sequence[str], segments: Sequence[list[int]]) -> list[li
 
 def _suffixed(base: bytes, suffix: str) -> bytes:
     end = suffix.encode("ascii")
-    return _cut(base, _NAME_BYTES - len(end)) + end
+    # a 3-byte character does not fit beside "130_10": a V, not a name starting with a digit
+    return (_cut(base, _NAME_BYTES - len(end)) or b"V") + end
 
 
 def _cut(text: bytes, limit: int) -> bytes:

@@ -607,7 +607,12 @@ def write_dta(
         display = formats(dataset, STATA_FORMATS)
         variables = stata_variables(dataset, variable_labels, display, users)
         with path.open("wb") as handle:
-            write_stata_file(handle, variables, dataset.rows, value_labels=sets, label=file_label)
+            _guard(
+                path,
+                lambda: write_stata_file(
+                    handle, variables, dataset.rows, value_labels=sets, label=file_label
+                ),
+            )
         return issues
     names = [c.variable.name for c in dataset.columns]
     short = {name: f"v{i}" for i, name in enumerate(names)}

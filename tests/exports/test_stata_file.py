@@ -375,7 +375,7 @@ def test_values_stata_cannot_hold_are_refused(tmp_path):
         [Column(_variable("huge", "number"), np.array([1.5, LARGEST_DOUBLE * 1.5]))],
         2,
     )
-    with pytest.raises(ExportWriteError, match=r"huge: .* beyond Stata's largest double"):
+    with pytest.raises(ExportWriteError, match=r"^x.dta: huge: .* beyond Stata's largest double"):
         write_dta(huge, tmp_path / "x.dta", file_label="", texts=TEXTS)
     endless = PreparedDataset(
         None,  # type: ignore[arg-type]

@@ -5,10 +5,12 @@ of the .sav files without a warning.
 
 Every kind of prepared column is drawn: coded selects (held as codes into a table or as
 numbers) with don't-know, refused and skipped rows, dummies, integers (small, negative,
-beyond int32, up to 2**53), fractions, dates and date-times (before 1960, 1582-10-14/15),
-times, texts (empty, None, Chinese, 4-byte UTF-8, exactly 8/255/256/2045/2046 bytes, long,
-NUL bytes), texts held as codes; 0, 1 and odd numbers of rows written in small chunks; one
-dataset of 5,000 variables; long names sharing their first bytes, reserved words.
+beyond int32, up to 2**53, the edges of Stata's storage types), fractions, dates and
+date-times (before 1960, 1582-10-14/15), times, texts (empty, None, Chinese, 4-byte UTF-8,
+exactly 8/255/256/2045/2046 bytes, long), texts held as codes; 0, 1 and odd numbers of rows
+written in small chunks; one dataset of 5,000 variables; names as the naming scheme makes
+them from colliding, reserved, Chinese and too long candidates. NUL bytes in texts are
+checked on their own (pyreadstat's writer ends a text there).
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ EDGE_TEXTS = [
     "quote ' \" ",
 ]
 NUL_TEXTS = ["a\0b", "\0lead", "trail\0"]
+EDGE_NUMBERS = [100.0, -127.0, 101.0, -128.0, 32_740.0, -32_767.0, 32_741.0, -32_768.0]
+EDGE_NUMBERS += [2_147_483_620.0, -2_147_483_647.0, 2_147_483_621.0, -2_147_483_648.0, 2.0**24]
+EDGE_NUMBERS += [2.0**24 + 1, 2.0**53, -(2.0**53), 0.5, -0.0, 1e-310, 8.98e307, -8.98e307]
 DAYS = [-141_428.0, -141_427.0, -3653.0, -3652.0, -1.0, 0.0, 19_737.0, 2_932_896.0]
 NAMES = ["to", "with", "and", "all", "v1", "_under", "age", "age_2", "x" * 40, "住户成员年龄很长"]
 
@@ -110,6 +115,8 @@ def _column(rng, name: str, kind: str, rows: int, sets: list[LabelSet], texts: b
         values = np.round(rng.uniform(-scale, scale, rows))
         if kind == "decimal":
             values = values / rng.choice([3.0, 7.0, 1e6])
+        if rng.random() < 0.3:  # Stata's storage types' edges (its missing values beyond)
+            values = rng.choice(EDGE_NUMBERS[: int(rng.integers(1, len(EDGE_NUMBERS) + 1))], rows)
         values[absent] = np.nan
         why = _reasons(values, skippable, rng) if can_skip else None
         return Column(_variable(name, "number", None, can_skip), values, why)

@@ -280,6 +280,39 @@ def test_five_thousand_variables(tmp_path, monkeypatch):
     _check_both(_dataset(7, 5, 5000), tmp_path, "wide")
 
 
+@pytest.mark.parametrize("name", ["fertility", "migrants", "household"])
+def test_exported_questionnaires_read_as_pyreadstat_s_files(name, tmp_path):
+    """Whole exports (export_frames: the bundled questionnaires with random answers, the
+    real-world household form) by popsurvey's writers and by pyreadstat read the same."""
+    from exports import ExportOptions, export_frames
+    from forms.frames import random_frames
+    from forms.questionnaires import bundled_questionnaire
+    from forms.reader import read_form
+    from tests.exports.household import household_frames
+
+    if name == "household":
+        form, frames = household_frames()
+    else:
+        form = read_form(bundled_questionnaire(name))
+        frames = random_frames(form, 300, seed=11)
+    results = {}
+    for writer in ("popsurvey", "pyreadstat"):
+        options = ExportOptions(formats=("sav", "dta"), salt="s", writer=writer)
+        (tmp_path / writer).mkdir()
+        results[writer] = export_frames(
+            form, frames.main, frames.repeats, tmp_path / writer, options
+        )
+    assert len(results["popsurvey"].datasets) > 1
+    for _, stem, _, _ in results["popsurvey"].datasets:
+        ours, theirs = (_sav_read(tmp_path / w / f"{stem}.sav") for w in results)
+        _same(ours[0], theirs[0], f"{stem}.sav")
+        assert ours[1] == theirs[1], stem
+        ours, theirs = (_dta_read(tmp_path / w / f"{stem}.dta") for w in results)
+        _same(ours[0], theirs[0], f"{stem}.dta pyreadstat")
+        assert ours[1] == theirs[1], stem
+        _same(ours[2], theirs[2], f"{stem}.dta pandas")
+
+
 # -- PSPP ------------------------------------------------------------------------------
 
 needs_pspp = pytest.mark.skipif(

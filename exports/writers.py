@@ -605,14 +605,16 @@ def write_dta(
     if chosen == NATIVE_WRITER:
         sets, users = stata_value_labels(dataset, texts)
         display = formats(dataset, STATA_FORMATS)
-        variables = stata_variables(dataset, variable_labels, display, users)
-        with path.open("wb") as handle:
-            _guard(
-                path,
-                lambda: write_stata_file(
+
+        def write_native() -> None:
+            # in the guard too: texts are encoded here (a lone surrogate cannot be)
+            variables = stata_variables(dataset, variable_labels, display, users)
+            with path.open("wb") as handle:
+                write_stata_file(
                     handle, variables, dataset.rows, value_labels=sets, label=file_label
-                ),
-            )
+                )
+
+        _guard(path, write_native)
         return issues
     names = [c.variable.name for c in dataset.columns]
     short = {name: f"v{i}" for i, name in enumerate(names)}

@@ -27,6 +27,7 @@ import pyreadstat
 import pytest
 
 import exports.writers
+from exports.errors import ExportWriteError
 from exports.plan import LabelSet, Variable
 from exports.spss_file import write_system_file
 from exports.stata_file import write_stata_file
@@ -311,6 +312,25 @@ def test_exported_questionnaires_read_as_pyreadstat_s_files(name, tmp_path):
         _same(ours[0], theirs[0], f"{stem}.dta pyreadstat")
         assert ours[1] == theirs[1], stem
         _same(ours[2], theirs[2], f"{stem}.dta pandas")
+
+
+def test_text_utf_8_cannot_hold_is_a_one_line_error(tmp_path):
+    """A lone surrogate (what a JSON escape can leave in a str) has no UTF-8: both writers
+    stop with an ExportWriteError naming the file, no traceback of an encoder."""
+    texts = np.array(["ok", "bad \ud800"], dtype=object)
+    variable = _variable("note", "string", None, False)
+    dataset = PreparedDataset(None, [Column(variable, texts)], 2)  # type: ignore[arg-type]
+    with pytest.raises(ExportWriteError, match=r"^s\.sav: UnicodeEncodeError"):
+        write_sav(
+            dataset,
+            tmp_path / "s.sav",
+            compress=False,
+            file_label="",
+            skipped_text="",
+            skip_code=-97,
+        )
+    with pytest.raises(ExportWriteError, match=r"^s\.dta: UnicodeEncodeError"):
+        write_dta(dataset, tmp_path / "s.dta", file_label="", texts=TEXTS)
 
 
 # -- PSPP ------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import subprocess
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -335,6 +336,52 @@ def test_text_utf_8_cannot_hold_is_a_one_line_error(tmp_path):
         )
     with pytest.raises(ExportWriteError, match=r"^s\.dta: UnicodeEncodeError"):
         write_dta(dataset, tmp_path / "s.dta", file_label="", texts=TEXTS)
+
+
+@pytest.mark.parametrize("writer", ["popsurvey", "pyreadstat"])
+def test_skipped_dates_and_times_declare_no_skip_code(writer, tmp_path):
+    """A skipped date, date-time or time is system missing in SPSS (-97 seconds would be
+    1582-10-13 23:58:23): no -97 is declared missing or labelled for it; Stata has ``.``
+    for a skipped date or date-time, ``.a`` for a time; the codebook says so."""
+    from exports.codebook import codebook_rows
+
+    why = np.array([0, SKIPPED], dtype=np.int8)
+    columns = [
+        Column(_variable(kind, kind, None, True), np.array([1000.0, np.nan]), why)
+        for kind in ("date", "datetime", "time", "number")
+    ]
+    plan = SimpleNamespace(name=None)  # the codebook asks the plan for the dataset's name
+    dataset = PreparedDataset(plan, columns, 2)  # type: ignore[arg-type]
+    write_sav(
+        dataset,
+        tmp_path / "d.sav",
+        compress=False,
+        file_label="",
+        skipped_text="n/a",
+        skip_code=SKIP_CODE,
+        writer=writer,
+    )
+    data, meta = pyreadstat.read_sav(tmp_path / "d.sav", user_missing=True)
+    assert list(meta.missing_ranges) == list(meta.variable_value_labels) == ["number"]
+    assert data["number"].tolist() == [1000.0, SKIP_CODE]
+    assert data[["date", "datetime", "time"]].iloc[1].isna().all()
+    write_dta(dataset, tmp_path / "d.dta", file_label="", texts=TEXTS, writer=writer)
+    raw = pd.read_stata(
+        tmp_path / "d.dta", convert_missing=True, convert_dates=False, convert_categoricals=False
+    )
+    assert [str(raw[k][1]) for k in ("date", "datetime", "time", "number")] == [
+        ".",
+        ".",
+        ".a",
+        ".a",
+    ]
+    variables, _ = codebook_rows([(dataset, "d")], SKIP_CODE)
+    assert [(row[2], row[6], row[7]) for row in variables] == [
+        ("date", "", ""),
+        ("datetime", "", ""),
+        ("time", "", ".a"),
+        ("number", "-97", ".a"),
+    ]
 
 
 # -- PSPP ------------------------------------------------------------------------------

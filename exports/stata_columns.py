@@ -182,10 +182,12 @@ def _plain_values(
 
 
 def _check_range(values: np.ndarray, name: str) -> None:
-    beyond = (values > LARGEST_DOUBLE) | (values < -np.finfo(np.float64).max)
+    # Stata's doubles end at +-8.99e307 both ways (its data types); a larger positive
+    # number would read as a missing value, a larger negative one is no Stata number
+    beyond = np.abs(values) > LARGEST_DOUBLE
     if beyond.any():
         raise ExportWriteError(
-            f"{name}: {values[beyond][0]} is beyond Stata's largest double (8.99e307)"
+            f"{name}: {values[beyond][0]} is beyond Stata's largest double (8.99e307, either sign)"
         )
 
 

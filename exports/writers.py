@@ -50,7 +50,7 @@ from exports.dta import (
 )
 from exports.errors import ExportOptionsError, ExportWriteError
 from exports.options import NATIVE_WRITER, WRITERS
-from exports.plan import LabelSet
+from exports.plan import DATE_KINDS, LabelSet
 from exports.sav import share_value_labels
 from exports.spss_file import (
     MAX_STRING_BYTES,
@@ -110,7 +110,7 @@ def spss_labels(dataset: PreparedDataset, skipped_text: str, skip_code: float) -
                 if labels[number] != text and variable.label_set.name not in cut_sets:
                     cut_sets.add(variable.label_set.name)
                     out.issues.append(_cut_issue("SPSS value label", variable, text, 120))
-        if variable.can_skip and column.numeric:
+        if skip_coded(column):
             labels[skip_code] = skipped_text
         if labels:
             out.values[variable.name] = labels
@@ -140,6 +140,12 @@ def _cut_issue(what: str, variable, text: str, limit: int, unit: str = "bytes") 
     )
 
 
+def skip_coded(column: Column) -> bool:
+    """Whether a skipped row gets the skip code in SPSS (a number that can be skipped; a
+    date, date-time or time is system missing where skipped: -97 seconds is no answer)."""
+    return column.variable.can_skip and column.numeric and column.variable.kind not in DATE_KINDS
+
+
 def spss_missing(dataset: PreparedDataset, skip_code: float) -> tuple[dict, list[Issue]]:
     """User-missing values per variable (at most three discrete values in SPSS)."""
     out: dict[str, list[float]] = {}
@@ -149,7 +155,7 @@ def spss_missing(dataset: PreparedDataset, skip_code: float) -> tuple[dict, list
         codes: list[float] = []
         if variable.label_set is not None:
             codes += sorted(variable.label_set.dont_know) + sorted(variable.label_set.refused)
-        if variable.can_skip and column.numeric:
+        if skip_coded(column):
             codes.append(skip_code)
         if len(codes) > SPSS_MAX_MISSING:
             issues.append(
@@ -616,9 +622,16 @@ def write_dta(
     if chosen == NATIVE_WRITER:
         sets, users = stata_value_labels(dataset, texts)
         display = formats(dataset, STATA_FORMATS)
-        variables = stata_variables(dataset, variable_labels, display, users)
-        with hashed_open(path) as handle:
-            write_stata_file(handle, variables, dataset.rows, value_labels=sets, label=file_label)
+
+        def write_native() -> None:
+            # in the guard too: texts are encoded here (a lone surrogate cannot be)
+            variables = stata_variables(dataset, variable_labels, display, users)
+            with hashed_open(path) as handle:
+                write_stata_file(
+                    handle, variables, dataset.rows, value_labels=sets, label=file_label
+                )
+
+        _guard(path, write_native)
         return issues
     names = [c.variable.name for c in dataset.columns]
     short = {name: f"v{i}" for i, name in enumerate(names)}

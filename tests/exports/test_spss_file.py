@@ -428,3 +428,21 @@ def test_many_names_with_one_prefix_get_unique_short_names(tmp_path):
     shorts = _short_names(path.read_bytes())
     assert len(set(shorts)) == len(names) and shorts[1] == b"SYMPTO_2"
     assert pyreadstat.read_sav(path, metadataonly=True)[1].column_names == names
+
+
+@needs_pspp
+def test_segment_names_of_long_chinese_names_start_with_a_letter(tmp_path):
+    """A very long string's 104th segment of the tenth variable of one Chinese prefix is
+    named with "103_10": no room for a 3-byte character, so V103_10, not 103_10 (PSPP
+    renamed that, with a warning)."""
+    names = [f"住户成员年龄很长的名字{i}" for i in range(12)]
+    path = tmp_path / "segments.sav"
+    text = np.array(["户" * 8_000], dtype=object)
+    write_system_file(path, [SavVariable(n, 26_000) for n in names], [text] * 12, 1)
+    shorts = _short_names(path.read_bytes())
+    assert len(set(shorts)) == len(shorts) == 12 * 104
+    assert not [s for s in shorts if s[:1].isdigit()]
+    assert b"V103_10" in shorts
+    _pspp(tmp_path, "GET FILE='segments.sav'.\nDISPLAY DICTIONARY.\n")
+    data = pyreadstat.read_sav(path)[0]
+    assert list(data.columns) == names and data[names[-1]][0] == text[0]

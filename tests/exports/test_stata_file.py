@@ -369,7 +369,7 @@ def test_values_stata_cannot_hold_are_refused(tmp_path):
         [Column(_variable("huge", "number"), np.array([1.5, LARGEST_DOUBLE * 1.5]))],
         2,
     )
-    with pytest.raises(ExportWriteError, match=r"huge: .* beyond Stata's largest double"):
+    with pytest.raises(ExportWriteError, match=r"^x.dta: huge: .* beyond Stata's largest double"):
         write_dta(huge, tmp_path / "x.dta", file_label="", texts=TEXTS)
     endless = PreparedDataset(
         None,  # type: ignore[arg-type]
@@ -378,6 +378,21 @@ def test_values_stata_cannot_hold_are_refused(tmp_path):
     )
     with pytest.raises(ExportWriteError, match="endless"):
         write_dta(endless, tmp_path / "x.dta", file_label="", texts=TEXTS)
+    # Stata's smallest double is -8.99e307 (ReadStat refuses anything below too)
+    below = PreparedDataset(
+        None,  # type: ignore[arg-type]
+        [Column(_variable("below", "number"), np.array([1.5, -LARGEST_DOUBLE * 1.5]))],
+        2,
+    )
+    with pytest.raises(ExportWriteError, match=r"below: .* beyond Stata's largest double"):
+        write_dta(below, tmp_path / "x.dta", file_label="", texts=TEXTS)
+    edge = PreparedDataset(
+        None,  # type: ignore[arg-type]
+        [Column(_variable("edge", "number"), np.array([1.5, -LARGEST_DOUBLE]))],
+        2,
+    )
+    write_dta(edge, tmp_path / "edge.dta", file_label="", texts=TEXTS)
+    assert pd.read_stata(tmp_path / "edge.dta")["edge"].tolist() == [1.5, -LARGEST_DOUBLE]
     with pytest.raises(ExportWriteError, match="at most 32767"):
         write_stata_file((tmp_path / "y.dta").open("wb"), [_numbers("byte", [], [])] * 32_768, 0)
     with pytest.raises(ExportWriteError, match="not a Stata long"):

@@ -47,8 +47,7 @@ def codebook_rows(
                 stata += [".r"] if label_set.refused else []
             if skip_coded(column):
                 spss.append(_num(skip_code))
-            # Stata: a skipped time is .a, a skipped date or date-time . (exports.stata_columns)
-            if variable.can_skip and column.numeric and variable.kind not in ("date", "datetime"):
+            if variable.can_skip and column.numeric:
                 stata.append(".a")
             question = variable.question
             kind = variable.kind

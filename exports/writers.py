@@ -675,9 +675,7 @@ def write_dta(
     sets, users = stata_value_labels(dataset, texts)
     write_value_labels(path, sets, users, len(names))
     reasons = {
-        i: c.missing
-        for i, c in enumerate(dataset.columns)
-        if c.missing is not None and c.numeric and c.variable.kind not in ("date", "datetime")
+        i: c.missing for i, c in enumerate(dataset.columns) if c.missing is not None and c.numeric
     }
     set_extended_missing(path, reasons)
     return issues

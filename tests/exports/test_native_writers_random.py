@@ -341,8 +341,8 @@ def test_text_utf_8_cannot_hold_is_a_one_line_error(tmp_path):
 @pytest.mark.parametrize("writer", ["popsurvey", "pyreadstat"])
 def test_skipped_dates_and_times_declare_no_skip_code(writer, tmp_path):
     """A skipped date, date-time or time is system missing in SPSS (-97 seconds would be
-    1582-10-13 23:58:23): no -97 is declared missing or labelled for it; Stata has ``.``
-    for a skipped date or date-time, ``.a`` for a time; the codebook says so."""
+    1582-10-13 23:58:23): no -97 is declared missing or labelled for it; Stata has ``.a``
+    for each, as for any other skipped number; the codebook says so."""
     from exports.codebook import codebook_rows
 
     why = np.array([0, SKIPPED], dtype=np.int8)
@@ -370,15 +370,19 @@ def test_skipped_dates_and_times_declare_no_skip_code(writer, tmp_path):
         tmp_path / "d.dta", convert_missing=True, convert_dates=False, convert_categoricals=False
     )
     assert [str(raw[k][1]) for k in ("date", "datetime", "time", "number")] == [
-        ".",
-        ".",
+        ".a",
+        ".a",
         ".a",
         ".a",
     ]
+    dates, _ = pyreadstat.read_dta(tmp_path / "d.dta", user_missing=True)
+    assert dates[["date", "datetime", "time"]].iloc[1].tolist() == ["a", "a", "a"]
+    dates = pd.read_stata(tmp_path / "d.dta")  # dates converted, missing as NaT
+    assert dates[["date", "datetime", "time"]].iloc[1].isna().all()
     variables, _ = codebook_rows([(dataset, "d")], SKIP_CODE)
     assert [(row[2], row[6], row[7]) for row in variables] == [
-        ("date", "", ""),
-        ("datetime", "", ""),
+        ("date", "", ".a"),
+        ("datetime", "", ".a"),
         ("time", "", ".a"),
         ("number", "-97", ".a"),
     ]

@@ -16,10 +16,7 @@ checked on their own (pyreadstat's writer ends a text there).
 from __future__ import annotations
 
 import functools
-import os
 import re
-import shutil
-import subprocess
 from types import SimpleNamespace
 
 import numpy as np
@@ -35,6 +32,7 @@ from exports.stata_file import write_stata_file
 from exports.values import DONT_KNOW, REFUSED, SKIPPED, Column, PreparedDataset
 from exports.writers import write_dta, write_sav
 from forms.naming import ExportColumn, NameRegistry
+from tests.exports.pspp import needs_pspp, run_pspp
 
 SKIP_CODE = -97.0
 TEXTS = {SKIPPED: "不适用 (跳过)", DONT_KNOW: "don't know", REFUSED: "refused"}
@@ -390,11 +388,6 @@ def test_skipped_dates_and_times_declare_no_skip_code(writer, tmp_path):
 
 # -- PSPP ------------------------------------------------------------------------------
 
-needs_pspp = pytest.mark.skipif(
-    shutil.which("pspp") is None and os.environ.get("CI") != "true",
-    reason="PSPP not installed (Debian package pspp)",
-)
-
 
 @needs_pspp
 @pytest.mark.parametrize("seed", [3, 11, 26])
@@ -408,22 +401,12 @@ def test_pspp_reads_random_files_without_a_warning_and_saves_them_again(seed, tm
         skipped_text=TEXTS[SKIPPED],
         skip_code=SKIP_CODE,
     )
-    (tmp_path / "run.sps").write_text(
+    output = run_pspp(
+        tmp_path,
         # every case read by SAVE (LIST of the long texts would print some 90 MB)
         "SYSFILE INFO FILE='r.sav'.\nGET FILE='r.sav'.\nDISPLAY DICTIONARY.\n"
         "SAVE OUTFILE='pspp.sav'.\n",
-        encoding="utf-8",
     )
-    result = subprocess.run(
-        ["pspp", "-O", "format=txt", "-o", "-", "run.sps"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    assert "error" not in output.lower() and "warning" not in output.lower(), output
     info = dict(re.findall(r"^\|(Variables|Cases)\s*\|\s*(\d+)\|$", output, re.MULTILINE))
     assert info == {"Variables": str(len(dataset.columns)), "Cases": "23"}
     # the file PSPP saves again holds what it read: the same values, labels and missing

@@ -567,14 +567,37 @@ def stata_value_labels(
 
 
 def stata_set(label_set: LabelSet, texts: dict[int, str]) -> dict[int, str]:
-    """One choice list's Stata labels: its numbers, ``.d``/``.r`` and ``.a``."""
+    """One choice list's Stata labels: its numbers, ``.d``/``.r`` and ``.a``, each cut to
+    Stata's 32,000 bytes (:func:`stata_value_label_issues` warns)."""
     labels = {int(k): v for k, v in label_set.labels.items() if float(k).is_integer()}
     for letter, numbers in (("d", label_set.dont_know), ("r", label_set.refused)):
         if numbers:
             text = " / ".join(label_set.labels[n] for n in sorted(numbers))
             labels[missing_label_value(letter)] = text
     labels[missing_label_value("a")] = texts[SKIPPED]
-    return labels
+    return {value: cut_bytes(text, STATA_VALUE_LABEL_BYTES) for value, text in labels.items()}
+
+
+def stata_value_label_issues(dataset: PreparedDataset) -> list[Issue]:
+    """A warning per choice list with a label over Stata's 32,000 bytes (cut)."""
+    issues, seen = [], set()
+    for column in dataset.columns:
+        label_set = column.variable.label_set
+        if label_set is None or label_set.name in seen:
+            continue
+        seen.add(label_set.name)
+        long = [t for t in label_set.labels.values() if len(t.encode()) > STATA_VALUE_LABEL_BYTES]
+        if long:
+            issues.append(
+                Issue(
+                    "E101",
+                    Severity.WARNING,
+                    f"{label_set.name}: Stata value label longer than "
+                    f"{STATA_VALUE_LABEL_BYTES:,} bytes cut: '{long[0][:60]}...'",
+                    variable=column.variable.name,
+                )
+            )
+    return issues
 
 
 def _free_name(name: str, taken: set[str]) -> str:
@@ -618,6 +641,7 @@ def write_dta(
     the real names, the shared value label sets and the extended missing values.
     polars-readstat writes no dataset label: the do-file sets it (``label data``)."""
     variable_labels, issues = stata_variable_labels(dataset)
+    issues += stata_value_label_issues(dataset)
     chosen = choose_writer(writer, "dta")
     if chosen == NATIVE_WRITER:
         sets, users = stata_value_labels(dataset, texts)

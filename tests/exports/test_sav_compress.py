@@ -5,6 +5,7 @@ PSPP exactly as the uncompressed file is."""
 
 from __future__ import annotations
 
+import hashlib
 import struct
 import threading
 import zlib
@@ -15,7 +16,8 @@ import pyreadstat
 import pytest
 
 import exports.sav_compress
-from exports.errors import ExportWriteError
+from exports import ExportOptions, export_frames
+from exports.errors import ExportOptionsError, ExportWriteError
 from exports.sav_compress import BIAS, ZLIB_BLOCK_BYTES, block_rows, bytecode, commands
 from exports.spss_file import SYSMIS, SavTexts, SavVariable, write_system_file
 from tests.exports.test_spss_file import CREATED, LONG_ZH, ZH_NAME, _pspp, _sample, needs_pspp
@@ -210,6 +212,8 @@ def test_unknown_compression_is_refused(tmp_path):
         write_system_file(
             tmp_path / "x.sav", [SavVariable("a")], [np.zeros(1)], 1, compression="lz4"
         )
+    with pytest.raises(ExportOptionsError, match="sav_compression"):
+        ExportOptions(sav_compression="zsav").check()
 
 
 def test_many_zlib_blocks_of_random_numbers(tmp_path):
@@ -231,6 +235,55 @@ def test_many_zlib_blocks_of_random_numbers(tmp_path):
     data, _ = pyreadstat.read_sav(path)
     np.testing.assert_array_equal(data.iloc[:, :columns].to_numpy(), values.T)
     assert data["t"].tolist()[:20] == [["", "abc", "中"][c + 1] for c in texts.codes[:20]]
+
+
+# -- the export ------------------------------------------------------------------------
+
+
+def test_the_export_writes_bytecode_sav_and_its_own_zsav(tmp_path):
+    from tests.exports.household import household_frames
+
+    form, frames = household_frames()
+    written = {}
+    for name, options in {
+        "default": ExportOptions(formats=("sav", "zsav"), salt="s"),
+        "none": ExportOptions(formats=("sav",), salt="s", sav_compression="none"),
+    }.items():
+        out = tmp_path / name
+        result = export_frames(form, frames.main, frames.repeats, out, options)
+        written[name] = out, result
+    out, result = written["default"]
+    assert result.provenance["writers"] == {"sav": "popsurvey", "zsav": "popsurvey"}
+    assert result.provenance["sav_compression"] == "bytecode"
+    assert "sav compression: bytecode" in result.log
+    for file in result.provenance["files"]:  # the .zsav's header patched: hashed again
+        assert file["sha256"] == hashlib.sha256((out / file["name"]).read_bytes()).hexdigest()
+    sav, zsav = (out / "household_export.sav").read_bytes(), (out / "household_export.zsav")
+    assert struct.unpack_from("<i", sav, 72)[0] == 1
+    assert struct.unpack_from("<i", zsav.read_bytes(), 72)[0] == 2
+    plain_out, plain = written["none"]
+    assert plain.provenance["sav_compression"] == "none"
+    plain_sav = plain_out / "household_export.sav"
+    assert struct.unpack_from("<i", plain_sav.read_bytes(), 72)[0] == 0
+    expected, _ = pyreadstat.read_sav(plain_sav, user_missing=True)
+    for path in (out / "household_export.sav", zsav):
+        pd.testing.assert_frame_equal(pyreadstat.read_sav(path, user_missing=True)[0], expected)
+
+
+@pytest.mark.parametrize("writer", ["pyreadstat", "polars-readstat"])
+def test_the_readstat_writers_compress_as_asked(tmp_path, writer):
+    pytest.importorskip(writer.replace("-", "_"))
+    from tests.exports.household import household_frames
+
+    form, frames = household_frames()
+    for compression, code in (("bytecode", 1), ("none", 0)):
+        out = tmp_path / compression
+        options = ExportOptions(
+            formats=("sav",), salt="s", writer=writer, sav_compression=compression
+        )
+        export_frames(form, frames.main, frames.repeats, out, options)
+        raw = (out / "household_export.sav").read_bytes()
+        assert struct.unpack_from("<i", raw, 72)[0] == code
 
 
 # -- PSPP ------------------------------------------------------------------------------

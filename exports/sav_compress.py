@@ -137,8 +137,10 @@ class _ZlibBlocks:
         """Append bytecode; compress every block filled."""
         self.pending += memoryview(data)
         while len(self.pending) >= ZLIB_BLOCK_BYTES:
-            self._compress(bytes(self.pending[:ZLIB_BLOCK_BYTES]))
+            with memoryview(self.pending) as view:  # one copy, owned by the compression
+                block = bytes(view[:ZLIB_BLOCK_BYTES])
             del self.pending[:ZLIB_BLOCK_BYTES]
+            self._compress(block)
 
     def _compress(self, block: bytes) -> None:
         if len(self.jobs) >= 2:  # at most two blocks in memory besides the one filling
@@ -159,7 +161,7 @@ class _ZlibBlocks:
             self.pending.clear()
         while self.jobs:
             self._write_oldest()
-        blocks = [struct.pack("<qqii", -BIAS, 0, ZLIB_BLOCK_BYTES, len(self.sizes))]
+        blocks = [_BLOCK.pack(-BIAS, 0, ZLIB_BLOCK_BYTES, len(self.sizes))]  # same layout
         plain, packed = self.data_at, self.data_at + _ZHEADER.size
         for size, compressed in self.sizes:
             blocks.append(_BLOCK.pack(plain, packed, size, compressed))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from io import BytesIO
 
 from exports.values import PreparedDataset
-from exports.writers import STATA_FORMATS
+from exports.writers import STATA_FORMATS, skip_coded
 
 VARIABLE_HEADER = (
     "dataset",
@@ -45,8 +45,9 @@ def codebook_rows(
                 spss += [_num(n) for n in sorted(label_set.dont_know | label_set.refused)]
                 stata += [".d"] if label_set.dont_know else []
                 stata += [".r"] if label_set.refused else []
-            if variable.can_skip and column.numeric:
+            if skip_coded(column):
                 spss.append(_num(skip_code))
+            if variable.can_skip and column.numeric:
                 stata.append(".a")
             question = variable.question
             kind = variable.kind

@@ -85,13 +85,17 @@ class SavLabelSet:
 class SavTexts:
     """A string variable's values as one code per row (-1: no text) into its distinct
     texts: each distinct text is encoded once (for a large set of distinct texts, once
-    more per chunk, so that no encoded copy of the whole column is held)."""
+    more per chunk, so that no encoded copy of the whole column is held). NUL characters
+    are dropped, as in the .dta files: readers disagree on them (ReadStat skips them, PSPP
+    ends the text there)."""
 
     __slots__ = ("_width", "codes", "texts")
 
     def __init__(self, codes: np.ndarray, texts: Sequence[str]) -> None:
         self.codes = codes
         self.texts = list(texts)
+        if "\0" in "".join(self.texts):
+            self.texts = [t.replace("\0", "") for t in self.texts]
         self._width: int | None = None
 
     @classmethod
@@ -239,7 +243,8 @@ def _short_names(names: Sequence[str], segments: Sequence[list[int]]) -> list[li
 
 def _suffixed(base: bytes, suffix: str) -> bytes:
     end = suffix.encode("ascii")
-    return _cut(base, _NAME_BYTES - len(end)) + end
+    # a 3-byte character does not fit beside "130_10": a V, not a name starting with a digit
+    return (_cut(base, _NAME_BYTES - len(end)) or b"V") + end
 
 
 def _cut(text: bytes, limit: int) -> bytes:

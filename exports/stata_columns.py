@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from exports.errors import ExportWriteError
+from exports.plan import DATE_KINDS
 from exports.stata_file import (
     LARGEST_DOUBLE,
     NUMPY_TYPES,
@@ -34,7 +35,6 @@ from exports.values import DONT_KNOW, REFUSED, SKIPPED, Column, PreparedDataset
 STATA_DAY_OFFSET = 3653.0
 """Days from 1960-01-01 (Stata's day 0) to 1970-01-01."""
 STATA_MS_OFFSET = STATA_DAY_OFFSET * 86_400_000
-_MOMENTS = ("date", "datetime", "time")
 _LETTER_OF = {DONT_KNOW: "d", REFUSED: "r", SKIPPED: "a"}
 _INTEGERS = (
     ("byte", -127, 100),
@@ -64,7 +64,7 @@ def stata_storage(column: Column) -> str:
     ``double`` or ``text`` (module docstring)."""
     if not column.numeric:
         return "text"
-    if column.variable.kind in _MOMENTS:
+    if column.variable.kind in DATE_KINDS:
         return "double"
     if column.codes is not None and column.table is not None:  # decided on the small table
         table = _stata_table(column)
@@ -144,7 +144,7 @@ def stored_values(column: Column, storage: str) -> Stored:
     where the row's question was skipped (its value is missing then); other variables are
     converted per row range and get the letter of each row's reason."""
     name = column.variable.name
-    missing = column.missing if column.variable.kind not in ("date", "datetime") else None
+    missing = column.missing
     letters = _letters(storage)
     if column.codes is not None and column.table is not None:
         table = _stored(_stata_table(column), storage, name)
@@ -182,10 +182,12 @@ def _plain_values(
 
 
 def _check_range(values: np.ndarray, name: str) -> None:
-    beyond = (values > LARGEST_DOUBLE) | (values < -np.finfo(np.float64).max)
+    # Stata's doubles end at +-8.99e307 both ways (its data types); a larger positive
+    # number would read as a missing value, a larger negative one is no Stata number
+    beyond = np.abs(values) > LARGEST_DOUBLE
     if beyond.any():
         raise ExportWriteError(
-            f"{name}: {values[beyond][0]} is beyond Stata's largest double (8.99e307)"
+            f"{name}: {values[beyond][0]} is beyond Stata's largest double (8.99e307, either sign)"
         )
 
 

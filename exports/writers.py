@@ -52,7 +52,7 @@ from exports.dta import (
 )
 from exports.errors import ExportOptionsError, ExportWriteError
 from exports.options import NATIVE_WRITER, WRITERS
-from exports.plan import LabelSet
+from exports.plan import DATE_KINDS, LabelSet
 from exports.sav import share_value_labels
 from exports.spss_file import (
     MAX_STRING_BYTES,
@@ -112,7 +112,7 @@ def spss_labels(dataset: PreparedDataset, skipped_text: str, skip_code: float) -
                 if labels[number] != text and variable.label_set.name not in cut_sets:
                     cut_sets.add(variable.label_set.name)
                     out.issues.append(_cut_issue("SPSS value label", variable, text, 120))
-        if variable.can_skip and column.numeric:
+        if skip_coded(column):
             labels[skip_code] = skipped_text
         if labels:
             out.values[variable.name] = labels
@@ -142,6 +142,12 @@ def _cut_issue(what: str, variable, text: str, limit: int, unit: str = "bytes") 
     )
 
 
+def skip_coded(column: Column) -> bool:
+    """Whether a skipped row gets the skip code in SPSS (a number that can be skipped; a
+    date, date-time or time is system missing where skipped: -97 seconds is no answer)."""
+    return column.variable.can_skip and column.numeric and column.variable.kind not in DATE_KINDS
+
+
 def spss_missing(dataset: PreparedDataset, skip_code: float) -> tuple[dict, list[Issue]]:
     """User-missing values per variable (at most three discrete values in SPSS)."""
     out: dict[str, list[float]] = {}
@@ -151,7 +157,7 @@ def spss_missing(dataset: PreparedDataset, skip_code: float) -> tuple[dict, list
         codes: list[float] = []
         if variable.label_set is not None:
             codes += sorted(variable.label_set.dont_know) + sorted(variable.label_set.refused)
-        if variable.can_skip and column.numeric:
+        if skip_coded(column):
             codes.append(skip_code)
         if len(codes) > SPSS_MAX_MISSING:
             issues.append(
@@ -573,14 +579,37 @@ def stata_value_labels(
 
 
 def stata_set(label_set: LabelSet, texts: dict[int, str]) -> dict[int, str]:
-    """One choice list's Stata labels: its numbers, ``.d``/``.r`` and ``.a``."""
+    """One choice list's Stata labels: its numbers, ``.d``/``.r`` and ``.a``, each cut to
+    Stata's 32,000 bytes (:func:`stata_value_label_issues` warns)."""
     labels = {int(k): v for k, v in label_set.labels.items() if float(k).is_integer()}
     for letter, numbers in (("d", label_set.dont_know), ("r", label_set.refused)):
         if numbers:
             text = " / ".join(label_set.labels[n] for n in sorted(numbers))
             labels[missing_label_value(letter)] = text
     labels[missing_label_value("a")] = texts[SKIPPED]
-    return labels
+    return {value: cut_bytes(text, STATA_VALUE_LABEL_BYTES) for value, text in labels.items()}
+
+
+def stata_value_label_issues(dataset: PreparedDataset) -> list[Issue]:
+    """A warning per choice list with a label over Stata's 32,000 bytes (cut)."""
+    issues, seen = [], set()
+    for column in dataset.columns:
+        label_set = column.variable.label_set
+        if label_set is None or label_set.name in seen:
+            continue
+        seen.add(label_set.name)
+        long = [t for t in label_set.labels.values() if len(t.encode()) > STATA_VALUE_LABEL_BYTES]
+        if long:
+            issues.append(
+                Issue(
+                    "E101",
+                    Severity.WARNING,
+                    f"{label_set.name}: Stata value label longer than "
+                    f"{STATA_VALUE_LABEL_BYTES:,} bytes cut: '{long[0][:60]}...'",
+                    variable=column.variable.name,
+                )
+            )
+    return issues
 
 
 def _free_name(name: str, taken: set[str]) -> str:
@@ -624,13 +653,21 @@ def write_dta(
     the real names, the shared value label sets and the extended missing values.
     polars-readstat writes no dataset label: the do-file sets it (``label data``)."""
     variable_labels, issues = stata_variable_labels(dataset)
+    issues += stata_value_label_issues(dataset)
     chosen = choose_writer(writer, "dta")
     if chosen == NATIVE_WRITER:
         sets, users = stata_value_labels(dataset, texts)
         display = formats(dataset, STATA_FORMATS)
-        variables = stata_variables(dataset, variable_labels, display, users)
-        with hashed_open(path) as handle:
-            write_stata_file(handle, variables, dataset.rows, value_labels=sets, label=file_label)
+
+        def write_native() -> None:
+            # in the guard too: texts are encoded here (a lone surrogate cannot be)
+            variables = stata_variables(dataset, variable_labels, display, users)
+            with hashed_open(path) as handle:
+                write_stata_file(
+                    handle, variables, dataset.rows, value_labels=sets, label=file_label
+                )
+
+        _guard(path, write_native)
         return issues
     names = [c.variable.name for c in dataset.columns]
     short = {name: f"v{i}" for i, name in enumerate(names)}
@@ -674,9 +711,7 @@ def write_dta(
     sets, users = stata_value_labels(dataset, texts)
     write_value_labels(path, sets, users, len(names))
     reasons = {
-        i: c.missing
-        for i, c in enumerate(dataset.columns)
-        if c.missing is not None and c.numeric and c.variable.kind not in ("date", "datetime")
+        i: c.missing for i, c in enumerate(dataset.columns) if c.missing is not None and c.numeric
     }
     set_extended_missing(path, reasons)
     return issues

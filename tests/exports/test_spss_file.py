@@ -5,11 +5,8 @@ pyreadstat (ReadStat) and PSPP; the file's layout checked against the format's d
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import shutil
 import struct
-import subprocess
 
 import numpy as np
 import pandas as pd
@@ -24,6 +21,7 @@ from exports.spss_file import (
     SavVariable,
     write_system_file,
 )
+from tests.exports.pspp import needs_pspp, run_pspp
 
 CREATED = dt.datetime(2026, 12, 6, 9, 5, 7)
 SECONDS_1970 = 12_219_379_200.0  # 1582-10-14 -> 1970-01-01
@@ -290,32 +288,11 @@ def test_texts_over_spss_s_width_are_cut_with_a_warning(tmp_path):
 
 # -- PSPP ------------------------------------------------------------------------------
 
-needs_pspp = pytest.mark.skipif(
-    shutil.which("pspp") is None and os.environ.get("CI") != "true",
-    reason="PSPP not installed (Debian package pspp)",
-)
-
-
-def _pspp(directory, syntax: str) -> str:
-    """PSPP's text output of ``syntax`` run in ``directory``: no error, no warning."""
-    (directory / "run.sps").write_text(syntax, encoding="utf-8")
-    result = subprocess.run(
-        ["pspp", "-O", "format=txt", "-o", "-", "run.sps"],
-        cwd=directory,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    assert "error" not in output.lower() and "warning" not in output.lower(), output
-    return output
-
 
 @needs_pspp
 def test_pspp_reads_the_file_without_a_warning(sample_file):
     path, variables, _, days = sample_file
-    output = _pspp(
+    output = run_pspp(
         path.parent,
         "SET TVARS=NAMES.\n"
         f"SYSFILE INFO FILE='{path.name}'.\n"
@@ -355,7 +332,7 @@ def test_pspp_reads_an_empty_file(tmp_path):
         0,
         file_label="empty",
     )
-    output = _pspp(tmp_path, "GET FILE='empty.sav'.\nDISPLAY DICTIONARY.\nLIST.\n")
+    output = run_pspp(tmp_path, "GET FILE='empty.sav'.\nDISPLAY DICTIONARY.\nLIST.\n")
     assert "A400" in output
 
 
@@ -372,13 +349,13 @@ def test_pspp_reads_the_household_export_without_a_warning(tmp_path):
     )
     assert result.provenance["writers"] == {"sav": "popsurvey"}
     for _, stem, rows, variables in result.datasets:
-        output = _pspp(
+        output = run_pspp(
             tmp_path,
             f"SYSFILE INFO FILE='{stem}.sav'.\nGET FILE='{stem}.sav'.\nLIST.\n",
         )
         info = dict(re.findall(r"^\|(Variables|Cases)\s*\|\s*(\d+)\|$", output, re.MULTILINE))
         assert info == {"Variables": str(variables), "Cases": str(rows)}, stem
-    output = _pspp(
+    output = run_pspp(
         tmp_path,
         "GET FILE='household_export.sav'.\n"
         "COMPUTE notes_bytes = LENGTH(RTRIM(notes)).\n"
@@ -428,3 +405,21 @@ def test_many_names_with_one_prefix_get_unique_short_names(tmp_path):
     shorts = _short_names(path.read_bytes())
     assert len(set(shorts)) == len(names) and shorts[1] == b"SYMPTO_2"
     assert pyreadstat.read_sav(path, metadataonly=True)[1].column_names == names
+
+
+@needs_pspp
+def test_segment_names_of_long_chinese_names_start_with_a_letter(tmp_path):
+    """A very long string's 104th segment of the tenth variable of one Chinese prefix is
+    named with "103_10": no room for a 3-byte character, so V103_10, not 103_10 (PSPP
+    renamed that, with a warning)."""
+    names = [f"住户成员年龄很长的名字{i}" for i in range(12)]
+    path = tmp_path / "segments.sav"
+    text = np.array(["户" * 8_000], dtype=object)
+    write_system_file(path, [SavVariable(n, 26_000) for n in names], [text] * 12, 1)
+    shorts = _short_names(path.read_bytes())
+    assert len(set(shorts)) == len(shorts) == 12 * 104
+    assert not [s for s in shorts if s[:1].isdigit()]
+    assert b"V103_10" in shorts
+    run_pspp(tmp_path, "GET FILE='segments.sav'.\nDISPLAY DICTIONARY.\n")
+    data = pyreadstat.read_sav(path)[0]
+    assert list(data.columns) == names and data[names[-1]][0] == text[0]

@@ -369,7 +369,7 @@ def test_values_stata_cannot_hold_are_refused(tmp_path):
         [Column(_variable("huge", "number"), np.array([1.5, LARGEST_DOUBLE * 1.5]))],
         2,
     )
-    with pytest.raises(ExportWriteError, match=r"huge: .* beyond Stata's largest double"):
+    with pytest.raises(ExportWriteError, match=r"^x.dta: huge: .* beyond Stata's largest double"):
         write_dta(huge, tmp_path / "x.dta", file_label="", texts=TEXTS)
     endless = PreparedDataset(
         None,  # type: ignore[arg-type]
@@ -378,6 +378,21 @@ def test_values_stata_cannot_hold_are_refused(tmp_path):
     )
     with pytest.raises(ExportWriteError, match="endless"):
         write_dta(endless, tmp_path / "x.dta", file_label="", texts=TEXTS)
+    # Stata's smallest double is -8.99e307 (ReadStat refuses anything below too)
+    below = PreparedDataset(
+        None,  # type: ignore[arg-type]
+        [Column(_variable("below", "number"), np.array([1.5, -LARGEST_DOUBLE * 1.5]))],
+        2,
+    )
+    with pytest.raises(ExportWriteError, match=r"below: .* beyond Stata's largest double"):
+        write_dta(below, tmp_path / "x.dta", file_label="", texts=TEXTS)
+    edge = PreparedDataset(
+        None,  # type: ignore[arg-type]
+        [Column(_variable("edge", "number"), np.array([1.5, -LARGEST_DOUBLE]))],
+        2,
+    )
+    write_dta(edge, tmp_path / "edge.dta", file_label="", texts=TEXTS)
+    assert pd.read_stata(tmp_path / "edge.dta")["edge"].tolist() == [1.5, -LARGEST_DOUBLE]
     with pytest.raises(ExportWriteError, match="at most 32767"):
         write_stata_file((tmp_path / "y.dta").open("wb"), [_numbers("byte", [], [])] * 32_768, 0)
     with pytest.raises(ExportWriteError, match="not a Stata long"):
@@ -467,3 +482,26 @@ def test_byte_for_byte_the_file_pandas_writes():
         timestamp=STAMP,
     )
     assert ours.getvalue() == theirs.getvalue()
+
+
+@pytest.mark.parametrize("writer", ["popsurvey", "pyreadstat"])
+def test_a_value_label_over_32000_bytes_is_cut_with_a_warning(writer, tmp_path):
+    long = LabelSet(
+        "essay",
+        {1.0: "长" * 20_000, 2.0: "No"},  # 60,000 bytes in UTF-8
+        {"1": 1.0, "2": 2.0},
+        numbered=False,
+    )
+    dataset = PreparedDataset(
+        None,  # type: ignore[arg-type]
+        [Column(_variable("q", "code", long), np.array([1.0, 2.0]))],
+        2,
+    )
+    issues = write_dta(dataset, tmp_path / "x.dta", file_label="", texts=TEXTS, writer=writer)
+    assert [i.code for i in issues] == ["E101"]
+    assert "essay: Stata value label longer than 32,000 bytes cut" in issues[0].message
+    assert len(issues[0].message) < 200
+    labels = pyreadstat.read_dta(tmp_path / "x.dta")[1].value_labels["essay"]
+    assert labels[2] == "No" and labels[1] == "长" * (32_000 // 3)
+    with pd.io.stata.StataReader(tmp_path / "x.dta") as reader:
+        assert reader.value_labels()["essay"][1] == "长" * (32_000 // 3)

@@ -21,7 +21,8 @@ from exports import ExportOptions, export_frames
 from exports.errors import ExportOptionsError, ExportWriteError
 from exports.sav_compress import BIAS, ZLIB_BLOCK_BYTES, block_rows, bytecode, commands
 from exports.spss_file import SYSMIS, SavTexts, SavVariable, write_system_file
-from tests.exports.test_spss_file import CREATED, LONG_ZH, ZH_NAME, _pspp, _sample, needs_pspp
+from tests.exports.pspp import needs_pspp, run_pspp
+from tests.exports.test_spss_file import CREATED, LONG_ZH, ZH_NAME, _sample
 
 SPACES = np.frombuffer(b" " * 8, dtype="<f8")[0]
 AB = np.frombuffer(b"ab      ", dtype="<f8")[0]
@@ -311,11 +312,11 @@ def test_pspp_reads_the_same_cases_without_a_warning(tmp_path, rows):
     for compression in ("none", *COMPRESSED):
         name = f"{compression}.sav"
         _write(tmp_path / name, rows, 3000, compression=compression)
-        info = _pspp(tmp_path, f"SYSFILE INFO FILE='{name}'.\n")
+        info = run_pspp(tmp_path, f"SYSFILE INFO FILE='{name}'.\n")
         shown = re.search(r"^\|Compression\s*\|\s*(\w+)\s*\|$", info, re.MULTILINE)
         assert shown is not None, info
         assert shown[1] == {"none": "None", "bytecode": "SAV", "zsav": "ZSAV"}[compression]
-        outputs[compression] = _pspp(tmp_path, _LIST.format(name=name))
+        outputs[compression] = run_pspp(tmp_path, _LIST.format(name=name))
     assert outputs["bytecode"] == outputs["none"] == outputs["zsav"]
     if rows:
         assert "王芳" in outputs["none"] and "900" in outputs["none"]
@@ -329,7 +330,7 @@ def test_pspp_reads_two_zlib_blocks(tmp_path):
     values[:, -1], values[0, -2] = 12.25, -3.5  # the last cases, in the second block
     variables = [SavVariable(f"v{i}") for i in range(60)]
     write_system_file(tmp_path / "big.zsav", variables, list(values), rows, compression="zsav")
-    output = _pspp(
+    output = run_pspp(
         tmp_path,
         "GET FILE='big.zsav'.\nDESCRIPTIVES VARIABLES=v0 v59 /STATISTICS=MEAN.\n"
         "LIST VARIABLES=v0 v59 /CASES=FROM 8999 TO 9000.\n",

@@ -107,6 +107,8 @@ def export_frames(
     log += [f"filter: {k}: {v}" for k, v in options.filters.items()]
     if {"sav", "zsav", "dta"} & set(options.formats):
         log.append(f"writer: {writers_text(writers_used(options.writer, options.formats))}")
+    if "sav" in options.formats:
+        log.append(f"sav compression: {options.sav_compression}")
     names = [None, *(r.name for r in form.repeats)]
     frames = {None: main, **repeats}
     sets: dict[str, LabelSet] = {}
@@ -429,6 +431,7 @@ def _write(
             skipped_text=texts[SKIPPED],
             skip_code=options.codes.skipped,
             writer=options.writer,
+            sav_compression=options.sav_compression,
         )
     if fmt == "dta":
         return write_dta(dataset, path, file_label=label, texts=texts, writer=options.writer)
@@ -537,6 +540,7 @@ def _provenance(
         "formats": list(options.formats),
         "writer": writers_text(used) if used else None,
         "writers": used,
+        "sav_compression": options.sav_compression if "sav" in options.formats else None,
         "pii": options.pii,
         "salt_given": options.salt is not None,
         "wide": list(options.wide),

@@ -12,9 +12,11 @@ from exports.errors import ExportOptionsError
 FORMATS = ("sav", "zsav", "dta", "csv", "parquet")
 PII_MODES = ("drop", "hash", "include")
 NATIVE_WRITER = "popsurvey"
-"""popsurvey's own writers (:mod:`exports.spss_file` for .sav, :mod:`exports.stata_file` for
-.dta), the default."""
+"""popsurvey's own writers (:mod:`exports.spss_file` for .sav and .zsav,
+:mod:`exports.stata_file` for .dta), the default."""
 WRITERS = ("auto", NATIVE_WRITER, "polars-readstat", "pyreadstat")
+SAV_COMPRESSIONS = ("bytecode", "none")
+"""A .sav's compression: SPSS's bytecode (the default, as SPSS writes) or none."""
 SKIPPED_CODE = -97.0
 """SPSS value of "not applicable" (the question was not relevant); Stata writes ``.a``."""
 
@@ -90,9 +92,12 @@ class ExportOptions:
     filters: dict[str, object] = field(default_factory=dict)
     """What the caller left out and why (recorded in the log and provenance)."""
     writer: str = "auto"
-    """Writer of the .sav and .dta files: ``auto`` or ``popsurvey`` (popsurvey's own),
-    ``polars-readstat`` or ``pyreadstat`` (:func:`exports.writers.choose_writer`). A .zsav
-    is always written by pyreadstat."""
+    """Writer of the .sav, .zsav and .dta files: ``auto`` or ``popsurvey`` (popsurvey's
+    own), ``polars-readstat`` or ``pyreadstat`` (:func:`exports.writers.choose_writer`;
+    polars-readstat writes no .zsav: pyreadstat does)."""
+    sav_compression: str = "bytecode"
+    """A .sav's compression: ``bytecode`` (SPSS's own default: smaller and, measured,
+    faster to write than ``none``) or ``none``. A .zsav is always zlib-compressed."""
 
     def check(self) -> None:
         """Raise :class:`ExportOptionsError` for an unknown format or PII mode."""
@@ -105,6 +110,11 @@ class ExportOptions:
         if self.writer not in WRITERS:
             raise ExportOptionsError(
                 f"writer must be one of {', '.join(WRITERS)}, not {self.writer}"
+            )
+        if self.sav_compression not in SAV_COMPRESSIONS:
+            raise ExportOptionsError(
+                f"sav_compression must be one of {', '.join(SAV_COMPRESSIONS)}, "
+                f"not {self.sav_compression}"
             )
         if self.pii not in PII_MODES:
             raise ExportOptionsError(f"pii must be one of {', '.join(PII_MODES)}, not {self.pii}")

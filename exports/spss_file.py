@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from exports.errors import ExportWriteError
+from exports.sav_compress import COMPRESSIONS, block_rows, compressed_cases
 
 SYSMIS = -sys.float_info.max
 """The system-missing value (-DBL_MAX), what a NaN is written as."""
@@ -130,9 +131,12 @@ def write_system_file(
     file_label: str = "",
     created: datetime | None = None,
     chunk_bytes: int = CHUNK_BYTES,
+    compression: str = "none",
 ) -> None:
-    """Write an uncompressed SPSS system file to ``target`` (a path, or a binary file open
-    for writing: :func:`exports.checksum.hashed_open` hashes it as it is written).
+    """Write an SPSS system file to ``target`` (a path, or a binary file open for writing:
+    :func:`exports.checksum.hashed_open` hashes it as it is written), uncompressed or
+    ``compression`` ``bytecode`` (.sav) or ``zsav`` (.zsav; ``target`` must seek:
+    :mod:`exports.sav_compress`).
 
     ``sources`` gives each variable's values: for a number a float64 array or a function
     of a row range returning one (called once per chunk, so values can be computed on the
@@ -142,19 +146,22 @@ def write_system_file(
         raise ExportWriteError(f"{len(variables)} variables but {len(sources)} sources")
     if rows > 2**31 - 1:
         raise ExportWriteError(f"{rows} cases: a system file holds at most 2**31 - 1")
+    if compression not in COMPRESSIONS:
+        raise ExportWriteError(f"compression must be one of {', '.join(COMPRESSIONS)}")
+    code = COMPRESSIONS[compression]
     layout = _Layout(variables)
-    dictionary = _dictionary(layout, rows, label_sets, file_label, created or datetime.now())
+    dictionary = _dictionary(layout, rows, label_sets, file_label, created or datetime.now(), code)
     columns = [
         _column(variable, source, rows, storage)
         for variable, source, storage in zip(variables, sources, layout.storage, strict=True)
     ]
     if hasattr(target, "write"):
         _write_all(target, dictionary)
-        _write_cases(target, layout, columns, rows, chunk_bytes)
+        _write_cases(target, layout, columns, rows, chunk_bytes, code, len(dictionary))
         return
     with open(target, "wb", buffering=0) as handle:
         _write_all(handle, dictionary)
-        _write_cases(handle, layout, columns, rows, chunk_bytes)
+        _write_cases(handle, layout, columns, rows, chunk_bytes, code, len(dictionary))
 
 
 class _Layout:
@@ -251,8 +258,9 @@ def _dictionary(
     label_sets: Sequence[SavLabelSet],
     file_label: str,
     created: datetime,
+    compression: int = 0,
 ) -> bytes:
-    parts = [_header(layout.case_bytes // 8, rows, file_label, created)]
+    parts = [_header(layout.case_bytes // 8, rows, file_label, created, compression)]
     parts += [_variable_records(layout, i) for i in range(len(layout.variables))]
     parts += [_value_labels(layout, label_set) for label_set in label_sets if label_set.labels]
     parts += [
@@ -269,14 +277,16 @@ def _dictionary(
     return b"".join(parts)
 
 
-def _header(case_slots: int, rows: int, file_label: str, created: datetime) -> bytes:
+def _header(
+    case_slots: int, rows: int, file_label: str, created: datetime, compression: int = 0
+) -> bytes:
     date = f"{created.day:02d} {_MONTHS[created.month - 1]} {created.year % 100:02d}"
     time = f"{created.hour:02d}:{created.minute:02d}:{created.second:02d}"
     label = _cut(file_label.encode("utf-8"), 64)
     return (
-        b"$FL2"
+        (b"$FL3" if compression == COMPRESSIONS["zsav"] else b"$FL2")
         + _PRODUCT.ljust(60)
-        + struct.pack("<iiiiid", 2, case_slots, 0, 0, rows, 100.0)
+        + struct.pack("<iiiiid", 2, case_slots, compression, 0, rows, 100.0)
         + date.encode("ascii")
         + time.encode("ascii")
         + label.ljust(64)
@@ -437,10 +447,21 @@ def _column(variable: SavVariable, source: Source, rows: int, storage: int):
 
 
 def _write_cases(
-    handle: BinaryIO, layout: _Layout, columns: list, rows: int, chunk_bytes: int
+    handle: BinaryIO,
+    layout: _Layout,
+    columns: list,
+    rows: int,
+    chunk_bytes: int,
+    compression: int = 0,
+    data_at: int = 0,
 ) -> None:
     """The cases, a chunk of rows at a time: numbers into their 8-byte slots (NaN made
-    system missing once per run of adjacent numeric slots), strings into their bytes."""
+    system missing once per run of adjacent numeric slots), strings into their bytes;
+    compressed in chunks of whole bytecode blocks (the dictionary's end at ``data_at``)."""
+    if compression:
+        with compressed_cases(handle, compression, _text_slots(layout), data_at) as write:
+            _compressed_chunks(write, layout, columns, rows, chunk_bytes)
+        return
     case_bytes = layout.case_bytes
     if rows == 0 or case_bytes == 0:
         return
@@ -450,6 +471,37 @@ def _write_cases(
     for start in range(0, rows, per_chunk):
         stop = min(rows, start + per_chunk)
         _write_all(handle, _fill(buffer, layout, columns, numeric_runs, start, stop))
+
+
+def _compressed_chunks(
+    write: Callable[[np.ndarray], None],
+    layout: _Layout,
+    columns: list,
+    rows: int,
+    chunk_bytes: int,
+) -> None:
+    """The cases built as for :func:`_write_cases`, in chunks of whole bytecode blocks."""
+    slots = layout.case_bytes // 8
+    if rows == 0 or slots == 0:
+        return
+    whole = block_rows(slots)
+    per_chunk = max(whole, min(rows, chunk_bytes // layout.case_bytes) // whole * whole)
+    buffer = np.empty((min(rows, per_chunk), slots), dtype="<f8")
+    numeric_runs = _numeric_runs(layout)
+    for start in range(0, rows, per_chunk):
+        stop = min(rows, start + per_chunk)
+        _fill(buffer, layout, columns, numeric_runs, start, stop)
+        write(buffer[: stop - start])
+
+
+def _text_slots(layout: _Layout) -> np.ndarray:
+    """Which 8-byte slots of a case hold string bytes."""
+    text = np.zeros(layout.case_bytes // 8, dtype=bool)
+    for variable, offset, storage in zip(
+        layout.variables, layout.offsets, layout.storage, strict=True
+    ):
+        text[offset // 8 : (offset + storage) // 8] = variable.width != 0
+    return text
 
 
 def _fill(

@@ -1,10 +1,12 @@
 """Prepared datasets to files: SPSS .sav/.zsav and Stata .dta, CSV, Parquet.
 
-The .sav and .dta files are written by popsurvey's own writers (:mod:`exports.spss_file`,
-:mod:`exports.stata_file`: numpy, a row chunk at a time, one value label set per distinct
-set of labels) unless another is asked: polars-readstat or pyreadstat; a .zsav always by
-pyreadstat. Every writer gives the same values, labels and missing codes
-(:func:`choose_writer`; ``ExportOptions.writer``).
+The .sav, .zsav and .dta files are written by popsurvey's own writers
+(:mod:`exports.spss_file` with :mod:`exports.sav_compress`, :mod:`exports.stata_file`:
+numpy, a row chunk at a time, one value label set per distinct set of labels) unless
+another is asked: polars-readstat or pyreadstat (a .zsav by pyreadstat when
+polars-readstat is asked). Every writer gives the same values, labels and missing codes
+(:func:`choose_writer`; ``ExportOptions.writer``). A .sav is bytecode-compressed unless
+``ExportOptions.sav_compression`` is ``none``.
 
 Missing values, per format:
 
@@ -270,13 +272,14 @@ def formats(dataset: PreparedDataset, table: dict[str, str]) -> dict[str, str]:
 def choose_writer(asked: str = "auto", fmt: str = "sav") -> str:
     """The writer of one format's files (``sav``, ``zsav`` or ``dta``): popsurvey's own
     (:data:`NATIVE_WRITER`) for ``auto`` and ``popsurvey``, else the ReadStat writer
-    named (:data:`WRITERS`); a .zsav is always pyreadstat's (ZSAV's zlib compression)."""
+    named (:data:`WRITERS`); a .zsav asked of polars-readstat is pyreadstat's
+    (polars-readstat writes no ZSAV)."""
     if asked not in WRITERS:
         raise ExportOptionsError(f"writer must be one of {', '.join(WRITERS)}, not {asked}")
-    if fmt == "zsav" or asked == "pyreadstat":
-        return "pyreadstat"
     if asked in ("auto", NATIVE_WRITER):
         return NATIVE_WRITER
+    if fmt == "zsav" or asked == "pyreadstat":
+        return "pyreadstat"
     try:
         import polars  # noqa: F401
         import polars_readstat  # noqa: F401
@@ -310,10 +313,11 @@ def write_sav(
     skipped_text: str,
     skip_code: float,
     writer: str = "auto",
+    sav_compression: str = "bytecode",
 ) -> list[Issue]:
-    """Write one dataset as .sav (or .zsav when ``compress``); returns label warnings.
-    A .zsav is always written by pyreadstat (polars-readstat's compression is the older
-    bytecode one, not ZSAV's zlib)."""
+    """Write one dataset as .sav, bytecode-compressed unless ``sav_compression`` is
+    ``none`` (or as .zsav when ``compress``); returns label warnings. polars-readstat writes
+    no .zsav (its compression is the bytecode one, not ZSAV's zlib): pyreadstat does."""
     labels = spss_labels(dataset, skipped_text, skip_code)
     missing, issues = spss_missing(dataset, skip_code)
     spss_formats = formats(dataset, SPSS_FORMATS)
@@ -326,6 +330,7 @@ def write_sav(
         if c.numeric and c.variable.kind not in ("date", "datetime", "time")
     }
     chosen = choose_writer(writer, "zsav" if compress else "sav")
+    bytecode = not compress and sav_compression == "bytecode"
     if chosen == NATIVE_WRITER:
         issues += _guard(
             path,
@@ -338,6 +343,7 @@ def write_sav(
                 measure,
                 file_label,
                 skip_code,
+                compression="zsav" if compress else "bytecode" if bytecode else "none",
             ),
         )
         return labels.issues + issues
@@ -361,7 +367,7 @@ def write_sav(
                 missing_ranges=missing,
                 variable_format=typed,
                 variable_measure=measure,
-                compressed=False,
+                compressed=bytecode,
             ),
         )
         set_sav_file_label(path, file_label)
@@ -379,6 +385,7 @@ def write_sav(
             file_label=cut_bytes(file_label, 64),
             column_labels=labels.variable,
             compress=compress,
+            row_compress=bytecode,
             variable_value_labels=labels.values,
             missing_ranges=missing,
             variable_format=spss_formats,
@@ -398,11 +405,15 @@ def write_native_sav(
     measure: dict[str, str],
     file_label: str,
     skip_code: float,
+    *,
+    compression: str = "none",
 ) -> list[Issue]:
-    """Write ``dataset`` as an uncompressed .sav with :mod:`exports.spss_file`
-    (:func:`sav_variables`), one value label record pair per distinct set of labels; the
-    file is hashed as it is written (:func:`exports.checksum.hashed_open`). Returns warnings
-    (value labels of a text variable, text cut to 32,767 bytes)."""
+    """Write ``dataset`` as a .sav with :mod:`exports.spss_file` (:func:`sav_variables`),
+    uncompressed or ``compression`` ``bytecode`` or ``zsav`` (a .zsav), one value label
+    record pair per distinct set of labels; the file is hashed as it is written
+    (:func:`exports.checksum.hashed_open`; a .zsav's header is patched at the end, so it is
+    read again to be hashed). Returns warnings (value labels of a text variable, text cut
+    to 32,767 bytes)."""
     variables, sources, issues = sav_variables(
         dataset, labels, missing, spss_formats, measure, skip_code
     )
@@ -414,6 +425,7 @@ def write_native_sav(
             dataset.rows,
             label_sets=shared_label_sets(variables, labels.values),
             file_label=file_label,
+            compression=compression,
         )
     return issues
 

@@ -65,8 +65,15 @@ FORMAT_CHOICES = ("sav", "zsav", "dta", "csv", "parquet")
     type=click.Choice(["auto", "popsurvey", "polars-readstat", "pyreadstat"]),
     default="auto",
     show_default=True,
-    help="Writer of .sav/.dta: popsurvey's own (auto), or the one named (.zsav: always "
-    "pyreadstat).",
+    help="Writer of .sav/.zsav/.dta: popsurvey's own (auto), or the one named "
+    "(polars-readstat writes no .zsav: pyreadstat does).",
+)
+@click.option(
+    "--sav-compression",
+    type=click.Choice(["bytecode", "none"]),
+    default="bytecode",
+    show_default=True,
+    help=".sav compression: SPSS's bytecode (as SPSS writes; smaller, as fast) or none.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar, summary only.")
 @handle_errors
@@ -85,6 +92,7 @@ def export(
     weighting_run: int | None,
     unweighted: bool,
     writer: str,
+    sav_compression: str,
     quiet: bool,
 ) -> None:
     """Export a form's submissions as labelled datasets: the main table and one file per
@@ -106,6 +114,7 @@ def export(
         salt=salt,
         wide=wide,
         writer=writer,
+        sav_compression=sav_compression,
         **({"codes": codes_from_config(codes)} if codes is not None else {}),
     )
     with open_store(db) as store:
@@ -125,7 +134,7 @@ def export(
     for dataset, stem, rows, variables in result.datasets:
         click.echo(f"{dataset}: {stem} ({rows} rows, {variables} variables)")
     for line in result.log[1:]:
-        if line.startswith(("filter:", "pii:", "wide:", "writer:")):
+        if line.startswith(("filter:", "pii:", "wide:", "writer:", "sav compression:")):
             click.echo(line)
     warnings = [i for i in result.issues if i.severity != "info"]
     if warnings:

@@ -199,3 +199,37 @@ def test_questions_of_older_form_versions_are_exported_from_the_store(
     assert meta.column_names_to_labels["rooms"] == "房间数"
     log = (out / "household_export_export.log").read_text("utf-8")
     assert "E105" not in log
+
+
+def test_sav_compression_is_bytecode_unless_none_is_asked(any_store, store_url, tmp_path):
+    """SPSS's bytecode by default (header compression 1), uncompressed with
+    --sav-compression none (0); a .zsav written by popsurvey's own writer (2)."""
+    _fill(any_store)
+    codes = {}
+    for asked in ((), ("--sav-compression", "none")):
+        out = tmp_path / (asked[-1] if asked else "default")
+        result = CliRunner().invoke(
+            main,
+            [
+                "export",
+                "--db",
+                store_url,
+                "--format",
+                "sav",
+                "--format",
+                "zsav",
+                "-o",
+                str(out),
+                *asked,
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        assert "writer: popsurvey" in result.output
+        assert f"sav compression: {asked[-1] if asked else 'bytecode'}" in result.output
+        codes[out.name] = [
+            int.from_bytes((out / f"household_export.{ext}").read_bytes()[72:76], "little")
+            for ext in ("sav", "zsav")
+        ]
+        data = pyreadstat.read_sav(out / "household_export.sav")[0]
+        assert data["submission_id"].tolist() == ["uuid:0001", "uuid:0004"]
+    assert codes == {"default": [1, 2], "none": [0, 2]}

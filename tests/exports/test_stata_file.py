@@ -409,11 +409,14 @@ def test_popsurvey_writes_sav_and_dta_by_default():
     assert choose_writer("popsurvey", "dta") == "popsurvey"
     assert choose_writer("pyreadstat", "dta") == "pyreadstat"
     assert choose_writer("auto", "sav") == "popsurvey"
-    assert choose_writer("auto", "zsav") == "pyreadstat"  # ZSAV's zlib: pyreadstat's
+    assert choose_writer("auto", "zsav") == "popsurvey"  # ZSAV too (exports.sav_compress)
+    assert choose_writer("polars-readstat", "zsav") == "pyreadstat"  # it writes no ZSAV
     assert writers_used("auto", ("dta", "csv")) == {"dta": "popsurvey"}
     assert writers_text(writers_used("pyreadstat", ("dta", "sav"))) == "pyreadstat"
     assert writers_text(writers_used("auto", ("sav", "dta"))) == "popsurvey"
-    assert writers_text(writers_used("auto", ("dta", "zsav"))) == ".dta popsurvey, .zsav pyreadstat"
+    assert writers_text(writers_used("auto", ("dta", "zsav"))) == "popsurvey"
+    mixed = writers_used("polars-readstat", ("dta", "zsav"))
+    assert writers_text(mixed) == ".dta polars-readstat, .zsav pyreadstat"
 
 
 def test_stata_variables_carry_labels_and_sets():

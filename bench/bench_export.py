@@ -21,11 +21,15 @@ Timed, each format on its own:
   extended missing values, the do-file, SPSS syntax, codebook (XLSX, Markdown), provenance;
 - **pyreadstat raw**: ``pyreadstat.write_dta``/``write_sav`` of the same prepared values (what
   the export hands to pyreadstat when it is the writer) with no labels and no metadata;
-- **polars-readstat raw** (a popsurvey dependency; the .sav writer where installed, the
-  .dta writer before popsurvey's own): its
+- **polars-readstat raw** (a test extra; ``--writer polars-readstat``): its
   ``write_readstat`` of the same values as polars, exactly what the export hands to it
   (for .dta whole numbers as Int8/Int16/Int32 with nulls, stored as byte/int/long, others
-  Float64 with nulls; for .sav every number Float64; text as String), no labels.
+  Float64 with nulls; for .sav every number Float64; text as String), no labels; for .sav
+  also bytecode-compressed (``polars-readstat raw bytecode``), as the export writes a .sav;
+- **popsurvey raw**: popsurvey's own writer of the same prepared dataset with no labels,
+  formats, missing-value declarations or hashing (.sav bytecode-compressed, the export's
+  default): what the export adds to its own bare write. Printed beside the ReadStat
+  writers; the target is read against the fastest ReadStat writer (the issue's baselines).
 
 Each ``--rounds`` times, full export and raw writes alternating so that neither is always
 first in a cold process; every round is printed and the fastest of each compared
@@ -172,7 +176,9 @@ def native_raw(dataset, fmt: str, path: Path) -> None:
             write_stata_file(handle, variables, dataset.rows)
     else:
         variables, sources, _ = sav_variables(dataset, Labels(), {}, {}, {}, -97.0)
-        write_system_file(path, variables, sources, dataset.rows)
+        # the compression the export writes by default (bytecode, as SPSS does)
+        compression = ExportOptions().sav_compression
+        write_system_file(path, variables, sources, dataset.rows, compression=compression)
 
 
 def as_stored(form, frame):
@@ -238,7 +244,7 @@ def both_formats(form, frame, out: Path, results: dict, rounds: int) -> tuple:
     return full, memory, sums, _fastest_baseline(sums)
 
 
-BASELINES = ("pyreadstat raw", "polars-readstat raw")
+BASELINES = ("pyreadstat raw", "polars-readstat raw", "polars-readstat raw bytecode")
 """The issue's baselines: the ReadStat writers of the same prepared values, no metadata.
 ``popsurvey raw`` (popsurvey's own writer with no metadata) is printed beside them: how
 much the labels, preparation, syntax, codebook and checksums add to popsurvey's own write."""
@@ -329,6 +335,14 @@ def main() -> None:
                     runs.setdefault("polars-readstat raw", []).append(timing)
                     raw_memory = max(raw_memory, extra or 0)
                     _clear(out)
+                    if fmt == "sav":  # also compressed, as the export writes a .sav
+                        timing = peak_extra(
+                            lambda: write_readstat(
+                                raw_polars["sav"], str(out / "polars.sav"), compressed=True
+                            )
+                        )[0]
+                        runs.setdefault("polars-readstat raw bytecode", []).append(timing)
+                        _clear(out)
             print(f".{fmt} rounds: " + "; ".join(f"{k} {_all(v)}" for k, v in runs.items()))
             if raw_polars[fmt] is not None:
                 print(

@@ -169,7 +169,12 @@ def export_frames(
             stems.append((dataset, file_stem))
             for fmt in options.formats:
                 path = staging / f"{file_stem}{EXTENSIONS[fmt]}"
-                issues += _write(fmt, dataset, path, form.title, texts, options)
+                share, rows = sizes.get(dataset.name, 0), max(dataset.rows, 1)
+
+                def rows_written(n: int, start: int = done, share: int = share, rows=rows):
+                    _tell(progress, min(start + share * n // rows, total), total)
+
+                issues += _write(fmt, dataset, path, form.title, texts, options, rows_written)
                 checksums.start(path)  # hashed as written (popsurvey's writers) or meanwhile
                 files.append((path.name, path))
                 done += sizes.get(dataset.name, 0)
@@ -420,6 +425,7 @@ def _write(
     title: str,
     texts: dict[int, str],
     options: ExportOptions,
+    rows_written: Callable[[int], object] | None = None,
 ) -> list[Issue]:
     label = title if dataset.name is None else f"{title}: {dataset.name}"
     if fmt in ("sav", "zsav"):
@@ -432,9 +438,17 @@ def _write(
             skip_code=options.codes.skipped,
             writer=options.writer,
             sav_compression=options.sav_compression,
+            rows_written=rows_written,
         )
     if fmt == "dta":
-        return write_dta(dataset, path, file_label=label, texts=texts, writer=options.writer)
+        return write_dta(
+            dataset,
+            path,
+            file_label=label,
+            texts=texts,
+            writer=options.writer,
+            rows_written=rows_written,
+        )
     if fmt == "csv":
         write_csv(dataset, path)
     else:

@@ -132,6 +132,7 @@ def write_system_file(
     created: datetime | None = None,
     chunk_bytes: int = CHUNK_BYTES,
     compression: str = "none",
+    rows_written: Callable[[int], object] | None = None,
 ) -> None:
     """Write an SPSS system file to ``target`` (a path, or a binary file open for writing:
     :func:`exports.checksum.hashed_open` hashes it as it is written), uncompressed or
@@ -157,11 +158,15 @@ def write_system_file(
     ]
     if hasattr(target, "write"):
         _write_all(target, dictionary)
-        _write_cases(target, layout, columns, rows, chunk_bytes, code, len(dictionary))
+        _write_cases(
+            target, layout, columns, rows, chunk_bytes, code, len(dictionary), rows_written
+        )
         return
     with open(target, "wb", buffering=0) as handle:
         _write_all(handle, dictionary)
-        _write_cases(handle, layout, columns, rows, chunk_bytes, code, len(dictionary))
+        _write_cases(
+            handle, layout, columns, rows, chunk_bytes, code, len(dictionary), rows_written
+        )
 
 
 class _Layout:
@@ -454,13 +459,14 @@ def _write_cases(
     chunk_bytes: int,
     compression: int = 0,
     data_at: int = 0,
+    rows_written: Callable[[int], object] | None = None,
 ) -> None:
     """The cases, a chunk of rows at a time: numbers into their 8-byte slots (NaN made
     system missing once per run of adjacent numeric slots), strings into their bytes;
     compressed in chunks of whole bytecode blocks (the dictionary's end at ``data_at``)."""
     if compression:
         with compressed_cases(handle, compression, _text_slots(layout), data_at) as write:
-            _compressed_chunks(write, layout, columns, rows, chunk_bytes)
+            _compressed_chunks(write, layout, columns, rows, chunk_bytes, rows_written)
         return
     case_bytes = layout.case_bytes
     if rows == 0 or case_bytes == 0:
@@ -471,6 +477,8 @@ def _write_cases(
     for start in range(0, rows, per_chunk):
         stop = min(rows, start + per_chunk)
         _write_all(handle, _fill(buffer, layout, columns, numeric_runs, start, stop))
+        if rows_written is not None:
+            rows_written(stop)
 
 
 def _compressed_chunks(
@@ -479,6 +487,7 @@ def _compressed_chunks(
     columns: list,
     rows: int,
     chunk_bytes: int,
+    rows_written: Callable[[int], object] | None = None,
 ) -> None:
     """The cases built as for :func:`_write_cases`, in chunks of whole bytecode blocks."""
     slots = layout.case_bytes // 8
@@ -492,6 +501,8 @@ def _compressed_chunks(
         stop = min(rows, start + per_chunk)
         _fill(buffer, layout, columns, numeric_runs, start, stop)
         write(buffer[: stop - start])
+        if rows_written is not None:
+            rows_written(stop)
 
 
 def _text_slots(layout: _Layout) -> np.ndarray:

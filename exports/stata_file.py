@@ -126,10 +126,12 @@ def write_stata_file(
     label: str = "",
     timestamp: datetime | None = None,
     chunk_bytes: int = CHUNK_BYTES,
+    rows_written: Callable[[int], object] | None = None,
 ) -> int:
     """Write a format-118 file of ``rows`` observations to ``handle``, front to back; return
     the bytes written. ``value_labels``: set name -> value -> text (values are int32, the
     texts at most 32,000 bytes); ``label`` is the dataset label (80 characters);
+    ``rows_written(n)`` is told the rows written so far after each chunk (progress).
     :class:`ExportWriteError` for what format 118 cannot hold."""
     if len(variables) > MAX_VARIABLES:
         raise ExportWriteError(
@@ -145,7 +147,7 @@ def write_stata_file(
     written = _Writer(handle)
     written(head.bytes(offsets))
     written(b"<data>")
-    _write_data(written, columns, rows, row_width, chunk_bytes)
+    _write_data(written, columns, rows, row_width, chunk_bytes, rows_written)
     written(b"</data><strls>")
     for batch in _gso_batches(columns):
         written(batch)
@@ -315,7 +317,12 @@ def _offsets(head: _Metadata, data_bytes: int, gso_bytes: int, tail_bytes: int) 
 
 
 def _write_data(
-    written: _Writer, columns: list[_Column], rows: int, row_width: int, chunk_bytes: int
+    written: _Writer,
+    columns: list[_Column],
+    rows: int,
+    row_width: int,
+    chunk_bytes: int,
+    rows_written: Callable[[int], object] | None = None,
 ) -> None:
     """The data rows, ``chunk_bytes`` at a time through one reused structured buffer."""
     if not rows or not row_width:
@@ -340,6 +347,8 @@ def _write_data(
         for field, values in fields:
             field[...] = values(start, stop)
         written(memoryview(raw[: (stop - start) * row_width]))
+        if rows_written is not None:
+            rows_written(stop)
 
 
 def _value_label_block(sets: dict[str, dict[int, str]]) -> bytes:

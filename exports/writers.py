@@ -314,10 +314,12 @@ def write_sav(
     skip_code: float,
     writer: str = "auto",
     sav_compression: str = "bytecode",
+    rows_written: Callable[[int], object] | None = None,
 ) -> list[Issue]:
     """Write one dataset as .sav, bytecode-compressed unless ``sav_compression`` is
     ``none`` (or as .zsav when ``compress``); returns label warnings. polars-readstat writes
-    no .zsav (its compression is the bytecode one, not ZSAV's zlib): pyreadstat does."""
+    no .zsav (its compression is the bytecode one, not ZSAV's zlib): pyreadstat does.
+    popsurvey's own writer tells ``rows_written(n)`` its progress after each chunk."""
     labels = spss_labels(dataset, skipped_text, skip_code)
     missing, issues = spss_missing(dataset, skip_code)
     spss_formats = formats(dataset, SPSS_FORMATS)
@@ -344,6 +346,7 @@ def write_sav(
                 file_label,
                 skip_code,
                 compression="zsav" if compress else "bytecode" if bytecode else "none",
+                rows_written=rows_written,
             ),
         )
         return labels.issues + issues
@@ -407,6 +410,7 @@ def write_native_sav(
     skip_code: float,
     *,
     compression: str = "none",
+    rows_written: Callable[[int], object] | None = None,
 ) -> list[Issue]:
     """Write ``dataset`` as a .sav with :mod:`exports.spss_file` (:func:`sav_variables`),
     uncompressed or ``compression`` ``bytecode`` or ``zsav`` (a .zsav), one value label
@@ -426,6 +430,7 @@ def write_native_sav(
             label_sets=shared_label_sets(variables, labels.values),
             file_label=file_label,
             compression=compression,
+            rows_written=rows_written,
         )
     return issues
 
@@ -641,6 +646,7 @@ def write_dta(
     file_label: str,
     texts: dict[int, str],
     writer: str = "auto",
+    rows_written: Callable[[int], object] | None = None,
 ) -> list[Issue]:
     """Write one dataset as Stata 14+ .dta (format 118, UTF-8, strL for long text); returns
     label warnings. Numbers are stored as byte, int, long or float where they fit
@@ -651,7 +657,8 @@ def write_dta(
     everything in it. polars-readstat and pyreadstat get the data under short stand-in
     names (``v0``, ``v1``...), variable labels and formats; :mod:`exports.dta` then puts in
     the real names, the shared value label sets and the extended missing values.
-    polars-readstat writes no dataset label: the do-file sets it (``label data``)."""
+    polars-readstat writes no dataset label: the do-file sets it (``label data``).
+    popsurvey's own writer tells ``rows_written(n)`` its progress after each chunk."""
     variable_labels, issues = stata_variable_labels(dataset)
     issues += stata_value_label_issues(dataset)
     chosen = choose_writer(writer, "dta")
@@ -664,7 +671,12 @@ def write_dta(
             variables = stata_variables(dataset, variable_labels, display, users)
             with hashed_open(path) as handle:
                 write_stata_file(
-                    handle, variables, dataset.rows, value_labels=sets, label=file_label
+                    handle,
+                    variables,
+                    dataset.rows,
+                    value_labels=sets,
+                    label=file_label,
+                    rows_written=rows_written,
                 )
 
         _guard(path, write_native)

@@ -516,6 +516,38 @@ def test_progress_moves_by_variables_and_ends_at_the_total(tmp_path):
     assert done[-1] == totals.pop() and len(calls) > 8  # moves while preparing, not 3 jumps
 
 
+def test_progress_moves_while_a_file_is_written(tmp_path, monkeypatch):
+    """popsurvey's writers tell the export their rows after each chunk: with small chunks
+    the bar takes more steps than with one chunk per file, in order, to the same total."""
+    import exports.writers
+
+    form, frames = household_frames()
+
+    def steps(out) -> list[tuple[int, int | None]]:
+        calls: list[tuple[int, int | None]] = []
+        export_frames(
+            form,
+            frames.main,
+            frames.repeats,
+            out,
+            ExportOptions(formats=("sav", "dta"), salt=SALT),
+            progress=lambda done, total: calls.append((done, total)),
+        )
+        return calls
+
+    whole = steps(tmp_path / "whole")
+
+    def small_chunks(write):
+        return lambda *args, **kwargs: write(*args, **{**kwargs, "chunk_bytes": 64})
+
+    for name in ("write_stata_file", "write_system_file"):
+        monkeypatch.setattr(exports.writers, name, small_chunks(getattr(exports.writers, name)))
+    chunked = steps(tmp_path / "chunked")
+    done = [d for d, _ in chunked]
+    assert done == sorted(done) and chunked[-1] == whole[-1]
+    assert len(set(done)) > len({d for d, _ in whole})
+
+
 def test_coded_frames_export_the_same_files(tmp_path):
     """The store's coded frames (select_one as categoricals, what ``popsurvey export``
     reads) give the same values, labels and missing codes as text columns; a code outside

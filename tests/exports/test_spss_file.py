@@ -181,6 +181,23 @@ def test_chunks_of_any_size_write_the_same_file(tmp_path):
     assert written[0] == written[1] == written[2]
 
 
+@pytest.mark.parametrize("compression", ["none", "bytecode", "zsav"])
+def test_rows_written_told_after_each_chunk(tmp_path, compression):
+    variables, sources, label_sets, _days = _sample(rows=41)
+    told: list[int] = []
+    write_system_file(
+        tmp_path / "p.sav",
+        variables,
+        sources,
+        41,
+        label_sets=label_sets,
+        chunk_bytes=3000,
+        compression=compression,
+        rows_written=told.append,
+    )
+    assert len(told) > 1 and told == sorted(told) and told[-1] == 41
+
+
 def test_numbers_computed_per_row_range(tmp_path):
     """A numeric source may be a function of the row range, called once per chunk."""
     calls = []

@@ -505,3 +505,16 @@ def test_a_value_label_over_32000_bytes_is_cut_with_a_warning(writer, tmp_path):
     assert labels[2] == "No" and labels[1] == "长" * (32_000 // 3)
     with pd.io.stata.StataReader(tmp_path / "x.dta") as reader:
         assert reader.value_labels()["essay"][1] == "长" * (32_000 // 3)
+
+
+def test_rows_written_told_after_each_chunk(tmp_path):
+    numbers = np.arange(1_001, dtype="<i2")
+    told: list[int] = []
+    _write(
+        tmp_path / "p.dta",
+        [StataVariable("n", "int", lambda a, b: numbers[a:b])],
+        1_001,
+        chunk_bytes=500,
+        rows_written=told.append,
+    )
+    assert told == [*range(250, 1_001, 250), 1_001]

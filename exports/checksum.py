@@ -4,11 +4,11 @@ Two ways, both in a thread (hashlib lets go of the interpreter lock while it has
 second core the hashing costs the export no time):
 
 - :meth:`Checksums.start` hashes a finished file while the export makes the next ones;
-- a writer that opens its file with :func:`hashed_open` has its bytes read back (from the
+- a writer given :meth:`Checksums.open` to open its file has its bytes read back (from the
   page cache) and hashed while it writes the next ones: the digest is ready when the file
   is closed, not after a pass of its own. It must write every byte through the handle; a
-  write before the end (a header patched after the data) makes the export read the file
-  again instead, and so does a file changed or replaced after it was closed.
+  write before the end (a header patched after the data), a failed write or a file changed
+  after it was closed makes the export read the file again instead.
 """
 
 from __future__ import annotations
@@ -17,15 +17,10 @@ import hashlib
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from threading import Condition, Lock, Thread
+from threading import Condition, Thread
 
 _STEP = 1 << 20
 """Bytes read back and hashed at a time."""
-
-_streamed: dict[str, tuple[str, tuple[int, int, int]]] = {}
-"""Absolute path -> (digest, (size, mtime_ns, inode) at close) of files written through
-:func:`hashed_open`."""
-_streamed_lock = Lock()
 
 
 class HashedFile:
@@ -42,6 +37,7 @@ class HashedFile:
         self._in_order = True
         self._closed = False
         self._digest: str | None = None
+        self._identity: tuple[int, int, int] | None = None
         self._change = Condition()
         # a daemon thread: a handle never closed cannot keep the interpreter from exiting
         self._thread = Thread(target=self._follow, name="export-sha256", daemon=True)
@@ -104,7 +100,7 @@ class HashedFile:
         """Nothing to flush: every write goes to the file at once."""
 
     def close(self, *, completed: bool = True) -> None:
-        """Close the file; when ``completed`` and written in order, record its digest."""
+        """Close the file; its digest is kept when ``completed`` and written in order."""
         if self._file.closed:
             return
         self._file.close()
@@ -115,8 +111,21 @@ class HashedFile:
         self._thread.join()
         stat = os.stat(self.path)
         if self._digest is not None and stat.st_size == self._written:
-            with _streamed_lock:
-                _streamed[self.path] = (self._digest, _identity(stat))
+            self._identity = _identity(stat)
+        else:
+            self._digest = None
+
+    @property
+    def digest(self) -> str | None:
+        """The SHA-256 of the file as written, None if it must be read to be known (not
+        closed, not written in order, or changed since it was closed)."""
+        if self._digest is None or self._identity is None:
+            return None
+        try:
+            same = _identity(os.stat(self.path)) == self._identity
+        except OSError:
+            return None
+        return self._digest if same else None
 
     def __enter__(self) -> HashedFile:
         return self
@@ -125,48 +134,35 @@ class HashedFile:
         self.close(completed=kind is None)
 
 
-def hashed_open(path: str | os.PathLike[str]) -> HashedFile:
-    """Open ``path`` for writing with its SHA-256 computed as it is written
-    (``with hashed_open(path) as handle: handle.write(...)``)."""
-    return HashedFile(path)
-
-
 def _identity(stat: os.stat_result) -> tuple[int, int, int]:
     return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
 
 
-def _streamed_digest(path: Path) -> str | None:
-    """The digest computed while ``path`` was written, if it is still that file."""
-    key = os.path.abspath(path)
-    with _streamed_lock:
-        found = _streamed.pop(key, None)
-    if found is None:
-        return None
-    digest, identity = found
-    try:
-        same = _identity(os.stat(key)) == identity
-    except OSError:
-        return None
-    return digest if same else None
-
-
 class Checksums:
-    """SHA-256 of an export's files: streamed while written (:func:`hashed_open`), else
-    computed in a thread while the export goes on with the next files."""
+    """SHA-256 of an export's files: hashed while written (the writer opened the file with
+    :meth:`open`), else computed in a thread while the export goes on with the next files."""
 
     def __enter__(self) -> Checksums:
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-sha256")
         self.jobs: dict[Path, Future[str]] = {}
         self.known: dict[Path, str] = {}
+        self.opened: dict[Path, HashedFile] = {}
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
+    def open(self, path: Path) -> HashedFile:
+        """``path`` opened for writing, hashed as it is written (a writer's ``open_file``)."""
+        handle = HashedFile(path)
+        self.opened[Path(path)] = handle
+        return handle
+
     def start(self, path: Path) -> None:
         """Start hashing ``path`` (written, not to change again), unless its digest was
         computed while it was written."""
-        digest = _streamed_digest(path)
+        handle = self.opened.pop(Path(path), None)
+        digest = handle.digest if handle is not None else None
         if digest is not None:
             self.known[path] = digest
         else:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -174,8 +175,10 @@ def export_frames(
                 def rows_written(n: int, start: int = done, share: int = share, rows=rows):
                     _tell(progress, min(start + share * n // rows, total), total)
 
-                issues += _write(fmt, dataset, path, form.title, texts, options, rows_written)
-                checksums.start(path)  # hashed as written (popsurvey's writers) or meanwhile
+                issues += _write(
+                    fmt, dataset, path, form.title, texts, options, rows_written, checksums.open
+                )
+                checksums.start(path)  # hashed as written (checksums.open) or meanwhile
                 files.append((path.name, path))
                 done += sizes.get(dataset.name, 0)
                 _tell(progress, min(done, total), total)
@@ -426,6 +429,7 @@ def _write(
     texts: dict[int, str],
     options: ExportOptions,
     rows_written: Callable[[int], object] | None = None,
+    open_file: Callable[[Path], BinaryIO] | None = None,
 ) -> list[Issue]:
     label = title if dataset.name is None else f"{title}: {dataset.name}"
     if fmt in ("sav", "zsav"):
@@ -439,6 +443,7 @@ def _write(
             writer=options.writer,
             sav_compression=options.sav_compression,
             rows_written=rows_written,
+            open_file=open_file,
         )
     if fmt == "dta":
         return write_dta(
@@ -448,6 +453,7 @@ def _write(
             texts=texts,
             writer=options.writer,
             rows_written=rows_written,
+            open_file=open_file,
         )
     if fmt == "csv":
         write_csv(dataset, path)

@@ -135,7 +135,7 @@ def write_system_file(
     rows_written: Callable[[int], object] | None = None,
 ) -> None:
     """Write an SPSS system file to ``target`` (a path, or a binary file open for writing:
-    :func:`exports.checksum.hashed_open` hashes it as it is written), uncompressed or
+    :meth:`exports.checksum.Checksums.open` hashes it as it is written), uncompressed or
     ``compression`` ``bytecode`` (.sav) or ``zsav`` (.zsav; ``target`` must seek:
     :mod:`exports.sav_compress`).
 

@@ -38,12 +38,11 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 import numpy as np
 import pandas as pd
 
-from exports.checksum import hashed_open
 from exports.dta import (
     missing_label_value,
     rename_variables,
@@ -315,11 +314,14 @@ def write_sav(
     writer: str = "auto",
     sav_compression: str = "bytecode",
     rows_written: Callable[[int], object] | None = None,
+    open_file: Callable[[Path], BinaryIO] | None = None,
 ) -> list[Issue]:
     """Write one dataset as .sav, bytecode-compressed unless ``sav_compression`` is
     ``none`` (or as .zsav when ``compress``); returns label warnings. polars-readstat writes
     no .zsav (its compression is the bytecode one, not ZSAV's zlib): pyreadstat does.
-    popsurvey's own writer tells ``rows_written(n)`` its progress after each chunk."""
+    popsurvey's own writer tells ``rows_written(n)`` its progress after each chunk and opens
+    its file with ``open_file(path)`` (default: a plain binary file; the export passes
+    :meth:`exports.checksum.Checksums.open`, which hashes the file as it is written)."""
     labels = spss_labels(dataset, skipped_text, skip_code)
     missing, issues = spss_missing(dataset, skip_code)
     spss_formats = formats(dataset, SPSS_FORMATS)
@@ -347,6 +349,7 @@ def write_sav(
                 skip_code,
                 compression="zsav" if compress else "bytecode" if bytecode else "none",
                 rows_written=rows_written,
+                open_file=open_file,
             ),
         )
         return labels.issues + issues
@@ -411,17 +414,17 @@ def write_native_sav(
     *,
     compression: str = "none",
     rows_written: Callable[[int], object] | None = None,
+    open_file: Callable[[Path], BinaryIO] | None = None,
 ) -> list[Issue]:
     """Write ``dataset`` as a .sav with :mod:`exports.spss_file` (:func:`sav_variables`),
     uncompressed or ``compression`` ``bytecode`` or ``zsav`` (a .zsav), one value label
-    record pair per distinct set of labels; the file is hashed as it is written
-    (:func:`exports.checksum.hashed_open`; a .zsav's header is patched at the end, so it is
-    read again to be hashed). Returns warnings (value labels of a text variable, text cut
+    record pair per distinct set of labels, opened with ``open_file`` (:func:`write_sav`).
+    Returns warnings (value labels of a text variable, text cut
     to 32,767 bytes)."""
     variables, sources, issues = sav_variables(
         dataset, labels, missing, spss_formats, measure, skip_code
     )
-    with hashed_open(path) as handle:
+    with (open_file or _open_for_writing)(path) as handle:
         write_system_file(
             handle,
             variables,
@@ -647,6 +650,7 @@ def write_dta(
     texts: dict[int, str],
     writer: str = "auto",
     rows_written: Callable[[int], object] | None = None,
+    open_file: Callable[[Path], BinaryIO] | None = None,
 ) -> list[Issue]:
     """Write one dataset as Stata 14+ .dta (format 118, UTF-8, strL for long text); returns
     label warnings. Numbers are stored as byte, int, long or float where they fit
@@ -658,7 +662,8 @@ def write_dta(
     names (``v0``, ``v1``...), variable labels and formats; :mod:`exports.dta` then puts in
     the real names, the shared value label sets and the extended missing values.
     polars-readstat writes no dataset label: the do-file sets it (``label data``).
-    popsurvey's own writer tells ``rows_written(n)`` its progress after each chunk."""
+    popsurvey's own writer tells ``rows_written(n)`` its progress after each chunk and opens
+    its file with ``open_file(path)`` (:func:`write_sav`)."""
     variable_labels, issues = stata_variable_labels(dataset)
     issues += stata_value_label_issues(dataset)
     chosen = choose_writer(writer, "dta")
@@ -669,7 +674,7 @@ def write_dta(
         def write_native() -> None:
             # in the guard too: texts are encoded here (a lone surrogate cannot be)
             variables = stata_variables(dataset, variable_labels, display, users)
-            with hashed_open(path) as handle:
+            with (open_file or _open_for_writing)(path) as handle:
                 write_stata_file(
                     handle,
                     variables,
@@ -727,6 +732,10 @@ def write_dta(
     }
     set_extended_missing(path, reasons)
     return issues
+
+
+def _open_for_writing(path: Path) -> BinaryIO:
+    return path.open("wb")
 
 
 def write_csv(dataset: PreparedDataset, path: Path) -> None:

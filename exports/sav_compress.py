@@ -111,7 +111,7 @@ def compressed_cases(
     the last. ZSAV's data header is patched once the blocks are written (``handle`` must
     seek)."""
     if compression == COMPRESSIONS["bytecode"]:
-        yield lambda cases: _write_all(handle, bytecode(cases, text))
+        yield lambda cases: write_all(handle, bytecode(cases, text))
         return
     stream = _ZlibBlocks(handle, data_at)
     try:
@@ -131,7 +131,7 @@ class _ZlibBlocks:
         self.sizes: list[tuple[int, int]] = []  # per block: uncompressed, compressed bytes
         self.jobs: deque[tuple[int, Future[bytes]]] = deque()
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zsav-zlib")
-        _write_all(handle, _ZHEADER.pack(data_at, 0, 0))  # patched by finish()
+        write_all(handle, _ZHEADER.pack(data_at, 0, 0))  # patched by finish()
 
     def add(self, data: np.ndarray) -> None:
         """Append bytecode; compress every block filled."""
@@ -150,7 +150,7 @@ class _ZlibBlocks:
     def _write_oldest(self) -> None:
         size, job = self.jobs.popleft()
         compressed = job.result()
-        _write_all(self.handle, compressed)
+        write_all(self.handle, compressed)
         self.sizes.append((size, len(compressed)))
 
     def finish(self) -> None:
@@ -168,10 +168,10 @@ class _ZlibBlocks:
             plain += size
             packed += compressed
         trailer = b"".join(blocks)
-        _write_all(self.handle, trailer)
+        write_all(self.handle, trailer)
         end = self.handle.tell()
         self.handle.seek(self.data_at + 8)
-        _write_all(self.handle, struct.pack("<qq", packed, len(trailer)))
+        write_all(self.handle, struct.pack("<qq", packed, len(trailer)))
         self.handle.seek(end)
 
     def close(self) -> None:
@@ -181,7 +181,8 @@ class _ZlibBlocks:
         self.pool.shutdown(wait=True)
 
 
-def _write_all(handle: BinaryIO, data) -> None:  # type: ignore[no-untyped-def]
+def write_all(handle: BinaryIO, data) -> None:  # type: ignore[no-untyped-def]
+    """Write every byte of ``data`` (any buffer) to ``handle``, however many calls it takes."""
     view = memoryview(data).cast("B")
     while view:
         written = handle.write(view)
@@ -199,4 +200,5 @@ __all__ = [
     "bytecode",
     "commands",
     "compressed_cases",
+    "write_all",
 ]

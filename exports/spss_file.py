@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from exports.errors import ExportWriteError
-from exports.sav_compress import COMPRESSIONS, block_rows, compressed_cases
+from exports.sav_compress import COMPRESSIONS, block_rows, compressed_cases, write_all
 
 SYSMIS = -sys.float_info.max
 """The system-missing value (-DBL_MAX), what a NaN is written as."""
@@ -157,13 +157,13 @@ def write_system_file(
         for variable, source, storage in zip(variables, sources, layout.storage, strict=True)
     ]
     if hasattr(target, "write"):
-        _write_all(target, dictionary)
+        write_all(target, dictionary)
         _write_cases(
             target, layout, columns, rows, chunk_bytes, code, len(dictionary), rows_written
         )
         return
     with open(target, "wb", buffering=0) as handle:
-        _write_all(handle, dictionary)
+        write_all(handle, dictionary)
         _write_cases(
             handle, layout, columns, rows, chunk_bytes, code, len(dictionary), rows_written
         )
@@ -476,7 +476,7 @@ def _write_cases(
     numeric_runs = _numeric_runs(layout)
     for start in range(0, rows, per_chunk):
         stop = min(rows, start + per_chunk)
-        _write_all(handle, _fill(buffer, layout, columns, numeric_runs, start, stop))
+        write_all(handle, _fill(buffer, layout, columns, numeric_runs, start, stop))
         if rows_written is not None:
             rows_written(stop)
 
@@ -549,15 +549,6 @@ def _numeric_runs(layout: _Layout) -> list[tuple[int, int]]:
         else:
             runs.append((slot, slot + 1))
     return runs
-
-
-def _write_all(handle: BinaryIO, data) -> None:  # type: ignore[no-untyped-def]
-    view = memoryview(data)
-    while view:
-        written = handle.write(view)
-        if written is None:  # pragma: no cover - blocking files always write
-            continue
-        view = view[written:]
 
 
 __all__ = [

@@ -353,14 +353,13 @@ def _newest_model(store: Store, form_pk: int):
     return found[max(found, key=version_key)]
 
 
-def _audit_events(store: Store, form_pk: int, only: list[int] | None = None) -> pd.DataFrame:
-    """The audit events of the form's live submissions (of the submissions ``only`` when
-    given), in each log's order, texts as categories. Read through the driver's cursor
-    (:func:`surveys.store.stream.row_batches`), a batch of ``AUDIT_CHUNK`` rows at a time."""
+def audit_query(form_pk: int) -> sa.Select:
+    """The audit events of the form's live submissions (:data:`AUDIT_COLUMNS`, the
+    submission's current instance ID first), in each log's order."""
     table = writer.SUBMISSIONS
-    query = (
+    return (
         sa.select(
-            table.c.instance_id,
+            table.c.instance_id.label("submission_instance"),
             AUDITS.c.event,
             AUDITS.c.node,
             AUDITS.c.start_ms,
@@ -372,6 +371,13 @@ def _audit_events(store: Store, form_pk: int, only: list[int] | None = None) -> 
         .where(table.c.form_id == form_pk, table.c.deleted.is_(False))
         .order_by(AUDITS.c.submission_id, AUDITS.c.seq)
     )
+
+
+def _audit_events(store: Store, form_pk: int, only: list[int] | None = None) -> pd.DataFrame:
+    """The audit events of the form's live submissions (of the submissions ``only`` when
+    given), in each log's order, texts as categories. Read through the driver's cursor
+    (:func:`surveys.store.stream.row_batches`), a batch of ``AUDIT_CHUNK`` rows at a time."""
+    query = audit_query(form_pk)
     if only is None:
         queries = [query]
     else:

@@ -224,24 +224,9 @@ def _audit_events_by_read_sql(store, form_pk, only=None, chunk=500_000):
     reference the faster reader must equal: columns, dtypes, categories, order)."""
     from pandas.api.types import union_categoricals
 
-    from surveys.quality import AUDITS
-    from surveys.store import writer
+    from surveys.quality import AUDITS, audit_query
 
-    table = writer.SUBMISSIONS
-    query = (
-        sa.select(
-            table.c.instance_id.label("submission_instance"),
-            AUDITS.c.event,
-            AUDITS.c.node,
-            AUDITS.c.start_ms,
-            AUDITS.c.end_ms,
-            AUDITS.c.old_value,
-            AUDITS.c.new_value,
-        )
-        .select_from(AUDITS.join(table, AUDITS.c.submission_id == table.c.id))
-        .where(table.c.form_id == form_pk, table.c.deleted.is_(False))
-        .order_by(AUDITS.c.submission_id, AUDITS.c.seq)
-    )
+    query = audit_query(form_pk)  # the same query, read by pandas instead of the cursor
     if only is not None:
         query = query.where(AUDITS.c.submission_id.in_(only))
     with store.engine.connect() as conn:

@@ -499,17 +499,23 @@ def test_jkn_multipliers_in_the_do_file_are_the_replicates_scales(tmp_path):
     np.testing.assert_allclose(multipliers, replicates.scale * replicates.rscales, rtol=1e-15)
 
 
-def test_progress_moves_by_variables_and_ends_at_the_total(tmp_path):
+def _progress_calls(out) -> list[tuple[int, int | None]]:
+    """Every ``progress(done, total)`` call of the household export to .sav and .dta."""
     form, frames = household_frames()
     calls: list[tuple[int, int | None]] = []
     export_frames(
         form,
         frames.main,
         frames.repeats,
-        tmp_path,
+        out,
         ExportOptions(formats=("sav", "dta"), salt=SALT),
         progress=lambda done, total: calls.append((done, total)),
     )
+    return calls
+
+
+def test_progress_moves_by_variables_and_ends_at_the_total(tmp_path):
+    calls = _progress_calls(tmp_path)
     done = [d for d, _ in calls]
     totals = {t for _, t in calls}
     assert len(totals) == 1 and done == sorted(done)
@@ -521,28 +527,14 @@ def test_progress_moves_while_a_file_is_written(tmp_path, monkeypatch):
     the bar takes more steps than with one chunk per file, in order, to the same total."""
     import exports.writers
 
-    form, frames = household_frames()
-
-    def steps(out) -> list[tuple[int, int | None]]:
-        calls: list[tuple[int, int | None]] = []
-        export_frames(
-            form,
-            frames.main,
-            frames.repeats,
-            out,
-            ExportOptions(formats=("sav", "dta"), salt=SALT),
-            progress=lambda done, total: calls.append((done, total)),
-        )
-        return calls
-
-    whole = steps(tmp_path / "whole")
+    whole = _progress_calls(tmp_path / "whole")
 
     def small_chunks(write):
         return lambda *args, **kwargs: write(*args, **{**kwargs, "chunk_bytes": 64})
 
     for name in ("write_stata_file", "write_system_file"):
         monkeypatch.setattr(exports.writers, name, small_chunks(getattr(exports.writers, name)))
-    chunked = steps(tmp_path / "chunked")
+    chunked = _progress_calls(tmp_path / "chunked")
     done = [d for d, _ in chunked]
     assert done == sorted(done) and chunked[-1] == whole[-1]
     assert len(set(done)) > len({d for d, _ in whole})

@@ -30,7 +30,7 @@ from exports.stata_file import (
     Texts,
     missing_values,
 )
-from exports.values import DONT_KNOW, REFUSED, SKIPPED, Column, PreparedDataset
+from exports.values import DONT_KNOW, REFUSED, SKIPPED, Column, PreparedDataset, take_sparse
 
 STATA_DAY_OFFSET = 3653.0
 """Days from 1960-01-01 (Stata's day 0) to 1970-01-01."""
@@ -69,7 +69,7 @@ def stata_storage(column: Column) -> str:
     if column.codes is not None and column.table is not None:  # decided on the small table
         table = _stata_table(column)
         storage = _integer_storage(table)
-        unknown = _unknown_rows(table, column.codes) if storage else None
+        unknown = take_sparse(np.isnan(table), column.codes) if storage else None
     else:
         values = stata_values(column)
         storage = _integer_storage(values)
@@ -79,18 +79,6 @@ def stata_storage(column: Column) -> str:
     if unknown is not None and _both_missing_kinds(column, unknown):
         return "double" if storage == "long" else "float"
     return storage
-
-
-def _unknown_rows(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """Where a coded variable's value is missing (NaN in its table; the last entry is the
-    value of code -1): compared code by code when few are (no per-row take)."""
-    unknown_codes = np.flatnonzero(np.isnan(table[:-1]))
-    if len(unknown_codes) > 3:
-        return np.isnan(table).take(codes)
-    unknown = codes == -1 if np.isnan(table[-1]) else np.zeros(len(codes), dtype=bool)
-    for code in unknown_codes:
-        unknown |= codes == code
-    return unknown
 
 
 def stata_storage_values(column: Column) -> np.ndarray:

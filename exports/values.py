@@ -336,10 +336,10 @@ def _reasons(numbers: np.ndarray, codes: np.ndarray, label_set: LabelSet) -> np.
     why = np.zeros(len(numbers) + 1, dtype=np.int8)  # the last: no answer (code -1)
     why[:-1][np.isin(numbers, list(label_set.dont_know))] = DONT_KNOW
     why[:-1][np.isin(numbers, list(label_set.refused))] = REFUSED
-    return _take_sparse(why, codes) if why.any() else None
+    return take_sparse(why, codes) if why.any() else None
 
 
-def _take_sparse(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
+def take_sparse(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """``table.take(codes)`` (code -1: the table's last entry) for a table of few non-zero
     entries: one comparison of the codes per such entry, several times faster than a take
     over the rows (an int8 take: 0.35 ms, two comparisons: 0.05 ms per 200,000 rows)."""
@@ -466,7 +466,7 @@ def _mark_skipped(column: Column, not_relevant: np.ndarray) -> None:
     if not column.numeric or len(not_relevant) != len(column):
         return
     if column.codes is not None and column.table is not None:
-        skipped = not_relevant & _take_sparse(np.isnan(column.table), column.codes)
+        skipped = not_relevant & take_sparse(np.isnan(column.table), column.codes)
     else:
         skipped = not_relevant & np.isnan(column.values)
     if not skipped.any():

@@ -12,8 +12,8 @@ from exports.values import (
     SKIPPED,
     Column,
     _mark_skipped,
-    _take_sparse,
     _text,
+    take_sparse,
 )
 
 
@@ -25,9 +25,9 @@ def test_sparse_take_is_a_take(dtype, hits):
     reasons = np.zeros(12, dtype=np.int8)
     reasons[hits] = rng.integers(1, 4, len(hits))
     flags = reasons > 0
-    assert np.array_equal(_take_sparse(reasons, codes), reasons.take(codes))
-    assert _take_sparse(reasons, codes).dtype == np.int8
-    assert np.array_equal(_take_sparse(flags, codes), flags.take(codes))
+    assert np.array_equal(take_sparse(reasons, codes), reasons.take(codes))
+    assert take_sparse(reasons, codes).dtype == np.int8
+    assert np.array_equal(take_sparse(flags, codes), flags.take(codes))
 
 
 def test_text_missing_is_none_and_numbers_text():
@@ -41,7 +41,7 @@ def test_skipped_marks_join_the_reasons():
     codes = np.array([0, 1, -1, -1, 2, 0], dtype=np.int8)
     table = np.array([1.0, 98.0, 99.0, np.nan])
     reasons = np.array([0, DONT_KNOW, REFUSED, 0], dtype=np.int8)
-    column = Column(None, None, _take_sparse(reasons, codes), codes=codes, table=table)  # type: ignore[arg-type]
+    column = Column(None, None, take_sparse(reasons, codes), codes=codes, table=table)  # type: ignore[arg-type]
     not_relevant = np.array([False, True, True, False, True, True])
     _mark_skipped(column, not_relevant)
     # a skipped row is one with no answer where the question was not asked
